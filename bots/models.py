@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from tenants.models import TenantOwned, slug_validator
+
+
+class Scope(TenantOwned):
+    """Access control and guardrails for a chat: what may be read, what may be asked/answered."""
+
+    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=64, validators=[slug_validator])
+    datasets = models.ManyToManyField("datasets.Dataset", blank=True, related_name="+")
+    document_tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    blocked_topics = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    blocked_terms = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    redact_terms = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    refusal_message = models.CharField(
+        max_length=1000, default="Sorry, I can't help with that request.", blank=True
+    )
+    require_grounding = models.BooleanField(default=False)
+    max_input_chars = models.PositiveIntegerField(
+        default=4000, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="scope_unique_slug")]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="scope_tenant_created_idx")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Bot(TenantOwned):
+    class RetrievalMode(models.TextChoices):
+        VECTOR = "vector"
+        KEYWORD = "keyword"
+        HYBRID = "hybrid"
+
+    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=64, validators=[slug_validator])
+    system_prompt = models.TextField(blank=True, default="")
+    model = models.CharField(max_length=100, blank=True, default="")
+    temperature = models.FloatField(
+        default=0.2, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    max_tokens = models.PositiveIntegerField(
+        default=512, validators=[MinValueValidator(1), MaxValueValidator(16_384)]
+    )
+    datasets = models.ManyToManyField("datasets.Dataset", blank=True, related_name="+")
+    top_k = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    score_threshold = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    retrieval_mode = models.CharField(
+        max_length=10, choices=RetrievalMode.choices, default=RetrievalMode.HYBRID
+    )
+    default_scope = models.ForeignKey(
+        Scope, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="bot_unique_slug")]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="bot_tenant_created_idx")]
+
+    def __str__(self) -> str:
+        return self.slug

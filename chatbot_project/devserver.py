@@ -1,0 +1,88 @@
+"""``make run``: services, migrations, demo data, then the ASGI server and a Celery worker.
+
+Logs of both processes are interleaved with prefixes by honcho (Procfile). Ctrl-C stops them and
+the embedded PostgreSQL/Redis this command started (servers that were already running stay).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(BASE / "manage.py"), *args], check=True, cwd=BASE)
+
+
+def main() -> int:
+    t0 = time.monotonic()
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("LOG_FORMAT", "text")
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    if os.geteuid() == 0:
+        os.environ.setdefault("C_FORCE_ROOT", "1")  # Celery refuses root otherwise (dev only)
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+    from chatbot_project import embedded
+
+    started_pg = started_redis = False
+    if not os.environ.get("DATABASE_URL"):
+        pg = embedded.ensure_postgres()
+        started_pg = pg.started
+        os.environ["DATABASE_URL"] = pg.url()
+    if not os.environ.get("REDIS_URL"):
+        port, started_redis = embedded.ensure_redis()
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+    proc = None
+    try:
+        _manage("migrate", "--noinput", "-v", "0")
+        _manage("seed_demo")
+        port = os.environ.get("PORT", "8000")
+        base = f"http://127.0.0.1:{port}"
+        key_file = embedded.DATA_DIR / "demo_api_key"
+        key = key_file.read_text().strip() if key_file.exists() else "(run `manage.py seed_demo`)"
+        print(
+            "\n"
+            f"  API         {base}/v1/   (health: {base}/v1/health/ready)\n"
+            f"  Docs        {base}/docs\n"
+            f"  Admin       {base}/admin/   (needs a TOTP device: manage.py otp_enroll <user>)\n"
+            f"  Playground  {base}/playground/\n"
+            f"  Widget demo {base}/demo/\n"
+            f"  Demo key    {key}\n"
+            f"  Try: curl -s {base}/v1/chat -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '{\"bot\":\"demo\",\"message\":\"How do I run it?\"}'\n"
+            f"  (ready to serve after {time.monotonic() - t0:.1f}s; Ctrl-C stops everything)\n",
+            flush=True,
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "start", "-f", str(BASE / "Procfile")], cwd=BASE
+        )
+
+        def forward(signum: int, _frame: object) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signum)
+
+        signal.signal(signal.SIGINT, forward)
+        signal.signal(signal.SIGTERM, forward)
+        return proc.wait()
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+        if started_redis:
+            embedded.stop_redis()
+        if started_pg:
+            embedded.stop_postgres()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

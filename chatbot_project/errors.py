@@ -1,0 +1,151 @@
+"""One error body everywhere: {"error": {"type", "message", "details"?}} (API.md)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+log = logging.getLogger("chatbot.errors")
+
+TYPES_BY_STATUS = {
+    400: "invalid_request",
+    401: "authentication_failed",
+    403: "permission_denied",
+    404: "not_found",
+    405: "invalid_request",
+    406: "invalid_request",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    502: "upstream_error",
+    503: "unavailable",
+}
+
+NOT_FOUND_MESSAGE = "No such object, or it is not visible to this credential."
+
+
+class APIError(exceptions.APIException):
+    """Raise from services/views with an explicit type, status and sentence."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        type: str = "invalid_request",  # noqa: A002
+        status_code: int = 400,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=message)
+        self.status_code = status_code
+        self.type = type
+        self.details = details
+        self.headers = headers or {}
+
+
+class NotFound(APIError):
+    def __init__(self, message: str = NOT_FOUND_MESSAGE) -> None:
+        super().__init__(message, type="not_found", status_code=404)
+
+
+class Conflict(APIError):
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, type="conflict", status_code=409, details=details)
+
+
+class Unavailable(APIError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="unavailable", status_code=503)
+
+
+def error_body(type_: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"type": type_, "message": message}
+    if details:
+        err["details"] = details
+    return {"error": err}
+
+
+def error_response(
+    status_code: int, message: str, type_: str | None = None, details: dict[str, Any] | None = None
+) -> JsonResponse:
+    return JsonResponse(
+        error_body(type_ or TYPES_BY_STATUS.get(status_code, "internal_error"), message, details),
+        status=status_code,
+    )
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _flatten(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+        return "Invalid request."
+    if isinstance(detail, list) and detail:
+        return _flatten(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.messages)
+
+    if isinstance(exc, APIError):
+        body = error_body(exc.type, str(exc.detail), exc.details)
+        return Response(body, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, exceptions.APIException):
+        code = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(max(1, int(exc.wait)))  # type: ignore[attr-defined]
+        details = None
+        if isinstance(exc, exceptions.ValidationError):
+            message = _flatten(exc.detail)
+            details = {"fields": exc.detail} if isinstance(exc.detail, dict) else None
+        elif isinstance(exc, exceptions.NotFound):
+            message = NOT_FOUND_MESSAGE
+        elif isinstance(exc, exceptions.NotAuthenticated):
+            code = 401
+            message = "Authentication required: send an API key (Authorization: Bearer <key>)."
+        else:
+            message = str(exc.detail)
+        if code == 401 and "WWW-Authenticate" not in headers:
+            headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return Response(
+            error_body(TYPES_BY_STATUS.get(code, "invalid_request"), message, details),
+            status=code,
+            headers=headers,
+        )
+    log.exception("unhandled error in %s", context.get("view"))
+    return Response(
+        error_body("internal_error", "Something went wrong on our side; it has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def handler404(request, exception=None):  # noqa: ANN001
+    return error_response(404, "No route matches this path. See /docs for the API.")
+
+
+def handler500(request):  # noqa: ANN001
+    return error_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def handler400(request, exception=None):  # noqa: ANN001
+    return error_response(400, "The request could not be understood.")
+
+
+def handler403(request, exception=None):  # noqa: ANN001
+    return error_response(403, "You do not have permission to perform this action.")

@@ -1,0 +1,68 @@
+"""``/v1/health`` (process serves) and ``/v1/health/ready`` (dependencies answer), no auth."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+WORKER_PING_TIMEOUT = 1.0
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _timed(check: Callable[[], Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        check()
+        out: dict[str, Any] = {"ok": True}
+    except Exception as exc:  # every failure is a finding, not a crash
+        out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    out["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return out
+
+
+def _database() -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+
+
+def _vector() -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        row = cur.fetchone()
+    if not row:
+        raise RuntimeError("the pgvector extension is not installed in this database")
+
+
+def _redis() -> None:
+    from chatbot_project.redis_client import get_redis
+
+    if not get_redis().ping():
+        raise RuntimeError("no PONG")
+
+
+def _worker() -> None:
+    from chatbot_project.celery import app
+
+    replies = app.control.ping(timeout=WORKER_PING_TIMEOUT)
+    if not replies:
+        raise RuntimeError(f"no Celery worker answered a ping within {WORKER_PING_TIMEOUT:.0f} s")
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    checks = {
+        "database": _timed(_database),
+        "vector_extension": _timed(_vector),
+        "redis": _timed(_redis),
+    }
+    checks["worker"] = _timed(_worker) if checks["redis"]["ok"] else {
+        "ok": False, "latency_ms": 0.0, "error": "skipped: Redis (the broker) is down",
+    }  # fmt: skip
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

@@ -1,0 +1,86 @@
+"""Request id, one access-log line per request, and API.md's error body for Django's own errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+
+from chatbot_project.errors import TYPES_BY_STATUS, error_response
+
+access_log = logging.getLogger("chatbot.access")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_DJANGO_MESSAGES = {
+    404: "No route matches this path. See /docs for the API.",
+    405: "This method is not allowed on this route.",
+    500: "Something went wrong on our side; it has been logged.",
+}
+
+
+class RequestContextMiddleware:
+    """Sync and async capable so the streaming chat path never hops threads for it."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):  # noqa: ANN001
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):  # noqa: ANN204
+        if self.is_async:
+            return self.__acall__(request)
+        started = self._before(request)
+        response = self.get_response(request)
+        return self._after(request, response, started)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        started = self._before(request)
+        response = await self.get_response(request)
+        return self._after(request, response, started)
+
+    @staticmethod
+    def _before(request: HttpRequest) -> float:
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
+        return time.perf_counter()
+
+    @staticmethod
+    def _after(request: HttpRequest, response: HttpResponseBase, started: float) -> HttpResponseBase:
+        if (
+            request.path.startswith("/v1/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+        ):
+            code = response.status_code
+            new = error_response(
+                code, _DJANGO_MESSAGES.get(code, "The request failed."), TYPES_BY_STATUS.get(code)
+            )
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    new[header] = response[header]
+            response = new
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        tenant = getattr(request, "tenant", None)
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "request_id": request.request_id,  # type: ignore[attr-defined]
+                "tenant": getattr(tenant, "slug", None),
+                "status": response.status_code,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                "method": request.method,
+                "path": request.path,
+            },
+        )
+        return response

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.db import models
+
+from tenants.models import TenantOwned
+
+
+class Conversation(TenantOwned):
+    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="conversations")
+    scope = models.ForeignKey(
+        "bots.Scope", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.CharField(max_length=200, blank=True, default="")  # end-user id from the client
+    title = models.CharField(max_length=200, blank=True, default="")
+    api_key = models.ForeignKey(
+        "apikeys.APIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="conv_tenant_created_idx"),
+            models.Index(fields=["tenant", "bot", "-updated_at"], name="conv_tenant_bot_idx"),
+            models.Index(fields=["tenant", "user"], name="conv_tenant_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.id)
+
+
+class Message(TenantOwned):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    class FinishReason(models.TextChoices):
+        STOP = "stop"
+        LENGTH = "length"
+        REFUSED = "refused"
+        CANCELLED = "cancelled"
+        ERROR = "error"
+
+    class Rating(models.TextChoices):
+        UP = "up"
+        DOWN = "down"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField(blank=True, default="")
+    citations = models.JSONField(default=list, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    model = models.CharField(max_length=100, blank=True, default="")
+    finish_reason = models.CharField(
+        max_length=10, choices=FinishReason.choices, blank=True, default=""
+    )
+    refused = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    feedback_rating = models.CharField(max_length=4, choices=Rating.choices, blank=True, default="")
+    feedback_comment = models.TextField(blank=True, default="")
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "conversation", "created_at"], name="msg_tenant_conv_idx"),
+            models.Index(fields=["tenant", "bot", "created_at"], name="msg_tenant_bot_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+    @property
+    def usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from tenants.models import Membership, Tenant
+
+
+def tenant_create(*, slug: str, name: str = "", default_rate_limit: str = "") -> Tenant:
+    tenant = Tenant(slug=slug, name=name or slug.replace("-", " ").title(),
+                    default_rate_limit=default_rate_limit)
+    tenant.full_clean()
+    tenant.save()
+    return tenant
+
+
+@transaction.atomic
+def user_create(*, tenant: Tenant, username: str, password: str | None = None,
+                role: str = Membership.Role.MEMBER, email: str = "", is_staff: bool = False):
+    """Create (or reuse) a user and give them a membership in the tenant."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
+    if created or password:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+    if is_staff:
+        user.is_staff = True
+    user.save()
+    Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
+    return user
