@@ -63,3 +63,26 @@ def api(client_for, tenant):
 @pytest.fixture
 def other_api(client_for, other_tenant):
     return client_for(other_tenant)
+
+
+# --- openai_stub (chat issue): a real local OpenAI-compatible server; providers point at it.
+@pytest.fixture(scope="session")
+def _openai_stub_server():
+    from chatbot_project.testing.openai_stub import OpenAIStub
+
+    stub = OpenAIStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def openai_stub(_openai_stub_server, settings):
+    """The stub server, reset, with settings pointing the `openai` chat provider at it."""
+    _openai_stub_server.reset()
+    settings.OPENAI_BASE_URL = _openai_stub_server.base_url
+    settings.OPENAI_API_KEY = "sk-stub"
+    settings.CHAT_PROVIDER = "openai"
+    settings.CHAT_MODEL = "stub-model"
+    yield _openai_stub_server
+    if _openai_stub_server.script.hold_last is not None:
+        _openai_stub_server.script.hold_last.set()
