@@ -58,7 +58,8 @@ def main() -> int:
             f"  Widget demo {base}/demo/\n"
             f"  Demo key    {key}\n"
             f"  Try: curl -s {base}/v1/chat -H 'Authorization: Bearer {key}' "
-            "-H 'Content-Type: application/json' -d '{\"bot\":\"demo\",\"message\":\"How do I run it?\"}'\n"
+            "-H 'Content-Type: application/json' "
+            "-d '{\"bot\":\"demo\",\"message\":\"How do I run it?\"}'\n"
             f"  (ready to serve after {time.monotonic() - t0:.1f}s; Ctrl-C stops everything)\n",
             flush=True,
         )

@@ -282,7 +282,7 @@ def main(argv: list[str]) -> int:
     cmd = argv[1:]
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
-    if not cmd or shutil.which(cmd[0]) is None and not Path(cmd[0]).exists():
+    if not cmd or (shutil.which(cmd[0]) is None and not Path(cmd[0]).exists()):
         print(f"nothing to run: {cmd!r}")
         return 2
     return _run(cmd)

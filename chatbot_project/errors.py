@@ -38,7 +38,7 @@ class APIError(exceptions.APIException):
         self,
         message: str,
         *,
-        type: str = "invalid_request",  # noqa: A002
+        type: str = "invalid_request",
         status_code: int = 400,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
@@ -92,8 +92,27 @@ def _flatten(detail: Any) -> str:
     return str(detail)
 
 
+def unavailable_message(exc: BaseException | None) -> str | None:
+    """A sentence for infrastructure failures that deserve 503 (not 500), else None."""
+    if exc is None:
+        return None
+    from django.db import InterfaceError, OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return "The database is unavailable right now; retry in a few seconds."
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return "Redis (rate limits, queue, cache) is unavailable right now; retry in a few seconds."
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
+    down = unavailable_message(exc)
+    if down:
+        log.warning("dependency unavailable: %s", exc)
+        return Response(error_body("unavailable", down), status=503, headers={"Retry-After": "5"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -135,17 +154,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     )
 
 
-def handler404(request, exception=None):  # noqa: ANN001
+def handler404(request, exception=None):
     return error_response(404, "No route matches this path. See /docs for the API.")
 
 
-def handler500(request):  # noqa: ANN001
+def handler500(request):
+    # Called inside Django's `except` block, so the exception is still at hand.
+    import sys
+
+    down = unavailable_message(sys.exc_info()[1])
+    if down:
+        response = error_response(503, down, "unavailable")
+        response["Retry-After"] = "5"
+        return response
     return error_response(500, "Something went wrong on our side; it has been logged.")
 
 
-def handler400(request, exception=None):  # noqa: ANN001
+def handler400(request, exception=None):
     return error_response(400, "The request could not be understood.")
 
 
-def handler403(request, exception=None):  # noqa: ANN001
+def handler403(request, exception=None):
     return error_response(403, "You do not have permission to perform this action.")

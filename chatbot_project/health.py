@@ -65,4 +65,6 @@ def ready(request: HttpRequest) -> JsonResponse:
         "ok": False, "latency_ms": 0.0, "error": "skipped: Redis (the broker) is down",
     }  # fmt: skip
     ok = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )

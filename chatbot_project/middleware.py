@@ -27,13 +27,13 @@ class RequestContextMiddleware:
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):  # noqa: ANN001
+    def __init__(self, get_response):
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest):  # noqa: ANN204
+    def __call__(self, request: HttpRequest):
         if self.is_async:
             return self.__acall__(request)
         started = self._before(request)
@@ -52,7 +52,9 @@ class RequestContextMiddleware:
         return time.perf_counter()
 
     @staticmethod
-    def _after(request: HttpRequest, response: HttpResponseBase, started: float) -> HttpResponseBase:
+    def _after(
+        request: HttpRequest, response: HttpResponseBase, started: float
+    ) -> HttpResponseBase:
         if (
             request.path.startswith("/v1/")
             and response.status_code >= 400

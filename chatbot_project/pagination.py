@@ -14,7 +14,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "limit"
     ordering = ("-created_at", "-id")
 
-    def get_page_size(self, request):  # noqa: ANN001, ANN201
+    def get_page_size(self, request):
         raw = request.query_params.get("limit")
         if raw is None:
             return self.page_size
@@ -26,11 +26,13 @@ class CursorPagination(pagination.CursorPagination):
             raise APIError("limit must be an integer between 1 and 100.")
         return size
 
-    def decode_cursor(self, request):  # noqa: ANN001, ANN201
+    def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
         except Exception:
-            raise APIError("cursor is not valid; use the `next` value of a previous page.") from None
+            raise APIError(
+                "cursor is not valid; use the `next` value of a previous page."
+            ) from None
 
     def get_next_token(self) -> str | None:
         url = self.get_next_link()
@@ -40,10 +42,10 @@ class CursorPagination(pagination.CursorPagination):
 
         return parse_qs(urlparse(url).query).get(self.cursor_query_param, [None])[0]
 
-    def get_paginated_response(self, data):  # noqa: ANN001, ANN201
+    def get_paginated_response(self, data):
         return Response({"data": data, "next": self.get_next_token()})
 
-    def get_paginated_response_schema(self, schema):  # noqa: ANN001, ANN201
+    def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
             "required": ["data", "next"],

@@ -16,7 +16,7 @@ def get_redis() -> redis.Redis:
 
 
 @functools.cache
-def get_async_redis():  # noqa: ANN201
+def get_async_redis():
     import redis.asyncio as aredis
 
     return aredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)

@@ -31,7 +31,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is off; `make run` sets DEBUG=true."
         )
-    SECRET_KEY = "dev-insecure-" + "x" * 50  # noqa: S105 - development only
+    SECRET_KEY = "dev-insecure-" + "x" * 50
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CORS_ORIGINS = env_list("CORS_ORIGINS", [])
@@ -54,7 +54,9 @@ if TESTING and not env_bool("TEST_KEEP_REDIS_URL", False):
     _parts = urlsplit(REDIS_URL)
     REDIS_URL = urlunsplit(_parts._replace(path=f"/{env_int('TEST_REDIS_DB', 1)}"))
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_chatbot")}

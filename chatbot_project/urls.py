@@ -11,7 +11,11 @@ configure_admin()
 api_v1 = [
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health-ready"),
-    path("schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path(
+        "schema",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
+        name="schema",
+    ),
     path("", include("tenants.urls")),
     path("", include("apikeys.urls")),
     path("", include("bots.urls")),
@@ -23,7 +27,9 @@ urlpatterns = [
     path("v1/", include(api_v1)),
     path(
         "docs",
-        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        SpectacularSwaggerView.as_view(
+            url_name="schema", authentication_classes=[], permission_classes=[]
+        ),
         name="docs",
     ),
     path("admin/", admin.site.urls),

@@ -69,7 +69,9 @@ def stop(proc: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 
         proc.wait(5)
 
 
-def start_worker(*, name: str = "test", log_path: Path | None = None, **env: str) -> subprocess.Popen:
+def start_worker(
+    *, name: str = "test", log_path: Path | None = None, **env: str
+) -> subprocess.Popen:
     """A real Celery worker (solo pool, one process) on the test database and Redis db."""
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
@@ -101,7 +103,9 @@ def running_worker(**kw: str) -> Iterator[subprocess.Popen]:
         stop(proc)
 
 
-def start_server(*, port: int | None = None, server: str = "uvicorn", **env: str) -> tuple[subprocess.Popen, str]:
+def start_server(
+    *, port: int | None = None, server: str = "uvicorn", **env: str
+) -> tuple[subprocess.Popen, str]:
     """The real ASGI app in a subprocess; returns (process, base_url) once it answers."""
     port = port or free_port()
     proc = subprocess.Popen(

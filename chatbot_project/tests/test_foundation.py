@@ -1,4 +1,4 @@
-"""The stack is real: PostgreSQL+pgvector, Redis, indexes, health, error bodies, admin behind OTP."""
+"""The stack is real: PostgreSQL+pgvector, Redis, indexes, health, errors, admin behind OTP."""
 
 from __future__ import annotations
 
@@ -105,8 +105,12 @@ def test_admin_with_verified_totp_device_sees_models(client, staff_user):
     token = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     res = client.post(
         "/admin/login/?next=/admin/",
-        {"username": "staffer", "password": "correct-horse-battery",
-         "otp_device": device.persistent_id, "otp_token": f"{token:06d}"},
+        {
+            "username": "staffer",
+            "password": "correct-horse-battery",
+            "otp_device": device.persistent_id,
+            "otp_token": f"{token:06d}",
+        },
     )
     assert res.status_code == 302, res.content[:500]
     for url in ("/admin/", "/admin/tenants/tenant/", "/admin/conversations/message/"):
