@@ -242,6 +242,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# --------------------------------------------------------------------------- ingestion (datasets)
+INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 2000, minimum=1)
+# A worker holds a Redis lease per document it processes, refreshed as it goes; a document left
+# `processing` with no live lease (its worker died) is re-queued when a worker starts.
+INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 120, minimum=2)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", MAX_UPLOAD_BYTES, minimum=1)
+FETCH_TIMEOUT_SECONDS = env_float("FETCH_TIMEOUT_SECONDS", 20.0)
+
 # --------------------------------------------------------------------------- security
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
