@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "channels",
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "chatbot_project.middleware.RequestContextMiddleware",
+    "apikeys.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,6 +181,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "UNAUTHENTICATED_USER": None,
+    # Per-key limits in Redis (apikeys/ratelimit.py): X-RateLimit-* headers, 429 rate_limited.
+    "DEFAULT_THROTTLE_CLASSES": ["apikeys.ratelimit.RateLimitThrottle"],
 }
 
 from datetime import timedelta  # noqa: E402
@@ -199,11 +203,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI assets served from drf-spectacular-sidecar (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
 
 RATE_LIMIT_DEFAULT = env_str("RATE_LIMIT_DEFAULT", "120/m")
+API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)
 API_KEY_PREFIX = "cb_"
 
 # --------------------------------------------------------------------------- models
