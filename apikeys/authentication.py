@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from apikeys import keys
@@ -61,13 +60,15 @@ def context_for_key(raw: str) -> AuthContext | None:
 
 
 class APIKeyAuthentication(BaseAuthentication):
+    """Resolves through ``tenants.auth`` (cache, origin check) like every other entry point."""
+
     def authenticate(self, request):  # noqa: ANN001, ANN201
+        from tenants.auth import authenticate_key
+
         raw = extract_key(request.headers)
         if raw is None:
             return None
-        context = context_for_key(raw)
-        if context is None:
-            raise exceptions.AuthenticationFailed(INVALID)
+        context = authenticate_key(raw, origin=request.headers.get("Origin", ""))
         attach(request, context)
         return Principal(context), context
 

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class TenantsConfig(AppConfig):
     name = "tenants"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # OpenAPI descriptions of the two auth schemes (drf-spectacular extensions register on import).
+        from tenants import schema  # noqa: F401

@@ -1,13 +1,14 @@
-"""JWT for tenant staff (simplejwt) resolved to one tenant through Membership and ``X-Tenant``."""
+"""JWT for tenant staff (simplejwt) resolved to one tenant through Membership and ``X-Tenant``.
+
+The resolution itself lives in ``tenants.auth`` (shared with async views and the WebSocket).
+"""
 
 from __future__ import annotations
 
-from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from tenants.context import ROLE_PERMISSIONS, AuthContext, attach
-from tenants.models import Membership
+from tenants.auth import _context_for_jwt
+from tenants.context import attach
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -20,38 +21,9 @@ class TenantJWTAuthentication(JWTAuthentication):
         raw = self.get_raw_token(header)
         if raw is None:
             return None
-        try:
-            validated = self.get_validated_token(raw)
-        except (InvalidToken, TokenError):
-            raise exceptions.AuthenticationFailed(
-                "The access token is invalid or expired; obtain a new one at /v1/auth/token."
-            ) from None
-        user = self.get_user(validated)
+        context = _context_for_jwt(raw.decode(), request.headers.get("X-Tenant", "").strip())
+        user = context.user
         # OTPMiddleware ran before DRF authentication: JWT users never passed OTP.
         user.is_verified = lambda: False
-        memberships = list(
-            Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
-        )
-        wanted = request.headers.get("X-Tenant")
-        if wanted:
-            memberships = [m for m in memberships if m.tenant.slug == wanted]
-            if not memberships:
-                raise exceptions.AuthenticationFailed(
-                    f"You have no membership in tenant {wanted!r}."
-                )
-        if not memberships:
-            raise exceptions.AuthenticationFailed("This user belongs to no active tenant.")
-        if len(memberships) > 1:
-            raise exceptions.AuthenticationFailed(
-                "This user belongs to several tenants; send X-Tenant: <slug> to pick one."
-            )
-        membership = memberships[0]
-        context = AuthContext(
-            tenant=membership.tenant,
-            permissions=ROLE_PERMISSIONS[membership.role],
-            user=user,
-            role=membership.role,
-            rate_limit=membership.tenant.default_rate_limit,
-        )
         attach(request, context)
         return user, context

@@ -1,0 +1,82 @@
+"""CORS for browser use of API keys (the widget), on top of django-cors-headers.
+
+Behaviour:
+- Preflight (``OPTIONS`` with ``Access-Control-Request-Method``) on any ``/v1/`` route is answered
+  permissively (200, ``Access-Control-Allow-Origin: <origin>``, the allowed methods and headers from
+  ``CORS_ALLOW_HEADERS``): a preflight carries no key, so it cannot be checked against one.
+- The real request is checked against its key: a request with an ``Origin`` header, using a key
+  that has ``allowed_origins``, is refused with 403 ``permission_denied`` unless the origin is in
+  that list (exact match of scheme://host[:port]; ``*`` in the list allows any origin).
+- Responses to a request whose key allows its origin carry ``Access-Control-Allow-Origin: <origin>``
+  (plus ``Vary: Origin`` and the exposed rate-limit headers). Keys without ``allowed_origins`` are
+  not refused, but their responses carry no CORS header (browsers cannot read them) unless the
+  origin is in the instance-wide ``CORS_ORIGINS`` setting. JWT users are never origin-checked.
+
+``check_origin(context, origin)`` is what the authentication path (``tenants.auth``) calls; async
+views and the WebSocket get it through ``tenants.auth.authenticate``. For CORS headers to be added
+by the middleware, a view that authenticates by itself sets ``request.auth_context``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.dispatch import receiver
+
+from chatbot_project.errors import APIError
+from tenants.context import AuthContext
+
+_V1 = re.compile(r"^/v1/")
+
+
+def _normalise(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(context: AuthContext, origin: str) -> bool:
+    """Whether a browser at ``origin`` may use this credential (True when it is not restricted)."""
+    if not context.allowed_origins or not origin:
+        return True
+    wanted = _normalise(origin)
+    return any(o == "*" or _normalise(o) == wanted for o in context.allowed_origins)
+
+
+def check_origin(context: AuthContext, origin: str) -> None:
+    if context.api_key is not None and not origin_allowed(context, origin):
+        raise APIError(
+            f"This API key may not be used from the origin {origin!r}; add it to the key's "
+            "allowed_origins or use a key made for that site.",
+            type="permission_denied",
+            status_code=403,
+        )
+
+
+def _is_preflight(request: Any) -> bool:
+    return request.method == "OPTIONS" and "access-control-request-method" in request.headers
+
+
+def cors_allowed(request: Any) -> bool:
+    """django-cors-headers' hook: may this request get ``Access-Control-Allow-Origin``?"""
+    if not _V1.match(getattr(request, "path_info", "") or ""):
+        return False
+    if _is_preflight(request):
+        return True
+    context: AuthContext | None = getattr(request, "auth_context", None)
+    origin = request.headers.get("Origin", "")
+    return bool(
+        context is not None
+        and context.api_key is not None
+        and context.allowed_origins
+        and origin
+        and origin_allowed(context, origin)
+    )
+
+
+def connect() -> None:
+    """Called from the app config's ready(); idempotent through dispatch_uid."""
+    from corsheaders.signals import check_request_enabled
+
+    @receiver(check_request_enabled, dispatch_uid="apikeys.cors.cors_allowed")
+    def _handler(sender: Any, request: Any, **kwargs: Any) -> bool:
+        return cors_allowed(request)

@@ -1,0 +1,242 @@
+"""Rate limits per API key (or per JWT user), counted atomically in Redis by all processes.
+
+The limit is the key's own ``rate_limit`` (``"60/m"``: count per ``s``, ``m``, ``h`` or ``d``),
+else the tenant's ``default_rate_limit``, else ``settings.RATE_LIMIT_DEFAULT``. Counting is a
+fixed window that opens at the first hit, done by one Lua script (INCR + PEXPIRE), so concurrent
+requests from any number of processes never over-admit.
+
+Functions (sync and async flavours behave the same):
+
+    hit(context, *, bucket="api", identity=None, limit=None) -> Decision
+    await ahit(context, *, bucket="api", identity=None, limit=None) -> Decision
+
+- ``context``: the caller's ``tenants.context.AuthContext``.
+- ``bucket``: which counter (``"api"`` for the REST API; a view may use its own, e.g. ``"chat"``,
+  to count separately).
+- ``identity``: an extra key part, e.g. the widget's end-user id, so a per-end-user limit can
+  apply on top of the per-key one (call once without and once with it). Hashed, any string works.
+- ``limit``: override the limit string for this call.
+- ``Decision(allowed, limit, remaining, retry_after)``: ``retry_after`` is whole seconds >= 1 when
+  refused, 0 when allowed.
+- When Redis cannot be reached both raise ``chatbot_project.errors.Unavailable`` (503
+  ``unavailable``) within the client's socket timeouts; they never hang.
+
+Helpers for views that are not DRF views (the async chat view):
+``rate_limited_error(decision)`` is the 429 ``APIError`` to raise/return (with ``Retry-After``);
+``apply_headers(response, decision)`` sets ``X-RateLimit-Limit``/``X-RateLimit-Remaining``. Or set
+``request.rate_limit_decision = decision`` on the Django request and ``RateLimitHeadersMiddleware``
+adds the headers.
+
+DRF views are limited by ``RateLimitThrottle`` (in ``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]``)
+for every authenticated request; a view opts out with ``rate_limit_bucket = None``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from rest_framework.throttling import BaseThrottle
+
+from chatbot_project.errors import APIError, Unavailable
+from chatbot_project.redis_client import get_redis
+from tenants.context import AuthContext
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+REDIS_DOWN = (
+    "Rate limiting is unavailable because its store (Redis) cannot be reached; "
+    "try again in a few seconds."
+)
+
+_LUA = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int  # seconds, >= 1 when refused
+
+
+def parse_limit(value: str) -> tuple[int, int]:
+    """``"60/m"`` -> (60, 60). Raises ValueError on anything else."""
+    count, _, unit = value.strip().partition("/")
+    if unit not in UNITS or not count.isdigit() or int(count) < 1:
+        raise ValueError(f"Bad rate limit {value!r}; use <count>/<s|m|h|d>, e.g. 60/m.")
+    return int(count), UNITS[unit]
+
+
+def limit_for(context: AuthContext) -> str:
+    key = context.api_key
+    return (
+        (getattr(key, "rate_limit", "") or "")
+        or context.rate_limit
+        or (context.tenant.default_rate_limit if context.tenant is not None else "")
+        or settings.RATE_LIMIT_DEFAULT
+    )
+
+
+def _redis_key(context: AuthContext, bucket: str, identity: str | None) -> str:
+    key = f"rl:{bucket}:{context.principal_id}"
+    if identity:
+        key += ":u:" + hashlib.sha256(str(identity).encode()).hexdigest()[:24]
+    return key
+
+
+def _decide(count: int, ttl_ms: int, limit: int) -> Decision:
+    allowed = count <= limit
+    retry = 0 if allowed else max(1, math.ceil(int(ttl_ms) / 1000))
+    return Decision(allowed=allowed, limit=limit, remaining=max(0, limit - count), retry_after=retry)
+
+
+_sync_script: Any = None
+
+
+def check(key: str, limit: str) -> Decision:
+    """Count one hit on the raw counter ``key`` against ``limit`` (``"10/m"``)."""
+    global _sync_script
+    count_limit, window = parse_limit(limit)
+    client = get_redis()
+    try:
+        if _sync_script is None or _sync_script.registered_client is not client:
+            _sync_script = client.register_script(_LUA)
+        count, ttl = _sync_script(keys=[key], args=[window * 1000])
+    except redis.RedisError:
+        raise Unavailable(REDIS_DOWN) from None
+    return _decide(int(count), int(ttl), count_limit)
+
+
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _async_client_and_script() -> tuple[Any, Any]:
+    # One client per event loop: redis.asyncio connections are bound to the loop that made them.
+    import redis.asyncio as aredis
+
+    loop = asyncio.get_running_loop()
+    pair = _async_clients.get(loop)
+    if pair is None:
+        client = aredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
+        )
+        pair = (client, client.register_script(_LUA))
+        _async_clients[loop] = pair
+    return pair
+
+
+async def acheck(key: str, limit: str) -> Decision:
+    count_limit, window = parse_limit(limit)
+    try:
+        _client, script = _async_client_and_script()
+        count, ttl = await script(keys=[key], args=[window * 1000])
+    except (redis.RedisError, OSError):
+        raise Unavailable(REDIS_DOWN) from None
+    return _decide(int(count), int(ttl), count_limit)
+
+
+def hit(
+    context: AuthContext,
+    *,
+    bucket: str = "api",
+    identity: str | None = None,
+    limit: str | None = None,
+) -> Decision:
+    return check(_redis_key(context, bucket, identity), limit or limit_for(context))
+
+
+async def ahit(
+    context: AuthContext,
+    *,
+    bucket: str = "api",
+    identity: str | None = None,
+    limit: str | None = None,
+) -> Decision:
+    return await acheck(_redis_key(context, bucket, identity), limit or limit_for(context))
+
+
+def headers_for(decision: Decision) -> dict[str, str]:
+    headers = {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(decision.retry_after)
+    return headers
+
+
+def apply_headers(response: Any, decision: Decision) -> Any:
+    for name, value in headers_for(decision).items():
+        response[name] = value
+    return response
+
+
+def rate_limited_error(decision: Decision) -> APIError:
+    return APIError(
+        f"Rate limit of {decision.limit} requests exceeded for this credential; "
+        f"retry in {decision.retry_after} s.",
+        type="rate_limited",
+        status_code=429,
+        headers=headers_for(decision),
+    )
+
+
+class RateLimitThrottle(BaseThrottle):
+    """Counts every authenticated DRF request; refusals are 429 ``rate_limited``."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        context = getattr(request, "auth_context", None)
+        bucket = getattr(view, "rate_limit_bucket", "api")
+        if context is None or bucket is None:
+            return True
+        decision = hit(context, bucket=bucket)
+        django_request = getattr(request, "_request", request)
+        django_request.rate_limit_decision = decision
+        if not decision.allowed:
+            raise rate_limited_error(decision)
+        return True
+
+
+class RateLimitHeadersMiddleware:
+    """Adds ``X-RateLimit-*`` to responses of requests that were counted."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        return self._after(request, self.get_response(request))
+
+    async def __acall__(self, request: Any) -> Any:
+        return self._after(request, await self.get_response(request))
+
+    @staticmethod
+    def _after(request: Any, response: Any) -> Any:
+        decision = getattr(request, "rate_limit_decision", None)
+        if decision is not None:
+            for name, value in headers_for(decision).items():
+                if name not in response:
+                    response[name] = value
+        return response

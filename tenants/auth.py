@@ -1,0 +1,197 @@
+"""The one place that turns request headers into the caller's AuthContext.
+
+Used by the DRF authentication classes (API key and JWT), by async views and by the WebSocket
+consumer, so every entry point resolves the tenant, permissions and restrictions the same way.
+
+- ``authenticate(headers) -> AuthContext | None``: None when the headers carry no credential;
+  raises ``chatbot_project.errors.APIError`` (401 ``authentication_failed``, or 403
+  ``permission_denied`` for a browser key used from an origin it does not allow) when they carry
+  a bad one. Use it where the reason matters (``error_response`` from its ``.status_code``,
+  ``.type`` and ``.detail``).
+- ``resolve_context(headers) -> AuthContext | None``: the same, but any failure is None.
+
+Both are synchronous and cheap: async callers use ``sync_to_async(resolve_context)(headers)``.
+``headers`` is any mapping of header names to values (Django's ``request.headers``, a plain dict,
+or the decoded ASGI header list turned into a dict); names are matched case-insensitively.
+An API key may also be passed as ``{"X-API-Key": key}`` by callers that found it elsewhere
+(the WebSocket's ``?key=`` or ``bearer.<key>`` subprotocol).
+
+API key lookups are cached in this process for ``API_KEY_CACHE_SECONDS`` (default 2 s), so a
+revoked or changed key stops working everywhere within that time (and at once in the process
+that revoked it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+
+from chatbot_project.errors import APIError
+from tenants.context import ROLE_PERMISSIONS, AuthContext
+
+INVALID_KEY = "The API key is invalid, revoked or expired; create a new one with /v1/api-keys."
+INVALID_TOKEN = (  # noqa: S105 - a message, not a secret
+    "The access token is invalid or expired; obtain a new one at /v1/auth/token."
+)
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+
+
+class _Headers:
+    """Case-insensitive read-only view over any header mapping."""
+
+    def __init__(self, headers: Mapping[str, Any] | None) -> None:
+        self._data = {str(k).lower().replace("_", "-"): v for k, v in (headers or {}).items()}
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self._data.get(name.lower(), default)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        return value if value is not None else default
+
+
+def auth_failed(message: str) -> APIError:
+    return APIError(
+        message,
+        type="authentication_failed",
+        status_code=401,
+        headers={"WWW-Authenticate": WWW_AUTHENTICATE},
+    )
+
+
+# --------------------------------------------------------------------------- API key cache
+_cache: dict[str, tuple[float, AuthContext]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cache_seconds() -> float:
+    return float(getattr(settings, "API_KEY_CACHE_SECONDS", 2.0))
+
+
+def _cached_key_context(raw: str) -> AuthContext | None:
+    from apikeys import keys
+    from apikeys.authentication import context_for_key
+
+    digest = keys.hash_key(raw)
+    now = time.monotonic()
+    hit = _cache.get(digest)
+    if hit is not None and hit[0] > now:
+        context = hit[1]
+        if context.api_key is not None and context.api_key.is_active:  # expiry since caching
+            return context
+    context = context_for_key(raw)
+    ttl = _cache_seconds()
+    with _cache_lock:
+        if context is None:
+            _cache.pop(digest, None)
+        elif ttl > 0:
+            if len(_cache) > 10_000:  # bounded: drop expired entries, then everything
+                for k in [k for k, (exp, _) in _cache.items() if exp <= now]:
+                    _cache.pop(k, None)
+                if len(_cache) > 10_000:
+                    _cache.clear()
+            _cache[digest] = (now + ttl, context)
+    return context
+
+
+def invalidate_key_cache(*, key_id: Any = None, tenant_id: Any = None) -> None:
+    """Forget cached contexts for one key, one tenant's keys, or all (no arguments)."""
+    with _cache_lock:
+        if key_id is None and tenant_id is None:
+            _cache.clear()
+            return
+        for digest, (_, ctx) in list(_cache.items()):
+            if (key_id is not None and ctx.api_key is not None and ctx.api_key.id == key_id) or (
+                tenant_id is not None and ctx.tenant.id == tenant_id
+            ):
+                _cache.pop(digest, None)
+
+
+# --------------------------------------------------------------------------- resolution
+def _key_from(headers: _Headers) -> str | None:
+    explicit = headers.get("x-api-key").strip()
+    if explicit:
+        return explicit
+    scheme, _, value = headers.get("authorization").partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value.startswith(settings.API_KEY_PREFIX):
+        return value
+    return None
+
+
+def _jwt_from(headers: _Headers) -> str | None:
+    scheme, _, value = headers.get("authorization").partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value and not value.startswith(settings.API_KEY_PREFIX):
+        return value
+    return None
+
+
+def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+    from tenants.models import Membership
+
+    backend = JWTAuthentication()
+    try:
+        validated = backend.get_validated_token(raw.encode())
+        user = backend.get_user(validated)
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        raise auth_failed(INVALID_TOKEN) from None
+    memberships = list(
+        Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
+    )
+    if wanted_tenant:
+        memberships = [m for m in memberships if m.tenant.slug == wanted_tenant]
+        if not memberships:
+            raise auth_failed(f"You have no membership in tenant {wanted_tenant!r}.")
+    if not memberships:
+        raise auth_failed("This user belongs to no active tenant.")
+    if len(memberships) > 1:
+        raise auth_failed(
+            "This user belongs to several tenants; send X-Tenant: <slug> to pick one."
+        )
+    membership = memberships[0]
+    return AuthContext(
+        tenant=membership.tenant,
+        permissions=ROLE_PERMISSIONS[membership.role],
+        user=user,
+        role=membership.role,
+        rate_limit=membership.tenant.default_rate_limit,
+    )
+
+
+def authenticate_key(raw: str, *, origin: str = "") -> AuthContext:
+    """Context for a raw API key (raises 401 when not live, 403 when the origin is refused)."""
+    from apikeys.cors import check_origin
+
+    context = _cached_key_context(raw)
+    if context is None:
+        raise auth_failed(INVALID_KEY)
+    check_origin(context, origin)
+    return context
+
+
+def authenticate(headers: Mapping[str, Any] | None) -> AuthContext | None:
+    """AuthContext for these headers; None without credentials; APIError for bad ones."""
+    h = _Headers(headers)
+    raw_key = _key_from(h)
+    if raw_key is not None:
+        return authenticate_key(raw_key, origin=h.get("origin"))
+    token = _jwt_from(h)
+    if token is not None:
+        return _context_for_jwt(token, h.get("x-tenant").strip())
+    return None
+
+
+def resolve_context(headers: Mapping[str, Any] | None) -> AuthContext | None:
+    """AuthContext for these headers, or None when they carry no valid credential."""
+    try:
+        return authenticate(headers)
+    except APIError:
+        return None
