@@ -1,0 +1,47 @@
+"""Delete conversations (and their messages) not updated for a while: retention for operators."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from conversations.models import Conversation
+from tenants.models import Tenant
+
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+
+
+def parse_age(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)\s*([dhmw])", text.strip())
+    if not match:
+        raise CommandError(f"--older-than {text!r}: use a number and a unit, e.g. 90d, 12h, 4w.")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class Command(BaseCommand):
+    help = "Delete conversations whose last activity is older than --older-than (e.g. 90d)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--older-than", required=True, help="age such as 90d, 12h, 4w")
+        parser.add_argument("--tenant", help="only this tenant (slug)")
+        parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+
+    def handle(self, *args, older_than: str, tenant: str | None, dry_run: bool, **opts) -> None:
+        cutoff = timezone.now() - parse_age(older_than)
+        qs = Conversation.objects.filter(updated_at__lt=cutoff)
+        if tenant:
+            try:
+                qs = qs.filter(tenant=Tenant.objects.get(slug=tenant))
+            except Tenant.DoesNotExist:
+                raise CommandError(f"No tenant {tenant!r}.") from None
+        count = qs.count()
+        if dry_run:
+            self.stdout.write(f"{count} conversation(s) older than {older_than} would be deleted.")
+            return
+        qs.delete()
+        self.stdout.write(
+            f"Deleted {count} conversation(s) last active before {cutoff:%Y-%m-%d %H:%M} UTC."
+        )
