@@ -258,6 +258,8 @@ INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 2000, minimum=1)
 INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 120, minimum=2)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", MAX_UPLOAD_BYTES, minimum=1)
 FETCH_TIMEOUT_SECONDS = env_float("FETCH_TIMEOUT_SECONDS", 20.0)
+# CIDRs that URL ingestion may fetch from although they are internal (e.g. an intranet wiki).
+FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
 
 # --------------------------------------------------------------------------- security
 SESSION_COOKIE_HTTPONLY = True
