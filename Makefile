@@ -25,6 +25,11 @@ run: install
 test: install
 	@$(PY) -m chatbot_project.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
+## Slow security checks (issue 7, ~10 min): Schemathesis against a live server and the other
+## `hardening`-marked tests, bandit (high severity), check --deploy (production settings), pip check.
+hardening: install
+	@$(PY) -m chatbot_project.embedded run -- $(PY) -m hardening.run $(PYTEST_ARGS)
+
 lint: install
 	@$(PY) -m ruff check .
 
