@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from conversations import apis, openai_compat, streaming
+
+urlpatterns = [
+    path("chat", streaming.chat_view, name="chat"),
+    path("retrieve", apis.RetrieveView.as_view(), name="retrieve"),
+    path("conversations", apis.ConversationListView.as_view(), name="conversation-list"),
+    path(
+        "conversations/<uuid:conversation_id>",
+        apis.ConversationDetailView.as_view(),
+        name="conversation-detail",
+    ),
+    path(
+        "messages/<uuid:message_id>/feedback",
+        apis.MessageFeedbackView.as_view(),
+        name="message-feedback",
+    ),
+    path("usage", apis.UsageView.as_view(), name="usage"),
+    path("openai/models", openai_compat.models_view, name="openai-models"),
+    path("openai/chat/completions", openai_compat.completions_view, name="openai-completions"),
+]

@@ -1,0 +1,231 @@
+"""Thin DRF views: retrieval, conversations, feedback and usage (chat itself is in streaming.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chatbot_project.errors import APIError
+from chatbot_project.pagination import CursorPagination
+from conversations import selectors, services
+from conversations.models import Conversation, Message
+
+
+# --------------------------------------------------------------------------- serializers
+class MessageSerializer(serializers.ModelSerializer):
+    usage = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "role", "content", "citations", "usage", "latency_ms", "model",
+            "finish_reason", "refused", "feedback", "created_at",
+        ]  # fmt: skip
+
+    def get_usage(self, obj: Message) -> dict[str, int]:
+        return obj.usage
+
+    def get_feedback(self, obj: Message) -> dict[str, Any] | None:
+        if not obj.feedback_rating:
+            return None
+        return {
+            "rating": obj.feedback_rating,
+            "comment": obj.feedback_comment,
+            "created_at": obj.feedback_at.isoformat() if obj.feedback_at else None,
+        }
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    bot = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "bot",
+            "user",
+            "scope",
+            "title",
+            "created_at",
+            "updated_at",
+            "message_count",
+        ]
+
+    def get_bot(self, obj: Conversation) -> str:
+        return str(obj.bot_id)
+
+    def get_scope(self, obj: Conversation) -> str | None:
+        return str(obj.scope_id) if obj.scope_id else None
+
+
+class RetrieveInput(serializers.Serializer):
+    bot = serializers.CharField(required=False)
+    datasets = serializers.ListField(child=serializers.UUIDField(), required=False)
+    query = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    top_k = serializers.IntegerField(required=False, min_value=1, max_value=50)
+    scope = serializers.CharField(required=False)
+    mode = serializers.ChoiceField(choices=["vector", "keyword", "hybrid"], required=False)
+    score_threshold = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("bot") and not attrs.get("datasets"):
+            raise serializers.ValidationError("Send `bot` (slug or id) or `datasets` (ids).")
+        return attrs
+
+
+class FeedbackInput(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=["up", "down"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+# --------------------------------------------------------------------------- views
+class RetrieveView(APIView):
+    required_permission = "chat"
+
+    def post(self, request):
+        from datasets.models import Dataset
+        from datasets.retrieval import retrieve
+
+        params = RetrieveInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        p = params.validated_data
+        tenant, ctx = request.tenant, request.auth_context
+        bot = None
+        if p.get("bot"):
+            bot = selectors.bot_resolve(tenant=tenant, ref=p["bot"], context=ctx)
+            dataset_ids = selectors.bot_dataset_ids(bot)
+            if p.get("datasets"):  # narrowing within the bot's datasets
+                dataset_ids = [d for d in dataset_ids if d in set(p["datasets"])]
+        else:
+            if ctx.allowed_bot_ids is not None:
+                raise APIError(
+                    "This API key is limited to certain bots; send `bot` instead of `datasets`.",
+                    type="permission_denied", status_code=403,
+                )  # fmt: skip
+            wanted = set(p["datasets"])
+            dataset_ids = list(
+                Dataset.objects.for_tenant(tenant)
+                .filter(id__in=wanted)
+                .values_list("id", flat=True)
+            )
+            if len(dataset_ids) != len(wanted):
+                raise APIError(
+                    "No such dataset, or it is not visible to this credential.",
+                    type="not_found", status_code=404,
+                )  # fmt: skip
+        if p.get("scope"):
+            scope = selectors.scope_resolve(tenant=tenant, ref=p["scope"], context=ctx)
+        elif bot is not None:
+            scope = bot.default_scope
+        elif ctx.allowed_scope_ids is not None:
+            raise APIError(
+                "This API key is limited to certain scopes; send `scope`.",
+                type="permission_denied", status_code=403,
+            )  # fmt: skip
+        else:
+            scope = None
+        results = retrieve(
+            tenant=tenant,
+            query=p["query"],
+            dataset_ids=dataset_ids,
+            scope=scope,
+            top_k=p.get("top_k") or (bot.top_k if bot else 5),
+            mode=p.get("mode") or (bot.retrieval_mode if bot else "hybrid"),
+            score_threshold=p.get(
+                "score_threshold", bot.score_threshold if bot is not None else 0.0
+            ),
+        )
+        return Response(
+            {
+                "data": [
+                    {
+                        "chunk_id": r.chunk_id,
+                        "document_id": r.document_id,
+                        "document_title": r.document_title,
+                        "text": r.text,
+                        "score": r.score,
+                        "metadata": r.metadata,
+                        "source": r.source,
+                        "scores": r.scores,
+                    }
+                    for r in results
+                ]
+            }
+        )
+
+
+class ConversationListView(APIView):
+    def get(self, request):
+        qs = selectors.conversation_list(
+            tenant=request.tenant,
+            bot=request.query_params.get("bot"),
+            user=request.query_params.get("user"),
+        )
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+
+class ConversationDetailView(APIView):
+    def get(self, request, conversation_id):
+        conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
+        body = ConversationSerializer(conv).data
+        messages = selectors.conversation_messages(tenant=request.tenant, conversation=conv)
+        body["messages"] = MessageSerializer(messages, many=True).data
+        return Response(body)
+
+    def delete(self, request, conversation_id):
+        conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
+        services.conversation_delete(tenant=request.tenant, conversation=conv)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageFeedbackView(APIView):
+    required_permission = "chat"
+
+    def post(self, request, message_id):
+        params = FeedbackInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        msg = selectors.message_get(tenant=request.tenant, message_id=message_id)
+        ctx = request.auth_context
+        if ctx.allowed_bot_ids is not None and msg.bot_id not in ctx.allowed_bot_ids:
+            raise APIError(
+                "No such message, or it is not visible to this credential.",
+                type="not_found", status_code=404,
+            )  # fmt: skip
+        msg = services.message_feedback(
+            tenant=request.tenant,
+            message=msg,
+            rating=params.validated_data["rating"],
+            comment=params.validated_data.get("comment", ""),
+        )
+        return Response(MessageSerializer(msg).data)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise APIError(f"`{name}` must be a date such as 2026-11-24.") from None
+
+
+class UsageView(APIView):
+    def get(self, request):
+        start = _date(request.query_params.get("from"), "from")
+        end = _date(request.query_params.get("to"), "to")
+        rows = selectors.usage_by_day(
+            tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot")
+        )
+        totals = {
+            k: sum(r[k] for r in rows)
+            for k in ("messages", "prompt_tokens", "completion_tokens", "total_tokens")
+        }
+        return Response({"data": rows, "totals": totals})

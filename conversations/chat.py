@@ -1,0 +1,317 @@
+"""Chat orchestration: one event stream, used by SSE, JSON, WebSocket, the OpenAI-compatible
+routes and the ``chat`` command.
+
+``prepare_chat`` (synchronous, one thread hop) resolves bot, scope and conversation, applies the
+input guardrails, retrieves, assembles the prompt and writes the user's message: every error a
+client can cause is raised here, before a stream starts, as an ``APIError``.
+``run_chat`` (async generator) then yields ``(event, data)`` pairs:
+``start`` -> ``citations`` -> ``delta``... -> ``end`` | ``error``. The assistant message is saved
+once at the end whatever happens (complete, refused, upstream failure, or cancelled when the
+consumer goes away: ``CancelledError``/``GeneratorExit`` -> ``finish_reason`` "cancelled").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from chatbot_project.errors import APIError
+from conversations import selectors, services
+from conversations.guardrails import StreamRedactor, blocked_match
+from conversations.llm import LLMError, get_provider, model_for
+from conversations.prompting import build_messages
+from tenants.context import AuthContext
+
+log = logging.getLogger("chatbot.chat")
+
+Event = tuple[str, dict[str, Any]]
+SNIPPET_CHARS = 300
+MAX_MESSAGE_CHARS = 100_000
+
+
+@dataclass
+class ChatInput:
+    bot: Any
+    message: str
+    conversation_id: Any = None
+    scope: Any = None
+    user: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # OpenAI-compatible route: the client sends the history itself.
+    history: list[dict[str, str]] | None = None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> ChatInput:
+        if not isinstance(payload, dict):
+            raise APIError("Send a JSON object with at least `bot` and `message`.")
+        message = payload.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise APIError("`message` is required: the user's question as a non-empty string.")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise APIError(f"`message` is longer than {MAX_MESSAGE_CHARS} characters.")
+        bot = payload.get("bot")
+        if not isinstance(bot, str) or not bot:
+            raise APIError("`bot` is required: the bot's slug or id.")
+        user = payload.get("user") or ""
+        metadata = payload.get("metadata") or {}
+        if not isinstance(user, str) or len(user) > 200:
+            raise APIError("`user` must be a string of at most 200 characters.")
+        if not isinstance(metadata, dict):
+            raise APIError("`metadata` must be a JSON object.")
+        conv = payload.get("conversation_id")
+        scope = payload.get("scope")
+        for name, value in (("conversation_id", conv), ("scope", scope)):
+            if value is not None and not isinstance(value, str):
+                raise APIError(f"`{name}` must be a string.")
+        return cls(
+            bot=bot, message=message, conversation_id=conv, scope=scope, user=user,
+            metadata=metadata,
+        )  # fmt: skip
+
+
+@dataclass
+class PreparedChat:
+    context: AuthContext
+    bot: Any
+    scope: Any
+    conversation: Any
+    question: str
+    message_id: uuid.UUID
+    user_message_id: uuid.UUID
+    model: str
+    started: float
+    chunks: list[Any] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    refusal: str | None = None  # set: answer with it, never call the model
+    refusal_reason: str = ""
+    # Filled in by run_chat:
+    answer: str = ""
+    finish_reason: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    latency_ms: int = 0
+
+
+def _citation(index: int, chunk: Any) -> dict[str, Any]:
+    return {
+        "index": index,
+        "chunk_id": chunk.chunk_id,
+        "document_id": chunk.document_id,
+        "document_title": chunk.document_title,
+        "score": chunk.score,
+        "snippet": " ".join(chunk.text.split())[:SNIPPET_CHARS],
+        "source": chunk.source,
+    }
+
+
+def _history_budget() -> int:
+    return int(getattr(settings, "CHAT_HISTORY_TOKENS", 2000))
+
+
+def prepare_chat(
+    context: AuthContext, data: ChatInput, *, started: float | None = None
+) -> PreparedChat:
+    from datasets.retrieval import retrieve
+
+    started = started if started is not None else time.perf_counter()
+    tenant = context.tenant
+    if not context.has("chat"):
+        raise APIError(
+            "This credential lacks the `chat` permission this route needs.",
+            type="permission_denied", status_code=403,
+        )  # fmt: skip
+    bot = selectors.bot_resolve(tenant=tenant, ref=data.bot, context=context)
+    if data.scope:
+        scope = selectors.scope_resolve(tenant=tenant, ref=data.scope, context=context)
+    else:
+        scope = bot.default_scope
+
+    conversation = None
+    history: list[dict[str, str]] = list(data.history or [])
+    if data.conversation_id:
+        conversation = selectors.conversation_get(
+            tenant=tenant, conversation_id=data.conversation_id, bot=bot
+        )
+        if data.history is None:
+            history = selectors.history_for(tenant=tenant, conversation=conversation)
+        if not data.scope and conversation.scope_id and scope is None:
+            scope = conversation.scope
+
+    question = data.message.strip()
+    max_chars = scope.max_input_chars if scope is not None else MAX_MESSAGE_CHARS
+    if len(question) > max_chars:
+        raise APIError(
+            f"The message is {len(question)} characters long; this scope accepts at most "
+            f"{max_chars}. Shorten the question and try again.",
+            details={"max_input_chars": max_chars},
+        )
+
+    refusal: str | None = None
+    reason = ""
+    if scope is not None and (scope.blocked_terms or scope.blocked_topics):
+        hit = blocked_match(question, terms=scope.blocked_terms, topics=scope.blocked_topics)
+        if hit is not None:
+            refusal, reason = scope.refusal_message, "blocked"
+
+    chunks: list[Any] = []
+    if refusal is None:
+        chunks = retrieve(
+            tenant=tenant,
+            query=question,
+            dataset_ids=selectors.bot_dataset_ids(bot),
+            scope=scope,
+            top_k=bot.top_k,
+            mode=bot.retrieval_mode,
+            score_threshold=bot.score_threshold,
+        )
+        if not chunks and scope is not None and scope.require_grounding:
+            refusal, reason = scope.refusal_message, "ungrounded"
+
+    if conversation is None:
+        conversation = services.conversation_start(
+            tenant=tenant, bot=bot, scope=scope, user=data.user, question=question,
+            api_key=context.api_key, metadata=data.metadata,
+        )  # fmt: skip
+    user_msg = services.message_create_user(
+        tenant=tenant, conversation=conversation, content=question, metadata=data.metadata
+    )
+    prep = PreparedChat(
+        context=context, bot=bot, scope=scope, conversation=conversation, question=question,
+        message_id=uuid.uuid4(), user_message_id=user_msg.id, model=model_for(bot),
+        started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
+    )  # fmt: skip
+    prep.citations = [_citation(i, c) for i, c in enumerate(chunks, 1)]
+    if refusal is None:
+        prep.messages = build_messages(
+            system_prompt=bot.system_prompt, sources=chunks, history=history,
+            question=question, history_budget=_history_budget(),
+        )  # fmt: skip
+    return prep
+
+
+def _save(prep: PreparedChat) -> None:
+    services.message_save_assistant(
+        tenant=prep.context.tenant,
+        conversation=prep.conversation,
+        message_id=prep.message_id,
+        content=prep.answer,
+        citations=prep.citations if prep.refusal is None else [],
+        usage=prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        latency_ms=prep.latency_ms,
+        model=prep.model if prep.refusal is None else "",
+        finish_reason=prep.finish_reason,
+        refused=prep.refusal is not None,
+        error=(prep.error or {}).get("type", ""),
+    )
+
+
+async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
+    """Yield the chat's events; saves the assistant message exactly once at the end."""
+    yield (
+        "start",
+        {
+            "conversation_id": str(prep.conversation.id),
+            "message_id": str(prep.message_id),
+            "bot": prep.bot.slug,
+        },
+    )
+    redactor = StreamRedactor(prep.scope.redact_terms if prep.scope is not None else ())
+    parts: list[str] = []
+    upstream: Any = None
+    try:
+        if prep.refusal is not None:
+            yield "citations", {"citations": []}
+            parts.append(prep.refusal)
+            yield "delta", {"text": prep.refusal}
+            prep.finish_reason = "refused"
+        else:
+            yield "citations", {"citations": prep.citations}
+            upstream = get_provider().stream(
+                messages=prep.messages, model=prep.model, temperature=prep.bot.temperature,
+                max_tokens=prep.bot.max_tokens, sources=prep.chunks, question=prep.question,
+            )  # fmt: skip
+            try:
+                async for piece in upstream:
+                    if piece.text:
+                        text = redactor.feed(piece.text)
+                        if text:
+                            parts.append(text)
+                            yield "delta", {"text": text}
+                    if piece.finish_reason:
+                        prep.finish_reason = piece.finish_reason
+                        prep.usage = piece.usage or {}
+            except LLMError as exc:
+                prep.error = {"type": exc.type, "message": str(exc)}
+                prep.finish_reason = "error"
+            tail = redactor.flush()
+            if tail:
+                parts.append(tail)
+                if prep.error is None:
+                    yield "delta", {"text": tail}
+            if prep.error is not None:
+                yield "error", {"error": prep.error}
+                return
+        prep.finish_reason = prep.finish_reason or "stop"
+        prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+        yield (
+            "end",
+            {
+                "usage": prep.usage
+                or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "finish_reason": prep.finish_reason,
+                "latency_ms": prep.latency_ms,
+                "refused": prep.refusal is not None,
+                "message_id": str(prep.message_id),
+            },
+        )
+    except (asyncio.CancelledError, GeneratorExit):
+        prep.finish_reason = "cancelled"
+        tail = redactor.flush()
+        if tail:
+            parts.append(tail)
+        raise
+    finally:
+        if upstream is not None:
+            with contextlib.suppress(Exception):
+                await upstream.aclose()  # closes the upstream HTTP response
+        prep.answer = "".join(parts)
+        if not prep.latency_ms:
+            prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+        if not prep.finish_reason:
+            prep.finish_reason = "cancelled"
+        try:
+            # Shielded: a second cancellation must not lose the message.
+            await asyncio.shield(sync_to_async(_save)(prep))
+        except Exception:
+            log.exception("could not save the assistant message %s", prep.message_id)
+
+
+async def collect(prep: PreparedChat) -> dict[str, Any]:
+    """Run the chat to the end and return API.md's JSON body (raises on upstream failure)."""
+    error: dict[str, str] | None = None
+    async for event, data in run_chat(prep):
+        if event == "error":
+            error = data["error"]
+    if error is not None:
+        raise APIError(error["message"], type=error["type"], status_code=502)
+    return {
+        "conversation_id": str(prep.conversation.id),
+        "message_id": str(prep.message_id),
+        "answer": prep.answer,
+        "citations": prep.citations if prep.refusal is None else [],
+        "usage": prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "refused": prep.refusal is not None,
+        "finish_reason": prep.finish_reason,
+        "latency_ms": prep.latency_ms,
+        "model": prep.model if prep.refusal is None else "",
+    }

@@ -1,0 +1,145 @@
+"""Input guardrails (blocked terms/topics) and output redaction that works on a token stream.
+
+Matching happens on a normalised form of the text: Unicode NFKC, casefold, zero-width and soft
+hyphen characters removed, common Cyrillic/Greek look-alikes folded to Latin, whitespace collapsed,
+and letters spelled out with separators ("b o m b", "b.o.m.b") joined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"),
+    None,
+)
+# Look-alikes that NFKC leaves alone (Cyrillic, Greek, a few Latin extensions).
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l", "к": "k", "м": "m", "т": "t",
+        "в": "b", "н": "h", "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k",
+        "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "β": "b", "ѡ": "w", "ԛ": "q",
+        "ı": "i", "ℓ": "l",
+    }
+)  # fmt: skip
+_SPELLED_OUT = re.compile(r"(?<!\w)(?:\w[\s.\-_*·]+){2,}\w(?!\w)")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").translate(_INVISIBLE)
+    text = text.casefold().translate(_CONFUSABLES)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SPELLED_OUT.sub(lambda m: re.sub(r"[\s.\-_*·]+", "", m.group(0)), text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _contains_phrase(haystack: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", haystack) is not None
+
+
+def blocked_match(
+    text: str, *, terms: Iterable[str] = (), topics: Iterable[str] = ()
+) -> str | None:
+    """The blocked term or topic the text hits, or None.
+
+    A term matches as a whole word or phrase. A topic matches as a phrase, or when every one of
+    its content words (3+ letters) starts a word of the text ("weapons manufacturing" catches
+    "how do I manufacture a weapon").
+    """
+    norm = normalize(text)
+    words = _WORD.findall(norm)
+    for term in terms:
+        t = normalize(term)
+        if t and _contains_phrase(norm, t):
+            return term
+    for topic in topics:
+        t = normalize(topic)
+        if not t:
+            continue
+        if _contains_phrase(norm, t):
+            return topic
+        content = [w for w in _WORD.findall(t) if len(w) >= 3]
+        if content and all(any(w.startswith(_stem(c)) for w in words) for c in content):
+            return topic
+    return None
+
+
+def _stem(word: str) -> str:
+    return word[: max(4, len(word) - 3)] if len(word) > 5 else word
+
+
+# --------------------------------------------------------------------------- output redaction
+REDACTED = "[redacted]"
+_IMAGE_LINK = re.compile(
+    r"!\[([^\]\n]{0,500})\]\(\s*<?(?:[a-z][a-z0-9+.\-]*:)?//[^)\s]*[^)]*\)", re.I
+)
+_MAX_HOLD = 2000
+
+
+class StreamRedactor:
+    """Removes redact terms and external Markdown images from text that arrives in pieces.
+
+    ``feed`` returns what is safe to emit now; a suffix that could still become a redact term or
+    an image link is held back until more text (or ``flush``) decides.
+    """
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self.terms = [t for t in (str(t).strip() for t in terms) if t]
+        self._term_re = (
+            re.compile(
+                "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True)), re.I
+            )
+            if self.terms
+            else None
+        )
+        self._lower_terms = [t.casefold() for t in self.terms]
+        self._max = max((len(t) for t in self.terms), default=0)
+        self._buf = ""
+
+    @property
+    def active(self) -> bool:
+        return True  # images are always stripped
+
+    def _clean(self, text: str) -> str:
+        text = _IMAGE_LINK.sub(lambda m: m.group(1), text)
+        if self._term_re is not None:
+            text = self._term_re.sub(REDACTED, text)
+        return text
+
+    def _hold_from(self, text: str) -> int:
+        hold = len(text)
+        # An unfinished image link: "![alt](http..." without its ")".
+        start = text.rfind("![")
+        if start != -1 and ")" not in text[start:] and len(text) - start < _MAX_HOLD:
+            hold = start
+        elif text.endswith("!"):
+            hold = len(text) - 1
+        # A suffix that may grow into a redact term.
+        low = text.casefold()
+        for k in range(min(self._max - 1, len(text)), 0, -1):
+            tail = low[-k:]
+            if any(t.startswith(tail) for t in self._lower_terms):
+                hold = min(hold, len(text) - k)
+                break
+        return hold
+
+    def feed(self, piece: str) -> str:
+        self._buf = self._clean(self._buf + piece)
+        cut = self._hold_from(self._buf)
+        out, self._buf = self._buf[:cut], self._buf[cut:]
+        return out
+
+    def flush(self) -> str:
+        out, self._buf = self._clean(self._buf), ""
+        return out
+
+
+def redact(text: str, terms: Iterable[str] = ()) -> str:
+    r = StreamRedactor(terms)
+    return r.feed(text) + r.flush()

@@ -1,0 +1,162 @@
+"""OpenAI-compatible routes (``/v1/openai``) so any OpenAI client can talk to a bot.
+
+``model`` is the bot's slug; the last user message is the question and the earlier user/assistant
+messages are the history (the client owns it, as with OpenAI). Answers carry ``citations`` as an
+extra top-level field (on the first chunk when streaming). Each request is recorded as a new
+conversation of the bot, like any other chat.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from bots.models import Bot
+from chatbot_project.errors import APIError
+from conversations.chat import ChatInput, PreparedChat, collect, prepare_chat, run_chat
+from conversations.streaming import (
+    _with_rate_headers,
+    authenticate_request,
+    error_json,
+    parse_json,
+    streaming_response,
+)
+
+FINISH = {"stop": "stop", "length": "length", "refused": "content_filter", "error": "stop"}
+
+
+def _content(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # [{"type": "text", "text": ...}, ...]
+        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
+    return ""
+
+
+def chat_input(payload: Any) -> tuple[ChatInput, bool]:
+    if not isinstance(payload, dict):
+        raise APIError("Send a JSON object with `model` and `messages`.")
+    model = payload.get("model")
+    messages = payload.get("messages")
+    if not isinstance(model, str) or not model:
+        raise APIError("`model` is required: the bot's slug (see GET /v1/openai/models).")
+    if not isinstance(messages, list) or not messages:
+        raise APIError("`messages` must be a non-empty list of chat messages.")
+    turns = [
+        {"role": m.get("role"), "content": _content(m.get("content"))}
+        for m in messages
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+    ]
+    if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
+        raise APIError("The last message must be a non-empty `user` message: the question.")
+    user = payload.get("user") or ""
+    data = ChatInput(
+        bot=model,
+        message=turns[-1]["content"],
+        user=user if isinstance(user, str) else "",
+        scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
+        history=[t for t in turns[:-1] if t["content"]],
+    )
+    return data, payload.get("stream") is True
+
+
+def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any], **extra: Any) -> bytes:
+    body = {
+        "id": f"chatcmpl-{prep.message_id.hex}",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": prep.bot.slug,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": extra.pop("finish", None)}],
+        **extra,
+    }
+    return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
+
+
+async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
+    created = int(time.time())
+    async for event, data in run_chat(prep):
+        if event == "citations":
+            yield _chunk(
+                prep, created, {"role": "assistant", "content": ""},
+                citations=data["citations"], conversation_id=str(prep.conversation.id),
+            )  # fmt: skip
+        elif event == "delta":
+            yield _chunk(prep, created, {"content": data["text"]})
+        elif event == "end":
+            yield _chunk(
+                prep, created, {}, finish=FINISH.get(data["finish_reason"], "stop"),
+                usage=data["usage"],
+            )  # fmt: skip
+        elif event == "error":
+            body = {"error": {**data["error"], "code": data["error"]["type"]}}
+            yield f"data: {json.dumps(body)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
+
+
+@csrf_exempt
+async def completions_view(request: HttpRequest) -> HttpResponse:
+    started = time.perf_counter()
+    if request.method != "POST":
+        return error_json(APIError("Use POST for chat completions.", status_code=405))
+    try:
+        context = await authenticate_request(request)
+        data, stream = chat_input(parse_json(request))
+        prep = await sync_to_async(prepare_chat)(context, data, started=started)
+    except APIError as exc:
+        return _with_rate_headers(request, error_json(exc))
+    if stream:
+        return streaming_response(_openai_stream(prep), request)
+    try:
+        result = await collect(prep)
+    except APIError as exc:
+        return _with_rate_headers(request, error_json(exc))
+    body = {
+        "id": f"chatcmpl-{prep.message_id.hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": prep.bot.slug,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": result["answer"]},
+                "finish_reason": FINISH.get(result["finish_reason"], "stop"),
+            }
+        ],
+        "usage": result["usage"],
+        "citations": result["citations"],
+        "conversation_id": result["conversation_id"],
+    }
+    return _with_rate_headers(request, JsonResponse(body))
+
+
+def _models(context: Any) -> list[dict[str, Any]]:
+    qs = Bot.objects.for_tenant(context.tenant).filter(is_active=True).order_by("slug")
+    if context.allowed_bot_ids is not None:
+        qs = qs.filter(id__in=context.allowed_bot_ids)
+    return [
+        {
+            "id": bot.slug,
+            "object": "model",
+            "created": int(bot.created_at.timestamp()),
+            "owned_by": context.tenant.slug,
+            "name": bot.name,
+        }
+        for bot in qs
+    ]
+
+
+async def models_view(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return error_json(APIError("Use GET for the model list.", status_code=405))
+    try:
+        context = await authenticate_request(request)
+    except APIError as exc:
+        return _with_rate_headers(request, error_json(exc))
+    data = await sync_to_async(_models)(context)
+    return _with_rate_headers(request, JsonResponse({"object": "list", "data": data}))

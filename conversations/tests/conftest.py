@@ -1,0 +1,58 @@
+"""Fixtures for the chat tests: a small knowledge base embedded for real, a bot, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conversations.tests.factories import BotFactory, ScopeFactory
+from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
+
+DOCS = {
+    "Throttling": [
+        "Throttling limits how many requests a client can make. Use AnonRateThrottle to limit "
+        "anonymous clients, for example to 100 requests per day.",
+        "The UserRateThrottle limits authenticated users by their user id.",
+    ],
+    "Pagination": [
+        "Pagination splits large result sets into pages. CursorPagination gives an opaque cursor "
+        "and a stable ordering.",
+    ],
+    "Authentication": [
+        "TokenAuthentication uses a simple token-based HTTP authentication scheme. Clients send "
+        "the token in the Authorization header.",
+    ],
+}
+
+
+@dataclass
+class KB:
+    tenant: Any
+    dataset: Any
+    bot: Any
+    documents: dict[str, Any]
+
+
+def build_kb(tenant, *, slug: str = "helper", docs: dict[str, list[str]] | None = None,
+             tags: dict[str, list[str]] | None = None, **bot_kw) -> KB:  # fmt: skip
+    dataset = DatasetFactory(tenant=tenant, name=f"kb-{slug}")
+    documents = {}
+    for title, chunks in (docs or DOCS).items():
+        doc = DocumentFactory(dataset=dataset, title=title, tags=(tags or {}).get(title, []))
+        documents[title] = doc
+        for i, text in enumerate(chunks):
+            ChunkFactory(document=doc, index=i, text=f"{title} > {text}", embed=True)
+    bot = BotFactory(tenant=tenant, slug=slug, datasets=[dataset], **bot_kw)
+    return KB(tenant=tenant, dataset=dataset, bot=bot, documents=documents)
+
+
+@pytest.fixture
+def kb(tenant) -> KB:
+    return build_kb(tenant)
+
+
+@pytest.fixture
+def scope_factory():
+    return ScopeFactory
