@@ -16,7 +16,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 INVALID = "The API key is invalid, revoked or expired."
 
 
-def extract_key(headers) -> str | None:  # noqa: ANN001
+def extract_key(headers) -> str | None:
     """The raw key from the headers, or None when the request carries no API key."""
     explicit = headers.get("X-API-Key")
     if explicit:
@@ -62,7 +62,7 @@ def context_for_key(raw: str) -> AuthContext | None:
 class APIKeyAuthentication(BaseAuthentication):
     """Resolves through ``tenants.auth`` (cache, origin check) like every other entry point."""
 
-    def authenticate(self, request):  # noqa: ANN001, ANN201
+    def authenticate(self, request):
         from tenants.auth import authenticate_key
 
         raw = extract_key(request.headers)
@@ -72,5 +72,5 @@ class APIKeyAuthentication(BaseAuthentication):
         attach(request, context)
         return Principal(context), context
 
-    def authenticate_header(self, request) -> str:  # noqa: ANN001
+    def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import PERMISSIONS, APIKey
 from chatbot_project.errors import APIError
+from tenants.auth import invalidate_key_cache
+from tenants.context import AuthContext
 from tenants.models import Tenant
+from tenants.views import invalid
 
 
 @transaction.atomic
@@ -23,7 +28,7 @@ def api_key_create(
     rate_limit: str = "",
     allowed_origins: Iterable[str] = (),
     expires_at: datetime | None = None,
-    created_by=None,  # noqa: ANN001
+    created_by: Any = None,
 ) -> tuple[APIKey, str]:
     """Create a key; returns (row, raw key). The raw key is never stored or logged."""
     perms = sorted(set(permissions))
@@ -59,4 +64,50 @@ def api_key_revoke(*, tenant: Tenant, key: APIKey) -> APIKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
+    # This process forgets it now; others within API_KEY_CACHE_SECONDS (tenants.auth).
+    transaction.on_commit(lambda: invalidate_key_cache(key_id=key.id))
     return key
+
+
+def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[APIKey, str]:
+    """Create a key from API input on behalf of ``context``: ids resolved through its tenant,
+    and never more power than the caller holds (permissions, bot and scope restrictions)."""
+    from bots.selectors import bots_by_ids, scopes_by_ids
+
+    tenant = context.tenant
+    permissions = data.get("permissions", ["chat", "read"])
+    beyond = sorted(set(permissions) - set(context.permissions))
+    if beyond:
+        raise APIError(
+            f"You cannot grant permissions you do not hold: {', '.join(beyond)}.",
+            type="permission_denied",
+            status_code=403,
+        )
+    bots = bots_by_ids(tenant=tenant, ids=data.get("bots") or [])
+    scopes = scopes_by_ids(tenant=tenant, ids=data.get("scopes") or [])
+    for field, chosen, allowed in (
+        ("bots", bots, context.allowed_bot_ids),
+        ("scopes", scopes, context.allowed_scope_ids),
+    ):
+        if allowed is not None and (not chosen or any(o.id not in allowed for o in chosen)):
+            raise APIError(
+                f"Your key is restricted to some {field}; a key you create must list {field} "
+                "within that restriction.",
+                type="permission_denied",
+                status_code=403,
+            )
+    user = context.user if getattr(context.user, "pk", None) else None
+    try:
+        return api_key_create(
+            tenant=tenant,
+            name=data["name"],
+            permissions=permissions,
+            bots=bots,
+            scopes=scopes,
+            rate_limit=data.get("rate_limit", ""),
+            allowed_origins=data.get("allowed_origins", []),
+            expires_at=data.get("expires_at"),
+            created_by=user,
+        )
+    except DjangoValidationError as exc:
+        raise invalid(exc) from None

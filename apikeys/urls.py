@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from apikeys import apis
+
+urlpatterns = [
+    path("api-keys", apis.APIKeyListAPI.as_view(), name="api-key-list"),
+    path("api-keys/<uuid:key_id>", apis.APIKeyDetailAPI.as_view(), name="api-key-detail"),
+]

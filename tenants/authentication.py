@@ -14,7 +14,7 @@ from tenants.context import attach
 class TenantJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
-    def authenticate(self, request):  # noqa: ANN001, ANN201
+    def authenticate(self, request):
         header = self.get_header(request)
         if header is None:
             return None

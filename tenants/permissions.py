@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
-def required_permission(request, view) -> str:  # noqa: ANN001
+def required_permission(request, view) -> str:
     spec = getattr(view, "required_permission", None)
     if isinstance(spec, dict):
         return spec.get(request.method, spec.get("*", "write"))
@@ -20,7 +20,7 @@ def required_permission(request, view) -> str:  # noqa: ANN001
 class IsTenantMember(BasePermission):
     message = "This credential lacks the permission this route needs."
 
-    def has_permission(self, request, view) -> bool:  # noqa: ANN001
+    def has_permission(self, request, view) -> bool:
         ctx = getattr(request, "auth_context", None)
         if ctx is None:
             return False

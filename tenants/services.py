@@ -30,3 +30,26 @@ def user_create(*, tenant: Tenant, username: str, password: str | None = None,
     user.save()
     Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
     return user
+
+
+TENANT_FIELDS = ("name", "default_model", "default_rate_limit", "quotas")
+
+
+def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
+    """Update the tenant's settings (name, default model, default rate limit, quotas)."""
+    from django.core.exceptions import ValidationError
+
+    from tenants.auth import invalidate_key_cache
+    from tenants.views import invalid
+
+    tenant = Tenant.objects.get(pk=tenant.pk)  # a fresh row, never the cached auth copy
+    for field in TENANT_FIELDS:
+        if field in data:
+            setattr(tenant, field, data[field])
+    try:
+        tenant.full_clean()
+    except ValidationError as exc:
+        raise invalid(exc) from None
+    tenant.save()
+    invalidate_key_cache(tenant_id=tenant.id)  # the new default rate limit applies at once here
+    return tenant

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tenants import apis
+
+urlpatterns = [
+    path("tenant", apis.TenantAPI.as_view(), name="tenant"),
+    path("auth/token", apis.TokenObtainAPI.as_view(), name="auth-token"),
+    path("auth/token/refresh", apis.TokenRefreshAPI.as_view(), name="auth-token-refresh"),
+    path("auth/logout", apis.LogoutAPI.as_view(), name="auth-logout"),
+]

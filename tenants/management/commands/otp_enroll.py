@@ -12,12 +12,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 class Command(BaseCommand):
     help = "Enroll a TOTP authenticator for a user (needed to use /admin/)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="authenticator", help="device name")
         parser.add_argument("--staff", action="store_true", help="also mark the user as staff")
 
-    def handle(self, *args, username: str, name: str, staff: bool, **opts) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, username: str, name: str, staff: bool, **opts) -> None:
         user_model = get_user_model()
         try:
             user = user_model.objects.get(username=username)

@@ -1,0 +1,51 @@
+"""REST for /v1/api-keys (admin): list, create (the key is in the answer once), read, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from apikeys import selectors, services
+from apikeys.serializers import APIKeyCreatedSerializer, APIKeySerializer
+from tenants.views import TenantAPIView
+
+
+class APIKeyListAPI(TenantAPIView):
+    serializer_class = APIKeySerializer
+    required_permission = "admin"
+
+    @extend_schema(operation_id="api_keys_list", responses=APIKeySerializer(many=True))
+    def get(self, request: Any) -> Response:
+        return self.list_response(selectors.api_key_list(tenant=self.tenant), APIKeySerializer)
+
+    @extend_schema(
+        operation_id="api_keys_create",
+        request=APIKeySerializer,
+        responses={201: APIKeyCreatedSerializer},
+        description="The answer's `key` is the only time the full key is shown; store it now.",
+    )
+    def post(self, request: Any) -> Response:
+        pair = services.api_key_create_for(context=self.auth, data=self.parse(APIKeySerializer))
+        return Response(APIKeyCreatedSerializer(pair).data, status=status.HTTP_201_CREATED)
+
+
+class APIKeyDetailAPI(TenantAPIView):
+    serializer_class = APIKeySerializer
+    required_permission = "admin"
+
+    @extend_schema(operation_id="api_keys_retrieve", responses=APIKeySerializer)
+    def get(self, request: Any, key_id: Any) -> Response:
+        return Response(APIKeySerializer(selectors.api_key_get(tenant=self.tenant, key_id=key_id)).data)
+
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        responses=APIKeySerializer,
+        description="Revokes the key (it stops working within seconds everywhere) and returns it.",
+    )
+    def delete(self, request: Any, key_id: Any) -> Response:
+        key = selectors.api_key_get(tenant=self.tenant, key_id=key_id)
+        key = services.api_key_revoke(tenant=self.tenant, key=key)
+        return Response(APIKeySerializer(key).data)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apikeys.models import PERMISSIONS, APIKey
+from tenants.models import rate_limit_validator
+from tenants.views import StrictSerializer
+
+
+def _dt(value: Any) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
+
+
+class APIKeySerializer(StrictSerializer):
+    """A key as listed; the secret itself is only in the creation answer (``key``)."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    prefix = serializers.CharField(read_only=True, help_text="Public start of the key.")
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=PERMISSIONS), required=False, max_length=4,
+        help_text="Any of chat, read, write, admin (default chat + read).",
+    )  # fmt: skip
+    bots = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=1000,
+        help_text="If set, the key may only use these bots.",
+    )  # fmt: skip
+    scopes = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=1000,
+        help_text="If set, the key may only chat under these scopes.",
+    )  # fmt: skip
+    rate_limit = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, validators=[rate_limit_validator],
+        help_text='e.g. "60/m"; blank = the tenant default.',
+    )  # fmt: skip
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, max_length=100,
+        help_text="Browser origins (https://example.com) allowed to use the key.",
+    )  # fmt: skip
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def validate_allowed_origins(self, value: list[str]) -> list[str]:
+        out = []
+        for origin in value:
+            origin = origin.strip().rstrip("/")
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise serializers.ValidationError(
+                    f"{origin!r} is not an origin; use scheme://host[:port], e.g. https://example.com."
+                )
+            out.append(origin)
+        return out
+
+    def to_representation(self, key: APIKey) -> dict[str, Any]:
+        return {
+            "id": str(key.id),
+            "name": key.name,
+            "prefix": key.prefix,
+            "permissions": list(key.permissions),
+            "bots": [str(b.pk) for b in key.bots.all()],
+            "scopes": [str(s.pk) for s in key.scopes.all()],
+            "rate_limit": key.rate_limit,
+            "allowed_origins": list(key.allowed_origins),
+            "expires_at": _dt(key.expires_at),
+            "revoked_at": _dt(key.revoked_at),
+            "last_used_at": _dt(key.last_used_at),
+            "created_at": _dt(key.created_at),
+        }
+
+
+class APIKeyCreatedSerializer(APIKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The full key; shown this once only.")
+
+    def to_representation(self, pair: Any) -> dict[str, Any]:
+        row, raw = pair
+        return {**super().to_representation(row), "key": raw}

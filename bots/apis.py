@@ -1,0 +1,95 @@
+"""REST for /v1/bots and /v1/scopes (read: GET; write: POST, PATCH, DELETE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from bots import selectors, services
+from bots.serializers import BotSerializer, ScopeSerializer
+from tenants.views import TenantAPIView
+
+
+class BotListAPI(TenantAPIView):
+    serializer_class = BotSerializer
+
+    @extend_schema(operation_id="bots_list", responses=BotSerializer(many=True))
+    def get(self, request: Any) -> Response:
+        bots = selectors.bot_list(tenant=self.tenant, allowed_ids=self.auth.allowed_bot_ids)
+        return self.list_response(bots, BotSerializer)
+
+    @extend_schema(operation_id="bots_create", request=BotSerializer, responses={201: BotSerializer})
+    def post(self, request: Any) -> Response:
+        bot = services.bot_create(tenant=self.tenant, data=self.parse(BotSerializer))
+        return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
+
+
+class BotDetailAPI(TenantAPIView):
+    serializer_class = BotSerializer
+
+    def _bot(self, bot_id: Any) -> Any:
+        return selectors.bot_get(
+            tenant=self.tenant, bot_id=bot_id, allowed_ids=self.auth.allowed_bot_ids
+        )
+
+    @extend_schema(operation_id="bots_retrieve", responses=BotSerializer)
+    def get(self, request: Any, bot_id: Any) -> Response:
+        return Response(BotSerializer(self._bot(bot_id)).data)
+
+    @extend_schema(operation_id="bots_update", request=BotSerializer, responses=BotSerializer)
+    def patch(self, request: Any, bot_id: Any) -> Response:
+        bot = self._bot(bot_id)
+        bot = services.bot_update(
+            tenant=self.tenant, bot=bot, data=self.parse(BotSerializer, partial=True)
+        )
+        return Response(BotSerializer(bot).data)
+
+    @extend_schema(operation_id="bots_destroy", responses={204: None})
+    def delete(self, request: Any, bot_id: Any) -> Response:
+        services.bot_delete(tenant=self.tenant, bot=self._bot(bot_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScopeListAPI(TenantAPIView):
+    serializer_class = ScopeSerializer
+
+    @extend_schema(operation_id="scopes_list", responses=ScopeSerializer(many=True))
+    def get(self, request: Any) -> Response:
+        scopes = selectors.scope_list(tenant=self.tenant, allowed_ids=self.auth.allowed_scope_ids)
+        return self.list_response(scopes, ScopeSerializer)
+
+    @extend_schema(
+        operation_id="scopes_create", request=ScopeSerializer, responses={201: ScopeSerializer}
+    )
+    def post(self, request: Any) -> Response:
+        scope = services.scope_create(tenant=self.tenant, data=self.parse(ScopeSerializer))
+        return Response(ScopeSerializer(scope).data, status=status.HTTP_201_CREATED)
+
+
+class ScopeDetailAPI(TenantAPIView):
+    serializer_class = ScopeSerializer
+
+    def _scope(self, scope_id: Any) -> Any:
+        return selectors.scope_get(
+            tenant=self.tenant, scope_id=scope_id, allowed_ids=self.auth.allowed_scope_ids
+        )
+
+    @extend_schema(operation_id="scopes_retrieve", responses=ScopeSerializer)
+    def get(self, request: Any, scope_id: Any) -> Response:
+        return Response(ScopeSerializer(self._scope(scope_id)).data)
+
+    @extend_schema(operation_id="scopes_update", request=ScopeSerializer, responses=ScopeSerializer)
+    def patch(self, request: Any, scope_id: Any) -> Response:
+        scope = self._scope(scope_id)
+        scope = services.scope_update(
+            tenant=self.tenant, scope=scope, data=self.parse(ScopeSerializer, partial=True)
+        )
+        return Response(ScopeSerializer(scope).data)
+
+    @extend_schema(operation_id="scopes_destroy", responses={204: None})
+    def delete(self, request: Any, scope_id: Any) -> Response:
+        services.scope_delete(tenant=self.tenant, scope=self._scope(scope_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

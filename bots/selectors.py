@@ -1,0 +1,94 @@
+"""Reads of bots and scopes, always through the tenant (and the key's bot/scope restrictions)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from bots.models import Bot, Scope
+from chatbot_project.errors import APIError, NotFound
+from tenants.models import Tenant
+
+
+def bot_list(*, tenant: Tenant, allowed_ids: Iterable | None = None) -> QuerySet[Bot]:
+    qs = Bot.objects.for_tenant(tenant).prefetch_related("datasets")
+    if allowed_ids is not None:
+        qs = qs.filter(id__in=list(allowed_ids))
+    return qs
+
+
+def bot_get(*, tenant: Tenant, bot_id: Any, allowed_ids: Iterable | None = None) -> Bot:
+    try:
+        return bot_list(tenant=tenant, allowed_ids=allowed_ids).get(id=bot_id)
+    except (Bot.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def bot_resolve(*, tenant: Tenant, ref: str, allowed_ids: Iterable | None = None) -> Bot:
+    """A bot by id or slug (chat requests name bots either way); NotFound otherwise."""
+    qs = bot_list(tenant=tenant, allowed_ids=allowed_ids)
+    try:
+        return qs.get(id=uuid.UUID(str(ref)))
+    except (ValueError, Bot.DoesNotExist):
+        pass
+    try:
+        return qs.get(slug=str(ref))
+    except Bot.DoesNotExist:
+        raise NotFound() from None
+
+
+def scope_list(*, tenant: Tenant, allowed_ids: Iterable | None = None) -> QuerySet[Scope]:
+    qs = Scope.objects.for_tenant(tenant).prefetch_related("datasets")
+    if allowed_ids is not None:
+        qs = qs.filter(id__in=list(allowed_ids))
+    return qs
+
+
+def scope_get(*, tenant: Tenant, scope_id: Any, allowed_ids: Iterable | None = None) -> Scope:
+    try:
+        return scope_list(tenant=tenant, allowed_ids=allowed_ids).get(id=scope_id)
+    except (Scope.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def scope_resolve(*, tenant: Tenant, ref: str, allowed_ids: Iterable | None = None) -> Scope:
+    """A scope by id or slug; NotFound when missing, another tenant's or not allowed."""
+    qs = scope_list(tenant=tenant, allowed_ids=allowed_ids)
+    try:
+        return qs.get(id=uuid.UUID(str(ref)))
+    except (ValueError, Scope.DoesNotExist):
+        pass
+    try:
+        return qs.get(slug=str(ref))
+    except Scope.DoesNotExist:
+        raise NotFound() from None
+
+
+def _by_ids(model: Any, tenant: Tenant, ids: Iterable, field: str) -> list:
+    wanted = list(dict.fromkeys(ids))
+    found = {obj.id: obj for obj in model.objects.for_tenant(tenant).filter(id__in=wanted)}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise APIError(
+            f"{field}: no such id(s) in this tenant: {', '.join(missing)}.",
+            details={"fields": {field: [f"Unknown id {m}." for m in missing]}},
+        )
+    return [found[i] for i in wanted]
+
+
+def datasets_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "datasets") -> list:
+    """The tenant's datasets with these ids, in order; 400 naming any unknown (or foreign) id."""
+    from datasets.models import Dataset
+
+    return _by_ids(Dataset, tenant, ids, field)
+
+
+def scopes_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "scopes") -> list[Scope]:
+    return _by_ids(Scope, tenant, ids, field)
+
+
+def bots_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "bots") -> list[Bot]:
+    return _by_ids(Bot, tenant, ids, field)

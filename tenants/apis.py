@@ -1,0 +1,103 @@
+"""REST for /v1/tenant and the staff JWT routes /v1/auth/{token,token/refresh,logout}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
+
+from tenants import services
+from tenants.auth import auth_failed
+from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
+from tenants.views import TenantAPIView
+
+LOGIN_LIMIT = "20/m"  # per client address, against password guessing
+
+
+class TenantAPI(TenantAPIView):
+    serializer_class = TenantSerializer
+    required_permission = {"GET": "read", "PATCH": "admin"}
+
+    @extend_schema(operation_id="tenant_retrieve", responses=TenantSerializer)
+    def get(self, request: Any) -> Response:
+        return Response(TenantSerializer(self.tenant).data)
+
+    @extend_schema(operation_id="tenant_update", request=TenantSerializer, responses=TenantSerializer)
+    def patch(self, request: Any) -> Response:
+        tenant = services.tenant_update(
+            tenant=self.tenant, data=self.parse(TenantSerializer, partial=True)
+        )
+        return Response(TenantSerializer(tenant).data)
+
+
+class _TokenAPI(APIView):
+    """No authentication: these routes are how a user gets credentials."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    rate_limit_bucket = None
+    serializer_class: Any = None
+
+    def _validated(self, request: Any) -> Any:
+        body = request.data if isinstance(request.data, dict) else {}
+        serializer = self.serializer_class(data=body)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError:
+            raise auth_failed("The refresh token is invalid, expired or revoked.") from None
+        return serializer
+
+
+def _login_guard(request: Any) -> None:
+    from apikeys.ratelimit import check, rate_limited_error
+
+    addr = request.META.get("REMOTE_ADDR", "") or "unknown"
+    decision = check(f"rl:login:{addr}", LOGIN_LIMIT)
+    if not decision.allowed:
+        raise rate_limited_error(decision)
+
+
+class TokenObtainAPI(_TokenAPI):
+    serializer_class = TokenObtainPairSerializer
+
+    @extend_schema(
+        operation_id="auth_token", request=TokenObtainRequest, responses=TokenPair, auth=[]
+    )
+    def post(self, request: Any) -> Response:
+        _login_guard(request)
+        serializer = self._validated(request)
+        return Response(serializer.validated_data)
+
+
+class TokenRefreshAPI(_TokenAPI):
+    serializer_class = TokenRefreshSerializer
+
+    @extend_schema(
+        operation_id="auth_token_refresh", request=RefreshRequest, responses=TokenPair, auth=[],
+        description="Rotates: the answer carries a new refresh token and the old one is revoked.",
+    )  # fmt: skip
+    def post(self, request: Any) -> Response:
+        return Response(self._validated(request).validated_data)
+
+
+class LogoutAPI(_TokenAPI):
+    serializer_class = TokenBlacklistSerializer
+
+    @extend_schema(
+        operation_id="auth_logout", request=RefreshRequest, responses={204: None}, auth=[],
+        description="Blacklists the refresh token; access tokens expire on their own.",
+    )  # fmt: skip
+    def post(self, request: Any) -> Response:
+        self._validated(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

@@ -1,0 +1,62 @@
+"""Small shared pieces for the tenant-scoped DRF views of every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from chatbot_project.errors import APIError
+from chatbot_project.pagination import CursorPagination
+
+
+class TenantAPIView(GenericAPIView):
+    """Base view: ``self.tenant``/``self.context`` from authentication, cursor pagination."""
+
+    pagination_class = CursorPagination
+
+    @property
+    def tenant(self) -> Any:
+        return self.request.tenant
+
+    @property
+    def auth(self) -> Any:
+        return self.request.auth_context
+
+    def list_response(self, queryset: Any, serializer_class: type) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    def parse(self, serializer_class: type, *, partial: bool = False) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects unknown fields (a typo like ``dataset`` must not be silently ignored)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object as the request body."]}
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field; see /docs for this resource's fields."] for name in unknown}
+            )
+        return super().to_internal_value(data)
+
+
+def invalid(exc: DjangoValidationError) -> APIError:
+    """A model ``full_clean()`` failure as API.md's 400 body with per-field details."""
+    if hasattr(exc, "message_dict"):
+        fields = exc.message_dict
+        name, messages = next(iter(fields.items()))
+        prefix = "" if name == "__all__" else f"{name}: "
+        return APIError(f"{prefix}{messages[0]}", details={"fields": fields})
+    return APIError(exc.messages[0] if exc.messages else "Invalid request.")
