@@ -1,0 +1,98 @@
+"""Server-rendered pages: the index, the chat playground and the widget demo.
+
+The pages carry no data of their own: the playground talks to ``/v1/`` with an API key the user
+pastes (kept in sessionStorage), and the demo page embeds the widget with the seeded demo bot's
+browser key. Every page is served with a strict Content-Security-Policy (no inline script; the
+configuration rides in ``data-`` attributes), and the widget's static files are served by the app
+itself so that one ``<script>`` tag is all an embedding site needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+from django.views.static import serve
+
+DEMO_BOT_SLUG = "demo"
+WIDGET_ASSETS_DIR = Path(settings.BASE_DIR) / "static" / "chatbot"
+WIDGET_ASSETS = frozenset(
+    {"widget.js", "widget.css", "playground.js", "playground.css", "site.css", "index.js"}
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _secure(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def demo_key_file() -> Path:
+    """Where ``seed_demo`` writes the demo bot's browser key (follows ``EMBEDDED_DATA_DIR``)."""
+    from chatbot_project import embedded
+
+    return embedded.DATA_DIR / "demo_api_key"
+
+
+def read_demo_key() -> str | None:
+    try:
+        key = demo_key_file().read_text().strip()
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        return None
+    return key or None
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    return _secure(render(request, "web/index.html", {"debug": settings.DEBUG}))
+
+
+@require_safe
+def playground(request: HttpRequest) -> HttpResponse:
+    return _secure(render(request, "web/playground.html", {}))
+
+
+@require_safe
+def demo(request: HttpRequest) -> HttpResponse:
+    key = read_demo_key()
+    context = {
+        "demo_key": key,
+        "bot_slug": DEMO_BOT_SLUG,
+        "key_file": str(demo_key_file()),
+        "origin": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return _secure(render(request, "web/demo.html", context, status=200 if key else 503))
+
+
+def add_slash(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect(request.path + "/")
+
+
+@require_safe
+def widget_asset(request: HttpRequest, name: str) -> HttpResponse:
+    """The widget's own files, whatever DEBUG says, so embedding needs no separate static host."""
+    if name not in WIDGET_ASSETS:
+        raise Http404("No such file.")
+    response = serve(request, name, document_root=str(WIDGET_ASSETS_DIR))
+    response["Cache-Control"] = "public, max-age=300"
+    # Third-party pages load widget.js/widget.css cross-origin (also under COEP).
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

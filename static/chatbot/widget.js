@@ -1,0 +1,877 @@
+/*!
+ * Chatbot widget: one script tag adds a floating chat button and panel to any page.
+ *
+ *   <script src="https://chat.example.com/static/chatbot/widget.js"
+ *           data-bot="support" data-key="cb_browser_key" async></script>
+ *
+ * Optional attributes: data-api (API origin; defaults to the origin of this script's src),
+ * data-title, data-greeting, data-placeholder, data-scope, data-accent (a CSS colour),
+ * data-position ("right" | "left"), data-open ("true" opens the panel on load),
+ * data-css (stylesheet URL; defaults to widget.css beside this script).
+ * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
+ * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
+ * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height.
+ *
+ * Safety: model output and document text are never parsed as HTML. The tiny Markdown renderer
+ * below builds DOM nodes with createElement/textContent only; links are limited to http(s).
+ *
+ * Without data-bot the script only exposes window.ChatbotWidget (renderMarkdown, streamChat,
+ * describeError, mount) for the playground; it mounts nothing.
+ */
+(function () {
+  "use strict";
+
+  var STORAGE_PREFIX = "chatbot:v1:";
+  var MAX_STORED_MESSAGES = 60;
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  // ------------------------------------------------------------------ DOM helpers (no innerHTML)
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (name) {
+        var value = attrs[name];
+        if (value === null || value === undefined || value === false) return;
+        if (name === "text") node.textContent = value;
+        else if (name === "className") node.className = value;
+        else node.setAttribute(name, value === true ? "" : String(value));
+      });
+    }
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function icon(paths, size) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", String(size || 22));
+    svg.setAttribute("height", String(size || 22));
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(SVG_NS, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  var ICONS = {
+    chat: ["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"],
+    close: ["M6 6l12 12M18 6L6 18"],
+    send: ["M3 11.5L21 3l-6.5 18-3-7.5z", "M11.5 13.5L21 3"],
+    stop: ["M7 7h10v10H7z"],
+    plus: ["M12 5v14M5 12h14"],
+  };
+
+  // ------------------------------------------------------------------ safe Markdown
+
+  function safeHref(url) {
+    if (typeof url !== "string" || !/^https?:\/\//i.test(url.trim())) return null;
+    try {
+      var parsed = new URL(url.trim());
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function link(href, parent) {
+    var a = el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow" });
+    parent.appendChild(a);
+    return a;
+  }
+
+  // code | **bold** | *em* | [label](url) | [n] citation | bare http(s) URL
+  var INLINE_RE =
+    /(`+)([^`][\s\S]*?)\1|\*\*(?=\S)([\s\S]*?\S)\*\*|\*(?=[^\s*])([^*]*?[^\s*]|[^\s*])\*|\[([^\]\n]+)\]\(([^()\s]+)\)|\[(\d{1,3})\]|(https?:\/\/[^\s<>()"'`]*[^\s<>()"'`.,;:!?])/g;
+
+  function renderInline(text, parent, opts) {
+    var re = new RegExp(INLINE_RE.source, "g");
+    var last = 0;
+    var match;
+    while ((match = re.exec(text)) !== null) {
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      last = re.lastIndex;
+      if (match[1]) {
+        parent.appendChild(el("code", { text: match[2] }));
+      } else if (match[3] !== undefined) {
+        var strong = el("strong");
+        renderInline(match[3], strong, opts);
+        parent.appendChild(strong);
+      } else if (match[4] !== undefined) {
+        var em = el("em");
+        renderInline(match[4], em, opts);
+        parent.appendChild(em);
+      } else if (match[5] !== undefined) {
+        var href = safeHref(match[6]);
+        if (href) renderInline(match[5], link(href, parent), opts);
+        else parent.appendChild(document.createTextNode(match[0]));
+      } else if (match[7] !== undefined) {
+        var n = parseInt(match[7], 10);
+        if (opts && opts.citationRef && opts.citationRef(n, parent)) continue;
+        parent.appendChild(document.createTextNode(match[0]));
+      } else if (match[8] !== undefined) {
+        var bare = safeHref(match[8]);
+        if (bare) link(bare, parent).textContent = match[8];
+        else parent.appendChild(document.createTextNode(match[0]));
+      }
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderLines(lines, parent, opts) {
+    lines.forEach(function (line, i) {
+      if (i > 0) parent.appendChild(el("br"));
+      renderInline(line, parent, opts);
+    });
+  }
+
+  var FENCE_RE = /^\s{0,3}(```|~~~)\s*([\w+#.-]*)\s*$/;
+  var HEADING_RE = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+  var UL_RE = /^\s{0,3}[-*+]\s+(.*)$/;
+  var OL_RE = /^\s{0,3}(\d{1,9})[.)]\s+(.*)$/;
+  var QUOTE_RE = /^\s{0,3}>\s?(.*)$/;
+  var RULE_RE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+
+  function isBlockStart(line) {
+    return FENCE_RE.test(line) || HEADING_RE.test(line) || UL_RE.test(line) || OL_RE.test(line) ||
+      QUOTE_RE.test(line) || RULE_RE.test(line);
+  }
+
+  /**
+   * Render Markdown into `container` using DOM APIs only. Everything that is not a recognised
+   * construct stays literal text, so "<script>" shows as the characters "<script>".
+   * opts.citationRef(n, parent) may append a citation marker for "[n]" and return true.
+   */
+  function renderMarkdown(source, container, opts) {
+    var lines = String(source || "").replace(/\r\n?/g, "\n").split("\n");
+    var i = 0;
+    while (i < lines.length) {
+      var line = lines[i];
+      var m;
+      if (/^\s*$/.test(line)) {
+        i++;
+      } else if ((m = FENCE_RE.exec(line))) {
+        var fence = m[1];
+        var body = [];
+        i++;
+        while (i < lines.length && lines[i].trim() !== fence) body.push(lines[i++]);
+        i++; // closing fence (or past the end while streaming)
+        var code = el("code", { text: body.join("\n") });
+        if (m[2]) code.setAttribute("data-lang", m[2]);
+        container.appendChild(el("pre", null, [code]));
+      } else if ((m = HEADING_RE.exec(line))) {
+        var heading = el("h" + Math.min(6, m[1].length + 2), { className: "md-h" });
+        renderInline(m[2], heading, opts);
+        container.appendChild(heading);
+        i++;
+      } else if (RULE_RE.test(line)) {
+        container.appendChild(el("hr"));
+        i++;
+      } else if (UL_RE.test(line) || OL_RE.test(line)) {
+        var ordered = !UL_RE.test(line);
+        var itemRe = ordered ? OL_RE : UL_RE;
+        var list = el(ordered ? "ol" : "ul");
+        if (ordered) {
+          var start = parseInt(OL_RE.exec(line)[1], 10);
+          if (start !== 1) list.setAttribute("start", String(start));
+        }
+        while (i < lines.length && (m = itemRe.exec(lines[i]))) {
+          var itemLines = [ordered ? m[2] : m[1]];
+          i++;
+          // Indented continuation lines belong to the item.
+          while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !itemRe.test(lines[i])) {
+            itemLines.push(lines[i].trim());
+            i++;
+          }
+          var li = el("li");
+          renderLines(itemLines, li, opts);
+          list.appendChild(li);
+        }
+        container.appendChild(list);
+      } else if (QUOTE_RE.test(line)) {
+        var quoted = [];
+        while (i < lines.length && (m = QUOTE_RE.exec(lines[i]))) {
+          quoted.push(m[1]);
+          i++;
+        }
+        var quote = el("blockquote");
+        renderMarkdown(quoted.join("\n"), quote, opts);
+        container.appendChild(quote);
+      } else {
+        var para = [line];
+        i++;
+        while (i < lines.length && !/^\s*$/.test(lines[i]) && !isBlockStart(lines[i])) {
+          para.push(lines[i]);
+          i++;
+        }
+        var p = el("p");
+        renderLines(para, p, opts);
+        container.appendChild(p);
+      }
+    }
+    return container;
+  }
+
+  // ------------------------------------------------------------------ SSE over fetch
+
+  function createSSEParser(onEvent) {
+    var buffer = "";
+    function dispatch(block) {
+      var name = "message";
+      var data = [];
+      block.split("\n").forEach(function (line) {
+        if (!line || line.charAt(0) === ":") return; // comment / keep-alive ping
+        var colon = line.indexOf(":");
+        var field = colon === -1 ? line : line.slice(0, colon);
+        var value = colon === -1 ? "" : line.slice(colon + 1);
+        if (value.charAt(0) === " ") value = value.slice(1);
+        if (field === "event") name = value;
+        else if (field === "data") data.push(value);
+      });
+      if (data.length) onEvent(name, data.join("\n"));
+    }
+    return function feed(chunk) {
+      buffer += chunk;
+      // Normalise line endings, keeping a trailing "\r" until we know whether "\n" follows.
+      var tail = buffer.slice(-1) === "\r" ? "\r" : "";
+      buffer = buffer.slice(0, buffer.length - tail.length).replace(/\r\n?/g, "\n") + tail;
+      var idx;
+      while ((idx = buffer.indexOf("\n\n")) !== -1) {
+        var block = buffer.slice(0, idx);
+        buffer = buffer.slice(idx + 2);
+        dispatch(block);
+      }
+    };
+  }
+
+  function ChatError(kind, message, status, retryAfter) {
+    this.name = "ChatError";
+    this.kind = kind;
+    this.message = message;
+    this.status = status || 0;
+    this.retryAfter = retryAfter || null;
+  }
+  ChatError.prototype = Object.create(Error.prototype);
+
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
+  /** A sentence for the person in front of the widget, from an HTTP status and error body. */
+  function describeError(status, body, retryAfter) {
+    var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+    if (status === 401) {
+      return "This chat is unavailable: its access key is invalid, revoked or expired. " +
+        "If you run this site, check the widget's data-key.";
+    }
+    if (status === 403) {
+      return "Refused: " + (serverMessage || "this website is not allowed to use this chatbot.");
+    }
+    if (status === 404) {
+      return serverMessage || "This chatbot was not found. If you run this site, check the widget's data-bot.";
+    }
+    if (status === 429) {
+      var seconds = parseInt(retryAfter, 10);
+      return "You are sending messages too quickly. " +
+        (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
+    }
+    if (status >= 500) {
+      return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
+    }
+    return serverMessage || "The request failed (HTTP " + status + ").";
+  }
+
+  var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
+
+  function originRefusedMessage() {
+    return "Refused: this website (" + window.location.origin + ") is not allowed to use this " +
+      "chatbot. If you run this site, add its address to the browser key's allowed origins.";
+  }
+
+  /**
+   * A failed fetch is either the network or a CORS refusal (the server refuses a key used from an
+   * origin it does not allow, and the browser hides that response from us). An opaque no-cors
+   * request to the health route tells them apart: if the server answers, the origin was refused.
+   */
+  function explainFetchFailure(api) {
+    return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
+      function () { return new ChatError("origin", originRefusedMessage(), 403); },
+      function () { return new ChatError("network", NETWORK_MESSAGE); }
+    );
+  }
+
+  /**
+   * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
+   * Resolves when the stream ends; rejects with a ChatError (kind: http, network, aborted, stream).
+   */
+  function streamChat(options, handlers) {
+    var headers = {
+      "Content-Type": "application/json",
+      Accept: "text/event-stream",
+      Authorization: "Bearer " + options.key,
+    };
+    if (options.user) headers["X-End-User"] = options.user;
+    var body = { bot: options.bot, message: options.message, stream: true };
+    if (options.conversationId) body.conversation_id = options.conversationId;
+    if (options.scope) body.scope = options.scope;
+    if (options.user) body.user = options.user;
+    if (options.metadata) body.metadata = options.metadata;
+
+    var sawEnd = false;
+    return fetch(options.api + "/v1/chat", {
+      method: "POST",
+      headers: headers,
+      body: JSON.stringify(body),
+      signal: options.signal,
+      credentials: "omit",
+      mode: "cors",
+      cache: "no-store",
+    }).then(
+      function (response) {
+        if (!response.ok) {
+          var retryAfter = response.headers.get("Retry-After");
+          return response.text().then(function (text) {
+            var parsed = null;
+            try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+            throw new ChatError("http", describeError(response.status, parsed, retryAfter), response.status, retryAfter);
+          });
+        }
+        if (!response.body || !response.body.getReader) {
+          throw new ChatError("stream", "This browser cannot read streamed answers.");
+        }
+        var reader = response.body.getReader();
+        var decoder = new TextDecoder();
+        var feed = createSSEParser(function (name, raw) {
+          var data;
+          try { data = JSON.parse(raw); } catch (e) { return; }
+          if (name === "end") sawEnd = true;
+          handlers.onEvent(name, data);
+        });
+        function pump() {
+          return reader.read().then(function (step) {
+            if (step.done) {
+              feed(decoder.decode() + "\n\n");
+              if (!sawEnd && !handlers.failed) {
+                throw new ChatError("stream", "The answer was cut off before it finished. Please try again.");
+              }
+              return;
+            }
+            feed(decoder.decode(step.value, { stream: true }));
+            return pump();
+          });
+        }
+        return pump();
+      },
+      function (err) {
+        if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+        return explainFetchFailure(options.api).then(function (chatError) { throw chatError; });
+      }
+    ).catch(function (err) {
+      if (err instanceof ChatError) throw err;
+      if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+      throw new ChatError("network", NETWORK_MESSAGE);
+    });
+  }
+
+  // ------------------------------------------------------------------ storage
+
+  function storage() {
+    try {
+      var probe = STORAGE_PREFIX + "probe";
+      window.localStorage.setItem(probe, "1");
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch (e) {
+      var memory = {};
+      return {
+        getItem: function (k) { return Object.prototype.hasOwnProperty.call(memory, k) ? memory[k] : null; },
+        setItem: function (k, v) { memory[k] = String(v); },
+        removeItem: function (k) { delete memory[k]; },
+      };
+    }
+  }
+
+  function randomId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function endUserId(store) {
+    var key = STORAGE_PREFIX + "user";
+    var id = store.getItem(key);
+    if (!id || !/^anon-[0-9a-f-]{16,40}$/.test(id)) {
+      id = "anon-" + randomId();
+      store.setItem(key, id);
+    }
+    return id;
+  }
+
+  // ------------------------------------------------------------------ citations
+
+  /** Numbered chips under an answer; clicking one shows its title, snippet and source. */
+  function renderCitations(citations, container, idPrefix) {
+    container.replaceChildren();
+    if (!citations || !citations.length) {
+      container.hidden = true;
+      return;
+    }
+    container.hidden = false;
+    var detail = el("div", { className: "cb-cite-detail", role: "note", hidden: true, id: idPrefix + "-detail" });
+    var chips = el("div", { className: "cb-chips" }, [el("span", { className: "cb-chips-label", text: "Sources" })]);
+    citations.forEach(function (c, i) {
+      var n = c.index || i + 1;
+      var title = c.document_title || c.title || "Source " + n;
+      var chip = el("button", {
+        type: "button",
+        className: "cb-chip",
+        title: title + (c.snippet ? " \u2014 " + c.snippet : ""),
+        "aria-expanded": "false",
+        "aria-controls": idPrefix + "-detail",
+        "data-index": n,
+      }, [el("span", { className: "cb-chip-n", text: String(n) }), el("span", { className: "cb-chip-title", text: title })]);
+      chip.addEventListener("click", function () {
+        var open = chip.getAttribute("aria-expanded") === "true";
+        Array.prototype.forEach.call(chips.querySelectorAll(".cb-chip"), function (other) {
+          other.setAttribute("aria-expanded", "false");
+        });
+        if (open) {
+          detail.hidden = true;
+          return;
+        }
+        chip.setAttribute("aria-expanded", "true");
+        detail.replaceChildren(
+          el("div", { className: "cb-cite-title" }, [el("span", { className: "cb-chip-n", text: String(n) }), " " + title])
+        );
+        if (c.snippet) detail.appendChild(el("blockquote", { className: "cb-cite-snippet", text: c.snippet }));
+        var href = safeHref(c.source);
+        if (href) {
+          var a = link(href, detail);
+          a.className = "cb-cite-source";
+          a.textContent = "Open source";
+        } else if (c.source) {
+          detail.appendChild(el("div", { className: "cb-cite-source", text: String(c.source) }));
+        }
+        detail.hidden = false;
+        if (detail.scrollIntoView) detail.scrollIntoView({ block: "nearest" });
+      });
+      chips.appendChild(chip);
+    });
+    container.appendChild(chips);
+    container.appendChild(detail);
+  }
+
+  function citationRefFactory(getCitations, rootContainer) {
+    return function (n, parent) {
+      var list = getCitations();
+      if (!list || !list.some(function (c, i) { return (c.index || i + 1) === n; })) return false;
+      var ref = el("button", { type: "button", className: "cb-ref", "aria-label": "Source " + n, text: String(n) });
+      ref.addEventListener("click", function () {
+        var chip = rootContainer && rootContainer.querySelector('.cb-chip[data-index="' + n + '"]');
+        if (chip) { chip.click(); chip.focus(); }
+      });
+      parent.appendChild(el("sup", null, [ref]));
+      return true;
+    };
+  }
+
+  // ------------------------------------------------------------------ the widget
+
+  function findScript() {
+    if (document.currentScript) return document.currentScript;
+    var scripts = document.querySelectorAll('script[src*="widget.js"]');
+    return scripts.length ? scripts[scripts.length - 1] : null;
+  }
+
+  function mount(script) {
+    if (!script || script.getAttribute("data-cb-mounted")) return null;
+    var data = script.dataset;
+    if (!data.bot) return null;
+    script.setAttribute("data-cb-mounted", "true");
+
+    var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
+    var cfg = {
+      bot: data.bot,
+      key: data.key || "",
+      api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
+      scope: data.scope || "",
+      title: data.title || "Ask our assistant",
+      greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
+      placeholder: data.placeholder || "Type your question\u2026",
+      position: data.position === "left" ? "left" : "right",
+      css: data.css || new URL("widget.css", scriptUrl).href,
+    };
+
+    var store = storage();
+    var storeKey = STORAGE_PREFIX + cfg.api + ":" + cfg.bot;
+    var userId = endUserId(store);
+    var state = loadState();
+    var controller = null;
+    var busy = false;
+    var counter = 0;
+
+    function loadState() {
+      try {
+        var saved = JSON.parse(store.getItem(storeKey) || "null");
+        if (saved && Array.isArray(saved.messages)) return saved;
+      } catch (e) { /* corrupt: start over */ }
+      return { conversationId: null, messages: [] };
+    }
+
+    function saveState() {
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      try { store.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* quota: keep in memory */ }
+    }
+
+    // Host element + shadow root keep the page's CSS out and ours in.
+    var host = el("chatbot-widget", { "data-bot": cfg.bot });
+    host.hidden = true;
+    if (data.accent) host.style.setProperty("--cb-accent", data.accent);
+    var root = host.attachShadow({ mode: "open" });
+    var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
+    var reveal = function () { host.hidden = false; };
+    stylesheet.addEventListener("load", reveal);
+    stylesheet.addEventListener("error", reveal);
+    root.appendChild(stylesheet);
+
+    var launcher = el("button", {
+      type: "button",
+      className: "cb-launcher",
+      "aria-label": "Open chat: " + cfg.title,
+      "aria-expanded": "false",
+      "aria-controls": "cb-panel",
+      "aria-haspopup": "dialog",
+    }, [icon(ICONS.chat, 26)]);
+
+    var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title });
+    var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
+    var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
+    var log = el("div", {
+      className: "cb-messages",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions text",
+      "aria-label": "Conversation",
+      tabindex: "0",
+    });
+    var notice = el("div", { className: "cb-notice", role: "alert", hidden: true });
+    var input = el("textarea", {
+      id: "cb-input",
+      className: "cb-input",
+      rows: "1",
+      placeholder: cfg.placeholder,
+      "aria-label": "Your message",
+      maxlength: "4000",
+      enterkeyhint: "send",
+    });
+    var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": "Send message", title: "Send (Enter)" }, [icon(ICONS.send, 20)]);
+    var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true }, [icon(ICONS.stop, 18)]);
+    var form = el("form", { className: "cb-form" }, [input, stopButton, sendButton]);
+    var panel = el("div", {
+      id: "cb-panel",
+      className: "cb-panel",
+      role: "dialog",
+      "aria-modal": "false",
+      "aria-labelledby": "cb-title",
+      hidden: true,
+    }, [
+      el("header", { className: "cb-header" }, [
+        el("span", { className: "cb-avatar", "aria-hidden": "true" }, [icon(ICONS.chat, 18)]),
+        titleEl,
+        newButton,
+        closeButton,
+      ]),
+      log,
+      notice,
+      form,
+      el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
+    ]);
+    var wrapper = el("div", { className: "cb-root", "data-position": cfg.position }, [panel, launcher]);
+    root.appendChild(wrapper);
+
+    // ---------------------------------------------------------------- rendering
+
+    function scrollToEnd() {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    function showNotice(message) {
+      notice.textContent = message || "";
+      notice.hidden = !message;
+    }
+
+    function addGreeting() {
+      log.appendChild(el("div", { className: "cb-msg cb-msg--assistant cb-msg--greeting" }, [
+        el("div", { className: "cb-bubble", text: cfg.greeting }),
+      ]));
+    }
+
+    function addUserMessage(text) {
+      var node = el("div", { className: "cb-msg cb-msg--user" }, [
+        el("span", { className: "cb-sr", text: "You said: " }),
+        el("div", { className: "cb-bubble", text: text }),
+      ]);
+      log.appendChild(node);
+      scrollToEnd();
+      return node;
+    }
+
+    function addAssistantMessage() {
+      counter += 1;
+      var bubble = el("div", { className: "cb-bubble cb-md" });
+      var cites = el("div", { className: "cb-citations", hidden: true });
+      var status = el("div", { className: "cb-status", hidden: true });
+      var node = el("div", { className: "cb-msg cb-msg--assistant" }, [
+        el("span", { className: "cb-sr", text: "Assistant: " }), bubble, cites, status,
+      ]);
+      log.appendChild(node);
+      var view = {
+        node: node,
+        text: "",
+        citations: [],
+        frame: 0,
+        render: function () {
+          view.frame = 0;
+          bubble.replaceChildren();
+          renderMarkdown(view.text, bubble, { citationRef: citationRefFactory(function () { return view.citations; }, cites) });
+          scrollToEnd();
+        },
+        schedule: function () {
+          if (!view.frame) view.frame = window.requestAnimationFrame(view.render);
+        },
+        setCitations: function (list) {
+          view.citations = Array.isArray(list) ? list : [];
+          renderCitations(view.citations, cites, "cb-cite-" + counter);
+          view.schedule();
+        },
+        setStatus: function (message, kind) {
+          status.textContent = message || "";
+          status.hidden = !message;
+          status.className = "cb-status" + (kind ? " cb-status--" + kind : "");
+        },
+      };
+      var myCounter = counter;
+      cites.id = "cb-cites-" + myCounter;
+      return view;
+    }
+
+    function renderTranscript() {
+      log.replaceChildren();
+      addGreeting();
+      state.messages.forEach(function (m) {
+        if (m.role === "user") {
+          addUserMessage(m.content);
+        } else {
+          var view = addAssistantMessage();
+          view.text = m.content || "";
+          view.setCitations(m.citations || []);
+          view.render();
+          if (m.note) view.setStatus(m.note, m.noteKind);
+        }
+      });
+      scrollToEnd();
+    }
+
+    // ---------------------------------------------------------------- behaviour
+
+    function setBusy(value) {
+      busy = value;
+      sendButton.hidden = value;
+      stopButton.hidden = !value;
+      input.setAttribute("aria-busy", value ? "true" : "false");
+      newButton.disabled = value;
+    }
+
+    function open() {
+      panel.hidden = false;
+      wrapper.classList.add("cb-open");
+      launcher.setAttribute("aria-expanded", "true");
+      launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
+      scrollToEnd();
+      input.focus();
+    }
+
+    function close() {
+      panel.hidden = true;
+      wrapper.classList.remove("cb-open");
+      launcher.setAttribute("aria-expanded", "false");
+      launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
+      launcher.focus();
+    }
+
+    function autosize() {
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight, 140) + "px";
+    }
+
+    function send(text, retried) {
+      if (!cfg.key) {
+        showNotice("This chat is not configured: the widget has no data-key.");
+        return;
+      }
+      showNotice("");
+      setBusy(true);
+      if (!retried) {
+        addUserMessage(text);
+        state.messages.push({ role: "user", content: text });
+        saveState();
+      }
+      var view = addAssistantMessage();
+      view.node.setAttribute("aria-busy", "true");
+      view.node.classList.add("cb-streaming");
+      view.setStatus("Thinking\u2026", "pending");
+      controller = new AbortController();
+      var failed = null;
+      var handlers = {
+        failed: false,
+        onEvent: function (name, payload) {
+          if (name === "start") {
+            if (payload.conversation_id) state.conversationId = payload.conversation_id;
+            view.messageId = payload.message_id;
+          } else if (name === "citations") {
+            view.setCitations(payload.citations);
+          } else if (name === "delta") {
+            if (typeof payload.text === "string") {
+              view.text += payload.text;
+              view.setStatus("");
+              view.schedule();
+            }
+          } else if (name === "end") {
+            view.finishReason = payload.finish_reason;
+          } else if (name === "error") {
+            handlers.failed = true;
+            failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+          }
+        },
+      };
+      var conversationBefore = state.conversationId;
+      streamChat({
+        api: cfg.api,
+        key: cfg.key,
+        bot: cfg.bot,
+        message: text,
+        conversationId: state.conversationId,
+        scope: cfg.scope,
+        user: userId,
+        signal: controller.signal,
+      }, handlers).then(function () {
+        finish(failed ? "error" : null, failed);
+      }, function (err) {
+        if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
+          // The stored conversation is gone (deleted or purged): start a new one once.
+          state.conversationId = null;
+          view.node.remove();
+          setBusy(false);
+          send(text, true);
+          return;
+        }
+        finish(err.kind === "aborted" ? "aborted" : "error", err.message);
+      });
+
+      function finish(kind, message) {
+        controller = null;
+        if (view.frame) window.cancelAnimationFrame(view.frame);
+        view.render();
+        view.node.removeAttribute("aria-busy");
+        view.node.classList.remove("cb-streaming");
+        var note = null;
+        if (kind === "aborted") note = "Stopped.";
+        else if (kind === "error") note = message;
+        else if (view.finishReason === "length") note = "The answer reached its length limit.";
+        if (kind === "error" && !view.text) {
+          view.node.classList.add("cb-msg--error");
+        }
+        view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+        if (view.text || view.citations.length) {
+          state.messages.push({
+            role: "assistant",
+            content: view.text,
+            citations: view.citations,
+            messageId: view.messageId || null,
+            note: note,
+            noteKind: kind === "error" ? "error" : "muted",
+          });
+        }
+        saveState();
+        setBusy(false);
+        scrollToEnd();
+      }
+    }
+
+    launcher.addEventListener("click", function () {
+      if (panel.hidden) open();
+      else close();
+    });
+    closeButton.addEventListener("click", close);
+    newButton.addEventListener("click", function () {
+      if (busy) return;
+      state = { conversationId: null, messages: [] };
+      saveState();
+      showNotice("");
+      renderTranscript();
+      input.focus();
+    });
+    stopButton.addEventListener("click", function () {
+      if (controller) controller.abort();
+      input.focus();
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text || busy) return;
+      input.value = "";
+      autosize();
+      send(text, false);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if (form.requestSubmit) form.requestSubmit();
+        else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    input.addEventListener("input", autosize);
+    wrapper.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !panel.hidden) {
+        event.stopPropagation();
+        close();
+      }
+    });
+
+    renderTranscript();
+    var attach = function () {
+      document.body.appendChild(host);
+      if (data.open === "true") open();
+    };
+    if (document.body) attach();
+    else document.addEventListener("DOMContentLoaded", attach);
+
+    return { open: open, close: close, host: host, config: cfg };
+  }
+
+  window.ChatbotWidget = window.ChatbotWidget || {
+    renderMarkdown: renderMarkdown,
+    renderCitations: renderCitations,
+    citationRef: citationRefFactory,
+    safeHref: safeHref,
+    streamChat: streamChat,
+    describeError: describeError,
+    createSSEParser: createSSEParser,
+    endUserId: function () { return endUserId(storage()); },
+    mount: mount,
+    instances: [],
+  };
+
+  var script = findScript();
+  if (script && script.dataset && script.dataset.bot) {
+    var instance = mount(script);
+    if (instance) window.ChatbotWidget.instances.push(instance);
+  }
+})();
