@@ -28,7 +28,9 @@ class Dataset(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="dataset_unique_name")
         ]
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="dataset_tenant_created_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="dataset_tenant_created_idx")
+        ]
 
     def __str__(self) -> str:
         return self.name

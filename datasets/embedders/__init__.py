@@ -1,0 +1,1 @@
+"""Embedding providers. Pick one through ``datasets.embeddings.get_embedder()``."""

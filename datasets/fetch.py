@@ -1,0 +1,332 @@
+"""The only outbound HTTP fetcher for user-supplied URLs, built so it can't be turned against us.
+
+- http and https only; no credentials in the URL.
+- The host is resolved once and EVERY address it resolves to must be public: loopback, private,
+  link-local (169.254.169.254), shared (100.64/10), multicast, reserved, unspecified and
+  documentation ranges are refused for IPv4 and IPv6, including IPv4-mapped/compatible, 6to4,
+  Teredo and NAT64 forms. Numeric spellings (``2130706433``, ``0x7f.1``, ``017700000001``) are
+  resolved by the C library like any host name, so they are checked as the address they mean.
+- The connection goes to the address that was checked (TLS still verifies the host name), so a
+  second DNS answer cannot swap in a private address (DNS rebinding).
+- Redirects are followed by hand, at most 5, and each target goes through the same checks.
+- Size cap (Content-Length and while streaming), a socket timeout plus an overall deadline, no
+  compression (no decompression bombs), and a content-type check.
+``settings.FETCH_ALLOWED_NETWORKS`` (CIDRs) opens specific internal ranges on purpose, e.g. an
+intranet wiki; it is empty by default.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from django.conf import settings
+
+MAX_REDIRECTS = 5
+USER_AGENT = "chatbot-platform-ingest/1.0"
+ALLOWED_CONTENT_TYPES = {
+    "text/plain": None,
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/json": "json",
+    "application/ld+json": "json",
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/octet-stream": None,
+    "binary/octet-stream": None,
+}
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_BLOCKED_EXTRA = [
+    ipaddress.ip_network("0.0.0.0/8"),
+    ipaddress.ip_network("100.64.0.0/10"),
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("198.18.0.0/15"),
+    ipaddress.ip_network("255.255.255.255/32"),
+]
+
+
+class FetchError(Exception):
+    """A refused or failed fetch; ``str(exc)`` is the sentence for the user."""
+
+    def __init__(
+        self, message: str, *, status_code: int = 400, error_type: str = "invalid_request"
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_type = error_type
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str
+    size: int
+    content_type: str
+    charset: str | None
+    kind: str | None
+    filename: str
+    title: str = ""
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [
+        ipaddress.ip_network(n, strict=False)
+        for n in getattr(settings, "FETCH_ALLOWED_NETWORKS", [])
+    ]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    out = []
+    if ip.ipv4_mapped:
+        out.append(ip.ipv4_mapped)
+    if ip.sixtofour:
+        out.append(ip.sixtofour)
+    if ip.teredo:
+        out.extend(ip.teredo)
+    if ip in _NAT64:
+        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d
+        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return out
+
+
+def address_is_public(address: str) -> bool:
+    """True when ``address`` (an IP literal) may be fetched from."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if any(ip in net for net in _allowed_networks()):
+        return True
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates.extend(_embedded_ipv4(ip))
+    for cand in candidates:
+        if (
+            not cand.is_global
+            or cand.is_multicast
+            or cand.is_reserved
+            or cand.is_unspecified
+            or cand.is_loopback
+            or cand.is_link_local
+            or cand.is_private
+            or any(cand in net for net in _BLOCKED_EXTRA if net.version == cand.version)
+        ):
+            return False
+    return True
+
+
+def resolve_public(host: str, port: int) -> list[str]:
+    """Resolve ``host``; every answer must be public. Returns the addresses to connect to."""
+    host = host.strip("[]")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"The host {host!r} could not be resolved.") from None
+    addresses = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        addr = str(sockaddr[0])
+        if not address_is_public(addr):
+            raise FetchError(
+                f"The URL points to {host!r}, which resolves to a private, loopback, link-local or "
+                "otherwise internal address; only public addresses can be fetched."
+            )
+        if addr not in addresses:
+            addresses.append(addr)
+    if not addresses:
+        raise FetchError(f"The host {host!r} could not be resolved.")
+    return addresses
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def validate_url(url: str) -> Target:
+    """Check the scheme and the resolved addresses of ``url`` (also used for each redirect)."""
+    if not isinstance(url, str) or len(url) > 2000:
+        raise FetchError("url must be an http(s) URL of at most 2000 characters.")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise FetchError("The URL is malformed.") from None
+    if parts.scheme not in {"http", "https"}:
+        raise FetchError("Only http:// and https:// URLs can be fetched.")
+    if parts.username or parts.password:
+        raise FetchError("URLs with a user name or password are not fetched.")
+    host = parts.hostname
+    if not host:
+        raise FetchError("The URL has no host.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    addresses = resolve_public(host, port)
+    return Target(parts.scheme, host, port, path, tuple(addresses))
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._addresses = target.addresses
+
+    def connect(self) -> None:
+        self.sock = _connect_any(self._addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._addresses = target.addresses
+
+    def connect(self) -> None:
+        raw = _connect_any(self._addresses, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _connect_any(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+    last: OSError | None = None
+    for addr in addresses:
+        # Re-check right before connecting: nothing but a vetted literal reaches connect().
+        if not address_is_public(addr):
+            raise FetchError("Refused to connect to an internal address.")
+        try:
+            return socket.create_connection((addr, port), timeout=timeout)
+        except OSError as exc:
+            last = exc
+    raise FetchError(
+        f"Could not connect to the server ({last}).", status_code=502, error_type="upstream_error"
+    )
+
+
+def _filename(url: str) -> str:
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return re.sub(r"[^\w.\-]", "_", name)[:200]
+
+
+def fetch_to_file(
+    url: str,
+    path: Path,
+    *,
+    max_bytes: int | None = None,
+    timeout: float | None = None,
+) -> FetchResult:
+    """Download ``url`` into ``path`` under every rule above; raises FetchError."""
+    max_bytes = max_bytes or settings.FETCH_MAX_BYTES
+    timeout = timeout or settings.FETCH_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = validate_url(current)
+        cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        conn = cls(target, timeout=max(1.0, min(timeout, deadline - time.monotonic())))
+        try:
+            try:
+                conn.request(
+                    "GET",
+                    target.path,
+                    headers={
+                        "User-Agent": USER_AGENT,
+                        "Accept-Encoding": "identity",
+                        "Accept": "*/*",
+                    },
+                )
+                resp = conn.getresponse()
+            except FetchError:
+                raise
+            except (OSError, http.client.HTTPException) as exc:
+                raise FetchError(
+                    f"The server could not be reached ({exc.__class__.__name__}).",
+                    status_code=502,
+                    error_type="upstream_error",
+                ) from None
+            if resp.status in {301, 302, 303, 307, 308}:
+                location = resp.getheader("Location")
+                if not location:
+                    raise FetchError(
+                        "The server redirected without a Location.",
+                        status_code=502,
+                        error_type="upstream_error",
+                    )
+                current = urljoin(current, location)
+                continue
+            if resp.status != 200:
+                raise FetchError(
+                    f"The server answered HTTP {resp.status} for this URL.",
+                    status_code=502,
+                    error_type="upstream_error",
+                )
+            raw_type = resp.getheader("Content-Type", "application/octet-stream")
+            content_type = raw_type.split(";", 1)[0].strip().lower()
+            match = re.search(r"charset=([\w\-]+)", raw_type, re.IGNORECASE)
+            charset = match.group(1) if match else None
+            if content_type not in ALLOWED_CONTENT_TYPES and not content_type.startswith("text/"):
+                raise FetchError(
+                    f"The URL serves {content_type}, which cannot be ingested.",
+                    status_code=415,
+                    error_type="unsupported_media_type",
+                )
+            length = resp.getheader("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise FetchError(
+                    f"The URL serves {int(length) // (1024 * 1024)} MB, more than the "
+                    f"{max_bytes // (1024 * 1024)} MB limit.",
+                    status_code=413,
+                    error_type="payload_too_large",
+                )
+            size = 0
+            with open(path, "wb") as out:
+                while True:
+                    if time.monotonic() > deadline:
+                        raise FetchError(
+                            f"Fetching the URL took longer than {timeout:g} s; stopped.",
+                            status_code=502,
+                            error_type="upstream_error",
+                        )
+                    try:
+                        block = resp.read(65536)
+                    except (OSError, http.client.HTTPException):
+                        raise FetchError(
+                            "The download was interrupted.",
+                            status_code=502,
+                            error_type="upstream_error",
+                        ) from None
+                    if not block:
+                        break
+                    size += len(block)
+                    if size > max_bytes:
+                        raise FetchError(
+                            f"The URL serves more than the {max_bytes // (1024 * 1024)} MB limit.",
+                            status_code=413,
+                            error_type="payload_too_large",
+                        )
+                    out.write(block)
+            if size == 0:
+                raise FetchError(
+                    "The URL returned an empty body.", status_code=502, error_type="upstream_error"
+                )
+            return FetchResult(
+                url=current,
+                size=size,
+                content_type=content_type,
+                charset=charset,
+                kind=ALLOWED_CONTENT_TYPES.get(content_type),
+                filename=_filename(current),
+            )
+        finally:
+            conn.close()
+    raise FetchError(f"The URL redirected more than {MAX_REDIRECTS} times; stopped.")

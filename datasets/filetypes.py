@@ -1,0 +1,161 @@
+"""What a file is, decided by its bytes (magic numbers and content), never by its name alone.
+
+The name only breaks ties between text formats (``.md`` vs ``.txt``). A ``.pdf`` that holds
+plain text is ingested as text (its bytes say so); a ``.txt`` that holds a PNG is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from chatbot_project.errors import APIError
+
+KINDS = ("pdf", "docx", "markdown", "html", "json", "text")
+MIME_BY_KIND = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "markdown": "text/markdown",
+    "html": "text/html",
+    "json": "application/json",
+    "text": "text/plain",
+}
+KIND_BY_MIME = {mime: kind for kind, mime in MIME_BY_KIND.items()}
+EXTENSION_BY_KIND = {
+    "pdf": ".pdf",
+    "docx": ".docx",
+    "markdown": ".md",
+    "html": ".html",
+    "json": ".json",
+    "text": ".txt",
+}
+SNIFF_BYTES = 8192
+
+# Zip bomb guard (DOCX): checked on the central directory before anything is decompressed.
+# zipfile never yields more than an entry's declared size, so these bounds hold while reading.
+ZIP_MAX_ENTRIES = 5000
+ZIP_MAX_TOTAL_UNCOMPRESSED = 300 * 1024 * 1024
+ZIP_MAX_RATIO = 200  # for entries above 1 MiB uncompressed
+
+_BINARY_SIGNATURES = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+    b"BZh": "a bzip2 archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+    b"\x7fELF": "a program",
+    b"MZ": "a Windows program",
+    b"\xd0\xcf\x11\xe0": "a legacy Office file (.doc/.xls); save it as .docx",
+    b"RIFF": "a media file",
+    b"OggS": "a media file",
+    b"ID3": "an audio file",
+}
+
+
+def unsupported(what: str) -> APIError:
+    return APIError(
+        f"This file looks like {what}, which cannot be ingested. "
+        "Upload PDF, DOCX, Markdown, HTML, JSON or plain text.",
+        type="unsupported_media_type",
+        status_code=415,
+    )
+
+
+def check_zip(path: Path) -> None:
+    """Refuse archives that would expand beyond the bounds above (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise APIError("The DOCX file is damaged: its zip structure cannot be read.") from None
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise APIError(
+            f"The DOCX file holds {len(infos)} parts, more than {ZIP_MAX_ENTRIES}; refused."
+        )
+    total = sum(i.file_size for i in infos)
+    if total > ZIP_MAX_TOTAL_UNCOMPRESSED:
+        raise APIError(
+            f"The DOCX file would expand to {total // (1024 * 1024)} MB when unzipped, more than "
+            f"{ZIP_MAX_TOTAL_UNCOMPRESSED // (1024 * 1024)} MB; it looks like a zip bomb, refused."
+        )
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > ZIP_MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise APIError(
+                f"The DOCX part {info.filename!r} compresses more than {ZIP_MAX_RATIO}:1; it looks "
+                "like a zip bomb and was refused."
+            )
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist()[: ZIP_MAX_ENTRIES + 1])
+    except (zipfile.BadZipFile, OSError):
+        raise unsupported("a damaged zip archive") from None
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        raise unsupported("a PowerPoint presentation")
+    if "xl/workbook.xml" in names:
+        raise unsupported("an Excel workbook")
+    raise unsupported("a zip archive")
+
+
+def _looks_textual(head: bytes) -> bool:
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls <= max(2, len(head) // 100)
+
+
+def text_kind(head: str, filename: str = "") -> str:
+    """markdown / html / json / text for decoded text, using the name only between text kinds."""
+    ext = Path(filename).suffix.lower()
+    stripped = head.lstrip("\ufeff \t\r\n")
+    lower = stripped[:512].lower()
+    if lower.startswith(("<!doctype html", "<html", "<?xml")) or (
+        ext in {".html", ".htm", ".xhtml"} and lower.startswith("<")
+    ):
+        return "html"
+    if ext == ".json" or stripped.startswith(("{", "[")):
+        if ext == ".json":
+            return "json"
+        try:
+            json.loads(stripped)
+            return "json"
+        except (ValueError, RecursionError):
+            pass  # a prefix, or not JSON: decided below
+        if ext in {".json", ".jsonl"}:
+            return "json"
+    if ext in {".md", ".markdown", ".mdown", ".mkd", ".rst"}:
+        return "markdown"
+    if ext in {".html", ".htm"}:
+        return "html"
+    return "text"
+
+
+def sniff(path: Path, filename: str = "") -> str:
+    """The kind of the file at ``path`` (one of KINDS), or APIError 400/415."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        raise APIError("The file is empty; there is nothing to ingest.")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        kind = _zip_kind(path)
+        check_zip(path)
+        return kind
+    for signature, what in _BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            raise unsupported(what)
+    if not _looks_textual(head):
+        raise unsupported("binary data")
+    from datasets.extraction.text import decode_bytes
+
+    return text_kind(decode_bytes(head, partial=True), filename)

@@ -1,0 +1,296 @@
+"""The ingestion pipeline of one document: extract -> chunk -> embed -> replace chunks atomically.
+
+Called by the Celery task (``datasets.tasks.ingest_document``) and, in-process, by ``seed_demo``
+and tests. Guarantees:
+- Status goes ``queued -> processing -> ready | failed``; ``progress`` moves 0..1 as it goes.
+- Every failure stores a sentence in ``error`` (never a stuck ``processing``: see the lease below
+  and ``recover_stalled_documents``).
+- Old chunks are deleted and the new ones inserted in ONE transaction, so retrieval never sees a
+  half-ingested document, and running twice yields the same chunks.
+- Memory stays bounded: extraction streams page by page (PDF), chunks are embedded in batches
+  and kept as compact float32 rows; the text of a document is held once at most.
+
+A worker holds a Redis lease (``ingest:lease:<id>``) while it processes a document, refreshed on
+every batch. A second delivery of the same document while the lease is live is skipped; a
+document left ``processing`` with an expired lease (its worker was killed) is re-queued when a
+worker starts (``datasets.signals``), after which the next run replaces whatever was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from datasets.chunking import ChunkDraft, chunk_blocks
+from datasets.embeddings import EmbeddingError, get_embedder
+from datasets.extraction import ExtractionError, extract, page_count
+from datasets.filetypes import KIND_BY_MIME
+from datasets.models import Chunk, Dataset, Document
+
+log = logging.getLogger("chatbot.ingest")
+
+EMBED_BATCH = 64
+INSERT_BATCH = 500
+MAX_ATTEMPTS = 3
+LEASE_PREFIX = "ingest:lease:"
+
+
+class RetryableError(Exception):
+    """A transient failure (embedding provider); the task retries it with backoff."""
+
+
+class Skipped(Exception):
+    """Nothing to do: the document is gone, already finished, or another worker holds it."""
+
+
+@dataclass
+class Lease:
+    """A Redis key proving that a live worker is processing this document."""
+
+    document_id: str
+    token: str
+    ttl: int
+
+    @property
+    def key(self) -> str:
+        return LEASE_PREFIX + self.document_id
+
+    @classmethod
+    def acquire(cls, document_id: str) -> Lease | None:
+        from chatbot_project.redis_client import get_redis
+
+        lease = cls(document_id, uuid.uuid4().hex, settings.INGEST_LEASE_SECONDS)
+        if get_redis().set(lease.key, lease.token, nx=True, ex=lease.ttl):
+            return lease
+        return None
+
+    def refresh(self) -> None:
+        from chatbot_project.redis_client import get_redis
+
+        r = get_redis()
+        if r.get(self.key) in (self.token, self.token.encode()):
+            r.expire(self.key, self.ttl)
+        else:  # lost it (expired while we were stalled): take it back if free
+            r.set(self.key, self.token, nx=True, ex=self.ttl)
+
+    def release(self) -> None:
+        from chatbot_project.redis_client import get_redis
+
+        r = get_redis()
+        if r.get(self.key) in (self.token, self.token.encode()):
+            r.delete(self.key)
+
+
+def lease_is_live(document_id: str) -> bool:
+    from chatbot_project.redis_client import get_redis
+
+    return bool(get_redis().exists(LEASE_PREFIX + str(document_id)))
+
+
+def _set(document_id: uuid.UUID | str, **fields) -> None:
+    Document.objects.filter(pk=document_id).update(updated_at=timezone.now(), **fields)
+
+
+def fail_document(document_id: uuid.UUID | str, message: str) -> None:
+    _set(
+        document_id,
+        status=Document.Status.FAILED,
+        error=message[:2000],
+        progress=0.0,
+        processed_at=timezone.now(),
+    )
+    log.info("document %s failed: %s", document_id, message)
+
+
+class _Progress:
+    """Throttled progress writes (at most every 0.5 s) that also refresh the lease."""
+
+    def __init__(self, document_id: str, lease: Lease | None) -> None:
+        self.document_id = document_id
+        self.lease = lease
+        self.last = 0.0
+
+    def __call__(self, value: float, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        _set(self.document_id, progress=max(0.0, min(1.0, round(value, 4))))
+        if self.lease is not None:
+            self.lease.refresh()
+
+
+def run_pipeline(
+    path: Path,
+    kind: str,
+    *,
+    title: str,
+    chunk_size: int,
+    chunk_overlap: int,
+    embed: bool = True,
+    on_progress=None,
+) -> tuple[list[ChunkDraft], np.ndarray | None, int | None]:
+    """Extract + chunk (+ embed) a file. Returns (drafts, vectors or None, page count)."""
+    pages = page_count(path, kind)
+    if pages is not None and pages > settings.INGEST_MAX_PAGES:
+        raise ExtractionError(
+            f"The PDF has {pages} pages, more than the {settings.INGEST_MAX_PAGES}-page limit; "
+            "split it into smaller files."
+        )
+    drafts: list[ChunkDraft] = []
+    vectors: list[np.ndarray] = []
+    pending: list[ChunkDraft] = []
+    embedder = get_embedder() if embed else None
+
+    def flush() -> None:
+        if pending and embedder is not None:
+            texts = [d.text for d in pending]
+            if hasattr(embedder, "embed_array"):
+                vectors.append(embedder.embed_array(texts))
+            else:
+                vectors.append(np.asarray(embedder.embed_documents(texts), dtype=np.float32))
+        pending.clear()
+
+    def blocks():
+        for block in extract(path, kind, title=title):
+            if on_progress is not None and pages and block.page:
+                on_progress(0.3 * block.page / pages if embed else block.page / pages)
+            yield block
+
+    for draft in chunk_blocks(blocks(), title=title, chunk_size=chunk_size, overlap=chunk_overlap):
+        drafts.append(draft)
+        if embed:
+            pending.append(draft)
+            if len(pending) >= EMBED_BATCH:
+                flush()
+                if on_progress is not None:
+                    # Total unknown while streaming: approach 0.95 asymptotically per batch.
+                    on_progress(0.3 + 0.65 * (1 - 1 / (1 + len(drafts) / 200)))
+    flush()
+    if not drafts:
+        raise ExtractionError(
+            "No text could be extracted from this document (is it a scanned image or empty?)."
+        )
+    matrix = np.concatenate(vectors) if vectors else None
+    return drafts, matrix, pages
+
+
+def process_document(document_id: uuid.UUID | str, *, use_lease: bool = True) -> str:
+    """Ingest one document. Returns its final status. Raises RetryableError for the task."""
+    document_id = str(document_id)
+    doc = Document.objects.select_related("dataset").filter(pk=document_id).first()
+    if doc is None:
+        raise Skipped("document deleted")
+    if doc.status not in (Document.Status.QUEUED, Document.Status.PROCESSING):
+        raise Skipped(f"document already {doc.status}")
+    lease = None
+    if use_lease:
+        lease = Lease.acquire(document_id)
+        if lease is None:
+            raise Skipped("another worker holds the document")
+    try:
+        return _process(doc, lease)
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _process(doc: Document, lease: Lease | None) -> str:
+    document_id = str(doc.id)
+    attempts = doc.attempts + 1
+    if attempts > MAX_ATTEMPTS:
+        fail_document(
+            document_id,
+            f"Ingestion was interrupted {MAX_ATTEMPTS} times (the worker stopped, ran out of time "
+            "or of memory); the file may be too large. Split it and post it again.",
+        )
+        return Document.Status.FAILED
+    _set(document_id, status=Document.Status.PROCESSING, progress=0.0, error="", attempts=attempts)
+    progress = _Progress(document_id, lease)
+    dataset: Dataset = doc.dataset
+    kind = KIND_BY_MIME.get(doc.mime_type, "text")
+    if not doc.file:
+        fail_document(document_id, "The document has no stored content; post it again.")
+        return Document.Status.FAILED
+    try:
+        path = Path(doc.file.path)
+    except (NotImplementedError, ValueError):
+        fail_document(document_id, "The stored file cannot be opened by the worker.")
+        return Document.Status.FAILED
+    if not path.exists():
+        fail_document(document_id, "The stored file is missing; post the document again.")
+        return Document.Status.FAILED
+    started = time.monotonic()
+    try:
+        drafts, vectors, pages = run_pipeline(
+            path,
+            kind,
+            title=doc.title,
+            chunk_size=dataset.chunk_size,
+            chunk_overlap=dataset.chunk_overlap,
+            on_progress=progress,
+        )
+    except ExtractionError as exc:
+        fail_document(document_id, str(exc))
+        return Document.Status.FAILED
+    except EmbeddingError as exc:
+        if exc.retryable:
+            raise RetryableError(str(exc)) from exc
+        fail_document(document_id, f"Embedding failed: {exc}")
+        return Document.Status.FAILED
+    except MemoryError:
+        fail_document(document_id, "The document needed more memory than the worker has; split it.")
+        return Document.Status.FAILED
+    progress(0.97, force=True)
+    embedder_name = get_embedder().model_name
+    tags = list(doc.tags)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().filter(pk=document_id).first()
+        if locked is None:
+            raise Skipped("document deleted while processing")
+        Chunk.objects.filter(document_id=document_id).delete()
+        rows = []
+        for draft, vector in zip(drafts, vectors, strict=True):
+            rows.append(
+                Chunk(
+                    tenant_id=doc.tenant_id,
+                    document_id=document_id,
+                    dataset_id=doc.dataset_id,
+                    index=draft.index,
+                    text=draft.text,
+                    token_count=draft.token_count,
+                    metadata=draft.metadata,
+                    tags=tags,
+                    embedding=vector,
+                )
+            )
+            if len(rows) >= INSERT_BATCH:
+                Chunk.objects.bulk_create(rows)
+                rows = []
+        if rows:
+            Chunk.objects.bulk_create(rows)
+        _set(
+            document_id,
+            status=Document.Status.READY,
+            progress=1.0,
+            error="",
+            chunk_count=len(drafts),
+            page_count=pages,
+            embedding_model=embedder_name,
+            processed_at=timezone.now(),
+        )
+    log.info(
+        "document %s ready: %d chunks in %.1fs",
+        document_id,
+        len(drafts),
+        time.monotonic() - started,
+    )
+    return Document.Status.READY

@@ -1,0 +1,85 @@
+"""Celery tasks of the datasets app (the worker's API: they take ids)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db.models import F
+
+from datasets.ingestion import (
+    RetryableError,
+    Skipped,
+    fail_document,
+    lease_is_live,
+    process_document,
+)
+from datasets.models import Document
+
+log = logging.getLogger("chatbot.ingest")
+
+PROVIDER_RETRIES = 4
+
+
+@shared_task(
+    bind=True,
+    name="datasets.ingest_document",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=PROVIDER_RETRIES,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+)
+def ingest_document(self, document_id: str) -> str:
+    """Ingest one document (see datasets.ingestion). Safe to deliver twice."""
+    try:
+        return process_document(document_id)
+    except Skipped as exc:
+        log.info("ingest %s skipped: %s", document_id, exc)
+        return "skipped"
+    except RetryableError as exc:
+        # A provider outage is not the document's fault: give the attempt back and retry later.
+        Document.objects.filter(pk=document_id).update(
+            status=Document.Status.QUEUED, attempts=F("attempts") - 1, error=""
+        )
+        if self.request.retries >= PROVIDER_RETRIES:
+            fail_document(
+                document_id,
+                f"{exc} It kept failing after {PROVIDER_RETRIES + 1} tries; re-ingest later.",
+            )
+            return Document.Status.FAILED
+        countdown = min(300, 10 * 2**self.request.retries) * random.uniform(0.5, 1.5)  # noqa: S311
+        raise self.retry(countdown=countdown) from exc
+    except SoftTimeLimitExceeded:
+        fail_document(
+            document_id,
+            f"Ingestion took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped; "
+            "split the document into smaller files.",
+        )
+        return Document.Status.FAILED
+    except Exception as exc:
+        log.exception("ingest %s crashed", document_id)
+        fail_document(
+            document_id,
+            f"Ingestion failed unexpectedly ({exc.__class__.__name__}); it has been logged. "
+            "Try re-ingesting; if it fails again, the file may be malformed.",
+        )
+        return Document.Status.FAILED
+
+
+@shared_task(name="datasets.recover_stalled_documents")
+def recover_stalled_documents() -> int:
+    """Re-queue documents left ``processing`` by a worker that died (its lease expired)."""
+    count = 0
+    for doc_id in Document.objects.filter(status=Document.Status.PROCESSING).values_list(
+        "id", flat=True
+    ):
+        if lease_is_live(str(doc_id)):
+            continue
+        log.warning("document %s was left processing by a dead worker; re-queueing it", doc_id)
+        ingest_document.delay(str(doc_id))
+        count += 1
+    return count
