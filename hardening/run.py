@@ -35,7 +35,9 @@ def _step(name: str, cmd: list[str], env: dict[str, str] | None = None) -> tuple
 
 def pytest_step(extra: list[str]) -> bool:
     print("==> hardening: pytest -m hardening hardening/", flush=True)
-    rc = subprocess.call([PY, "-m", "pytest", "-m", "hardening", "hardening/", *extra], cwd=BASE_DIR)
+    rc = subprocess.call(
+        [PY, "-m", "pytest", "-m", "hardening", "hardening/", *extra], cwd=BASE_DIR
+    )
     return rc == 0
 
 
@@ -68,7 +70,7 @@ def deploy_check_step() -> bool:
 
 
 def pip_check_step() -> bool:
-    rc, out = _step("pip check", [PY, "-m", "pip", "check", "--disable-pip-version-check"])
+    _rc, out = _step("pip check", [PY, "-m", "pip", "check", "--disable-pip-version-check"])
     problems = [
         line
         for line in out.splitlines()
