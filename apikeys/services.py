@@ -64,7 +64,9 @@ def api_key_revoke(*, tenant: Tenant, key: APIKey) -> APIKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
-    # This process forgets it now; others within API_KEY_CACHE_SECONDS (tenants.auth).
+    # This process forgets it now (and again at commit, in case a request re-cached it in
+    # between); other processes within API_KEY_CACHE_SECONDS (tenants.auth).
+    invalidate_key_cache(key_id=key.id)
     transaction.on_commit(lambda: invalidate_key_cache(key_id=key.id))
     return key
 

@@ -63,7 +63,7 @@ def auth_failed(message: str) -> APIError:
 
 
 # --------------------------------------------------------------------------- API key cache
-_cache: dict[str, tuple[float, AuthContext]] = {}
+_cache: dict[str, tuple[float, AuthContext]] = {}  # HMAC of key -> (cached at, context)
 _cache_lock = threading.Lock()
 
 
@@ -78,7 +78,7 @@ def _cached_key_context(raw: str) -> AuthContext | None:
     digest = keys.hash_key(raw)
     now = time.monotonic()
     hit = _cache.get(digest)
-    if hit is not None and hit[0] > now:
+    if hit is not None and now - hit[0] < _cache_seconds():
         context = hit[1]
         if context.api_key is not None and context.api_key.is_active:  # expiry since caching
             return context
@@ -89,11 +89,11 @@ def _cached_key_context(raw: str) -> AuthContext | None:
             _cache.pop(digest, None)
         elif ttl > 0:
             if len(_cache) > 10_000:  # bounded: drop expired entries, then everything
-                for k in [k for k, (exp, _) in _cache.items() if exp <= now]:
+                for k in [k for k, (at, _) in _cache.items() if now - at >= ttl]:
                     _cache.pop(k, None)
                 if len(_cache) > 10_000:
                     _cache.clear()
-            _cache[digest] = (now + ttl, context)
+            _cache[digest] = (now, context)
     return context
 
 
