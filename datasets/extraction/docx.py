@@ -32,7 +32,7 @@ def _heading_level(style_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _paragraph_text(p) -> str:  # noqa: ANN001 - lxml element
+def _paragraph_text(p) -> str:
     parts: list[str] = []
     for el in p.iter(_T, _TAB, _BR, _CR):
         tag = el.tag
@@ -46,7 +46,7 @@ def _paragraph_text(p) -> str:  # noqa: ANN001 - lxml element
     return "".join(parts)
 
 
-def _style_id(p) -> str | None:  # noqa: ANN001
+def _style_id(p) -> str | None:
     ppr = p.find(_PPR)
     if ppr is None:
         return None
@@ -54,7 +54,7 @@ def _style_id(p) -> str | None:  # noqa: ANN001
     return style.get(_VAL) if style is not None else None
 
 
-def _table_text(tbl) -> str:  # noqa: ANN001
+def _table_text(tbl) -> str:
     rows = []
     for tr in tbl.iter(_TR):
         cells: list[str] = []
@@ -69,7 +69,7 @@ def _table_text(tbl) -> str:  # noqa: ANN001
     return normalise("\n".join(rows))
 
 
-def _body_items(element) -> Iterator:  # noqa: ANN001
+def _body_items(element) -> Iterator:
     for child in element.iterchildren():
         tag = child.tag
         if tag in (_P, _TBL):

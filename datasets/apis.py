@@ -1,0 +1,239 @@
+"""REST for datasets, documents and chunks (API.md). Thin: parse, call a service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import parsers, status
+from rest_framework.response import Response
+
+from chatbot_project.errors import APIError
+from chatbot_project.pagination import CursorPagination
+from datasets import selectors, services
+from datasets.serializers import (
+    ChunkSerializer,
+    DatasetInputSerializer,
+    DatasetSerializer,
+    DocumentJSONInputSerializer,
+    DocumentSerializer,
+)
+from tenants.views import TenantAPIView
+
+MULTIPART_OVERHEAD = 64 * 1024  # form fields and boundaries around the file
+
+
+class SafeJSONParser(parsers.JSONParser):
+    """JSON bodies: 413 beyond the body limit, 400 (not a crash) for absurd nesting."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise APIError(
+                f"The JSON is nested too deeply; at most {services.MAX_JSON_DEPTH} levels."
+            ) from None
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Stops a multipart upload as soon as it passes MAX_UPLOAD_BYTES (no Content-Length needed)."""
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.total = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.total += len(raw_data)
+        if self.total > settings.MAX_UPLOAD_BYTES:
+            raise services.payload_too_large()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class ChunkPagination(CursorPagination):
+    ordering = ("index",)
+
+
+class DatasetListAPI(TenantAPIView):
+    serializer_class = DatasetSerializer
+
+    @extend_schema(operation_id="datasets_list", responses=DatasetSerializer(many=True))
+    def get(self, request: Any) -> Response:
+        return self.list_response(selectors.dataset_list(tenant=self.tenant), DatasetSerializer)
+
+    @extend_schema(
+        operation_id="datasets_create",
+        request=DatasetInputSerializer,
+        responses={201: DatasetSerializer},
+    )
+    def post(self, request: Any) -> Response:
+        dataset = services.dataset_create(tenant=self.tenant, **self.parse(DatasetInputSerializer))
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset.pk)
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetailAPI(TenantAPIView):
+    serializer_class = DatasetSerializer
+
+    @extend_schema(operation_id="datasets_retrieve", responses=DatasetSerializer)
+    def get(self, request: Any, dataset_id: Any) -> Response:
+        return Response(
+            DatasetSerializer(selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)).data
+        )
+
+    @extend_schema(
+        operation_id="datasets_update", request=DatasetInputSerializer, responses=DatasetSerializer
+    )
+    def patch(self, request: Any, dataset_id: Any) -> Response:
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        fields = self.parse(DatasetInputSerializer, partial=True)
+        services.dataset_update(tenant=self.tenant, dataset=dataset, **fields)
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        return Response(DatasetSerializer(dataset).data)
+
+    @extend_schema(operation_id="datasets_destroy", responses={204: None})
+    def delete(self, request: Any, dataset_id: Any) -> Response:
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        services.dataset_delete(tenant=self.tenant, dataset=dataset)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentListAPI(TenantAPIView):
+    serializer_class = DocumentSerializer
+    parser_classes = [SafeJSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method != "POST":
+            return
+        # Refuse oversized bodies from the header, before reading (let alone buffering) them.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith("multipart/"):
+            if length > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
+                raise services.payload_too_large()
+            request._request.upload_handlers.insert(0, LimitedUploadHandler(request._request))
+        elif length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+            raise APIError(
+                f"JSON bodies are limited to {mb:g} MB; upload larger content as a multipart file.",
+                type="payload_too_large",
+                status_code=413,
+            )
+
+    @extend_schema(
+        operation_id="documents_list",
+        parameters=[OpenApiParameter("status", str, description="queued|processing|ready|failed")],
+        responses=DocumentSerializer(many=True),
+    )
+    def get(self, request: Any, dataset_id: Any) -> Response:
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        docs = selectors.document_list(
+            tenant=self.tenant, dataset=dataset, status=request.query_params.get("status")
+        )
+        return self.list_response(docs, DocumentSerializer)
+
+    @extend_schema(
+        operation_id="documents_create",
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string"},
+                    "tags": {"type": "string", "description": "comma-separated or repeated"},
+                    "metadata": {"type": "string", "description": "a JSON object"},
+                },
+                "required": ["file"],
+            },
+            "application/json": DocumentJSONInputSerializer,
+        },
+        responses={202: DocumentSerializer, 200: DocumentSerializer},
+        description="202 with a new document (ingested in the background); 200 with the "
+        "existing one when identical content was already posted to this dataset.",
+    )
+    def post(self, request: Any, dataset_id: Any) -> Response:
+        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        common = {"tenant": self.tenant, "dataset": dataset}
+        if request.content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise APIError("Send the document as a multipart field named `file`.")
+            tags = request.data.getlist("tags") if hasattr(request.data, "getlist") else []
+            if len(tags) == 1:
+                tags = tags[0].split(",")
+            document, created = services.document_create_from_upload(
+                **common,
+                uploaded_file=upload,
+                title=request.data.get("title", ""),
+                tags=tags,
+                metadata=request.data.get("metadata"),
+            )
+        else:
+            data = self.parse(DocumentJSONInputSerializer)
+            extra = {
+                "title": data.get("title", ""),
+                "tags": data.get("tags", ()),
+                "metadata": data.get("metadata"),
+            }
+            if "url" in data:
+                document, created = services.document_create_from_url(
+                    **common, url=data["url"], **extra
+                )
+            elif "text" in data:
+                document, created = services.document_create_from_text(
+                    **common, text=data["text"], **extra
+                )
+            else:
+                document, created = services.document_create_from_json(
+                    **common, data=data["json"], **extra
+                )
+        code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(DocumentSerializer(document).data, status=code)
+
+
+class DocumentDetailAPI(TenantAPIView):
+    serializer_class = DocumentSerializer
+
+    @extend_schema(operation_id="documents_retrieve", responses=DocumentSerializer)
+    def get(self, request: Any, document_id: Any) -> Response:
+        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        return Response(DocumentSerializer(document).data)
+
+    @extend_schema(operation_id="documents_destroy", responses={204: None})
+    def delete(self, request: Any, document_id: Any) -> Response:
+        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        services.document_delete(tenant=self.tenant, document=document)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentReingestAPI(TenantAPIView):
+    serializer_class = DocumentSerializer
+    required_permission = "write"
+
+    @extend_schema(
+        operation_id="documents_reingest", request=None, responses={202: DocumentSerializer}
+    )
+    def post(self, request: Any, document_id: Any) -> Response:
+        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        document = services.document_reingest(tenant=self.tenant, document=document)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DocumentChunksAPI(TenantAPIView):
+    serializer_class = ChunkSerializer
+    pagination_class = ChunkPagination
+
+    @extend_schema(operation_id="documents_chunks", responses=ChunkSerializer(many=True))
+    def get(self, request: Any, document_id: Any) -> Response:
+        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        return self.list_response(
+            selectors.chunk_list(tenant=self.tenant, document=document), ChunkSerializer
+        )

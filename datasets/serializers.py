@@ -1,0 +1,92 @@
+"""Shapes of datasets, documents and chunks on the wire (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from datasets.models import Chunk, Dataset, Document
+from tenants.views import StrictSerializer
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    document_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id", "name", "description", "embedding_model", "embedding_dimensions", "chunk_size",
+            "chunk_overlap", "document_count", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id",
+            "embedding_model",
+            "embedding_dimensions",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class DatasetInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    chunk_size = serializers.IntegerField(required=False, min_value=32, max_value=2000)
+    chunk_overlap = serializers.IntegerField(required=False, min_value=0, max_value=500)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    dataset = serializers.UUIDField(source="dataset_id", read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id", "dataset", "title", "source_type", "source_url", "original_filename", "mime_type",
+            "size_bytes", "tags", "metadata", "status", "progress", "error", "chunk_count",
+            "page_count", "content_hash", "embedding_model", "created_at", "updated_at",
+            "processed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_error(self, obj: Document) -> str | None:
+        return obj.error or None
+
+
+class DocumentJSONInputSerializer(StrictSerializer):
+    """One of ``url``, ``text`` or ``json``, plus optional title/tags/metadata."""
+
+    url = serializers.CharField(required=False, max_length=2000)
+    text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    json = serializers.JSONField(required=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50
+    )
+    metadata = serializers.DictField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [k for k in ("url", "text", "json") if k in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Send exactly one of `url`, `text` or `json` (or a multipart `file`)."
+            )
+        return attrs
+
+
+class ChunkSerializer(serializers.ModelSerializer):
+    document = serializers.UUIDField(source="document_id", read_only=True)
+
+    class Meta:
+        model = Chunk
+        fields = [
+            "id",
+            "document",
+            "index",
+            "text",
+            "token_count",
+            "metadata",
+            "tags",
+            "created_at",
+        ]
+        read_only_fields = fields
