@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.dispatch import receiver
-
 from chatbot_project.errors import APIError
 from tenants.context import AuthContext
 
@@ -73,10 +71,12 @@ def cors_allowed(request: Any) -> bool:
     )
 
 
+def _handler(sender: Any, request: Any, **kwargs: Any) -> bool:
+    return cors_allowed(request)
+
+
 def connect() -> None:
     """Called from the app config's ready(); idempotent through dispatch_uid."""
     from corsheaders.signals import check_request_enabled
 
-    @receiver(check_request_enabled, dispatch_uid="apikeys.cors.cors_allowed")
-    def _handler(sender: Any, request: Any, **kwargs: Any) -> bool:
-        return cors_allowed(request)
+    check_request_enabled.connect(_handler, dispatch_uid="apikeys.cors.cors_allowed")

@@ -1,0 +1,82 @@
+"""Browser keys: allowed_origins enforced on the real request, preflights answered for /v1/."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+SHOP = "https://shop.example.com"
+
+
+def _browser(raw: str, origin: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ORIGIN=origin)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/v1/chat", "/v1/bots", "/v1/openai/chat/completions"])
+def test_preflight_is_answered_for_any_origin_on_v1(client, path):
+    res = client.options(
+        path,
+        HTTP_ORIGIN="https://anywhere.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+    assert res.status_code == 200
+    assert res["Access-Control-Allow-Origin"] == "https://anywhere.example"
+    allowed = res["Access-Control-Allow-Headers"].lower()
+    for header in ("authorization", "content-type", "x-api-key"):
+        assert header in allowed
+    assert "POST" in res["Access-Control-Allow-Methods"]
+
+
+def test_allowed_origin_gets_cors_headers(tenant, make_key):
+    raw = make_key(tenant, ("read", "chat"), allowed_origins=[SHOP])
+    res = _browser(raw, SHOP).get("/v1/bots")
+    assert res.status_code == 200
+    assert res["Access-Control-Allow-Origin"] == SHOP
+    assert "x-ratelimit-remaining" in res["Access-Control-Expose-Headers"].lower()
+    assert "origin" in res["Vary"].lower()
+
+
+def test_other_origin_is_refused_with_403(tenant, make_key):
+    raw = make_key(tenant, ("read", "chat"), allowed_origins=[SHOP])
+    res = _browser(raw, "https://evil.example").get("/v1/bots")
+    assert res.status_code == 403
+    err = res.json()["error"]
+    assert err["type"] == "permission_denied"
+    assert "https://evil.example" in err["message"]
+    assert "Access-Control-Allow-Origin" not in res
+
+
+def test_server_side_use_without_origin_still_works(tenant, make_key):
+    raw = make_key(tenant, ("read",), allowed_origins=[SHOP])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/v1/bots").status_code == 200
+
+
+def test_key_without_origins_gets_no_cors_header(tenant, make_key):
+    raw = make_key(tenant, ("read",))
+    res = _browser(raw, SHOP).get("/v1/bots")
+    assert res.status_code == 200
+    assert "Access-Control-Allow-Origin" not in res
+
+
+def test_origin_check_is_in_the_shared_resolver(tenant, make_key):
+    from tenants.auth import resolve_context
+
+    raw = make_key(tenant, ("chat",), allowed_origins=[SHOP])
+    assert resolve_context({"X-API-Key": raw, "Origin": SHOP}) is not None
+    assert resolve_context({"x-api-key": raw, "origin": "https://evil.example"}) is None
+
+
+def test_cross_tenant_browser_key_sees_nothing(tenant, other_tenant, make_key):
+    from bots.tests.factories import BotFactory
+
+    bot = BotFactory(tenant=tenant)
+    raw = make_key(other_tenant, ("read",), allowed_origins=[SHOP])
+    res = _browser(raw, SHOP).get(f"/v1/bots/{bot.id}")
+    assert res.status_code == 404
