@@ -48,6 +48,10 @@ class _TokenAPI(APIView):
     rate_limit_bucket = None
     serializer_class: Any = None
 
+    def get_authenticate_header(self, request: Any) -> str:
+        # Without authenticators DRF would turn a failed login into 403; it is a 401.
+        return 'Bearer realm="api"'
+
     def _validated(self, request: Any) -> Any:
         body = request.data if isinstance(request.data, dict) else {}
         serializer = self.serializer_class(data=body)

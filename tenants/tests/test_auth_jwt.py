@@ -1,0 +1,140 @@
+"""Staff JWT: obtain, refresh with rotation, logout blacklist, roles, X-Tenant."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tenants.models import Membership, Tenant
+from tenants.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery"
+
+
+def _login(username: str) -> dict:
+    res = APIClient().post(
+        "/v1/auth/token", {"username": username, "password": PASSWORD}, format="json"
+    )
+    assert res.status_code == 200, res.content
+    return res.json()
+
+
+def _as(access: str, tenant_slug: str | None = None) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    if tenant_slug:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}", HTTP_X_TENANT=tenant_slug)
+    return client
+
+
+@pytest.fixture
+def member(tenant):
+    return MembershipFactory(tenant=tenant, user=UserFactory(username="mia"), role="member").user
+
+
+@pytest.fixture
+def owner(tenant):
+    return MembershipFactory(tenant=tenant, user=UserFactory(username="olga"), role="owner").user
+
+
+def test_obtain_refresh_rotates_and_logout_blacklists(owner):
+    tokens = _login("olga")
+    assert set(tokens) == {"access", "refresh"}
+    assert _as(tokens["access"]).get("/v1/tenant").json()["slug"] == "acme"
+
+    refreshed = APIClient().post(
+        "/v1/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 200
+    new = refreshed.json()
+    assert new["refresh"] != tokens["refresh"]  # rotated
+    assert _as(new["access"]).get("/v1/bots").status_code == 200
+    # The old refresh token was blacklisted by the rotation.
+    reuse = APIClient().post(
+        "/v1/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json"
+    )
+    assert reuse.status_code == 401
+    assert reuse.json()["error"]["type"] == "authentication_failed"
+
+    out = APIClient().post("/v1/auth/logout", {"refresh": new["refresh"]}, format="json")
+    assert out.status_code == 204
+    after = APIClient().post("/v1/auth/token/refresh", {"refresh": new["refresh"]}, format="json")
+    assert after.status_code == 401
+
+
+def test_wrong_password_and_bad_tokens_are_401(owner):
+    res = APIClient().post(
+        "/v1/auth/token", {"username": "olga", "password": "nope"}, format="json"
+    )
+    assert res.status_code == 401
+    assert res.json()["error"]["type"] == "authentication_failed"
+    assert _as("not.a.jwt").get("/v1/bots").status_code == 401
+    missing = APIClient().post("/v1/auth/token", {"username": "olga"}, format="json")
+    assert missing.status_code == 400
+    assert missing.json()["error"]["type"] == "invalid_request"
+
+
+def test_member_reads_and_chats_but_cannot_manage_keys_or_write(member):
+    client = _as(_login("mia")["access"])
+    assert client.get("/v1/bots").status_code == 200
+    assert client.get("/v1/tenant").status_code == 200
+    for method, url, body in (
+        ("get", "/v1/api-keys", None),
+        ("post", "/v1/api-keys", {"name": "x"}),
+        ("post", "/v1/bots", {"name": "x"}),
+        ("patch", "/v1/tenant", {"name": "x"}),
+    ):
+        res = getattr(client, method)(url, body, format="json")
+        assert res.status_code == 403, (method, url)
+        assert res.json()["error"]["type"] == "permission_denied"
+
+
+def test_owner_manages_keys(owner):
+    client = _as(_login("olga")["access"])
+    res = client.post("/v1/api-keys", {"name": "ci", "permissions": ["read"]}, format="json")
+    assert res.status_code == 201
+    assert client.get("/v1/api-keys").json()["data"][0]["name"] == "ci"
+
+
+def test_several_memberships_need_x_tenant(tenant, other_tenant):
+    user = UserFactory(username="max")
+    MembershipFactory(tenant=tenant, user=user, role="member")
+    MembershipFactory(tenant=other_tenant, user=user, role="admin")
+    access = _login("max")["access"]
+    ambiguous = _as(access).get("/v1/tenant")
+    assert ambiguous.status_code == 401
+    assert "X-Tenant" in ambiguous.json()["error"]["message"]
+    assert _as(access, "acme").get("/v1/tenant").json()["slug"] == "acme"
+    assert _as(access, "globex").get("/v1/tenant").json()["slug"] == "globex"
+    # The role is per tenant: member in acme, admin in globex.
+    assert _as(access, "acme").get("/v1/api-keys").status_code == 403
+    assert _as(access, "globex").get("/v1/api-keys").status_code == 200
+    stranger = Tenant.objects.create(slug="initech", name="Initech")
+    res = _as(access, stranger.slug).get("/v1/tenant")
+    assert res.status_code == 401
+
+
+def test_create_tenant_and_create_user_commands():
+    out = StringIO()
+    call_command("create_tenant", "umbrella", "--name", "Umbrella Corp", stdout=out)
+    tenant = Tenant.objects.get(slug="umbrella")
+    assert tenant.name == "Umbrella Corp"
+    call_command(
+        "create_user", "--tenant", "umbrella", "alice", "--role", "admin",
+        "--password", PASSWORD, stdout=StringIO(),
+    )  # fmt: skip
+    assert Membership.objects.get(user__username="alice").role == "admin"
+    client = _as(_login("alice")["access"])
+    assert client.get("/v1/api-keys").status_code == 200
+    call_command("create_user", "--tenant", "umbrella", "bob", "--no-input", stdout=StringIO())
+    assert Membership.objects.get(user__username="bob").role == "member"
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_tenant", "umbrella", stdout=StringIO())
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("create_user", "--tenant", "nope", "carol", "--no-input")

@@ -1,0 +1,52 @@
+"""GET/PATCH /v1/tenant: read for any key, admin to change; never another tenant's settings."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_read_and_update_settings(api, tenant):
+    assert api.get("/v1/tenant").json()["slug"] == "acme"
+    res = api.patch(
+        "/v1/tenant",
+        {"name": "Acme Inc", "default_model": "gpt-4o-mini", "default_rate_limit": "30/m",
+         "quotas": {"messages_per_day": 1000}},
+        format="json",
+    )  # fmt: skip
+    assert res.status_code == 200, res.content
+    body = res.json()
+    assert body["name"] == "Acme Inc"
+    assert body["default_rate_limit"] == "30/m"
+    assert body["quotas"] == {"messages_per_day": 1000}
+    tenant.refresh_from_db()
+    assert tenant.default_model == "gpt-4o-mini"
+    # The new default applies to keys without their own limit straight away.
+    assert api.get("/v1/bots")["X-RateLimit-Limit"] == "30"
+
+
+def test_slug_and_unknown_fields_cannot_be_changed(api):
+    res = api.patch("/v1/tenant", {"id": "x", "is_active": False}, format="json")
+    assert res.status_code == 400
+    assert "is_active" in res.json()["error"]["message"]
+
+
+def test_bad_rate_limit_is_400(api):
+    res = api.patch("/v1/tenant", {"default_rate_limit": "fast"}, format="json")
+    assert res.status_code == 400
+    assert res.json()["error"]["message"].startswith("default_rate_limit:")
+
+
+def test_read_key_cannot_patch(tenant, client_for):
+    reader = client_for(tenant, ("read",))
+    assert reader.get("/v1/tenant").status_code == 200
+    res = reader.patch("/v1/tenant", {"name": "x"}, format="json")
+    assert res.status_code == 403
+
+
+def test_each_key_sees_only_its_own_tenant(api, other_api, tenant, other_tenant):
+    assert other_api.get("/v1/tenant").json()["id"] == str(other_tenant.id)
+    other_api.patch("/v1/tenant", {"name": "Globex 2"}, format="json")
+    tenant.refresh_from_db()
+    assert tenant.name == "Acme"
