@@ -1,0 +1,179 @@
+"""/v1/bots and /v1/scopes: CRUD, validation, pagination, key restrictions, cross-tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bots.models import Bot
+from bots.tests.factories import BotFactory, ScopeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _dataset(tenant, **kw):
+    factories = pytest.importorskip("datasets.tests.factories")
+    return factories.DatasetFactory(tenant=tenant, **kw)
+
+
+def test_bot_crud_with_nested_retrieval_and_ids(api, tenant):
+    ds = _dataset(tenant)
+    scope = ScopeFactory(tenant=tenant)
+    res = api.post(
+        "/v1/bots",
+        {"name": "Support Bot", "system_prompt": "Be brief.", "temperature": 0.5,
+         "max_tokens": 300, "datasets": [str(ds.id)],
+         "retrieval": {"top_k": 8, "score_threshold": 0.3, "mode": "vector"},
+         "default_scope": str(scope.id)},
+        format="json",
+    )  # fmt: skip
+    assert res.status_code == 201, res.content
+    bot = res.json()
+    assert bot["slug"] == "support-bot"
+    assert bot["retrieval"] == {"top_k": 8, "score_threshold": 0.3, "mode": "vector"}
+    assert bot["datasets"] == [str(ds.id)]
+    assert bot["default_scope"] == str(scope.id)
+    row = Bot.objects.get(id=bot["id"])
+    assert (row.top_k, row.retrieval_mode) == (8, "vector")
+
+    res = api.patch(
+        f"/v1/bots/{bot['id']}",
+        {"retrieval": {"mode": "keyword"}, "datasets": [], "default_scope": None},
+        format="json",
+    )
+    assert res.status_code == 200
+    patched = res.json()
+    assert patched["retrieval"] == {"top_k": 8, "score_threshold": 0.3, "mode": "keyword"}
+    assert patched["datasets"] == []
+    assert patched["default_scope"] is None
+    assert api.get(f"/v1/bots/{bot['id']}").json() == patched
+
+    assert api.delete(f"/v1/bots/{bot['id']}").status_code == 204
+    assert api.get(f"/v1/bots/{bot['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({}, "name"),
+        ({"name": "x", "temperature": 3}, "temperature"),
+        ({"name": "x", "retrieval": {"mode": "magic"}}, "retrieval"),
+        ({"name": "x", "retrieval": {"top_k": 0}}, "retrieval"),
+        ({"name": "x", "slug": "Not A Slug"}, "slug"),
+        ({"name": "x", "datasets": ["nope"]}, "datasets"),
+        ({"name": "x", "datasets": [str(uuid.uuid4())]}, "datasets"),
+        ({"name": "x", "default_scope": str(uuid.uuid4())}, "default_scope"),
+        ({"name": "x", "max_tokens": 0}, "max_tokens"),
+        ({"name": "x", "retreival": {}}, "retreival"),
+    ],
+)
+def test_bot_validation_errors_name_the_field(api, body, where):
+    res = api.post("/v1/bots", body, format="json")
+    assert res.status_code == 400, res.content
+    err = res.json()["error"]
+    assert err["type"] == "invalid_request"
+    assert where in err["message"]
+
+
+def test_duplicate_slug_is_409_but_other_tenants_may_reuse_it(api, other_api):
+    assert api.post("/v1/bots", {"name": "Helper"}, format="json").status_code == 201
+    dup = api.post("/v1/bots", {"name": "Other", "slug": "helper"}, format="json")
+    assert dup.status_code == 409
+    assert dup.json()["error"]["type"] == "conflict"
+    assert other_api.post("/v1/bots", {"name": "Helper"}, format="json").status_code == 201
+
+
+def test_lists_paginate_with_cursor(api, tenant):
+    for i in range(5):
+        BotFactory(tenant=tenant, slug=f"b{i}")
+    seen, cursor = [], None
+    for _ in range(5):
+        url = "/v1/bots?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(url).json()
+        assert len(page["data"]) <= 2
+        seen += [b["slug"] for b in page["data"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"b{i}" for i in range(5)]
+    assert seen[0] == "b4"  # newest first
+    assert api.get("/v1/bots?limit=500").status_code == 400
+    assert api.get("/v1/bots?cursor=garbage").status_code == 400
+
+
+def test_key_restricted_to_a_bot_sees_only_that_bot(tenant, client_for):
+    mine, other = BotFactory(tenant=tenant), BotFactory(tenant=tenant)
+    client = client_for(tenant, ("read", "write", "chat"), bots=[mine])
+    listed = [b["id"] for b in client.get("/v1/bots").json()["data"]]
+    assert listed == [str(mine.id)]
+    assert client.get(f"/v1/bots/{mine.id}").status_code == 200
+    hidden = client.get(f"/v1/bots/{other.id}")
+    missing = client.get(f"/v1/bots/{uuid.uuid4()}")
+    assert hidden.status_code == 404
+    assert hidden.content == missing.content
+    assert client.patch(f"/v1/bots/{other.id}", {"name": "x"}, format="json").status_code == 404
+    assert client.delete(f"/v1/bots/{other.id}").status_code == 404
+
+
+def test_key_restricted_to_a_bot_cannot_chat_with_another(tenant, client_for):
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve("/v1/chat")
+    except Resolver404:
+        pytest.skip("/v1/chat does not exist yet")
+    mine, other = BotFactory(tenant=tenant), BotFactory(tenant=tenant)
+    client = client_for(tenant, ("chat",), bots=[mine])
+    res = client.post("/v1/chat", {"bot": other.slug, "message": "hi"}, format="json")
+    assert res.status_code == 404, res.content
+    res = client.post("/v1/chat", {"bot": str(other.id), "message": "hi"}, format="json")
+    assert res.status_code == 404
+
+
+def test_scope_crud_and_validation(api, tenant):
+    ds = _dataset(tenant)
+    res = api.post(
+        "/v1/scopes",
+        {"name": "Public", "datasets": [str(ds.id)], "document_tags": ["public"],
+         "blocked_terms": ["salary"], "blocked_topics": ["politics"], "redact_terms": ["ACME-"],
+         "refusal_message": "I can't discuss that.", "require_grounding": True,
+         "max_input_chars": 500},
+        format="json",
+    )  # fmt: skip
+    assert res.status_code == 201, res.content
+    scope = res.json()
+    assert scope["slug"] == "public"
+    assert scope["datasets"] == [str(ds.id)]
+    assert scope["require_grounding"] is True
+    res = api.patch(f"/v1/scopes/{scope['id']}", {"max_input_chars": 0}, format="json")
+    assert res.status_code == 400
+    assert "max_input_chars" in res.json()["error"]["message"]
+    res = api.patch(f"/v1/scopes/{scope['id']}", {"blocked_terms": []}, format="json")
+    assert res.json()["blocked_terms"] == []
+    assert [s["id"] for s in api.get("/v1/scopes").json()["data"]] == [scope["id"]]
+    assert api.delete(f"/v1/scopes/{scope['id']}").status_code == 204
+
+
+def test_deleting_a_scope_clears_it_as_default(api, tenant):
+    scope = ScopeFactory(tenant=tenant)
+    bot = BotFactory(tenant=tenant, default_scope=scope)
+    assert api.delete(f"/v1/scopes/{scope.id}").status_code == 204
+    assert api.get(f"/v1/bots/{bot.id}").json()["default_scope"] is None
+
+
+def test_key_restricted_to_scopes_sees_only_those(tenant, client_for):
+    allowed, hidden = ScopeFactory(tenant=tenant), ScopeFactory(tenant=tenant)
+    client = client_for(tenant, ("read",), scopes=[allowed])
+    assert [s["id"] for s in client.get("/v1/scopes").json()["data"]] == [str(allowed.id)]
+    assert client.get(f"/v1/scopes/{hidden.id}").status_code == 404
+
+
+def test_other_tenant_sees_no_bots_or_scopes(api, other_api, tenant):
+    bot, scope = BotFactory(tenant=tenant), ScopeFactory(tenant=tenant)
+    assert other_api.get("/v1/bots").json()["data"] == []
+    assert other_api.get("/v1/scopes").json()["data"] == []
+    assert other_api.get(f"/v1/bots/{bot.id}").status_code == 404
+    assert other_api.delete(f"/v1/scopes/{scope.id}").status_code == 404
+    res = other_api.post("/v1/bots", {"name": "x", "default_scope": str(scope.id)}, format="json")
+    assert res.status_code == 400
