@@ -1,0 +1,249 @@
+"""Fixtures for the browser tests: headless Debian Chromium driven by Playwright, the real ASGI app
+in a server process on the test database, and a second HTTP server on another port that serves
+pages from a different origin (a third-party site embedding the widget).
+
+Playwright's bundled browsers are never downloaded (no ``playwright install``): the tests launch
+``/usr/bin/chromium`` (Debian's package, installed by ``.ci/run``) and skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _skip_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return (
+            f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
+            ".ci/run installs it); skipped"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests need the playwright package (requirements-dev.txt); skipped"
+    return None
+
+
+requires_chromium = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop on this thread, which makes Django refuse ORM
+    # calls from the test body ("async context"). The test body is plain synchronous code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        manager.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@dataclass
+class LiveApp:
+    base_url: str
+    data_dir: Path
+    proc: Any
+
+    @property
+    def demo_key_file(self) -> Path:
+        return self.data_dir / "demo_api_key"
+
+
+def _test_database_url() -> str:
+    """The test database's URL, also when host/port sit in OPTIONS (dj-database-url puts a unix
+    socket directory given as ``?host=`` there, which is how the embedded PostgreSQL is reached)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    sd = connection.settings_dict
+    options = sd.get("OPTIONS") or {}
+    user = quote(sd.get("USER") or "postgres")
+    password = f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else ""
+    host = str(sd.get("HOST") or options.get("host") or "")
+    port = sd.get("PORT") or options.get("port") or 5432
+    if not host or host.startswith("/"):
+        query = f"?host={quote(host)}&port={port}" if host else f"?port={port}"
+        return f"postgresql://{user}{password}@/{sd['NAME']}{query}"
+    return f"postgresql://{user}{password}@{host}:{port}/{sd['NAME']}"
+
+
+@contextlib.contextmanager
+def _serve(tmp_path_factory: Any, **env: str) -> Iterator[LiveApp]:
+    from chatbot_project.testing.processes import free_port, start_server, stop
+
+    data_dir = tmp_path_factory.mktemp("web-data")
+    proc, base = start_server(
+        port=free_port(),
+        DATABASE_URL=_test_database_url(),
+        # The demo key file is read from here: a developer's own demo key is never touched.
+        EMBEDDED_DATA_DIR=str(data_dir),
+        EMBEDDING_PROVIDER="local",
+        RATE_LIMIT_DEFAULT="1000/m",
+        API_KEY_CACHE_SECONDS="0",
+        **env,
+    )
+    try:
+        yield LiveApp(base_url=base, data_dir=data_dir, proc=proc)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def live_app(django_db_setup, tmp_path_factory) -> Iterator[LiveApp]:
+    """The real ASGI app (uvicorn subprocess) on the test database, offline extractive provider."""
+    with _serve(tmp_path_factory, CHAT_PROVIDER="extractive", OPENAI_API_KEY="") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def streaming_app(django_db_setup, tmp_path_factory, _openai_stub_server) -> Iterator[LiveApp]:
+    """The same app with the `openai` provider pointed at the local OpenAI-compatible stub, whose
+    per-token delay makes an answer stream over about a second as a real model's does (the
+    extractive provider emits its whole answer within milliseconds)."""
+    with _serve(
+        tmp_path_factory,
+        CHAT_PROVIDER="openai",
+        OPENAI_BASE_URL=_openai_stub_server.base_url,
+        OPENAI_API_KEY="sk-stub",
+        CHAT_MODEL="stub-model",
+    ) as app:
+        yield app
+
+
+@dataclass
+class ThirdPartySite:
+    """Pages served from another origin (another port) than the app."""
+
+    base_url: str
+    pages: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="module")
+def third_party_site() -> Iterator[ThirdPartySite]:
+    site = ThirdPartySite(base_url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = site.pages.get(self.path.split("?")[0])
+            if body is None:
+                self.send_error(404)
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def widget_page(*, app_url: str, bot: str, key: str, title: str = "A third-party site") -> str:
+    """A plain page of another site embedding the widget with one script tag (no CSP of its own,
+    so nothing but the widget's own rendering stands between document text and the DOM)."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<body style="font-family: Georgia, serif"><h1>{title}</h1><p>Some content of the host page.</p>
+<script src="{app_url}/static/chatbot/widget.js" data-bot="{bot}" data-key="{key}" async></script>
+</body></html>"""
+
+
+@contextlib.contextmanager
+def new_page(browser: Any, viewport: dict[str, int]) -> Iterator[tuple[Any, list[str]]]:
+    """A fresh context (own storage) and page; yields (page, problems) where problems collects
+    page errors, CSP violations and failed requests other than the expected ones."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+
+    def on_console(message: Any) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Refused to" in text:
+            problems.append(f"csp: {text}")
+
+    page.on("console", on_console)
+    try:
+        yield page, problems
+    finally:
+        context.close()
+
+
+def screenshot(page: Any, name: str, **kw: Any) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), **kw)
+    return path
+
+
+# Records each distinct text state of the newest answer while it streams.
+OBSERVE_JS = """([rootSelector, messageSelector]) => {
+  const host = document.querySelector(rootSelector);
+  const root = host && host.shadowRoot ? host.shadowRoot : document;
+  window.__cbStates = [];
+  const record = () => {
+    const all = root.querySelectorAll(messageSelector);
+    const last = all[all.length - 1];
+    if (!last) return;
+    const text = last.textContent;
+    const states = window.__cbStates;
+    if (text && states[states.length - 1] !== text) states.push(text);
+  };
+  new MutationObserver(record).observe(root, {subtree: true, childList: true, characterData: true});
+}"""
