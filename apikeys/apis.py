@@ -38,7 +38,9 @@ class APIKeyDetailAPI(TenantAPIView):
 
     @extend_schema(operation_id="api_keys_retrieve", responses=APIKeySerializer)
     def get(self, request: Any, key_id: Any) -> Response:
-        return Response(APIKeySerializer(selectors.api_key_get(tenant=self.tenant, key_id=key_id)).data)
+        return Response(
+            APIKeySerializer(selectors.api_key_get(tenant=self.tenant, key_id=key_id)).data
+        )
 
     @extend_schema(
         operation_id="api_keys_revoke",

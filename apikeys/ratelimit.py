@@ -102,7 +102,9 @@ def _redis_key(context: AuthContext, bucket: str, identity: str | None) -> str:
 def _decide(count: int, ttl_ms: int, limit: int) -> Decision:
     allowed = count <= limit
     retry = 0 if allowed else max(1, math.ceil(int(ttl_ms) / 1000))
-    return Decision(allowed=allowed, limit=limit, remaining=max(0, limit - count), retry_after=retry)
+    return Decision(
+        allowed=allowed, limit=limit, remaining=max(0, limit - count), retry_after=retry
+    )
 
 
 _sync_script: Any = None

@@ -21,7 +21,9 @@ class BotListAPI(TenantAPIView):
         bots = selectors.bot_list(tenant=self.tenant, allowed_ids=self.auth.allowed_bot_ids)
         return self.list_response(bots, BotSerializer)
 
-    @extend_schema(operation_id="bots_create", request=BotSerializer, responses={201: BotSerializer})
+    @extend_schema(
+        operation_id="bots_create", request=BotSerializer, responses={201: BotSerializer}
+    )
     def post(self, request: Any) -> Response:
         bot = services.bot_create(tenant=self.tenant, data=self.parse(BotSerializer))
         return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)

@@ -17,7 +17,6 @@ def _str_list() -> serializers.ListField:
     )
 
 
-
 class RetrievalSerializer(StrictSerializer):
     top_k = serializers.IntegerField(min_value=1, max_value=50, required=False)
     score_threshold = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)

@@ -15,7 +15,11 @@ from tenants.models import Tenant
 from tenants.views import invalid
 
 BOT_FIELDS = ("name", "slug", "system_prompt", "model", "temperature", "max_tokens", "is_active")
-RETRIEVAL_FIELDS = {"top_k": "top_k", "score_threshold": "score_threshold", "mode": "retrieval_mode"}
+RETRIEVAL_FIELDS = {
+    "top_k": "top_k",
+    "score_threshold": "score_threshold",
+    "mode": "retrieval_mode",
+}
 SCOPE_FIELDS = (
     "name", "slug", "document_tags", "blocked_topics", "blocked_terms", "redact_terms",
     "refusal_message", "require_grounding", "max_input_chars",
@@ -43,7 +47,9 @@ def _save(obj: Any, kind: str) -> None:
         with transaction.atomic():
             obj.save()
     except IntegrityError:
-        raise Conflict(f"A {kind} with the slug {obj.slug!r} already exists in this tenant.") from None
+        raise Conflict(
+            f"A {kind} with the slug {obj.slug!r} already exists in this tenant."
+        ) from None
 
 
 def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> list | None:
@@ -56,7 +62,9 @@ def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> list | None:
     if "default_scope" in data:
         ref = data["default_scope"]
         bot.default_scope = (
-            None if ref is None else scopes_by_ids(tenant=tenant, ids=[ref], field="default_scope")[0]
+            None
+            if ref is None
+            else scopes_by_ids(tenant=tenant, ids=[ref], field="default_scope")[0]
         )
     if "datasets" in data:
         return datasets_by_ids(tenant=tenant, ids=data["datasets"] or [])

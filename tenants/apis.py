@@ -32,7 +32,9 @@ class TenantAPI(TenantAPIView):
     def get(self, request: Any) -> Response:
         return Response(TenantSerializer(self.tenant).data)
 
-    @extend_schema(operation_id="tenant_update", request=TenantSerializer, responses=TenantSerializer)
+    @extend_schema(
+        operation_id="tenant_update", request=TenantSerializer, responses=TenantSerializer
+    )
     def patch(self, request: Any) -> Response:
         tenant = services.tenant_update(
             tenant=self.tenant, data=self.parse(TenantSerializer, partial=True)
@@ -104,4 +106,3 @@ class LogoutAPI(_TokenAPI):
     def post(self, request: Any) -> Response:
         self._validated(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-

@@ -6,5 +6,5 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # OpenAPI descriptions of the two auth schemes (drf-spectacular extensions register on import).
+        # OpenAPI descriptions of both credentials (drf-spectacular extensions register on import).
         from tenants import schema  # noqa: F401

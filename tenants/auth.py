@@ -34,9 +34,7 @@ from chatbot_project.errors import APIError
 from tenants.context import ROLE_PERMISSIONS, AuthContext
 
 INVALID_KEY = "The API key is invalid, revoked or expired; create a new one with /v1/api-keys."
-INVALID_TOKEN = (
-    "The access token is invalid or expired; obtain a new one at /v1/auth/token."
-)
+INVALID_TOKEN = "The access token is invalid or expired; obtain a new one at /v1/auth/token."  # noqa: S105
 WWW_AUTHENTICATE = 'Bearer realm="api"'
 
 

@@ -13,9 +13,14 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
     name = ["apiKeyBearer", "apiKeyHeader"]
     priority = 1
 
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list]]:
+        return [{name: []} for name in self.name]  # either header (OR), not both
+
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         bearer = build_bearer_security_scheme_object(
-            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="cb_<key>"
+            header_name="HTTP_AUTHORIZATION",
+            token_prefix="Bearer",  # noqa: S106 - a scheme name
+            bearer_format="cb_<key>",
         )
         bearer["description"] = (
             "API key as `Authorization: Bearer cb_...`. Keys carry permissions (chat, read, "
@@ -37,7 +42,9 @@ class TenantJWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         scheme = build_bearer_security_scheme_object(
-            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"
+            header_name="HTTP_AUTHORIZATION",
+            token_prefix="Bearer",  # noqa: S106 - a scheme name
+            bearer_format="JWT",
         )
         scheme["description"] = (
             "Staff access token from POST /v1/auth/token. With memberships in several tenants, "

@@ -7,16 +7,26 @@ from tenants.models import Membership, Tenant
 
 
 def tenant_create(*, slug: str, name: str = "", default_rate_limit: str = "") -> Tenant:
-    tenant = Tenant(slug=slug, name=name or slug.replace("-", " ").title(),
-                    default_rate_limit=default_rate_limit)
+    tenant = Tenant(
+        slug=slug,
+        name=name or slug.replace("-", " ").title(),
+        default_rate_limit=default_rate_limit,
+    )
     tenant.full_clean()
     tenant.save()
     return tenant
 
 
 @transaction.atomic
-def user_create(*, tenant: Tenant, username: str, password: str | None = None,
-                role: str = Membership.Role.MEMBER, email: str = "", is_staff: bool = False):
+def user_create(
+    *,
+    tenant: Tenant,
+    username: str,
+    password: str | None = None,
+    role: str = Membership.Role.MEMBER,
+    email: str = "",
+    is_staff: bool = False,
+):
     """Create (or reuse) a user and give them a membership in the tenant."""
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})

@@ -42,9 +42,7 @@ def test_responses_carry_limit_headers_and_429_has_retry_after(tenant, make_key)
 
 
 @pytest.mark.django_db
-def test_limit_is_the_keys_else_the_tenants_else_the_instance_default(
-    tenant, make_key, settings
-):
+def test_limit_is_the_keys_else_the_tenants_else_the_instance_default(tenant, make_key, settings):
     settings.RATE_LIMIT_DEFAULT = "7/m"
     plain = _bearer(make_key(tenant, ("read",)))
     assert plain.get("/v1/bots")["X-RateLimit-Limit"] == "7"
@@ -124,7 +122,9 @@ def test_fifty_concurrent_requests_against_a_10_per_minute_key(tenant, make_key)
     assert statuses.count(429) == 40, statuses
     for status, retry in results:
         if status == 429:
-            assert retry is not None and retry.isdigit() and int(retry) >= 1
+            assert retry is not None
+            assert retry.isdigit()
+            assert int(retry) >= 1
     print(f"50 concurrent requests in {took:.2f}s: 10 x 200, 40 x 429")
 
 

@@ -130,8 +130,8 @@ class World:
         spec = REGISTRY.get(kwarg)
         if spec is None:
             pytest.fail(
-                f"URL kwarg {kwarg!r} has no factory: add it to REGISTRY in tenants/tests/matrix.py "
-                "so the cross-tenant matrix covers its routes."
+                f"URL kwarg {kwarg!r} has no factory: add it to REGISTRY in "
+                "tenants/tests/matrix.py so the cross-tenant matrix covers its routes."
             )
         try:
             module = importlib.import_module(spec.module)

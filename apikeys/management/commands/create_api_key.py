@@ -76,7 +76,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc.detail)) from None
         self.stderr.write(
             f"Created key {row.name!r} ({row.prefix}…) for tenant {tenant.slug} with "
-            f"{', '.join(row.permissions) or 'no'} permissions. Store it now; it is not shown again."
+            f"{', '.join(row.permissions) or 'no'} permissions. "
+            "Store it now; it is not shown again."
         )
         self.stdout.write(f"Key {row.prefix}… permissions: {','.join(row.permissions)}")
         self.stdout.write(raw)

@@ -46,6 +46,4 @@ class Command(BaseCommand):
             email=opts["email"],
         )
         note = "" if user.has_usable_password() else " (no usable password yet)"
-        self.stdout.write(
-            f"User {user.username} is {opts['role']} of tenant {tenant.slug}{note}."
-        )
+        self.stdout.write(f"User {user.username} is {opts['role']} of tenant {tenant.slug}{note}.")

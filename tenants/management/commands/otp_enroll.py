@@ -22,13 +22,17 @@ class Command(BaseCommand):
         try:
             user = user_model.objects.get(username=username)
         except user_model.DoesNotExist:
-            raise CommandError(f"No user {username!r}; create it with `manage.py create_user`.") from None
+            raise CommandError(
+                f"No user {username!r}; create it with `manage.py create_user`."
+            ) from None
         if staff and not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
         uri = device.config_url
-        self.stdout.write(f"Scan this with an authenticator app (device #{device.pk} for {username}):\n")
+        self.stdout.write(
+            f"Scan this with an authenticator app (device #{device.pk} for {username}):\n"
+        )
         try:
             import qrcode
 
