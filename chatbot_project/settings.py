@@ -260,6 +260,10 @@ FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", MAX_UPLOAD_BYTES, minimum=1)
 FETCH_TIMEOUT_SECONDS = env_float("FETCH_TIMEOUT_SECONDS", 20.0)
 # CIDRs that URL ingestion may fetch from although they are internal (e.g. an intranet wiki).
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
+# BLAS threads per process for the local embedder (must be set before numpy loads). Workers run
+# several processes and OpenBLAS threads spin-wait: oversubscribed, 2 threads were 2.5x slower.
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 1, minimum=1)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(EMBEDDING_THREADS))
 
 # --------------------------------------------------------------------------- security
 SESSION_COOKIE_HTTPONLY = True
