@@ -35,8 +35,12 @@ def normalize(text: str) -> str:
     text = text.casefold().translate(_CONFUSABLES)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _SPELLED_OUT.sub(lambda m: re.sub(r"[\s.\-_*·]+", "", m.group(0)), text)
     return _SPACES.sub(" ", text).strip()
+
+
+def spelled_out_runs(norm: str) -> list[str]:
+    """Letters spelled out with separators ("b o m b", "b.o.m.b"), joined: ["bomb"]."""
+    return [re.sub(r"[\s.\-_*·]+", "", m.group(0)) for m in _SPELLED_OUT.finditer(norm)]
 
 
 def _contains_phrase(haystack: str, phrase: str) -> bool:
@@ -54,9 +58,13 @@ def blocked_match(
     """
     norm = normalize(text)
     words = _WORD.findall(norm)
+    runs = spelled_out_runs(norm)
     for term in terms:
         t = normalize(term)
         if t and _contains_phrase(norm, t):
+            return term
+        squashed = t.replace(" ", "")
+        if squashed and any(squashed in run for run in runs):
             return term
     for topic in topics:
         t = normalize(topic)

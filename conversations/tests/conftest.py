@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,14 @@ DOCS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def embed_cached(text: str) -> tuple[float, ...]:
+    """Real embeddings, computed once per text per test session (the model is the slow part)."""
+    from datasets.embeddings import get_embedder
+
+    return tuple(get_embedder().embed_documents([text])[0])
+
+
 @dataclass
 class KB:
     tenant: Any
@@ -43,7 +52,8 @@ def build_kb(tenant, *, slug: str = "helper", docs: dict[str, list[str]] | None 
         doc = DocumentFactory(dataset=dataset, title=title, tags=(tags or {}).get(title, []))
         documents[title] = doc
         for i, text in enumerate(chunks):
-            ChunkFactory(document=doc, index=i, text=f"{title} > {text}", embed=True)
+            body = f"{title} > {text}"
+            ChunkFactory(document=doc, index=i, text=body, embedding=list(embed_cached(body)))
     bot = BotFactory(tenant=tenant, slug=slug, datasets=[dataset], **bot_kw)
     return KB(tenant=tenant, dataset=dataset, bot=bot, documents=documents)
 

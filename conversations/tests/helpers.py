@@ -1,0 +1,30 @@
+"""Small helpers shared by the chat tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def parse_sse(raw: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in raw.strip().split("\n\n"):
+        lines = block.split("\n")
+        if lines and lines[0].startswith(":"):
+            events.append(("ping", None))
+            continue
+        name = next((ln[7:] for ln in lines if ln.startswith("event: ")), None)
+        data = "\n".join(ln[6:] for ln in lines if ln.startswith("data: "))
+        if name:
+            events.append((name, json.loads(data)))
+    return events
+
+
+def chat(client, key: str, **body: Any):
+    """POST /v1/chat; returns (status, JSON body) or (status, SSE events) when streaming."""
+    res = client.post(
+        "/v1/chat", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    if getattr(res, "streaming", False):
+        return res.status_code, parse_sse(b"".join(res).decode())
+    return res.status_code, res.json()
