@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+from django.conf import settings
 
-from chatbot_project.testing.processes import start_server, stop
+from chatbot_project.testing.processes import child_env, free_port, stop
 
 ADMIN = ("chat", "read", "write", "admin")
 # Explicit, very high per-key limit: the fuzzer must never be throttled into proving nothing.
@@ -54,9 +60,63 @@ def offline_env(**extra: str) -> dict[str, str]:
     return env
 
 
+LOG_DIR = Path(settings.BASE_DIR) / ".data" / "hardening"
+
+
+def database_url() -> str:
+    """The test database's URL for child processes.
+
+    ``processes.test_database_url`` drops the socket directory when the embedded PostgreSQL
+    passes it as ``OPTIONS["host"]`` (dj-database-url's ``?host=``), so children would dial
+    /var/run/postgresql; this reads it from there too.
+    """
+    from django.db import connection
+
+    sd = connection.settings_dict
+    options = sd.get("OPTIONS") or {}
+    user = quote(sd.get("USER") or "postgres")
+    password = f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else ""
+    host = sd.get("HOST") or options.get("host") or ""
+    port = sd.get("PORT") or options.get("port") or 5432
+    if not host or str(host).startswith("/"):
+        query = f"?host={host}&port={port}" if host else f"?port={port}"
+        return f"postgresql://{user}{password}@/{sd['NAME']}{query}"
+    return f"postgresql://{user}{password}@{host}:{port}/{sd['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """Extra environment for a server/worker child: the right test database, then ``extra``."""
+    return {"DATABASE_URL": database_url(), **extra}
+
+
+def start_logged_server(*, server: str = "uvicorn", **env: str) -> tuple[subprocess.Popen, str]:
+    """``processes.start_server``, with the server's output in a log file for post-mortems."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = open(LOG_DIR / f"server-{port}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatbot_project.serve"],
+        cwd=settings.BASE_DIR,
+        env=child_env(**process_env(PORT=str(port), HOST="127.0.0.1", ASGI_SERVER=server, **env)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the ASGI server exited with {proc.returncode}, see {log.name}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return proc, f"http://127.0.0.1:{port}"
+        time.sleep(0.05)
+    stop(proc)
+    raise TimeoutError("the ASGI server did not start within 30 s")
+
+
 @contextlib.contextmanager
 def live_server(**env: str) -> Iterator[str]:
-    proc, base = start_server(**env)
+    proc, base = start_logged_server(**env)
     try:
         yield base
     finally:
