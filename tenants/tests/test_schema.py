@@ -78,3 +78,14 @@ def test_docs_page_renders_with_local_assets(client):
     assert "swagger-ui" in page.lower()
     assert "cdn.jsdelivr.net" not in page
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+def test_docs_assets_are_served_without_debug(client, settings):
+    settings.DEBUG = False
+    page = client.get("/docs").content.decode()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        url = f"/static/drf_spectacular_sidecar/swagger-ui-dist/{asset}"
+        assert url in page
+        res = client.get(url)
+        assert res.status_code == 200, url
+    assert client.get("/static/drf_spectacular_sidecar/../../settings.py").status_code == 404
