@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from chatbot_project import health
 from chatbot_project.admin_site import configure_admin
+from tenants.docs import sidecar_asset
 
 configure_admin()
 
@@ -33,6 +34,8 @@ urlpatterns = [
         name="docs",
     ),
     path("admin/", admin.site.urls),
+    # Swagger UI assets for /docs, served whatever DEBUG says (tenants/docs.py).
+    path("static/drf_spectacular_sidecar/<path:name>", sidecar_asset, name="docs-asset"),
     path("", include("conversations.web_urls")),
 ]
 
