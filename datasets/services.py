@@ -30,6 +30,7 @@ from tenants.models import Tenant
 log = logging.getLogger("chatbot.datasets")
 
 MAX_JSON_DEPTH = 64
+TEXT_KINDS = {"markdown", "html", "json", "text"}
 MAX_TAGS = 50
 
 
@@ -388,8 +389,12 @@ def document_create_from_url(
             result = fetch_to_file(url, path)
         except FetchError as exc:
             raise APIError(str(exc), type=exc.error_type, status_code=exc.status_code) from None
-        kind = result.kind or sniff(path, result.filename)
-        if kind in {"markdown", "text", "html", "json"} and result.charset:
+        # The bytes decide (a "PDF" that is an HTML error page is HTML); the server's type only
+        # breaks ties between text formats.
+        kind = sniff(path, result.filename)
+        if kind in TEXT_KINDS and result.kind in TEXT_KINDS:
+            kind = result.kind
+        if kind in TEXT_KINDS and result.charset:
             # Keep the server's declared charset: store the text re-encoded as UTF-8.
             from datasets.extraction.text import decode_bytes
 

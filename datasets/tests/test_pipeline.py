@@ -1,0 +1,248 @@
+"""Extraction, chunking and the ingestion pipeline, in process (the worker runs the same code)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatbot_project.errors import APIError
+from datasets import services
+from datasets.chunking import MODEL_MAX_PIECES, chunk_blocks
+from datasets.extraction import Block, ExtractionError
+from datasets.filetypes import sniff
+from datasets.ingestion import process_document, run_pipeline
+from datasets.models import Chunk, Document
+from datasets.tests.factories import DatasetFactory
+from datasets.tokens import count_tokens
+
+
+def _corpus_files(corpus: Path) -> list[Path]:
+    files = []
+    for sub in ("pdf", "office", "drf-docs"):
+        files += [p for p in sorted((corpus / sub).rglob("*")) if p.is_file()]
+    return [p for p in files if p.name not in {"LICENSE", "files.json"}]
+
+
+def test_every_corpus_file_yields_chunks_or_a_sentence(corpus):
+    """Extraction + chunking of every corpus file (embedding is covered by smaller tests)."""
+    outcomes = {}
+    for path in _corpus_files(corpus):
+        try:
+            kind = sniff(path, path.name)
+            drafts, _, _ = run_pipeline(
+                path, kind, title=path.stem, chunk_size=200, chunk_overlap=30, embed=False
+            )
+        except (ExtractionError, APIError) as exc:
+            message = str(exc.detail) if isinstance(exc, APIError) else str(exc)
+            assert message.endswith("."), (path.name, message)
+            assert len(message.split()) >= 5, (path.name, message)
+            outcomes[path.name] = message
+            continue
+        assert drafts, path.name
+        assert all(d.text.strip() for d in drafts)
+        assert max(d.token_count for d in drafts) <= MODEL_MAX_PIECES, path.name
+        outcomes[path.name] = len(drafts)
+    assert "password-protected PDF" in outcomes["libreoffice-writer-password.pdf"]
+    assert isinstance(outcomes["handbook-872p.docx"], int) and outcomes["handbook-872p.docx"] > 500
+    assert isinstance(outcomes["GeoTopo-komprimiert.pdf"], int)
+    assert sum(isinstance(v, int) for v in outcomes.values()) >= 70
+
+
+def test_extraction_works_with_the_network_blocked(corpus, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    files = [
+        corpus / "pdf" / "pdflatex-4-pages.pdf",
+        corpus / "pdf" / "habibi.pdf",
+        corpus / "office" / "handbook-1p.docx",
+        corpus / "office" / "example-10k-1p.html",
+        corpus / "office" / "codeblock.md",
+        corpus / "office" / "simple.json",
+        corpus / "office" / "umlauts-non-utf8.md",
+    ]
+    for path in files:
+        drafts, vectors, _ = run_pipeline(
+            path, sniff(path, path.name), title=path.stem, chunk_size=200, chunk_overlap=30
+        )
+        assert drafts and vectors.shape == (len(drafts), 384)
+
+
+def test_pdf_arabic_comes_out_in_logical_order(corpus):
+    drafts, _, _ = run_pipeline(
+        corpus / "pdf" / "habibi.pdf", "pdf", title="", chunk_size=200, chunk_overlap=0, embed=False
+    )
+    assert "حَبيبي" in drafts[0].text  # pdfium alone would give it reversed
+    assert drafts[0].metadata["page"] == 1
+
+
+def test_charsets_are_detected_from_likely_candidates(corpus):
+    from datasets.extraction import extract
+
+    html = " ".join(b.text for b in extract(corpus / "office" / "fake-html-cp1252.html", "html"))
+    assert "très" in html or "tr\u00e8s" in html
+    md = " ".join(b.text for b in extract(corpus / "office" / "umlauts-non-utf8.md", "markdown"))
+    assert "können" in md
+
+
+def test_html_drops_hidden_blocks_and_keeps_headings():
+    from datasets.extraction.html import extract_html
+
+    blocks = list(
+        extract_html(
+            "<html><body><h1>Guide</h1><p>Visible<b>bold</b>text</p>"
+            '<div style="display: none">SECRET XBRL</div><h2>Part</h2><p>More</p></body></html>'
+        )
+    )
+    texts = " ".join(b.text for b in blocks)
+    assert "SECRET" not in texts
+    assert blocks[0].headings == ("Guide",)
+    assert blocks[-1].headings == ("Guide", "Part")
+    assert "Visible bold text" in texts
+
+
+def test_chunking_is_deterministic_and_fits_the_model():
+    blocks = [Block("intro " * 50, headings=("Intro",))]
+    blocks += [
+        Block(f"Sentence {i} is here. " * 30, headings=("Body", "Details")) for i in range(5)
+    ]
+    blocks.append(Block("def f():\n" + "    x = 1\n" * 200, headings=("Code",), is_code=True))
+    first = list(chunk_blocks(blocks, title="Doc", chunk_size=2000, overlap=30))
+    second = list(chunk_blocks(blocks, title="Doc", chunk_size=2000, overlap=30))
+    assert [(d.text, d.metadata) for d in first] == [(d.text, d.metadata) for d in second]
+    for draft in first:
+        assert count_tokens(draft.text) == draft.token_count <= MODEL_MAX_PIECES
+    assert first[0].text.startswith("Doc > Intro\n\n")
+    assert any(d.text.startswith("Doc > Body > Details") for d in first)
+    code_chunks = [d for d in first if d.metadata.get("headings") == ["Code"]]
+    assert len(code_chunks) > 1 and all("x = 1" in d.text for d in code_chunks)
+    # A chunk never mixes sections.
+    assert not any("intro" in d.text and "Sentence" in d.text for d in first)
+
+
+def test_chunk_overlap_repeats_trailing_sentences():
+    blocks = [Block(f"Fact number {i} is true.") for i in range(60)]
+    drafts = list(chunk_blocks(blocks, title="", chunk_size=64, overlap=16))
+    assert len(drafts) > 2
+    first_units = drafts[0].text.split("\n\n")
+    second_units = drafts[1].text.split("\n\n")
+    carried = second_units[: second_units.index(first_units[-1]) + 1]
+    assert carried == first_units[-len(carried) :]  # whole trailing sentences repeated
+    assert 0 < count_tokens(" ".join(carried)) <= 16
+
+
+def test_embedder_vectors_are_normalised_deterministic_and_meaningful():
+    from datasets.embeddings import get_embedder
+
+    emb = get_embedder()
+    assert emb is get_embedder()
+    assert emb.dimensions == 384 and emb.model_name == "local-minilm-l6-v2"
+    docs = [
+        "Serializers convert querysets and model instances to JSON.",
+        "The weather in spring is mild and rainy.",
+        "",
+    ]
+    vecs = np.asarray(emb.embed_documents(docs))
+    assert np.allclose(np.linalg.norm(vecs[:2], axis=1), 1.0, atol=1e-5)
+    query = np.asarray(emb.embed_query("How do I turn a model instance into JSON?"))
+    assert query @ vecs[0] > query @ vecs[1] + 0.2
+    assert np.array_equal(vecs, np.asarray(emb.embed_documents(docs)))
+    # Batching by length must not change a text's vector.
+    alone = np.asarray(emb.embed_documents([docs[1]]))[0]
+    assert np.allclose(alone, vecs[1], atol=1e-5)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "expect"),
+    [
+        ("truncated.pdf", None, "damaged"),
+        ("garbage.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40, "damaged"),
+        ("deep.json", b"[" * 10_000 + b"]" * 10_000, "nested deeper"),
+        ("scan.pdf", "cmyk-image.pdf", "No text could be extracted"),
+        ("secret.pdf", "libreoffice-writer-password.pdf", "password-protected PDF"),
+    ],
+)
+def test_bad_files_fail_with_a_sentence_and_the_next_one_succeeds(
+    tenant, corpus, tmp_path, name, content, expect
+):
+    dataset = DatasetFactory(tenant=tenant)
+    if content is None:
+        content = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()[:5000]
+    elif isinstance(content, str):
+        content = (corpus / "pdf" / content).read_bytes()
+    path = tmp_path / name
+    path.write_bytes(content)
+    doc, created = services.document_create_from_path(tenant=tenant, dataset=dataset, path=path)
+    assert created
+    assert process_document(doc.pk) == "failed"
+    doc.refresh_from_db()
+    assert doc.status == "failed" and expect in doc.error and doc.error.endswith(".")
+    assert not Chunk.objects.filter(document=doc).exists()
+    good, _ = services.document_create_from_text(
+        tenant=tenant, dataset=dataset, text="The next document works fine.", title="Next"
+    )
+    assert process_document(good.pk) == "ready"
+
+
+@pytest.mark.django_db
+def test_chunks_carry_tags_pages_and_replace_atomically(tenant, corpus):
+    dataset = DatasetFactory(tenant=tenant)
+    doc, _ = services.document_create_from_path(
+        tenant=tenant,
+        dataset=dataset,
+        path=corpus / "pdf" / "pdflatex-4-pages.pdf",
+        tags=["manual", "v2"],
+    )
+    assert process_document(doc.pk) == "ready"
+    rows = list(Chunk.objects.filter(document=doc).order_by("index"))
+    assert rows and all(r.tags == ["manual", "v2"] for r in rows)
+    assert (
+        rows[0].metadata["page"] == 1
+        and rows[-1].metadata.get("page_end", rows[-1].metadata["page"]) == 4
+    )
+    before = [(r.index, r.text) for r in rows]
+    Document.objects.filter(pk=doc.pk).update(status="queued")
+    assert process_document(doc.pk) == "ready"
+    after = list(Chunk.objects.filter(document=doc).order_by("index").values_list("index", "text"))
+    assert after == before
+    doc.refresh_from_db()
+    assert doc.chunk_count == len(before) and doc.page_count == 4 and doc.progress == 1.0
+
+
+@pytest.mark.django_db
+def test_page_cap_fails_with_a_sentence(tenant, corpus, settings):
+    settings.INGEST_MAX_PAGES = 3
+    dataset = DatasetFactory(tenant=tenant)
+    doc, _ = services.document_create_from_path(
+        tenant=tenant, dataset=dataset, path=corpus / "pdf" / "pdflatex-4-pages.pdf"
+    )
+    assert process_document(doc.pk) == "failed"
+    doc.refresh_from_db()
+    assert "3-page limit" in doc.error
+
+
+@pytest.mark.django_db
+def test_a_document_interrupted_too_often_fails_instead_of_looping(tenant):
+    dataset = DatasetFactory(tenant=tenant)
+    doc, _ = services.document_create_from_text(tenant=tenant, dataset=dataset, text="hello there")
+    Document.objects.filter(pk=doc.pk).update(status="processing", attempts=3)
+    assert process_document(doc.pk) == "failed"
+    doc.refresh_from_db()
+    assert "interrupted 3 times" in doc.error
+
+
+@pytest.mark.django_db
+def test_embedding_model_mismatch_is_a_system_check_warning(tenant):
+    from datasets.checks import embedding_model_matches
+
+    assert embedding_model_matches() == []
+    DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
+    warnings = embedding_model_matches()
+    assert warnings and warnings[0].id == "datasets.W001" and "reembed" in warnings[0].hint
