@@ -57,7 +57,11 @@ class PostgresInfo:
     started: bool
 
     def url(self, database: str = DB_NAME) -> str:
-        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+        from urllib.parse import quote
+
+        # The socket directory goes in the host part, percent-encoded (libpq and dj-database-url
+        # both read it that way; a `?host=` query would be lost in Django's HOST setting).
+        return f"postgresql://postgres@{quote(self.socket_dir, safe='')}:{self.port}/{database}"
 
 
 def _pg_running_info() -> PostgresInfo | None:

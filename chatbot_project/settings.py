@@ -57,6 +57,10 @@ if TESTING and not env_bool("TEST_KEEP_REDIS_URL", False):
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 }
+_opts = DATABASES["default"].get("OPTIONS") or {}
+if "host" in _opts:  # postgresql://user@/db?host=/socket/dir form: keep HOST/PORT authoritative
+    DATABASES["default"]["HOST"] = _opts.pop("host")
+    DATABASES["default"]["PORT"] = _opts.pop("port", DATABASES["default"].get("PORT") or 5432)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_chatbot")}

@@ -103,6 +103,12 @@ def running_worker(**kw: str) -> Iterator[subprocess.Popen]:
         stop(proc)
 
 
+def _server_log():  # noqa: ANN202
+    """Server output goes to $TEST_SERVER_LOG when set (debugging), else nowhere."""
+    path = os.environ.get("TEST_SERVER_LOG")
+    return open(path, "ab") if path else subprocess.DEVNULL  # noqa: SIM115
+
+
 def start_server(
     *, port: int | None = None, server: str = "uvicorn", **env: str
 ) -> tuple[subprocess.Popen, str]:
@@ -111,7 +117,7 @@ def start_server(
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatbot_project.serve"],
         cwd=BASE_DIR, env=child_env(PORT=str(port), HOST="127.0.0.1", ASGI_SERVER=server, **env),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=_server_log(), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
