@@ -103,10 +103,10 @@ def running_worker(**kw: str) -> Iterator[subprocess.Popen]:
         stop(proc)
 
 
-def _server_log():  # noqa: ANN202
+def _server_log():
     """Server output goes to $TEST_SERVER_LOG when set (debugging), else nowhere."""
     path = os.environ.get("TEST_SERVER_LOG")
-    return open(path, "ab") if path else subprocess.DEVNULL  # noqa: SIM115
+    return open(path, "ab") if path else subprocess.DEVNULL
 
 
 def start_server(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from chatbot_project import embedded
 from chatbot_project.testing.processes import free_port, start_server, stop
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -126,15 +128,15 @@ def test_postgres_restart_fails_cleanly_then_recovers(own_postgres):
 
     env = child_env(DATABASE_URL=url)
     subprocess.run(
-        [".venv/bin/python", "manage.py", "migrate", "--noinput", "-v", "0"],
-        env=env, check=True, cwd=Path(__file__).resolve().parents[2],
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=env, check=True, cwd=ROOT,
     )  # fmt: skip
     raw = subprocess.run(
-        [".venv/bin/python", "manage.py", "shell", "-c",
+        [sys.executable, "manage.py", "shell", "-c",
          "from tenants.services import tenant_create; from apikeys.services import api_key_create;"
          "t = tenant_create(slug='pgfault'); print(api_key_create(tenant=t, name='k',"
          " permissions=['read'])[1])"],
-        env=env, check=True, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+        env=env, check=True, cwd=ROOT, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
     proc, base = start_server(DATABASE_URL=url)
     auth = {"Authorization": f"Bearer {raw}"}
