@@ -9,6 +9,8 @@ Run alone: ``pytest conversations/tests/test_browser.py``; screenshots land in
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import httpx
 import pytest
@@ -96,6 +98,15 @@ def partial_states(page) -> list[str]:
     states = page.evaluate("window.__cbStates || []")
     final = states[-1] if states else ""
     return [s for s in states if s != final and len(s) < len(final)]
+
+
+def wait_for_row(query, timeout: float = 5.0):
+    """Poll the database until `query()` returns a row (the server saves asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while (row := query()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert row is not None, "the row did not appear in time"
+    return row
 
 
 @pytest.fixture
@@ -189,6 +200,21 @@ def test_demo_page_widget_streams_cites_and_survives_reload(browser, streaming_a
         conversation.refresh_from_db()
         assert conversation.message_count == 4
         assert Conversation.objects.count() == 1
+
+        # Stop aborts the stream; the server records the answer as cancelled.
+        page.evaluate(OBSERVE_JS, [WIDGET, ".cb-msg--assistant .cb-bubble"])
+        shadow(page, "textarea").fill("Tell me about browser keys.")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => window.__cbStates.length >= 1")
+        shadow(page, ".cb-stop").click()
+        wait_widget_answer(page, 3)
+        assert shadow(page, ".cb-status").last.text_content() == "Stopped."
+        assert shadow(page, ".cb-send").is_visible()
+        last = wait_for_row(
+            lambda: Message.objects.filter(role="assistant", finish_reason="cancelled").first()
+        )
+        assert last.conversation_id == conversation.id
+        assert len(last.content) < len(REPLY)
 
         # Esc closes the panel and gives focus back to the launcher.
         shadow(page, "textarea").press("Escape")
@@ -370,3 +396,42 @@ def test_demo_page_explains_how_to_configure_without_a_demo_key(live_app):
     assert asset.status_code == 200
     assert "javascript" in asset.headers["content-type"]
     assert ".innerHTML" not in asset.text
+
+
+def test_widget_explains_rate_limits_and_unusable_keys(browser, live_app, third_party_site, tenant):
+    kb = build_kb(tenant, slug="limited", docs=DEMO_DOCS)
+    _, key = api_key_create(
+        tenant=tenant,
+        name="limited widget",
+        permissions=["chat"],
+        bots=[kb.bot],
+        allowed_origins=[third_party_site.base_url],
+        rate_limit="1/m",
+    )
+    third_party_site.pages["/limited.html"] = widget_page(
+        app_url=live_app.base_url, bot="limited", key=key
+    )
+    third_party_site.pages["/badkey.html"] = widget_page(
+        app_url=live_app.base_url, bot="limited", key="cb_" + "x" * 48
+    )
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(third_party_site.url("/limited.html"))
+        shadow(page, ".cb-launcher").click()
+        shadow(page, "textarea").fill(QUESTION)
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 1)
+        shadow(page, "textarea").fill("And the rate limits?")
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 2)
+        message = shadow(page, ".cb-msg--error .cb-status").text_content()
+        assert "sending messages too quickly" in message
+        assert re.search(r"wait \d+ seconds?", message), message
+
+        page.goto(third_party_site.url("/badkey.html"))
+        shadow(page, ".cb-launcher").click()
+        shadow(page, "textarea").fill(QUESTION)
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 1)
+        message = shadow(page, ".cb-msg--error .cb-status").text_content()
+        assert "key is no longer valid" in message
+        assert problems == []

@@ -286,7 +286,7 @@
         view.frame = 0;
         bubble.replaceChildren();
         kit.renderMarkdown(view.text, bubble, { citationRef: citeRef });
-        ui.messages.scrollTop = ui.messages.scrollHeight;
+        followAnswer(node);
       },
       schedule: function () { if (!view.frame) view.frame = window.requestAnimationFrame(view.render); },
       setCitations: function (list) {
@@ -362,6 +362,15 @@
     return view;
   }
 
+  /** Keep the newest exchange in view: follow the answer down, but never scroll its question
+   * off the top (long answers are then read from their start). */
+  function followAnswer(node) {
+    var question = node.previousElementSibling;
+    var bottom = ui.messages.scrollHeight - ui.messages.clientHeight;
+    var pin = question ? question.offsetTop - 12 : bottom;
+    ui.messages.scrollTop = Math.max(0, Math.min(bottom, pin));
+  }
+
   function select(view) {
     Array.prototype.forEach.call(ui.messages.querySelectorAll(".pg-selected"), function (n) { n.classList.remove("pg-selected"); });
     if (view) view.node.classList.add("pg-selected");
@@ -381,13 +390,14 @@
     }
     var t = view.timings;
     [
-      ["Retrieval (client)", fmtMs(t.retrieveClient)],
-      ["Retrieval (server)", fmtMs(t.retrieveServer)],
-      ["First token", fmtMs(t.firstToken)],
-      ["Full answer (client)", fmtMs(t.total)],
-      ["Answer latency (server)", fmtMs(t.server)],
-      ["Tokens", t.tokens ? String(t.tokens) : "\u2014"],
-    ].forEach(function (row) {
+      ["Retrieval (client)", t.retrieveClient],
+      ["Retrieval (server)", t.retrieveServer],
+      ["First token", t.firstToken],
+      ["Full answer (client)", t.total],
+      ["Answer latency (server)", t.server],
+    ].filter(function (row) { return typeof row[1] === "number"; }).map(function (row) {
+      return [row[0], fmtMs(row[1])];
+    }).concat(t.tokens ? [["Tokens", String(t.tokens)]] : []).forEach(function (row) {
       ui.timings.appendChild(el("dt", { text: row[0] }));
       ui.timings.appendChild(el("dd", { text: row[1] }));
     });

@@ -290,8 +290,10 @@
   var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
 
   function originRefusedMessage() {
+    // The browser hides the refused response, so an invalid key looks the same from here.
     return "Refused: this website (" + window.location.origin + ") is not allowed to use this " +
-      "chatbot. If you run this site, add its address to the browser key's allowed origins.";
+      "chatbot, or its key is no longer valid. If you run this site, add its address to the " +
+      "browser key's allowed origins and check the widget's data-key.";
   }
 
   /**
