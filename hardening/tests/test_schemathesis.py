@@ -5,8 +5,9 @@ extractive model. Tenant A and tenant B each get, through the API, a dataset wit
 document, a scope, a bot and a conversation, all carrying canary strings. Then Schemathesis
 (``--mode all``: valid and invalid data; checks: no 5xx, status codes, content types, headers
 and bodies conforming to the schema, negative data rejected, 405 for undeclared methods,
-deleted objects gone, auth not ignored, ...) fuzzes every operation with B's admin key while probing A's ids, and again with A's key
-probing B's, plus our custom check ``no_cross_tenant_access`` (``hardening/st_hooks.py``).
+deleted objects gone, auth not ignored, ...) fuzzes every operation with B's admin key while
+probing A's ids, and again with A's key probing B's, plus our custom check
+``no_cross_tenant_access`` (``hardening/st_hooks.py``).
 
 Run by ``make hardening`` (``-m hardening``); a plain ``pytest`` skips it. Figures are printed and
 written to ``.data/hardening/schemathesis-*.json``.
