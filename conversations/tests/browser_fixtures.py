@@ -193,14 +193,24 @@ def third_party_site() -> Iterator[ThirdPartySite]:
         server.server_close()
 
 
-def widget_page(*, app_url: str, bot: str, key: str, title: str = "A third-party site") -> str:
+def widget_page(
+    *, app_url: str, bot: str, key: str, title: str = "A third-party site", head: str = ""
+) -> str:
     """A plain page of another site embedding the widget with one script tag (no CSP of its own,
     so nothing but the widget's own rendering stands between document text and the DOM)."""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>{head}
+</head>
 <body style="font-family: Georgia, serif"><h1>{title}</h1><p>Some content of the host page.</p>
 <script src="{app_url}/static/chatbot/widget.js" data-bot="{bot}" data-key="{key}" async></script>
+</body></html>"""
+
+
+def library_page(*, app_url: str) -> str:
+    """A page that loads widget.js without data-bot: it only exposes window.ChatbotWidget."""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>lib</title>
+<script src="{app_url}/static/chatbot/widget.js"></script></head><body><div id="out"></div>
 </body></html>"""
 
 
