@@ -72,19 +72,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "invalid_request", 'Send {"type": "chat", ...} or {"type": "cancel"}.'
             )
             return
-        if self.task is not None and not self.task.done():
-            await self._error(
-                "conflict",
-                "A chat is already running on this socket; wait for its end or cancel it.",
-            )
-            return
+        # Chats on one socket run one after another: a new one waits for the previous one.
+        previous = self.task if self.task is not None and not self.task.done() else None
         self.cancel_requested = False
-        self.task = asyncio.ensure_future(self._chat(content))
+        self.task = asyncio.ensure_future(self._chat(content, after=previous))
 
     async def _error(self, type_: str, message: str) -> None:
         await self.send_json({"type": "error", "error": {"type": type_, "message": message}})
 
-    async def _chat(self, content: dict[str, Any]) -> None:
+    async def _chat(self, content: dict[str, Any], after: asyncio.Task | None = None) -> None:
+        if after is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(after)
         try:
             data = ChatInput.from_payload(content)
             await self._rate_limit()
