@@ -1,0 +1,98 @@
+"""Chat with a bot in the terminal: streams the answer, then prints its citations.
+
+    manage.py chat --tenant acme --bot helper "How do I throttle anonymous users?"
+    manage.py chat --tenant acme --bot helper          # REPL; the conversation carries on
+
+Runs the same orchestration generator as /v1/chat (as the tenant, with every permission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.management.base import BaseCommand, CommandError
+
+from chatbot_project.errors import APIError
+
+
+class Command(BaseCommand):
+    help = "Ask a bot a question (streamed), or start a REPL when no question is given."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("question", nargs="*", help="the question; omit for a REPL")
+        parser.add_argument("--tenant", required=True, help="tenant slug")
+        parser.add_argument("--bot", required=True, help="bot slug or id")
+        parser.add_argument("--scope", help="scope slug or id (default: the bot's)")
+        parser.add_argument("--user", default="cli", help="end-user id stored on the conversation")
+        parser.add_argument("--conversation", help="continue this conversation id")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from tenants.context import ROLE_PERMISSIONS, AuthContext
+        from tenants.models import Tenant
+
+        tenant = Tenant.objects.filter(slug=opts["tenant"], is_active=True).first()
+        if tenant is None:
+            raise CommandError(f"No active tenant {opts['tenant']!r}; see create_tenant.")
+        context = AuthContext(tenant=tenant, permissions=ROLE_PERMISSIONS["owner"])
+        conversation = opts.get("conversation")
+        question = " ".join(opts["question"]).strip()
+        if question:
+            self._ask(context, opts, question, conversation)
+            return
+        self.stdout.write("Type a question (empty line or Ctrl-D to quit).")
+        while True:
+            try:
+                question = input("> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            conversation = self._ask(context, opts, question, conversation)
+
+    def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> str | None:
+        from conversations.chat import ChatInput, prepare_chat, run_chat
+
+        data = ChatInput(
+            bot=opts["bot"], message=question, conversation_id=conversation,
+            scope=opts.get("scope"), user=opts.get("user") or "",
+        )  # fmt: skip
+        citations: list[dict] = []
+        state: dict[str, Any] = {}
+
+        async def stream() -> None:
+            prep = await sync_to_async(prepare_chat)(context, data)
+            async for event, payload in run_chat(prep):
+                if event == "start":
+                    state["conversation_id"] = payload["conversation_id"]
+                elif event == "citations":
+                    citations.extend(payload["citations"])
+                elif event == "delta":
+                    self.stdout.write(payload["text"], ending="")
+                    self.stdout.flush()
+                elif event == "end":
+                    state["end"] = payload
+                elif event == "error":
+                    state["error"] = payload["error"]
+
+        try:
+            asyncio.run(stream())
+        except APIError as exc:
+            raise CommandError(str(exc.detail)) from None
+        self.stdout.write("")
+        if "error" in state:
+            self.stderr.write(f"error: {state['error']['message']}")
+        end = state.get("end") or {}
+        if end.get("refused"):
+            self.stdout.write("(refused)")
+        elif citations:
+            self.stdout.write("\nSources:")
+            for c in citations:
+                where = f" ({c['source']})" if c.get("source") else ""
+                self.stdout.write(
+                    f"  [{c['index']}] {c['document_title']}{where}  score {c['score']}"
+                )
+        sys.stdout.flush()
+        return state.get("conversation_id")
