@@ -177,8 +177,13 @@ def _create_from_path(
     metadata: Any,
     original_filename: str = "",
     source_url: str = "",
+    enqueue: bool = True,
 ) -> tuple[Document, bool]:
-    """Store the file at ``path`` under a generated name and create the document (or dedup)."""
+    """Store the file at ``path`` under a generated name and create the document (or dedup).
+
+    ``enqueue=False`` leaves the document ``queued`` for the caller to process in-process
+    (``seed_demo``, ``ingest --sync``).
+    """
     assert dataset.tenant_id == tenant.id, "cross-tenant dataset passed to a document service"
     tags = _clean_tags(tags)
     metadata = _clean_metadata(metadata)
@@ -227,7 +232,8 @@ def _create_from_path(
         if existing is None:
             raise
         return existing, False
-    _enqueue(document)
+    if enqueue:
+        _enqueue(document)
     log.info("document %s created (%s, %d bytes)", document.id, kind, size)
     return document, True
 
@@ -273,6 +279,7 @@ def document_create_from_path(
     title: str = "",
     tags: Iterable[str] | None = (),
     metadata: Any = None,
+    enqueue: bool = True,
 ) -> tuple[Document, bool]:
     """A local file (management commands): same checks as an upload."""
     if path.stat().st_size > settings.MAX_UPLOAD_BYTES:
@@ -281,6 +288,7 @@ def document_create_from_path(
     return _create_from_path(
         tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.FILE,
         title=title or path.stem, tags=tags, metadata=metadata, original_filename=path.name,
+        enqueue=enqueue,
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 def _media_root(tmp_path, settings):
     """Stored files go to a per-test directory (generated names, see Document.file)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    yield
+    return
 
 
 @pytest.fixture

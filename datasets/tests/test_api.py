@@ -28,9 +28,11 @@ def test_dataset_crud_records_the_embedding_model(api):
     assert ds["chunk_size"] == 180
     assert api.get("/v1/datasets").json()["data"][0]["id"] == ds["id"]
     res = api.patch(f"/v1/datasets/{ds['id']}", {"description": "d"}, format="json")
-    assert res.status_code == 200 and res.json()["description"] == "d"
+    assert res.status_code == 200
+    assert res.json()["description"] == "d"
     dup = api.post("/v1/datasets", {"name": "Docs"}, format="json")
-    assert dup.status_code == 409 and dup.json()["error"]["type"] == "conflict"
+    assert dup.status_code == 409
+    assert dup.json()["error"]["type"] == "conflict"
     bad = api.post(
         "/v1/datasets", {"name": "x", "chunk_size": 50, "chunk_overlap": 60}, format="json"
     )
@@ -49,13 +51,18 @@ def test_text_document_is_accepted_deduplicated_and_ingested(api, tenant):
     res = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json")
     assert res.status_code == 202, res.json()
     doc = res.json()
-    assert doc["status"] == "queued" and doc["error"] is None and len(doc["content_hash"]) == 64
+    assert doc["status"] == "queued"
+    assert doc["error"] is None
+    assert len(doc["content_hash"]) == 64
     again = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json")
-    assert again.status_code == 200 and again.json()["id"] == doc["id"]
+    assert again.status_code == 200
+    assert again.json()["id"] == doc["id"]
 
     assert process_document(doc["id"]) == "ready"
     doc = api.get(f"/v1/documents/{doc['id']}").json()
-    assert doc["status"] == "ready" and doc["progress"] == 1.0 and doc["chunk_count"] >= 1
+    assert doc["status"] == "ready"
+    assert doc["progress"] == 1.0
+    assert doc["chunk_count"] >= 1
     chunks = api.get(f"/v1/documents/{doc['id']}/chunks").json()
     assert chunks["next"] is None
     first = chunks["data"][0]
@@ -90,9 +97,11 @@ def test_multipart_upload_sniffs_type_and_stores_a_generated_name(api, corpus):
     assert res.status_code == 202, res.json()
     body = res.json()
     assert body["mime_type"] == "application/pdf"
-    assert body["tags"] == ["a", "b"] and body["metadata"] == {"k": 1}
+    assert body["tags"] == ["a", "b"]
+    assert body["metadata"] == {"k": 1}
     doc = Document.objects.get(pk=body["id"])
-    assert "passwd" not in doc.file.name and doc.file.name.endswith(".pdf")
+    assert "passwd" not in doc.file.name
+    assert doc.file.name.endswith(".pdf")
     assert process_document(doc.pk) == "ready"
 
 
@@ -112,7 +121,8 @@ def test_json_and_reingest_and_delete(api):
     first = list(Chunk.objects.filter(document_id=doc_id).values_list("id", "text"))
     assert any("sku: A1" in text for _, text in first)
     res = api.post(f"/v1/documents/{doc_id}/reingest")
-    assert res.status_code == 202 and res.json()["status"] == "queued"
+    assert res.status_code == 202
+    assert res.json()["status"] == "queued"
     process_document(doc_id)
     second = list(Chunk.objects.filter(document_id=doc_id).values_list("text", flat=True))
     assert second == [text for _, text in first]  # same chunks, replaced, not duplicated
@@ -152,7 +162,8 @@ def test_deeply_nested_json_body_is_400(api):
     res = api.generic(
         "POST", f"/v1/datasets/{ds['id']}/documents", shallow, content_type="application/json"
     )
-    assert res.status_code == 400 and "nested deeper" in res.json()["error"]["message"]
+    assert res.status_code == 400
+    assert "nested deeper" in res.json()["error"]["message"]
 
 
 def test_oversized_upload_is_413_from_the_header(api, settings):

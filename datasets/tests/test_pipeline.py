@@ -46,7 +46,8 @@ def test_every_corpus_file_yields_chunks_or_a_sentence(corpus):
         assert max(d.token_count for d in drafts) <= MODEL_MAX_PIECES, path.name
         outcomes[path.name] = len(drafts)
     assert "password-protected PDF" in outcomes["libreoffice-writer-password.pdf"]
-    assert isinstance(outcomes["handbook-872p.docx"], int) and outcomes["handbook-872p.docx"] > 500
+    assert isinstance(outcomes["handbook-872p.docx"], int)
+    assert outcomes["handbook-872p.docx"] > 500
     assert isinstance(outcomes["GeoTopo-komprimiert.pdf"], int)
     assert sum(isinstance(v, int) for v in outcomes.values()) >= 70
 
@@ -71,7 +72,8 @@ def test_extraction_works_with_the_network_blocked(corpus, monkeypatch):
         drafts, vectors, _ = run_pipeline(
             path, sniff(path, path.name), title=path.stem, chunk_size=200, chunk_overlap=30
         )
-        assert drafts and vectors.shape == (len(drafts), 384)
+        assert drafts
+        assert vectors.shape == (len(drafts), 384)
 
 
 def test_pdf_arabic_comes_out_in_logical_order(corpus):
@@ -121,7 +123,8 @@ def test_chunking_is_deterministic_and_fits_the_model():
     assert first[0].text.startswith("Doc > Intro\n\n")
     assert any(d.text.startswith("Doc > Body > Details") for d in first)
     code_chunks = [d for d in first if d.metadata.get("headings") == ["Code"]]
-    assert len(code_chunks) > 1 and all("x = 1" in d.text for d in code_chunks)
+    assert len(code_chunks) > 1
+    assert all("x = 1" in d.text for d in code_chunks)
     # A chunk never mixes sections.
     assert not any("intro" in d.text and "Sentence" in d.text for d in first)
 
@@ -142,7 +145,8 @@ def test_embedder_vectors_are_normalised_deterministic_and_meaningful():
 
     emb = get_embedder()
     assert emb is get_embedder()
-    assert emb.dimensions == 384 and emb.model_name == "local-minilm-l6-v2"
+    assert emb.dimensions == 384
+    assert emb.model_name == "local-minilm-l6-v2"
     docs = [
         "Serializers convert querysets and model instances to JSON.",
         "The weather in spring is mild and rainy.",
@@ -183,7 +187,9 @@ def test_bad_files_fail_with_a_sentence_and_the_next_one_succeeds(
     assert created
     assert process_document(doc.pk) == "failed"
     doc.refresh_from_db()
-    assert doc.status == "failed" and expect in doc.error and doc.error.endswith(".")
+    assert doc.status == "failed"
+    assert expect in doc.error
+    assert doc.error.endswith(".")
     assert not Chunk.objects.filter(document=doc).exists()
     good, _ = services.document_create_from_text(
         tenant=tenant, dataset=dataset, text="The next document works fine.", title="Next"
@@ -202,10 +208,13 @@ def test_chunks_carry_tags_pages_and_replace_atomically(tenant, corpus):
     )
     assert process_document(doc.pk) == "ready"
     rows = list(Chunk.objects.filter(document=doc).order_by("index"))
-    assert rows and all(r.tags == ["manual", "v2"] for r in rows)
+    assert rows
+    assert all(r.tags == ["manual", "v2"] for r in rows)
     assert (
         rows[0].metadata["page"] == 1
-        and rows[-1].metadata.get("page_end", rows[-1].metadata["page"]) == 4
+    )
+    assert (
+        rows[-1].metadata.get("page_end", rows[-1].metadata["page"]) == 4
     )
     before = [(r.index, r.text) for r in rows]
     Document.objects.filter(pk=doc.pk).update(status="queued")
@@ -213,7 +222,9 @@ def test_chunks_carry_tags_pages_and_replace_atomically(tenant, corpus):
     after = list(Chunk.objects.filter(document=doc).order_by("index").values_list("index", "text"))
     assert after == before
     doc.refresh_from_db()
-    assert doc.chunk_count == len(before) and doc.page_count == 4 and doc.progress == 1.0
+    assert doc.chunk_count == len(before)
+    assert doc.page_count == 4
+    assert doc.progress == 1.0
 
 
 @pytest.mark.django_db
@@ -245,4 +256,6 @@ def test_embedding_model_mismatch_is_a_system_check_warning(tenant):
     assert embedding_model_matches() == []
     DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
     warnings = embedding_model_matches()
-    assert warnings and warnings[0].id == "datasets.W001" and "reembed" in warnings[0].hint
+    assert warnings
+    assert warnings[0].id == "datasets.W001"
+    assert "reembed" in warnings[0].hint

@@ -50,7 +50,9 @@ def _wait(api, doc_ids, timeout=180.0):
 
 
 def _upload(api, dataset_id, path: Path, name: str | None = None, content: bytes | None = None):
-    upload = SimpleUploadedFile(name or path.name, content if content is not None else path.read_bytes())
+    upload = SimpleUploadedFile(
+        name or path.name, content if content is not None else path.read_bytes()
+    )
     res = api.post(f"/v1/datasets/{dataset_id}/documents", {"file": upload}, format="multipart")
     assert res.status_code == 202, res.json()
     return res.json()["id"]
@@ -71,19 +73,26 @@ def test_uploads_are_ingested_by_a_real_worker(api, corpus, tmp_path):
         ids = [_upload(api, ds["id"], p) for p in good]
         encrypted = _upload(api, ds["id"], corpus / "pdf" / "libreoffice-writer-password.pdf")
         truncated = _upload(
-            api, ds["id"], Path("t.pdf"), "t.pdf", (corpus / "pdf" / "multicolumn.pdf").read_bytes()[:3000]
+            api,
+            ds["id"],
+            Path("t.pdf"),
+            "t.pdf",
+            (corpus / "pdf" / "multicolumn.pdf").read_bytes()[:3000],
         )
-        after = _upload(api, ds["id"], Path("after.txt"), "after.txt", b"The worker survived the bad files.")
+        after = _upload(
+            api, ds["id"], Path("after.txt"), "after.txt", b"The worker survived the bad files."
+        )
         docs = _wait(api, [*ids, encrypted, truncated, after])
     finally:
         stop(proc)
-    for doc_id in ids + [after]:
+    for doc_id in [*ids, after]:
         assert docs[doc_id]["status"] == "ready", docs[doc_id]
         assert docs[doc_id]["chunk_count"] == Chunk.objects.filter(document_id=doc_id).count() > 0
         assert not Chunk.objects.filter(document_id=doc_id, embedding__isnull=True).exists()
     assert docs[encrypted]["status"] == "failed"
     assert "password-protected PDF" in docs[encrypted]["error"]
-    assert docs[truncated]["status"] == "failed" and docs[truncated]["error"].endswith(".")
+    assert docs[truncated]["status"] == "failed"
+    assert docs[truncated]["error"].endswith(".")
 
 
 def test_worker_killed_mid_document_recovers_to_one_ready_copy(api, corpus, tmp_path):
@@ -105,7 +114,8 @@ def test_worker_killed_mid_document_recovers_to_one_ready_copy(api, corpus, tmp_
     finally:
         stop(proc)
     doc = Document.objects.get(pk=doc_id)
-    assert doc.status == "processing" and doc.attempts == 1
+    assert doc.status == "processing"
+    assert doc.attempts == 1
     assert not Chunk.objects.filter(document_id=doc_id).exists()  # nothing half-written
 
     proc = _worker(tmp_path, "ingest-kill-2")

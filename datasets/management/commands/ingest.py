@@ -1,0 +1,129 @@
+"""ingest --tenant <slug> --dataset <name> PATH_OR_URL... [--wait | --sync] [--tags a,b]"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from chatbot_project.errors import APIError
+from datasets import services
+from datasets.ingestion import Skipped, process_document
+from datasets.models import Document
+from tenants.models import Tenant
+
+TERMINAL = {Document.Status.READY, Document.Status.FAILED}
+
+
+def expand(targets: list[str]) -> list[str | Path]:
+    """URLs as given; files; folders walked recursively (hidden entries skipped), sorted."""
+    out: list[str | Path] = []
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            out.append(target)
+            continue
+        path = Path(target).expanduser()
+        if path.is_dir():
+            out += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise CommandError(f"{target} is neither a file, a folder nor an http(s) URL.")
+    return out
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest files, folders (recursively) and URLs into a dataset (created if missing). "
+        "--wait blocks until every document is ready or failed (a worker must be running); "
+        "--sync processes them in this process instead (no worker needed)."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
+        parser.add_argument("--tenant", required=True)
+        parser.add_argument("--dataset", required=True)
+        parser.add_argument("--tags", default="", help="comma-separated tags for every document")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--wait", action="store_true", help="wait for the worker to finish")
+        mode.add_argument("--sync", action="store_true", help="process here, without a worker")
+        parser.add_argument("--timeout", type=float, default=3600, help="seconds for --wait")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No tenant {opts['tenant']!r}; create it with `create_tenant`.")
+        dataset, created = services.dataset_get_or_create(tenant=tenant, name=opts["dataset"])
+        if created:
+            self.stderr.write(f"Created dataset {dataset.name!r}.")
+        tags = [t for t in opts["tags"].split(",") if t.strip()]
+        items = expand(opts["targets"])
+        docs: list[Document] = []
+        refused = 0
+        for item in tqdm(items, desc="upload", unit="file", disable=len(items) < 2):
+            try:
+                if isinstance(item, Path):
+                    doc, new = services.document_create_from_path(
+                        tenant=tenant,
+                        dataset=dataset,
+                        path=item,
+                        tags=tags,
+                        enqueue=not opts["sync"],
+                    )
+                else:
+                    doc, new = services.document_create_from_url(
+                        tenant=tenant, dataset=dataset, url=item, tags=tags
+                    )
+            except APIError as exc:
+                refused += 1
+                tqdm.write(f"refused  {item}: {exc.detail}", file=self.stderr)
+                continue
+            tqdm.write(f"{'queued ' if new else 'exists '}  {item} -> {doc.id}", file=self.stdout)
+            docs.append(doc)
+
+        if opts["sync"]:
+            for doc in tqdm(docs, desc="ingest", unit="doc"):
+                if doc.status in TERMINAL:
+                    continue
+                with contextlib.suppress(Skipped):
+                    process_document(doc.pk)
+        elif opts["wait"] and docs:
+            self._wait([d.pk for d in docs], opts["timeout"])
+
+        failed = self._report([d.pk for d in docs], final=opts["sync"] or opts["wait"])
+        if refused or failed:
+            raise CommandError(f"{refused} refused, {failed} failed.")
+
+    def _wait(self, ids: list, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with tqdm(total=len(ids), desc="ingest", unit="doc") as bar:
+            while True:
+                rows = list(Document.objects.filter(pk__in=ids).values_list("status", "progress"))
+                done = sum(1 for status, _ in rows if status in TERMINAL)
+                partial = sum(p for status, p in rows if status not in TERMINAL)
+                bar.n = round(done + partial, 2)
+                bar.refresh()
+                if done == len(ids):
+                    return
+                if time.monotonic() > deadline:
+                    raise CommandError("Timed out waiting; is a worker running (`make run`)?")
+                time.sleep(0.5)
+
+    def _report(self, ids: list, *, final: bool) -> int:
+        failed = 0
+        for doc in Document.objects.filter(pk__in=ids).order_by("created_at"):
+            if doc.status == Document.Status.FAILED:
+                failed += 1
+                self.stdout.write(f"failed   {doc.title}: {doc.error}")
+            elif final:
+                self.stdout.write(f"{doc.status:8} {doc.title} ({doc.chunk_count} chunks)")
+        return failed

@@ -1,0 +1,102 @@
+"""Management commands: seed_demo (idempotent), ingest, reembed."""
+
+from __future__ import annotations
+
+import io
+import stat
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apikeys.authentication import context_for_key
+from apikeys.models import APIKey
+from bots.models import Bot
+from datasets.models import Chunk, Dataset, Document
+from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_saves_a_working_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-123")
+    key_file = tmp_path / "data" / "demo_api_key"
+    call_command("seed_demo", key_file=key_file, stdout=io.StringIO())
+    dataset = Dataset.objects.get(tenant__slug="demo", name="Product docs")
+    docs = list(Document.objects.filter(dataset=dataset))
+    assert len(docs) >= 4
+    assert all(d.status == "ready" for d in docs)
+    assert {d.original_filename for d in docs} >= {"README.md", "running.md", "widget.md"}
+    bot = Bot.objects.get(tenant__slug="demo", slug="demo")
+    assert list(bot.datasets.all()) == [dataset]
+    assert bot.retrieval_mode == "hybrid"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    raw = key_file.read_text().strip()
+    ctx = context_for_key(raw)
+    assert ctx is not None
+    assert ctx.tenant.slug == "demo"
+    assert ctx.permissions == {"chat", "read"}
+    chunks = Chunk.objects.filter(dataset=dataset).count()
+
+    out = io.StringIO()
+    call_command("seed_demo", key_file=key_file, stdout=out)
+    assert key_file.read_text().strip() == raw
+    assert Document.objects.filter(dataset=dataset).count() == len(docs)
+    assert Chunk.objects.filter(dataset=dataset).count() == chunks
+    assert APIKey.objects.filter(tenant__slug="demo").count() == 1
+
+    key_file.unlink()
+    call_command("seed_demo", key_file=key_file, stdout=io.StringIO())
+    assert context_for_key(key_file.read_text().strip()) is not None
+    assert context_for_key(raw) is None  # the lost key was revoked
+
+
+def test_ingest_command_sync_folder_and_refusals(tenant, corpus, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text("# A\n\nAlpha text about the widget.")
+    (folder / "sub" / "b.txt").write_text("Beta text.")
+    (folder / ".hidden").write_text("skip me")
+    (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 refused, 0 failed"):
+        call_command(
+            "ingest", str(folder), tenant="acme", dataset="Inbox", sync=True, tags="x",
+            stdout=out, stderr=err,
+        )  # fmt: skip
+    assert "refused" in err.getvalue()
+    assert "image.png" in err.getvalue()
+    docs = Document.objects.filter(dataset__name="Inbox", tenant=tenant)
+    assert sorted(d.original_filename for d in docs) == ["a.md", "b.txt"]
+    assert all(d.status == "ready" and d.tags == ["x"] for d in docs)
+    # Again: nothing new, nothing duplicated.
+    call_command(
+        "ingest", str(folder / "a.md"), tenant="acme", dataset="Inbox", sync=True, stdout=out
+    )
+    assert docs.count() == 2
+    with pytest.raises(CommandError):
+        call_command("ingest", str(tmp_path / "missing"), tenant="acme", dataset="Inbox")
+    with pytest.raises(CommandError):
+        call_command("ingest", str(folder), tenant="nope", dataset="Inbox")
+
+
+def test_reembed_replaces_vectors_of_stale_datasets(tenant):
+    stale = DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
+    doc = DocumentFactory(dataset=stale, embedding_model="text-embedding-3-small")
+    chunk = ChunkFactory(
+        document=doc, text="Serializers turn models into JSON.", embedding=[0.0] * 384
+    )
+    fresh = DatasetFactory(tenant=tenant, name="New")
+    out = io.StringIO()
+    call_command("reembed", stdout=out, stderr=io.StringIO())
+    assert "Old: 1 chunks re-embedded" in out.getvalue()
+    assert "New" not in out.getvalue()
+    chunk.refresh_from_db()
+    stale.refresh_from_db()
+    doc.refresh_from_db()
+    assert abs(sum(v * v for v in chunk.embedding) - 1.0) < 1e-4
+    assert stale.embedding_model == doc.embedding_model == "local-minilm-l6-v2"
+    out = io.StringIO()
+    call_command("reembed", stdout=out)
+    assert "already embedded" in out.getvalue()
+    assert fresh.embedding_model == "local-minilm-l6-v2"
