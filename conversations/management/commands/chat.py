@@ -14,6 +14,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from chatbot_project.errors import APIError
 
@@ -63,6 +64,13 @@ class Command(BaseCommand):
         state: dict[str, Any] = {}
 
         async def stream() -> None:
+            try:
+                await _events()
+            finally:
+                # The DB work ran in asgiref's worker thread: close its connection there.
+                await sync_to_async(connections.close_all)()
+
+        async def _events() -> None:
             prep = await sync_to_async(prepare_chat)(context, data)
             async for event, payload in run_chat(prep):
                 if event == "start":
