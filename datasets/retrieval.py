@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -64,22 +65,22 @@ class RetrievedChunk:
 @dataclass(frozen=True)
 class _Filter:
     tenant_id: str
-    dataset_ids: list[str]
-    tags: list[str] | None
+    dataset_ids: tuple[str, ...]
+    tags: tuple[str, ...] | None
 
     def sql(self, alias: str = "c") -> tuple[str, list[Any]]:
         where = [f"{alias}.tenant_id = %s", f"{alias}.dataset_id = ANY(%s::uuid[])"]
-        params: list[Any] = [self.tenant_id, self.dataset_ids]
+        params: list[Any] = [self.tenant_id, list(self.dataset_ids)]
         if self.tags:
             where.append(f"{alias}.tags && %s::varchar[]")
-            params.append(self.tags)
+            params.append(list(self.tags))
         # Only chunks of ready documents: an InitPlan evaluated once, so it stays a plain filter
         # on whichever scan (exact or HNSW) reads the chunks.
         where.append(
             f"{alias}.document_id = ANY(ARRAY(SELECT d.id FROM datasets_document d "
             "WHERE d.tenant_id = %s AND d.dataset_id = ANY(%s::uuid[]) AND d.status = 'ready'))"
         )
-        params += [self.tenant_id, self.dataset_ids]
+        params += [self.tenant_id, list(self.dataset_ids)]
         return " AND ".join(where), params
 
 
@@ -119,18 +120,40 @@ _COLUMNS = (
 )
 
 
+_counts: dict[_Filter, tuple[float, int]] = {}
+COUNT_CACHE_SECONDS = 30.0
+
+
 def candidate_count(flt: _Filter) -> int:
+    """Rows the filter leaves. Cached per process for a few seconds: it only picks the plan
+    (exact vs HNSW), never which rows may be returned, so a slightly stale count is harmless."""
+    now = time.monotonic()
+    hit = _counts.get(flt)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     where, params = flt.sql()
     with connection.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM datasets_chunk c WHERE {where}", params)
-        return int(cur.fetchone()[0])
+        count = int(cur.fetchone()[0])
+    if len(_counts) > 10_000:
+        _counts.clear()
+    _counts[flt] = (now + COUNT_CACHE_SECONDS, count)
+    return count
+
+
+_total: list[float] = [0.0, 0.0]  # [expires, rows]
 
 
 def _total_rows() -> int:
+    """The planner's estimate of all chunk rows (for the filter's selectivity), cached."""
+    now = time.monotonic()
+    if _total[0] > now:
+        return int(_total[1])
     with connection.cursor() as cur:
         cur.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'datasets_chunk'")
         row = cur.fetchone()
-    return max(int(row[0]) if row else 0, 1)
+    _total[:] = [now + COUNT_CACHE_SECONDS, max(int(row[0]) if row else 0, 1)]
+    return int(_total[1])
 
 
 def ef_search_for(candidates: int, total: int, limit: int) -> int:
@@ -255,7 +278,9 @@ def retrieve(
     query = (query or "").strip()
     if not ids or not query or top_k <= 0:
         return []
-    flt = _Filter(tenant_id=str(tenant.id), dataset_ids=sorted(ids), tags=tags)
+    flt = _Filter(
+        tenant_id=str(tenant.id), dataset_ids=tuple(sorted(ids)), tags=tuple(tags) if tags else None
+    )
     pool = max(top_k * 4, 20)
 
     vec: Sequence[float] | None = None

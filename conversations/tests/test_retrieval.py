@@ -123,7 +123,7 @@ def test_scope_acl_in_chat_citations(client, kb, tenant, make_key, openai_stub):
 def test_exact_and_hnsw_plans_agree(kb):
     from datasets.retrieval import _Filter
 
-    flt = _Filter(tenant_id=str(kb.tenant.id), dataset_ids=[str(kb.dataset.id)], tags=None)
+    flt = _Filter(tenant_id=str(kb.tenant.id), dataset_ids=(str(kb.dataset.id),), tags=None)
     vec = embed_cached("Throttling > " + Q)
     exact = [r[0] for r in vector_search(flt, vec, 3, plan="exact")]
     hnsw = [r[0] for r in vector_search(flt, vec, 3, plan="hnsw")]
