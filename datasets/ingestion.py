@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from datasets.chunking import ChunkDraft, chunk_blocks
 from datasets.embeddings import EmbeddingError, get_embedder
-from datasets.extraction import ExtractionError, extract, page_count
+from datasets.extraction import ExtractionError, extract
 from datasets.filetypes import KIND_BY_MIME
 from datasets.models import Chunk, Dataset, Document
 
@@ -139,12 +139,7 @@ def run_pipeline(
     on_progress=None,
 ) -> tuple[list[ChunkDraft], np.ndarray | None, int | None]:
     """Extract + chunk (+ embed) a file. Returns (drafts, vectors or None, page count)."""
-    pages = page_count(path, kind)
-    if pages is not None and pages > settings.INGEST_MAX_PAGES:
-        raise ExtractionError(
-            f"The PDF has {pages} pages, more than the {settings.INGEST_MAX_PAGES}-page limit; "
-            "split it into smaller files."
-        )
+    info: dict = {}
     drafts: list[ChunkDraft] = []
     vectors: list[np.ndarray] = []
     pending: list[ChunkDraft] = []
@@ -160,7 +155,8 @@ def run_pipeline(
         pending.clear()
 
     def blocks():
-        for block in extract(path, kind, title=title):
+        for block in extract(path, kind, title=title, info=info):
+            pages = info.get("pages")
             if on_progress is not None and pages and block.page:
                 on_progress(0.3 * block.page / pages if embed else block.page / pages)
             yield block
@@ -180,7 +176,7 @@ def run_pipeline(
             "No text could be extracted from this document (is it a scanned image or empty?)."
         )
     matrix = np.concatenate(vectors) if vectors else None
-    return drafts, matrix, pages
+    return drafts, matrix, info.get("pages")
 
 
 def process_document(document_id: uuid.UUID | str, *, use_lease: bool = True) -> str:

@@ -39,8 +39,14 @@ def normalise(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def extract(path: Path, kind: str, *, title: str = "") -> Iterator[Block]:
-    """Blocks of the file at ``path`` of the given kind (see datasets.filetypes.KINDS)."""
+def extract(
+    path: Path, kind: str, *, title: str = "", info: dict | None = None
+) -> Iterator[Block]:
+    """Blocks of the file at ``path`` of the given kind (see datasets.filetypes.KINDS).
+
+    Extractors that know the page count up front (PDF) store it in ``info["pages"]`` before the
+    first block, and enforce ``settings.INGEST_MAX_PAGES`` themselves.
+    """
     if kind == "pdf":
         from datasets.extraction import pdf as module
     elif kind == "docx":
@@ -55,12 +61,8 @@ def extract(path: Path, kind: str, *, title: str = "") -> Iterator[Block]:
         from datasets.extraction import text as module
     else:
         from datasets.extraction import unstructured_backend as module
-    yield from module.extract(path)
-
-
-def page_count(path: Path, kind: str) -> int | None:
     if kind == "pdf":
-        from datasets.extraction import pdf
+        yield from module.extract(path, info=info)
+    else:
+        yield from module.extract(path)
 
-        return pdf.page_count(path)
-    return None

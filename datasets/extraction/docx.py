@@ -108,9 +108,10 @@ def extract(path: Path) -> Iterator[Block]:
         if not text:
             continue
         text = normalise(text)
-        style_id = _style_id(item)
+        # Only short paragraphs can be headings: skip the style lookup for the rest.
+        style_id = _style_id(item) if len(text) <= 300 else None
         level = _heading_level(styles.get(style_id, "")) if style_id else None
-        if level is not None and len(text) <= 300:
+        if level is not None:
             headings = [*headings[: level - 1], text]
             continue
         yield Block(text=text, headings=tuple(headings))

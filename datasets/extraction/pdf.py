@@ -53,20 +53,6 @@ def _open_pypdf(path: Path):
         raise ExtractionError(DAMAGED_MESSAGE) from None
 
 
-def page_count(path: Path) -> int:
-    doc = _open_pdfium(path)
-    if doc is not None:
-        try:
-            n = len(doc)
-        finally:
-            doc.close()
-    else:
-        n = len(_open_pypdf(path).pages)
-    if n == 0:
-        raise ExtractionError("The PDF has no pages.")
-    return n
-
-
 def _clean(text: str) -> str:
     # pdfium marks hyphens at line joins with \x02; rejoin those words.
     text = re.sub(r"\x02\s*\n?", "", text)
@@ -97,15 +83,29 @@ def _lines_to_paragraphs(text: str) -> str:
     return "\n".join(out)
 
 
-def extract(path: Path) -> Iterator[Block]:
+def _check_pages(count: int, info: dict | None) -> None:
+    from django.conf import settings
+
+    if count == 0:
+        raise ExtractionError("The PDF has no pages.")
+    limit = settings.INGEST_MAX_PAGES
+    if count > limit:
+        raise ExtractionError(
+            f"The PDF has {count} pages, more than the {limit}-page limit; split it into "
+            "smaller files."
+        )
+    if info is not None:
+        info["pages"] = count
+
+
+def extract(path: Path, info: dict | None = None) -> Iterator[Block]:
     doc = _open_pdfium(path)
     if doc is None:
-        yield from _extract_pypdf(path)
+        yield from _extract_pypdf(path, info)
         return
     reader = None
     try:
-        if len(doc) == 0:
-            raise ExtractionError("The PDF has no pages.")
+        _check_pages(len(doc), info)
         for index in range(len(doc)):
             page = doc[index]
             try:
@@ -127,10 +127,9 @@ def extract(path: Path) -> Iterator[Block]:
         doc.close()
 
 
-def _extract_pypdf(path: Path) -> Iterator[Block]:
+def _extract_pypdf(path: Path, info: dict | None = None) -> Iterator[Block]:
     reader = _open_pypdf(path)
-    if len(reader.pages) == 0:
-        raise ExtractionError("The PDF has no pages.")
+    _check_pages(len(reader.pages), info)
     for index, page in enumerate(reader.pages):
         try:
             text = page.extract_text() or ""
