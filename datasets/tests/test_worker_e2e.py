@@ -9,6 +9,7 @@ then ends ``ready`` exactly once, with one set of chunks (old ones are replaced 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -129,3 +130,50 @@ def test_worker_killed_mid_document_recovers_to_one_ready_copy(api, corpus, tmp_
     indexes = list(Chunk.objects.filter(document_id=doc_id).values_list("index", flat=True))
     assert len(indexes) == len(set(indexes)) == doc.chunk_count > 0
     assert sorted(indexes) == list(range(doc.chunk_count))
+
+
+@pytest.mark.skipif(
+    os.environ.get("INGEST_FULL_CORPUS") != "1",
+    reason="embeds ~2,900 chunks (minutes on 2 cores); set INGEST_FULL_CORPUS=1 to run",
+)
+def test_whole_corpus_through_a_real_worker(api, corpus, tmp_path):
+    """Acceptance 1 in full: every corpus file ends ready with chunks or failed with a sentence.
+
+    The in-suite version runs every file through the same pipeline in process
+    (test_pipeline.test_every_corpus_file_yields_chunks_or_a_sentence)."""
+    files = []
+    for sub in ("pdf", "office", "drf-docs"):
+        files += [p for p in sorted((corpus / sub).rglob("*")) if p.is_file()]
+    files = [p for p in files if p.name not in {"LICENSE", "files.json"}]
+    ds = api.post("/v1/datasets", {"name": "Corpus"}, format="json").json()
+    procs = [_worker(tmp_path, f"corpus-{i}") for i in range(2)]
+    try:
+        ids, names, refused = [], {}, {}
+        for path in files:
+            upload = SimpleUploadedFile(path.name, path.read_bytes())
+            res = api.post(
+                f"/v1/datasets/{ds['id']}/documents", {"file": upload}, format="multipart"
+            )
+            if res.status_code in (200, 202):
+                ids.append(res.json()["id"])
+                names[res.json()["id"]] = path.name
+            else:
+                refused[path.name] = res.json()["error"]["message"]
+        docs = _wait(api, ids, timeout=3000)
+    finally:
+        for proc in procs:
+            stop(proc)
+    for msg in refused.values():
+        assert msg.endswith(".")
+    outcome = {names[i]: (d["status"], d["chunk_count"], d["error"]) for i, d in docs.items()}
+    for name, (status, chunks, error) in outcome.items():
+        assert status in TERMINAL, name
+        if status == "ready":
+            assert chunks > 0, name
+        else:
+            assert error, name
+            assert error.endswith("."), name
+    assert outcome["libreoffice-writer-password.pdf"][0] == "failed"
+    assert "password-protected PDF" in outcome["libreoffice-writer-password.pdf"][2]
+    assert outcome["handbook-872p.docx"][0] == "ready"
+    print(json.dumps({"refused": refused, "outcome": outcome}, indent=1))
