@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -31,7 +33,16 @@ class TenantAPIView(GenericAPIView):
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
     def parse(self, serializer_class: type, *, partial: bool = False) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data, partial=partial)
+        try:
+            data = self.request.data
+        except RequestDataTooBig:
+            raise APIError(
+                f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
+                "send less.",
+                type="payload_too_large",
+                status_code=413,
+            ) from None
+        serializer = serializer_class(data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 

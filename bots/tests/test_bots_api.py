@@ -177,3 +177,10 @@ def test_other_tenant_sees_no_bots_or_scopes(api, other_api, tenant):
     assert other_api.delete(f"/v1/scopes/{scope.id}").status_code == 404
     res = other_api.post("/v1/bots", {"name": "x", "default_scope": str(scope.id)}, format="json")
     assert res.status_code == 400
+
+
+def test_oversized_body_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    res = api.post("/v1/bots", {"name": "x", "system_prompt": "y" * 20_000}, format="json")
+    assert res.status_code == 413
+    assert res.json()["error"]["type"] == "payload_too_large"
