@@ -12,7 +12,7 @@ from pathlib import Path
 
 from chatbot_project.errors import APIError
 
-KINDS = ("pdf", "docx", "markdown", "html", "json", "text")
+KINDS = ("pdf", "docx", "markdown", "html", "json", "text", "pptx", "xlsx", "epub")
 MIME_BY_KIND = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -20,6 +20,10 @@ MIME_BY_KIND = {
     "html": "text/html",
     "json": "application/json",
     "text": "text/plain",
+    # Only with the optional `unstructured` backend installed (extraction/unstructured_backend).
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "epub": "application/epub+zip",
 }
 KIND_BY_MIME = {mime: kind for kind, mime in MIME_BY_KIND.items()}
 EXTENSION_BY_KIND = {
@@ -29,6 +33,9 @@ EXTENSION_BY_KIND = {
     "html": ".html",
     "json": ".json",
     "text": ".txt",
+    "pptx": ".pptx",
+    "xlsx": ".xlsx",
+    "epub": ".epub",
 }
 SNIFF_BYTES = 8192
 
@@ -99,10 +106,22 @@ def _zip_kind(path: Path) -> str:
         raise unsupported("a damaged zip archive") from None
     if "word/document.xml" in names:
         return "docx"
-    if "ppt/presentation.xml" in names:
-        raise unsupported("a PowerPoint presentation")
-    if "xl/workbook.xml" in names:
-        raise unsupported("an Excel workbook")
+    from datasets.extraction.unstructured_backend import available
+
+    for marker, kind, what in (
+        ("ppt/presentation.xml", "pptx", "a PowerPoint presentation"),
+        ("xl/workbook.xml", "xlsx", "an Excel workbook"),
+        ("META-INF/container.xml", "epub", "an EPUB book"),
+    ):
+        if marker in names:
+            if available():
+                return kind
+            raise APIError(
+                f"This file looks like {what}; reading it needs the optional `unstructured` "
+                "extractor, which is not installed. Convert it to PDF or DOCX.",
+                type="unsupported_media_type",
+                status_code=415,
+            )
     raise unsupported("a zip archive")
 
 

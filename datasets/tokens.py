@@ -32,7 +32,7 @@ def count_tokens_batch(texts: list[str]) -> list[int]:
         return []
     splits = [t.split() for t in texts]
     cache = _cache
-    missing = {w for words in splits for w in words if w not in cache}
+    missing = set().union(*splits).difference(cache)  # set operations run in C
     if missing:
         words = list(missing)
         counts = _encode_counts(words)
@@ -40,8 +40,10 @@ def count_tokens_batch(texts: list[str]) -> list[int]:
             if len(cache) + len(words) > _CACHE_LIMIT:
                 cache.clear()
             cache.update(zip(words, counts, strict=True))
-            return [sum(cache[w] for w in ws) for ws in splits]
-    return [sum(cache[w] for w in ws) for ws in splits]
+            get = cache.__getitem__
+            return [sum(map(get, ws)) for ws in splits]
+    get = cache.__getitem__
+    return [sum(map(get, ws)) for ws in splits]
 
 
 def count_tokens(text: str) -> int:

@@ -39,9 +39,7 @@ def normalise(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def extract(
-    path: Path, kind: str, *, title: str = "", info: dict | None = None
-) -> Iterator[Block]:
+def extract(path: Path, kind: str, *, title: str = "", info: dict | None = None) -> Iterator[Block]:
     """Blocks of the file at ``path`` of the given kind (see datasets.filetypes.KINDS).
 
     Extractors that know the page count up front (PDF) store it in ``info["pages"]`` before the
@@ -65,4 +63,3 @@ def extract(
         yield from module.extract(path, info=info)
     else:
         yield from module.extract(path)
-

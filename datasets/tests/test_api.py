@@ -214,6 +214,20 @@ def test_pdf_name_with_text_inside_is_ingested_as_text(api):
     assert process_document(res.json()["id"]) == "ready"
 
 
+def test_office_formats_without_an_extractor_are_415(api):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("ppt/presentation.xml", "<p/>")
+    ds = _dataset(api)
+    upload = SimpleUploadedFile("deck.pptx", buf.getvalue())
+    res = api.post(f"/v1/datasets/{ds['id']}/documents", {"file": upload}, format="multipart")
+    assert res.status_code == 415
+    assert "unstructured" in res.json()["error"]["message"]
+
+
 def test_zip_bomb_docx_is_refused_without_inflating_it(api):
     import zipfile
 

@@ -210,12 +210,8 @@ def test_chunks_carry_tags_pages_and_replace_atomically(tenant, corpus):
     rows = list(Chunk.objects.filter(document=doc).order_by("index"))
     assert rows
     assert all(r.tags == ["manual", "v2"] for r in rows)
-    assert (
-        rows[0].metadata["page"] == 1
-    )
-    assert (
-        rows[-1].metadata.get("page_end", rows[-1].metadata["page"]) == 4
-    )
+    assert rows[0].metadata["page"] == 1
+    assert rows[-1].metadata.get("page_end", rows[-1].metadata["page"]) == 4
     before = [(r.index, r.text) for r in rows]
     Document.objects.filter(pk=doc.pk).update(status="queued")
     assert process_document(doc.pk) == "ready"
