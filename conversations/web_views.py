@@ -10,6 +10,7 @@ itself so that one ``<script>`` tag is all an embedding site needs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -65,9 +66,45 @@ def index(request: HttpRequest) -> HttpResponse:
     return _secure(render(request, "web/index.html", {"debug": settings.DEBUG}))
 
 
+def staff_memberships(user: Any) -> list[Any]:
+    """The active tenants of a signed-in user who passed OTP (the admin's login), else []."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    is_verified = getattr(user, "is_verified", None)
+    if not (callable(is_verified) and is_verified()):
+        return []
+    from tenants.models import Membership
+
+    return list(
+        Membership.objects.select_related("tenant")
+        .filter(user=user, tenant__is_active=True)
+        .order_by("tenant__slug")
+    )
+
+
+def session_credential(request: HttpRequest) -> dict[str, Any] | None:
+    """For a verified staff session: a short-lived JWT access token (SIMPLE_JWT's lifetime, 15
+    minutes by default) that the playground sends as its bearer credential, with X-Tenant."""
+    memberships = staff_memberships(request.user)
+    if not memberships:
+        return None
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(request.user)
+    return {
+        "token": str(token),
+        "expires_at": int(token["exp"]),
+        "user": request.user.get_username(),
+        "tenants": [
+            {"slug": m.tenant.slug, "name": m.tenant.name, "role": m.role} for m in memberships
+        ],
+    }
+
+
 @require_safe
 def playground(request: HttpRequest) -> HttpResponse:
-    return _secure(render(request, "web/playground.html", {}))
+    context = {"session": session_credential(request)}
+    return _secure(render(request, "web/playground.html", context))
 
 
 @require_safe

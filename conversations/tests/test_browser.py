@@ -520,3 +520,50 @@ def test_widget_explains_rate_limits_and_unusable_keys(browser, live_app, third_
         message = shadow(page, ".cb-msg--error .cb-status").text_content()
         assert "key is no longer valid" in message
         assert problems == []
+
+
+def test_playground_with_a_verified_staff_session_needs_no_key(browser, live_app, tenant, client):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tenants.tests.factories import MembershipFactory, UserFactory
+
+    build_kb(tenant, slug="helper")
+    user = UserFactory(username="staffer", is_staff=True)
+    MembershipFactory(user=user, tenant=tenant, role="owner")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+    # Signed in without OTP: no credential is handed out.
+    client.force_login(user)
+    assert b'id="pg-session"' not in client.get("/playground/").content
+
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(live_app.base_url + "/admin/login/?next=/playground/")
+        code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+        token = f"{code:0{device.digits}d}"
+        page.fill("#id_username", "staffer")
+        page.fill("#id_password", "correct-horse-battery")
+        page.fill("#id_otp_token", token)
+        page.click("input[type=submit]")
+        if page.locator("#id_otp_device option", has_text="phone").count():
+            # django-otp asks to pick the device once it knows the user.
+            page.select_option("#id_otp_device", label="phone")
+            page.fill("#id_password", "correct-horse-battery")
+            page.fill("#id_otp_token", token)
+            page.click("input[type=submit]")
+        page.wait_for_url(live_app.base_url + "/playground/")
+        # The admin's own CSS is not served with DEBUG off (no static server in tests): only the
+        # playground's problems count from here on.
+        problems.clear()
+        page.wait_for_selector("#pg-app:not([hidden])")
+        assert "Signed in as staffer" in page.locator("#pg-connected-as").text_content()
+        assert page.evaluate("sessionStorage.length") == 0  # nothing stored: the page holds it
+        page.fill("#pg-input", "How do I limit anonymous clients per day?")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".pg-msg-assistant:not(.pg-streaming) .pg-fb-down:not([disabled])")
+        assert "AnonRateThrottle" in page.locator(".pg-msg-assistant .pg-bubble").text_content()
+        page.click(".pg-fb-down")
+        page.wait_for_selector(".pg-status-ok")
+        assert Message.objects.get(role="assistant").feedback_rating == "down"
+        assert Conversation.objects.get().user == "playground"
+        assert problems == []

@@ -15,7 +15,8 @@
   function $(id) { return document.getElementById(id); }
   var ui = {
     keyForm: $("pg-key-form"), key: $("pg-key"), forget: $("pg-forget"), authError: $("pg-auth-error"),
-    keyRow: $("pg-key-row"), connectedAs: $("pg-connected-as"), app: $("pg-app"), bot: $("pg-bot"), scope: $("pg-scope"), newConv: $("pg-new"),
+    keyRow: $("pg-key-row"), connectedAs: $("pg-connected-as"),
+    tenant: $("pg-tenant"), tenantField: $("pg-tenant-field"), app: $("pg-app"), bot: $("pg-bot"), scope: $("pg-scope"), newConv: $("pg-new"),
     conversations: $("pg-conversations"), more: $("pg-more"), convTitle: $("pg-conversation-title"),
     messages: $("pg-messages"), empty: $("pg-empty"), chatError: $("pg-chat-error"), form: $("pg-form"),
     input: $("pg-input"), send: $("pg-send"), stop: $("pg-stop"), timings: $("pg-timings"), chunks: $("pg-chunks"),
@@ -23,6 +24,8 @@
 
   var state = {
     key: null,
+    session: null,
+    tenant: null,
     bots: [],
     conversationId: null,
     nextCursor: null,
@@ -64,6 +67,7 @@
   /** JSON request to /v1/; rejects with an Error whose message is a sentence for the user. */
   function request(method, path, body) {
     var headers = { Accept: "application/json", Authorization: "Bearer " + state.key };
+    if (state.tenant) headers["X-Tenant"] = state.tenant;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(api + path, {
       method: method,
@@ -76,7 +80,11 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
         if (!response.ok) {
-          var err = new Error(kit.describeError(response.status, data, response.headers.get("Retry-After")));
+          var message = kit.describeError(response.status, data, response.headers.get("Retry-After"));
+          if (response.status === 401 && state.session) {
+            message = "Your playground session token expired or is no longer valid; reload the page to get a fresh one.";
+          }
+          var err = new Error(message);
           err.status = response.status;
           throw err;
         }
@@ -101,24 +109,33 @@
 
   // ---------------------------------------------------------------- connect
 
-  function connect(key) {
+  function connect(key, viaSession) {
     state.key = key;
     showError(ui.authError, "");
     ui.keyForm.setAttribute("aria-busy", "true");
     return Promise.all([request("GET", "/v1/bots?limit=100"), request("GET", "/v1/scopes?limit=100")])
       .then(function (results) {
-        writeKey(key);
+        if (!viaSession) writeKey(key);
         state.bots = (results[0] && results[0].data) || [];
         fillSelect(ui.bot, state.bots, null);
         fillSelect(ui.scope, (results[1] && results[1].data) || [], "Bot's default scope");
         ui.key.value = "";
         ui.keyRow.hidden = true;
-        ui.connectedAs.replaceChildren(
-          el("span", null, ["Connected with key ", el("code", { text: key.slice(0, 10) + "\u2026" }), " (kept in this tab only)."])
-        );
-        ui.connectedAs.appendChild(ui.forget);
+        if (viaSession) {
+          var until = new Date(state.session.expires_at * 1000);
+          ui.connectedAs.replaceChildren(el("span", null, [
+            "Signed in as ", el("strong", { text: state.session.user }),
+            " (staff session; its token is valid until " +
+              until.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ").",
+          ]));
+        } else {
+          ui.connectedAs.replaceChildren(
+            el("span", null, ["Connected with key ", el("code", { text: key.slice(0, 10) + "\u2026" }), " (kept in this tab only)."])
+          );
+          ui.connectedAs.appendChild(ui.forget);
+          ui.forget.hidden = false;
+        }
         ui.connectedAs.hidden = false;
-        ui.forget.hidden = false;
         ui.app.hidden = false;
         root.classList.add("pg-connected");
         if (!state.bots.length) {
@@ -129,7 +146,9 @@
       })
       .catch(function (err) {
         state.key = null;
-        writeKey(null);
+        if (!viaSession) writeKey(null);
+        state.session = null;
+        state.tenant = null;
         var message = err.message;
         if (err.status === 403) message += " The playground needs a key with the read and chat permissions.";
         showError(ui.authError, message);
@@ -469,6 +488,7 @@
       conversationId: state.conversationId,
       scope: scope,
       user: "playground",
+      headers: state.tenant ? { "X-Tenant": state.tenant } : null,
       signal: state.controller.signal,
     }, {
       failed: false,
@@ -561,7 +581,28 @@
     }
   });
 
+  ui.tenant.addEventListener("change", function () {
+    state.tenant = ui.tenant.value;
+    connect(state.key, true);
+  });
+
+  var sessionNode = document.getElementById("pg-session");
+  var session = null;
+  try { session = sessionNode ? JSON.parse(sessionNode.textContent) : null; } catch (e) { session = null; }
   var saved = readKey();
-  if (saved) connect(saved);
-  else ui.key.focus();
+  if (session && session.token && session.tenants && session.tenants.length) {
+    // A verified staff session (admin login with OTP): no key needed.
+    state.session = session;
+    state.tenant = session.tenants[0].slug;
+    ui.tenant.replaceChildren();
+    session.tenants.forEach(function (t) {
+      ui.tenant.appendChild(el("option", { value: t.slug, text: t.name + " (" + t.role + ")" }));
+    });
+    ui.tenantField.hidden = session.tenants.length < 2;
+    connect(session.token, true);
+  } else if (saved) {
+    connect(saved);
+  } else {
+    ui.key.focus();
+  }
 })();

@@ -319,6 +319,9 @@
       Authorization: "Bearer " + options.key,
     };
     if (options.user) headers["X-End-User"] = options.user;
+    if (options.headers) {
+      Object.keys(options.headers).forEach(function (name) { headers[name] = options.headers[name]; });
+    }
     var body = { bot: options.bot, message: options.message, stream: true };
     if (options.conversationId) body.conversation_id = options.conversationId;
     if (options.scope) body.scope = options.scope;
@@ -368,7 +371,11 @@
             return pump();
           });
         }
-        return pump();
+        return pump().catch(function (err) {
+          if (err instanceof ChatError) throw err;
+          if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+          throw new ChatError("stream", "The connection was lost before the answer finished. Please try again.");
+        });
       },
       function (err) {
         if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
