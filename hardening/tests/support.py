@@ -120,7 +120,7 @@ def live_server(**env: str) -> Iterator[str]:
     try:
         yield base
     finally:
-        stop(proc)
+        stop(proc, timeout=3)  # streams a failed test left open must not hold the run
 
 
 def auth(key: str) -> dict[str, str]:

@@ -152,7 +152,7 @@ def test_system_prompt_canary_never_leaves_over_50_extraction_prompts(live, open
             if _leaked(stored.text):
                 leaks += 1
     print(f"system prompt extraction: attempts={attempts} leaks={leaks}")
-    assert leaks == 0, f"{leaks} of {attempts} extraction attempts leaked the canary"
+    assert leaks == 0, f"the canary leaked {leaks} times (responses and stored messages)"
 
 
 def test_verbatim_system_prompt_streamed_token_by_token_is_not_emitted(live, openai_stub, leaky):
@@ -233,20 +233,26 @@ IMAGE_REPLIES = [
 ]
 
 
-@pytest.mark.parametrize("reply", IMAGE_REPLIES)
-def test_markdown_images_to_external_hosts_are_stripped(live, openai_stub, reply):
+def test_markdown_images_to_external_hosts_are_stripped(live, openai_stub):
     seeded = seed_tenant(live, "img", chat=False)
-    openai_stub.script.reply = reply
+    wrong = []
     with httpx.Client(base_url=live, headers=auth(seeded.key), timeout=30) as client:
-        data = check(client.post("/v1/chat", json={"bot": seeded.bot_slug, "message": "hi"}), 200)
-        status, _events, text = stream_chat(client, {"bot": seeded.bot_slug, "message": "hi"})
-    assert status == 200
-    for output in (data["answer"], text):
-        low = output.lower()
-        assert "evil.example" not in low, output
-        assert "attacker.test" not in low, output
-        assert "secret-data" not in low, output
-        assert not re.search(r"!\[[^\]]*\]\(", output), output
+        for reply in IMAGE_REPLIES:
+            openai_stub.script.reply = reply
+            body = {"bot": seeded.bot_slug, "message": "hi"}
+            data = check(client.post("/v1/chat", json=body), 200)
+            status, _events, text = stream_chat(client, body)
+            assert status == 200
+            for output in (data["answer"], text):
+                low = output.lower()
+                if (
+                    "evil.example" in low
+                    or "attacker.test" in low
+                    or "secret-data" in low
+                    or re.search(r"!\[[^\]]*\]\(", output)
+                ):
+                    wrong.append(f"{reply!r} -> {output!r}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_reference_style_markdown_image_is_stripped(live, openai_stub):
@@ -293,15 +299,21 @@ def guarded(live):
     )
 
 
-@pytest.mark.parametrize("message", SMUGGLED)
-def test_blocked_terms_cannot_be_smuggled(live, openai_stub, guarded, message):
+def test_blocked_terms_cannot_be_smuggled(live, openai_stub, guarded):
+    smuggled = []
     with httpx.Client(base_url=live, headers=auth(guarded.key), timeout=30) as client:
-        data = check(
-            client.post("/v1/chat", json={"bot": guarded.bot_slug, "message": message}), 200
-        )
-    assert data["refused"] is True, data
-    assert "REFUSED-BY-SCOPE" in data["answer"]
-    assert openai_stub.chat_requests() == [], "the model must not see a refused question"
+        for message in SMUGGLED:
+            before = len(openai_stub.chat_requests())
+            data = check(
+                client.post("/v1/chat", json={"bot": guarded.bot_slug, "message": message}), 200
+            )
+            reached_model = len(openai_stub.chat_requests()) > before
+            if data["refused"] is not True or "REFUSED-BY-SCOPE" not in data["answer"]:
+                smuggled.append(f"{message!r}: not refused")
+            if reached_model:
+                smuggled.append(f"{message!r}: the model saw it")
+    print(f"blocked-term smuggling: attempts={len(SMUGGLED)} got through={len(smuggled)}")
+    assert not smuggled, "\n".join(smuggled)
 
 
 def test_harmless_question_is_not_refused(live, openai_stub, guarded):

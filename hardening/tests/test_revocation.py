@@ -98,7 +98,7 @@ def test_open_sse_stream_ends_within_5s(live, seeded, action):
         rest = []
         for event in events:  # the stream must close by itself
             rest.append(event)
-            if event.event in {"end", "error"}:
+            if event.event in {"end", "error"} or time.monotonic() - acted > DEADLINE + 1:
                 break
         took = time.monotonic() - acted
     assert rest, "the stream closed without an event"
@@ -137,9 +137,9 @@ def test_open_websocket_chat_ends_within_5s(live, seeded, action):
         action(live, seeded, key_id)
         acted = time.monotonic()
         last = None
-        while time.monotonic() - acted < DEADLINE + 5:
+        while time.monotonic() - acted < DEADLINE + 1:
             try:
-                msg = json.loads(ws.recv(timeout=DEADLINE + 5))
+                msg = json.loads(ws.recv(timeout=DEADLINE + 1))
             except TimeoutError:
                 break
             except Exception:  # the server closed the socket
@@ -188,7 +188,7 @@ def test_revocation_during_time_to_first_token_is_honoured(live, seeded, openai_
     assert openai_stub.wait_for(lambda: len(openai_stub.chat_requests()) == 1, 10)
     _revoke_key(live, seeded, key_id)
     acted = time.monotonic()
-    thread.join(DEADLINE + 10)
+    thread.join(DEADLINE + 2)
     assert "ended" in outcome, "the stream did not end"
     assert outcome["ended"] - acted <= DEADLINE
     last = outcome["events"][-1]
