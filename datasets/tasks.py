@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import random
 
-from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db.models import F
 
@@ -24,8 +24,20 @@ log = logging.getLogger("chatbot.ingest")
 PROVIDER_RETRIES = 4
 
 
+class IngestTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Also called by the pool's parent when the hard time limit kills the child."""
+        if isinstance(exc, TimeLimitExceeded) and args:
+            fail_document(
+                args[0],
+                f"Ingestion took longer than {settings.CELERY_TASK_TIME_LIMIT} s and was "
+                "killed; split the document into smaller files.",
+            )
+
+
 @shared_task(
     bind=True,
+    base=IngestTask,
     name="datasets.ingest_document",
     acks_late=True,
     reject_on_worker_lost=True,

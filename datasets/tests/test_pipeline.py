@@ -255,3 +255,39 @@ def test_embedding_model_mismatch_is_a_system_check_warning(tenant):
     assert warnings
     assert warnings[0].id == "datasets.W001"
     assert "reembed" in warnings[0].hint
+
+
+@pytest.mark.django_db
+def test_hard_time_limit_marks_the_document_failed(tenant):
+    from celery.exceptions import TimeLimitExceeded
+
+    from datasets.tasks import ingest_document
+
+    dataset = DatasetFactory(tenant=tenant)
+    doc, _ = services.document_create_from_text(tenant=tenant, dataset=dataset, text="slow")
+    Document.objects.filter(pk=doc.pk).update(status="processing")
+    # What the pool's parent process calls after killing a child at the hard limit.
+    ingest_document.on_failure(TimeLimitExceeded(1800), "task-id", (str(doc.pk),), {}, None)
+    doc.refresh_from_db()
+    assert doc.status == "failed"
+    assert "killed" in doc.error
+
+
+@pytest.mark.django_db
+def test_task_skips_finished_documents_and_recovers_stalled_ones(tenant):
+    from datasets.ingestion import LEASE_PREFIX
+    from datasets.tasks import ingest_document, recover_stalled_documents
+
+    dataset = DatasetFactory(tenant=tenant)
+    doc, _ = services.document_create_from_text(tenant=tenant, dataset=dataset, text="done")
+    assert ingest_document.apply(args=(str(doc.pk),)).get() == "ready"
+    assert ingest_document.apply(args=(str(doc.pk),)).get() == "skipped"  # late redelivery
+    # Left "processing" by a dead worker (no lease) vs held by a live one (lease present).
+    Document.objects.filter(pk=doc.pk).update(status="processing")
+    from chatbot_project.redis_client import get_redis
+
+    get_redis().set(LEASE_PREFIX + str(doc.pk), "live", ex=60)
+    assert recover_stalled_documents.apply().get() == 0
+    assert ingest_document.apply(args=(str(doc.pk),)).get() == "skipped"
+    get_redis().delete(LEASE_PREFIX + str(doc.pk))
+    assert recover_stalled_documents.apply().get() == 1
