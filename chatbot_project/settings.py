@@ -241,6 +241,11 @@ if EMBEDDING_DIMENSIONS != 384:
     )
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
 SSE_PING_SECONDS = env_float("SSE_PING_SECONDS", 15.0)
+# Chat (conversations app): history budget in tokens; DB work of the streaming path in shared
+# worker threads (False) or in Django's per-request thread (True: tests, so they see their
+# transaction). See conversations/chat.py:_thread_sensitive.
+CHAT_HISTORY_TOKENS = env_int("CHAT_HISTORY_TOKENS", 2000, minimum=0)
+CHAT_DB_THREAD_SENSITIVE = env_bool("CHAT_DB_THREAD_SENSITIVE", TESTING)
 
 # --------------------------------------------------------------------------- Celery
 CELERY_BROKER_URL = REDIS_URL
