@@ -23,6 +23,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from chatbot_project.errors import APIError
 from conversations import selectors, services
@@ -32,6 +33,28 @@ from conversations.prompting import build_messages
 from tenants.context import AuthContext
 
 log = logging.getLogger("chatbot.chat")
+
+
+def _thread_sensitive() -> bool:
+    # Under Django's ASGI handler a thread-sensitive call runs in a thread of its own per
+    # request, and that thread keeps its database connection for as long as the stream stays
+    # open: 2,000 open streams would need 2,000 PostgreSQL connections. The chat path therefore
+    # runs its DB work in the event loop's shared worker threads (a handful of persistent
+    # connections). Tests keep thread-sensitive calls so they see the test transaction.
+    return bool(getattr(settings, "CHAT_DB_THREAD_SENSITIVE", settings.TESTING))
+
+
+def db_sync(fn: Any) -> Any:
+    """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``)."""
+    if _thread_sensitive():
+        return sync_to_async(fn)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        close_old_connections()  # drops broken or expired connections of this worker thread
+        return fn(*args, **kwargs)
+
+    return sync_to_async(run, thread_sensitive=False)
+
 
 Event = tuple[str, dict[str, Any]]
 SNIPPET_CHARS = 300
@@ -291,7 +314,7 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
             prep.finish_reason = "cancelled"
         try:
             # Shielded: a second cancellation must not lose the message.
-            await asyncio.shield(sync_to_async(_save)(prep))
+            await asyncio.shield(db_sync(_save)(prep))
         except Exception:
             log.exception("could not save the assistant message %s", prep.message_id)
 

@@ -14,11 +14,10 @@ from contextlib import aclosing
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chatbot_project.errors import APIError
-from conversations.chat import ChatInput, prepare_chat, run_chat
+from conversations.chat import ChatInput, db_sync, prepare_chat, run_chat
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -51,7 +50,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
-            self.context = await sync_to_async(_resolve)(raw, headers.get("origin", ""))
+            self.context = await db_sync(_resolve)(raw, headers.get("origin", ""))
         except APIError as exc:
             await self.close(code=CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED)
             return
@@ -87,7 +86,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             data = ChatInput.from_payload(content)
             await self._rate_limit()
-            prep = await sync_to_async(prepare_chat)(self.context, data)
+            prep = await db_sync(prepare_chat)(self.context, data)
         except APIError as exc:
             await self._error(exc.type, str(exc.detail))
             return

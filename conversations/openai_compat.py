@@ -13,13 +13,19 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from bots.models import Bot
 from chatbot_project.errors import APIError
-from conversations.chat import ChatInput, PreparedChat, collect, prepare_chat, run_chat
+from conversations.chat import (
+    ChatInput,
+    PreparedChat,
+    collect,
+    db_sync,
+    prepare_chat,
+    run_chat,
+)
 from conversations.streaming import (
     _with_rate_headers,
     authenticate_request,
@@ -107,7 +113,7 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
     try:
         context = await authenticate_request(request)
         data, stream = chat_input(parse_json(request))
-        prep = await sync_to_async(prepare_chat)(context, data, started=started)
+        prep = await db_sync(prepare_chat)(context, data, started=started)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     if stream:
@@ -158,5 +164,5 @@ async def models_view(request: HttpRequest) -> HttpResponse:
         context = await authenticate_request(request)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
-    data = await sync_to_async(_models)(context)
+    data = await db_sync(_models)(context)
     return _with_rate_headers(request, JsonResponse({"object": "list", "data": data}))

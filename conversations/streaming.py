@@ -15,13 +15,19 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chatbot_project.errors import APIError, error_body
-from conversations.chat import ChatInput, PreparedChat, collect, prepare_chat, run_chat
+from conversations.chat import (
+    ChatInput,
+    PreparedChat,
+    collect,
+    db_sync,
+    prepare_chat,
+    run_chat,
+)
 from tenants.context import AuthContext
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -60,7 +66,7 @@ def _authenticate(headers: Any) -> AuthContext:
 
 async def authenticate_request(request: HttpRequest, *, permission: str = "chat") -> AuthContext:
     """The caller's context (one thread hop), its permission and its rate limit."""
-    context = await sync_to_async(_authenticate)(dict(request.headers))
+    context = await db_sync(_authenticate)(dict(request.headers))
     request.tenant = context.tenant  # type: ignore[attr-defined]
     request.auth_context = context  # type: ignore[attr-defined]
     if not context.has(permission):
@@ -149,7 +155,7 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         payload = parse_json(request)
         data = ChatInput.from_payload(payload)
         stream = wants_stream(request, payload)
-        prep = await sync_to_async(prepare_chat)(context, data, started=started)
+        prep = await db_sync(prepare_chat)(context, data, started=started)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     if stream:

@@ -33,6 +33,7 @@ def live(openai_stub, tenant, make_key):
         CHAT_MODEL="stub-model",
         EMBEDDING_PROVIDER="local",
         SSE_PING_SECONDS="0.2",
+        CHAT_DB_THREAD_SENSITIVE="false",
         RATE_LIMIT_DEFAULT="1000/m",
     )
     try:
