@@ -46,19 +46,46 @@ def _secure(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def demo_key_file() -> Path:
-    """Where ``seed_demo`` writes the demo bot's browser key (follows ``EMBEDDED_DATA_DIR``)."""
+def demo_key_files() -> list[Path]:
+    """Where the demo's key may be, best first: a browser key (chat only) in ``demo_widget_key``,
+    else the key ``seed_demo`` writes to ``demo_api_key`` (under ``EMBEDDED_DATA_DIR``)."""
     from chatbot_project import embedded
 
-    return embedded.DATA_DIR / "demo_api_key"
+    return [embedded.DATA_DIR / "demo_widget_key", embedded.DATA_DIR / "demo_api_key"]
 
 
-def read_demo_key() -> str | None:
-    try:
-        key = demo_key_file().read_text().strip()
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        return None
-    return key or None
+def demo_key() -> tuple[str | None, str]:
+    """(key to embed, note for the page). The page is public, so a key that can do more than
+    chat (``seed_demo``'s key also reads every conversation of the demo tenant) is only put on
+    it with DEBUG on, i.e. on a developer's machine."""
+    from apikeys.authentication import context_for_key
+
+    problem = ""
+    for path in demo_key_files():
+        try:
+            raw = path.read_text().strip()
+        except (FileNotFoundError, PermissionError, IsADirectoryError):
+            continue
+        if not raw:
+            continue
+        context = context_for_key(raw)
+        if context is None:
+            problem = f"The key in {path} no longer works; run `manage.py seed_demo` again."
+            continue
+        if context.permissions <= {"chat"}:
+            return raw, ""
+        if settings.DEBUG:
+            return raw, (
+                "This page uses the demo key, which can also read the demo tenant's data: fine "
+                "on your machine (DEBUG is on). On a public site use a browser key that has only "
+                "the chat permission, is limited to the bot and lists the site's origin."
+            )
+        problem = (
+            f"The key in {path} can do more than chat, so it is not put on a public page while "
+            "DEBUG is off. Save a browser key (chat only, limited to the demo bot, with this "
+            f"site's origin allowed) to {demo_key_files()[0]}."
+        )
+    return None, problem
 
 
 @require_safe
@@ -109,11 +136,12 @@ def playground(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def demo(request: HttpRequest) -> HttpResponse:
-    key = read_demo_key()
+    key, note = demo_key()
     context = {
         "demo_key": key,
+        "note": note,
         "bot_slug": DEMO_BOT_SLUG,
-        "key_file": str(demo_key_file()),
+        "key_file": str(demo_key_files()[-1]),
         "origin": request.build_absolute_uri("/").rstrip("/"),
     }
     return _secure(render(request, "web/demo.html", context, status=200 if key else 503))

@@ -86,6 +86,12 @@ class LiveApp:
 
     @property
     def demo_key_file(self) -> Path:
+        """Where the demo page looks first for its browser key."""
+        return self.data_dir / "demo_widget_key"
+
+    @property
+    def seeded_key_file(self) -> Path:
+        """Where seed_demo writes its (chat + read) demo key."""
         return self.data_dir / "demo_api_key"
 
 

@@ -469,12 +469,25 @@ def test_widget_on_a_disallowed_origin_is_refused_with_a_clear_message(
     assert "access-control-allow-origin" not in res.headers
 
 
-def test_demo_page_explains_how_to_configure_without_a_demo_key(live_app):
+def test_demo_page_explains_how_to_configure_without_a_demo_key(live_app, tenant):
     live_app.demo_key_file.unlink(missing_ok=True)
+    live_app.seeded_key_file.unlink(missing_ok=True)
     res = httpx.get(live_app.base_url + "/demo/")
     assert res.status_code == 503
     assert "seed_demo" in res.text
     assert "widget.js" not in res.text
+
+    # seed_demo's key can also read: with DEBUG off it is never put on the public page.
+    _, reader = api_key_create(tenant=tenant, name="seeded", permissions=["chat", "read"])
+    live_app.seeded_key_file.write_text(reader + "\n")
+    try:
+        res = httpx.get(live_app.base_url + "/demo/")
+    finally:
+        live_app.seeded_key_file.unlink()
+    assert res.status_code == 503
+    assert reader not in res.text
+    assert "can do more than chat" in res.text
+    assert "demo_widget_key" in res.text
     index = httpx.get(live_app.base_url + "/")
     assert index.status_code == 200
     for link in ('href="/playground/"', 'href="/demo/"', 'href="/docs"', 'href="/admin/"'):
@@ -546,7 +559,8 @@ def test_playground_with_a_verified_staff_session_needs_no_key(browser, live_app
         page.fill("#id_username", "staffer")
         page.fill("#id_password", "correct-horse-battery")
         page.fill("#id_otp_token", token)
-        page.click("input[type=submit]")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
         if page.locator("#id_otp_device option", has_text="phone").count():
             # django-otp asks to pick the device once it knows the user.
             page.select_option("#id_otp_device", label="phone")
