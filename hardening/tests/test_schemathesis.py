@@ -112,7 +112,8 @@ def run_schemathesis(base: str, me: Seeded, other: Seeded, tag: str) -> dict:
         PYTHONPATH=str(BASE_DIR),
         NO_COLOR="1",
     )
-    proc = subprocess.run(cmd, cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    # cwd: Schemathesis keeps a cache folder (.schemathesis/) where it runs; keep it out of git.
+    proc = subprocess.run(cmd, cwd=REPORT_DIR, env=env, capture_output=True, text=True)
     (REPORT_DIR / f"schemathesis-{tag}.log").write_text(proc.stdout + proc.stderr)
     result = json.loads(report.read_text()) if report.exists() else {}
     result["_rc"] = proc.returncode
