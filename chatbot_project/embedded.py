@@ -222,6 +222,20 @@ def stop_redis() -> bool:
 # --------------------------------------------------------------------------- settings hook
 
 
+def local_secret_key() -> str:
+    """A random SECRET_KEY for local development, created once per checkout (mode 600)."""
+    import secrets
+
+    path = DATA_DIR / "secret_key"
+    with _lock("secret"):
+        if not path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+        return path.read_text().strip()
+
+
 def configure_environment() -> dict[str, str]:
     """Return DATABASE_URL/REDIS_URL for unset variables, starting embedded servers as needed."""
     out: dict[str, str] = {}

@@ -50,7 +50,7 @@ def _redis() -> None:
 def _worker() -> None:
     from chatbot_project.celery import app
 
-    replies = app.control.ping(timeout=WORKER_PING_TIMEOUT)
+    replies = app.control.ping(timeout=WORKER_PING_TIMEOUT, limit=1)
     if not replies:
         raise RuntimeError(f"no Celery worker answered a ping within {WORKER_PING_TIMEOUT:.0f} s")
 

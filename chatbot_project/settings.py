@@ -27,11 +27,19 @@ TESTING = "pytest" in sys.modules or env_bool("TESTING", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
+    if TESTING:
+        SECRET_KEY = "test-insecure-" + "x" * 50
+    elif DEBUG or not os.environ.get("DATABASE_URL"):
+        # Local development (DEBUG or the embedded database): one random key per checkout, kept
+        # in .data/ so `make run` and any other manage.py command agree (API-key HMACs, JWTs).
+        from chatbot_project.embedded import local_secret_key
+
+        SECRET_KEY = local_secret_key()
+    else:
         raise ImproperlyConfigured(
-            "Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is off; `make run` sets DEBUG=true."
+            "Set SECRET_KEY (or SECRET_KEY_FILE): it signs sessions and JWTs and keys API-key "
+            "hashes. Generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-    SECRET_KEY = "dev-insecure-" + "x" * 50
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CORS_ORIGINS = env_list("CORS_ORIGINS", [])
