@@ -49,12 +49,12 @@ def _skip_reason() -> str | None:
     return None
 
 
-requires_chromium = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
+    """One headless Chromium for the module; every test using it skips without Chromium."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop on this thread, which makes Django refuse ORM

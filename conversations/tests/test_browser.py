@@ -26,7 +26,6 @@ from conversations.tests.browser_fixtures import (  # noqa: F401 - fixtures
     library_page,
     live_app,
     new_page,
-    requires_chromium,
     screenshot,
     streaming_app,
     third_party_site,
@@ -35,7 +34,6 @@ from conversations.tests.browser_fixtures import (  # noqa: F401 - fixtures
 from conversations.tests.conftest import build_kb
 
 pytestmark = [
-    requires_chromium,
     pytest.mark.e2e,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
