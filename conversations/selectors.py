@@ -6,7 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 
 from bots.models import Bot, Scope
@@ -27,7 +28,13 @@ def bot_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None)
     """An active bot by slug or id, visible to this credential; else NotFound."""
     if not ref or not isinstance(ref, str | uuid.UUID):
         raise NotFound("No such bot, or it is not visible to this credential.")
-    qs = Bot.objects.for_tenant(tenant).filter(is_active=True).select_related("default_scope")
+    # One query: the bot, its default scope and its dataset ids (read by bot_dataset_ids).
+    qs = (
+        Bot.objects.for_tenant(tenant)
+        .filter(is_active=True)
+        .select_related("default_scope")
+        .annotate(dataset_id_list=ArrayAgg("datasets__id", distinct=True, default=Value([])))
+    )
     as_id = _as_uuid(ref)
     bot = (qs.filter(id=as_id) if as_id else qs.filter(slug=str(ref))).first()
     if bot is None or (
@@ -59,6 +66,9 @@ def scope_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = Non
 
 
 def bot_dataset_ids(bot: Bot) -> list[uuid.UUID]:
+    preloaded = getattr(bot, "dataset_id_list", None)
+    if preloaded is not None:
+        return [d for d in preloaded if d is not None]
     return list(bot.datasets.values_list("id", flat=True))
 
 

@@ -287,6 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 2048  # listen backlog: benchmarks open streams in bursts
     stub: OpenAIStub
 
 
