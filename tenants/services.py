@@ -63,3 +63,14 @@ def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
     tenant.save()
     invalidate_key_cache(tenant_id=tenant.id)  # the new default rate limit applies at once here
     return tenant
+
+
+def tenant_deactivate(*, tenant: Tenant) -> Tenant:
+    """Suspend a tenant: its keys and users stop working (other processes within the key cache
+    time, API_KEY_CACHE_SECONDS)."""
+    from tenants.auth import invalidate_key_cache
+
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)
+    tenant.is_active = False
+    invalidate_key_cache(tenant_id=tenant.id)
+    return tenant

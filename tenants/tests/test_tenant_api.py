@@ -50,3 +50,13 @@ def test_each_key_sees_only_its_own_tenant(api, other_api, tenant, other_tenant)
     other_api.patch("/v1/tenant", {"name": "Globex 2"}, format="json")
     tenant.refresh_from_db()
     assert tenant.name == "Acme"
+
+
+def test_deactivated_tenant_is_locked_out_at_once(api, tenant):
+    from tenants.services import tenant_deactivate
+
+    assert api.get("/v1/bots").status_code == 200  # key context now cached
+    tenant_deactivate(tenant=tenant)
+    res = api.get("/v1/bots")
+    assert res.status_code == 401
+    assert res.json()["error"]["type"] == "authentication_failed"
