@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from conversations import selectors, services
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
+from datasets.retrieval import embed_query_cached, retrieve
 from tenants.context import AuthContext
 
 log = logging.getLogger("chatbot.chat")
@@ -116,6 +118,8 @@ class PreparedChat:
     citations: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, str]] = field(default_factory=list)
     refusal: str | None = None  # set: answer with it, never call the model
+    new_conversation: bool = False
+    user_metadata: dict[str, Any] = field(default_factory=dict)
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -137,6 +141,21 @@ def _citation(index: int, chunk: Any) -> dict[str, Any]:
     }
 
 
+_embed_pool: ThreadPoolExecutor | None = None
+
+
+def _prefetch_embedding(question: str) -> Future | None:
+    """Start the question's embedding (the slowest step before retrieval) while the bot, scope
+    and conversation are looked up. The caller is authenticated and rate limited."""
+    global _embed_pool
+    if _embed_pool is None:
+        _embed_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
+    try:
+        return _embed_pool.submit(embed_query_cached, question)
+    except RuntimeError:  # interpreter shutting down
+        return None
+
+
 def _history_budget() -> int:
     return int(getattr(settings, "CHAT_HISTORY_TOKENS", 2000))
 
@@ -144,7 +163,6 @@ def _history_budget() -> int:
 def prepare_chat(
     context: AuthContext, data: ChatInput, *, started: float | None = None
 ) -> PreparedChat:
-    from datasets.retrieval import retrieve
 
     started = started if started is not None else time.perf_counter()
     tenant = context.tenant
@@ -171,6 +189,7 @@ def prepare_chat(
             scope = conversation.scope
 
     question = data.message.strip()
+    embedding = _prefetch_embedding(question)
     max_chars = scope.max_input_chars if scope is not None else MAX_MESSAGE_CHARS
     if len(question) > max_chars:
         raise APIError(
@@ -188,6 +207,9 @@ def prepare_chat(
 
     chunks: list[Any] = []
     if refusal is None:
+        vector = None
+        if bot.retrieval_mode in ("vector", "hybrid"):
+            vector = embedding.result() if embedding is not None else embed_query_cached(question)
         chunks = retrieve(
             tenant=tenant,
             query=question,
@@ -196,22 +218,23 @@ def prepare_chat(
             top_k=bot.top_k,
             mode=bot.retrieval_mode,
             score_threshold=bot.score_threshold,
+            query_vector=vector,
         )
         if not chunks and scope is not None and scope.require_grounding:
             refusal, reason = scope.refusal_message, "ungrounded"
 
+    new_conversation = conversation is None
     if conversation is None:
-        conversation = services.conversation_start(
+        # Built here, written by run_chat alongside the model call (off the first-token path).
+        conversation = services.conversation_build(
             tenant=tenant, bot=bot, scope=scope, user=data.user, question=question,
             api_key=context.api_key, metadata=data.metadata,
         )  # fmt: skip
-    user_msg = services.message_create_user(
-        tenant=tenant, conversation=conversation, content=question, metadata=data.metadata
-    )
     prep = PreparedChat(
         context=context, bot=bot, scope=scope, conversation=conversation, question=question,
-        message_id=uuid.uuid4(), user_message_id=user_msg.id, model=model_for(bot),
+        message_id=uuid.uuid4(), user_message_id=uuid.uuid4(), model=model_for(bot),
         started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
+        new_conversation=new_conversation, user_metadata=data.metadata,
     )  # fmt: skip
     prep.citations = [_citation(i, c) for i, c in enumerate(chunks, 1)]
     if refusal is None:
@@ -220,6 +243,18 @@ def prepare_chat(
             question=question, history_budget=_history_budget(),
         )  # fmt: skip
     return prep
+
+
+def _write_start(prep: PreparedChat) -> None:
+    """The conversation (when new) and the user's message."""
+    services.chat_start_write(
+        tenant=prep.context.tenant,
+        conversation=prep.conversation,
+        new_conversation=prep.new_conversation,
+        user_message_id=prep.user_message_id,
+        content=prep.question,
+        metadata=prep.user_metadata,
+    )
 
 
 def _save(prep: PreparedChat) -> None:
@@ -251,6 +286,7 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
     redactor = StreamRedactor(prep.scope.redact_terms if prep.scope is not None else ())
     parts: list[str] = []
     upstream: Any = None
+    start_writes = asyncio.ensure_future(db_sync(_write_start)(prep))
     try:
         if prep.refusal is not None:
             yield "citations", {"citations": []}
@@ -314,9 +350,14 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
             prep.finish_reason = "cancelled"
         try:
             # Shielded: a second cancellation must not lose the message.
-            await asyncio.shield(db_sync(_save)(prep))
+            await asyncio.shield(_finish_writes(start_writes, prep))
         except Exception:
             log.exception("could not save the assistant message %s", prep.message_id)
+
+
+async def _finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
+    await start_writes  # the conversation row must exist before the answer refers to it
+    await db_sync(_save)(prep)
 
 
 async def collect(prep: PreparedChat) -> dict[str, Any]:

@@ -8,6 +8,7 @@ conversation of the bot, like any other chat.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -86,22 +87,24 @@ def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any], **extra: Any
 
 async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
     created = int(time.time())
-    async for event, data in run_chat(prep):
-        if event == "citations":
-            yield _chunk(
-                prep, created, {"role": "assistant", "content": ""},
-                citations=data["citations"], conversation_id=str(prep.conversation.id),
-            )  # fmt: skip
-        elif event == "delta":
-            yield _chunk(prep, created, {"content": data["text"]})
-        elif event == "end":
-            yield _chunk(
-                prep, created, {}, finish=FINISH.get(data["finish_reason"], "stop"),
-                usage=data["usage"],
-            )  # fmt: skip
-        elif event == "error":
-            body = {"error": {**data["error"], "code": data["error"]["type"]}}
-            yield f"data: {json.dumps(body)}\n\n".encode()
+    events = run_chat(prep)
+    async with contextlib.aclosing(events):
+        async for event, data in events:
+            if event == "citations":
+                yield _chunk(
+                    prep, created, {"role": "assistant", "content": ""},
+                    citations=data["citations"], conversation_id=str(prep.conversation.id),
+                )  # fmt: skip
+            elif event == "delta":
+                yield _chunk(prep, created, {"content": data["text"]})
+            elif event == "end":
+                yield _chunk(
+                    prep, created, {}, finish=FINISH.get(data["finish_reason"], "stop"),
+                    usage=data["usage"],
+                )  # fmt: skip
+            elif event == "error":
+                body = {"error": {**data["error"], "code": data["error"]["type"]}}
+                yield f"data: {json.dumps(body)}\n\n".encode()
     yield b"data: [DONE]\n\n"
 
 

@@ -36,6 +36,53 @@ def conversation_start(
     )
 
 
+def conversation_build(
+    *,
+    tenant: Tenant,
+    bot: Bot,
+    scope: Scope | None,
+    user: str,
+    question: str,
+    api_key: Any = None,
+    metadata: dict[str, Any] | None = None,
+) -> Conversation:
+    """An unsaved conversation with its id (chat_start_write inserts it)."""
+    return Conversation(
+        id=uuid.uuid4(),
+        tenant=tenant,
+        bot=bot,
+        scope=scope,
+        user=user or "",
+        title=" ".join(question.split())[:80],
+        api_key=api_key,
+        metadata=metadata or {},
+    )
+
+
+@transaction.atomic
+def chat_start_write(
+    *,
+    tenant: Tenant,
+    conversation: Conversation,
+    new_conversation: bool,
+    user_message_id: uuid.UUID,
+    content: str,
+    metadata: dict[str, Any] | None = None,
+) -> Message:
+    assert conversation.tenant_id == tenant.id
+    if new_conversation:
+        conversation.save(force_insert=True)
+    return Message.objects.create(
+        id=user_message_id,
+        tenant=tenant,
+        conversation=conversation,
+        bot_id=conversation.bot_id,
+        role=Message.Role.USER,
+        content=content,
+        metadata=metadata or {},
+    )
+
+
 def message_create_user(
     *,
     tenant: Tenant,

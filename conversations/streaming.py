@@ -127,8 +127,12 @@ def sse(event: str, data: Any) -> bytes:
 
 
 async def sse_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
-    async for item in with_keepalive(run_chat(prep), settings.SSE_PING_SECONDS):
-        yield b": ping\n\n" if item is None else sse(*item)
+    # Django does not close the iterator it streams from (it is finalised when dropped), so
+    # each layer closes the one below it explicitly: cleanup order never depends on the GC.
+    events = with_keepalive(run_chat(prep), settings.SSE_PING_SECONDS)
+    async with contextlib.aclosing(events):
+        async for item in events:
+            yield b": ping\n\n" if item is None else sse(*item)
 
 
 def wants_stream(request: HttpRequest, payload: Any) -> bool:
