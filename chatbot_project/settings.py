@@ -223,6 +223,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error body + status codes and rate-limit headers on every operation (tenants/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tenants.schema.document_errors",
+    ],
 }
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
