@@ -89,3 +89,20 @@ def test_docs_assets_are_served_without_debug(client, settings):
         res = client.get(url)
         assert res.status_code == 200, url
     assert client.get("/static/drf_spectacular_sidecar/../../settings.py").status_code == 404
+
+
+def test_every_operation_documents_the_error_body(schema_and_log):
+    schema, _ = schema_and_log
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+    for path, operations in schema["paths"].items():
+        for method, op in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for code in ("400", "429", "503"):
+                assert code in op["responses"], (method, path, code)
+            if op.get("security"):
+                for code in ("401", "403", "404"):
+                    assert code in op["responses"], (method, path, code)
+    bots = schema["paths"]["/v1/bots"]["get"]["responses"]
+    assert "X-RateLimit-Remaining" in bots["200"]["headers"]
+    assert bots["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
