@@ -153,7 +153,7 @@ class World:
     questions: list[str] = field(default_factory=list)
 
 
-def seed(env: dict[str, str], base: str, docs: int) -> World:
+def seed(env: dict[str, str], base: str, docs: int, worker_alive: Any = None) -> World:
     manage(env, "create_tenant", "bench", "--name", "Load bench")
     keys = [
         manage(
@@ -189,6 +189,8 @@ def seed(env: dict[str, str], base: str, docs: int) -> World:
                     break
                 if time.monotonic() - started > 900:
                     raise TimeoutError("ingestion took longer than 15 minutes")
+                if worker_alive is not None:
+                    worker_alive()
                 time.sleep(0.5)
         print(f"ingested {len(doc_ids)} documents in {time.monotonic() - started:.1f} s")
         c.post(
@@ -352,17 +354,30 @@ def main() -> int:
     manage(env, "migrate", "--noinput")
     port = free_port()
     server_env = {**env, "PORT": str(port)}
-    worker = start(
-        [PY, "-m", "celery", "-A", "chatbot_project", "worker", "--concurrency", "1",
-         "--without-gossip", "--without-mingle", "--loglevel", "WARNING", "-n", "load@%h"],
-        env, logs / "worker.log",
-    )  # fmt: skip
+    worker_cmd = [
+        PY, "-m", "celery", "-A", "chatbot_project", "worker", "--concurrency", "1",
+        "--without-gossip", "--without-mingle", "--loglevel", "WARNING", "-n", "load@%h",
+    ]  # fmt: skip
+    worker = start(worker_cmd, env, logs / "worker.log")
     server = start([PY, "-m", "chatbot_project.serve"], server_env, logs / f"{args.server}.log")
+    procs = {"worker": worker}
+
+    def worker_alive() -> None:
+        """Something else on the machine may stop our worker: start a new one, once."""
+        if procs["worker"].poll() is not None:
+            if procs.get("restarted"):
+                raise RuntimeError("the Celery worker died twice during ingestion")
+            print("the worker died; starting another", flush=True)
+            procs["restarted"] = True
+            procs["worker"] = start(worker_cmd, env, logs / "worker-2.log")
+
+    # A plain `kill` (SIGTERM) must still stop the server and the worker (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict[str, Any] = {"server": args.server, "steps": [], "cores": os.cpu_count()}
     try:
         wait_port(port, server)
         base = f"http://127.0.0.1:{port}"
-        world = seed(env, base, args.docs)
+        world = seed(env, base, args.docs, worker_alive)
         # Warm-up: model loaded, connections open.
         asyncio.run(run_rate(world, 2, 5, seed=0))
         best = None
@@ -401,7 +416,7 @@ def main() -> int:
         return 0 if hold and hold["ok"] else 1
     finally:
         stop(server)
-        stop(worker)
+        stop(procs["worker"])
 
 
 if __name__ == "__main__":
