@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -52,6 +53,17 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+def _parse_tags(raw: str) -> list[str]:
+    if raw.strip().startswith("["):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise APIError("tags must be comma-separated or a JSON list of strings.") from None
+        if isinstance(value, list):
+            return value
+    return raw.split(",")
 
 
 class ChunkPagination(CursorPagination):
@@ -167,8 +179,8 @@ class DocumentListAPI(TenantAPIView):
             if upload is None:
                 raise APIError("Send the document as a multipart field named `file`.")
             tags = request.data.getlist("tags") if hasattr(request.data, "getlist") else []
-            if len(tags) == 1:
-                tags = tags[0].split(",")
+            if len(tags) == 1:  # "a,b" or a JSON list '["a", "b"]'
+                tags = _parse_tags(tags[0])
             document, created = services.document_create_from_upload(
                 **common,
                 uploaded_file=upload,

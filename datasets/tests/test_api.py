@@ -91,7 +91,12 @@ def test_multipart_upload_sniffs_type_and_stores_a_generated_name(api, corpus):
     upload = SimpleUploadedFile("../../etc/passwd.txt", pdf, content_type="text/plain")
     res = api.post(
         f"/v1/datasets/{ds['id']}/documents",
-        {"file": upload, "title": "Minimal", "tags": "a,b", "metadata": json.dumps({"k": 1})},
+        {
+            "file": upload,
+            "title": "Minimal",
+            "tags": '["a", "b"]',
+            "metadata": json.dumps({"k": 1}),
+        },
         format="multipart",
     )
     assert res.status_code == 202, res.json()
@@ -208,9 +213,12 @@ def test_type_is_decided_by_magic_bytes(api, name, content, status):
 def test_pdf_name_with_text_inside_is_ingested_as_text(api):
     ds = _dataset(api)
     upload = SimpleUploadedFile("report.pdf", b"Just plain text pretending to be a PDF.")
-    res = api.post(f"/v1/datasets/{ds['id']}/documents", {"file": upload}, format="multipart")
+    res = api.post(
+        f"/v1/datasets/{ds['id']}/documents", {"file": upload, "tags": "x, y"}, format="multipart"
+    )
     assert res.status_code == 202
     assert res.json()["mime_type"] == "text/plain"
+    assert res.json()["tags"] == ["x", "y"]
     assert process_document(res.json()["id"]) == "ready"
 
 
