@@ -44,7 +44,7 @@ class APIKeyDetailAPI(TenantAPIView):
 
     @extend_schema(
         operation_id="api_keys_revoke",
-        responses=APIKeySerializer,
+        responses={200: APIKeySerializer},
         description="Revokes the key (it stops working within seconds everywhere) and returns it.",
     )
     def delete(self, request: Any, key_id: Any) -> Response:

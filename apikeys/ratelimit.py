@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import weakref
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from chatbot_project.errors import APIError, Unavailable
 from chatbot_project.redis_client import get_redis
 from tenants.context import AuthContext
 
+log = logging.getLogger("chatbot.ratelimit")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 REDIS_DOWN = (
     "Rate limiting is unavailable because its store (Redis) cannot be reached; "
@@ -110,10 +112,19 @@ def _decide(count: int, ttl_ms: int, limit: int) -> Decision:
 _sync_script: Any = None
 
 
+def _parse_or_default(limit: str) -> tuple[int, int]:
+    try:
+        return parse_limit(limit)
+    except ValueError:
+        # A bad stored value (e.g. "0/m" from before validation) must not turn into a 500.
+        log.warning("invalid rate limit %r; using RATE_LIMIT_DEFAULT", limit)
+        return parse_limit(settings.RATE_LIMIT_DEFAULT)
+
+
 def check(key: str, limit: str) -> Decision:
     """Count one hit on the raw counter ``key`` against ``limit`` (``"10/m"``)."""
     global _sync_script
-    count_limit, window = parse_limit(limit)
+    count_limit, window = _parse_or_default(limit)
     client = get_redis()
     try:
         if _sync_script is None or _sync_script.registered_client is not client:
@@ -143,7 +154,7 @@ def _async_client_and_script() -> tuple[Any, Any]:
 
 
 async def acheck(key: str, limit: str) -> Decision:
-    count_limit, window = parse_limit(limit)
+    count_limit, window = _parse_or_default(limit)
     try:
         _client, script = _async_client_and_script()
         count, ttl = await script(keys=[key], args=[window * 1000])

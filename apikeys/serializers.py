@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from apikeys.models import PERMISSIONS, APIKey
-from tenants.models import rate_limit_validator
-from tenants.views import StrictSerializer
+from tenants.views import StrictSerializer, validate_rate_limit
 
 
 def _dt(value: Any) -> str | None:
@@ -32,7 +32,7 @@ class APIKeySerializer(StrictSerializer):
         help_text="If set, the key may only chat under these scopes.",
     )  # fmt: skip
     rate_limit = serializers.CharField(
-        max_length=20, required=False, allow_blank=True, validators=[rate_limit_validator],
+        max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],
         help_text='e.g. "60/m"; blank = the tenant default.',
     )  # fmt: skip
     allowed_origins = serializers.ListField(
@@ -43,6 +43,11 @@ class APIKeySerializer(StrictSerializer):
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
+
+    def validate_expires_at(self, value: Any) -> Any:
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("Must be in the future.")
+        return value
 
     def validate_allowed_origins(self, value: list[str]) -> list[str]:
         out = []

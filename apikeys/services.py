@@ -35,6 +35,13 @@ def api_key_create(
     unknown = set(perms) - set(PERMISSIONS)
     if unknown:
         raise APIError(f"Unknown permissions {sorted(unknown)}; use any of {list(PERMISSIONS)}.")
+    if rate_limit:
+        from apikeys.ratelimit import parse_limit
+
+        try:
+            parse_limit(rate_limit)
+        except ValueError as exc:
+            raise APIError(f"rate_limit: {exc}") from None
     bots, scopes = list(bots), list(scopes)
     for obj in [*bots, *scopes]:
         assert obj.tenant_id == tenant.id, "cross-tenant object passed to api_key_create"

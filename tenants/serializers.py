@@ -4,8 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tenants.models import Tenant, rate_limit_validator
-from tenants.views import StrictSerializer
+from tenants.models import Tenant
+from tenants.views import StrictSerializer, validate_rate_limit
 
 
 class TenantSerializer(StrictSerializer):
@@ -14,7 +14,7 @@ class TenantSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False)
     default_model = serializers.CharField(max_length=100, required=False, allow_blank=True)
     default_rate_limit = serializers.CharField(
-        max_length=20, required=False, allow_blank=True, validators=[rate_limit_validator],
+        max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],
         help_text='Limit for keys without their own, e.g. "60/m"; blank = the instance default.',
     )  # fmt: skip
     quotas = serializers.DictField(required=False, help_text="Free-form quota settings.")

@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from chatbot_project.errors import APIError
@@ -19,6 +20,7 @@ class TenantAPIView(GenericAPIView):
     """Base view: ``self.tenant``/``self.context`` from authentication, cursor pagination."""
 
     pagination_class = CursorPagination
+    parser_classes = [JSONParser]  # API.md: JSON bodies; anything else is 415
 
     @property
     def tenant(self) -> Any:
@@ -61,6 +63,20 @@ class StrictSerializer(serializers.Serializer):
                 {name: ["Unknown field; see /docs for this resource's fields."] for name in unknown}
             )
         return super().to_internal_value(data)
+
+
+def validate_rate_limit(value: str) -> str:
+    """Serializer validator: "<count>/<s|m|h|d>" with a count of at least 1 (or blank)."""
+    from apikeys.ratelimit import parse_limit
+
+    if value:
+        try:
+            parse_limit(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                'Use "<count>/<s|m|h|d>" with a count of at least 1, for example "60/m".'
+            ) from None
+    return value
 
 
 def invalid(exc: DjangoValidationError) -> APIError:

@@ -144,6 +144,9 @@ def test_create_list_get_revoke_over_rest(api, tenant):
     [
         ({"name": "x", "permissions": ["root"]}, "permissions"),
         ({"name": "x", "rate_limit": "lots"}, "rate_limit"),
+        ({"name": "x", "rate_limit": "0/m"}, "rate_limit"),
+        ({"name": "x", "expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
+        ({"name": "x", "expires_at": "soon"}, "expires_at"),
         ({"name": "x", "allowed_origins": ["shop.example.com"]}, "allowed_origins"),
         ({"permissions": ["read"]}, "name"),
         ({"name": "x", "bots": ["00000000-0000-4000-8000-000000000000"]}, "bots"),
@@ -250,3 +253,13 @@ def test_create_api_key_command_errors_are_sentences(tenant):
         call_command("create_api_key", "--tenant", "acme", "--name", "x", "--bots", "ghost")
     with pytest.raises(CommandError, match="Unknown permissions"):
         call_command("create_api_key", "--tenant", "acme", "--name", "x", "--permissions", "god")
+
+
+def test_bodies_must_be_json(api):
+    res = api.post("/v1/api-keys", {"name": "x"})  # multipart, as a browser form would send
+    assert res.status_code == 415
+    assert res.json()["error"]["type"] == "unsupported_media_type"
+    res = api.generic(
+        "PATCH", "/v1/tenant", "name=", content_type="application/x-www-form-urlencoded"
+    )
+    assert res.status_code == 415
