@@ -107,8 +107,24 @@ def unavailable_message(exc: BaseException | None) -> str | None:
     return None
 
 
+def too_large_message(exc: BaseException | None) -> str | None:
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return (
+            f"The request body is larger than the {limit:,}-byte limit for JSON and form data; "
+            "send less (upload files as multipart `file`)."
+        )
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     headers: dict[str, str] = {}
+    big = too_large_message(exc)
+    if big:
+        return Response(error_body("payload_too_large", big), status=413)
     down = unavailable_message(exc)
     if down:
         log.warning("dependency unavailable: %s", exc)
@@ -171,6 +187,9 @@ def handler500(request):
 
 
 def handler400(request, exception=None):
+    big = too_large_message(exception)
+    if big:
+        return error_response(413, big, "payload_too_large")
     return error_response(400, "The request could not be understood.")
 
 
