@@ -10,7 +10,7 @@ probing A's ids, and again with A's key probing B's, plus our custom check
 ``no_cross_tenant_access`` (``hardening/st_hooks.py``).
 
 Run by ``make hardening`` (``-m hardening``); a plain ``pytest`` skips it. Figures are printed and
-written to ``.data/hardening/schemathesis-*.json``.
+written to ``.data/hardening/schemathesis-<test database>/`` (JSON, JUnit, log per run).
 """
 
 from __future__ import annotations
@@ -62,10 +62,9 @@ def _schemathesis() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "schemathesis.cli"]
 
 
-def run_schemathesis(base: str, me: Seeded, other: Seeded, tag: str) -> dict:
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    report = REPORT_DIR / f"schemathesis-{tag}.json"
-    junit = REPORT_DIR / f"schemathesis-{tag}.xml"
+def run_schemathesis(base: str, me: Seeded, other: Seeded, tag: str, out: Path) -> dict:
+    report = out / f"schemathesis-{tag}.json"
+    junit = out / f"schemathesis-{tag}.xml"
     context = {
         "own": me.ids,
         "foreign": other.ids,
@@ -113,8 +112,8 @@ def run_schemathesis(base: str, me: Seeded, other: Seeded, tag: str) -> dict:
         NO_COLOR="1",
     )
     # cwd: Schemathesis keeps a cache folder (.schemathesis/) where it runs; keep it out of git.
-    proc = subprocess.run(cmd, cwd=REPORT_DIR, env=env, capture_output=True, text=True)
-    (REPORT_DIR / f"schemathesis-{tag}.log").write_text(proc.stdout + proc.stderr)
+    proc = subprocess.run(cmd, cwd=out, env=env, capture_output=True, text=True)
+    (out / f"schemathesis-{tag}.log").write_text(proc.stdout + proc.stderr)
     result = json.loads(report.read_text()) if report.exists() else {}
     result["_rc"] = proc.returncode
     result["_tail"] = (proc.stdout + proc.stderr)[-6000:]
@@ -122,6 +121,9 @@ def run_schemathesis(base: str, me: Seeded, other: Seeded, tag: str) -> dict:
 
 
 def test_schemathesis_two_tenants_no_5xx_conformant_no_cross_tenant_access():
+    # One folder per test database, so parallel runs (other checkouts' tests) never mix reports.
+    out = REPORT_DIR / f"schemathesis-{settings.DATABASES['default']['NAME']}"
+    out.mkdir(parents=True, exist_ok=True)
     env = offline_env()
     worker = start_worker(name="fuzz", **process_env(**env))
     try:
@@ -130,8 +132,8 @@ def test_schemathesis_two_tenants_no_5xx_conformant_no_cross_tenant_access():
             tenant_a = seed_tenant(base, "a")
             tenant_b = seed_tenant(base, "b")
             runs = {
-                "as-b-probing-a": run_schemathesis(base, tenant_b, tenant_a, "as-b"),
-                "as-a-probing-b": run_schemathesis(base, tenant_a, tenant_b, "as-a"),
+                "as-b-probing-a": run_schemathesis(base, tenant_b, tenant_a, "as-b", out),
+                "as-a-probing-b": run_schemathesis(base, tenant_a, tenant_b, "as-a", out),
             }
     finally:
         stop(worker)
