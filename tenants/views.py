@@ -62,7 +62,40 @@ class StrictSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {name: ["Unknown field; see /docs for this resource's fields."] for name in unknown}
             )
+        wrong = {
+            name: [problem]
+            for name, field in self.fields.items()
+            if name in data and not field.read_only
+            for problem in [_type_problem(field, data[name])]
+            if problem
+        }
+        if wrong:
+            raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _type_problem(field: serializers.Field, value: Any) -> str | None:
+    """JSON types as the schema says them: DRF would quietly coerce 5 to "5" or "true" to True."""
+    if value is None:
+        return None  # allow_null decides
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return "Must be true or false."
+    if isinstance(field, serializers.IntegerField) and (
+        isinstance(value, bool) or not isinstance(value, int)
+    ):
+        return "Must be an integer."
+    if isinstance(field, serializers.FloatField) and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return "Must be a number."
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return "Must be a string."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        for item in value:
+            problem = _type_problem(field.child, item)
+            if problem:
+                return f"Each item: {problem[0].lower()}{problem[1:]}"
+    return None
 
 
 def validate_rate_limit(value: str) -> str:

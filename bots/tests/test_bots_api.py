@@ -184,3 +184,26 @@ def test_oversized_body_is_413(api, settings):
     res = api.post("/v1/bots", {"name": "x", "system_prompt": "y" * 20_000}, format="json")
     assert res.status_code == 413
     assert res.json()["error"]["type"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 5},
+        {"name": "x", "is_active": "true"},
+        {"name": "x", "max_tokens": "300"},
+        {"name": "x", "temperature": True},
+        {"name": "x", "retrieval": {"top_k": 2.5}},
+        {"name": "x", "system_prompt": ["a"]},
+    ],
+)
+def test_json_types_are_not_coerced(api, body):
+    res = api.post("/v1/bots", body, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["type"] == "invalid_request"
+
+
+def test_scope_list_items_must_be_strings(api):
+    res = api.post("/v1/scopes", {"name": "x", "blocked_terms": [1]}, format="json")
+    assert res.status_code == 400
+    assert "blocked_terms" in res.json()["error"]["message"]
