@@ -212,7 +212,8 @@ class MiniLMEmbedder:
         for row, seq in enumerate(batch_ids):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
-        with self._lock:
+        # Masked scores may round to -inf (min float + a negative score): exp() makes them 0.
+        with self._lock, np.errstate(over="ignore"):
             x = self._word[ids] + self._pos[:length] + self._type0
             x = _layer_norm(x, *self._emb_ln).reshape(b * length, DIMENSIONS)
             # Additive mask: padded keys get the most negative float, as transformers does.

@@ -14,12 +14,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from lxml import etree
+
 from datasets.extraction import Block, ExtractionError, normalise
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _P, _TBL, _SDT, _SDT_CONTENT = f"{_W}p", f"{_W}tbl", f"{_W}sdt", f"{_W}sdtContent"
 _T, _TAB, _BR, _CR = f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"
 _TR, _TC, _PPR, _PSTYLE, _VAL = f"{_W}tr", f"{_W}tc", f"{_W}pPr", f"{_W}pStyle", f"{_W}val"
+_NS = {"w": _W[1:-1]}
+_SAFE_ID = re.compile(r"[\w\-. ]{1,100}")
 _HEADING = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)$", re.IGNORECASE)
 
 
@@ -46,12 +50,25 @@ def _paragraph_text(p) -> str:
     return "".join(parts)
 
 
-def _style_id(p) -> str | None:
-    ppr = p.find(_PPR)
-    if ppr is None:
-        return None
-    style = ppr.find(_PSTYLE)
-    return style.get(_VAL) if style is not None else None
+def _heading_paragraphs(body, styles: dict[str, str]) -> dict:
+    """{paragraph element: heading level}, found by ONE XPath over the body's paragraphs (in C):
+    asking every paragraph for its style from Python cost as much as reading its text."""
+    by_id = {}
+    for style_id, name in styles.items():
+        level = _heading_level(name)
+        if level is not None and style_id and _SAFE_ID.fullmatch(style_id):
+            by_id[style_id] = level
+    if not by_id:
+        return {}
+    test = " or ".join(f'@w:val="{sid}"' for sid in by_id)
+    query = etree.XPath(
+        f"./w:p[w:pPr/w:pStyle[{test}]] | ./w:sdt/w:sdtContent/w:p[w:pPr/w:pStyle[{test}]]",
+        namespaces=_NS,
+    )
+    levels: dict = {}
+    for p in query(body):  # lxml keeps one proxy per node while referenced: identity works
+        levels[p] = by_id[p.find(_PPR).find(_PSTYLE).get(_VAL)]
+    return levels
 
 
 def _table_text(tbl) -> str:
@@ -97,6 +114,7 @@ def extract(path: Path) -> Iterator[Block]:
     except Exception:
         raise ExtractionError("The DOCX file is damaged and could not be opened.") from None
 
+    heading_levels = _heading_paragraphs(body, styles)
     headings: list[str] = []
     for item in _body_items(body):
         if item.tag == _TBL:
@@ -108,10 +126,8 @@ def extract(path: Path) -> Iterator[Block]:
         if not text:
             continue
         text = normalise(text)
-        # Only short paragraphs can be headings: skip the style lookup for the rest.
-        style_id = _style_id(item) if len(text) <= 300 else None
-        level = _heading_level(styles.get(style_id, "")) if style_id else None
-        if level is not None:
+        level = heading_levels.get(item)
+        if level is not None and len(text) <= 300:
             headings = [*headings[: level - 1], text]
             continue
         yield Block(text=text, headings=tuple(headings))

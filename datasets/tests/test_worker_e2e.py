@@ -9,6 +9,7 @@ then ends ``ready`` exactly once, with one set of chunks (old ones are replaced 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from chatbot_project.testing.processes import start_worker, stop, wait_for_worker
 from datasets.models import Chunk, Document
@@ -84,6 +86,12 @@ def test_uploads_are_ingested_by_a_real_worker(api, corpus, tmp_path):
             api, ds["id"], Path("after.txt"), "after.txt", b"The worker survived the bad files."
         )
         docs = _wait(api, [*ids, encrypted, truncated, after])
+        # The operator's path: `manage.py ingest --wait` blocks until the worker is done.
+        note = tmp_path / "note.md"
+        note.write_text("# Note\n\nIngested by the command and a real worker.")
+        out = io.StringIO()
+        call_command("ingest", str(note), tenant="acme", dataset="E2E", wait=True, stdout=out)
+        assert "ready" in out.getvalue()
     finally:
         stop(proc)
     for doc_id in [*ids, after]:
