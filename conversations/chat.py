@@ -55,7 +55,21 @@ def db_sync(fn: Any) -> Any:
         close_old_connections()  # drops broken or expired connections of this worker thread
         return fn(*args, **kwargs)
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=_db_executor())
+
+
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def _db_executor() -> ThreadPoolExecutor:
+    """The chat path's own DB threads (one persistent connection each): sized apart from the
+    loop's default executor (cores + 4 threads), which queues chats when PostgreSQL is slow."""
+    global _db_pool
+    if _db_pool is None:
+        _db_pool = ThreadPoolExecutor(
+            max_workers=int(getattr(settings, "CHAT_DB_THREADS", 16)), thread_name_prefix="chat-db"
+        )
+    return _db_pool
 
 
 Event = tuple[str, dict[str, Any]]
