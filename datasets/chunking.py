@@ -25,7 +25,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _COUNT_BATCH = 256
 
 
-@dataclass
+@dataclass(slots=True)
 class ChunkDraft:
     index: int
     text: str
@@ -33,7 +33,7 @@ class ChunkDraft:
     metadata: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     text: str
     tokens: int
