@@ -9,6 +9,8 @@ consumer, so every entry point resolves the tenant, permissions and restrictions
   a bad one. Use it where the reason matters (``error_response`` from its ``.status_code``,
   ``.type`` and ``.detail``).
 - ``resolve_context(headers) -> AuthContext | None``: the same, but any failure is None.
+- ``context_still_valid(context) -> bool``: re-checks the credential without the cache, for
+  open streams and sockets (revocation and tenant suspension must end them within seconds).
 
 Both are synchronous and cheap: async callers use ``sync_to_async(resolve_context)(headers)``.
 ``headers`` is any mapping of header names to values (Django's ``request.headers``, a plain dict,
@@ -193,3 +195,36 @@ def resolve_context(headers: Mapping[str, Any] | None) -> AuthContext | None:
         return authenticate(headers)
     except APIError:
         return None
+
+
+def context_still_valid(context: AuthContext) -> bool:
+    """Whether the credential behind ``context`` still works right now (one small query, no
+    cache): for long-lived streams and sockets, which should check every second or two and end
+    with ``authentication_failed`` once this is False (revoked/expired key, suspended tenant,
+    removed membership)."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from tenants.models import Membership
+
+    if context.api_key is not None:
+        from apikeys.models import APIKey
+
+        alive = APIKey.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+            pk=context.api_key.pk,
+            revoked_at__isnull=True,
+            tenant__is_active=True,
+        ).exists()
+    elif context.user is not None:
+        alive = Membership.objects.filter(
+            user_id=context.user.pk,
+            tenant_id=context.tenant.id,
+            tenant__is_active=True,
+            user__is_active=True,
+        ).exists()
+    else:
+        return False
+    if not alive and context.api_key is not None:
+        invalidate_key_cache(key_id=context.api_key.pk)
+    return alive

@@ -263,3 +263,28 @@ def test_bodies_must_be_json(api):
         "PATCH", "/v1/tenant", "name=", content_type="application/x-www-form-urlencoded"
     )
     assert res.status_code == 415
+
+
+def test_context_still_valid_sees_revocation_expiry_and_suspension(tenant, make_key):
+    from tenants.auth import context_still_valid
+    from tenants.services import tenant_deactivate
+    from tenants.tests.factories import MembershipFactory, UserFactory
+
+    ctx = resolve_context({"X-API-Key": make_key(tenant, ("chat",))})
+    assert context_still_valid(ctx)
+    APIKey.objects.filter(pk=ctx.api_key.pk).update(revoked_at=timezone.now())
+    assert not context_still_valid(ctx)
+
+    ctx = resolve_context({"X-API-Key": make_key(tenant, ("chat",))})
+    APIKey.objects.filter(pk=ctx.api_key.pk).update(expires_at=timezone.now())
+    assert not context_still_valid(ctx)
+
+    ctx = resolve_context({"X-API-Key": make_key(tenant, ("chat",))})
+    membership = MembershipFactory(tenant=tenant, user=UserFactory(), role="member")
+    from tenants.context import AuthContext
+
+    staff = AuthContext(tenant=tenant, permissions=frozenset({"read"}), user=membership.user)
+    assert context_still_valid(staff)
+    tenant_deactivate(tenant=tenant)
+    assert not context_still_valid(ctx)
+    assert not context_still_valid(staff)
