@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-POLL = 0.005
+EVENT_POLL = 0.01  # gate checks while holding the last token
+SLEEP_SLICE = 0.25
 
 
 @dataclass
@@ -121,21 +122,30 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _wait(self, seconds: float = 0.0, event: threading.Event | None = None) -> None:
-        """Sleep (or wait for the event) while watching for the client going away."""
+        """Sleep (or wait for the event) while watching for the client going away.
+
+        Blocks in select() on the client socket (it turns readable when the client closes), so
+        thousands of open streams cost a few wake-ups per second each, not a busy poll.
+        """
         deadline = time.monotonic() + seconds
         while True:
-            if self._client_gone():
-                raise _ClientGone
             if event is not None:
-                if event.wait(POLL):
+                if event.is_set() or self.server.stub.stopping.is_set():
                     return
-                if self.server.stub.stopping.is_set():
-                    return
+                step = EVENT_POLL
             else:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-                time.sleep(min(POLL, left))
+                step = min(left, SLEEP_SLICE)
+            try:
+                readable, _, _ = select.select([self.connection], [], [], step)
+            except (OSError, ValueError):
+                raise _ClientGone from None
+            if readable:
+                if self._client_gone():
+                    raise _ClientGone
+                time.sleep(step)  # the client sent bytes we do not read: do not spin on them
 
     def _write(self, data: bytes) -> None:
         try:
