@@ -41,6 +41,9 @@ def stub_env(stub_base_url: str, **extra: str) -> dict[str, str]:
         "EMBEDDING_MODEL": "local-minilm-l6-v2",
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "LOG_LEVEL": "WARNING",
+        # As in production: the chat's DB work runs on worker threads, not the request's thread
+        # (whose executor closes with the request, so a save after the client left would fail).
+        "CHAT_DB_THREAD_SENSITIVE": "false",
     }
     env.update(extra)
     return env
@@ -55,6 +58,7 @@ def offline_env(**extra: str) -> dict[str, str]:
         "EMBEDDING_PROVIDER": "local",
         "EMBEDDING_MODEL": "local-minilm-l6-v2",
         "LOG_LEVEL": "WARNING",
+        "CHAT_DB_THREAD_SENSITIVE": "false",
     }
     env.update(extra)
     return env
