@@ -34,5 +34,14 @@ def stub_server_url(django_db_setup, _openai_stub_server) -> str:
 
 @pytest.fixture
 def live(stub_server_url, openai_stub, transactional_db) -> str:
-    """Base URL of the live server; the stub is reset and the database is shared (committed)."""
-    return stub_server_url
+    """Base URL of the live server; the stub is reset and the database is shared (committed).
+
+    Afterwards it waits for the server to finish the answers it was streaming (the stub sees
+    each upstream request end), so their last writes never race the database flush."""
+    import time
+
+    yield stub_server_url
+    openai_stub.wait_for(
+        lambda: all(r.finished_at is not None for r in openai_stub.chat_requests()), 15
+    )
+    time.sleep(0.3)
