@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install run test test-fast lint services stop status bench hardening clean
+.PHONY: install run test test-corpus test-fast lint services stop status bench hardening clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-model.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: install
 	@$(PY) -m chatbot_project.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Slow security checks (issue 7, ~10 min): Schemathesis against a live server and the other
+## Ingestion acceptance in full: every corpus file through real Celery workers (~3-4 min).
+test-corpus: install
+	@INGEST_FULL_CORPUS=1 $(PY) -m chatbot_project.embedded run -- \
+		$(PY) -m pytest -q datasets/tests/test_worker_e2e.py -k whole_corpus
+
 ## `hardening`-marked tests, bandit (high severity), check --deploy (production settings), pip check.
 hardening: install
 	@$(PY) -m chatbot_project.embedded run -- $(PY) -m hardening.run $(PYTEST_ARGS)
