@@ -43,7 +43,12 @@ def test_seed_demo_is_idempotent_and_saves_a_working_key(tmp_path, monkeypatch):
     assert key_file.read_text().strip() == raw
     assert Document.objects.filter(dataset=dataset).count() == len(docs)
     assert Chunk.objects.filter(dataset=dataset).count() == chunks
-    assert APIKey.objects.filter(tenant__slug="demo").count() == 1
+    assert APIKey.objects.filter(tenant__slug="demo").count() == 2  # demo key + widget key
+    widget = context_for_key((key_file.parent / "demo_widget_key").read_text().strip())
+    assert widget is not None
+    assert widget.permissions == {"chat"}
+    assert widget.allowed_bot_ids == {bot.id}
+    assert "http://127.0.0.1:8000" in widget.allowed_origins
 
     key_file.unlink()
     call_command("seed_demo", key_file=key_file, stdout=io.StringIO())

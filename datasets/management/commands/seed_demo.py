@@ -36,6 +36,7 @@ TENANT = "demo"
 DATASET = "Product docs"
 BOT = "demo"
 USER = "demo-admin"
+WIDGET_KEY_NAME = "demo widget key"
 KEY_NAME = "demo key"
 SYSTEM_PROMPT = (
     "You are the assistant for this chatbot platform's documentation. Answer questions about "
@@ -79,9 +80,20 @@ class Command(BaseCommand):
         dataset, _ = services.dataset_get_or_create(tenant=tenant, name=DATASET)
         self._ingest(tenant, dataset)
         scope = self._scope(tenant, dataset)
-        self._bot(tenant, dataset, scope)
+        bot = self._bot(tenant, dataset, scope)
         self._user(tenant)
-        self._key(tenant, opts["key_file"] or default_key_file())
+        key_file = opts["key_file"] or default_key_file()
+        self._key(tenant, key_file, name=KEY_NAME, permissions=("chat", "read"))
+        # The /demo/ page is public: it embeds a browser key (chat only, this bot, local origins).
+        port = os.environ.get("PORT", "8000")
+        self._key(
+            tenant,
+            key_file.with_name("demo_widget_key"),
+            name=WIDGET_KEY_NAME,
+            permissions=("chat",),
+            bots=[bot],
+            origins=(f"http://127.0.0.1:{port}", f"http://localhost:{port}"),
+        )
 
     def _ingest(self, tenant: Tenant, dataset: Any) -> None:
         sources = demo_sources()
@@ -147,18 +159,37 @@ class Command(BaseCommand):
                 "(shown once; set DEMO_PASSWORD to choose it)."
             )
 
-    def _key(self, tenant: Tenant, key_file: Path) -> None:
+    def _key(
+        self,
+        tenant: Tenant,
+        key_file: Path,
+        *,
+        name: str,
+        permissions: tuple[str, ...],
+        bots: list[Bot] | None = None,
+        origins: tuple[str, ...] = (),
+    ) -> None:
         if key_file.exists():
             raw = key_file.read_text().strip()
             ctx = context_for_key(raw)
-            if ctx is not None and ctx.tenant.pk == tenant.pk:
+            if (
+                ctx is not None
+                and ctx.tenant.pk == tenant.pk
+                and set(ctx.allowed_origins) == set(origins)
+            ):
                 return
-        for old in APIKey.objects.for_tenant(tenant).filter(name=KEY_NAME, revoked_at__isnull=True):
+        for old in APIKey.objects.for_tenant(tenant).filter(name=name, revoked_at__isnull=True):
             api_key_revoke(tenant=tenant, key=old)  # its raw value is lost: retire it
-        _, raw = api_key_create(tenant=tenant, name=KEY_NAME, permissions=("chat", "read"))
+        _, raw = api_key_create(
+            tenant=tenant,
+            name=name,
+            permissions=permissions,
+            bots=bots or (),
+            allowed_origins=origins,
+        )
         key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(raw + "\n")
         os.chmod(key_file, 0o600)
-        self.stdout.write(f"demo: API key (chat, read) saved to {key_file}")
+        self.stdout.write(f"demo: API key ({', '.join(permissions)}) saved to {key_file}")
