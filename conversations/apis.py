@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -85,79 +87,105 @@ class FeedbackInput(serializers.Serializer):
 
 
 # --------------------------------------------------------------------------- views
-class RetrieveView(APIView):
-    required_permission = "chat"
+def _retrieve(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The retrieval request in one worker-thread hop: resolve, filter, search, serialise."""
+    from datasets.models import Dataset
+    from datasets.retrieval import retrieve
 
-    def post(self, request):
-        from datasets.models import Dataset
-        from datasets.retrieval import retrieve
-
-        params = RetrieveInput(data=request.data)
-        params.is_valid(raise_exception=True)
-        p = params.validated_data
-        tenant, ctx = request.tenant, request.auth_context
-        bot = None
-        if p.get("bot"):
-            bot = selectors.bot_resolve(tenant=tenant, ref=p["bot"], context=ctx)
-            dataset_ids = selectors.bot_dataset_ids(bot)
-            if p.get("datasets"):  # narrowing within the bot's datasets
-                dataset_ids = [d for d in dataset_ids if d in set(p["datasets"])]
-        else:
-            if ctx.allowed_bot_ids is not None:
-                raise APIError(
-                    "This API key is limited to certain bots; send `bot` instead of `datasets`.",
-                    type="permission_denied", status_code=403,
-                )  # fmt: skip
-            wanted = set(p["datasets"])
-            dataset_ids = list(
-                Dataset.objects.for_tenant(tenant)
-                .filter(id__in=wanted)
-                .values_list("id", flat=True)
-            )
-            if len(dataset_ids) != len(wanted):
-                raise APIError(
-                    "No such dataset, or it is not visible to this credential.",
-                    type="not_found", status_code=404,
-                )  # fmt: skip
-        if p.get("scope"):
-            scope = selectors.scope_resolve(tenant=tenant, ref=p["scope"], context=ctx)
-        elif bot is not None:
-            scope = bot.default_scope
-        elif ctx.allowed_scope_ids is not None:
+    tenant = ctx.tenant
+    bot = None
+    if p.get("bot"):
+        bot = selectors.bot_resolve(tenant=tenant, ref=p["bot"], context=ctx)
+        dataset_ids = selectors.bot_dataset_ids(bot)
+        if p.get("datasets"):  # narrowing within the bot's datasets
+            dataset_ids = [d for d in dataset_ids if d in set(p["datasets"])]
+    else:
+        if ctx.allowed_bot_ids is not None:
             raise APIError(
-                "This API key is limited to certain scopes; send `scope`.",
+                "This API key is limited to certain bots; send `bot` instead of `datasets`.",
                 type="permission_denied", status_code=403,
             )  # fmt: skip
-        else:
-            scope = None
-        results = retrieve(
-            tenant=tenant,
-            query=p["query"],
-            dataset_ids=dataset_ids,
-            scope=scope,
-            top_k=p.get("top_k") or (bot.top_k if bot else 5),
-            mode=p.get("mode") or (bot.retrieval_mode if bot else "hybrid"),
-            score_threshold=p.get(
-                "score_threshold", bot.score_threshold if bot is not None else 0.0
-            ),
+        wanted = set(p["datasets"])
+        dataset_ids = list(
+            Dataset.objects.for_tenant(tenant).filter(id__in=wanted).values_list("id", flat=True)
         )
-        return Response(
+        if len(dataset_ids) != len(wanted):
+            raise APIError(
+                "No such dataset, or it is not visible to this credential.",
+                type="not_found", status_code=404,
+            )  # fmt: skip
+    if p.get("scope"):
+        scope = selectors.scope_resolve(tenant=tenant, ref=p["scope"], context=ctx)
+    elif bot is not None:
+        scope = bot.default_scope
+    elif ctx.allowed_scope_ids is not None:
+        raise APIError(
+            "This API key is limited to certain scopes; send `scope`.",
+            type="permission_denied", status_code=403,
+        )  # fmt: skip
+    else:
+        scope = None
+    results = retrieve(
+        tenant=tenant,
+        query=p["query"],
+        dataset_ids=dataset_ids,
+        scope=scope,
+        top_k=p.get("top_k") or (bot.top_k if bot else 5),
+        mode=p.get("mode") or (bot.retrieval_mode if bot else "hybrid"),
+        score_threshold=p.get("score_threshold", bot.score_threshold if bot is not None else 0.0),
+    )
+    return {
+        "data": [
             {
-                "data": [
-                    {
-                        "chunk_id": r.chunk_id,
-                        "document_id": r.document_id,
-                        "document_title": r.document_title,
-                        "text": r.text,
-                        "score": r.score,
-                        "metadata": r.metadata,
-                        "source": r.source,
-                        "scores": r.scores,
-                    }
-                    for r in results
-                ]
+                "chunk_id": r.chunk_id,
+                "document_id": r.document_id,
+                "document_title": r.document_title,
+                "text": r.text,
+                "score": r.score,
+                "metadata": r.metadata,
+                "source": r.source,
+                "scores": r.scores,
             }
-        )
+            for r in results
+        ]
+    }
+
+
+def _first_error(errors: Any) -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            inner = _first_error(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(errors, list) and errors:
+        return _first_error(errors[0])
+    return str(errors) or "Invalid request."
+
+
+@csrf_exempt
+async def retrieve_view(request: HttpRequest) -> HttpResponse:
+    """POST /v1/retrieve (chat permission). An async view like /v1/chat: a sync DRF view runs in
+    a fresh thread per request under ASGI, which opens a new PostgreSQL connection every time
+    (several ms, more than the search itself); here the work runs in the chat DB thread pool."""
+    from conversations.chat import db_sync
+    from conversations.streaming import (
+        _with_rate_headers,
+        authenticate_request,
+        error_json,
+        parse_json,
+    )
+
+    if request.method != "POST":
+        return error_json(APIError("Use POST for /v1/retrieve.", status_code=405))
+    try:
+        context = await authenticate_request(request)
+        payload = parse_json(request)
+        params = RetrieveInput(data=payload if isinstance(payload, dict) else {})
+        if not params.is_valid():
+            raise APIError(_first_error(params.errors), details={"fields": params.errors})
+        body = await db_sync(_retrieve)(context, params.validated_data)
+    except APIError as exc:
+        return _with_rate_headers(request, error_json(exc))
+    return _with_rate_headers(request, JsonResponse(body))
 
 
 class ConversationListView(APIView):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from chatbot_project.errors import APIError
 from conversations import selectors, services
@@ -46,14 +47,27 @@ def _thread_sensitive() -> bool:
     return bool(getattr(settings, "CHAT_DB_THREAD_SENSITIVE", settings.TESTING))
 
 
+_thread_state = threading.local()
+CONNECTION_CHECK_SECONDS = 10.0
+
+
 def db_sync(fn: Any) -> Any:
     """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``)."""
     if _thread_sensitive():
         return sync_to_async(fn)
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        close_old_connections()  # drops broken or expired connections of this worker thread
-        return fn(*args, **kwargs)
+        # Drop broken or expired connections of this worker thread now and then (with health
+        # checks on, each call costs a `SELECT 1` on the next query, so not on every call).
+        now = time.monotonic()
+        if now - getattr(_thread_state, "checked", 0.0) > CONNECTION_CHECK_SECONDS:
+            _thread_state.checked = now
+            close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        except DatabaseError:
+            _thread_state.checked = 0.0  # check again before the next call
+            raise
 
     return sync_to_async(run, thread_sensitive=False, executor=_db_executor())
 

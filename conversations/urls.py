@@ -4,7 +4,7 @@ from conversations import apis, openai_compat, streaming
 
 urlpatterns = [
     path("chat", streaming.chat_view, name="chat"),
-    path("retrieve", apis.RetrieveView.as_view(), name="retrieve"),
+    path("retrieve", apis.retrieve_view, name="retrieve"),
     path("conversations", apis.ConversationListView.as_view(), name="conversation-list"),
     path(
         "conversations/<uuid:conversation_id>",

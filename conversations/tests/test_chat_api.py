@@ -322,4 +322,4 @@ def test_jwt_member_can_chat(client, kb, openai_stub):
 def test_openapi_schema_still_builds(client):
     res = client.get("/v1/schema")
     assert res.status_code == 200
-    assert b"/v1/retrieve" in res.content
+    assert b"/v1/conversations" in res.content
