@@ -30,6 +30,14 @@ def _resolve(raw: str, origin: str) -> Any:
     return authenticate_key(raw, origin=origin)
 
 
+def _still_valid(context: Any) -> bool:
+    try:
+        from tenants.auth import context_still_valid
+    except ImportError:  # pragma: no cover - the access app ships it
+        return True
+    return context_still_valid(context)
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
     task: asyncio.Task | None = None
@@ -83,6 +91,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if after is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.shield(after)
+        if not await db_sync(_still_valid)(self.context):
+            # A socket outlives its key: each chat re-checks it (revoked, expired, suspended).
+            await self._error(
+                "authentication_failed",
+                "The API key is no longer valid (revoked, expired or its tenant suspended).",
+            )
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
         try:
             data = ChatInput.from_payload(content)
             await self._rate_limit()

@@ -124,3 +124,33 @@ def test_bad_or_missing_key_is_rejected_and_errors_are_events(
     }
     assert out["unknown"]["error"]["type"] == "invalid_request"
     assert openai_stub.chat_requests() == []
+
+
+def test_revoked_key_ends_the_socket_at_the_next_chat(kb, make_key, openai_stub):
+    from apikeys.models import APIKey
+    from apikeys.services import api_key_revoke
+
+    key = make_key(kb.tenant)
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        first = await _collect(comm)
+        await sync_to_async(_revoke_all)()
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        second = await comm.receive_json_from(timeout=10)
+        closed = await comm.receive_output(timeout=10)
+        return first, second, closed
+
+    def _revoke_all():
+        for row in APIKey.objects.filter(tenant=kb.tenant):
+            api_key_revoke(tenant=kb.tenant, key=row)
+
+    from asgiref.sync import sync_to_async
+
+    first, second, closed = async_to_sync(run)()
+    assert first[-1]["type"] == "end"
+    assert second["error"]["type"] == "authentication_failed"
+    assert closed["type"] == "websocket.close"
+    assert len(openai_stub.chat_requests()) == 1
