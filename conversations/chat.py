@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,12 +22,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
 
 from chatbot_project.errors import APIError
 from conversations import selectors, services
+from conversations.dbthreads import db_sync
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
@@ -36,55 +34,6 @@ from datasets.retrieval import embed_query_cached, retrieve
 from tenants.context import AuthContext
 
 log = logging.getLogger("chatbot.chat")
-
-
-def _thread_sensitive() -> bool:
-    # Under Django's ASGI handler a thread-sensitive call runs in a thread of its own per
-    # request, and that thread keeps its database connection for as long as the stream stays
-    # open: 2,000 open streams would need 2,000 PostgreSQL connections. The chat path therefore
-    # runs its DB work in the event loop's shared worker threads (a handful of persistent
-    # connections). Tests keep thread-sensitive calls so they see the test transaction.
-    return bool(getattr(settings, "CHAT_DB_THREAD_SENSITIVE", settings.TESTING))
-
-
-_thread_state = threading.local()
-CONNECTION_CHECK_SECONDS = 10.0
-
-
-def db_sync(fn: Any) -> Any:
-    """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``)."""
-    if _thread_sensitive():
-        return sync_to_async(fn)
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        # Drop broken or expired connections of this worker thread now and then (with health
-        # checks on, each call costs a `SELECT 1` on the next query, so not on every call).
-        now = time.monotonic()
-        if now - getattr(_thread_state, "checked", 0.0) > CONNECTION_CHECK_SECONDS:
-            _thread_state.checked = now
-            close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        except DatabaseError:
-            _thread_state.checked = 0.0  # check again before the next call
-            raise
-
-    return sync_to_async(run, thread_sensitive=False, executor=_db_executor())
-
-
-_db_pool: ThreadPoolExecutor | None = None
-
-
-def _db_executor() -> ThreadPoolExecutor:
-    """The chat path's own DB threads (one persistent connection each): sized apart from the
-    loop's default executor (cores + 4 threads), which queues chats when PostgreSQL is slow."""
-    global _db_pool
-    if _db_pool is None:
-        _db_pool = ThreadPoolExecutor(
-            max_workers=int(getattr(settings, "CHAT_DB_THREADS", 16)), thread_name_prefix="chat-db"
-        )
-    return _db_pool
-
 
 Event = tuple[str, dict[str, Any]]
 SNIPPET_CHARS = 300
@@ -301,6 +250,64 @@ def _save(prep: PreparedChat) -> None:
     )
 
 
+class CredentialRevoked(Exception):
+    pass
+
+
+REVOKED_MESSAGE = (
+    "The credential was revoked, expired or its tenant suspended while the answer streamed."
+)
+
+
+def _still_valid(context: AuthContext) -> bool:
+    try:
+        from tenants.auth import context_still_valid
+    except ImportError:  # pragma: no cover - the access app ships it
+        return True
+    return context_still_valid(context)
+
+
+async def _until_revoked(upstream: AsyncIterator[Any], prep: PreparedChat) -> AsyncIterator[Any]:
+    """Relay ``upstream`` while re-checking the credential every CHAT_REVALIDATE_SECONDS (one
+    small query); a revoked key or suspended tenant ends the answer within that time, even while
+    the model is still silent."""
+    interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
+    iterator = upstream.__aiter__()
+    pending: asyncio.Future | None = None
+    check: asyncio.Future | None = None
+    next_check = time.monotonic() + interval
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            if check is None and interval > 0:
+                check = asyncio.ensure_future(_check_later(prep.context, next_check))
+            waiting = {pending} if check is None else {pending, check}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if check is not None and check in done:
+                valid, check = check.result(), None
+                next_check = time.monotonic() + interval
+                if not valid:
+                    raise CredentialRevoked
+            if pending in done:
+                task, pending = pending, None
+                try:
+                    yield task.result()
+                except StopAsyncIteration:
+                    return
+    finally:
+        for task in (pending, check):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+
+async def _check_later(context: AuthContext, when: float) -> bool:
+    await asyncio.sleep(max(0.0, when - time.monotonic()))
+    return await db_sync(_still_valid)(context)
+
+
 async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
     """Yield the chat's events; saves the assistant message exactly once at the end."""
     yield (
@@ -328,7 +335,7 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
                 max_tokens=prep.bot.max_tokens, sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             try:
-                async for piece in upstream:
+                async for piece in _until_revoked(upstream, prep):
                     if piece.text:
                         text = redactor.feed(piece.text)
                         if text:
@@ -339,6 +346,9 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
                         prep.usage = piece.usage or {}
             except LLMError as exc:
                 prep.error = {"type": exc.type, "message": str(exc)}
+                prep.finish_reason = "error"
+            except CredentialRevoked:
+                prep.error = {"type": "authentication_failed", "message": REVOKED_MESSAGE}
                 prep.finish_reason = "error"
             tail = redactor.flush()
             if tail:

@@ -45,7 +45,9 @@ class Message(TenantOwned):
         UP = "up"
         DOWN = "down"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=10, choices=Role.choices)
     content = models.TextField(blank=True, default="")
@@ -68,7 +70,9 @@ class Message(TenantOwned):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["tenant", "conversation", "created_at"], name="msg_tenant_conv_idx"),
+            models.Index(
+                fields=["tenant", "conversation", "created_at"], name="msg_tenant_conv_idx"
+            ),
             models.Index(fields=["tenant", "bot", "created_at"], name="msg_tenant_bot_idx"),
         ]
 

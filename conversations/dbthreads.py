@@ -1,0 +1,60 @@
+"""Where the chat path's database work runs (see ``db_sync``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+
+def _thread_sensitive() -> bool:
+    # Under Django's ASGI handler a thread-sensitive call runs in a thread of its own per
+    # request, and that thread keeps its database connection for as long as the stream stays
+    # open: 2,000 open streams would need 2,000 PostgreSQL connections. The chat path therefore
+    # runs its DB work in the event loop's shared worker threads (a handful of persistent
+    # connections). Tests keep thread-sensitive calls so they see the test transaction.
+    return bool(getattr(settings, "CHAT_DB_THREAD_SENSITIVE", settings.TESTING))
+
+
+_thread_state = threading.local()
+CONNECTION_CHECK_SECONDS = 10.0
+
+
+def db_sync(fn: Any) -> Any:
+    """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``)."""
+    if _thread_sensitive():
+        return sync_to_async(fn)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        # Drop broken or expired connections of this worker thread now and then (with health
+        # checks on, each call costs a `SELECT 1` on the next query, so not on every call).
+        now = time.monotonic()
+        if now - getattr(_thread_state, "checked", 0.0) > CONNECTION_CHECK_SECONDS:
+            _thread_state.checked = now
+            close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        except DatabaseError:
+            _thread_state.checked = 0.0  # check again before the next call
+            raise
+
+    return sync_to_async(run, thread_sensitive=False, executor=_db_executor())
+
+
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def _db_executor() -> ThreadPoolExecutor:
+    """The chat path's own DB threads (one persistent connection each): sized apart from the
+    loop's default executor (cores + 4 threads), which queues chats when PostgreSQL is slow."""
+    global _db_pool
+    if _db_pool is None:
+        _db_pool = ThreadPoolExecutor(
+            max_workers=int(getattr(settings, "CHAT_DB_THREADS", 16)), thread_name_prefix="chat-db"
+        )
+    return _db_pool
