@@ -71,6 +71,17 @@ if "host" in _opts:  # postgresql://user@/db?host=/socket/dir form: keep HOST/PO
     DATABASES["default"]["PORT"] = _opts.pop("port", DATABASES["default"].get("PORT") or 5432)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
+if env_bool("DB_POOL", True):
+    # Under ASGI every sync view runs in a fresh thread, and Django's connections are per thread:
+    # without a pool each DRF request opened its own PostgreSQL connection (several ms; see
+    # bench/README.md). psycopg's pool hands out a checked, already-open connection instead.
+    # CONN_HEALTH_CHECKS (above) makes Django pass ConnectionPool.check_connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool: close() returns it
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX", 40, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 3.0),  # fail fast (503) when the DB is down
+    }
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_chatbot")}
 
 CACHES = {
@@ -264,6 +275,8 @@ SSE_PING_SECONDS = env_float("SSE_PING_SECONDS", 15.0)
 # transaction). See conversations/chat.py:_thread_sensitive.
 CHAT_HISTORY_TOKENS = env_int("CHAT_HISTORY_TOKENS", 2000, minimum=0)
 CHAT_DB_THREAD_SENSITIVE = env_bool("CHAT_DB_THREAD_SENSITIVE", TESTING)
+CHAT_REVALIDATE_SECONDS = env_float("CHAT_REVALIDATE_SECONDS", 2.0)  # re-check keys on open streams
+MAX_CONCURRENT_STREAMS_PER_KEY = env_int("MAX_CONCURRENT_STREAMS_PER_KEY", 20, minimum=0)  # 0: off
 
 # --------------------------------------------------------------------------- Celery
 CELERY_BROKER_URL = REDIS_URL
