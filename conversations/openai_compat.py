@@ -29,9 +29,12 @@ from conversations.chat import (
 )
 from conversations.streaming import (
     _with_rate_headers,
+    acquire_stream_slot,
     authenticate_request,
     error_json,
     parse_json,
+    release_stream_slot,
+    released_after,
     streaming_response,
 )
 
@@ -113,18 +116,24 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
     if request.method != "POST":
         return error_json(APIError("Use POST for chat completions.", status_code=405))
+    slot: str | None = None
     try:
         context = await authenticate_request(request)
         data, stream = chat_input(parse_json(request))
+        slot = await acquire_stream_slot(context)
         prep = await db_sync(prepare_chat)(context, data, started=started)
     except APIError as exc:
+        if slot is not None:
+            await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
     if stream:
-        return streaming_response(_openai_stream(prep), request)
+        return streaming_response(released_after(_openai_stream(prep), context, slot), request)
     try:
         result = await collect(prep)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
+    finally:
+        await release_stream_slot(context, slot)
     body = {
         "id": f"chatcmpl-{prep.message_id.hex}",
         "object": "chat.completion",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
+import uuid
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -85,6 +88,86 @@ async def authenticate_request(request: HttpRequest, *, permission: str = "chat"
     return context
 
 
+STREAM_SLOT_TTL = 3600  # seconds: a slot older than this is a leak (a crashed process), not a chat
+
+
+_redis_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _redis() -> Any:
+    """One async Redis client per event loop (its connections belong to the loop)."""
+    import redis.asyncio as aredis
+
+    loop = asyncio.get_running_loop()
+    client = _redis_by_loop.get(loop)
+    if client is None:
+        client = aredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
+        )
+        _redis_by_loop[loop] = client
+    return client
+
+
+def _slot_key(context: AuthContext) -> str:
+    return f"chat-streams:{context.principal_id}"
+
+
+async def acquire_stream_slot(context: AuthContext) -> str | None:
+    """Count this chat against MAX_CONCURRENT_STREAMS_PER_KEY (shared by all processes through
+    Redis); 429 ``rate_limited`` when the credential already has that many chats running."""
+    limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0))
+    if limit <= 0:
+        return None
+    import redis
+
+    from chatbot_project.errors import Unavailable
+
+    key, member, now = _slot_key(context), uuid.uuid4().hex, time.time()
+    client = _redis()
+    try:
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, 0, now - STREAM_SLOT_TTL)
+            pipe.zadd(key, {member: now})
+            pipe.zcard(key)
+            pipe.expire(key, STREAM_SLOT_TTL)
+            _, _, count, _ = await pipe.execute()
+        if count > limit:
+            await client.zrem(key, member)
+    except redis.RedisError:
+        raise Unavailable(
+            "Chat limits are unavailable because Redis cannot be reached; try again shortly."
+        ) from None
+    if count > limit:
+        raise APIError(
+            f"This credential already has {limit} chats running; wait for one to finish.",
+            type="rate_limited",
+            status_code=429,
+            headers={"Retry-After": "1"},
+        )
+    return member
+
+
+async def release_stream_slot(context: AuthContext, member: str | None) -> None:
+    if member is None:
+        return
+    try:
+        await _redis().zrem(_slot_key(context), member)
+    except Exception:  # the slot expires by itself
+        logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
+
+
+async def released_after(
+    body: AsyncIterator[bytes], context: AuthContext, member: str | None
+) -> AsyncIterator[bytes]:
+    """Stream ``body`` and give the chat slot back however the stream ends."""
+    try:
+        async with contextlib.aclosing(body):  # type: ignore[type-var]
+            async for part in body:
+                yield part
+    finally:
+        await asyncio.shield(release_stream_slot(context, member))
+
+
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     decision = getattr(request, "rate_limit_decision", None)
     if decision is not None:
@@ -154,18 +237,24 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
     if request.method != "POST":
         return error_json(APIError("Use POST for /v1/chat.", status_code=405))
+    slot: str | None = None
     try:
         context = await authenticate_request(request)
         payload = parse_json(request)
         data = ChatInput.from_payload(payload)
         stream = wants_stream(request, payload)
+        slot = await acquire_stream_slot(context)
         prep = await db_sync(prepare_chat)(context, data, started=started)
     except APIError as exc:
+        if slot is not None:
+            await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
     if stream:
-        return streaming_response(sse_stream(prep), request)
+        return streaming_response(released_after(sse_stream(prep), context, slot), request)
     try:
         body = await collect(prep)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
+    finally:
+        await release_stream_slot(context, slot)
     return _with_rate_headers(request, JsonResponse(body))

@@ -323,3 +323,27 @@ def test_openapi_schema_still_builds(client):
     res = client.get("/v1/schema")
     assert res.status_code == 200
     assert b"/v1/conversations" in res.content
+
+
+def test_concurrent_chats_per_key_are_capped_and_released(
+    client, kb, make_key, openai_stub, settings
+):
+    from asgiref.sync import async_to_sync
+
+    from conversations.streaming import acquire_stream_slot, release_stream_slot
+    from tenants.auth import authenticate
+
+    settings.MAX_CONCURRENT_STREAMS_PER_KEY = 2
+    key = make_key(kb.tenant)
+    context = authenticate({"Authorization": f"Bearer {key}"})
+    held = [async_to_sync(acquire_stream_slot)(context) for _ in range(2)]
+    status, body = chat(client, key, bot="helper", message=Q)
+    assert status == 429
+    assert body["error"]["type"] == "rate_limited"
+    other_key = make_key(kb.tenant)
+    assert chat(client, other_key, bot="helper", message=Q)[0] == 200
+    async_to_sync(release_stream_slot)(context, held[0])
+    assert chat(client, key, bot="helper", message=Q)[0] == 200  # JSON chats give it back
+    status, events = chat(client, key, bot="helper", message=Q, stream=True)
+    assert events[-1][0] == "end"
+    assert chat(client, key, bot="helper", message=Q)[0] == 200  # so do streams
