@@ -401,6 +401,7 @@ def main() -> int:
             return 1
         hold = None
         for attempt_rate in (best, max(args.start_rate / 2, best - args.rate_step)):
+            time.sleep(10)  # let the server drain what an overloaded step left queued
             hold = summarise(
                 asyncio.run(run_rate(world, attempt_rate, args.hold_seconds, seed=999)),
                 attempt_rate,
