@@ -318,7 +318,10 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
             "bot": prep.bot.slug,
         },
     )
-    redactor = StreamRedactor(prep.scope.redact_terms if prep.scope is not None else ())
+    redactor = StreamRedactor(
+        prep.scope.redact_terms if prep.scope is not None else (),
+        secret=prep.bot.system_prompt or "",
+    )
     parts: list[str] = []
     upstream: Any = None
     start_writes = asyncio.ensure_future(db_sync(_write_start)(prep))

@@ -87,7 +87,10 @@ REDACTED = "[redacted]"
 _IMAGE_LINK = re.compile(
     r"!\[([^\]\n]{0,500})\]\(\s*<?(?:[a-z][a-z0-9+.\-]*:)?//[^)\s]*[^)]*\)", re.I
 )
+# "![alt][ref]" with "[ref]: https://..." elsewhere loads the image just the same.
+_IMAGE_REF = re.compile(r"!\[([^\]\n]{0,500})\]\s?\[[^\]\n]{0,200}\]")
 _MAX_HOLD = 2000
+SECRET_MIN_RUN = 20
 
 
 class StreamRedactor:
@@ -97,7 +100,9 @@ class StreamRedactor:
     an image link is held back until more text (or ``flush``) decides.
     """
 
-    def __init__(self, terms: Iterable[str] = ()) -> None:
+    def __init__(self, terms: Iterable[str] = (), *, secret: str = "") -> None:
+        # ``secret``: text the answer must never quote at length (the bot's system prompt).
+        self.secret = secret if len(secret) >= SECRET_MIN_RUN else ""
         self.terms = [t for t in (str(t).strip() for t in terms) if t]
         self._term_re = (
             re.compile(
@@ -116,6 +121,7 @@ class StreamRedactor:
 
     def _clean(self, text: str) -> str:
         text = _IMAGE_LINK.sub(lambda m: m.group(1), text)
+        text = _IMAGE_REF.sub(lambda m: m.group(1), text)
         if self._term_re is not None:
             text = self._term_re.sub(REDACTED, text)
         return text
@@ -137,14 +143,38 @@ class StreamRedactor:
                 break
         return hold
 
+    def _guard(self, text: str, *, final: bool) -> tuple[str, str]:
+        """Replace every run of SECRET_MIN_RUN+ characters quoted from the secret; a tail that
+        is still quoting it is returned apart (held) unless ``final``."""
+        if not self.secret:
+            return text, ""
+        out: list[str] = []
+        i, n = 0, len(text)
+        while i < n:
+            length = 0
+            while i + length < n and text[i : i + length + 1] in self.secret:
+                length += 1
+            if i + length == n and length and not final:
+                return "".join(out), text[i:]  # may go on quoting: decide with more text
+            if length >= SECRET_MIN_RUN:
+                out.append(REDACTED)
+                i += length
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out), ""
+
     def feed(self, piece: str) -> str:
         self._buf = self._clean(self._buf + piece)
         cut = self._hold_from(self._buf)
         out, self._buf = self._buf[:cut], self._buf[cut:]
+        out, held = self._guard(out, final=False)
+        self._buf = held + self._buf
         return out
 
     def flush(self) -> str:
-        out, self._buf = self._clean(self._buf), ""
+        out, _ = self._guard(self._clean(self._buf), final=True)
+        self._buf = ""
         return out
 
 
