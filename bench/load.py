@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,7 @@ def summarise(samples: list[Sample], rate: float, seconds: float) -> dict[str, A
         "transport_errors": sum(1 for s in samples if s.status == 0),
         "4xx": sum(1 for s in samples if 400 <= s.status < 500),
         "by_kind": {},
+        "statuses": dict(sorted(Counter(s.status for s in samples).items())),
     }
     for kind in ("chat", "chat_stream", "retrieve", "read"):
         k = [s.latency for s in samples if s.kind == kind]
@@ -333,6 +335,7 @@ def line(s: dict[str, Any]) -> str:
         f"rate {s['rate']:6.1f}/s  n={s['requests']:5d}  p50 {s['p50_ms']:7.1f} ms  "
         f"p95 {s['p95_ms']:7.1f} ms  p99 {s['p99_ms']:7.1f} ms  5xx {s['5xx']}  "
         f"errors {s['transport_errors']}  4xx {s['4xx']}  {'ok' if s['ok'] else 'FAIL'}"
+        + ("" if s["ok"] else f"  statuses {s['statuses']}")
     )
 
 
