@@ -95,25 +95,6 @@ class LiveApp:
         return self.data_dir / "demo_api_key"
 
 
-def _test_database_url() -> str:
-    """The test database's URL, also when host/port sit in OPTIONS (dj-database-url puts a unix
-    socket directory given as ``?host=`` there, which is how the embedded PostgreSQL is reached)."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    sd = connection.settings_dict
-    options = sd.get("OPTIONS") or {}
-    user = quote(sd.get("USER") or "postgres")
-    password = f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else ""
-    host = str(sd.get("HOST") or options.get("host") or "")
-    port = sd.get("PORT") or options.get("port") or 5432
-    if not host or host.startswith("/"):
-        query = f"?host={quote(host)}&port={port}" if host else f"?port={port}"
-        return f"postgresql://{user}{password}@/{sd['NAME']}{query}"
-    return f"postgresql://{user}{password}@{host}:{port}/{sd['NAME']}"
-
-
 @contextlib.contextmanager
 def _serve(tmp_path_factory: Any, **env: str) -> Iterator[LiveApp]:
     from chatbot_project.testing.processes import free_port, start_server, stop
@@ -121,7 +102,6 @@ def _serve(tmp_path_factory: Any, **env: str) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("web-data")
     proc, base = start_server(
         port=free_port(),
-        DATABASE_URL=_test_database_url(),
         # The demo key file is read from here: a developer's own demo key is never touched.
         EMBEDDED_DATA_DIR=str(data_dir),
         EMBEDDING_PROVIDER="local",

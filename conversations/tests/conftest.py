@@ -66,21 +66,3 @@ def kb(tenant) -> KB:
 @pytest.fixture
 def scope_factory():
     return ScopeFactory
-
-
-def live_database_url() -> str:
-    """The test database's URL for a child process (handles the embedded server's socket dir,
-    which dj-database-url keeps in OPTIONS rather than HOST)."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    sd = connection.settings_dict
-    opts = sd.get("OPTIONS") or {}
-    host = sd.get("HOST") or opts.get("host") or ""
-    port = sd.get("PORT") or opts.get("port") or 5432
-    user = quote(sd.get("USER") or "postgres")
-    password = f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else ""
-    if not host or str(host).startswith("/"):
-        return f"postgresql://{user}{password}@/{sd['NAME']}?host={host}&port={port}"
-    return f"postgresql://{user}{password}@{host}:{port}/{sd['NAME']}"

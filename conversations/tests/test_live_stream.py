@@ -14,7 +14,7 @@ import pytest
 from chatbot_project.testing.openai_stub import Script
 from chatbot_project.testing.processes import start_server, stop
 from conversations.models import Message
-from conversations.tests.conftest import build_kb, live_database_url
+from conversations.tests.conftest import build_kb
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,6 @@ def live(openai_stub, tenant, make_key):
     build_kb(tenant)
     key = make_key(tenant)
     proc, base = start_server(
-        DATABASE_URL=live_database_url(),
         OPENAI_BASE_URL=openai_stub.base_url,
         OPENAI_API_KEY="sk-stub",
         CHAT_PROVIDER="openai",
