@@ -36,7 +36,7 @@ pytestmark = [
 
 BASE_DIR = Path(settings.BASE_DIR)
 REPORT_DIR = BASE_DIR / ".data" / "hardening"
-MAX_EXAMPLES = os.environ.get("HARDENING_MAX_EXAMPLES", "25")
+MAX_EXAMPLES = os.environ.get("HARDENING_MAX_EXAMPLES", "50")
 MAX_TIME = os.environ.get("HARDENING_MAX_TIME")  # seconds per run, optional
 EXCLUDE_CHECKS = os.environ.get("HARDENING_EXCLUDE_CHECKS")
 # Every response check except `positive_data_acceptance`: a schema-valid body may still name an
