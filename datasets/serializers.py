@@ -38,6 +38,8 @@ class DatasetInputSerializer(StrictSerializer):
 class DocumentSerializer(serializers.ModelSerializer):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True)
     error = serializers.SerializerMethodField()
+    # Empty for uploads and text: a plain string, not format "uri" ("" is not a URI).
+    source_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Document
