@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +17,7 @@ from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
 from conversations.models import Conversation, Message
+from tenants.views import StrictSerializer
 
 
 # --------------------------------------------------------------------------- serializers
@@ -81,7 +84,7 @@ class RetrieveInput(serializers.Serializer):
         return attrs
 
 
-class FeedbackInput(serializers.Serializer):
+class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
     rating = serializers.ChoiceField(choices=["up", "down"])
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
@@ -189,6 +192,7 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
 
 
 class ConversationListView(APIView):
+    @extend_schema(operation_id="conversations_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         qs = selectors.conversation_list(
             tenant=request.tenant,
@@ -201,6 +205,7 @@ class ConversationListView(APIView):
 
 
 class ConversationDetailView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, conversation_id):
         conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
         body = ConversationSerializer(conv).data
@@ -208,6 +213,7 @@ class ConversationDetailView(APIView):
         body["messages"] = MessageSerializer(messages, many=True).data
         return Response(body)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, conversation_id):
         conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
         services.conversation_delete(tenant=request.tenant, conversation=conv)
@@ -217,6 +223,7 @@ class ConversationDetailView(APIView):
 class MessageFeedbackView(APIView):
     required_permission = "chat"
 
+    @extend_schema(request=FeedbackInput, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, message_id):
         params = FeedbackInput(data=request.data)
         params.is_valid(raise_exception=True)
@@ -246,6 +253,7 @@ def _date(value: str | None, name: str) -> date | None:
 
 
 class UsageView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         start = _date(request.query_params.get("from"), "from")
         end = _date(request.query_params.get("to"), "to")
