@@ -69,7 +69,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         return str(obj.scope_id) if obj.scope_id else None
 
 
-class RetrieveInput(serializers.Serializer):
+class RetrieveInput(StrictSerializer):  # JSON types as documented: no coercion
     bot = serializers.CharField(required=False)
     datasets = serializers.ListField(child=serializers.UUIDField(), required=False)
     query = serializers.CharField(max_length=10_000, trim_whitespace=True)
@@ -178,7 +178,9 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     )
 
     if request.method != "POST":
-        return error_json(APIError("Use POST for /v1/retrieve.", status_code=405))
+        return error_json(
+            APIError("Use POST for /v1/retrieve.", status_code=405, headers={"Allow": "POST"})
+        )
     try:
         context = await authenticate_request(request)
         payload = parse_json(request)

@@ -115,7 +115,9 @@ async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
 async def completions_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
     if request.method != "POST":
-        return error_json(APIError("Use POST for chat completions.", status_code=405))
+        return error_json(
+            APIError("Use POST for chat completions.", status_code=405, headers={"Allow": "POST"})
+        )
     slot: str | None = None
     try:
         context = await authenticate_request(request)
@@ -171,7 +173,9 @@ def _models(context: Any) -> list[dict[str, Any]]:
 
 async def models_view(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        return error_json(APIError("Use GET for the model list.", status_code=405))
+        return error_json(
+            APIError("Use GET for the model list.", status_code=405, headers={"Allow": "GET"})
+        )
     try:
         context = await authenticate_request(request)
     except APIError as exc:

@@ -236,7 +236,9 @@ def streaming_response(body: AsyncIterator[bytes], request: HttpRequest) -> Stre
 async def chat_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
     if request.method != "POST":
-        return error_json(APIError("Use POST for /v1/chat.", status_code=405))
+        return error_json(
+            APIError("Use POST for /v1/chat.", status_code=405, headers={"Allow": "POST"})
+        )
     slot: str | None = None
     try:
         context = await authenticate_request(request)
