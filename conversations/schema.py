@@ -59,11 +59,18 @@ CHAT_RESPONSE = {
         "model": {"type": "string"},
     },
 }
+# One Server-Sent Event (its `data` is a JSON document): /v1/chat sends the events start,
+# citations, delta..., then end or error; the OpenAI route sends unnamed chunks and [DONE].
 SSE = {
     "text/event-stream": {
         "schema": {
-            "type": "string",
-            "description": "Server-Sent Events: start, citations, delta..., end | error.",
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "event": {"type": "string"},
+                "data": {"type": "string"},
+                "id": {"type": "string"},
+            },
         }
     }
 }
