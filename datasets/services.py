@@ -106,7 +106,9 @@ def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Datase
 
 def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
     assert dataset.tenant_id == tenant.id
-    files = [d.file.name for d in dataset.documents.exclude(file="").only("file")]
+    # values_list, not .only("file"): a deferred row re-read per document raised DoesNotExist
+    # (500) when a concurrent request deleted one of them (found by Schemathesis).
+    files = list(dataset.documents.exclude(file="").values_list("file", flat=True))
     dataset.delete()
     transaction.on_commit(lambda: _delete_files(files))
 
