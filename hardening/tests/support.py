@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -67,30 +66,11 @@ def offline_env(**extra: str) -> dict[str, str]:
 LOG_DIR = Path(settings.BASE_DIR) / ".data" / "hardening"
 
 
-def database_url() -> str:
-    """The test database's URL for child processes.
-
-    ``processes.test_database_url`` drops the socket directory when the embedded PostgreSQL
-    passes it as ``OPTIONS["host"]`` (dj-database-url's ``?host=``), so children would dial
-    /var/run/postgresql; this reads it from there too.
-    """
-    from django.db import connection
-
-    sd = connection.settings_dict
-    options = sd.get("OPTIONS") or {}
-    user = quote(sd.get("USER") or "postgres")
-    password = f":{quote(sd['PASSWORD'])}" if sd.get("PASSWORD") else ""
-    host = sd.get("HOST") or options.get("host") or ""
-    port = sd.get("PORT") or options.get("port") or 5432
-    if not host or str(host).startswith("/"):
-        query = f"?host={host}&port={port}" if host else f"?port={port}"
-        return f"postgresql://{user}{password}@/{sd['NAME']}{query}"
-    return f"postgresql://{user}{password}@{host}:{port}/{sd['NAME']}"
-
-
 def process_env(**extra: str) -> dict[str, str]:
     """Extra environment for a server/worker child: the right test database, then ``extra``."""
-    return {"DATABASE_URL": database_url(), **extra}
+    from chatbot_project.testing.processes import test_database_url
+
+    return {"DATABASE_URL": test_database_url(), **extra}
 
 
 def start_logged_server(*, server: str = "uvicorn", **env: str) -> tuple[subprocess.Popen, str]:
