@@ -25,13 +25,14 @@ run: install
 test: install
 	@$(PY) -m chatbot_project.embedded run -- $(PY) -m pytest $(PYTEST_ARGS)
 
-## Slow security checks (issue 7, ~10 min): Schemathesis against a live server and the other
 ## Ingestion acceptance in full: every corpus file through real Celery workers (~3-4 min).
 test-corpus: install
 	@INGEST_FULL_CORPUS=1 $(PY) -m chatbot_project.embedded run -- \
 		$(PY) -m pytest -q datasets/tests/test_worker_e2e.py -k whole_corpus
 
-## `hardening`-marked tests, bandit (high severity), check --deploy (production settings), pip check.
+## Slow security checks (issue 7, ~10 min): `hardening`-marked tests (Schemathesis against a live
+## server and the others), bandit (high severity), check --deploy (production settings), pip check,
+## and the dependency audit (pins vs offline advisory databases, yanked pins; hardening/dep_audit.py).
 hardening: install
 	@$(PY) -m chatbot_project.embedded run -- $(PY) -m hardening.run $(PYTEST_ARGS)
 

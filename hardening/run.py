@@ -5,6 +5,8 @@
 3. ``manage.py check --deploy --fail-level WARNING`` with production settings (DEBUG off, a fresh
    SECRET_KEY, ALLOWED_HOSTS=example.com).
 4. ``pip check``: the installed set is consistent (one known, deliberate exception below).
+5. Dependency audit (``hardening/dep_audit.py``): every pinned and installed package against
+   offline advisory databases shipped by PyPI packages, and yanked pins (asked through pip).
 """
 
 from __future__ import annotations
@@ -85,12 +87,27 @@ def pip_check_step() -> bool:
     return not problems
 
 
+def dep_audit_step() -> bool:
+    from hardening import dep_audit
+
+    print("==> hardening: dependency audit (offline advisory databases; yanked pins via pip)")
+    started = time.monotonic()
+    try:
+        ok = dep_audit.run(BASE_DIR)
+    except (RuntimeError, ValueError, OSError) as exc:
+        print(f"    error: {exc}")
+        ok = False
+    print(f"    ({time.monotonic() - started:.1f} s, {'ok' if ok else 'FAIL'})", flush=True)
+    return ok
+
+
 def main(argv: list[str]) -> int:
     results = {
         "pytest -m hardening": pytest_step(argv),
         "bandit": bandit_step(),
         "check --deploy": deploy_check_step(),
         "pip check": pip_check_step(),
+        "dependency audit": dep_audit_step(),
     }
     print("==> hardening summary")
     for name, ok in results.items():
