@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSocket through Channels (``/ws/chat/``)."""
+"""ASGI entry point: HTTP through Django (the JSON API through a lean middleware chain, see
+``chatbot_project.lean``), WebSocket through Channels (``/ws/chat/``)."""
 
 import os
 
@@ -9,8 +10,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chatbot_project.lean import http_application  # noqa: E402
 from chatbot_project.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": URLRouter(websocket_urlpatterns)}
+    {
+        # /v1/... through a lean middleware chain, the rest through Django's full one.
+        "http": http_application(django_asgi_app),
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
 )

@@ -126,19 +126,36 @@ INSTALLED_APPS = [
     "conversations",
 ]
 
+# Security, Common and X-Frame-Options are Django's, run without thread hops under ASGI
+# (chatbot_project/lean.py says why).
 MIDDLEWARE = [
     "chatbot_project.middleware.RequestContextMiddleware",
     "apikeys.ratelimit.RateLimitHeadersMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "chatbot_project.lean.InlineSecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "chatbot_project.lean.InlineCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chatbot_project.lean.InlineXFrameOptionsMiddleware",
+]
+# The JSON API (/v1/...) under ASGI: API keys and JWTs only, so no sessions, CSRF, OTP,
+# messages or static files; every entry here runs on the event loop (no thread hops).
+API_MIDDLEWARE = [
+    name
+    for name in MIDDLEWARE
+    if name.rsplit(".", 1)[-1]
+    in {
+        "RequestContextMiddleware",
+        "RateLimitHeadersMiddleware",
+        "InlineSecurityMiddleware",
+        "CorsMiddleware",
+        "InlineCommonMiddleware",
+        "InlineXFrameOptionsMiddleware",
+    }
 ]
 
 ROOT_URLCONF = "chatbot_project.urls"

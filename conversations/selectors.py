@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from bots.models import Bot, Scope
@@ -24,25 +25,59 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _select_list(model: Any, alias: str) -> tuple[list[str], str]:
+    fields = model._meta.concrete_fields
+    return [f.attname for f in fields], ", ".join(f'{alias}."{f.column}"' for f in fields)
+
+
+@lru_cache(maxsize=2)
+def _bot_sql(by_id: bool) -> tuple[str, list[str], list[str]]:
+    bot_names, bot_cols = _select_list(Bot, "b")
+    scope_names, scope_cols = _select_list(Scope, "s")
+    m2m_bot = Bot.datasets.through._meta.db_table
+    m2m_scope = Scope.datasets.through._meta.db_table
+    # Table and column names come from the models; every value is a parameter.
+    sql = (
+        f"SELECT {bot_cols}, {scope_cols}, "  # noqa: S608
+        f"ARRAY(SELECT dataset_id FROM {m2m_bot} WHERE bot_id = b.id), "
+        f"ARRAY(SELECT dataset_id FROM {m2m_scope} WHERE scope_id = s.id) "
+        f"FROM {Bot._meta.db_table} b LEFT JOIN {Scope._meta.db_table} s "
+        "ON s.id = b.default_scope_id AND s.tenant_id = b.tenant_id "
+        f"WHERE b.tenant_id = %s AND b.is_active AND b.{'id' if by_id else 'slug'} = %s LIMIT 1"
+    )
+    return sql, bot_names, scope_names
+
+
 def bot_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None) -> Bot:
-    """An active bot by slug or id, visible to this credential; else NotFound."""
+    """An active bot by slug or id, visible to this credential; else NotFound.
+
+    The chat path's hot read, so one hand-written query (the ORM spent ~2 ms of CPU building
+    and compiling the equivalent queryset; the SQL itself takes ~0.2 ms): the bot, its default
+    scope, both dataset-id lists (read by ``bot_dataset_ids`` and retrieval), with the tenant
+    and default scope attached so nothing later queries them again.
+    """
     if not ref or not isinstance(ref, str | uuid.UUID):
         raise NotFound("No such bot, or it is not visible to this credential.")
-    # One query: the bot, its default scope and its dataset ids (read by bot_dataset_ids).
-    qs = (
-        Bot.objects.for_tenant(tenant)
-        .filter(is_active=True)
-        .select_related("default_scope")
-        .annotate(dataset_id_list=ArrayAgg("datasets__id", distinct=True, default=Value([])))
-    )
     as_id = _as_uuid(ref)
-    bot = (qs.filter(id=as_id) if as_id else qs.filter(slug=str(ref))).first()
-    if bot is None or (
-        context is not None
-        and context.allowed_bot_ids is not None
-        and bot.id not in context.allowed_bot_ids
-    ):
+    sql, bot_names, scope_names = _bot_sql(as_id is not None)
+    with connection.cursor() as cur:
+        cur.execute(sql, [tenant.id, as_id if as_id is not None else str(ref)])
+        row = cur.fetchone()
+    if row is None:
         raise NotFound("No such bot, or it is not visible to this credential.")
+    n_bot, n_scope = len(bot_names), len(scope_names)
+    bot = Bot.from_db(connection.alias, bot_names, row[:n_bot])
+    allowed = context.allowed_bot_ids if context is not None else None
+    if allowed is not None and bot.id not in allowed:
+        raise NotFound("No such bot, or it is not visible to this credential.")
+    scope = None
+    if row[n_bot] is not None:
+        scope = Scope.from_db(connection.alias, scope_names, row[n_bot : n_bot + n_scope])
+        scope._dataset_ids_cache = list(row[-1])  # type: ignore[attr-defined]
+        Scope.tenant.field.set_cached_value(scope, tenant)
+    Bot.default_scope.field.set_cached_value(bot, scope)
+    Bot.tenant.field.set_cached_value(bot, tenant)
+    bot.dataset_id_list = list(row[-2])  # type: ignore[attr-defined]
     return bot
 
 

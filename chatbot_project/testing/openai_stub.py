@@ -52,6 +52,7 @@ class RecordedRequest:
     client_closed_at: float | None = None  # set when the client went away mid-stream
     tokens_sent: int = 0
     completed: bool = False
+    peer: tuple[str, int] | None = None  # the client's address: equal peers = a reused connection
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -75,11 +76,19 @@ class _ClientGone(Exception):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"  # one response per connection; streams end at close
+    # Keep-alive like the real API: JSON bodies carry Content-Length, streams are chunked, so a
+    # client can reuse its connection (and the tests see whether ours does).
+    protocol_version = "HTTP/1.1"
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Small SSE writes on a kept-alive connection would otherwise wait for delayed ACKs
+        # (Nagle: ~40 ms per token); real servers set this too.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # ------------------------------------------------------------------ plumbing
     def _record(self, body: Any) -> RecordedRequest:
@@ -89,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             received_at=time.monotonic(),
+            peer=tuple(self.client_address[:2]),
         )
         with self.server.stub.lock:
             self.server.stub.requests.append(rec)
@@ -148,8 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(step)  # the client sent bytes we do not read: do not spin on them
 
     def _write(self, data: bytes) -> None:
+        """One chunk of a chunked (streamed) body; b"" ends the body."""
         try:
-            self.wfile.write(data)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
         except OSError as exc:
             raise _ClientGone from exc
@@ -250,6 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
         def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -269,7 +281,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._wait(script.first_token_delay)
             for i, token in enumerate(tokens):
                 if script.cut_after is not None and i >= script.cut_after:
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.connection.shutdown(socket.SHUT_RDWR)  # mid-body: no final chunk
+                    self.close_connection = True
                     return
                 if i == len(tokens) - 1 and script.hold_last is not None:
                     self._wait(event=script.hold_last)
@@ -289,9 +302,11 @@ class _Handler(BaseHTTPRequestHandler):
                 }
                 self._write(f"data: {json.dumps(payload)}\n\n".encode())
             self._write(b"data: [DONE]\n\n")
+            self._write(b"")
             rec.completed = True
         except _ClientGone:
             rec.client_closed_at = time.monotonic()
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

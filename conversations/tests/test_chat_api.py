@@ -347,3 +347,28 @@ def test_concurrent_chats_per_key_are_capped_and_released(
     status, events = chat(client, key, bot="helper", message=Q, stream=True)
     assert events[-1][0] == "end"
     assert chat(client, key, bot="helper", message=Q)[0] == 200  # so do streams
+
+
+def test_upstream_connection_is_kept_alive_between_chats(key, openai_stub):
+    """Chats in one event loop reuse the upstream connection (no new TCP/TLS set-up per chat),
+    and a stream cut short by the client does not leave a half-read connection in the pool."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def three_chats() -> list[int]:
+        client, codes = AsyncClient(), []
+        for stream in (False, True, False):
+            res = await client.post(
+                "/v1/chat", {"bot": "helper", "message": Q, "stream": stream},
+                content_type="application/json", headers={"Authorization": f"Bearer {key}"},
+            )  # fmt: skip
+            if stream:
+                [part async for part in res.streaming_content]
+            codes.append(res.status_code)
+        return codes
+
+    openai_stub.script.reply = "Use AnonRateThrottle [1]."
+    assert async_to_sync(three_chats)() == [200, 200, 200]
+    peers = [r.peer for r in openai_stub.chat_requests()]
+    assert len(peers) == 3
+    assert len(set(peers)) == 1, peers

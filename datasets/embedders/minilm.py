@@ -138,7 +138,15 @@ class MiniLMEmbedder:
         def get(name: str) -> np.ndarray:
             return np.asarray(handle.get_tensor(name), dtype=f32)  # float32 already: no copy
 
-        # Weights are used as transposed views (x @ W.T): BLAS reads them in place, no copies.
+        def get_t(*names: str) -> np.ndarray:
+            """The (out, in) weight(s), concatenated, as a C-contiguous (in, out) array."""
+            parts = [get(n) for n in names]
+            return np.ascontiguousarray((parts[0] if len(parts) == 1 else np.concatenate(parts)).T)
+
+        # Linear weights are stored transposed AND contiguous (in, out): for the few rows of a
+        # query OpenBLAS is ~2x slower on a transposed view (measured: 12 x 384 @ 384 x 1152
+        # took 0.69 ms on the view vs 0.38 ms contiguous). Each copy replaces the tensor it was
+        # made from, so peak memory stays one copy of the weights.
         self._word = get("embeddings.word_embeddings.weight")
         self._pos = get("embeddings.position_embeddings.weight")
         self._type0 = get("embeddings.token_type_embeddings.weight")[0]
@@ -147,21 +155,20 @@ class MiniLMEmbedder:
         for i in range(_LAYERS):
             p = f"encoder.layer.{i}."
             names = ("query", "key", "value")
-            qkv_w = np.concatenate([get(p + f"attention.self.{n}.weight") for n in names])
             qkv_b = np.concatenate([get(p + f"attention.self.{n}.bias") for n in names])
             self._layers.append(
                 {
-                    "qkv_w": qkv_w.T,
+                    "qkv_w": get_t(*(p + f"attention.self.{n}.weight" for n in names)),
                     "qkv_b": qkv_b,
-                    "o_w": get(p + "attention.output.dense.weight").T,
+                    "o_w": get_t(p + "attention.output.dense.weight"),
                     "o_b": get(p + "attention.output.dense.bias"),
                     "ln1": (
                         get(p + "attention.output.LayerNorm.weight"),
                         get(p + "attention.output.LayerNorm.bias"),
                     ),
-                    "i_w": get(p + "intermediate.dense.weight").T,
+                    "i_w": get_t(p + "intermediate.dense.weight"),
                     "i_b": get(p + "intermediate.dense.bias"),
-                    "out_w": get(p + "output.dense.weight").T,
+                    "out_w": get_t(p + "output.dense.weight"),
                     "out_b": get(p + "output.dense.bias"),
                     "ln2": (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
                 }

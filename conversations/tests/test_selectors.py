@@ -1,0 +1,58 @@
+"""The chat path's hand-written bot query returns what the ORM would, and stays tenant-scoped."""
+
+from __future__ import annotations
+
+import pytest
+
+from bots.models import Bot
+from chatbot_project.errors import NotFound
+from conversations import selectors
+from conversations.tests.factories import BotFactory, ScopeFactory
+from datasets.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+
+def _dataset(tenant, name):
+    return Dataset.objects.create(tenant=tenant, name=name)
+
+
+def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries):
+    ds1, ds2 = _dataset(tenant, "a"), _dataset(tenant, "b")
+    scope = ScopeFactory(tenant=tenant, blocked_terms=["secret"], document_tags=["public"])
+    scope.datasets.set([ds2])
+    bot = BotFactory(tenant=tenant, slug="helper", default_scope=scope, system_prompt="Be brief.")
+    bot.datasets.set([ds1, ds2])
+    orm = Bot.objects.select_related("default_scope").get(pk=bot.pk)
+    for ref in ("helper", str(bot.id)):
+        with django_assert_num_queries(1):
+            got = selectors.bot_resolve(tenant=tenant, ref=ref)
+            # Everything the chat path reads afterwards is already loaded:
+            assert got.tenant == tenant
+            assert got.default_scope.blocked_terms == ["secret"]
+        for field in Bot._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(orm, field.attname), field.name
+        assert sorted(selectors.bot_dataset_ids(got)) == sorted([ds1.id, ds2.id])
+        assert got.default_scope.pk == scope.pk
+        assert got.default_scope.document_tags == ["public"]
+        assert got.default_scope._dataset_ids_cache == [ds2.id]
+        assert got._state.adding is False
+
+
+def test_bot_resolve_without_scope_or_datasets(tenant):
+    BotFactory(tenant=tenant, slug="bare")
+    got = selectors.bot_resolve(tenant=tenant, ref="bare")
+    assert got.default_scope is None
+    assert selectors.bot_dataset_ids(got) == []
+
+
+def test_bot_resolve_is_tenant_scoped_and_hides_inactive(tenant, other_tenant):
+    mine = BotFactory(tenant=tenant, slug="helper")
+    BotFactory(tenant=tenant, slug="off", is_active=False)
+    for ref in ("helper", str(mine.id)):
+        with pytest.raises(NotFound):
+            selectors.bot_resolve(tenant=other_tenant, ref=ref)
+    with pytest.raises(NotFound):
+        selectors.bot_resolve(tenant=tenant, ref="off")
+    with pytest.raises(NotFound):
+        selectors.bot_resolve(tenant=tenant, ref="")
