@@ -1,4 +1,8 @@
-"""Writes of bots and scopes. Related ids are resolved through the tenant (400 when unknown)."""
+"""Writes of bots and scopes. Related ids are resolved through the tenant (400 when unknown).
+
+Bots and scopes are written the same way: set the fields the data carries (``_apply_bot``,
+``_apply_scope``: where they differ), then ``_save`` validates, saves and sets the datasets.
+"""
 
 from __future__ import annotations
 
@@ -26,36 +30,53 @@ SCOPE_FIELDS = (
 )  # fmt: skip
 
 
-def _slug_for(name: str, slug: str | None) -> str:
-    value = slug if slug else slugify(name)[:64].strip("-")
-    if not value:
-        raise APIError("slug: give a slug of lowercase letters, digits and hyphens.")
-    return value
+@transaction.atomic
+def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
+    """Create a bot from validated API fields (``retrieval`` nested, ids for relations)."""
+    data = _with_slug(data)
+    bot = Bot(tenant=tenant)
+    _apply_bot(bot, tenant, data)
+    _save(bot, tenant, data)
+    return bot
 
 
-def _save(obj: Any, kind: str) -> None:
-    try:
-        # tenant excluded: the (tenant, slug) constraint is checked below as a 409, not a 400.
-        obj.full_clean(exclude=["tenant", "datasets", "default_scope"])
-    except DjangoValidationError as exc:
-        raise invalid(exc) from None
-    model = type(obj)
-    clash = model.objects.filter(tenant_id=obj.tenant_id, slug=obj.slug).exclude(pk=obj.pk)
-    if clash.exists():
-        raise Conflict(f"A {kind} with the slug {obj.slug!r} already exists in this tenant.")
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError:
-        raise Conflict(
-            f"A {kind} with the slug {obj.slug!r} already exists in this tenant."
-        ) from None
+@transaction.atomic
+def bot_update(*, tenant: Tenant, bot: Bot, data: dict[str, Any]) -> Bot:
+    assert bot.tenant_id == tenant.id
+    _apply_bot(bot, tenant, data)
+    _save(bot, tenant, data)
+    return bot
 
 
-def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> list | None:
-    for field in BOT_FIELDS:
-        if field in data:
-            setattr(bot, field, data[field])
+def bot_delete(*, tenant: Tenant, bot: Bot) -> None:
+    assert bot.tenant_id == tenant.id
+    bot.delete()
+
+
+@transaction.atomic
+def scope_create(*, tenant: Tenant, data: dict[str, Any]) -> Scope:
+    data = _with_slug(data)
+    scope = Scope(tenant=tenant)
+    _apply_scope(scope, data)
+    _save(scope, tenant, data)
+    return scope
+
+
+@transaction.atomic
+def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope:
+    assert scope.tenant_id == tenant.id
+    _apply_scope(scope, data)
+    _save(scope, tenant, data)
+    return scope
+
+
+def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
+    assert scope.tenant_id == tenant.id
+    scope.delete()
+
+
+def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:
+    _set_fields(bot, BOT_FIELDS, data)
     for key, field in RETRIEVAL_FIELDS.items():
         if key in (data.get("retrieval") or {}):
             setattr(bot, field, data["retrieval"][key])
@@ -66,70 +87,48 @@ def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> list | None:
             if ref is None
             else scopes_by_ids(tenant=tenant, ids=[ref], field="default_scope")[0]
         )
-    if "datasets" in data:
-        return datasets_by_ids(tenant=tenant, ids=data["datasets"] or [])
-    return None
 
 
-@transaction.atomic
-def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
-    """Create a bot from validated API fields (``retrieval`` nested, ids for relations)."""
-    data = dict(data)
-    data["slug"] = _slug_for(data.get("name", ""), data.get("slug"))
-    bot = Bot(tenant=tenant)
-    datasets = _apply_bot(bot, tenant, data)
-    _save(bot, "bot")
-    if datasets:
-        bot.datasets.set(datasets)
-    return bot
+def _apply_scope(scope: Scope, data: dict[str, Any]) -> None:
+    _set_fields(scope, SCOPE_FIELDS, data)
 
 
-@transaction.atomic
-def bot_update(*, tenant: Tenant, bot: Bot, data: dict[str, Any]) -> Bot:
-    assert bot.tenant_id == tenant.id
-    datasets = _apply_bot(bot, tenant, data)
-    _save(bot, "bot")
-    if datasets is not None:
-        bot.datasets.set(datasets)
-    return bot
-
-
-def bot_delete(*, tenant: Tenant, bot: Bot) -> None:
-    assert bot.tenant_id == tenant.id
-    bot.delete()
-
-
-def _apply_scope(scope: Scope, tenant: Tenant, data: dict[str, Any]) -> list | None:
-    for field in SCOPE_FIELDS:
+def _set_fields(obj: Bot | Scope, fields: tuple[str, ...], data: dict[str, Any]) -> None:
+    for field in fields:
         if field in data:
-            setattr(scope, field, data[field])
+            setattr(obj, field, data[field])
+
+
+def _with_slug(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with its slug, or one made from the name (400 when none can be)."""
+    slug = data.get("slug") or slugify(data.get("name", ""))[:64].strip("-")
+    if not slug:
+        raise APIError("slug: give a slug of lowercase letters, digits and hyphens.")
+    return {**data, "slug": slug}
+
+
+def _save(obj: Bot | Scope, tenant: Tenant, data: dict[str, Any]) -> None:
+    """Validate and save ``obj``, then set its datasets when ``data`` names them.
+
+    Unknown dataset ids and invalid fields are a 400; a slug taken in the tenant is a 409.
+    """
+    datasets = None
     if "datasets" in data:
-        return datasets_by_ids(tenant=tenant, ids=data["datasets"] or [])
-    return None
-
-
-@transaction.atomic
-def scope_create(*, tenant: Tenant, data: dict[str, Any]) -> Scope:
-    data = dict(data)
-    data["slug"] = _slug_for(data.get("name", ""), data.get("slug"))
-    scope = Scope(tenant=tenant)
-    datasets = _apply_scope(scope, tenant, data)
-    _save(scope, "scope")
-    if datasets:
-        scope.datasets.set(datasets)
-    return scope
-
-
-@transaction.atomic
-def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope:
-    assert scope.tenant_id == tenant.id
-    datasets = _apply_scope(scope, tenant, data)
-    _save(scope, "scope")
+        datasets = datasets_by_ids(tenant=tenant, ids=data["datasets"] or [])
+    try:
+        # tenant excluded: the (tenant, slug) constraint is checked below as a 409, not a 400.
+        obj.full_clean(exclude=["tenant", "datasets", "default_scope"])
+    except DjangoValidationError as exc:
+        raise invalid(exc) from None
+    kind = obj._meta.model_name
+    taken = f"A {kind} with the slug {obj.slug!r} already exists in this tenant."
+    clash = type(obj).objects.filter(tenant_id=obj.tenant_id, slug=obj.slug).exclude(pk=obj.pk)
+    if clash.exists():
+        raise Conflict(taken)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise Conflict(taken) from None
     if datasets is not None:
-        scope.datasets.set(datasets)
-    return scope
-
-
-def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
-    assert scope.tenant_id == tenant.id
-    scope.delete()
+        obj.datasets.set(datasets)

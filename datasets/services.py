@@ -1,40 +1,55 @@
-"""Every write of the datasets app: datasets, documents (upload, text, JSON, URL), re-ingest.
+"""Every write of the datasets app: datasets here, documents in ``datasets/document_services.py``.
 
-Document creators return ``(document, created)``: identical content posted again to the same
-dataset returns the existing document (content hash, SHA-256 of the stored bytes). The content
-is always stored as a file with a generated name (``Document.file``); the Celery task is
-scheduled with ``transaction.on_commit`` so the worker never looks for a row that isn't there.
+The document writes (create from upload, path, text, JSON or URL; re-ingest; delete) are
+re-exported below, so callers keep using ``services.document_create_from_text`` and the like.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import tempfile
-import uuid
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from chatbot_project.errors import APIError, Conflict
+from datasets.document_services import (
+    MAX_JSON_DEPTH,
+    MAX_TAGS,
+    TEXT_KINDS,
+    delete_stored_files,
+    document_create_from_json,
+    document_create_from_path,
+    document_create_from_text,
+    document_create_from_upload,
+    document_create_from_url,
+    document_delete,
+    document_reingest,
+    json_depth,
+    payload_too_large,
+)
 from datasets.embeddings import configured_model_name
-from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff
-from datasets.models import EMBEDDING_DIMENSIONS, Dataset, Document
+from datasets.models import EMBEDDING_DIMENSIONS, Dataset
 from tenants.models import Tenant
 
-log = logging.getLogger("chatbot.datasets")
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_TAGS",
+    "TEXT_KINDS",
+    "dataset_create",
+    "dataset_delete",
+    "dataset_get_or_create",
+    "dataset_update",
+    "document_create_from_json",
+    "document_create_from_path",
+    "document_create_from_text",
+    "document_create_from_upload",
+    "document_create_from_url",
+    "document_delete",
+    "document_reingest",
+    "json_depth",
+    "payload_too_large",
+]
 
-MAX_JSON_DEPTH = 64
-TEXT_KINDS = {"markdown", "html", "json", "text"}
-MAX_TAGS = 50
 
-
-# --------------------------------------------------------------------------- datasets
 def dataset_create(
     *,
     tenant: Tenant,
@@ -54,12 +69,7 @@ def dataset_create(
         dataset.chunk_size = chunk_size
     if chunk_overlap is not None:
         dataset.chunk_overlap = chunk_overlap
-    _validate_dataset(dataset)
-    try:
-        with transaction.atomic():
-            dataset.save()
-    except IntegrityError:
-        raise Conflict(f"A dataset named {dataset.name!r} already exists in this tenant.") from None
+    _save(dataset)
     return dataset
 
 
@@ -71,6 +81,37 @@ def dataset_get_or_create(*, tenant: Tenant, name: str) -> tuple[Dataset, bool]:
         return dataset_create(tenant=tenant, name=name), True
     except Conflict:
         return Dataset.objects.for_tenant(tenant).get(name=name.strip()), False
+
+
+def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Dataset:
+    assert dataset.tenant_id == tenant.id
+    allowed = {"name", "description", "chunk_size", "chunk_overlap"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise APIError(f"These fields cannot be changed: {sorted(unknown)}.")
+    for key, value in fields.items():
+        setattr(dataset, key, value.strip() if key == "name" and isinstance(value, str) else value)
+    _save(dataset)
+    return dataset
+
+
+def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
+    assert dataset.tenant_id == tenant.id
+    # values_list, not .only("file"): a deferred row re-read per document raised DoesNotExist
+    # (500) when a concurrent request deleted one of them (found by Schemathesis).
+    files = list(dataset.documents.exclude(file="").values_list("file", flat=True))
+    dataset.delete()
+    transaction.on_commit(lambda: delete_stored_files(files))
+
+
+def _save(dataset: Dataset) -> None:
+    """Validate (400) and save the dataset; a name taken in the tenant is a 409."""
+    _validate_dataset(dataset)
+    try:
+        with transaction.atomic():
+            dataset.save()
+    except IntegrityError:
+        raise Conflict(f"A dataset named {dataset.name!r} already exists in this tenant.") from None
 
 
 def _validate_dataset(dataset: Dataset) -> None:
@@ -85,353 +126,3 @@ def _validate_dataset(dataset: Dataset) -> None:
         raise APIError(f"{field}: {messages[0]}") from None
     if dataset.chunk_overlap >= dataset.chunk_size:
         raise APIError("chunk_overlap must be smaller than chunk_size.")
-
-
-def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Dataset:
-    assert dataset.tenant_id == tenant.id
-    allowed = {"name", "description", "chunk_size", "chunk_overlap"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise APIError(f"These fields cannot be changed: {sorted(unknown)}.")
-    for key, value in fields.items():
-        setattr(dataset, key, value.strip() if key == "name" and isinstance(value, str) else value)
-    _validate_dataset(dataset)
-    try:
-        with transaction.atomic():
-            dataset.save()
-    except IntegrityError:
-        raise Conflict(f"A dataset named {dataset.name!r} already exists in this tenant.") from None
-    return dataset
-
-
-def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
-    assert dataset.tenant_id == tenant.id
-    # values_list, not .only("file"): a deferred row re-read per document raised DoesNotExist
-    # (500) when a concurrent request deleted one of them (found by Schemathesis).
-    files = list(dataset.documents.exclude(file="").values_list("file", flat=True))
-    dataset.delete()
-    transaction.on_commit(lambda: _delete_files(files))
-
-
-# --------------------------------------------------------------------------- documents
-def _clean_tags(tags: Iterable[str] | None) -> list[str]:
-    if tags is None:
-        return []
-    if isinstance(tags, str):
-        tags = [t for t in tags.split(",")]
-    out: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str):
-            raise APIError("tags must be a list of strings.")
-        tag = tag.strip()
-        if not tag:
-            continue
-        if len(tag) > 100:
-            raise APIError("Each tag must be at most 100 characters.")
-        if tag not in out:
-            out.append(tag)
-    if len(out) > MAX_TAGS:
-        raise APIError(f"A document may carry at most {MAX_TAGS} tags.")
-    return out
-
-
-def _clean_metadata(metadata: Any) -> dict:
-    if metadata is None or metadata == "":
-        return {}
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            raise APIError("metadata must be a JSON object.") from None
-    if not isinstance(metadata, dict):
-        raise APIError("metadata must be a JSON object.")
-    if len(json.dumps(metadata)) > 16_384:
-        raise APIError("metadata must be smaller than 16 KB.")
-    return metadata
-
-
-def _enqueue(document: Document) -> None:
-    from datasets.tasks import ingest_document
-
-    document_id = str(document.id)
-    transaction.on_commit(lambda: ingest_document.delay(document_id))
-
-
-def _delete_files(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            log.warning("could not delete stored file %s", name)
-
-
-def _create_from_path(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    path: Path,
-    kind: str,
-    source_type: str,
-    title: str,
-    tags: Iterable[str] | None,
-    metadata: Any,
-    original_filename: str = "",
-    source_url: str = "",
-    enqueue: bool = True,
-) -> tuple[Document, bool]:
-    """Store the file at ``path`` under a generated name and create the document (or dedup).
-
-    ``enqueue=False`` leaves the document ``queued`` for the caller to process in-process
-    (``seed_demo``, ``ingest --sync``).
-    """
-    assert dataset.tenant_id == tenant.id, "cross-tenant dataset passed to a document service"
-    tags = _clean_tags(tags)
-    metadata = _clean_metadata(metadata)
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    content_hash = digest.hexdigest()
-    existing = (
-        Document.objects.for_tenant(tenant)
-        .filter(dataset=dataset, content_hash=content_hash)
-        .first()
-    )
-    if existing is not None:
-        return existing, False
-    document = Document(
-        tenant=tenant,
-        dataset=dataset,
-        title=(title or original_filename or source_url or "Untitled")[:500],
-        source_type=source_type,
-        source_url=source_url,
-        original_filename=original_filename[:500],
-        mime_type=MIME_BY_KIND[kind],
-        size_bytes=size,
-        tags=tags,
-        metadata=metadata,
-        content_hash=content_hash,
-        status=Document.Status.QUEUED,
-        embedding_model=dataset.embedding_model,
-    )
-    name = f"{uuid.uuid4().hex}{EXTENSION_BY_KIND[kind]}"
-    with open(path, "rb") as fh:
-        document.file.save(name, File(fh), save=False)
-    try:
-        with transaction.atomic():
-            document.save()
-    except IntegrityError:
-        _delete_files([document.file.name])
-        existing = (
-            Document.objects.for_tenant(tenant)
-            .filter(dataset=dataset, content_hash=content_hash)
-            .first()
-        )
-        if existing is None:
-            raise
-        return existing, False
-    if enqueue:
-        _enqueue(document)
-    log.info("document %s created (%s, %d bytes)", document.id, kind, size)
-    return document, True
-
-
-def document_create_from_upload(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    uploaded_file: Any,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-) -> tuple[Document, bool]:
-    """An uploaded file (a Django UploadedFile, or any object with ``read()`` and ``name``)."""
-    name = Path(getattr(uploaded_file, "name", "") or "upload").name
-    limit = settings.MAX_UPLOAD_BYTES
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        path = Path(tmp) / "upload"
-        size = 0
-        with open(path, "wb") as out:
-            chunks = (
-                uploaded_file.chunks()
-                if hasattr(uploaded_file, "chunks")
-                else iter(lambda: uploaded_file.read(1 << 20), b"")
-            )
-            for block in chunks:
-                size += len(block)
-                if size > limit:
-                    raise payload_too_large()
-                out.write(block)
-        kind = sniff(path, name)
-        return _create_from_path(
-            tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.FILE,
-            title=title or Path(name).stem, tags=tags, metadata=metadata, original_filename=name,
-        )  # fmt: skip
-
-
-def document_create_from_path(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    path: Path,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-    enqueue: bool = True,
-) -> tuple[Document, bool]:
-    """A local file (management commands): same checks as an upload."""
-    if path.stat().st_size > settings.MAX_UPLOAD_BYTES:
-        raise payload_too_large()
-    kind = sniff(path, path.name)
-    return _create_from_path(
-        tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.FILE,
-        title=title or path.stem, tags=tags, metadata=metadata, original_filename=path.name,
-        enqueue=enqueue,
-    )  # fmt: skip
-
-
-def payload_too_large() -> APIError:
-    mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-    return APIError(
-        f"The file is larger than the {mb:g} MB limit; split it or raise MAX_UPLOAD_BYTES.",
-        type="payload_too_large",
-        status_code=413,
-    )
-
-
-def document_create_from_text(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    text: str,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-    kind: str = "text",
-) -> tuple[Document, bool]:
-    if not isinstance(text, str) or not text.strip():
-        raise APIError("text must be a non-empty string.")
-    data = text.encode("utf-8")
-    if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise payload_too_large()
-    if kind == "text":
-        from datasets.filetypes import text_kind
-
-        kind = (
-            "markdown"
-            if text_kind(text[:2048], "x.md") == "markdown" and _looks_markdown(text)
-            else "text"
-        )
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        path = Path(tmp) / "text"
-        path.write_bytes(data)
-        return _create_from_path(
-            tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.TEXT,
-            title=title, tags=tags, metadata=metadata,
-        )  # fmt: skip
-
-
-def _looks_markdown(text: str) -> bool:
-    import re
-
-    return bool(re.search(r"(?m)^(#{1,6} |```|\* |- |\d+\. )", text[:20_000]))
-
-
-def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value, iteratively (no recursion limit to hit)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def document_create_from_json(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    data: Any,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-) -> tuple[Document, bool]:
-    if data is None:
-        raise APIError("json must be a JSON value.")
-    if json_depth(data) > MAX_JSON_DEPTH:
-        raise APIError(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels; flatten it first.")
-    body = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
-    if len(body) > settings.MAX_UPLOAD_BYTES:
-        raise payload_too_large()
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        path = Path(tmp) / "data.json"
-        path.write_text(body, encoding="utf-8")
-        return _create_from_path(
-            tenant=tenant, dataset=dataset, path=path, kind="json",
-            source_type=Document.Source.JSON, title=title, tags=tags, metadata=metadata,
-        )  # fmt: skip
-
-
-def document_create_from_url(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    url: str,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-) -> tuple[Document, bool]:
-    """Fetch ``url`` now (SSRF-safe, size/time capped) and ingest what came back."""
-    from datasets.fetch import FetchError, fetch_to_file
-
-    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
-        path = Path(tmp) / "fetched"
-        try:
-            result = fetch_to_file(url, path)
-        except FetchError as exc:
-            raise APIError(str(exc), type=exc.error_type, status_code=exc.status_code) from None
-        # The bytes decide (a "PDF" that is an HTML error page is HTML); the server's type only
-        # breaks ties between text formats.
-        kind = sniff(path, result.filename)
-        if kind in TEXT_KINDS and result.kind in TEXT_KINDS:
-            kind = result.kind
-        if kind in TEXT_KINDS and result.charset:
-            # Keep the server's declared charset: store the text re-encoded as UTF-8.
-            from datasets.extraction.text import decode_bytes
-
-            text = decode_bytes(path.read_bytes(), result.charset)
-            path.write_text(text, encoding="utf-8")
-        return _create_from_path(
-            tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
-            title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],
-            original_filename=result.filename,
-        )  # fmt: skip
-
-
-def document_reingest(*, tenant: Tenant, document: Document) -> Document:
-    assert document.tenant_id == tenant.id
-    if not document.file:
-        raise APIError("This document has no stored content to re-ingest; post it again.")
-    Document.objects.filter(pk=document.pk).update(
-        status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
-    )
-    document.refresh_from_db()
-    _enqueue(document)
-    return document
-
-
-def document_delete(*, tenant: Tenant, document: Document) -> None:
-    assert document.tenant_id == tenant.id
-    name = document.file.name if document.file else ""
-    document.delete()  # chunks cascade in the same statement's transaction
-    if name:
-        transaction.on_commit(lambda: _delete_files([name]))

@@ -1,0 +1,373 @@
+"""Writes of documents: create (upload, local file, text, JSON, URL), re-ingest, delete.
+
+Callers reach these through ``datasets.services``, which re-exports them. Creators return
+``(document, created)``: identical content posted again to the same dataset returns the existing
+document (content hash, SHA-256 of the stored bytes). Each creator only checks its input and turns
+it into a file; ``_create_document`` does the rest for all of them: stores the file under a
+generated name (``Document.file``), dedups, and schedules ingestion with
+``transaction.on_commit`` so the worker never looks for a row that isn't there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+
+from chatbot_project.errors import APIError
+from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff, text_kind
+from datasets.models import Dataset, Document
+from tenants.models import Tenant
+
+log = logging.getLogger("chatbot.datasets")
+
+MAX_JSON_DEPTH = 64
+TEXT_KINDS = {"markdown", "html", "json", "text"}
+MAX_TAGS = 50
+
+
+# --------------------------------------------------------------------------- creators
+def document_create_from_upload(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    uploaded_file: Any,
+    title: str = "",
+    tags: Iterable[str] | None = (),
+    metadata: Any = None,
+) -> tuple[Document, bool]:
+    """An uploaded file (a Django UploadedFile, or any object with ``read()`` and ``name``)."""
+    name = Path(getattr(uploaded_file, "name", "") or "upload").name
+    blocks = (
+        uploaded_file.chunks()
+        if hasattr(uploaded_file, "chunks")
+        else iter(lambda: uploaded_file.read(1 << 20), b"")
+    )
+    with _staging() as path:
+        size = 0
+        with open(path, "wb") as out:
+            for block in blocks:
+                size += len(block)
+                _check_size(size)
+                out.write(block)
+        return _create_document(
+            tenant=tenant, dataset=dataset, path=path, source_type=Document.Source.FILE,
+            title=title or Path(name).stem, tags=tags, metadata=metadata, original_filename=name,
+        )  # fmt: skip
+
+
+def document_create_from_path(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    path: Path,
+    title: str = "",
+    tags: Iterable[str] | None = (),
+    metadata: Any = None,
+    enqueue: bool = True,
+) -> tuple[Document, bool]:
+    """A local file (management commands): same checks as an upload.
+
+    ``enqueue=False`` leaves the document ``queued`` for the caller to process in-process
+    (``seed_demo``, ``ingest --sync``).
+    """
+    _check_size(path.stat().st_size)
+    return _create_document(
+        tenant=tenant, dataset=dataset, path=path, source_type=Document.Source.FILE,
+        title=title or path.stem, tags=tags, metadata=metadata, original_filename=path.name,
+        enqueue=enqueue,
+    )  # fmt: skip
+
+
+def document_create_from_text(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    text: str,
+    title: str = "",
+    tags: Iterable[str] | None = (),
+    metadata: Any = None,
+    kind: str = "text",
+) -> tuple[Document, bool]:
+    """Text posted as a string; ``kind="text"`` becomes ``markdown`` when it reads as Markdown."""
+    if not isinstance(text, str) or not text.strip():
+        raise APIError("text must be a non-empty string.")
+    data = text.encode("utf-8")
+    _check_size(len(data))
+    if kind == "text" and text_kind(text[:2048], "x.md") == "markdown" and _looks_markdown(text):
+        kind = "markdown"
+    return _create_from_bytes(
+        data, tenant=tenant, dataset=dataset, kind=kind, source_type=Document.Source.TEXT,
+        title=title, tags=tags, metadata=metadata,
+    )  # fmt: skip
+
+
+def document_create_from_json(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    data: Any,
+    title: str = "",
+    tags: Iterable[str] | None = (),
+    metadata: Any = None,
+) -> tuple[Document, bool]:
+    """A parsed JSON value, stored as indented JSON with sorted keys."""
+    if data is None:
+        raise APIError("json must be a JSON value.")
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise APIError(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels; flatten it first.")
+    body = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    _check_size(len(body))
+    return _create_from_bytes(
+        body.encode("utf-8"), tenant=tenant, dataset=dataset, kind="json",
+        source_type=Document.Source.JSON, title=title, tags=tags, metadata=metadata,
+    )  # fmt: skip
+
+
+def document_create_from_url(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    url: str,
+    title: str = "",
+    tags: Iterable[str] | None = (),
+    metadata: Any = None,
+) -> tuple[Document, bool]:
+    """Fetch ``url`` now (SSRF-safe, size/time capped) and ingest what came back."""
+    from datasets.fetch import FetchError, fetch_to_file
+
+    with _staging() as path:
+        try:
+            result = fetch_to_file(url, path)
+        except FetchError as exc:
+            raise APIError(str(exc), type=exc.error_type, status_code=exc.status_code) from None
+        # The bytes decide (a "PDF" that is an HTML error page is HTML); the server's type only
+        # breaks ties between text formats.
+        kind = sniff(path, result.filename)
+        if kind in TEXT_KINDS and result.kind in TEXT_KINDS:
+            kind = result.kind
+        if kind in TEXT_KINDS and result.charset:
+            # Keep the server's declared charset: store the text re-encoded as UTF-8.
+            from datasets.extraction.text import decode_bytes
+
+            text = decode_bytes(path.read_bytes(), result.charset)
+            path.write_text(text, encoding="utf-8")
+        return _create_document(
+            tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
+            title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],
+            original_filename=result.filename,
+        )  # fmt: skip
+
+
+def payload_too_large() -> APIError:
+    mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
+    return APIError(
+        f"The file is larger than the {mb:g} MB limit; split it or raise MAX_UPLOAD_BYTES.",
+        type="payload_too_large",
+        status_code=413,
+    )
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of a parsed JSON value, iteratively (no recursion limit to hit)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+# --------------------------------------------------------------------------- shared by creators
+def _create_document(
+    *,
+    tenant: Tenant,
+    dataset: Dataset,
+    path: Path,
+    source_type: str,
+    title: str,
+    tags: Iterable[str] | None,
+    metadata: Any,
+    kind: str | None = None,
+    original_filename: str = "",
+    source_url: str = "",
+    enqueue: bool = True,
+) -> tuple[Document, bool]:
+    """Store the file at ``path`` under a generated name and create the document (or dedup).
+
+    ``kind`` defaults to what ``sniff`` makes of the bytes and ``original_filename``.
+    """
+    if kind is None:
+        kind = sniff(path, original_filename)
+    assert dataset.tenant_id == tenant.id, "cross-tenant dataset passed to a document service"
+    tags = _clean_tags(tags)
+    metadata = _clean_metadata(metadata)
+    content_hash, size = _sha256(path)
+    existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
+    if existing is not None:
+        return existing, False
+    document = Document(
+        tenant=tenant,
+        dataset=dataset,
+        title=(title or original_filename or source_url or "Untitled")[:500],
+        source_type=source_type,
+        source_url=source_url,
+        original_filename=original_filename[:500],
+        mime_type=MIME_BY_KIND[kind],
+        size_bytes=size,
+        tags=tags,
+        metadata=metadata,
+        content_hash=content_hash,
+        status=Document.Status.QUEUED,
+        embedding_model=dataset.embedding_model,
+    )
+    with open(path, "rb") as fh:
+        document.file.save(f"{uuid.uuid4().hex}{EXTENSION_BY_KIND[kind]}", File(fh), save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        # The same content was posted concurrently and its row won: answer with that one.
+        delete_stored_files([document.file.name])
+        existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
+        if existing is None:
+            raise
+        return existing, False
+    if enqueue:
+        _enqueue(document)
+    log.info("document %s created (%s, %d bytes)", document.id, kind, size)
+    return document, True
+
+
+def _create_from_bytes(data: bytes, **fields: Any) -> tuple[Document, bool]:
+    """Stage ``data`` as a file and create the document from it (``fields`` as for
+    ``_create_document``)."""
+    with _staging() as path:
+        path.write_bytes(data)
+        return _create_document(path=path, **fields)
+
+
+@contextlib.contextmanager
+def _staging() -> Iterator[Path]:
+    """A path in a fresh temporary directory, removed with its content on exit."""
+    with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
+        yield Path(tmp) / "content"
+
+
+def _check_size(size: int) -> None:
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise payload_too_large()
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    """Hex SHA-256 and size of the file at ``path``, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _same_content(*, tenant: Tenant, dataset: Dataset, content_hash: str) -> Document | None:
+    return (
+        Document.objects.for_tenant(tenant)
+        .filter(dataset=dataset, content_hash=content_hash)
+        .first()
+    )
+
+
+def _clean_tags(tags: Iterable[str] | None) -> list[str]:
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise APIError("tags must be a list of strings.")
+        tag = tag.strip()
+        if not tag:
+            continue
+        if len(tag) > 100:
+            raise APIError("Each tag must be at most 100 characters.")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise APIError(f"A document may carry at most {MAX_TAGS} tags.")
+    return out
+
+
+def _clean_metadata(metadata: Any) -> dict:
+    if metadata is None or metadata == "":
+        return {}
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            raise APIError("metadata must be a JSON object.") from None
+    if not isinstance(metadata, dict):
+        raise APIError("metadata must be a JSON object.")
+    if len(json.dumps(metadata)) > 16_384:
+        raise APIError("metadata must be smaller than 16 KB.")
+    return metadata
+
+
+def _looks_markdown(text: str) -> bool:
+    return bool(re.search(r"(?m)^(#{1,6} |```|\* |- |\d+\. )", text[:20_000]))
+
+
+# --------------------------------------------------------------------------- re-ingest, delete
+def document_reingest(*, tenant: Tenant, document: Document) -> Document:
+    assert document.tenant_id == tenant.id
+    if not document.file:
+        raise APIError("This document has no stored content to re-ingest; post it again.")
+    Document.objects.filter(pk=document.pk).update(
+        status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
+    )
+    document.refresh_from_db()
+    _enqueue(document)
+    return document
+
+
+def document_delete(*, tenant: Tenant, document: Document) -> None:
+    assert document.tenant_id == tenant.id
+    name = document.file.name if document.file else ""
+    document.delete()  # chunks cascade in the same statement's transaction
+    if name:
+        transaction.on_commit(lambda: delete_stored_files([name]))
+
+
+def _enqueue(document: Document) -> None:
+    from datasets.tasks import ingest_document
+
+    document_id = str(document.id)
+    transaction.on_commit(lambda: ingest_document.delay(document_id))
+
+
+def delete_stored_files(names: list[str]) -> None:
+    """Remove stored document files; a file that can't be removed is logged, not raised."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("could not delete stored file %s", name)
