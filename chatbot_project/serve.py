@@ -31,6 +31,9 @@ def main() -> None:
             backlog=2048,
             timeout_keep_alive=30,
             lifespan="off",
+            # "auto" = uvloop and httptools (in requirements.txt) when importable.
+            loop=os.environ.get("UVICORN_LOOP", "auto"),
+            http=os.environ.get("UVICORN_HTTP", "auto"),
         )
 
 

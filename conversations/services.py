@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 from bots.models import Bot, Scope
@@ -59,7 +60,38 @@ def conversation_build(
     )
 
 
-@transaction.atomic
+# --------------------------------------------------------------------------- chat-path writes
+# Every chat writes its conversation, the user's message and the answer. Model.save() spent
+# ~1 ms of CPU per row here (signals, per-field preparation, the SQL compiler), more than the
+# database did; these writes use one prepared INSERT per model, with the same per-field
+# preparation Django applies (pre_save for auto_now fields, get_db_prep_save), and send each
+# group of statements in ONE round trip (one implicit transaction).
+@lru_cache(maxsize=8)
+def _insert_sql(model: type[Model]) -> str:
+    fields = model._meta.concrete_fields
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    return f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({values})'  # noqa: S608
+
+
+def _insert_params(obj: Model) -> list[Any]:
+    """Values as Model.save() would write them (auto_now/auto_now_add filled in on ``obj``)."""
+    out = []
+    for field in obj._meta.concrete_fields:
+        value = field.pre_save(obj, add=True)
+        out.append(field.get_db_prep_save(value, connection))
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return out
+
+
+def _execute(statements: list[tuple[str, list[Any]]]) -> None:
+    sql = ";\n".join(s for s, _ in statements)
+    params = [p for _, ps in statements for p in ps]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
 def chat_start_write(
     *,
     tenant: Tenant,
@@ -69,10 +101,9 @@ def chat_start_write(
     content: str,
     metadata: dict[str, Any] | None = None,
 ) -> Message:
+    """The conversation (when new) and the user's message, in one round trip."""
     assert conversation.tenant_id == tenant.id
-    if new_conversation:
-        conversation.save(force_insert=True)
-    return Message.objects.create(
+    msg = Message(
         id=user_message_id,
         tenant=tenant,
         conversation=conversation,
@@ -81,6 +112,11 @@ def chat_start_write(
         content=content,
         metadata=metadata or {},
     )
+    statements = [(_insert_sql(Message), _insert_params(msg))]
+    if new_conversation:
+        statements.insert(0, (_insert_sql(Conversation), _insert_params(conversation)))
+    _execute(statements)
+    return msg
 
 
 def message_create_user(
@@ -101,7 +137,6 @@ def message_create_user(
     )
 
 
-@transaction.atomic
 def message_save_assistant(
     *,
     tenant: Tenant,
@@ -117,9 +152,10 @@ def message_save_assistant(
     error: str = "",
     messages_added: int = 2,
 ) -> Message:
-    """Store the assistant's answer (whatever its outcome) and bump the conversation."""
+    """Store the assistant's answer (whatever its outcome) and bump the conversation, in one
+    round trip (one transaction)."""
     assert conversation.tenant_id == tenant.id
-    msg = Message.objects.create(
+    msg = Message(
         id=message_id,
         tenant=tenant,
         conversation=conversation,
@@ -136,8 +172,15 @@ def message_save_assistant(
         refused=refused,
         error=error,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + messages_added, updated_at=timezone.now()
+    bump = (
+        f'UPDATE "{Conversation._meta.db_table}" SET message_count = message_count + %s, '  # noqa: S608
+        "updated_at = %s WHERE id = %s AND tenant_id = %s"
+    )
+    _execute(
+        [
+            (_insert_sql(Message), _insert_params(msg)),
+            (bump, [messages_added, timezone.now(), conversation.pk, tenant.id]),
+        ]
     )
     return msg
 
