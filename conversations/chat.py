@@ -121,9 +121,9 @@ def _citation(index: int, chunk: Any) -> dict[str, Any]:
 _embed_pool: ThreadPoolExecutor | None = None
 
 
-def _prefetch_embedding(question: str) -> Future | None:
+def prefetch_embedding(question: str) -> Future | None:
     """Start the question's embedding (the slowest step before retrieval) while the bot, scope
-    and conversation are looked up. The caller is authenticated and rate limited."""
+    and conversation are looked up. Callers must have authenticated and rate limited first."""
     global _embed_pool
     if _embed_pool is None:
         _embed_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
@@ -138,8 +138,13 @@ def _history_budget() -> int:
 
 
 def prepare_chat(
-    context: AuthContext, data: ChatInput, *, started: float | None = None
+    context: AuthContext,
+    data: ChatInput,
+    *,
+    started: float | None = None,
+    embedding: Future | None = None,
 ) -> PreparedChat:
+    """``embedding``: the question's embedding already started by ``prefetch_embedding``."""
 
     started = started if started is not None else time.perf_counter()
     tenant = context.tenant
@@ -166,7 +171,8 @@ def prepare_chat(
             scope = conversation.scope
 
     question = data.message.strip()
-    embedding = _prefetch_embedding(question)
+    if embedding is None:
+        embedding = prefetch_embedding(question)
     max_chars = scope.max_input_chars if scope is not None else MAX_MESSAGE_CHARS
     if len(question) > max_chars:
         raise APIError(

@@ -28,6 +28,7 @@ from conversations.chat import (
     PreparedChat,
     collect,
     db_sync,
+    prefetch_embedding,
     prepare_chat,
     run_chat,
 )
@@ -245,8 +246,10 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         payload = parse_json(request)
         data = ChatInput.from_payload(payload)
         stream = wants_stream(request, payload)
+        # Authenticated and rate limited: the embedding runs while the slot and bot are read.
+        embedding = prefetch_embedding(data.message.strip())
         slot = await acquire_stream_slot(context)
-        prep = await db_sync(prepare_chat)(context, data, started=started)
+        prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
     except APIError as exc:
         if slot is not None:
             await release_stream_slot(context, slot)
