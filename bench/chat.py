@@ -143,6 +143,8 @@ def start_server(server: str, port: int, stub_port: int) -> subprocess.Popen:
         SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS="127.0.0.1,localhost",
         OPENAI_BASE_URL=f"http://127.0.0.1:{stub_port}/v1", OPENAI_API_KEY="sk-bench",
         CHAT_PROVIDER="openai", CHAT_MODEL="stub-model", EMBEDDING_PROVIDER="local",
+        # One API key stands for thousands of users here: its per-key stream cap (20) is off.
+        MAX_CONCURRENT_STREAMS_PER_KEY="0",
     )  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatbot_project.serve"], cwd=BASE, env=env,

@@ -265,53 +265,42 @@ REVOKED_MESSAGE = (
 )
 
 
-def _still_valid(context: AuthContext) -> bool:
-    try:
-        from tenants.auth import context_still_valid
-    except ImportError:  # pragma: no cover - the access app ships it
-        return True
-    return context_still_valid(context)
-
-
 async def _until_revoked(upstream: AsyncIterator[Any], prep: PreparedChat) -> AsyncIterator[Any]:
-    """Relay ``upstream`` while re-checking the credential every CHAT_REVALIDATE_SECONDS (one
-    small query); a revoked key or suspended tenant ends the answer within that time, even while
-    the model is still silent."""
+    """Relay ``upstream`` until it ends or the credential stops working: the loop's revocation
+    watcher re-checks it every CHAT_REVALIDATE_SECONDS, so a revoked key or suspended tenant
+    ends the answer within that time, even while the model is still silent."""
+    from conversations.revocation import watcher
+
     interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
     iterator = upstream.__aiter__()
+    if interval <= 0:
+        async for item in iterator:
+            yield item
+        return
+    watch = watcher(interval)
+    revoked = watch.watch(prep.context)
+    revoked_wait = asyncio.ensure_future(revoked.wait())
     pending: asyncio.Future | None = None
-    check: asyncio.Future | None = None
-    next_check = time.monotonic() + interval
     try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            if check is None and interval > 0:
-                check = asyncio.ensure_future(_check_later(prep.context, next_check))
-            waiting = {pending} if check is None else {pending, check}
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if check is not None and check in done:
-                valid, check = check.result(), None
-                next_check = time.monotonic() + interval
-                if not valid:
-                    raise CredentialRevoked
-            if pending in done:
-                task, pending = pending, None
-                try:
-                    yield task.result()
-                except StopAsyncIteration:
-                    return
+        while not revoked.is_set():
+            pending = asyncio.ensure_future(iterator.__anext__())
+            await asyncio.wait({pending, revoked_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if revoked.is_set():
+                break
+            task, pending = pending, None
+            try:
+                item = task.result()
+            except StopAsyncIteration:
+                return
+            yield item
+        raise CredentialRevoked
     finally:
-        for task in (pending, check):
+        watch.unwatch(prep.context, revoked)
+        for task in (pending, revoked_wait):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
-
-
-async def _check_later(context: AuthContext, when: float) -> bool:
-    await asyncio.sleep(max(0.0, when - time.monotonic()))
-    return await db_sync(_still_valid)(context)
 
 
 async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
