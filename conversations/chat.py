@@ -265,28 +265,42 @@ REVOKED_MESSAGE = (
 )
 
 
-async def _until_revoked(upstream: AsyncIterator[Any], prep: PreparedChat) -> AsyncIterator[Any]:
+PING = object()  # yielded by _until_revoked when the upstream was silent for ping_seconds
+
+
+async def _until_revoked(
+    upstream: AsyncIterator[Any], prep: PreparedChat, ping_seconds: float | None
+) -> AsyncIterator[Any]:
     """Relay ``upstream`` until it ends or the credential stops working: the loop's revocation
     watcher re-checks it every CHAT_REVALIDATE_SECONDS, so a revoked key or suspended tenant
-    ends the answer within that time, even while the model is still silent."""
+    ends the answer within that time, even while the model is still silent. With
+    ``ping_seconds``, yields ``PING`` whenever the upstream says nothing for that long.
+
+    This is the one place that races the upstream against anything (one task per upstream
+    chunk): the relay's CPU per token is what bounds how many streams a process holds.
+    """
     from conversations.revocation import watcher
 
     interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
     iterator = upstream.__aiter__()
-    if interval <= 0:
-        async for item in iterator:
-            yield item
-        return
-    watch = watcher(interval)
-    revoked = watch.watch(prep.context)
+    revoked = asyncio.Event()
+    watch = watcher(interval) if interval > 0 else None
+    if watch is not None:
+        revoked = watch.watch(prep.context)
     revoked_wait = asyncio.ensure_future(revoked.wait())
     pending: asyncio.Future | None = None
     try:
         while not revoked.is_set():
-            pending = asyncio.ensure_future(iterator.__anext__())
-            await asyncio.wait({pending, revoked_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            await asyncio.wait(
+                {pending, revoked_wait}, timeout=ping_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
             if revoked.is_set():
                 break
+            if not pending.done():
+                yield PING
+                continue
             task, pending = pending, None
             try:
                 item = task.result()
@@ -295,7 +309,8 @@ async def _until_revoked(upstream: AsyncIterator[Any], prep: PreparedChat) -> As
             yield item
         raise CredentialRevoked
     finally:
-        watch.unwatch(prep.context, revoked)
+        if watch is not None:
+            watch.unwatch(prep.context, revoked)
         for task in (pending, revoked_wait):
             if task is not None and not task.done():
                 task.cancel()
@@ -303,8 +318,11 @@ async def _until_revoked(upstream: AsyncIterator[Any], prep: PreparedChat) -> As
                     await task
 
 
-async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
-    """Yield the chat's events; saves the assistant message exactly once at the end."""
+async def run_chat(
+    prep: PreparedChat, *, ping_seconds: float | None = None
+) -> AsyncIterator[Event]:
+    """Yield the chat's events; saves the assistant message exactly once at the end. With
+    ``ping_seconds``, also ``("ping", {})`` whenever the model is silent for that long."""
     yield (
         "start",
         {
@@ -333,7 +351,10 @@ async def run_chat(prep: PreparedChat) -> AsyncIterator[Event]:
                 max_tokens=prep.bot.max_tokens, sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             try:
-                async for piece in _until_revoked(upstream, prep):
+                async for piece in _until_revoked(upstream, prep, ping_seconds):
+                    if piece is PING:
+                        yield "ping", {}
+                        continue
                     if piece.text:
                         text = redactor.feed(piece.text)
                         if text:

@@ -177,35 +177,6 @@ def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResp
     return response
 
 
-async def with_keepalive(events: AsyncIterator[Any], interval: float) -> AsyncIterator[Any]:
-    """Yield the events, and None whenever ``interval`` seconds pass without one."""
-    iterator = events.__aiter__()
-    pending: asyncio.Future | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=interval)
-            if not done:
-                yield None
-                continue
-            task, pending = pending, None
-            try:
-                item = task.result()
-            except StopAsyncIteration:
-                return
-            yield item
-    finally:
-        if pending is not None:
-            # The consumer left while we waited: cancel the producer where it is, so it can
-            # close its upstream and save, and wait for it to finish doing so.
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
-        with contextlib.suppress(BaseException):
-            await iterator.aclose()  # type: ignore[attr-defined]
-
-
 def sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
@@ -213,10 +184,10 @@ def sse(event: str, data: Any) -> bytes:
 async def sse_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
     # Django does not close the iterator it streams from (it is finalised when dropped), so
     # each layer closes the one below it explicitly: cleanup order never depends on the GC.
-    events = with_keepalive(run_chat(prep), settings.SSE_PING_SECONDS)
+    events = run_chat(prep, ping_seconds=settings.SSE_PING_SECONDS)
     async with contextlib.aclosing(events):
-        async for item in events:
-            yield b": ping\n\n" if item is None else sse(*item)
+        async for event, data in events:
+            yield b": ping\n\n" if event == "ping" else sse(event, data)
 
 
 def wants_stream(request: HttpRequest, payload: Any) -> bool:
