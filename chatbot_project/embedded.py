@@ -101,8 +101,13 @@ def ensure_postgres() -> PostgresInfo:
         info = PostgresInfo(
             socket_dir=str(pinfo.socket_dir), port=int(pinfo.port or 5432), started=True
         )
-        if _tune(info):
-            _pg_ctl("restart")  # same port and socket (pg_ctl reuses postmaster.opts)
+        if _tune(info):  # settings that need a restart: stop, then start the same way
+            _pg_ctl("stop")
+            server.ensure_postgres_running()  # we hold the "postgres" lock (see _lock)
+            pinfo = server.get_postmaster_info()
+            info = PostgresInfo(
+                socket_dir=str(pinfo.socket_dir), port=int(pinfo.port or 5432), started=True
+            )
         _create_database(info)
         log.info("embedded PostgreSQL started in %.2fs at %s", time.monotonic() - started, PG_DIR)
         return info
