@@ -147,7 +147,7 @@ def _decode_chunk(data: bytes) -> dict[str, Any] | None:
     if data == b"[DONE]":
         return None
     try:
-        chunk = json.loads(data)
+        chunk = json.loads(data.decode())  # str: json skips its encoding detection
     except ValueError:
         raise LLMError("The model provider sent a malformed stream.") from None
     if not isinstance(chunk, dict):

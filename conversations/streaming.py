@@ -181,13 +181,17 @@ def sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-async def sse_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
+async def sse_stream(prep: PreparedChat, slot: str | None = None) -> AsyncIterator[bytes]:
+    """The chat as SSE bytes; gives the chat slot back however the stream ends."""
     # Django does not close the iterator it streams from (it is finalised when dropped), so
     # each layer closes the one below it explicitly: cleanup order never depends on the GC.
     events = run_chat(prep, ping_seconds=settings.SSE_PING_SECONDS)
-    async with contextlib.aclosing(events):
-        async for event, data in events:
-            yield b": ping\n\n" if event == "ping" else sse(event, data)
+    try:
+        async with contextlib.aclosing(events):
+            async for event, data in events:
+                yield b": ping\n\n" if event == "ping" else sse(event, data)
+    finally:
+        await asyncio.shield(release_stream_slot(prep.context, slot))
 
 
 def wants_stream(request: HttpRequest, payload: Any) -> bool:
@@ -226,7 +230,7 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
             await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
     if stream:
-        return streaming_response(released_after(sse_stream(prep), context, slot), request)
+        return streaming_response(sse_stream(prep, slot), request)
     try:
         body = await collect(prep)
     except APIError as exc:
