@@ -305,39 +305,17 @@ def _copy(tenants: list[dict], owners: np.ndarray, vectors: np.ndarray) -> None:
 
 
 def _raw_sql(conn: object, flt: object, vec: np.ndarray, plan: str, k: int = 10) -> list[str]:
-    """The engine's final SELECT on a bare psycopg connection (no Django, no count query)."""
-    from datasets.retrieval import _COLUMNS, _vector_literal, ef_search_for
+    """The engine's own statements for this plan (``_vector_statements``: its SELECT, with its
+    set_config for HNSW), sent the way the engine sends them (one round trip), on a bare
+    psycopg connection: no Django, no thread hop, no count query (cached by the engine)."""
+    from datasets.retrieval import _vector_literal, _vector_statements
 
-    where, params = flt.sql()
-    literal = _vector_literal(vec)
-    if plan == "exact":
-        sql = (
-            f"SELECT {_COLUMNS}, 1 - (c.embedding <=> %s::vector) AS sim "
-            "FROM datasets_chunk c JOIN datasets_document d ON d.id = c.document_id "
-            f"WHERE {where} AND c.embedding IS NOT NULL "
-            "ORDER BY (c.embedding <=> %s::vector) + 0 LIMIT %s"
-        )
-        rows = conn.execute(sql, [literal, *params, literal, k]).fetchall()
-        return [r[0] for r in rows]
-    sql = (
-        f"SELECT {_COLUMNS}, 1 - s.dist AS sim FROM ("
-        "SELECT c.id, c.embedding <=> %s::vector AS dist FROM datasets_chunk c "
-        f"WHERE {where} ORDER BY c.embedding <=> %s::vector LIMIT %s) s "
-        "JOIN datasets_chunk c ON c.id = s.id JOIN datasets_document d ON d.id = c.document_id "
-        "ORDER BY s.dist LIMIT %s"
-    )
-    with conn.transaction():
-        if plan == "hnsw":
-            ef = ef_search_for(flt._rows, N_ROWS, k)
-            conn.execute(
-                "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                "set_config('hnsw.ef_search', %s, true), set_config('enable_sort', 'off', true)",
-                [str(ef)],
-            )
-        else:
-            conn.execute("SELECT set_config('enable_sort', 'off', true)")
-        rows = conn.execute(sql, [literal, *params, literal, k, k]).fetchall()
-    return [r[0] for r in rows]
+    statements = _vector_statements(flt, _vector_literal(vec), k, plan)
+    sql = ";\n".join(s for s, _ in statements)
+    cur = conn.execute(sql, [p for _, ps in statements for p in ps])
+    while cur.nextset():
+        pass  # the last statement's rows are the result
+    return [r[0] for r in cur.fetchall()]
 
 
 def load_bench(n_queries: int) -> None:
@@ -347,7 +325,7 @@ def load_bench(n_queries: int) -> None:
     from chatbot_project.redis_client import get_redis
     from chatbot_project.testing.processes import free_port, stop
     from datasets.embeddings import get_embedder
-    from datasets.retrieval import EXACT_SCAN_MAX_ROWS, _Filter
+    from datasets.retrieval import EXACT_SCAN_MAX_ROWS, _Filter, candidate_count
 
     rng = np.random.default_rng(42)
     centres = _centres(rng)
@@ -389,7 +367,9 @@ def load_bench(n_queries: int) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        conn = psycopg.connect(BENCH_URL, autocommit=True)
+        # Client-side binding, as Django's backend uses: the engine sends several statements
+        # in one round trip, which server-side binding (psycopg's default) refuses.
+        conn = psycopg.connect(BENCH_URL, autocommit=True, cursor_factory=psycopg.ClientCursor)
         from pgvector.psycopg import register_vector
 
         register_vector(conn)
@@ -423,7 +403,7 @@ def load_bench(n_queries: int) -> None:
                 )  # fmt: skip
                 plan = "exact" if info["rows"] <= EXACT_SCAN_MAX_ROWS else "hnsw"
                 plans.add(plan)
-                object.__setattr__(flt, "_rows", info["rows"])
+                candidate_count(flt)  # the engine caches it (30 s); not part of the query
                 t0 = time.perf_counter()
                 truth = _raw_sql(conn, flt, vec, "exact")
                 exact_ms.append((time.perf_counter() - t0) * 1000)

@@ -180,14 +180,17 @@ def _vector_statements(
     if plan is None:
         plan = "exact" if count <= EXACT_SCAN_MAX_ROWS else "hnsw"
     if plan == "exact":
-        # "+ 0" keeps the planner off the HNSW index: an exact, complete ranking.
+        # "+ 0" keeps the planner off the HNSW index: an exact, complete ranking. The best
+        # rows are picked from the chunks alone and only they are joined to their documents
+        # (joining first looked up the document of every candidate row: 3x the time).
         sql = (
-            f"SELECT {_COLUMNS}, 1 - (c.embedding <=> %s::vector) AS sim "
-            "FROM datasets_chunk c JOIN datasets_document d ON d.id = c.document_id "
-            f"WHERE {where} AND c.embedding IS NOT NULL "
-            "ORDER BY (c.embedding <=> %s::vector) + 0 LIMIT %s"
+            f"SELECT {_COLUMNS}, 1 - s.dist AS sim FROM ("
+            "SELECT c.id, (c.embedding <=> %s::vector) + 0 AS dist FROM datasets_chunk c "
+            f"WHERE {where} AND c.embedding IS NOT NULL ORDER BY dist LIMIT %s) s "
+            "JOIN datasets_chunk c ON c.id = s.id JOIN datasets_document d ON d.id = c.document_id "
+            "ORDER BY s.dist LIMIT %s"
         )
-        return [(sql, [literal, *params, literal, limit])]
+        return [(sql, [literal, *params, limit, limit])]
     ef = ef_search_for(count, _total_rows(), limit)
     sql = (
         f"SELECT {_COLUMNS}, 1 - s.dist AS sim FROM ("
