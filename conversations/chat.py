@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from conversations.dbthreads import db_sync
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
+from datasets import query_embeddings
 from datasets.retrieval import embed_query_cached, retrieve
 from tenants.context import AuthContext
 
@@ -118,17 +119,12 @@ def _citation(index: int, chunk: Any) -> dict[str, Any]:
     }
 
 
-_embed_pool: ThreadPoolExecutor | None = None
-
-
 def prefetch_embedding(question: str) -> Future | None:
     """Start the question's embedding (the slowest step before retrieval) while the bot, scope
-    and conversation are looked up. Callers must have authenticated and rate limited first."""
-    global _embed_pool
-    if _embed_pool is None:
-        _embed_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
+    and conversation are looked up; questions arriving together are embedded in one batch.
+    Callers must have authenticated and rate limited first."""
     try:
-        return _embed_pool.submit(embed_query_cached, question)
+        return query_embeddings.submit(question)
     except RuntimeError:  # interpreter shutting down
         return None
 

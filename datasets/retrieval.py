@@ -25,7 +25,6 @@ Every result also carries ``scores`` ({"vector", "keyword", "rrf"}) for debuggin
 # ruff: noqa: S608 - SQL is assembled from constant fragments; every value is a parameter.
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -34,16 +33,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 from asgiref.sync import sync_to_async
 from django.db import connection
+
+from datasets.query_embeddings import embed_query_cached
 
 log = logging.getLogger("chatbot.retrieval")
 
 MODES = ("vector", "keyword", "hybrid")
 RRF_K = 60
 EXACT_SCAN_MAX_ROWS = 4000
-QUERY_CACHE_TTL = 7 * 24 * 3600
 
 
 @dataclass
@@ -90,30 +89,6 @@ def _vector_literal(vec: Sequence[float]) -> str:
     float32 values): ~15x faster than a Python format per element, and this runs per chat."""
     values = vec.tolist() if hasattr(vec, "tolist") else [float(x) for x in vec]
     return json.dumps(values, separators=(",", ":"))
-
-
-def embed_query_cached(query: str) -> list[float]:
-    """The question's embedding, cached in Redis by model and sha256 of the text."""
-    from chatbot_project.redis_client import get_redis
-    from datasets.embeddings import get_embedder
-
-    embedder = get_embedder()
-    digest = hashlib.sha256(query.encode()).hexdigest()
-    key = f"qemb:{embedder.model_name}:{embedder.dimensions}:{digest}"
-    redis = get_redis()
-    try:
-        cached = redis.get(key)
-    except Exception:  # a cache, never a reason to fail
-        log.warning("query embedding cache unavailable", exc_info=True)
-        cached = None
-    if cached:
-        return np.frombuffer(cached, dtype="<f4").tolist()
-    vec = embedder.embed_query(query)
-    try:
-        redis.set(key, np.asarray(vec, dtype="<f4").tobytes(), ex=QUERY_CACHE_TTL)
-    except Exception:
-        log.warning("query embedding cache unavailable", exc_info=True)
-    return list(vec)
 
 
 # --------------------------------------------------------------------------- SQL

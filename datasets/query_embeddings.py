@@ -1,0 +1,128 @@
+"""Question embeddings for retrieval: Redis-cached, and batched when many arrive at once.
+
+``embed_query_cached(text)`` embeds one question (cache by model + sha256 of the text).
+``submit(text) -> Future`` is what the chat path uses: questions that arrive while a forward pass
+runs wait for the next one and are embedded *together*. The local model reads all of its ~42 MB of
+weights per forward pass whatever the batch size, so 50 short questions in one pass cost a few
+times one question, not 50 times (``bench/chat.py``: 50 concurrent chats with unique questions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("chatbot.retrieval")
+
+QUERY_CACHE_TTL = 7 * 24 * 3600
+MAX_BATCH = 64
+
+
+def _key(embedder: Any, text: str) -> str:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"qemb:{embedder.model_name}:{embedder.dimensions}:{digest}"
+
+
+def _cache_get(keys: list[str]) -> list[bytes | None]:
+    from chatbot_project.redis_client import get_redis
+
+    try:
+        return list(get_redis().mget(keys))
+    except Exception:  # a cache, never a reason to fail
+        log.warning("query embedding cache unavailable", exc_info=True)
+        return [None] * len(keys)
+
+
+def _cache_set(items: dict[str, list[float]]) -> None:
+    from chatbot_project.redis_client import get_redis
+
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for key, vec in items.items():
+            pipe.set(key, np.asarray(vec, dtype="<f4").tobytes(), ex=QUERY_CACHE_TTL)
+        pipe.execute()
+    except Exception:
+        log.warning("query embedding cache unavailable", exc_info=True)
+
+
+def embed_queries_cached(texts: list[str]) -> list[list[float]]:
+    """Embeddings of ``texts`` (cached ones from Redis, the rest in one batch)."""
+    from datasets.embeddings import get_embedder
+
+    embedder = get_embedder()
+    keys = [_key(embedder, t) for t in texts]
+    found = _cache_get(keys)
+    out: list[list[float] | None] = [
+        np.frombuffer(raw, dtype="<f4").tolist() if raw else None for raw in found
+    ]
+    missing = [i for i, vec in enumerate(out) if vec is None]
+    if missing:
+        fresh = embedder.embed_documents([texts[i] for i in missing])
+        for i, vec in zip(missing, fresh, strict=True):
+            out[i] = list(vec)
+        _cache_set({keys[i]: out[i] for i in missing})  # type: ignore[misc]
+    return out  # type: ignore[return-value]
+
+
+def embed_query_cached(text: str) -> list[float]:
+    """One question's embedding, cached in Redis by model and sha256 of the text."""
+    return embed_queries_cached([text])[0]
+
+
+class _Batcher:
+    """Questions wait while one batch is embedded, then go together in the next."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, Future]] = []
+        self._running = False
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+
+    def submit(self, text: str) -> Future:
+        future: Future = Future()
+        with self._lock:
+            self._pending.append((text, future))
+            start, self._running = not self._running, True
+        if start:
+            try:
+                self._pool.submit(self._drain)
+            except RuntimeError:  # interpreter shutting down
+                with self._lock:
+                    self._running = False
+                future.set_exception(RuntimeError("embedding pool is shut down"))
+        return future
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                if not batch:
+                    self._running = False
+                    return
+            try:
+                vectors = embed_queries_cached([text for text, _ in batch])
+            except Exception as exc:  # every waiting chat gets the error, none hangs
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), vec in zip(batch, vectors, strict=True):
+                future.set_result(vec)
+
+
+_batcher: _Batcher | None = None
+_batcher_lock = threading.Lock()
+
+
+def submit(text: str) -> Future:
+    """Start embedding ``text`` (batched with other questions waiting); ``.result()`` it."""
+    global _batcher
+    if _batcher is None:
+        with _batcher_lock:
+            if _batcher is None:
+                _batcher = _Batcher()
+    return _batcher.submit(text)
