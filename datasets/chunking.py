@@ -16,13 +16,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from datasets.extraction import Block
+from datasets.extraction import Block, Section
 from datasets.tokens import count_tokens, count_tokens_batch
 
 MODEL_MAX_PIECES = 254  # 256 minus [CLS] and [SEP]
 MIN_BODY = 32
+_SECTION_CHARS = 200_000
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
-_COUNT_BATCH = 256
 
 
 @dataclass(slots=True)
@@ -31,14 +31,6 @@ class ChunkDraft:
     text: str
     token_count: int
     metadata: dict = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Unit:
-    text: str
-    tokens: int
-    page: int | None
-    is_code: bool
 
 
 def heading_prefix(title: str, headings: tuple[str, ...]) -> str:
@@ -76,19 +68,31 @@ def _cut_by_pieces(text: str, budget: int) -> list[str]:
     return out
 
 
-def _split_oversized(text: str, is_code: bool, budget: int) -> list[str]:
-    """Pieces of ``text`` each within ``budget`` pieces: lines/sentences, then words."""
+def _split_oversized(text: str, is_code: bool, budget: int) -> tuple[list[str], list[int]]:
+    """Pieces of ``text`` each within ``budget`` pieces (lines/sentences, then words), and
+    their piece counts."""
     parts = [p for p in (text.split("\n") if is_code else _SENTENCE_END.split(text)) if p.strip()]
-    out: list[str] = []
+    pieces: list[str] = []
+    counts: list[int] = []
     for part, n in zip(parts, count_tokens_batch(parts), strict=True):
         if n > budget:
-            out.extend(_cut_by_pieces(part, budget))
+            cut = _cut_by_pieces(part, budget)
+            pieces += cut
+            counts += count_tokens_batch(cut)
         else:
-            out.append(part)
-    return out
+            pieces.append(part)
+            counts.append(n)
+    return pieces, counts
 
 
 class Chunker:
+    """Packs a document's blocks into chunks, section by section.
+
+    Hot path (a 872-page DOCX is ~4,500 blocks): a section is held as parallel lists (texts,
+    piece counts, pages, code flags) and chunks are index ranges into them, so no per-paragraph
+    objects are made beyond the blocks themselves.
+    """
+
     def __init__(
         self, *, title: str, chunk_size: int, overlap: int, max_pieces: int = MODEL_MAX_PIECES
     ):
@@ -113,96 +117,138 @@ class Chunker:
             self._prefix_cache[headings] = cached
         return cached
 
-    def chunks(self, blocks: Iterable[Block]) -> Iterator[ChunkDraft]:
-        section: list[Block] = []
+    def chunks(self, blocks: Iterable[Block | Section]) -> Iterator[ChunkDraft]:
+        # The current section as parallel lists of its units' texts, pages and code flags.
+        texts: list[str] = []
+        pages: list[int | None] = []
+        codes: list[bool] = []
         key: tuple[str, ...] | None = None
-        pending_tokens = 0
-        for block in blocks:
-            if not block.text.strip():
+        size = 0  # characters held: a section with no headings (a 1,000-page flat text) is cut
+        for item in blocks:
+            if type(item) is Section:
+                new = [t for t in item.texts if t and not t.isspace()]
+                if not new:
+                    continue
+                page, is_code = None, False
+            else:
+                text = item.text
+                if not text or text.isspace():
+                    continue
+                new, page, is_code = [text], item.page, item.is_code
+            headings = item.headings
+            if headings is not key and headings != key:
+                if texts:
+                    yield from self._section(key, texts, pages, codes)
+                    texts, pages, codes, size = [], [], [], 0
+                key = headings
+            added = sum(map(len, new))
+            if size + added <= _SECTION_CHARS:
+                texts += new
+                pages += [page] * len(new)
+                codes += [is_code] * len(new)
+                size += added
                 continue
-            if key is not None and block.headings != key:
-                yield from self._section(key, section)
-                section = []
-                pending_tokens = 0
-            key = block.headings
-            section.append(block)
-            pending_tokens += len(block.text)
-            # Bound memory on a section with no headings at all (a 1,000-page flat text).
-            if pending_tokens > 200_000:
-                yield from self._section(key, section)
-                section = []
-                pending_tokens = 0
-        if section and key is not None:
-            yield from self._section(key, section)
+            for text in new:  # cut right after the text that crosses the bound
+                texts.append(text)
+                pages.append(page)
+                codes.append(is_code)
+                size += len(text)
+                if size > _SECTION_CHARS:
+                    yield from self._section(key, texts, pages, codes)
+                    texts, pages, codes, size = [], [], [], 0
+        if texts:
+            yield from self._section(key, texts, pages, codes)
 
-    def _section(self, headings: tuple[str, ...], blocks: list[Block]) -> Iterator[ChunkDraft]:
+    def _section(
+        self, headings: tuple[str, ...], texts: list[str], pages: list, codes: list[bool]
+    ) -> Iterator[ChunkDraft]:
         prefix, prefix_tokens = self._prefix(headings)
         budget = max(MIN_BODY, min(self.chunk_size, self.max_pieces - prefix_tokens - 2))
         overlap = min(self.overlap, budget // 4)
-        counts: list[int] = []
-        texts = [b.text for b in blocks]
-        for i in range(0, len(texts), _COUNT_BATCH):
-            counts.extend(count_tokens_batch(texts[i : i + _COUNT_BATCH]))
-        units: list[_Unit] = []
-        for block, tokens in zip(blocks, counts, strict=True):
-            if tokens <= budget:
-                units.append(_Unit(block.text, tokens, block.page, block.is_code))
-            else:
-                pieces = _split_oversized(block.text, block.is_code, budget)
-                for piece, n in zip(pieces, count_tokens_batch(pieces), strict=True):
-                    units.append(_Unit(piece, n, block.page, block.is_code))
-        current: list[_Unit] = []
+        counts = count_tokens_batch(texts)
+        if max(counts) > budget:  # paragraphs too big for one chunk: split them
+            texts, counts, pages, codes = _split_units(texts, counts, pages, codes, budget)
+            if not texts:
+                return
+        paged = pages.count(None) != len(pages)
+        coded = any(codes)
+        # Chunks are ranges [start, i) of units. Joining units on whitespace adds no word
+        # pieces: a chunk's count is the sum of its units'.
+        start = 0
         used = 0
-        for unit in units:
-            # Joining on whitespace adds no word pieces: a chunk's count is the sum of its units'.
-            if current and used + unit.tokens > budget:
-                yield self._emit(prefix, prefix_tokens, headings, current)
+        for i, tokens in enumerate(counts):
+            if i > start and used + tokens > budget:
+                yield self._emit(
+                    prefix, prefix_tokens, headings, texts, counts, pages if paged else None,
+                    codes if coded else None, start, i,
+                )  # fmt: skip
                 # Carry whole trailing units as overlap, never the whole previous chunk.
-                carried: list[_Unit] = []
-                carried_tokens = 0
-                for prev in reversed(current):
-                    if carried_tokens + prev.tokens > overlap or len(carried) + 1 >= len(current):
-                        break
-                    carried.insert(0, prev)
-                    carried_tokens += prev.tokens
-                if carried_tokens + unit.tokens > budget:
-                    carried, carried_tokens = [], 0
-                current = carried
-                used = carried_tokens
-            current.append(unit)
-            used += unit.tokens
-        if current:
-            yield self._emit(prefix, prefix_tokens, headings, current)
+                k = i - 1
+                carried = 0
+                while k > start and carried + counts[k] <= overlap:
+                    carried += counts[k]
+                    k -= 1
+                if carried + tokens > budget:
+                    start, used = i, 0
+                else:
+                    start, used = k + 1, carried
+            used += tokens
+        yield self._emit(
+            prefix, prefix_tokens, headings, texts, counts, pages if paged else None,
+            codes if coded else None, start, len(counts),
+        )  # fmt: skip
 
     def _emit(
-        self, prefix: str, prefix_tokens: int, headings: tuple[str, ...], units: list[_Unit]
+        self,
+        prefix: str,
+        prefix_tokens: int,
+        headings: tuple[str, ...],
+        texts: list[str],
+        counts: list[int],
+        pages: list[int | None] | None,
+        codes: list[bool] | None,
+        start: int,
+        end: int,
     ) -> ChunkDraft:
-        parts: list[str] = []
-        for i, unit in enumerate(units):
-            if i and units[i - 1].is_code and unit.is_code:
-                parts.append("\n" + unit.text)
-            elif i:
-                parts.append("\n\n" + unit.text)
-            else:
-                parts.append(unit.text)
-        body = "".join(parts)
+        if codes is None:
+            body = "\n\n".join(texts[start:end])
+        else:  # consecutive code units (lines of one fence) join on a single newline
+            parts = [texts[start]]
+            for i in range(start + 1, end):
+                parts.append(("\n" if codes[i - 1] and codes[i] else "\n\n") + texts[i])
+            body = "".join(parts)
         text = f"{prefix}\n\n{body}" if prefix else body
-        pages = [u.page for u in units if u.page is not None]
         metadata: dict = {}
         if headings:
             metadata["headings"] = list(headings)
-        if pages:
-            metadata["page"] = pages[0]
-            if pages[-1] != pages[0]:
-                metadata["page_end"] = pages[-1]
-        tokens = prefix_tokens + sum(u.tokens for u in units)
-        draft = ChunkDraft(index=self.index, text=text, token_count=tokens, metadata=metadata)
+        if pages is not None:
+            numbers = [p for p in pages[start:end] if p is not None]
+            if numbers:
+                metadata["page"] = numbers[0]
+                if numbers[-1] != numbers[0]:
+                    metadata["page_end"] = numbers[-1]
+        tokens = prefix_tokens + sum(counts[start:end])
+        draft = ChunkDraft(self.index, text, tokens, metadata)
         self.index += 1
         return draft
 
 
+def _split_units(
+    texts: list[str], counts: list[int], pages: list, codes: list[bool], budget: int
+) -> tuple[list[str], list[int], list, list[bool]]:
+    """The section's units with every one over ``budget`` replaced by its pieces."""
+    texts, counts, pages, codes = texts[:], counts[:], pages[:], codes[:]
+    for i in reversed([i for i, n in enumerate(counts) if n > budget]):
+        pieces, piece_counts = _split_oversized(texts[i], codes[i], budget)
+        texts[i : i + 1] = pieces
+        counts[i : i + 1] = piece_counts
+        pages[i : i + 1] = [pages[i]] * len(pieces)
+        codes[i : i + 1] = [codes[i]] * len(pieces)
+    return texts, counts, pages, codes
+
+
 def chunk_blocks(
-    blocks: Iterable[Block], *, title: str, chunk_size: int = 200, overlap: int = 30
+    blocks: Iterable[Block | Section], *, title: str, chunk_size: int = 200, overlap: int = 30
 ) -> Iterator[ChunkDraft]:
     """Chunks of ``blocks``; ``token_count`` is in embedder pieces, heading prefix included."""
     yield from Chunker(title=title, chunk_size=chunk_size, overlap=overlap).chunks(blocks)

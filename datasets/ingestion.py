@@ -152,11 +152,13 @@ def run_pipeline(
     def blocks():
         for block in extract(path, kind, title=title, info=info):
             pages = info.get("pages")
-            if on_progress is not None and pages and block.page:
-                on_progress(span * block.page / pages)
+            page = getattr(block, "page", None)  # Sections (DOCX) have no page numbers
+            if pages and page:
+                on_progress(span * page / pages)
             yield block
 
-    drafts = list(chunk_blocks(blocks(), title=title, chunk_size=chunk_size, overlap=chunk_overlap))
+    source = extract(path, kind, title=title, info=info) if on_progress is None else blocks()
+    drafts = list(chunk_blocks(source, title=title, chunk_size=chunk_size, overlap=chunk_overlap))
     if not drafts:
         raise ExtractionError(
             "No text could be extracted from this document (is it a scanned image or empty?)."

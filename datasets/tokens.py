@@ -30,6 +30,11 @@ def count_tokens_batch(texts: list[str]) -> list[int]:
     """Word pieces of each text, without the [CLS]/[SEP] the model adds."""
     if not texts:
         return []
+    get = _cache.__getitem__
+    try:  # usual case once a worker has read a few documents: every word is cached
+        return [sum(map(get, t.split())) for t in texts]
+    except KeyError:
+        pass
     splits = [t.split() for t in texts]
     cache = _cache
     missing = set().union(*splits).difference(cache)  # set operations run in C
