@@ -5,8 +5,9 @@ Two measures, both measured on the chat path (`bench/chat.py`, README "Chat stre
 1. **Inline middleware.** Django runs a ``MiddlewareMixin`` middleware under ASGI by hopping to a
    thread for ``process_request`` and again for ``process_response`` (``sync_to_async``), i.e.
    two thread switches per middleware per request. Security, Common and X-Frame-Options only
-   read and set headers (no I/O), so the ``Inline*`` subclasses below run their hooks directly
-   on the event loop. Behaviour is Django's own; only the thread they run on changes.
+   read and set headers (no I/O), so the API chain uses the ``Inline*`` subclasses below, which
+   run the same hooks directly on the event loop. (``settings.MIDDLEWARE`` keeps Django's own
+   classes: ``check --deploy`` looks for them by name.)
 
 2. **A lean chain for the JSON API.** Every ``/v1/`` route authenticates with an API key or a
    JWT (DRF's classes are ``APIKeyAuthentication`` and ``TenantJWTAuthentication``; no

@@ -126,36 +126,36 @@ INSTALLED_APPS = [
     "conversations",
 ]
 
-# Security, Common and X-Frame-Options are Django's, run without thread hops under ASGI
-# (chatbot_project/lean.py says why).
 MIDDLEWARE = [
     "chatbot_project.middleware.RequestContextMiddleware",
     "apikeys.ratelimit.RateLimitHeadersMiddleware",
-    "chatbot_project.lean.InlineSecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "chatbot_project.lean.InlineCommonMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "chatbot_project.lean.InlineXFrameOptionsMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-# The JSON API (/v1/...) under ASGI: API keys and JWTs only, so no sessions, CSRF, OTP,
-# messages or static files; every entry here runs on the event loop (no thread hops).
+# The JSON API (/v1/...) under ASGI (chatbot_project/lean.py says why): API keys and JWTs only,
+# so no sessions, CSRF, OTP, messages or static files, and Django's header middleware in
+# variants that run on the event loop (same hooks, no thread hops).
+_API_INLINE = {
+    "django.middleware.security.SecurityMiddleware": (
+        "chatbot_project.lean.InlineSecurityMiddleware"
+    ),
+    "django.middleware.common.CommonMiddleware": "chatbot_project.lean.InlineCommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": (
+        "chatbot_project.lean.InlineXFrameOptionsMiddleware"
+    ),
+}
 API_MIDDLEWARE = [
-    name
+    _API_INLINE.get(name, name)
     for name in MIDDLEWARE
-    if name.rsplit(".", 1)[-1]
-    in {
-        "RequestContextMiddleware",
-        "RateLimitHeadersMiddleware",
-        "InlineSecurityMiddleware",
-        "CorsMiddleware",
-        "InlineCommonMiddleware",
-        "InlineXFrameOptionsMiddleware",
-    }
+    if name.startswith(("chatbot_project.", "apikeys.", "corsheaders.")) or name in _API_INLINE
 ]
 
 ROOT_URLCONF = "chatbot_project.urls"
