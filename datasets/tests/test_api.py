@@ -171,6 +171,19 @@ def test_deeply_nested_json_body_is_400(api):
     assert "nested deeper" in res.json()["error"]["message"]
 
 
+def test_json_document_size_is_counted_in_bytes(api, settings):
+    """Non-ASCII JSON is limited by its UTF-8 size, as uploads are (not by characters)."""
+    settings.MAX_UPLOAD_BYTES = 10_000
+    ds = _dataset(api)
+    body = {"json": {"text": "漢" * 3_000}, "title": "cjk"}  # 3,000 characters, ~9 KB + 4 bytes
+    res = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json")
+    assert res.status_code in (201, 202, 200), res.json()
+    body = {"json": {"text": "漢" * 4_000}, "title": "cjk"}  # 4,000 characters, ~12 KB
+    res = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json")
+    assert res.status_code == 413, res.json()
+    assert res.json()["error"]["type"] == "payload_too_large"
+
+
 def test_oversized_upload_is_413_from_the_header(api, settings):
     settings.MAX_UPLOAD_BYTES = 10_000
     ds = _dataset(api)
