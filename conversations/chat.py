@@ -30,6 +30,7 @@ from conversations.dbthreads import db_sync
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
+from conversations.revocation import PING, REVOKED_MESSAGE, CredentialRevoked, until_revoked
 from datasets import query_embeddings
 from datasets.retrieval import embed_query_cached, retrieve
 from tenants.context import AuthContext
@@ -252,68 +253,6 @@ def _save(prep: PreparedChat) -> None:
     )
 
 
-class CredentialRevoked(Exception):
-    pass
-
-
-REVOKED_MESSAGE = (
-    "The credential was revoked, expired or its tenant suspended while the answer streamed."
-)
-
-
-PING = object()  # yielded by _until_revoked when the upstream was silent for ping_seconds
-
-
-async def _until_revoked(
-    upstream: AsyncIterator[Any], prep: PreparedChat, ping_seconds: float | None
-) -> AsyncIterator[Any]:
-    """Relay ``upstream`` until it ends or the credential stops working: the loop's revocation
-    watcher re-checks it every CHAT_REVALIDATE_SECONDS, so a revoked key or suspended tenant
-    ends the answer within that time, even while the model is still silent. With
-    ``ping_seconds``, yields ``PING`` whenever the upstream says nothing for that long.
-
-    This is the one place that races the upstream against anything (one task per upstream
-    chunk): the relay's CPU per token is what bounds how many streams a process holds.
-    """
-    from conversations.revocation import watcher
-
-    interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
-    iterator = upstream.__aiter__()
-    revoked = asyncio.Event()
-    watch = watcher(interval) if interval > 0 else None
-    if watch is not None:
-        revoked = watch.watch(prep.context)
-    revoked_wait = asyncio.ensure_future(revoked.wait())
-    pending: asyncio.Future | None = None
-    try:
-        while not revoked.is_set():
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            await asyncio.wait(
-                {pending, revoked_wait}, timeout=ping_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            if revoked.is_set():
-                break
-            if not pending.done():
-                yield PING
-                continue
-            task, pending = pending, None
-            try:
-                item = task.result()
-            except StopAsyncIteration:
-                return
-            yield item
-        raise CredentialRevoked
-    finally:
-        if watch is not None:
-            watch.unwatch(prep.context, revoked)
-        for task in (pending, revoked_wait):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
-
-
 async def run_chat(
     prep: PreparedChat, *, ping_seconds: float | None = None
 ) -> AsyncIterator[Event]:
@@ -347,7 +286,7 @@ async def run_chat(
                 max_tokens=prep.bot.max_tokens, sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             try:
-                async for piece in _until_revoked(upstream, prep, ping_seconds):
+                async for piece in until_revoked(upstream, prep.context, ping_seconds):
                     if piece is PING:
                         yield "ping", {}
                         continue

@@ -11,9 +11,13 @@ chats open once per interval, in one thread hop, and wakes the chats of those th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any
+
+from django.conf import settings
 
 from conversations.dbthreads import db_sync
 from tenants.context import AuthContext
@@ -84,3 +88,63 @@ def watcher(interval: float) -> Watcher:
     if found is None or found.interval != interval:
         found = _watchers[loop] = Watcher(interval)
     return found
+
+
+class CredentialRevoked(Exception):
+    pass
+
+
+REVOKED_MESSAGE = (
+    "The credential was revoked, expired or its tenant suspended while the answer streamed."
+)
+
+
+PING = object()  # yielded by until_revoked when the upstream was silent for ping_seconds
+
+
+async def until_revoked(
+    upstream: AsyncIterator[Any], context: AuthContext, ping_seconds: float | None
+) -> AsyncIterator[Any]:
+    """Relay ``upstream`` until it ends or the credential stops working: the loop's revocation
+    watcher re-checks it every CHAT_REVALIDATE_SECONDS, so a revoked key or suspended tenant
+    ends the answer within that time, even while the model is still silent. With
+    ``ping_seconds``, yields ``PING`` whenever the upstream says nothing for that long.
+
+    This is the one place that races the upstream against anything (one task per upstream
+    chunk): the relay's CPU per token is what bounds how many streams a process holds.
+    """
+    interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
+    iterator = upstream.__aiter__()
+    revoked = asyncio.Event()
+    watch = watcher(interval) if interval > 0 else None
+    if watch is not None:
+        revoked = watch.watch(context)
+    revoked_wait = asyncio.ensure_future(revoked.wait())
+    pending: asyncio.Future | None = None
+    try:
+        while not revoked.is_set():
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            await asyncio.wait(
+                {pending, revoked_wait}, timeout=ping_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            if revoked.is_set():
+                break
+            if not pending.done():
+                yield PING
+                continue
+            task, pending = pending, None
+            try:
+                item = task.result()
+            except StopAsyncIteration:
+                return
+            yield item
+        raise CredentialRevoked
+    finally:
+        if watch is not None:
+            watch.unwatch(context, revoked)
+        for task in (pending, revoked_wait):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
