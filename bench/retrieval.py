@@ -306,16 +306,13 @@ def _copy(tenants: list[dict], owners: np.ndarray, vectors: np.ndarray) -> None:
 
 def _raw_sql(conn: object, flt: object, vec: np.ndarray, plan: str, k: int = 10) -> list[str]:
     """The engine's own statements for this plan (``_vector_statements``: its SELECT, with its
-    set_config for HNSW), sent the way the engine sends them (one round trip), on a bare
-    psycopg connection: no Django, no thread hop, no count query (cached by the engine)."""
-    from datasets.retrieval import _vector_literal, _vector_statements
+    set_config for HNSW), sent the way the engine sends them (``run_statements``: one round
+    trip, binary vector, prepared), on a bare psycopg connection: no Django, no thread hop, no
+    count query (cached by the engine)."""
+    from datasets.retrieval import QueryVector, _vector_statements, run_statements
 
-    statements = _vector_statements(flt, _vector_literal(vec), k, plan)
-    sql = ";\n".join(s for s, _ in statements)
-    cur = conn.execute(sql, [p for _, ps in statements for p in ps])
-    while cur.nextset():
-        pass  # the last statement's rows are the result
-    return [r[0] for r in cur.fetchall()]
+    rows = run_statements(conn, _vector_statements(flt, QueryVector(vec), k, plan))[-1]
+    return [r[0] for r in rows]
 
 
 def load_bench(n_queries: int) -> None:
@@ -367,13 +364,12 @@ def load_bench(n_queries: int) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        # Client-side binding, as Django's backend uses: the engine sends several statements
-        # in one round trip, which server-side binding (psycopg's default) refuses.
-        conn = psycopg.connect(BENCH_URL, autocommit=True, cursor_factory=psycopg.ClientCursor)
-        from pgvector.psycopg import register_vector
+        conn = psycopg.connect(BENCH_URL, autocommit=True)
+        from bench.rawhttp import RawHTTPClient
 
-        register_vector(conn)
-        client = httpx.Client(timeout=30)
+        # A minimal keep-alive client (bench/rawhttp.py): httpx would add ~0.5 ms of its own
+        # Python per request to the API side of the ratio; psycopg on the raw side is C.
+        client = RawHTTPClient("127.0.0.1", port)
         print(
             f"\nLoad: {N_ROWS} chunks, {N_TENANTS} tenants, k=10, {n_queries} queries per group; "
             f"engine plan: exact scan up to {EXACT_SCAN_MAX_ROWS} candidate rows, else HNSW + "
@@ -415,7 +411,7 @@ def load_bench(n_queries: int) -> None:
                 default_ms.append((time.perf_counter() - t0) * 1000)
                 t0 = time.perf_counter()
                 res = client.post(
-                    f"{base}/v1/retrieve",
+                    "/v1/retrieve",
                     json={"bot": "bot", "query": text, "top_k": 10, "mode": "vector"},
                     headers={"Authorization": f"Bearer {keys[owner]}"},
                 )
@@ -436,7 +432,7 @@ def load_bench(n_queries: int) -> None:
         floor = []
         for _ in range(n_queries):
             t0 = time.perf_counter()
-            client.get(f"{base}/v1/health")
+            client.get("/v1/health")
             floor.append((time.perf_counter() - t0) * 1000)
         print(
             "\nHTTP floor (GET /v1/health on the same server) p50: "

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatbot_project.errors import APIError
+from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
 from conversations.models import Conversation, Message
@@ -164,6 +165,7 @@ def _first_error(errors: Any) -> str:
     return str(errors) or "Invalid request."
 
 
+@lean_async
 @csrf_exempt
 async def retrieve_view(request: HttpRequest) -> HttpResponse:
     """POST /v1/retrieve (chat permission). An async view like /v1/chat: a sync DRF view runs in

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from bots.models import Bot
 from chatbot_project.errors import APIError
+from chatbot_project.lean import lean_async
 from conversations.chat import (
     ChatInput,
     PreparedChat,
@@ -111,6 +112,7 @@ async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
+@lean_async
 @csrf_exempt
 async def completions_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
@@ -171,6 +173,7 @@ def _models(context: Any) -> list[dict[str, Any]]:
     ]
 
 
+@lean_async
 async def models_view(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return error_json(

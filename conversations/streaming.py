@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.csrf import csrf_exempt
 
 from chatbot_project.errors import APIError, error_body
+from chatbot_project.lean import lean_async
 from conversations.chat import (
     ChatInput,
     PreparedChat,
@@ -70,7 +71,10 @@ def _authenticate(headers: Any) -> AuthContext:
 
 async def authenticate_request(request: HttpRequest, *, permission: str = "chat") -> AuthContext:
     """The caller's context (one thread hop), its permission and its rate limit."""
-    context = await db_sync(_authenticate)(dict(request.headers))
+    from tenants.auth import authenticate_cached
+
+    headers = dict(request.headers)
+    context = authenticate_cached(headers) or await db_sync(_authenticate)(headers)
     request.tenant = context.tenant  # type: ignore[attr-defined]
     request.auth_context = context  # type: ignore[attr-defined]
     if not context.has(permission):
@@ -208,6 +212,7 @@ def streaming_response(body: AsyncIterator[bytes], request: HttpRequest) -> Stre
     return response
 
 
+@lean_async
 @csrf_exempt
 async def chat_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()

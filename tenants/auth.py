@@ -189,6 +189,27 @@ def authenticate(headers: Mapping[str, Any] | None) -> AuthContext | None:
     return None
 
 
+def authenticate_cached(headers: Mapping[str, Any] | None) -> AuthContext | None:
+    """``authenticate`` when the answer needs no I/O (an API key this process verified within
+    ``API_KEY_CACHE_SECONDS``), else None: async callers skip their thread hop on a hit."""
+    h = _Headers(headers)
+    raw_key = _key_from(h)
+    if raw_key is None:
+        return None
+    from apikeys import keys
+
+    hit = _cache.get(keys.hash_key(raw_key))
+    if hit is None or time.monotonic() - hit[0] >= _cache_seconds():
+        return None
+    context = hit[1]
+    if context.api_key is None or not context.api_key.is_active:
+        return None
+    from apikeys.cors import check_origin
+
+    check_origin(context, h.get("origin"))
+    return context
+
+
 def resolve_context(headers: Mapping[str, Any] | None) -> AuthContext | None:
     """AuthContext for these headers, or None when they carry no valid credential."""
     try:

@@ -214,3 +214,29 @@ def test_retrieve_api_cross_tenant(api, other_api, kb, other_tenant):
     assert CANARY in res.json()["data"][0]["text"]
     res = api.post("/v1/retrieve", {"bot": "helper", "query": CANARY}, format="json")
     assert all(CANARY not in r["text"] for r in res.json()["data"])
+
+
+def test_query_vectors_go_binary_on_any_psycopg_connection(settings):
+    """run_statements registers the QueryVector dumper on connections opened before the
+    retrieval module was imported too (pool connections are); one round trip, with a
+    transaction-local setting that does not outlive the call."""
+    import psycopg
+    from django.db import connection
+
+    from datasets.retrieval import QueryVector, run_statements
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as raw:
+        rows = run_statements(
+            raw,
+            [
+                ("SELECT set_config('enable_sort', 'off', true)", []),
+                ("SELECT %s::vector <=> '[1,0,0]'::vector, current_setting('enable_sort')",
+                 [QueryVector([0.0, 1.0, 0.0])]),
+            ],
+        )
+        assert rows[-1][0][0] == pytest.approx(1.0)
+        assert rows[-1][0][1] == "off"
+        assert raw.execute("SHOW enable_sort").fetchone()[0] == "on"
