@@ -42,6 +42,7 @@ from django.db import connection
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
+from chatbot_project.pgpipe import run_on_django_connection, run_pipelined
 from datasets.query_embeddings import embed_query_cached
 
 log = logging.getLogger("chatbot.retrieval")
@@ -249,36 +250,21 @@ _SETUP = "SELECT set_config("
 def run_statements(
     raw: psycopg.Connection, statements: list[tuple[str, list[Any]]]
 ) -> list[list[tuple[Any, ...]]]:
-    """The rows of each statement, all sent in ONE round trip (psycopg pipeline mode), with
-    server-side binding and prepared statements (planned once per connection, not per query).
-
-    A leading ``set_config(..., true)`` statement needs a transaction around the rest: BEGIN ..
-    COMMIT on an autocommit connection; inside a caller's transaction (tests, ``atomic``) a
-    savepoint rolled back at the end, so the settings do not outlive the search (the statements
-    only read). ``raw`` is a psycopg connection (Django's is ``connection.connection``)."""
+    """The rows of each statement, in one round trip with server-side binding and prepared
+    statements (``chatbot_project.pgpipe``). A leading ``set_config(..., true)`` makes the group
+    a transaction rolled back at the end (the statements only read), so the settings hold for
+    exactly these statements."""
     _with_query_vectors(raw)
     setup = statements[0][0].startswith(_SETUP)
-    in_transaction = not raw.autocommit
-    cursors: list[psycopg.Cursor] = []
-    with raw.pipeline():
-        if setup:
-            raw.execute("SAVEPOINT retrieval_settings" if in_transaction else "BEGIN")
-        for sql, params in statements:
-            cur = psycopg.Cursor(raw)  # not Django's ClientCursor factory: server-side binding
-            cur.execute(sql, params, prepare=True)
-            cursors.append(cur)
-        if setup:
-            raw.execute(
-                "ROLLBACK TO SAVEPOINT retrieval_settings" if in_transaction else "COMMIT"
-            )
-    return [cur.fetchall() if cur.description else [] for cur in cursors]
+    return run_pipelined(raw, statements, transaction="rollback" if setup else None)
 
 
 def _run(statements: list[tuple[str, list[Any]]]) -> list[list[tuple[Any, ...]]]:
     """``run_statements`` on this thread's Django connection, errors as Django's."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return run_statements(connection.connection, statements)
+    setup = statements[0][0].startswith(_SETUP)
+    return run_on_django_connection(
+        statements, transaction="rollback" if setup else None, prepare_raw=_with_query_vectors
+    )
 
 
 def vector_search(

@@ -42,7 +42,6 @@ def test_other_paths_use_the_full_chain():
     assert res.headers["X-Frame-Options"] == "DENY"
 
 
-
 def _post(path: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     from chatbot_project.asgi import application
 

@@ -233,8 +233,10 @@ def test_query_vectors_go_binary_on_any_psycopg_connection(settings):
             raw,
             [
                 ("SELECT set_config('enable_sort', 'off', true)", []),
-                ("SELECT %s::vector <=> '[1,0,0]'::vector, current_setting('enable_sort')",
-                 [QueryVector([0.0, 1.0, 0.0])]),
+                (
+                    "SELECT %s::vector <=> '[1,0,0]'::vector, current_setting('enable_sort')",
+                    [QueryVector([0.0, 1.0, 0.0])],
+                ),
             ],
         )
         assert rows[-1][0][0] == pytest.approx(1.0)
