@@ -1,13 +1,16 @@
 """Ingestion benchmark: pipeline throughput vs bare extraction, peak RSS, embedder quality.
 
-    .venv/bin/python bench/ingest.py [--skip-embed] [--skip-quality]
+    .venv/bin/python bench/ingest.py [--skip-embed] [--skip-quality] [--pairs N]
 
 1. Throughput over the corpus PDFs (those bare extraction can read) and the 872-page DOCX, in
    pages/s, for: bare text extraction (the fastest extractor we ship, with no processing),
    our pipeline without embeddings (extraction + normalisation + structure + token-aware
    chunking), and with the offline MiniLM embedder. Same files, same run; ratios are
-   pipeline time / bare time. Bare and pipeline runs are interleaved, best of 7 (the first,
-   cold-cache run is shown too); the embedding run is done once.
+   pipeline time / bare time. One cold pair, then N (default 21) warm bare/pipeline pairs,
+   interleaved (order alternating), each run on a settled heap, the cost of freeing its
+   garbage measured apart (see bench/ingest_timing.py for why). Printed: the best run of each
+   side and their ratio, and the median [p25-p75] of the per-pair ratios (CPU, wall, and CPU
+   with freeing the parsed file counted on both sides). The embedding run is done once.
 2. Peak RSS of the pipeline on the 872-page DOCX, each variant in a fresh subprocess
    (ru_maxrss of that process, i.e. what a worker child would reach).
 3. Offline embedder quality on ../shared/corpus/drf-qa-dev.jsonl: drf-docs chunked and embedded
@@ -18,10 +21,10 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -42,9 +45,13 @@ from django.conf import settings  # noqa: E402
 from datasets.extraction import ExtractionError  # noqa: E402
 from datasets.ingestion import run_pipeline  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest_timing import interleaved, spread  # noqa: E402  (bench/ingest_timing.py)
+
 CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus"
 DOCX = CORPUS / "office" / "handbook-872p.docx"
-REPEAT = 7
+PAIRS = 21  # warm interleaved bare/pipeline pairs per file set (--pairs)
+REF_RUNS = 5  # python-docx reference runs (~1 s each)
 DOCX_PAGES = 872  # Word's page count for this file (python-docx has no layout)
 
 
@@ -134,56 +141,70 @@ def peak_rss(mode: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"]
 
 
-def throughput(skip_embed: bool) -> None:
+def throughput(skip_embed: bool, pairs: int) -> None:
     pdfs = pdf_files()
     pdf_pages = sum(n for _, n in pdfs)
     pdf_kinds = [(p, "pdf") for p, _ in pdfs]
     print(f"## Throughput ({len(pdfs)} corpus PDFs = {pdf_pages} pages; 872-page DOCX)\n")
     print(
-        f"| files | step | first run s | best of {REPEAT} s | pages/s (best) | x bare "
-        "| CPU s (best) | x bare (CPU) |"
+        f"1 cold + {pairs} warm interleaved bare/pipeline pairs (reference: {REF_RUNS} runs), "
+        "each run on a settled heap (bench/ingest_timing.py).\n"
+    )
+    print(
+        "| files | step | first run s | best s | pages/s (best) | x bare (best wall) "
+        "| CPU s (best) | x bare (best CPU) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    base: dict[str, float] = {}
 
     def row(label: str, step: str, first: float, wall: float, cpu: float, pages: int) -> None:
         print(
             f"| {label} | {step} | {first:.3f} | {wall:.3f} | {pages / wall:,.0f} "
-            f"| {wall / base_wall:.2f} | {cpu:.3f} | {cpu / base_cpu:.2f} |"
+            f"| {wall / base['wall']:.2f} | {cpu:.3f} | {cpu / base['cpu']:.2f} |"
         )
 
+    pair_rows = []
     for label, files, pages, bare_fn in (
         ("PDFs", pdf_kinds, pdf_pages, lambda: [bare_pdf(p) for p, _ in pdfs]),
         ("DOCX", [(DOCX, "docx")], DOCX_PAGES, lambda: bare_docx(DOCX)),
     ):
-        # Interleaved, so that load from other processes hits both sides alike; best of N,
-        # in wall time and in this process's CPU time (less sensitive to other processes).
         steps = {"bare": bare_fn, "pipe": lambda files=files: pipeline(files, embed=False)}
         if label == "DOCX":
             steps["ref"] = lambda: python_docx_reference(DOCX)
-        walls: dict[str, list[float]] = {k: [] for k in steps}
-        cpus: dict[str, list[float]] = {k: [] for k in steps}
-        for _ in range(REPEAT):
-            for key, fn in steps.items():
-                gc.collect()  # each run starts from a clean heap (GC timing skewed runs)
-                t0, c0 = time.perf_counter(), time.process_time()
-                fn()
-                walls[key].append(time.perf_counter() - t0)
-                cpus[key].append(time.process_time() - c0)
-        base_wall, base_cpu = min(walls["bare"]), min(cpus["bare"])
+        samples, ratios = interleaved(steps, pairs, REF_RUNS)
+        base.update(wall=min(samples["bare"].wall), cpu=min(samples["bare"].cpu))
         names = {
             "bare": "bare extraction",
             "ref": "python-docx iter_inner_content (reference)",
             "pipe": "pipeline, no embeddings",
         }
         for key in ("bare", "ref", "pipe"):
-            if key in walls:
-                row(label, names[key], walls[key][0], min(walls[key]), min(cpus[key]), pages)
+            if key in samples:
+                s = samples[key]
+                row(label, names[key], s.wall[0], min(s.wall), min(s.cpu), pages)
+        bare, pipe = samples["bare"], samples["pipe"]
+        med = statistics.median
+        pair_rows.append(
+            f"| {label} | {pairs} | {med(bare.cpu[1:]):.3f} / {med(pipe.cpu[1:]):.3f} "
+            f"| **{spread(ratios['cpu'])}** ({min(ratios['cpu']):.2f}-{max(ratios['cpu']):.2f}) "
+            f"| {spread(ratios['wall'])} | {med(bare.free[1:]):.3f} / {med(pipe.free[1:]):.3f} "
+            f"| {spread(ratios['cpu_free'])} |"
+        )
         if not skip_embed:
             t0, c0 = time.perf_counter(), time.process_time()
             chunks = pipeline(files, embed=True)
             took, cpu = time.perf_counter() - t0, time.process_time() - c0
             step = f"pipeline + MiniLM ({chunks} chunks, {chunks / took:.1f} chunks/s)"
             row(label, step, took, took, cpu, pages)
+    print()
+    print("Pipeline (no embeddings) / bare extraction within each warm pair:\n")
+    print(
+        "| files | pairs | CPU s bare / pipeline (median) "
+        "| CPU x bare, median [p25-p75] (min-max) | wall x bare "
+        "| freeing the parsed file, CPU s bare / pipeline | CPU incl. freeing x bare |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(pair_rows))
     print()
     print("## Peak RSS on the 872-page DOCX (fresh process each)\n")
     print("| variant | peak RSS MB |")
@@ -252,14 +273,17 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--skip-embed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--pairs", type=int, default=PAIRS, help=f"default {PAIRS}")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     if args.child:
         child(args.child)
         return
     print(f"# bench/ingest.py  ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
           f"{os.cpu_count()} CPUs, EMBEDDING_THREADS={settings.EMBEDDING_THREADS}, "
           f"load avg {os.getloadavg()[0]:.1f})\n")  # fmt: skip
-    throughput(args.skip_embed)
+    throughput(args.skip_embed, args.pairs)
     if not args.skip_quality:
         quality()
 
