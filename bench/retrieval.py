@@ -322,6 +322,7 @@ def load_bench(n_queries: int) -> None:
     from chatbot_project.redis_client import get_redis
     from chatbot_project.testing.processes import free_port, stop
     from datasets.embeddings import get_embedder
+    from datasets.query_embeddings import _key as query_key
     from datasets.retrieval import EXACT_SCAN_MAX_ROWS, _Filter, candidate_count
 
     rng = np.random.default_rng(42)
@@ -388,9 +389,8 @@ def load_bench(n_queries: int) -> None:
                 info = tenants[owner]
                 vec = _sample(qrng, centres, 1)[0]
                 text = f"bench-query {group} {qi}"
-                digest = hashlib.sha256(text.encode()).hexdigest()
                 redis.set(
-                    f"qemb:{embedder.model_name}:{embedder.dimensions}:{digest}",
+                    query_key(embedder, text),
                     vec.astype("<f4").tobytes(), ex=3600,
                 )  # fmt: skip
                 flt = _Filter(

@@ -1,10 +1,13 @@
 """Question embeddings for retrieval: Redis-cached, and batched when many arrive at once.
 
 ``embed_query_cached(text)`` embeds one question (cache by model + sha256 of the text).
-``submit(text) -> Future`` is what the chat path uses: questions that arrive while a forward pass
-runs wait for the next one and are embedded *together*. The local model reads all of its ~42 MB of
-weights per forward pass whatever the batch size, so 50 short questions in one pass cost a few
-times one question, not 50 times (``bench/chat.py``: 50 concurrent chats with unique questions).
+``submit(text) -> Future`` is what the chat path uses: questions that arrive while one batch is
+embedded wait and go together in the next, with one Redis round trip for the batch's cache
+lookups. The local model embeds questions one by one in int8 (~3 ms each,
+``datasets/embedders/minilm_onnx.py``; one question's vector must not depend on its batch-mates),
+or, with ``QUERY_EMBEDDING_PRECISION=fp32``, in one float32 numpy pass per batch (that pass reads
+all ~42 MB of weights whatever the batch size, so a batch costs a few times one question).
+The cache key includes the precision, so int8 and float32 vectors never mix.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ MAX_BATCH = 64
 
 def _key(embedder: Any, text: str) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return f"qemb:{embedder.model_name}:{embedder.dimensions}:{digest}"
+    precision = getattr(embedder, "query_precision", "-")  # int8 and fp32 vectors never mix
+    return f"qemb:{embedder.model_name}:{embedder.dimensions}:{precision}:{digest}"
 
 
 def _cache_get(keys: list[str]) -> list[bytes | None]:
@@ -50,8 +54,9 @@ def _cache_set(items: dict[str, list[float]]) -> None:
         log.warning("query embedding cache unavailable", exc_info=True)
 
 
-def embed_queries_cached(texts: list[str]) -> list[list[float]]:
-    """Embeddings of ``texts`` (cached ones from Redis, the rest in one batch)."""
+def _embed_uncached(texts: list[str]) -> tuple[list[list[float]], dict[str, list[float]]]:
+    """Embeddings of ``texts`` (cached ones from Redis, the rest computed) and the new cache
+    entries, which the caller writes once it has handed the vectors on."""
     from datasets.embeddings import get_embedder
 
     embedder = get_embedder()
@@ -61,12 +66,22 @@ def embed_queries_cached(texts: list[str]) -> list[list[float]]:
         np.frombuffer(raw, dtype="<f4").tolist() if raw else None for raw in found
     ]
     missing = [i for i, vec in enumerate(out) if vec is None]
-    if missing:
-        fresh = embedder.embed_documents([texts[i] for i in missing])
-        for i, vec in zip(missing, fresh, strict=True):
-            out[i] = list(vec)
-        _cache_set({keys[i]: out[i] for i in missing})  # type: ignore[misc]
-    return out  # type: ignore[return-value]
+    if not missing:
+        return out, {}  # type: ignore[return-value]
+    wanted = [texts[i] for i in missing]
+    embed = getattr(embedder, "embed_queries", None)  # the local model's question path
+    fresh = embed(wanted).tolist() if embed is not None else embedder.embed_documents(wanted)
+    for i, vec in zip(missing, fresh, strict=True):
+        out[i] = list(vec)
+    return out, {keys[i]: out[i] for i in missing}  # type: ignore[return-value,misc]
+
+
+def embed_queries_cached(texts: list[str]) -> list[list[float]]:
+    """Embeddings of ``texts`` (cached ones from Redis, the rest computed and cached)."""
+    out, new_entries = _embed_uncached(texts)
+    if new_entries:
+        _cache_set(new_entries)
+    return out
 
 
 def embed_query_cached(text: str) -> list[float]:
@@ -105,13 +120,15 @@ class _Batcher:
                     self._running = False
                     return
             try:
-                vectors = embed_queries_cached([text for text, _ in batch])
+                vectors, new_entries = _embed_uncached([text for text, _ in batch])
             except Exception as exc:  # every waiting chat gets the error, none hangs
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
             for (_, future), vec in zip(batch, vectors, strict=True):
                 future.set_result(vec)
+            if new_entries:  # after the chats have their vectors: off their critical path
+                _cache_set(new_entries)
 
 
 _batcher: _Batcher | None = None

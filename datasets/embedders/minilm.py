@@ -17,6 +17,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -178,21 +179,56 @@ class MiniLMEmbedder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=MAX_PIECES)
         self._lock = threading.Lock()  # numpy releases the GIL; one forward pass at a time
+        self._session_lock = threading.Lock()
+        self._session: Any = None  # the int8 question encoder, built on first use
+        self._query_precision: str | None = None
 
     # ------------------------------------------------------------------ public API
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
+        return self.embed_queries([text])[0].tolist()
+
+    @property
+    def query_precision(self) -> str:
+        """ "int8" when questions go through the int8 onnxruntime encoder (``minilm_onnx``),
+        "fp32" when they use the numpy pass like documents (``QUERY_EMBEDDING_PRECISION``)."""
+        if self._query_precision is None:
+            from datasets.embedders import minilm_onnx
+
+            wanted = os.environ.get("QUERY_EMBEDDING_PRECISION", "int8").strip().lower()
+            self._query_precision = (
+                "int8" if wanted == "int8" and minilm_onnx.available() else "fp32"
+            )
+        return self._query_precision
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Questions: (len(texts), 384) float32, through the int8 encoder when enabled (~3 ms
+        instead of 11-13 ms for one question), else exactly ``embed_array``. Deterministic: a
+        question's vector never depends on the other questions passed with it."""
+        if self.query_precision != "int8":
+            return self.embed_array(texts)
+        with self._session_lock:
+            if self._session is None:
+                from datasets.embedders import minilm_onnx
+
+                self._session = minilm_onnx.build_session(self._layers, int8=True)
+        # One question per call: dynamic quantisation scales each call's activations by their
+        # own range, so batching would make a question's vector depend on its batch-mates.
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self.embed_array([text], session=self._session)[0]
+        return out
 
     async def aembed_query(self, text: str) -> list[float]:
         from asgiref.sync import sync_to_async
 
         return await sync_to_async(self.embed_query, thread_sensitive=False)(text)
 
-    def embed_array(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), 384) float32, rows L2-normalised, in the order given."""
+    def embed_array(self, texts: list[str], *, session: Any = None) -> np.ndarray:
+        """(len(texts), 384) float32, rows L2-normalised, in the order given. ``session``: an
+        onnxruntime encoder (``minilm_onnx``) instead of the numpy layers."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
@@ -206,12 +242,12 @@ class MiniLMEmbedder:
             while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= _BATCH_TOKENS:
                 end += 1
             batch = order[start:end]
-            out[batch] = self._forward([ids[i] for i in batch])
+            out[batch] = self._forward([ids[i] for i in batch], session)
             start = end
         return out
 
     # ------------------------------------------------------------------ model
-    def _forward(self, batch_ids: list[list[int]]) -> np.ndarray:
+    def _forward(self, batch_ids: list[list[int]], session: Any = None) -> np.ndarray:
         b = len(batch_ids)
         length = max(len(x) for x in batch_ids)
         ids = np.zeros((b, length), dtype=np.int64)
@@ -219,12 +255,16 @@ class MiniLMEmbedder:
         for row, seq in enumerate(batch_ids):
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
+        x = self._word[ids] + self._pos[:length] + self._type0
+        x = _layer_norm(x, *self._emb_ln)
+        # Additive mask: padded keys get the most negative float, as transformers does.
+        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+        if session is not None:  # one call, outside the GIL
+            hidden = session.run(None, {"x": x.astype(np.float32), "bias": bias})[0]
+            return _pool(hidden, mask)
         # Masked scores may round to -inf (min float + a negative score): exp() makes them 0.
         with self._lock, np.errstate(over="ignore"):
-            x = self._word[ids] + self._pos[:length] + self._type0
-            x = _layer_norm(x, *self._emb_ln).reshape(b * length, DIMENSIONS)
-            # Additive mask: padded keys get the most negative float, as transformers does.
-            bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+            x = x.reshape(b * length, DIMENSIONS)
             scale = np.float32(1.0 / math.sqrt(_HEAD_DIM))
             for layer in self._layers:
                 qkv = x @ layer["qkv_w"] + layer["qkv_b"]
@@ -245,8 +285,12 @@ class MiniLMEmbedder:
                 for r in range(0, inter.shape[0], _GELU_ROWS):
                     _gelu(inter[r : r + _GELU_ROWS])
                 x = _layer_norm(inter @ layer["out_w"] + layer["out_b"] + x, *layer["ln2"])
-            x = x.reshape(b, length, DIMENSIONS)
-            summed = (x * mask[:, :, None]).sum(axis=1)
-            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), np.float32(1e-9))
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            return (pooled / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
+            return _pool(x.reshape(b, length, DIMENSIONS), mask)
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean pooling over the attention mask, then L2 normalisation (sentence-transformers)."""
+    summed = (hidden * mask[:, :, None]).sum(axis=1)
+    pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), np.float32(1e-9))
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.maximum(norms, np.float32(1e-12))).astype(np.float32)

@@ -1,0 +1,148 @@
+"""Question embeddings with the MiniLM encoder in int8, run by onnxruntime (CPU).
+
+Why: a new question's forward pass was the largest single cost of a chat (bench/README.md, "Chat
+streaming"): the numpy float32 pass reads all ~42 MB of layer weights per question, 11-13 ms on
+one core here. The same layers quantised to int8 (per output channel, activations quantised
+per call: onnxruntime's dynamic quantisation) take ~3 ms, in one call that releases the GIL.
+
+Measured on the 20 dev questions (drf-qa-dev.jsonl): cosine to the float32 embedding >= 0.992
+(mean 0.995); document-level hit@5 / MRR@10 of vector search over the float32 chunk embeddings
+1.00 / 0.81, the same as float32 queries. (Per-tensor quantisation gave cosines down to 0.966.)
+Documents are still embedded in float32 by numpy (``minilm.py``): stored vectors do not change,
+and for long texts onnxruntime float32 was only 10-25% faster than numpy, not worth a second
+path. ``QUERY_EMBEDDING_PRECISION=fp32`` turns this off.
+
+The graph is built at load time from the same safetensors weights (nothing is downloaded):
+six BERT layers, input = the embedded tokens (word + position + type embeddings and their
+LayerNorm, done in numpy: a table lookup) and the additive attention mask; output = the last
+hidden states (mean pooling and normalisation stay in numpy). Before quantisation the graph
+matches ``minilm._forward`` to float32 rounding (exact erf GELU, LayerNorm eps 1e-12).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+HEADS = 12
+HIDDEN = 384
+HEAD_DIM = HIDDEN // HEADS
+EPS = 1e-12
+
+
+def available() -> bool:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def build_session(layers: list[dict[str, Any]], *, int8: bool = True, threads: int = 1) -> Any:
+    """An onnxruntime InferenceSession: (x [B, L, 384], bias [B, 1, 1, L]) -> hidden [B, L, 384].
+
+    ``layers`` are ``MiniLMEmbedder._layers`` (linear weights stored (in, out), contiguous)."""
+    import onnxruntime as ort
+
+    model = encoder_model(layers)
+    if int8:
+        model = _quantized(model)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def _quantized(model: Any) -> Any:
+    """onnxruntime's dynamic int8 quantisation, per output channel (the tool works on files)."""
+    import logging
+    import tempfile
+    from pathlib import Path
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger("root").setLevel(logging.ERROR)  # the tool warns about pre-processing
+    with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
+        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        onnx.save(model, str(src))
+        quantize_dynamic(
+            str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )  # fmt: skip
+        return onnx.load(str(dst))
+
+
+def encoder_model(layers: list[dict[str, Any]]) -> Any:
+    """The float32 ONNX model of the encoder layers."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(value, name))
+        return name
+
+    def node(op: str, inputs: list[str], output: str, **attrs: Any) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], **attrs))
+        return output
+
+    f32 = np.float32
+    split_shape = const("split_shape", np.array([0, 0, 3, HEADS, HEAD_DIM], dtype=np.int64))
+    merge_shape = const("merge_shape", np.array([0, 0, HIDDEN], dtype=np.int64))
+    scale = const("scale", np.array(1.0 / math.sqrt(HEAD_DIM), dtype=f32))
+    inv_sqrt2 = const("inv_sqrt2", np.array(1.0 / math.sqrt(2.0), dtype=f32))
+    one = const("one", np.array(1.0, dtype=f32))
+    half = const("half", np.array(0.5, dtype=f32))
+    idx = [const(f"idx{i}", np.array(i, dtype=np.int64)) for i in range(3)]
+
+    x = "x"
+    for n, layer in enumerate(layers):
+        p = f"l{n}_"
+        w = {k: const(p + k, np.ascontiguousarray(v, dtype=f32)) for k, v in layer.items()
+             if not isinstance(v, tuple)}  # fmt: skip
+        ln1 = [const(p + "ln1_w", layer["ln1"][0]), const(p + "ln1_b", layer["ln1"][1])]
+        ln2 = [const(p + "ln2_w", layer["ln2"][0]), const(p + "ln2_b", layer["ln2"][1])]
+        qkv = node("Add", [node("MatMul", [x, w["qkv_w"]], p + "qkv_mm"), w["qkv_b"]], p + "qkv")
+        heads = node("Transpose", [node("Reshape", [qkv, split_shape], p + "qkv5")], p + "qkvt",
+                     perm=[2, 0, 3, 1, 4])  # fmt: skip
+        q, k, v = (node("Gather", [heads, idx[i]], p + "qkv"[i], axis=0) for i in range(3))
+        kt = node("Transpose", [k], p + "kt", perm=[0, 1, 3, 2])
+        scores = node("Mul", [node("MatMul", [q, kt], p + "qk"), scale], p + "scaled")
+        probs = node("Softmax", [node("Add", [scores, "bias"], p + "masked")], p + "probs", axis=-1)
+        ctx = node("Transpose", [node("MatMul", [probs, v], p + "ctx4")], p + "ctxt",
+                   perm=[0, 2, 1, 3])  # fmt: skip
+        ctx = node("Reshape", [ctx, merge_shape], p + "ctx")
+        attn = node("Add", [node("MatMul", [ctx, w["o_w"]], p + "o_mm"), w["o_b"]], p + "attn")
+        x = node("LayerNormalization", [node("Add", [attn, x], p + "res1"), *ln1], p + "x1",
+                 axis=-1, epsilon=EPS)  # fmt: skip
+        inter = node("Add", [node("MatMul", [x, w["i_w"]], p + "i_mm"), w["i_b"]], p + "inter")
+        erf = node("Erf", [node("Mul", [inter, inv_sqrt2], p + "z")], p + "erf")
+        gelu = node("Mul", [node("Mul", [inter, half], p + "halfx"),
+                            node("Add", [erf, one], p + "erf1")], p + "gelu")  # fmt: skip
+        out = node("Add", [node("MatMul", [gelu, w["out_w"]], p + "out_mm"), w["out_b"]],
+                   p + "out")  # fmt: skip
+        x = node("LayerNormalization", [node("Add", [out, x], p + "res2"), *ln2], p + "x2",
+                 axis=-1, epsilon=EPS)  # fmt: skip
+    graph = helper.make_graph(
+        nodes,
+        "minilm_encoder",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", HIDDEN]),
+            helper.make_tensor_value_info("bias", TensorProto.FLOAT, ["batch", 1, 1, "length"]),
+        ],
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "length", HIDDEN])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
