@@ -173,7 +173,7 @@ async def stream_once(
 ) -> dict:
     """One streaming POST. Times to the first event and first content token; ``hold`` reads to
     the end (capacity), otherwise the connection closes after the first token."""
-    out: dict = {"ok": False, "first_event": None, "first_token": None}
+    out: dict = {"ok": False, "first_event": None, "first_token": None, "t0": time.perf_counter()}
     payload = json.dumps(body).encode()
     head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
             f"Content-Length: {len(payload)}", "Accept: text/event-stream"]  # fmt: skip
@@ -344,6 +344,9 @@ async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_
         elapsed = time.perf_counter() - t0
         sampling.cancel()
         cpu1 = server_ps.cpu_times()
+        if os.environ.get("BENCH_CHAT_DUMP"):  # per-stream (start s, first event ms) for plots
+            with open(os.environ["BENCH_CHAT_DUMP"], "w") as fh:
+                json.dump([[r["t0"] - t0, r["first_event"]] for r in results], fh)
         failures = [r for r in results if not r["ok"]]
         firsts = [r["first_event"] for r in results if r["first_event"] is not None]
         cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100

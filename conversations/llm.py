@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -64,8 +65,14 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
 # with the SDK's stream objects: the SDK builds a pydantic ChatCompletionChunk per token
 # (~0.35 ms of CPU each, measured: ~2 ms for a 5-token answer, most of a chat start's relay
 # cost) and its request pipeline added ~2 ms more. A handful of dict lookups per line does the
-# same job. One keep-alive connection pool per event loop, so streams reuse connections.
-_clients: dict[tuple[Any, ...], Any] = {}
+# same job. Keep-alive connection pools per event loop, so streams reuse connections; several
+# of them per loop (``_Pools``), because httpcore scans every connection of a pool on each
+# request and each response close: with ~1,000 open streams in one pool that scan took more
+# CPU than the chats themselves and first events queued for seconds (bench/README.md,
+# "Capacity"). Pools are filled in order, so a quiet server uses only the first (and reuses its
+# connections) and a busy one spreads its streams over pools of at most ``SHARD_FILL`` each.
+POOL_SHARDS = 32
+SHARD_FILL = 64
 
 TIMEOUT_MESSAGE = "The model provider did not answer in time; try again shortly."
 UNREACHABLE_MESSAGE = "The model provider could not be reached; try again shortly."
@@ -73,36 +80,70 @@ FAILED_MESSAGE = "The model provider failed while answering; try again shortly."
 INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was complete."
 
 
-def _client() -> Any:
-    import httpx
+class _Pools:
+    """One event loop's httpx clients and how many streams each is serving (used only from
+    that loop's thread, so no lock)."""
 
-    loop = asyncio.get_running_loop()
+    def __init__(self) -> None:
+        self.clients: list[Any] = [None] * POOL_SHARDS
+        self.active = [0] * POOL_SHARDS
+
+    def acquire(self) -> tuple[int, Any]:
+        free = [i for i, count in enumerate(self.active) if count < SHARD_FILL]
+        shard = free[0] if free else min(range(POOL_SHARDS), key=self.active.__getitem__)
+        if self.clients[shard] is None:  # made on first use
+            self.clients[shard] = _new_client()
+        self.active[shard] += 1
+        return shard, self.clients[shard]
+
+    def release(self, shard: int) -> None:
+        self.active[shard] -= 1
+
+
+_pools: dict[tuple[Any, ...], _Pools] = {}
+
+
+def _loop_pools() -> _Pools:
     key = (
         settings.OPENAI_BASE_URL,
         settings.OPENAI_API_KEY,
         settings.LLM_TIMEOUT_SECONDS,
-        id(loop),
+        id(asyncio.get_running_loop()),
     )
-    client = _clients.get(key)
-    if client is None:
-        if len(_clients) > 32:  # loops come and go in tests and management commands
-            _clients.clear()
-        client = httpx.AsyncClient(
-            base_url=settings.OPENAI_BASE_URL.rstrip("/") + "/",
-            headers={
-                "Authorization": f"Bearer {settings.OPENAI_API_KEY or 'none'}",
-                "Content-Type": "application/json",
-                "Accept": "text/event-stream",
-            },
-            # Between bytes as well as to connect: a silent upstream fails in this time.
-            timeout=httpx.Timeout(settings.LLM_TIMEOUT_SECONDS),
-            # Every open chat holds one upstream connection; idle ones are kept for reuse.
-            limits=httpx.Limits(
-                max_connections=None, max_keepalive_connections=256, keepalive_expiry=30
-            ),
-        )
-        _clients[key] = client
-    return client
+    pools = _pools.get(key)
+    if pools is None:
+        if len(_pools) > 32:  # loops come and go in tests and management commands
+            _pools.clear()
+        pools = _pools[key] = _Pools()
+    return pools
+
+
+def _new_client() -> Any:
+    import httpx
+
+    return httpx.AsyncClient(
+        base_url=settings.OPENAI_BASE_URL.rstrip("/") + "/",
+        headers={
+            "Authorization": f"Bearer {settings.OPENAI_API_KEY or 'none'}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+        },
+        # Between bytes as well as to connect: a silent upstream fails in this time.
+        timeout=httpx.Timeout(settings.LLM_TIMEOUT_SECONDS),
+        # Every open chat holds one upstream connection; idle ones are kept for reuse.
+        limits=httpx.Limits(
+            max_connections=None, max_keepalive_connections=SHARD_FILL, keepalive_expiry=30
+        ),
+        verify=_ssl_context(),  # one per process: loading the CA bundle takes ~20 ms
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> Any:
+    """httpx's default context (certifi, SSL_CERT_FILE/SSL_CERT_DIR honoured), made once."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def status_message(status: int) -> str:
@@ -180,14 +221,19 @@ class OpenAIProvider:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        client = _client()
+        pools = _loop_pools()
+        shard, client = pools.acquire()
         request = client.build_request(
             "POST", "chat/completions", content=json.dumps(body, separators=(",", ":"))
         )
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
+            pools.release(shard)
             raise _http_error(exc) from exc
+        except BaseException:
+            pools.release(shard)
+            raise
         finish: str | None = None
         usage: dict[str, int] | None = None
         completion = 0
@@ -214,7 +260,10 @@ class OpenAIProvider:
         except httpx.HTTPError as exc:
             raise _http_error(exc) from exc
         finally:
-            await response.aclose()  # an unfinished response closes its connection
+            try:
+                await response.aclose()  # an unfinished response closes its connection
+            finally:
+                pools.release(shard)
         if finish is None:
             raise LLMError(INCOMPLETE_MESSAGE)
         if usage is None:

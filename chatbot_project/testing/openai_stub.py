@@ -124,8 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _client_gone(self) -> bool:
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if not readable:
+            if not _readable(self.connection, 0.0):
                 return False
             return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
@@ -134,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _wait(self, seconds: float = 0.0, event: threading.Event | None = None) -> None:
         """Sleep (or wait for the event) while watching for the client going away.
 
-        Blocks in select() on the client socket (it turns readable when the client closes), so
+        Blocks in poll() on the client socket (it turns readable when the client closes), so
         thousands of open streams cost a few wake-ups per second each, not a busy poll.
         """
         deadline = time.monotonic() + seconds
@@ -149,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 step = min(left, SLEEP_SLICE)
             try:
-                readable, _, _ = select.select([self.connection], [], [], step)
+                readable = _readable(self.connection, step)
             except (OSError, ValueError):
                 raise _ClientGone from None
             if readable:
@@ -307,6 +306,14 @@ class _Handler(BaseHTTPRequestHandler):
         except _ClientGone:
             rec.client_closed_at = time.monotonic()
             self.close_connection = True
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether ``sock`` turns readable within ``timeout`` s. poll(), not select(): select()
+    refuses descriptors >= 1024, which a stub holding 1,000+ streams hands out."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(max(0, int(timeout * 1000))))
 
 
 class _Server(ThreadingHTTPServer):
