@@ -290,15 +290,10 @@ async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_
     auth = {"Authorization": f"Bearer {key}"}
     server_ps = psutil.Process(proc.pid)
     try:
-        for i in range(5):
-            await stream_once(
-                port,
-                "/v1/chat",
-                {"bot": "helper", "message": f"warm {i}"},
-                auth,
-                until="delta",
-                hold=True,
-            )
+        warm = [{"bot": "helper", "message": f"warm {i}"} for i in range(5)]
+        await asyncio.gather(
+            *(stream_once(port, "/v1/chat", b, auth, until="delta", hold=True) for b in warm)
+        )
         await asyncio.sleep(1)
         rss0 = server_ps.memory_info().rss
         cpu0 = server_ps.cpu_times()
