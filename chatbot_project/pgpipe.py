@@ -16,9 +16,13 @@ literal for the server to parse.
 ``transaction``:
 - ``None``: the statements run on their own (autocommit), e.g. one SELECT;
 - ``"commit"``: all or nothing (BEGIN .. COMMIT, or a savepoint inside a caller's transaction);
-- ``"rollback"``: read-only statements that need transaction-local settings
-  (``set_config(..., true)``): rolled back at the end, so the settings never outlive the group.
-Inside a caller's transaction (Django ``atomic``, tests) a savepoint is used, never COMMIT.
+- ``"local"``: read-only statements that need transaction-local settings
+  (``set_config(..., true)``): BEGIN .. COMMIT, so the settings end with the group. Inside a
+  caller's transaction (Django ``atomic``, tests) a savepoint is used, never COMMIT, and such
+  settings last until that transaction ends.
+A group never ends with ROLLBACK when it succeeds: psycopg forgets its prepared statements on a
+ROLLBACK, and inside a pipeline that once made it reuse a statement the server had already
+deallocated ("prepared statement _pg3_65 does not exist", seen in bench/retrieval.py).
 """
 
 from __future__ import annotations
@@ -38,14 +42,11 @@ def run_pipelined(
     raw: psycopg.Connection, statements: list[Statement], *, transaction: str | None = None
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of each statement (``[]`` for statements without a result)."""
-    if transaction not in (None, "commit", "rollback"):
-        raise ValueError("transaction must be None, 'commit' or 'rollback'")
+    if transaction not in (None, "commit", "local"):
+        raise ValueError("transaction must be None, 'commit' or 'local'")
     nested = not raw.autocommit  # psycopg begins a transaction by itself: use a savepoint
     begin = f"SAVEPOINT {_SAVEPOINT}" if nested else "BEGIN"
-    if transaction == "rollback":
-        end = f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}" if nested else "ROLLBACK"
-    else:
-        end = f"RELEASE SAVEPOINT {_SAVEPOINT}" if nested else "COMMIT"
+    end = f"RELEASE SAVEPOINT {_SAVEPOINT}" if nested else "COMMIT"
     if len(statements) == 1 and not transaction:  # one statement: no pipeline needed
         cur = psycopg.Cursor(raw)
         cur.execute(*statements[0], prepare=True)

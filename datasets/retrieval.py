@@ -252,18 +252,17 @@ def run_statements(
 ) -> list[list[tuple[Any, ...]]]:
     """The rows of each statement, in one round trip with server-side binding and prepared
     statements (``chatbot_project.pgpipe``). A leading ``set_config(..., true)`` makes the group
-    a transaction rolled back at the end (the statements only read), so the settings hold for
-    exactly these statements."""
+    one transaction, so the settings hold for exactly these statements."""
     _with_query_vectors(raw)
     setup = statements[0][0].startswith(_SETUP)
-    return run_pipelined(raw, statements, transaction="rollback" if setup else None)
+    return run_pipelined(raw, statements, transaction="local" if setup else None)
 
 
 def _run(statements: list[tuple[str, list[Any]]]) -> list[list[tuple[Any, ...]]]:
     """``run_statements`` on this thread's Django connection, errors as Django's."""
     setup = statements[0][0].startswith(_SETUP)
     return run_on_django_connection(
-        statements, transaction="rollback" if setup else None, prepare_raw=_with_query_vectors
+        statements, transaction="local" if setup else None, prepare_raw=_with_query_vectors
     )
 
 

@@ -41,16 +41,20 @@ def test_commit_group_is_all_or_nothing(autocommit):
         assert raw.execute("SELECT array_agg(id ORDER BY id) FROM pipe_t").fetchone()[0] == [1]
 
 
-@pytest.mark.parametrize("autocommit", [True, False])
-def test_rollback_group_keeps_settings_local(autocommit):
-    with _raw(autocommit) as raw:
-        rows = run_pipelined(
-            raw,
-            [
-                ("SELECT set_config('enable_sort', 'off', true)", []),
-                ("SELECT current_setting('enable_sort')", []),
-            ],
-            transaction="rollback",
-        )
-        assert rows[-1] == [("off",)]
-        assert raw.execute("SHOW enable_sort").fetchone()[0] == "on"
+def test_local_group_keeps_settings_to_the_group_and_prepared_statements_stay_valid():
+    """Many local groups and single statements on one connection: the settings never leak
+    out of a group and psycopg's prepared statements stay in step with the server's."""
+    with _raw(autocommit=True) as raw:
+        for i in range(40):
+            rows = run_pipelined(
+                raw,
+                [
+                    ("SELECT set_config('enable_sort', 'off', true)", []),
+                    ("SELECT current_setting('enable_sort'), %s::int", [i]),
+                ],
+                transaction="local",
+            )
+            assert rows[-1] == [("off", i)]
+            assert run_pipelined(raw, [("SELECT current_setting('enable_sort'), %s::int", [i])])[
+                0
+            ] == [("on", i)]
