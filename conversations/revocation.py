@@ -100,6 +100,7 @@ REVOKED_MESSAGE = (
 
 
 PING = object()  # yielded by until_revoked when the upstream was silent for ping_seconds
+_ITEM, _ENDED, _FAILED, _REVOKED = (object() for _ in range(4))  # the relay queue's entry kinds
 
 
 async def until_revoked(
@@ -110,41 +111,56 @@ async def until_revoked(
     ends the answer within that time, even while the model is still silent. With
     ``ping_seconds``, yields ``PING`` whenever the upstream says nothing for that long.
 
-    This is the one place that races the upstream against anything (one task per upstream
-    chunk): the relay's CPU per token is what bounds how many streams a process holds.
+    One reader task per stream moves the upstream's chunks into a queue; the relay waits on the
+    queue with a timeout (for the pings) and the watcher's revocation drops a marker into the
+    same queue. (It used to start a task and an ``asyncio.wait`` per chunk: the relay's CPU per
+    token is what bounds how many streams a process holds.) Closing the relay cancels the
+    reader, which closes the upstream response.
     """
     interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
-    iterator = upstream.__aiter__()
     revoked = asyncio.Event()
     watch = watcher(interval) if interval > 0 else None
     if watch is not None:
         revoked = watch.watch(context)
+    queue: asyncio.Queue = asyncio.Queue()
+
+    async def read() -> None:
+        try:
+            async for item in upstream:
+                queue.put_nowait((_ITEM, item))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # the relay re-raises it in the consumer's task
+            queue.put_nowait((_FAILED, exc))
+        else:
+            queue.put_nowait((_ENDED, None))
+
+    reader = asyncio.ensure_future(read())
     revoked_wait = asyncio.ensure_future(revoked.wait())
-    pending: asyncio.Future | None = None
+    revoked_wait.add_done_callback(lambda _: queue.put_nowait((_REVOKED, None)))
     try:
-        while not revoked.is_set():
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            await asyncio.wait(
-                {pending, revoked_wait}, timeout=ping_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            if revoked.is_set():
-                break
-            if not pending.done():
+        while True:
+            try:
+                async with asyncio.timeout(ping_seconds):
+                    kind, value = await queue.get()
+            except TimeoutError:
                 yield PING
                 continue
-            task, pending = pending, None
-            try:
-                item = task.result()
-            except StopAsyncIteration:
+            if kind is _ITEM:
+                if revoked.is_set():
+                    raise CredentialRevoked
+                yield value
+            elif kind is _ENDED:
                 return
-            yield item
-        raise CredentialRevoked
+            elif kind is _FAILED:
+                raise value
+            else:
+                raise CredentialRevoked
     finally:
         if watch is not None:
             watch.unwatch(context, revoked)
-        for task in (pending, revoked_wait):
-            if task is not None and not task.done():
+        for task in (reader, revoked_wait):
+            if not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
