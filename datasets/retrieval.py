@@ -28,22 +28,19 @@ from __future__ import annotations
 import json
 import logging
 import math
-import struct
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import psycopg
 from asgiref.sync import sync_to_async
 from django.db import connection
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 
 from chatbot_project.pgpipe import run_on_django_connection, run_pipelined
 from datasets.query_embeddings import embed_query_cached
+from datasets.query_vector import QueryVector, with_query_vectors
 
 log = logging.getLogger("chatbot.retrieval")
 
@@ -90,36 +87,6 @@ class _Filter:
         )
         params += [tenant, datasets]
         return " AND ".join(where), params
-
-
-# --------------------------------------------------------------------------- query vector
-class QueryVector:
-    """A question's embedding as a query parameter: sent in pgvector's binary form (4 bytes per
-    dimension) with server-side binding, instead of ~7 KB of text parsed and planned per query."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, values: Sequence[float]) -> None:
-        self.data = np.asarray(values, dtype=">f4")
-
-
-class _QueryVectorDumper(Dumper):
-    # oid 0: the server takes the type from the statement's ``%s::vector`` cast, so no lookup
-    # of the extension type's oid (which differs per database) is needed.
-    format = Format.BINARY
-    oid = 0
-
-    def dump(self, obj: QueryVector) -> bytes:
-        return struct.pack(">HH", obj.data.shape[0], 0) + obj.data.tobytes()
-
-
-def _with_query_vectors(raw: psycopg.Connection) -> psycopg.Connection:
-    """``raw`` able to send ``QueryVector`` parameters (a connection copies the global adapters
-    when it opens, so ones opened before this module was imported need it registered)."""
-    if not getattr(raw, "_chatbot_query_vectors", False):
-        raw.adapters.register_dumper(QueryVector, _QueryVectorDumper)
-        raw._chatbot_query_vectors = True  # type: ignore[attr-defined]
-    return raw
 
 
 # --------------------------------------------------------------------------- SQL
@@ -253,7 +220,7 @@ def run_statements(
     """The rows of each statement, in one round trip with server-side binding and prepared
     statements (``chatbot_project.pgpipe``). A leading ``set_config(..., true)`` makes the group
     one transaction, so the settings hold for exactly these statements."""
-    _with_query_vectors(raw)
+    with_query_vectors(raw)
     setup = statements[0][0].startswith(_SETUP)
     return run_pipelined(raw, statements, transaction="local" if setup else None)
 
@@ -262,7 +229,7 @@ def _run(statements: list[tuple[str, list[Any]]]) -> list[list[tuple[Any, ...]]]
     """``run_statements`` on this thread's Django connection, errors as Django's."""
     setup = statements[0][0].startswith(_SETUP)
     return run_on_django_connection(
-        statements, transaction="local" if setup else None, prepare_raw=_with_query_vectors
+        statements, transaction="local" if setup else None, prepare_raw=with_query_vectors
     )
 
 
