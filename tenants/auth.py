@@ -71,17 +71,26 @@ def _cache_seconds() -> float:
     return float(getattr(settings, "API_KEY_CACHE_SECONDS", 2.0))
 
 
+def _fresh_hit(digest: str, now: float) -> AuthContext | None:
+    """The cached context for this key digest if cached within the TTL and still active."""
+    hit = _cache.get(digest)
+    if hit is None or now - hit[0] >= _cache_seconds():
+        return None
+    context = hit[1]
+    if context.api_key is None or not context.api_key.is_active:  # expiry since caching
+        return None
+    return context
+
+
 def _cached_key_context(raw: str) -> AuthContext | None:
     from apikeys import keys
     from apikeys.authentication import context_for_key
 
     digest = keys.hash_key(raw)
     now = time.monotonic()
-    hit = _cache.get(digest)
-    if hit is not None and now - hit[0] < _cache_seconds():
-        context = hit[1]
-        if context.api_key is not None and context.api_key.is_active:  # expiry since caching
-            return context
+    context = _fresh_hit(digest, now)
+    if context is not None:
+        return context
     context = context_for_key(raw)
     ttl = _cache_seconds()
     with _cache_lock:
@@ -198,11 +207,8 @@ def authenticate_cached(headers: Mapping[str, Any] | None) -> AuthContext | None
         return None
     from apikeys import keys
 
-    hit = _cache.get(keys.hash_key(raw_key))
-    if hit is None or time.monotonic() - hit[0] >= _cache_seconds():
-        return None
-    context = hit[1]
-    if context.api_key is None or not context.api_key.is_active:
+    context = _fresh_hit(keys.hash_key(raw_key), time.monotonic())
+    if context is None:
         return None
     from apikeys.cors import check_origin
 
