@@ -4,6 +4,8 @@ pages from a different origin (a third-party site embedding the widget).
 
 Playwright's bundled browsers are never downloaded (no ``playwright install``): the tests launch
 ``/usr/bin/chromium`` (Debian's package, installed by ``.ci/run``) and skip when it is absent.
+The fixtures are registered in conftest.py for the test_browser_*.py modules; each module gets
+its own browser and servers (module scope).
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+# The marks of every browser test module (``pytestmark = BROWSER_TEST_MARKS``).
+BROWSER_TEST_MARKS = [
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(120),
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

@@ -1,4 +1,6 @@
-"""Fixtures for the chat tests: a small knowledge base embedded for real, a bot, keys."""
+"""Fixtures for the chat tests: a small knowledge base embedded for real, a bot, keys; and the
+browser tests' fixtures (browser_fixtures.py, browser_demo.py), registered here for the
+test_browser_*.py modules (module-scoped: each module gets its own browser and servers)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,13 @@ from typing import Any
 
 import pytest
 
+from conversations.tests.browser_demo import demo  # noqa: F401 - fixture
+from conversations.tests.browser_fixtures import (  # noqa: F401 - fixtures
+    browser,
+    live_app,
+    streaming_app,
+    third_party_site,
+)
 from conversations.tests.factories import BotFactory, ScopeFactory
 from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
 

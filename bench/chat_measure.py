@@ -1,0 +1,211 @@
+"""bench/chat.py's measurements: a raw asyncio HTTP/1.1 streaming client (cheap enough not to be
+the bottleneck), the added time-to-first-token run, and the capacity run. Each run starts its own
+stub and server process (bench/chat_fixture.py) and stops them when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+
+import psutil
+
+from bench.chat_fixture import QUESTIONS, start_server, start_stub
+from bench.common import pct
+from chatbot_project.testing.processes import free_port, stop
+
+CONTENT = re.compile(rb'"content": ?"[^"]')
+
+
+# --------------------------------------------------------------------------- client
+async def stream_once(
+    port: int, path: str, body: dict, headers: dict[str, str], *, until: str, hold: bool = False
+) -> dict:
+    """One streaming POST. Times to the first event and first content token; ``hold`` reads to
+    the end (capacity), otherwise the connection closes after the first token."""
+    out: dict = {"ok": False, "first_event": None, "first_token": None, "t0": time.perf_counter()}
+    payload = json.dumps(body).encode()
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+            f"Content-Length: {len(payload)}", "Accept: text/event-stream"]  # fmt: skip
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    started = time.perf_counter()
+    writer = None
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+        await writer.drain()
+        status = await reader.readline()
+        if b" 200 " not in status:
+            out["error"] = status.decode(errors="replace").strip()
+            return out
+        buf = b""
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            now = time.perf_counter()
+            buf += data
+            if out["first_event"] is None and (b"event: " in buf or b"data: " in buf):
+                out["first_event"] = (now - started) * 1000
+            if out["first_token"] is None and (
+                (until == "delta" and b"event: delta" in buf)
+                or (until == "content" and CONTENT.search(buf))
+            ):
+                out["first_token"] = (now - started) * 1000
+                if not hold:
+                    out["ok"] = True
+                    return out
+            if hold and (b"event: end" in buf or b"[DONE]" in buf):
+                out["ok"] = True
+                return out
+            if len(buf) > 1 << 16:
+                buf = buf[-4096:]
+        out["ok"] = out["first_token"] is not None and not hold
+        if not out["ok"]:
+            out["error"] = "stream ended early"
+        return out
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        out["error"] = type(exc).__name__
+        return out
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+# --------------------------------------------------------------------------- 1. TTFT
+async def ttft(server: str, key: str, n1: int, n50: int) -> None:
+    stub_port, port = free_port(), free_port()
+    stub = start_stub(stub_port, reply=" ".join(["token"] * 20), token_delay=0.0)
+    proc = start_server(server, port, stub_port)
+    auth = {"Authorization": f"Bearer {key}"}
+    upstream_body = {"model": "stub-model", "stream": True,
+                     "messages": [{"role": "user", "content": QUESTIONS[0]}]}  # fmt: skip
+    try:
+        for i in range(10):  # warm-up: imports, model load, connections
+            await stream_once(
+                port, "/v1/chat", {"bot": "helper", "message": f"warm {i}"}, auth, until="delta"
+            )
+
+        async def run(conc: int, total: int, direct: bool, unique: bool) -> list[float]:
+            times: list[float] = []
+            counter = iter(range(total))
+
+            async def worker() -> None:
+                for i in counter:
+                    if direct:
+                        r = await stream_once(
+                            stub_port, "/v1/chat/completions", upstream_body, {}, until="content"
+                        )
+                    else:
+                        q = QUESTIONS[i % len(QUESTIONS)]
+                        msg = f"{q} (variant {i} {time.time_ns()})" if unique else q
+                        r = await stream_once(
+                            port, "/v1/chat", {"bot": "helper", "message": msg}, auth, until="delta"
+                        )
+                    if r["ok"]:
+                        times.append(r["first_token"])
+
+            await asyncio.gather(*(worker() for _ in range(conc)))
+            return times
+
+        print(f"\nTTFT ({server}), ms; added = via /v1/chat minus straight from the stub:")
+        print(
+            "| streams | case | stub p50 | stub p95 | /v1/chat p50 | /v1/chat p95 | "
+            "added p50 | added p95 |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for conc, total, unique, label in [
+            (1, n1, True, "unique questions (embedding computed)"),
+            (1, n1, False, "repeated question (embedding cached)"),
+            (50, n50, True, "unique questions"),
+        ]:
+            direct = await run(conc, total, True, unique)
+            via = await run(conc, total, False, unique)
+            print(
+                f"| {conc} | {label} | {pct(direct, 50):.1f} | {pct(direct, 95):.1f} | "
+                f"{pct(via, 50):.1f} | {pct(via, 95):.1f} | {pct(via, 50) - pct(direct, 50):.1f} | "
+                f"{pct(via, 95) - pct(direct, 95):.1f} |"
+            )
+    finally:
+        stop(proc)
+        stop(stub)
+
+
+# --------------------------------------------------------------------------- 2. capacity
+async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_s: float) -> dict:
+    stub_port, port = free_port(), free_port()
+    tokens = max(2, int(stream_s))
+    stub = start_stub(stub_port, reply=" ".join(["tok"] * tokens), token_delay=stream_s / tokens)
+    proc = start_server(server, port, stub_port)
+    auth = {"Authorization": f"Bearer {key}"}
+    server_ps = psutil.Process(proc.pid)
+    try:
+        warm = [{"bot": "helper", "message": f"warm {i}"} for i in range(5)]
+        await asyncio.gather(
+            *(stream_once(port, "/v1/chat", b, auth, until="delta", hold=True) for b in warm)
+        )
+        await asyncio.sleep(1)
+        rss0 = server_ps.memory_info().rss
+        cpu0 = server_ps.cpu_times()
+        open_now = 0
+        peak = {"open": 0, "rss": rss0}
+        results: list[dict] = []
+
+        async def one(i: int) -> None:
+            nonlocal open_now
+            open_now += 1
+            try:
+                q = QUESTIONS[i % len(QUESTIONS)]
+                results.append(
+                    await stream_once(
+                        port,
+                        "/v1/chat",
+                        {"bot": "helper", "message": q},
+                        auth,
+                        until="delta",
+                        hold=True,
+                    )
+                )
+            finally:
+                open_now -= 1
+
+        async def sampler() -> None:
+            while True:
+                await asyncio.sleep(0.5)
+                if open_now >= peak["open"]:
+                    peak["open"] = open_now
+                    peak["rss"] = server_ps.memory_info().rss
+
+        sampling = asyncio.ensure_future(sampler())
+        t0 = time.perf_counter()
+        tasks = []
+        total = int(rate * arrival_s)
+        for i in range(total):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.ensure_future(one(i)))
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=stream_s * 4 + 120)
+        elapsed = time.perf_counter() - t0
+        sampling.cancel()
+        cpu1 = server_ps.cpu_times()
+        if os.environ.get("BENCH_CHAT_DUMP"):  # per-stream (start s, first event ms) for plots
+            with open(os.environ["BENCH_CHAT_DUMP"], "w") as fh:
+                json.dump([[r["t0"] - t0, r["first_event"]] for r in results], fh)
+        failures = [r for r in results if not r["ok"]]
+        firsts = [r["first_event"] for r in results if r["first_event"] is not None]
+        cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / elapsed * 100
+        out = {
+            "server": server, "rate": rate, "total": total, "peak_open": peak["open"],
+            "failed": len(failures), "fail_pct": 100 * len(failures) / max(total, 1),
+            "first_p50": pct(firsts, 50), "first_p95": pct(firsts, 95), "cpu_pct": cpu,
+            "kb_per_stream": (peak["rss"] - rss0) / 1024 / max(peak["open"], 1),
+            "errors": sorted({r.get("error", "") for r in failures})[:3],
+        }  # fmt: skip
+        return out
+    finally:
+        stop(proc)
+        stop(stub)

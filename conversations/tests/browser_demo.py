@@ -1,0 +1,103 @@
+"""What the browser test modules (test_browser_*.py) share besides browser_fixtures.py: the demo
+knowledge base, the question asked of it and the stub model's streamed reply, the ``demo`` fixture
+(demo bot, its browser key on the demo page, a staff key; registered in conftest.py), and helpers
+that drive and read the widget's shadow DOM, the streamed states of an answer, and rows the
+server saves asynchronously.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apikeys.services import api_key_create
+from chatbot_project.testing.openai_stub import Script
+
+DEMO_DOCS = {
+    "Getting started": [
+        "The widget is added to a page with one script tag. It opens a chat panel in the corner "
+        "of the page. Answers stream in word by word and cite their sources as numbered chips.",
+        "Browser keys have only the chat permission. A browser key is restricted to one bot and "
+        "to the allowed origins of the site that embeds the widget.",
+    ],
+    "Rate limits": [
+        "Every browser key has a rate limit per minute. The widget sends an anonymous end user id "
+        "so that the limit applies per visitor as well as per key.",
+    ],
+}
+QUESTION = "How is the widget added to a page and how do answers stream?"
+# What the stub model streams, one token every 25 ms (about 1.5 s in all).
+REPLY = (
+    "You add the widget with **one script tag** [1]. It opens a chat panel in the corner of the "
+    "page, and answers stream in word by word with their sources as numbered chips [1].\n\n"
+    "- Browser keys have only the `chat` permission [1]\n"
+    "- Each key has a rate limit per minute [2]"
+)
+
+WIDGET = "chatbot-widget"
+
+
+def shadow(page, selector: str):
+    """Playwright CSS selectors pierce open shadow roots."""
+    return page.locator(f"{WIDGET} {selector}")
+
+
+def wait_widget_answer(page, count: int, timeout: float = 20_000) -> None:
+    """Wait until `count` answers (not counting the greeting) finished streaming."""
+    page.wait_for_function(
+        """([sel, n]) => {
+          const root = document.querySelector(sel)?.shadowRoot;
+          if (!root) return false;
+          const done = root.querySelectorAll('.cb-msg--assistant:not(.cb-msg--greeting)'
+                                             + ':not(.cb-streaming)');
+          return done.length >= n && !root.querySelector('.cb-streaming');
+        }""",
+        arg=[WIDGET, count],
+        timeout=timeout,
+    )
+
+
+def ask_widget(page, question: str) -> None:
+    """Open the widget's panel, send `question` with Enter and wait for the answer to finish."""
+    shadow(page, ".cb-launcher").click()
+    shadow(page, "textarea").fill(question)
+    page.keyboard.press("Enter")
+    wait_widget_answer(page, 1)
+
+
+def partial_states(page) -> list[str]:
+    states = page.evaluate("window.__cbStates || []")
+    final = states[-1] if states else ""
+    return [s for s in states if s != final and len(s) < len(final)]
+
+
+def wait_for_row(query, timeout: float = 5.0):
+    """Poll the database until `query()` returns a row (the server saves asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while (row := query()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert row is not None, "the row did not appear in time"
+    return row
+
+
+@pytest.fixture
+def demo(tenant, streaming_app, openai_stub):
+    """The demo bot, its browser key (chat only, this bot, the app's own origin) written where
+    /demo/ reads it, a staff key (chat + read) for the playground, and the stub model's reply."""
+    from conversations.tests.conftest import build_kb  # here: conftest imports this module
+
+    openai_stub.script = Script(reply=REPLY, token_delay=0.025)
+    kb = build_kb(tenant, slug="demo", docs=DEMO_DOCS)
+    _, browser_key = api_key_create(
+        tenant=tenant,
+        name="demo widget",
+        permissions=["chat"],
+        bots=[kb.bot],
+        allowed_origins=[streaming_app.base_url],
+        rate_limit="100/m",
+    )
+    _, staff_key = api_key_create(tenant=tenant, name="playground", permissions=["chat", "read"])
+    streaming_app.demo_key_file.write_text(browser_key + "\n")
+    yield kb, browser_key, staff_key
+    streaming_app.demo_key_file.unlink(missing_ok=True)
