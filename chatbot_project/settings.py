@@ -287,6 +287,11 @@ if EMBEDDING_DIMENSIONS != 384:
         "text-embedding-3 models return 384 dimensions when asked (we send `dimensions`)."
     )
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
+# The upstream's HTTP client: "auto" = the lean asyncio client (conversations/upstream_http.py)
+# unless a proxy is configured for OPENAI_BASE_URL, then httpx; "httpx" forces httpx.
+LLM_HTTP_CLIENT = env_str("LLM_HTTP_CLIENT", "auto")
+if LLM_HTTP_CLIENT not in ("auto", "httpx"):
+    raise ImproperlyConfigured("LLM_HTTP_CLIENT must be auto or httpx.")
 SSE_PING_SECONDS = env_float("SSE_PING_SECONDS", 15.0)
 # Chat (conversations app): history budget in tokens; DB work of the streaming path in shared
 # worker threads (False) or in Django's per-request thread (True: tests, so they see their

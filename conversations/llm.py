@@ -1,8 +1,10 @@
 """Chat model providers, chosen by ``settings.CHAT_PROVIDER`` at call time.
 
-- ``openai``: any OpenAI-compatible endpoint (``/chat/completions``, streamed) over httpx with
-  ``settings.LLM_TIMEOUT_SECONDS``; every failure becomes ``LLMError`` (-> 502
-  ``upstream_error``). Closing the generator closes the upstream HTTP response.
+- ``openai``: any OpenAI-compatible endpoint (``/chat/completions``, streamed) over the lean
+  asyncio client of ``conversations/upstream_http.py`` (httpx when a proxy is configured or
+  ``LLM_HTTP_CLIENT=httpx``) with ``settings.LLM_TIMEOUT_SECONDS``; every failure becomes
+  ``LLMError`` (-> 502 ``upstream_error``). Closing the generator closes the upstream HTTP
+  response.
 - ``extractive``: offline; answers by quoting the passages that best match the question, with
   citation marks, streamed in small pieces. It says that it is extractive.
 """
@@ -152,9 +154,71 @@ def status_message(status: int) -> str:
     return f"The model provider answered with HTTP {status}; try again shortly."
 
 
+def _http_client() -> str:
+    """``lean`` (conversations/upstream_http.py) unless ``LLM_HTTP_CLIENT=httpx`` or a proxy is
+    configured for the upstream (the lean client does not speak to proxies)."""
+    from conversations import upstream_http
+
+    if getattr(settings, "LLM_HTTP_CLIENT", "auto") == "httpx":
+        return "httpx"
+    return "httpx" if upstream_http.uses_proxy(settings.OPENAI_BASE_URL) else "lean"
+
+
+def _no_release() -> None:
+    pass
+
+
+async def _send(body: bytes) -> tuple[Any, Any]:
+    """POST ``body`` to the upstream's chat/completions, streamed: (response, release), where
+    the response has ``status_code``, ``aiter_bytes()`` and ``aclose()``, and ``release()``
+    must be called after ``aclose()``. Failures are ``LLMError``."""
+    import httpx
+
+    from conversations import upstream_http
+
+    if _http_client() == "lean":
+        pool = upstream_http.loop_pool(
+            settings.OPENAI_BASE_URL, float(settings.LLM_TIMEOUT_SECONDS), _ssl_context()
+        )
+        try:
+            response = await pool.post("chat/completions", body, _lean_headers())
+        except upstream_http.UpstreamHTTPError as exc:
+            raise _http_error(exc) from exc
+        return response, _no_release
+    pools = _loop_pools()
+    shard, client = pools.acquire()
+    try:
+        request = client.build_request("POST", "chat/completions", content=body)
+        response = await client.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        pools.release(shard)
+        raise _http_error(exc) from exc
+    except BaseException:
+        pools.release(shard)
+        raise
+    return response, functools.partial(pools.release, shard)
+
+
+def _lean_headers() -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {settings.OPENAI_API_KEY or 'none'}",
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream",
+        "User-Agent": "chatbot-platform",
+    }
+
+
 def _http_error(exc: Exception) -> LLMError:
     import httpx
 
+    from conversations.upstream_http import UpstreamHTTPError
+
+    if isinstance(exc, UpstreamHTTPError):
+        if exc.kind == "timeout":
+            return LLMError(TIMEOUT_MESSAGE)
+        if exc.kind == "connect":
+            return LLMError(UNREACHABLE_MESSAGE)
+        return LLMError(INCOMPLETE_MESSAGE)
     if isinstance(exc, httpx.TimeoutException):
         return LLMError(TIMEOUT_MESSAGE)
     if isinstance(exc, httpx.ConnectError):
@@ -213,6 +277,8 @@ class OpenAIProvider:
     ) -> AsyncIterator[LLMChunk]:
         import httpx
 
+        from conversations.upstream_http import UpstreamHTTPError
+
         body = {
             "model": model,
             "messages": messages,
@@ -221,19 +287,7 @@ class OpenAIProvider:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        pools = _loop_pools()
-        shard, client = pools.acquire()
-        request = client.build_request(
-            "POST", "chat/completions", content=json.dumps(body, separators=(",", ":"))
-        )
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            pools.release(shard)
-            raise _http_error(exc) from exc
-        except BaseException:
-            pools.release(shard)
-            raise
+        response, release = await _send(json.dumps(body, separators=(",", ":")).encode())
         finish: str | None = None
         usage: dict[str, int] | None = None
         completion = 0
@@ -257,13 +311,13 @@ class OpenAIProvider:
                             yield LLMChunk(text=content)
                         if choice.get("finish_reason"):
                             finish = choice["finish_reason"]
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, UpstreamHTTPError) as exc:
             raise _http_error(exc) from exc
         finally:
             try:
                 await response.aclose()  # an unfinished response closes its connection
             finally:
-                pools.release(shard)
+                release()
         if finish is None:
             raise LLMError(INCOMPLETE_MESSAGE)
         if usage is None:

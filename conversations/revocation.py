@@ -99,13 +99,11 @@ REVOKED_MESSAGE = (
 )
 
 
-PING = object()  # yielded by until_revoked when the upstream was silent for ping_seconds
+PING = object()  # yielded by a Relay when the upstream was silent for ping_seconds
 _ITEM, _ENDED, _FAILED, _REVOKED = (object() for _ in range(4))  # the relay queue's entry kinds
 
 
-async def until_revoked(
-    upstream: AsyncIterator[Any], context: AuthContext, ping_seconds: float | None
-) -> AsyncIterator[Any]:
+class Relay:
     """Relay ``upstream`` until it ends or the credential stops working: the loop's revocation
     watcher re-checks it every CHAT_REVALIDATE_SECONDS, so a revoked key or suspended tenant
     ends the answer within that time, even while the model is still silent. With
@@ -114,17 +112,26 @@ async def until_revoked(
     One reader task per stream moves the upstream's chunks into a queue; the relay waits on the
     queue with a timeout (for the pings) and the watcher's revocation drops a marker into the
     same queue. (It used to start a task and an ``asyncio.wait`` per chunk: the relay's CPU per
-    token is what bounds how many streams a process holds.) Closing the relay cancels the
-    reader, which closes the upstream response.
+    token is what bounds how many streams a process holds.) The reader starts when the relay is
+    made, so the upstream request is already on its way while the caller sends its first
+    events. ``aclose()`` (always, in a ``finally``) cancels the reader, which closes the
+    upstream response.
     """
-    interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
-    revoked = asyncio.Event()
-    watch = watcher(interval) if interval > 0 else None
-    if watch is not None:
-        revoked = watch.watch(context)
-    queue: asyncio.Queue = asyncio.Queue()
 
-    async def read() -> None:
+    def __init__(
+        self, upstream: AsyncIterator[Any], context: AuthContext, ping_seconds: float | None
+    ) -> None:
+        interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
+        self._context, self._ping = context, ping_seconds
+        self._watch = watcher(interval) if interval > 0 else None
+        self._revoked = self._watch.watch(context) if self._watch is not None else asyncio.Event()
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._reader = asyncio.ensure_future(self._read(upstream))
+        self._revoked_wait = asyncio.ensure_future(self._revoked.wait())
+        self._revoked_wait.add_done_callback(lambda _: self._queue.put_nowait((_REVOKED, None)))
+
+    async def _read(self, upstream: AsyncIterator[Any]) -> None:
+        queue = self._queue
         try:
             async for item in upstream:
                 queue.put_nowait((_ITEM, item))
@@ -135,10 +142,8 @@ async def until_revoked(
         else:
             queue.put_nowait((_ENDED, None))
 
-    reader = asyncio.ensure_future(read())
-    revoked_wait = asyncio.ensure_future(revoked.wait())
-    revoked_wait.add_done_callback(lambda _: queue.put_nowait((_REVOKED, None)))
-    try:
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        queue, ping_seconds, revoked = self._queue, self._ping, self._revoked
         while True:
             try:
                 async with asyncio.timeout(ping_seconds):
@@ -156,10 +161,12 @@ async def until_revoked(
                 raise value
             else:
                 raise CredentialRevoked
-    finally:
-        if watch is not None:
-            watch.unwatch(context, revoked)
-        for task in (reader, revoked_wait):
+
+    async def aclose(self) -> None:
+        if self._watch is not None:
+            self._watch.unwatch(self._context, self._revoked)
+            self._watch = None
+        for task in (self._reader, self._revoked_wait):
             if not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):

@@ -226,14 +226,22 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         payload = parse_json(request)
         data = ChatInput.from_payload(payload)
         stream = wants_stream(request, payload)
-        # Authenticated and rate limited: the embedding runs while the slot and bot are read.
+        # Authenticated and rate limited: the embedding runs while the bot is read, and the
+        # chat slot is taken (Redis) at the same time (a slot error wins over the chat's own).
         embedding = prefetch_embedding(data.message.strip())
-        slot = await acquire_stream_slot(context)
-        prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
+        slot_task = asyncio.ensure_future(acquire_stream_slot(context))
+        try:
+            prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
+        finally:
+            slot = await slot_task
     except APIError as exc:
         if slot is not None:
             await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
+    except BaseException:
+        if slot is not None:
+            await asyncio.shield(release_stream_slot(context, slot))
+        raise
     if stream:
         return streaming_response(sse_stream(prep, slot), request)
     try:

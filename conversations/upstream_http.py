@@ -1,0 +1,289 @@
+"""A lean HTTP/1.1 client for the chat model's streamed answers (asyncio streams, no httpx).
+
+Why: relaying an upstream answer is the chat path's hottest loop. Through httpx each request cost
+~0.8 ms of client CPU before the first byte (request model, auth and redirect layers, httpcore's
+pool scan) and each streamed token another read through anyio's cancel scopes and h11; straight
+asyncio streams did the same request in ~0.14 ms (bench/README.md, "Chat streaming").
+
+What it does, and no more: ``POST`` to one origin (http or https, TLS with the process's shared
+context), keep-alive connections reused per event loop and origin (idle ones kept up to
+``MAX_IDLE`` for ``KEEPALIVE_SECONDS``), a response body framed by ``Transfer-Encoding: chunked``,
+``Content-Length`` or the connection's end, a timeout on connecting and on every read (a silent
+upstream fails), and a request on a reused connection that the server had already closed is sent
+again once on a new one (nothing of the response had arrived). Every failure is an
+``UpstreamHTTPError`` whose ``kind`` the provider maps to its sentence. Proxies are not spoken:
+``conversations.llm`` uses httpx when one is configured for the upstream (``uses_proxy``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_IDLE = 256
+KEEPALIVE_SECONDS = 30.0
+MAX_HEADER_BYTES = 64 * 1024
+READ_SIZE = 65536
+
+
+class UpstreamHTTPError(Exception):
+    """``kind``: ``connect`` (refused, unresolvable), ``timeout`` (connect or a read), or
+    ``protocol`` (malformed response, connection closed mid-body)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    host: str
+    port: int
+    prefix: str  # the base URL's path, ending in "/"
+
+    @classmethod
+    def parse(cls, base_url: str) -> Origin:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/") + "/")
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def uses_proxy(base_url: str) -> bool:
+    """Whether the environment routes ``base_url`` through a proxy (HTTP(S)_PROXY, ALL_PROXY,
+    minus NO_PROXY), as httpx would."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
+@dataclass
+class _Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    idle_since: float = 0.0
+    reused: bool = False
+
+
+@dataclass
+class Pool:
+    """Idle keep-alive connections to one origin, used from one event loop's thread."""
+
+    origin: Origin
+    timeout: float
+    ssl_context: ssl.SSLContext | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    idle: list[_Conn] = field(default_factory=list)
+
+    async def _take(self) -> _Conn:
+        now = time.monotonic()
+        while self.idle:
+            conn = self.idle.pop()  # the most recent: the least likely to be closed
+            if now - conn.idle_since < KEEPALIVE_SECONDS and not conn.reader.at_eof():
+                conn.reused = True
+                return conn
+            _close(conn)
+        return await self._connect()
+
+    async def _connect(self) -> _Conn:
+        tls = self.ssl_context if self.origin.scheme == "https" else None
+        try:
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await asyncio.open_connection(
+                    self.origin.host, self.origin.port, ssl=tls, limit=READ_SIZE,
+                    server_hostname=self.origin.host if tls else None,
+                )  # fmt: skip
+        except TimeoutError:
+            raise UpstreamHTTPError("timeout", "connecting timed out") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise UpstreamHTTPError("connect", f"could not connect: {exc}") from exc
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                import socket
+
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(reader, writer)
+
+    def _give_back(self, conn: _Conn) -> None:
+        if len(self.idle) >= MAX_IDLE:
+            _close(conn)
+            return
+        conn.idle_since = time.monotonic()
+        self.idle.append(conn)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Response:
+        """Send the request and read the status line and headers. The caller must
+        ``aclose()`` the response (reading it to its end gives the connection back)."""
+        head = [f"POST {self.origin.prefix}{path} HTTP/1.1", f"Host: {self.origin.host_header}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        head.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        for attempt in (1, 2):
+            conn = await self._take()
+            try:
+                conn.writer.write(request)
+                status, response_headers = await self._read_head(conn)
+            except _StaleConnection:
+                _close(conn)
+                if attempt == 1:
+                    continue  # the server had closed the idle connection: once, on a new one
+                raise UpstreamHTTPError("protocol", "closed before a response") from None
+            except BaseException:
+                _close(conn)
+                raise
+            return Response(self, conn, status, response_headers)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _read_head(self, conn: _Conn) -> tuple[int, dict[str, str]]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                raw = await conn.reader.readuntil(b"\r\n\r\n")
+        except TimeoutError:
+            raise UpstreamHTTPError("timeout", "no response in time") from None
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial and conn.reused:
+                raise _StaleConnection from None
+            raise UpstreamHTTPError("protocol", "the connection closed before a response") from None
+        except asyncio.LimitOverrunError:
+            raise UpstreamHTTPError("protocol", "response headers too large") from None
+        except (OSError, ssl.SSLError) as exc:
+            if conn.reused:
+                raise _StaleConnection from None
+            raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
+        lines = raw.decode("latin-1").split("\r\n")
+        status_line = lines[0].split(" ", 2)
+        if len(status_line) < 2 or not status_line[0].startswith("HTTP/1."):
+            raise UpstreamHTTPError("protocol", "not an HTTP/1.x response")
+        try:
+            status = int(status_line[1])
+        except ValueError:
+            raise UpstreamHTTPError("protocol", "malformed status line") from None
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise UpstreamHTTPError("protocol", "malformed header line")
+            headers[name.strip().lower()] = value.strip()
+        if status_line[0] == "HTTP/1.0" and "keep-alive" not in headers.get("connection", ""):
+            headers["connection"] = "close"
+        return status, headers
+
+
+class _StaleConnection(Exception):
+    pass
+
+
+def _close(conn: _Conn) -> None:
+    with contextlib.suppress(Exception):
+        conn.writer.close()
+
+
+class Response:
+    """A response whose body is read with ``aiter_bytes()``; ``aclose()`` always."""
+
+    def __init__(self, pool: Pool, conn: _Conn, status: int, headers: dict[str, str]) -> None:
+        self._pool, self._conn = pool, conn
+        self.status_code, self.headers = status, headers
+        self._complete = False
+        self._closed = False
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        reader, timeout = self._conn.reader, self._pool.timeout
+        encoding = self.headers.get("transfer-encoding", "").lower()
+        length = self.headers.get("content-length")
+        try:
+            if "chunked" in encoding:
+                async for block in _chunked(reader, timeout):
+                    yield block
+            elif length is not None:
+                remaining = int(length)
+                while remaining > 0:
+                    block = await _read(reader, min(remaining, READ_SIZE), timeout)
+                    if not block:
+                        raise UpstreamHTTPError("protocol", "the body ended early")
+                    remaining -= len(block)
+                    yield block
+            else:  # the body runs to the connection's end
+                self.headers["connection"] = "close"
+                while block := await _read(reader, READ_SIZE, timeout):
+                    yield block
+        except ValueError:
+            raise UpstreamHTTPError("protocol", "malformed body framing") from None
+        self._complete = True
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._complete and "close" not in self.headers.get("connection", "").lower():
+            self._pool._give_back(self._conn)
+        else:  # unfinished: closing the connection is what tells the upstream to stop
+            _close(self._conn)
+
+
+async def _read(reader: asyncio.StreamReader, size: int, timeout: float) -> bytes:
+    try:
+        async with asyncio.timeout(timeout):
+            return await reader.read(size)
+    except TimeoutError:
+        raise UpstreamHTTPError("timeout", "the upstream went silent") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
+
+
+async def _chunked(reader: asyncio.StreamReader, timeout: float) -> AsyncIterator[bytes]:
+    """The data of a chunked body, one block per chunk (trailers read and dropped)."""
+    try:
+        while True:
+            async with asyncio.timeout(timeout):
+                size_line = await reader.readuntil(b"\r\n")
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while await reader.readuntil(b"\r\n") != b"\r\n":
+                        pass  # trailer fields
+                    return
+                data = await reader.readexactly(size + 2)
+            if data[-2:] != b"\r\n":
+                raise UpstreamHTTPError("protocol", "malformed chunk")
+            yield data[:-2]
+    except TimeoutError:
+        raise UpstreamHTTPError("timeout", "the upstream went silent") from None
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        raise UpstreamHTTPError("protocol", "the body ended early") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
+
+
+_pools: dict[tuple[Any, ...], Pool] = {}
+
+
+def loop_pool(base_url: str, timeout: float, ssl_context: Any) -> Pool:
+    """This event loop's pool for ``base_url`` (made on first use)."""
+    loop = asyncio.get_running_loop()
+    key = (base_url, timeout, id(loop))
+    pool = _pools.get(key)
+    if pool is None or pool.loop is not loop:  # a new loop may reuse a dead one's id
+        if len(_pools) > 32:  # loops come and go in tests and management commands
+            _pools.clear()
+        pool = _pools[key] = Pool(Origin.parse(base_url), timeout, ssl_context, loop=loop)
+    return pool
