@@ -85,14 +85,76 @@ class RetrieveInput(StrictSerializer):  # JSON types as documented: no coercion
         return attrs
 
 
+_RETRIEVE_FIELDS = frozenset(RetrieveInput._declared_fields)
+
+
+def retrieve_input(payload: Any) -> dict[str, Any]:
+    """``RetrieveInput``'s validated data. A plain well-formed request (``bot``, not
+    ``datasets``; every value of its JSON type and in range) is checked here directly, ~0.01 ms
+    instead of DRF's ~0.28 on the /v1/retrieve hot path; anything else goes through DRF, which
+    words the errors. Same result either way (tests/test_retrieve_input.py)."""
+    fast = _plain_retrieve_input(payload)
+    if fast is not None:
+        return fast
+    params = RetrieveInput(data=payload if isinstance(payload, dict) else {})
+    if not params.is_valid():
+        raise APIError(_first_error(params.errors), details={"fields": params.errors})
+    return dict(params.validated_data)
+
+
+def _plain_text(value: Any) -> bool:
+    """A string DRF's CharField takes as it is (no null or surrogate characters)."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _plain_retrieve_input(p: Any) -> dict[str, Any] | None:
+    if not isinstance(p, dict) or not p.keys() <= _RETRIEVE_FIELDS or "datasets" in p:
+        return None
+    query = p.get("query")
+    if not _plain_text(query) or not 0 < len(query) <= 10_000 or not query.strip():
+        return None
+    out: dict[str, Any] = {"query": query.strip()}
+    for name in ("bot", "scope"):
+        if name in p:
+            value = p[name]
+            if not _plain_text(value) or not value or value != value.strip():
+                return None
+            out[name] = value
+    if "bot" not in out:
+        return None
+    if "top_k" in p:
+        top_k = p["top_k"]
+        if type(top_k) is not int or not 1 <= top_k <= 50:
+            return None
+        out["top_k"] = top_k
+    if "mode" in p:
+        if p["mode"] not in ("vector", "keyword", "hybrid"):
+            return None
+        out["mode"] = p["mode"]
+    if "score_threshold" in p:
+        value = p["score_threshold"]
+        if type(value) not in (int, float) or not 0.0 <= value <= 1.0:
+            return None
+        out["score_threshold"] = float(value)
+    return out
+
+
 class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
     rating = serializers.ChoiceField(choices=["up", "down"])
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 # --------------------------------------------------------------------------- views
-def _retrieve(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """The retrieval request in one worker-thread hop: resolve, filter, search, serialise."""
+def _retrieve(ctx: Any, p: dict[str, Any], embedding: Any = None) -> dict[str, Any]:
+    """The retrieval request in one worker-thread hop: resolve, filter, search, serialise.
+    ``embedding``: the query's embedding already started (a Future), used when the mode
+    needs one."""
     from datasets.models import Dataset
     from datasets.retrieval import retrieve
 
@@ -129,14 +191,16 @@ def _retrieve(ctx: Any, p: dict[str, Any]) -> dict[str, Any]:
         )  # fmt: skip
     else:
         scope = None
+    mode = p.get("mode") or (bot.retrieval_mode if bot else "hybrid")
     results = retrieve(
         tenant=tenant,
         query=p["query"],
         dataset_ids=dataset_ids,
         scope=scope,
         top_k=p.get("top_k") or (bot.top_k if bot else 5),
-        mode=p.get("mode") or (bot.retrieval_mode if bot else "hybrid"),
+        mode=mode,
         score_threshold=p.get("score_threshold", bot.score_threshold if bot is not None else 0.0),
+        query_vector=embedding.result() if embedding is not None and mode != "keyword" else None,
     )
     return {
         "data": [
@@ -171,7 +235,7 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     """POST /v1/retrieve (chat permission). An async view like /v1/chat: a sync DRF view runs in
     a fresh thread per request under ASGI, which opens a new PostgreSQL connection every time
     (several ms, more than the search itself); here the work runs in the chat DB thread pool."""
-    from conversations.chat import db_sync
+    from conversations.chat import db_sync, prefetch_embedding
     from conversations.streaming import (
         _with_rate_headers,
         authenticate_request,
@@ -186,10 +250,11 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     try:
         context = await authenticate_request(request)
         payload = parse_json(request)
-        params = RetrieveInput(data=payload if isinstance(payload, dict) else {})
-        if not params.is_valid():
-            raise APIError(_first_error(params.errors), details={"fields": params.errors})
-        body = await db_sync(_retrieve)(context, params.validated_data)
+        params = retrieve_input(payload)
+        # Authenticated and rate limited: the embedding runs while the bot is read (wasted
+        # only when the bot turns out to be keyword-only).
+        embedding = None if params.get("mode") == "keyword" else prefetch_embedding(params["query"])
+        body = await db_sync(_retrieve)(context, params, embedding)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     return _with_rate_headers(request, JsonResponse(body))
