@@ -100,7 +100,8 @@ REVOKED_MESSAGE = (
 
 
 PING = object()  # yielded by a Relay when the upstream was silent for ping_seconds
-_ITEM, _ENDED, _FAILED, _REVOKED = (object() for _ in range(4))  # the relay queue's entry kinds
+# The relay queue's entry kinds:
+_ITEM, _ENDED, _FAILED, _REVOKED, _PING = (object() for _ in range(5))
 
 
 class Relay:
@@ -110,9 +111,10 @@ class Relay:
     ``ping_seconds``, yields ``PING`` whenever the upstream says nothing for that long.
 
     One reader task per stream moves the upstream's chunks into a queue; the relay waits on the
-    queue with a timeout (for the pings) and the watcher's revocation drops a marker into the
-    same queue. (It used to start a task and an ``asyncio.wait`` per chunk: the relay's CPU per
-    token is what bounds how many streams a process holds.) The reader starts when the relay is
+    queue; a timer drops a ping marker into it after ``ping_seconds`` without an item, and the
+    watcher's revocation drops its marker there too. (It used to start a task and an
+    ``asyncio.wait`` per chunk, then a timeout per queue read: the relay's CPU per token is what
+    bounds how many streams a process holds.) The reader starts when the relay is
     made, so the upstream request is already on its way while the caller sends its first
     events. ``aclose()`` (always, in a ``finally``) cancels the reader, which closes the
     upstream response.
@@ -126,14 +128,30 @@ class Relay:
         self._watch = watcher(interval) if interval > 0 else None
         self._revoked = self._watch.watch(context) if self._watch is not None else asyncio.Event()
         self._queue: asyncio.Queue = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()  # of the last item or ping
+        self._ping_timer: asyncio.TimerHandle | None = None
+        if ping_seconds:
+            self._ping_timer = self._loop.call_at(self._last + ping_seconds, self._ping_check)
         self._reader = asyncio.ensure_future(self._read(upstream))
         self._revoked_wait = asyncio.ensure_future(self._revoked.wait())
         self._revoked_wait.add_done_callback(lambda _: self._queue.put_nowait((_REVOKED, None)))
 
+    def _ping_check(self) -> None:
+        """A ping when nothing came for ``ping_seconds``: one timer per relay, re-armed
+        lazily, where a timeout around each queue read scheduled and cancelled one per token."""
+        assert self._ping is not None
+        now, due = self._loop.time(), self._last + self._ping
+        if now >= due:
+            self._queue.put_nowait((_PING, None))
+            self._last, due = now, now + self._ping
+        self._ping_timer = self._loop.call_at(due, self._ping_check)
+
     async def _read(self, upstream: AsyncIterator[Any]) -> None:
-        queue = self._queue
+        queue, loop = self._queue, self._loop
         try:
             async for item in upstream:
+                self._last = loop.time()
                 queue.put_nowait((_ITEM, item))
         except asyncio.CancelledError:
             raise
@@ -143,15 +161,12 @@ class Relay:
             queue.put_nowait((_ENDED, None))
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        queue, ping_seconds, revoked = self._queue, self._ping, self._revoked
+        queue, revoked = self._queue, self._revoked
         while True:
-            try:
-                async with asyncio.timeout(ping_seconds):
-                    kind, value = await queue.get()
-            except TimeoutError:
+            kind, value = await queue.get()
+            if kind is _PING:
                 yield PING
-                continue
-            if kind is _ITEM:
+            elif kind is _ITEM:
                 if revoked.is_set():
                     raise CredentialRevoked
                 yield value
@@ -163,6 +178,9 @@ class Relay:
                 raise CredentialRevoked
 
     async def aclose(self) -> None:
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
         if self._watch is not None:
             self._watch.unwatch(self._context, self._revoked)
             self._watch = None

@@ -198,6 +198,41 @@ def _close(conn: _Conn) -> None:
         conn.writer.close()
 
 
+class _Watchdog:
+    """Fails a read that waits longer than ``timeout``: one timer per response, re-armed
+    lazily, where a timeout context per read would schedule and cancel a timer per token."""
+
+    def __init__(self, timeout: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.timeout = timeout
+        self.task: asyncio.Task | None = None  # set while a read waits
+        self.since = 0.0
+        self.fired = False
+        self.handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        self.since = self.loop.time()
+        self.task = asyncio.current_task()
+        if self.handle is None:
+            self.handle = self.loop.call_at(self.since + self.timeout, self._check)
+
+    def _check(self) -> None:
+        self.handle = None
+        if self.task is None:
+            return  # not reading: the next read re-arms
+        due = self.since + self.timeout
+        if self.loop.time() < due:
+            self.handle = self.loop.call_at(due, self._check)
+            return
+        self.fired = True
+        self.task.cancel()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
 class Response:
     """A response whose body is read with ``aiter_bytes()``; ``aclose()`` always."""
 
@@ -206,30 +241,88 @@ class Response:
         self.status_code, self.headers = status, headers
         self._complete = False
         self._closed = False
+        self._watchdog: _Watchdog | None = None
+
+    async def _read(self) -> bytes:
+        """The next bytes of the connection (b"" at its end), within the timeout."""
+        watchdog = self._watchdog
+        assert watchdog is not None
+        watchdog.start()
+        try:
+            return await self._conn.reader.read(READ_SIZE)
+        except asyncio.CancelledError:
+            if watchdog.fired:  # our timeout, not a cancellation from outside
+                watchdog.fired = False
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                raise UpstreamHTTPError("timeout", "the upstream went silent") from None
+            raise
+        except (OSError, ssl.SSLError) as exc:
+            raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
+        finally:
+            watchdog.task = None
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        reader, timeout = self._conn.reader, self._pool.timeout
+        self._watchdog = _Watchdog(self._pool.timeout)
         encoding = self.headers.get("transfer-encoding", "").lower()
         length = self.headers.get("content-length")
         try:
             if "chunked" in encoding:
-                async for block in _chunked(reader, timeout):
+                async for block in self._chunked():
                     yield block
             elif length is not None:
                 remaining = int(length)
                 while remaining > 0:
-                    block = await _read(reader, min(remaining, READ_SIZE), timeout)
+                    block = await self._read()
                     if not block:
                         raise UpstreamHTTPError("protocol", "the body ended early")
+                    if len(block) > remaining:
+                        raise UpstreamHTTPError("protocol", "more body than Content-Length")
                     remaining -= len(block)
                     yield block
             else:  # the body runs to the connection's end
                 self.headers["connection"] = "close"
-                while block := await _read(reader, READ_SIZE, timeout):
+                while block := await self._read():
                     yield block
         except ValueError:
             raise UpstreamHTTPError("protocol", "malformed body framing") from None
+        finally:
+            self._watchdog.close()
         self._complete = True
+
+    async def _chunked(self) -> AsyncIterator[bytes]:
+        """The data of a chunked body, one block per chunk, parsed from what each read returns
+        (one read per token when the upstream sends a chunk per token); trailers dropped."""
+        buf = b""
+        while True:
+            eol = buf.find(b"\r\n")
+            if eol < 0:
+                if len(buf) > MAX_HEADER_BYTES:
+                    raise UpstreamHTTPError("protocol", "malformed chunk size line")
+                buf += await self._more()
+                continue
+            size = int(buf[:eol].split(b";", 1)[0].strip(), 16)  # ValueError: malformed
+            if size == 0:
+                rest = buf[eol + 2 :]
+                while not rest.startswith(b"\r\n") and b"\r\n\r\n" not in rest:
+                    if len(rest) > MAX_HEADER_BYTES:
+                        raise UpstreamHTTPError("protocol", "trailer fields too large")
+                    rest += await self._more()
+                return
+            end = eol + 2 + size
+            while len(buf) < end + 2:
+                buf += await self._more()
+            if buf[end : end + 2] != b"\r\n":
+                raise UpstreamHTTPError("protocol", "malformed chunk")
+            yield buf[eol + 2 : end]
+            buf = buf[end + 2 :]
+
+    async def _more(self) -> bytes:
+        data = await self._read()
+        if not data:
+            raise UpstreamHTTPError("protocol", "the body ended early")
+        return data
 
     async def aclose(self) -> None:
         if self._closed:
@@ -239,39 +332,6 @@ class Response:
             self._pool._give_back(self._conn)
         else:  # unfinished: closing the connection is what tells the upstream to stop
             _close(self._conn)
-
-
-async def _read(reader: asyncio.StreamReader, size: int, timeout: float) -> bytes:
-    try:
-        async with asyncio.timeout(timeout):
-            return await reader.read(size)
-    except TimeoutError:
-        raise UpstreamHTTPError("timeout", "the upstream went silent") from None
-    except (OSError, ssl.SSLError) as exc:
-        raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
-
-
-async def _chunked(reader: asyncio.StreamReader, timeout: float) -> AsyncIterator[bytes]:
-    """The data of a chunked body, one block per chunk (trailers read and dropped)."""
-    try:
-        while True:
-            async with asyncio.timeout(timeout):
-                size_line = await reader.readuntil(b"\r\n")
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-                if size == 0:
-                    while await reader.readuntil(b"\r\n") != b"\r\n":
-                        pass  # trailer fields
-                    return
-                data = await reader.readexactly(size + 2)
-            if data[-2:] != b"\r\n":
-                raise UpstreamHTTPError("protocol", "malformed chunk")
-            yield data[:-2]
-    except TimeoutError:
-        raise UpstreamHTTPError("timeout", "the upstream went silent") from None
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        raise UpstreamHTTPError("protocol", "the body ended early") from None
-    except (OSError, ssl.SSLError) as exc:
-        raise UpstreamHTTPError("protocol", f"connection failed: {exc}") from exc
 
 
 _pools: dict[tuple[Any, ...], Pool] = {}

@@ -216,3 +216,10 @@ def test_origin_parsing():
     assert local.host_header == "[::1]:8900"
     with pytest.raises(ValueError):
         upstream_http.Origin.parse("ftp://example.com/")
+
+
+def test_slow_tokens_within_the_timeout_do_not_time_out(openai_stub, settings):
+    """The read timeout is per read (each gap < timeout), not for the whole answer."""
+    openai_stub.script = Script(reply="one two three four five", token_delay=0.15)
+    text, _ = _answer(openai_stub.base_url, settings, LLM_TIMEOUT_SECONDS=0.4)
+    assert text == "one two three four five"
