@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import time
 import urllib.request
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,7 +92,7 @@ class Pool:
     timeout: float
     ssl_context: ssl.SSLContext | None = None
     loop: asyncio.AbstractEventLoop | None = None
-    idle: list[_Conn] = field(default_factory=list)
+    idle: deque[_Conn] = field(default_factory=deque)
 
     async def _take(self) -> _Conn:
         now = time.monotonic()
@@ -117,17 +119,20 @@ class Pool:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
-                import socket
-
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(reader, writer)
 
     def _give_back(self, conn: _Conn) -> None:
-        if len(self.idle) >= MAX_IDLE:
+        now = time.monotonic()
+        idle = self.idle
+        # The oldest first: expired or closed by the server, they would never be reused.
+        while idle and (now - idle[0].idle_since >= KEEPALIVE_SECONDS or idle[0].reader.at_eof()):
+            _close(idle.popleft())
+        if len(idle) >= MAX_IDLE:
             _close(conn)
             return
-        conn.idle_since = time.monotonic()
-        self.idle.append(conn)
+        conn.idle_since = now
+        idle.append(conn)
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> Response:
         """Send the request and read the status line and headers. The caller must
