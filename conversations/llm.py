@@ -63,11 +63,12 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- OpenAI-compatible
-# The stream is read with httpx (the HTTP library under the openai SDK) and decoded here, not
-# with the SDK's stream objects: the SDK builds a pydantic ChatCompletionChunk per token
-# (~0.35 ms of CPU each, measured: ~2 ms for a 5-token answer, most of a chat start's relay
-# cost) and its request pipeline added ~2 ms more. A handful of dict lookups per line does the
-# same job. Keep-alive connection pools per event loop, so streams reuse connections; several
+# The stream is read with the lean asyncio client of ``conversations/upstream_http.py`` (httpx,
+# the HTTP library under the openai SDK, behind a proxy) and decoded here, not with the SDK's
+# stream objects: the SDK builds a pydantic ChatCompletionChunk per token (~0.35 ms of CPU each,
+# measured: ~2 ms for a 5-token answer, most of a chat start's relay cost) and its request
+# pipeline added ~2 ms more. A handful of dict lookups per line does the same job.
+# For httpx: keep-alive connection pools per event loop, so streams reuse connections; several
 # of them per loop (``_Pools``), because httpcore scans every connection of a pool on each
 # request and each response close: with ~1,000 open streams in one pool that scan took more
 # CPU than the chats themselves and first events queued for seconds (bench/README.md,
