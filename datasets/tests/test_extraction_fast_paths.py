@@ -1,8 +1,9 @@
 """The ingestion hot path's shortcuts give exactly what the plain forms give.
 
 ``normalise_all`` checks a batch at once, the DOCX extractor yields ``Section``s (runs of
-paragraphs) instead of one ``Block`` each, and PDF pages are cut into paragraphs in one pass
-over their lines: each is compared here with the straightforward form on awkward input.
+paragraphs) instead of one ``Block`` each, PDF pages are cut into paragraphs in one pass
+over their lines, sentences are cut without a look-behind and chunks packed by bisection:
+each is compared here with the straightforward form on awkward input.
 """
 
 from __future__ import annotations
@@ -136,3 +137,40 @@ def test_docx_headings_tables_and_long_heading_paragraphs(tmp_path):
         ("L" * 301, ("Handbook", "Leave")),
         ("Monthly.", ("Pay",)),
     ]
+
+
+def test_sentences_equal_the_look_behind_split():
+    old = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+    rng = random.Random(5)
+    alphabet = ["a", "b", ".", "!", "?", "。", " ", "  ", "\n", "\t", "\u3000", "\u2028", "é"]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert chunking.sentences(text) == old.split(text), repr(text)
+
+
+def _pack_step_by_step(counts, budget, overlap):
+    """The packing loop as it was before ``_pack`` bisected (one step per unit)."""
+    ranges, start, used = [], 0, 0
+    for i, tokens in enumerate(counts):
+        if i > start and used + tokens > budget:
+            ranges.append((start, i, used))
+            k, carried = i - 1, 0
+            while k > start and carried + counts[k] <= overlap:
+                carried += counts[k]
+                k -= 1
+            start, used = (i, 0) if carried + tokens > budget else (k + 1, carried)
+        used += tokens
+    ranges.append((start, len(counts), used))
+    return ranges
+
+
+def test_packing_by_bisection_equals_the_step_by_step_loop():
+    rng = random.Random(7)
+    for _ in range(20000):
+        budget = rng.randint(1, 40)
+        overlap = rng.randint(0, budget // 2)
+        top = rng.choice([3, budget, 2 * budget])  # units over the budget too (never split)
+        counts = [rng.randint(0, top) for _ in range(rng.randint(1, 30))]
+        assert chunking._pack(counts, budget, overlap) == _pack_step_by_step(
+            counts, budget, overlap
+        ), (counts, budget, overlap)
