@@ -60,8 +60,10 @@ def setup_fixture() -> str:
 
 # --------------------------------------------------------------------------- processes
 def start_stub(port: int, *, reply: str, token_delay: float) -> subprocess.Popen:
+    """The upstream: ``bench/asyncstub.py`` (one asyncio thread; the test suite's threaded stub
+    ran a thread per stream and, holding ~2,000, starved the server of CPU)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chatbot_project.testing.openai_stub", "--port", str(port),
+        [sys.executable, "-m", "bench.asyncstub", "--port", str(port),
          "--reply", reply, "--token-delay", str(token_delay)],
         cwd=BASE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
