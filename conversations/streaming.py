@@ -204,8 +204,21 @@ def wants_stream(request: HttpRequest, payload: Any) -> bool:
     return "text/event-stream" in request.headers.get("Accept", "")
 
 
+class SSEResponse(StreamingHttpResponse):
+    """A streaming response whose parts are already bytes: the ASGI handler iterates the body
+    itself, without Django's two per-part wrappers (``__aiter__`` over ``streaming_content``,
+    which re-yields every part through ``make_bytes``) - one SSE chunk per token makes them a
+    measurable share of the relay's CPU. A middleware that replaces ``streaming_content`` is
+    still honoured (its iterator is what is returned)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+        if self.is_async:
+            return self._iterator
+        return super().__aiter__()
+
+
 def streaming_response(body: AsyncIterator[bytes], request: HttpRequest) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+    response = SSEResponse(body, content_type="text/event-stream; charset=utf-8")
     for name, value in SSE_HEADERS.items():
         response[name] = value
     _with_rate_headers(request, response)
