@@ -5,8 +5,9 @@
   ``LLM_HTTP_CLIENT=httpx``) with ``settings.LLM_TIMEOUT_SECONDS``; every failure becomes
   ``LLMError`` (-> 502 ``upstream_error``). Closing the generator closes the upstream HTTP
   response.
-- ``extractive``: offline; answers by quoting the passages that best match the question, with
-  citation marks, streamed in small pieces. It says that it is extractive.
+- ``extractive`` (``conversations/extractive.py``): offline; answers by quoting the passages that
+  best match the question, with citation marks, streamed in small pieces. It says that it is
+  extractive.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -327,88 +327,11 @@ class OpenAIProvider:
         yield LLMChunk(finish_reason="length" if finish == "length" else "stop", usage=usage)
 
 
-# --------------------------------------------------------------------------- extractive (offline)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\[(])|\n{2,}")
-_TOKEN = re.compile(r"[a-z0-9_]+")
-_STOP_WORDS = (
-    "a an and are as at be by can do does for from how i if in is it my of on or so that the "
-    "this to was what when where which who why will with you your me we use using"
-)
-_STOP = frozenset(_STOP_WORDS.split(" "))
-PIECE_WORDS = 3
-
-
-def _terms(text: str) -> set[str]:
-    return {w[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOP and len(w) > 1}
-
-
-def _sentences(text: str) -> list[str]:
-    """Prose sentences of a chunk: no code blocks, headings or the "path > heading" prefix."""
-    kept: list[str] = []
-    in_code = False
-    for i, line in enumerate(text.splitlines()):
-        s = line.strip()
-        if s.startswith("```"):
-            in_code = not in_code
-            continue
-        if in_code or s.startswith("#") or (i == 0 and " > " in s):
-            continue
-        kept.append(s.lstrip(">").strip())
-    out = []
-    for part in _SENTENCE.split("\n".join(kept)):
-        part = " ".join(part.split())
-        if 20 <= len(part) <= 400:
-            out.append(part)
-    return out
-
-
-def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: int = 3) -> str:
-    if not sources:
-        return (
-            "I could not find anything about that in the knowledge base "
-            "(extractive mode: I only quote the documents)."
-        )
-    wanted = _terms(question)
-    scored: list[tuple[float, int, int, str]] = []
-    for n, chunk in enumerate(sources, 1):
-        for pos, sentence in enumerate(_sentences(chunk.text)):
-            overlap = len(wanted & _terms(sentence))
-            # Earlier (better-ranked) sources and earlier sentences win ties.
-            scored.append((overlap - 0.01 * n - 0.001 * pos, n, pos, sentence))
-    scored.sort(reverse=True)
-    picked = sorted(scored[:max_sentences], key=lambda s: (s[1], s[2]))
-    if not picked:
-        first = sources[0].text.strip().splitlines()
-        return f"From the documentation (extractive answer): {' '.join(first)[:400]} [1]"
-    body = " ".join(f"{s[3]} [{s[1]}]" for s in picked)
-    return f"From the documentation (an extractive answer quoting the best passages): {body}"
-
-
-class ExtractiveProvider:
-    name = "extractive"
-
-    async def stream(
-        self,
-        *,
-        messages: list[dict[str, str]],
-        model: str,
-        temperature: float,
-        max_tokens: int,
-        sources: Sequence[Any],
-        question: str,
-    ) -> AsyncIterator[LLMChunk]:
-        answer = extractive_answer(question, sources)
-        words = re.findall(r"\s*\S+", answer)
-        for i in range(0, len(words), PIECE_WORDS):
-            yield LLMChunk(text="".join(words[i : i + PIECE_WORDS]))
-            await asyncio.sleep(0)  # let the transport send each piece as it comes
-        prompt = sum(count_tokens(m["content"]) for m in messages)
-        yield LLMChunk(finish_reason="stop", usage=_usage(prompt, count_tokens(answer)))
-
-
 def get_provider() -> Provider:
     if settings.CHAT_PROVIDER == "openai":
         return OpenAIProvider()
+    from conversations.extractive import ExtractiveProvider  # it imports this module
+
     return ExtractiveProvider()
 
 
