@@ -135,29 +135,24 @@ def check(key: str, limit: str) -> Decision:
     return _decide(int(count), int(ttl), count_limit)
 
 
-_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_async_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _async_client_and_script() -> tuple[Any, Any]:
-    # One client per event loop: redis.asyncio connections are bound to the loop that made them.
-    import redis.asyncio as aredis
+def _async_script() -> Any:
+    """The counting script on the running loop's Redis client (see ``loop_redis``)."""
+    from chatbot_project.redis_client import loop_redis
 
     loop = asyncio.get_running_loop()
-    pair = _async_clients.get(loop)
-    if pair is None:
-        client = aredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
-        )
-        pair = (client, client.register_script(_LUA))
-        _async_clients[loop] = pair
-    return pair
+    script = _async_scripts.get(loop)
+    if script is None:
+        script = _async_scripts[loop] = loop_redis().register_script(_LUA)
+    return script
 
 
 async def acheck(key: str, limit: str) -> Decision:
     count_limit, window = _parse_or_default(limit)
     try:
-        _client, script = _async_client_and_script()
-        count, ttl = await script(keys=[key], args=[window * 1000])
+        count, ttl = await _async_script()(keys=[key], args=[window * 1000])
     except (redis.RedisError, OSError):
         raise Unavailable(REDIS_DOWN) from None
     return _decide(int(count), int(ttl), count_limit)

@@ -1,8 +1,11 @@
-"""One shared Redis client per process (sync), for rate limits, caches and health."""
+"""Shared Redis clients: one per process (sync), one per event loop (async), for rate limits,
+caches, chat slots and health."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import weakref
 
 import redis
 from django.conf import settings
@@ -15,8 +18,19 @@ def get_redis() -> redis.Redis:
     )
 
 
-@functools.cache
-def get_async_redis():
+_loop_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def loop_redis():
+    """The running event loop's async client: redis.asyncio connections belong to the loop
+    that made them (tests and management commands run several loops in one process)."""
     import redis.asyncio as aredis
 
-    return aredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    loop = asyncio.get_running_loop()
+    client = _loop_clients.get(loop)
+    if client is None:
+        client = aredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
+        )
+        _loop_clients[loop] = client
+    return client

@@ -200,7 +200,7 @@ def _retrieve(ctx: Any, p: dict[str, Any], embedding: Any = None) -> dict[str, A
         top_k=p.get("top_k") or (bot.top_k if bot else 5),
         mode=mode,
         score_threshold=p.get("score_threshold", bot.score_threshold if bot is not None else 0.0),
-        query_vector=embedding.result() if embedding is not None and mode != "keyword" else None,
+        query_vector=embedding if mode != "keyword" else None,  # a Future: retrieve() waits
     )
     return {
         "data": [
@@ -235,10 +235,10 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     """POST /v1/retrieve (chat permission). An async view like /v1/chat: a sync DRF view runs in
     a fresh thread per request under ASGI, which opens a new PostgreSQL connection every time
     (several ms, more than the search itself); here the work runs in the chat DB thread pool."""
-    from conversations.chat import db_sync, prefetch_embedding
+    from conversations.chat import db_sync
     from conversations.streaming import (
         _with_rate_headers,
-        authenticate_request,
+        authenticate_and_embed,
         error_json,
         parse_json,
     )
@@ -248,12 +248,16 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
             APIError("Use POST for /v1/retrieve.", status_code=405, headers={"Allow": "POST"})
         )
     try:
-        context = await authenticate_request(request)
-        payload = parse_json(request)
-        params = retrieve_input(payload)
-        # Authenticated and rate limited: the embedding runs while the bot is read (wasted
-        # only when the bot turns out to be keyword-only).
-        embedding = None if params.get("mode") == "keyword" else prefetch_embedding(params["query"])
+        try:  # validated first for the query's cache lookup; errors count after authentication
+            params, bad = retrieve_input(parse_json(request)), None
+        except APIError as exc:
+            params, bad = None, exc
+        # The embedding (unless keyword-only) runs while the bot is read (wasted only when
+        # the bot turns out to be keyword-only).
+        question = params["query"] if params and params.get("mode") != "keyword" else None
+        context, embedding = await authenticate_and_embed(request, question)
+        if bad is not None:
+            raise bad
         body = await db_sync(_retrieve)(context, params, embedding)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))

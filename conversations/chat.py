@@ -26,6 +26,7 @@ from django.conf import settings
 
 from chatbot_project.errors import APIError
 from conversations import selectors, services
+from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
 from conversations.dbthreads import db_sync
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
@@ -39,47 +40,6 @@ log = logging.getLogger("chatbot.chat")
 
 Event = tuple[str, dict[str, Any]]
 SNIPPET_CHARS = 300
-MAX_MESSAGE_CHARS = 100_000
-
-
-@dataclass
-class ChatInput:
-    bot: Any
-    message: str
-    conversation_id: Any = None
-    scope: Any = None
-    user: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    # OpenAI-compatible route: the client sends the history itself.
-    history: list[dict[str, str]] | None = None
-
-    @classmethod
-    def from_payload(cls, payload: Any) -> ChatInput:
-        if not isinstance(payload, dict):
-            raise APIError("Send a JSON object with at least `bot` and `message`.")
-        message = payload.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise APIError("`message` is required: the user's question as a non-empty string.")
-        if len(message) > MAX_MESSAGE_CHARS:
-            raise APIError(f"`message` is longer than {MAX_MESSAGE_CHARS} characters.")
-        bot = payload.get("bot")
-        if not isinstance(bot, str) or not bot:
-            raise APIError("`bot` is required: the bot's slug or id.")
-        user = payload.get("user") or ""
-        metadata = payload.get("metadata") or {}
-        if not isinstance(user, str) or len(user) > 200:
-            raise APIError("`user` must be a string of at most 200 characters.")
-        if not isinstance(metadata, dict):
-            raise APIError("`metadata` must be a JSON object.")
-        conv = payload.get("conversation_id")
-        scope = payload.get("scope")
-        for name, value in (("conversation_id", conv), ("scope", scope)):
-            if value is not None and not isinstance(value, str):
-                raise APIError(f"`{name}` must be a string.")
-        return cls(
-            bot=bot, message=message, conversation_id=conv, scope=scope, user=user,
-            metadata=metadata,
-        )  # fmt: skip
 
 
 @dataclass
@@ -187,9 +147,9 @@ def prepare_chat(
 
     chunks: list[Any] = []
     if refusal is None:
-        vector = None
-        if bot.retrieval_mode in ("vector", "hybrid"):
-            vector = embedding.result() if embedding is not None else embed_query_cached(question)
+        vector: Any = None
+        if bot.retrieval_mode in ("vector", "hybrid"):  # a Future: retrieve() waits for it
+            vector = embedding if embedding is not None else embed_query_cached(question)
         chunks = retrieve(
             tenant=tenant,
             query=question,
@@ -225,9 +185,9 @@ def prepare_chat(
     return prep
 
 
-def _write_start(prep: PreparedChat) -> None:
+def _start_kwargs(prep: PreparedChat) -> dict[str, Any]:
     """The conversation (when new) and the user's message."""
-    services.chat_start_write(
+    return dict(
         tenant=prep.context.tenant,
         conversation=prep.conversation,
         new_conversation=prep.new_conversation,
@@ -237,7 +197,13 @@ def _write_start(prep: PreparedChat) -> None:
     )
 
 
-def _save(prep: PreparedChat) -> None:
+def _write_start(prep: PreparedChat) -> None:
+    services.chat_start_write(**_start_kwargs(prep))
+
+
+def _save(prep: PreparedChat, with_start: bool = False) -> None:
+    """The answer; ``with_start``: the start too, in the same transaction."""
+    before = services.chat_start_statements(**_start_kwargs(prep)) if with_start else None
     services.message_save_assistant(
         tenant=prep.context.tenant,
         conversation=prep.conversation,
@@ -250,6 +216,7 @@ def _save(prep: PreparedChat) -> None:
         finish_reason=prep.finish_reason,
         refused=prep.refusal is not None,
         error=(prep.error or {}).get("type", ""),
+        before=before,
     )
 
 
@@ -265,8 +232,8 @@ async def run_chat(
     parts: list[str] = []
     upstream: Any = None
     relay: Relay | None = None
-    first_sent = asyncio.Event()
-    start_writes = asyncio.ensure_future(_write_start_soon(prep, first_sent))
+    ended = asyncio.Event()
+    start_writes = asyncio.ensure_future(_write_start_soon(prep, ended))
     try:
         if prep.refusal is None:
             upstream = get_provider().stream(
@@ -287,7 +254,6 @@ async def run_chat(
             yield "citations", {"citations": []}
             parts.append(prep.refusal)
             yield "delta", {"text": prep.refusal}
-            first_sent.set()
             prep.finish_reason = "refused"
         else:
             yield "citations", {"citations": prep.citations}
@@ -301,7 +267,6 @@ async def run_chat(
                         if text:
                             parts.append(text)
                             yield "delta", {"text": text}
-                            first_sent.set()
                     if piece.finish_reason:
                         prep.finish_reason = piece.finish_reason
                         prep.usage = piece.usage or {}
@@ -339,7 +304,7 @@ async def run_chat(
             parts.append(tail)
         raise
     finally:
-        first_sent.set()  # the start writes go now, whatever ended the chat
+        ended.set()  # the start is written now (with the answer, unless it already was)
         if relay is not None:
             await relay.aclose()
         if upstream is not None:
@@ -360,20 +325,24 @@ async def run_chat(
 START_WRITE_DELAY = 0.05
 
 
-async def _write_start_soon(prep: PreparedChat, first_sent: asyncio.Event) -> None:
-    """The start writes (conversation, user message) once the first delta has gone out, or
-    after ``START_WRITE_DELAY`` s if the model is slower: they are not needed before the answer
-    is saved, and running them in a DB thread while the upstream's first token is awaited
-    made that token wait for the GIL (~1-3 ms of the added time to first token)."""
+async def _write_start_soon(prep: PreparedChat, ended: asyncio.Event) -> bool:
+    """The start writes (conversation, user message) ``START_WRITE_DELAY`` s into the chat,
+    so that a long answer's question is stored while it streams. Returns False, having
+    written nothing, when the chat ended before that: the answer's transaction then writes
+    the start too (one commit instead of two, and nothing in a DB thread while the first
+    token is awaited: that made it wait for the GIL, ~1-3 ms of the added time to it)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(START_WRITE_DELAY):
-            await first_sent.wait()
+            await ended.wait()
+    if ended.is_set():
+        return False
     await db_sync(_write_start)(prep)
+    return True
 
 
 async def _finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
-    await start_writes  # the conversation row must exist before the answer refers to it
-    await db_sync(_save)(prep)
+    started = await start_writes  # the conversation row must exist before the answer's
+    await db_sync(_save)(prep, not started)
 
 
 async def collect(prep: PreparedChat) -> dict[str, Any]:

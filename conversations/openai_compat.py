@@ -28,14 +28,12 @@ from conversations.chat import (
     prepare_chat,
     run_chat,
 )
+from conversations.slots import acquire_stream_slot, release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,
-    acquire_stream_slot,
     authenticate_request,
     error_json,
     parse_json,
-    release_stream_slot,
-    released_after,
     streaming_response,
 )
 

@@ -92,7 +92,7 @@ def _execute(statements: list[tuple[str, list[Any]]]) -> None:
         cur.execute(sql, params)
 
 
-def chat_start_write(
+def chat_start_statements(
     *,
     tenant: Tenant,
     conversation: Conversation,
@@ -100,8 +100,8 @@ def chat_start_write(
     user_message_id: uuid.UUID,
     content: str,
     metadata: dict[str, Any] | None = None,
-) -> Message:
-    """The conversation (when new) and the user's message, in one round trip."""
+) -> list[tuple[str, list[Any]]]:
+    """The INSERTs of the conversation (when new) and the user's message."""
     assert conversation.tenant_id == tenant.id
     msg = Message(
         id=user_message_id,
@@ -115,8 +115,13 @@ def chat_start_write(
     statements = [(_insert_sql(Message), _insert_params(msg))]
     if new_conversation:
         statements.insert(0, (_insert_sql(Conversation), _insert_params(conversation)))
-    _execute(statements)
-    return msg
+    return statements
+
+
+def chat_start_write(**kwargs: Any) -> None:
+    """The conversation (when new) and the user's message, in one round trip
+    (``chat_start_statements``' arguments)."""
+    _execute(chat_start_statements(**kwargs))
 
 
 def message_create_user(
@@ -151,9 +156,11 @@ def message_save_assistant(
     refused: bool = False,
     error: str = "",
     messages_added: int = 2,
-) -> Message:
+    before: list[tuple[str, list[Any]]] | None = None,
+) -> None:
     """Store the assistant's answer (whatever its outcome) and bump the conversation, in one
-    round trip (one transaction)."""
+    round trip (one transaction). ``before``: statements to run first in that transaction
+    (``chat_start_statements`` when the chat ended before its start was written)."""
     assert conversation.tenant_id == tenant.id
     msg = Message(
         id=message_id,
@@ -178,11 +185,11 @@ def message_save_assistant(
     )
     _execute(
         [
+            *(before or []),
             (_insert_sql(Message), _insert_params(msg)),
             (bump, [messages_added, timezone.now(), conversation.pk, tenant.id]),
         ]
     )
-    return msg
 
 
 def message_feedback(

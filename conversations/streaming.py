@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
-import uuid
-import weakref
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from typing import Any
 
 from django.conf import settings
@@ -29,10 +27,11 @@ from conversations.chat import (
     PreparedChat,
     collect,
     db_sync,
-    prefetch_embedding,
     prepare_chat,
     run_chat,
 )
+from conversations.slots import acquire_stream_slot, release_stream_slot
+from datasets import query_embeddings
 from tenants.context import AuthContext
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -69,8 +68,7 @@ def _authenticate(headers: Any) -> AuthContext:
     return context
 
 
-async def authenticate_request(request: HttpRequest, *, permission: str = "chat") -> AuthContext:
-    """The caller's context (one thread hop), its permission and its rate limit."""
+async def _identify(request: HttpRequest, permission: str) -> AuthContext:
     from tenants.auth import authenticate_cached
 
     headers = dict(request.headers)
@@ -82,95 +80,48 @@ async def authenticate_request(request: HttpRequest, *, permission: str = "chat"
             f"This credential lacks the `{permission}` permission this route needs.",
             type="permission_denied", status_code=403,
         )  # fmt: skip
+    return context
+
+
+async def _rate_limit(request: HttpRequest, context: AuthContext) -> None:
     try:
         from apikeys.ratelimit import ahit, rate_limited_error
     except ImportError:  # pragma: no cover - the access app ships it
-        return context
+        return
     decision = await ahit(context, bucket="api")
     request.rate_limit_decision = decision  # type: ignore[attr-defined]
     if not decision.allowed:
         raise rate_limited_error(decision)
+
+
+async def authenticate_request(request: HttpRequest, *, permission: str = "chat") -> AuthContext:
+    """The caller's context (one thread hop unless cached), its permission and its rate limit."""
+    context = await _identify(request, permission)
+    await _rate_limit(request, context)
     return context
 
 
-STREAM_SLOT_TTL = 3600  # seconds: a slot older than this is a leak (a crashed process), not a chat
-
-
-_redis_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _redis() -> Any:
-    """One async Redis client per event loop (its connections belong to the loop)."""
-    import redis.asyncio as aredis
-
-    loop = asyncio.get_running_loop()
-    client = _redis_by_loop.get(loop)
-    if client is None:
-        client = aredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
-        )
-        _redis_by_loop[loop] = client
-    return client
-
-
-def _slot_key(context: AuthContext) -> str:
-    return f"chat-streams:{context.principal_id}"
-
-
-async def acquire_stream_slot(context: AuthContext) -> str | None:
-    """Count this chat against MAX_CONCURRENT_STREAMS_PER_KEY (shared by all processes through
-    Redis); 429 ``rate_limited`` when the credential already has that many chats running."""
-    limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0))
-    if limit <= 0:
-        return None
-    import redis
-
-    from chatbot_project.errors import Unavailable
-
-    key, member, now = _slot_key(context), uuid.uuid4().hex, time.time()
-    client = _redis()
+async def authenticate_and_embed(
+    request: HttpRequest, question: str | None
+) -> tuple[AuthContext, Future | None]:
+    """``authenticate_request`` for a route that embeds ``question`` (None: it does not): the
+    question's cache lookup (one GET on the loop's Redis client) runs beside the rate-limit
+    hit, and a miss starts the embedding once the request is allowed, so it computes while
+    the bot is read. Nothing is looked up before the caller is authenticated."""
+    context = await _identify(request, "chat")
+    if not question:
+        await _rate_limit(request, context)
+        return context, None
+    lookup = asyncio.ensure_future(query_embeddings.alookup(question))
     try:
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, 0, now - STREAM_SLOT_TTL)
-            pipe.zadd(key, {member: now})
-            pipe.zcard(key)
-            pipe.expire(key, STREAM_SLOT_TTL)
-            _, _, count, _ = await pipe.execute()
-        if count > limit:
-            await client.zrem(key, member)
-    except redis.RedisError:
-        raise Unavailable(
-            "Chat limits are unavailable because Redis cannot be reached; try again shortly."
-        ) from None
-    if count > limit:
-        raise APIError(
-            f"This credential already has {limit} chats running; wait for one to finish.",
-            type="rate_limited",
-            status_code=429,
-            headers={"Retry-After": "1"},
-        )
-    return member
-
-
-async def release_stream_slot(context: AuthContext, member: str | None) -> None:
-    if member is None:
-        return
+        await _rate_limit(request, context)
+    except BaseException:
+        lookup.cancel()
+        raise
     try:
-        await _redis().zrem(_slot_key(context), member)
-    except Exception:  # the slot expires by itself
-        logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
-
-
-async def released_after(
-    body: AsyncIterator[bytes], context: AuthContext, member: str | None
-) -> AsyncIterator[bytes]:
-    """Stream ``body`` and give the chat slot back however the stream ends."""
-    try:
-        async with contextlib.aclosing(body):  # type: ignore[type-var]
-            async for part in body:
-                yield part
-    finally:
-        await asyncio.shield(release_stream_slot(context, member))
+        return context, query_embeddings.after_lookup(question, *await lookup)
+    except RuntimeError:  # interpreter shutting down: prepare_chat embeds it itself
+        return context, None
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -235,13 +186,19 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         )
     slot: str | None = None
     try:
-        context = await authenticate_request(request)
-        payload = parse_json(request)
-        data = ChatInput.from_payload(payload)
+        try:  # parsed first for the question's cache lookup; errors count after authentication
+            payload, bad = parse_json(request), None
+            data = ChatInput.from_payload(payload)
+        except APIError as exc:
+            data, bad = None, exc
+        question = data.message.strip() if data is not None else None
+        context, embedding = await authenticate_and_embed(request, question)
+        if bad is not None:
+            raise bad
+        assert data is not None
         stream = wants_stream(request, payload)
-        # Authenticated and rate limited: the embedding runs while the bot is read, and the
-        # chat slot is taken (Redis) at the same time (a slot error wins over the chat's own).
-        embedding = prefetch_embedding(data.message.strip())
+        # The chat slot is taken (Redis) while the bot is read (a slot error wins over the
+        # chat's own).
         slot_task = asyncio.ensure_future(acquire_stream_slot(context))
         try:
             prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)

@@ -31,6 +31,7 @@ import math
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -253,10 +254,27 @@ def keyword_search(
 
 
 def hybrid_search(
-    flt: _Filter, query: str, vec: Sequence[float], pool: int
+    flt: _Filter, query: str, vec: Sequence[float] | Future, pool: int
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The vector and keyword pools of a hybrid search, in one round trip."""
-    qvec = QueryVector(vec)
+    """The vector and keyword pools of a hybrid search, in one round trip. ``vec`` may be a
+    Future of the vector still being computed (a new question's embedding): then the keyword
+    search goes first, while it computes, and the keyword hits' similarities come back with
+    the vector search (same expression, same values): only that round trip waits for it."""
+    if isinstance(vec, Future) and not vec.done():
+        krows = _run([_keyword_statement(flt, query, pool, None)])[-1]
+        qvec = QueryVector(vec.result())
+        statements = _vector_statements(flt, qvec, pool, None)
+        statements.append(
+            (
+                "SELECT c.id::text, 1 - (c.embedding <=> %s::vector) FROM datasets_chunk c "
+                "WHERE c.id = ANY(%s)",
+                [qvec, [uuid.UUID(r[0]) for r in krows]],
+            )
+        )
+        results = _run(statements)
+        sims = dict(results[-1])
+        return results[-2], [(*r[:10], sims.get(r[0])) for r in krows]
+    qvec = QueryVector(vec.result() if isinstance(vec, Future) else vec)
     statements = _vector_statements(flt, qvec, pool, None)
     statements.append(_keyword_statement(flt, query, pool, qvec))
     results = _run(statements)
@@ -289,9 +307,10 @@ def retrieve(
     top_k: int = 5,
     mode: str = "hybrid",
     score_threshold: float = 0.0,
-    query_vector: Sequence[float] | None = None,
+    query_vector: Sequence[float] | Future | None = None,
 ) -> list[RetrievedChunk]:
-    """Best chunks for ``query`` visible to ``tenant`` through ``dataset_ids`` (and ``scope``)."""
+    """Best chunks for ``query`` visible to ``tenant`` through ``dataset_ids`` (and ``scope``).
+    ``query_vector``: the query's embedding, or a Future of it (see ``hybrid_search``)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     ids = {str(d) for d in dataset_ids}
@@ -307,9 +326,11 @@ def retrieve(
     )
     pool = max(top_k * 4, 20)
 
-    vec: Sequence[float] | None = None
+    vec: Sequence[float] | Future | None = None
     if mode in ("vector", "hybrid"):
         vec = query_vector if query_vector is not None else embed_query_cached(query)
+        if mode == "vector" and isinstance(vec, Future):
+            vec = vec.result()
 
     if mode == "vector":
         rows = vector_search(flt, vec, top_k)  # type: ignore[arg-type]

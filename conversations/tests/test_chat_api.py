@@ -330,7 +330,7 @@ def test_concurrent_chats_per_key_are_capped_and_released(
 ):
     from asgiref.sync import async_to_sync
 
-    from conversations.streaming import acquire_stream_slot, release_stream_slot
+    from conversations.slots import acquire_stream_slot, release_stream_slot
     from tenants.auth import authenticate
 
     settings.MAX_CONCURRENT_STREAMS_PER_KEY = 2
@@ -372,3 +372,28 @@ def test_upstream_connection_is_kept_alive_between_chats(key, openai_stub):
     peers = [r.peer for r in openai_stub.chat_requests()]
     assert len(peers) == 3
     assert len(set(peers)) == 1, peers
+
+
+def test_chat_slots_of_a_crashed_process_expire(kb, make_key, settings):
+    """A slot older than STREAM_SLOT_TTL (its process died mid-chat) no longer counts."""
+    import time
+
+    from asgiref.sync import async_to_sync
+
+    from chatbot_project.errors import APIError
+    from chatbot_project.redis_client import get_redis
+    from conversations.slots import STREAM_SLOT_TTL, _slot_key, acquire_stream_slot
+    from tenants.auth import authenticate
+
+    settings.MAX_CONCURRENT_STREAMS_PER_KEY = 1
+    context = authenticate({"Authorization": f"Bearer {make_key(kb.tenant)}"})
+    key = _slot_key(context)
+    get_redis().zadd(key, {"crashed": time.time() - STREAM_SLOT_TTL - 5})
+    held = async_to_sync(acquire_stream_slot)(context)
+    assert held
+    assert get_redis().zrange(key, 0, -1) == [held.encode()]
+    assert 0 < get_redis().ttl(key) <= STREAM_SLOT_TTL
+    with pytest.raises(APIError) as refused:
+        async_to_sync(acquire_stream_slot)(context)
+    assert refused.value.status_code == 429
+    assert get_redis().zcard(key) == 1

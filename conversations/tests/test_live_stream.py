@@ -80,6 +80,13 @@ def test_sse_order_fields_headers_and_first_delta_before_upstream_finishes(live)
                 # The upstream still holds its last token: this delta was not buffered.
                 upstream = stub.chat_requests()[-1]
                 assert not upstream.completed
+                # The question is stored while the answer streams (START_WRITE_DELAY in).
+                conversation_id = seen[0][1]["conversation_id"]
+                stored = Message.objects.filter(conversation_id=conversation_id, role="user")
+                deadline = time.monotonic() + 5
+                while not stored.exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert stored.get().content == QUESTION
                 gate.set()
     names = [e for e, _ in seen]
     assert names[0] == "start"
@@ -105,6 +112,7 @@ def test_sse_order_fields_headers_and_first_delta_before_upstream_finishes(live)
     assert set(end["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
     assert end["latency_ms"] >= 0
     msg = Message.objects.get(id=start["message_id"])
+    assert msg.conversation.message_count == 2
     assert msg.content == stub.script.reply
     assert msg.finish_reason == "stop"
     assert msg.model == "stub-model"
@@ -224,4 +232,3 @@ def test_sse_api_sample_never_leaks_other_tenant_canary(live, other_tenant, make
     for req in stub.chat_requests():
         assert "ZEBRA-CANARY-4471 for" not in json.dumps(req.body)
     assert DOCS
-

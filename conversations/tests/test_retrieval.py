@@ -242,3 +242,28 @@ def test_query_vectors_go_binary_on_any_psycopg_connection(settings):
         assert rows[-1][0][0] == pytest.approx(1.0)
         assert rows[-1][0][1] == "off"
         assert raw.execute("SHOW enable_sort").fetchone()[0] == "on"
+
+
+def test_hybrid_with_a_pending_embedding_returns_the_same_rows(kb):
+    """A new question's embedding may still be computing when retrieval starts: the keyword
+    search runs first and the keyword hits' similarities come with the vector search. Rows,
+    similarities and the fused results equal those of the one-round-trip path."""
+    import threading
+    from concurrent.futures import Future
+
+    from datasets.retrieval import _Filter, hybrid_search
+
+    vec = embed_cached(Q)
+    flt = _Filter(tenant_id=str(kb.tenant.id), dataset_ids=(str(kb.dataset.id),), tags=None)
+
+    def pending() -> Future:
+        future: Future = Future()
+        threading.Timer(0.05, future.set_result, [vec]).start()
+        return future
+
+    at_once = hybrid_search(flt, Q, vec, 20)
+    assert at_once[1]
+    assert all(row[10] is not None for row in at_once[1])
+    assert hybrid_search(flt, Q, pending(), 20) == at_once
+    kwargs = dict(tenant=kb.tenant, query=Q, dataset_ids=[kb.dataset.id], top_k=5, mode="hybrid")
+    assert retrieve(**kwargs, query_vector=pending()) == retrieve(**kwargs, query_vector=vec)

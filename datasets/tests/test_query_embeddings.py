@@ -37,3 +37,43 @@ def test_concurrent_questions_share_batches_and_match_single(fresh_batcher, monk
     again = query_embeddings.submit(questions[0]).result(timeout=60)  # now from the cache
     assert calls == []
     assert np.allclose(again, vectors[0])
+
+
+def test_loop_lookup_finds_cached_questions_and_hands_misses_to_the_thread(
+    fresh_batcher, monkeypatch
+):
+    """``aprefetch``: the cache GET runs on the event loop; a hit never reaches the embedding
+    thread, a miss is embedded there without a second lookup, and before the embedder is built
+    the loop does nothing (the thread builds it and looks the question up)."""
+    import asyncio
+
+    embedder = get_embedder()
+    nonce = np.random.default_rng().integers(1 << 30)
+    question = f"Which renderer handles browsable responses? ({nonce})"
+    looked_up: list[int] = []
+    real_get = query_embeddings._cache_get
+
+    def counting_get(keys):
+        looked_up.append(len(keys))
+        return real_get(keys)
+
+    monkeypatch.setattr(query_embeddings, "_cache_get", counting_get)
+    monkeypatch.setattr(query_embeddings, "_warm", False)
+    assert asyncio.run(query_embeddings.alookup(question)) == (None, None)
+
+    first = query_embeddings.submit(question).result(timeout=60)  # the thread looks it up
+    assert looked_up == [1]
+    assert query_embeddings._warm
+
+    fresh = f"{question} (not cached)"
+    key, vector = asyncio.run(query_embeddings.alookup(fresh))
+    assert key == query_embeddings._key(embedder, fresh)
+    assert vector is None
+    computed = query_embeddings.after_lookup(fresh, key, vector).result(timeout=60)
+    assert looked_up == [1]  # the miss was not looked up again in the thread
+    assert np.allclose(computed, embedder.embed_queries([fresh])[0], atol=1e-6)
+
+    future = asyncio.run(query_embeddings.aprefetch(question))  # cached: answered on the loop
+    assert future.done()
+    assert np.allclose(future.result(), first)
+    assert looked_up == [1]

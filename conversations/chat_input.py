@@ -1,0 +1,51 @@
+"""The chat request every transport turns its input into (``ChatInput.from_payload`` checks
+a JSON body: every mistake is an ``APIError`` with a sentence saying what to send)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatbot_project.errors import APIError
+
+MAX_MESSAGE_CHARS = 100_000
+
+
+@dataclass
+class ChatInput:
+    bot: Any
+    message: str
+    conversation_id: Any = None
+    scope: Any = None
+    user: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # OpenAI-compatible route: the client sends the history itself.
+    history: list[dict[str, str]] | None = None
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> ChatInput:
+        if not isinstance(payload, dict):
+            raise APIError("Send a JSON object with at least `bot` and `message`.")
+        message = payload.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise APIError("`message` is required: the user's question as a non-empty string.")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise APIError(f"`message` is longer than {MAX_MESSAGE_CHARS} characters.")
+        bot = payload.get("bot")
+        if not isinstance(bot, str) or not bot:
+            raise APIError("`bot` is required: the bot's slug or id.")
+        user = payload.get("user") or ""
+        metadata = payload.get("metadata") or {}
+        if not isinstance(user, str) or len(user) > 200:
+            raise APIError("`user` must be a string of at most 200 characters.")
+        if not isinstance(metadata, dict):
+            raise APIError("`metadata` must be a JSON object.")
+        conv = payload.get("conversation_id")
+        scope = payload.get("scope")
+        for name, value in (("conversation_id", conv), ("scope", scope)):
+            if value is not None and not isinstance(value, str):
+                raise APIError(f"`{name}` must be a string.")
+        return cls(
+            bot=bot, message=message, conversation_id=conv, scope=scope, user=user,
+            metadata=metadata,
+        )  # fmt: skip
