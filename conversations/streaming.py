@@ -132,8 +132,17 @@ def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResp
     return response
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+_json_str = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
+
+
 def sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    """One SSE event, its data as compact JSON. The per-token ``delta`` takes a direct path
+    (same bytes): ``json.dumps`` with separators builds an encoder per call, which was ~5% of
+    a streaming chat's CPU."""
+    if event == "delta" and len(data) == 1 and type(data.get("text")) is str:
+        return b'event: delta\ndata: {"text":' + _json_str(data["text"]).encode() + b"}\n\n"
+    return f"event: {event}\ndata: {_compact_json(data)}\n\n".encode()
 
 
 async def sse_stream(prep: PreparedChat, slot: str | None = None) -> AsyncIterator[bytes]:
