@@ -257,11 +257,11 @@ class MiniLMEmbedder:
             mask[row, : len(seq)] = 1.0
         x = self._word[ids] + self._pos[:length] + self._type0
         x = _layer_norm(x, *self._emb_ln)
+        if session is not None:  # one call, outside the GIL
+            feed = {"x": x.astype(np.float32), "mask": mask.astype(np.int32)}
+            return _pool(session.run(None, feed)[0], mask)
         # Additive mask: padded keys get the most negative float, as transformers does.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
-        if session is not None:  # one call, outside the GIL
-            hidden = session.run(None, {"x": x.astype(np.float32), "bias": bias})[0]
-            return _pool(hidden, mask)
         # Masked scores may round to -inf (min float + a negative score): exp() makes them 0.
         with self._lock, np.errstate(over="ignore"):
             x = x.reshape(b * length, DIMENSIONS)

@@ -14,14 +14,13 @@ path. ``QUERY_EMBEDDING_PRECISION=fp32`` turns this off.
 
 The graph is built at load time from the same safetensors weights (nothing is downloaded):
 six BERT layers, input = the embedded tokens (word + position + type embeddings and their
-LayerNorm, done in numpy: a table lookup) and the additive attention mask; output = the last
+LayerNorm, done in numpy: a table lookup) and the padding mask; output = the last
 hidden states (mean pooling and normalisation stay in numpy). Before quantisation the graph
 matches ``minilm._forward`` to float32 rounding (exact erf GELU, LayerNorm eps 1e-12).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -42,7 +41,7 @@ def available() -> bool:
 
 
 def build_session(layers: list[dict[str, Any]], *, int8: bool = True, threads: int = 1) -> Any:
-    """An onnxruntime InferenceSession: (x [B, L, 384], bias [B, 1, 1, L]) -> hidden [B, L, 384].
+    """An onnxruntime InferenceSession: (x [B, L, 384], mask [B, L] int32) -> hidden [B, L, 384].
 
     ``layers`` are ``MiniLMEmbedder._layers`` (linear weights stored (in, out), contiguous)."""
     import onnxruntime as ort
@@ -80,7 +79,10 @@ def _quantized(model: Any) -> Any:
 
 
 def encoder_model(layers: list[dict[str, Any]]) -> Any:
-    """The float32 ONNX model of the encoder layers."""
+    """The float32 ONNX model of the encoder layers, attention and GELU as onnxruntime's fused
+    CPU kernels (``com.microsoft`` MultiHeadAttention and Gelu): 54 nodes after optimisation
+    instead of 150 for the same maths in standard ops, ~10-15% less time per question
+    (1.9 vs 2.2 ms in int8, measured alternating; float32 outputs equal to the unfused graph)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -95,15 +97,7 @@ def encoder_model(layers: list[dict[str, Any]]) -> Any:
         nodes.append(helper.make_node(op, inputs, [output], **attrs))
         return output
 
-    f32 = np.float32
-    split_shape = const("split_shape", np.array([0, 0, 3, HEADS, HEAD_DIM], dtype=np.int64))
-    merge_shape = const("merge_shape", np.array([0, 0, HIDDEN], dtype=np.int64))
-    scale = const("scale", np.array(1.0 / math.sqrt(HEAD_DIM), dtype=f32))
-    inv_sqrt2 = const("inv_sqrt2", np.array(1.0 / math.sqrt(2.0), dtype=f32))
-    one = const("one", np.array(1.0, dtype=f32))
-    half = const("half", np.array(0.5, dtype=f32))
-    idx = [const(f"idx{i}", np.array(i, dtype=np.int64)) for i in range(3)]
-
+    f32, ms = np.float32, "com.microsoft"
     x = "x"
     for n, layer in enumerate(layers):
         p = f"l{n}_"
@@ -112,22 +106,16 @@ def encoder_model(layers: list[dict[str, Any]]) -> Any:
         ln1 = [const(p + "ln1_w", layer["ln1"][0]), const(p + "ln1_b", layer["ln1"][1])]
         ln2 = [const(p + "ln2_w", layer["ln2"][0]), const(p + "ln2_b", layer["ln2"][1])]
         qkv = node("Add", [node("MatMul", [x, w["qkv_w"]], p + "qkv_mm"), w["qkv_b"]], p + "qkv")
-        heads = node("Transpose", [node("Reshape", [qkv, split_shape], p + "qkv5")], p + "qkvt",
-                     perm=[2, 0, 3, 1, 4])  # fmt: skip
-        q, k, v = (node("Gather", [heads, idx[i]], p + "qkv"[i], axis=0) for i in range(3))
-        kt = node("Transpose", [k], p + "kt", perm=[0, 1, 3, 2])
-        scores = node("Mul", [node("MatMul", [q, kt], p + "qk"), scale], p + "scaled")
-        probs = node("Softmax", [node("Add", [scores, "bias"], p + "masked")], p + "probs", axis=-1)
-        ctx = node("Transpose", [node("MatMul", [probs, v], p + "ctx4")], p + "ctxt",
-                   perm=[0, 2, 1, 3])  # fmt: skip
-        ctx = node("Reshape", [ctx, merge_shape], p + "ctx")
+        q, k, v = p + "q", p + "k", p + "v"
+        nodes.append(helper.make_node("Split", [qkv], [q, k, v], axis=-1, num_outputs=3))
+        # "mask": (batch, length) int32, 1 = token, 0 = padding (key_padding_mask).
+        ctx = node("MultiHeadAttention", [q, k, v, "", "mask"], p + "ctx", domain=ms,
+                   num_heads=HEADS)  # fmt: skip
         attn = node("Add", [node("MatMul", [ctx, w["o_w"]], p + "o_mm"), w["o_b"]], p + "attn")
         x = node("LayerNormalization", [node("Add", [attn, x], p + "res1"), *ln1], p + "x1",
                  axis=-1, epsilon=EPS)  # fmt: skip
         inter = node("Add", [node("MatMul", [x, w["i_w"]], p + "i_mm"), w["i_b"]], p + "inter")
-        erf = node("Erf", [node("Mul", [inter, inv_sqrt2], p + "z")], p + "erf")
-        gelu = node("Mul", [node("Mul", [inter, half], p + "halfx"),
-                            node("Add", [erf, one], p + "erf1")], p + "gelu")  # fmt: skip
+        gelu = node("Gelu", [inter], p + "gelu", domain=ms)  # exact (erf) GELU
         out = node("Add", [node("MatMul", [gelu, w["out_w"]], p + "out_mm"), w["out_b"]],
                    p + "out")  # fmt: skip
         x = node("LayerNormalization", [node("Add", [out, x], p + "res2"), *ln2], p + "x2",
@@ -137,12 +125,14 @@ def encoder_model(layers: list[dict[str, Any]]) -> Any:
         "minilm_encoder",
         [
             helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", HIDDEN]),
-            helper.make_tensor_value_info("bias", TensorProto.FLOAT, ["batch", 1, 1, "length"]),
+            helper.make_tensor_value_info("mask", TensorProto.INT32, ["batch", "length"]),
         ],
         [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["batch", "length", HIDDEN])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid(ms, 1)]
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     return model

@@ -53,3 +53,13 @@ def test_fp32_setting_uses_the_numpy_pass(monkeypatch):
     assert fresh.query_precision == "fp32"
     q = _questions()[:2]
     assert np.array_equal(fresh.embed_queries(q), embedder.embed_array(q))
+
+
+def test_float32_graph_matches_the_numpy_pass_with_padding():
+    """The fused graph (MultiHeadAttention with a key padding mask, Gelu) computes what the
+    numpy pass does, also for the padded rows of a batch of unequal lengths."""
+    embedder = get_embedder()
+    session = minilm_onnx.build_session(embedder._layers, int8=False)
+    texts = ["short", "A much longer question about throttling anonymous API clients per day?"]
+    via_graph = embedder.embed_array(texts, session=session)
+    assert np.abs(via_graph - embedder.embed_array(texts)).max() < 1e-4
