@@ -91,12 +91,16 @@ async def ttft(server: str, key: str, n1: int, n50: int) -> None:
                 port, "/v1/chat", {"bot": "helper", "message": f"warm {i}"}, auth, until="delta"
             )
 
-        async def run(conc: int, total: int, direct: bool, unique: bool) -> list[float]:
+        async def run(
+            conc: int, total: int, direct: bool, unique: bool, pause: float = 0.0
+        ) -> list[float]:
             times: list[float] = []
             counter = iter(range(total))
 
             async def worker() -> None:
                 for i in counter:
+                    if pause:
+                        await asyncio.sleep(pause)
                     if direct:
                         r = await stream_once(
                             stub_port, "/v1/chat/completions", upstream_body, {}, until="content"
@@ -119,13 +123,18 @@ async def ttft(server: str, key: str, n1: int, n50: int) -> None:
             "added p50 | added p95 |"
         )
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for conc, total, unique, label in [
-            (1, n1, True, "unique questions (embedding computed)"),
-            (1, n1, False, "repeated question (embedding cached)"),
-            (50, n50, True, "unique questions"),
+        # Back to back, each chat starts while the server still finishes the previous one
+        # (closing its stream, saving the turn); "20 ms apart" is one user who reads the start
+        # of the answer before asking again.
+        for conc, total, unique, label, pause in [
+            (1, n1, True, "unique questions (embedding computed)", 0.0),
+            (1, n1, False, "repeated question (embedding cached)", 0.0),
+            (1, n1, True, "unique questions, 20 ms apart", 0.02),
+            (1, n1, False, "repeated question, 20 ms apart", 0.02),
+            (50, n50, True, "unique questions", 0.0),
         ]:
-            direct = await run(conc, total, True, unique)
-            via = await run(conc, total, False, unique)
+            direct = await run(conc, total, True, unique, pause)
+            via = await run(conc, total, False, unique, pause)
             print(
                 f"| {conc} | {label} | {pct(direct, 50):.1f} | {pct(direct, 95):.1f} | "
                 f"{pct(via, 50):.1f} | {pct(via, 95):.1f} | {pct(via, 50) - pct(direct, 50):.1f} | "
