@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chatbot_project.errors import APIError
 from conversations.chat import ChatInput, db_sync, prepare_chat, run_chat
+from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -102,7 +103,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             data = ChatInput.from_payload(content)
             await self._rate_limit()
-            prep = await db_sync(prepare_chat)(self.context, data)
+            # Started here, the embedding computes while the bot is read.
+            embedding = await query_embeddings.aprefetch(data.message.strip())
+            prep = await db_sync(prepare_chat)(self.context, data, embedding=embedding)
         except APIError as exc:
             await self._error(exc.type, str(exc.detail))
             return

@@ -31,6 +31,7 @@ from conversations.chat import (
 from conversations.slots import acquire_stream_slot, release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,
+    authenticate_and_embed,
     authenticate_request,
     error_json,
     parse_json,
@@ -120,10 +121,18 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
         )
     slot: str | None = None
     try:
-        context = await authenticate_request(request)
-        data, stream = chat_input(parse_json(request))
+        try:  # parsed first for the question's cache lookup; errors count after authentication
+            parsed, bad = chat_input(parse_json(request)), None
+        except APIError as exc:
+            parsed, bad = None, exc
+        question = parsed[0].message.strip() if parsed is not None else None
+        context, embedding = await authenticate_and_embed(request, question)
+        if bad is not None:
+            raise bad
+        assert parsed is not None
+        data, stream = parsed
         slot = await acquire_stream_slot(context)
-        prep = await db_sync(prepare_chat)(context, data, started=started)
+        prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
     except APIError as exc:
         if slot is not None:
             await release_stream_slot(context, slot)
