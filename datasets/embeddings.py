@@ -47,6 +47,11 @@ def configured_model_name() -> str:
     return settings.EMBEDDING_MODEL
 
 
+def built_embedder() -> Embedder | None:
+    """The configured embedder if it is already built (never builds it)."""
+    return _cache.get((settings.EMBEDDING_PROVIDER, settings.EMBEDDING_MODEL))
+
+
 def get_embedder() -> Embedder:
     """The configured embedder, built once per process (the local model loads in ~1 s)."""
     key = (settings.EMBEDDING_PROVIDER, settings.EMBEDDING_MODEL)

@@ -63,7 +63,7 @@ def _embed_uncached(
     """Embeddings of ``texts`` (cached ones from Redis, the rest computed) and the new cache
     entries, which the caller writes once it has handed the vectors on. ``looked_up[i]``: the
     cache key of ``texts[i]`` when the caller already found it missing from the cache."""
-    global _warm
+    global _warm_embedder
     from datasets.embeddings import get_embedder
 
     embedder = get_embedder()
@@ -74,7 +74,7 @@ def _embed_uncached(
     out: list[list[float] | None] = [None] * len(texts)
     for i, raw in zip(unknown, found, strict=True):
         out[i] = np.frombuffer(raw, dtype="<f4").tolist() if raw else None
-    _warm = True  # the embedder is built: the event loop may compute keys from now on
+    _warm_embedder = embedder  # built and its keys computed once: the loop may use it now
     missing = [i for i, vec in enumerate(out) if vec is None]
     if not missing:
         return out, {}  # type: ignore[return-value]
@@ -158,19 +158,21 @@ def submit(text: str, looked_up: str | None = None) -> Future:
     return _batcher.submit(text, looked_up)
 
 
-_warm = False  # set once the embedding thread has built the embedder
+_warm_embedder: Any = None  # the embedder the embedding thread has built and used
 
 
 async def alookup(text: str) -> tuple[str | None, list[float] | None]:
     """``text``'s cache key and cached vector (None: not cached), with one GET on the running
-    loop's Redis client. ``(None, None)`` until the embedder is built (building it, ~1 s, must
-    not happen on the event loop) or when Redis fails: the embedding thread looks it up then."""
-    if not _warm:
-        return None, None
+    loop's Redis client. ``(None, None)`` until the embedding thread has built and used the
+    configured embedder (building it, ~1 s, must not happen on the event loop) or when Redis
+    fails: the embedding thread looks the question up then."""
     from chatbot_project.redis_client import loop_redis
-    from datasets.embeddings import get_embedder
+    from datasets.embeddings import built_embedder
 
-    key = _key(get_embedder(), text)
+    embedder = built_embedder()
+    if embedder is None or embedder is not _warm_embedder:
+        return None, None
+    key = _key(embedder, text)
     try:
         raw = await loop_redis().get(key)
     except Exception:  # a cache, never a reason to fail

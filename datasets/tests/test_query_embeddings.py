@@ -58,12 +58,12 @@ def test_loop_lookup_finds_cached_questions_and_hands_misses_to_the_thread(
         return real_get(keys)
 
     monkeypatch.setattr(query_embeddings, "_cache_get", counting_get)
-    monkeypatch.setattr(query_embeddings, "_warm", False)
+    monkeypatch.setattr(query_embeddings, "_warm_embedder", None)
     assert asyncio.run(query_embeddings.alookup(question)) == (None, None)
 
     first = query_embeddings.submit(question).result(timeout=60)  # the thread looks it up
     assert looked_up == [1]
-    assert query_embeddings._warm
+    assert query_embeddings._warm_embedder is embedder
 
     fresh = f"{question} (not cached)"
     key, vector = asyncio.run(query_embeddings.alookup(fresh))
