@@ -49,6 +49,11 @@ def main() -> None:
     import chatbot_project.asgi  # noqa: F401  (Django set up before start-up objects are frozen)
 
     tune_gc()
+    # The event loop shares the GIL with the chat DB threads; each time it comes back from
+    # waiting for sockets it may wait up to this long for a DB thread running Python. 1 ms
+    # (CPython: 5) gave lower first-event p95 and server CPU in all four alternating capacity
+    # pairs at 100 new/s (bench/README.md, "Capacity"). 5 restores CPython's default.
+    sys.setswitchinterval(float(os.environ.get("GIL_SWITCH_INTERVAL_MS") or 1) / 1000)
     port = str(settings.PORT)
     host = os.environ.get("HOST", "127.0.0.1" if settings.DEBUG else "0.0.0.0")  # noqa: S104
     if settings.ASGI_SERVER == "daphne":
