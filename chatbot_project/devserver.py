@@ -63,8 +63,11 @@ def main() -> int:
             f"  (ready to serve after {time.monotonic() - t0:.1f}s; Ctrl-C stops everything)\n",
             flush=True,
         )
+        # honcho gives each process its own PORT (5000, 5100, ... unless told a base): the
+        # web process must get the one printed above.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(BASE / "Procfile")], cwd=BASE
+            [sys.executable, "-m", "honcho", "start", "-f", str(BASE / "Procfile"), "-p", port],
+            cwd=BASE,
         )
 
         def forward(signum: int, _frame: object) -> None:
