@@ -33,11 +33,9 @@ for every authenticated request; a view opts out with ``rate_limit_bucket = None
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +45,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from chatbot_project.errors import APIError, Unavailable
-from chatbot_project.redis_client import get_redis
+from chatbot_project.redis_client import get_redis, loop_script
 from tenants.context import AuthContext
 
 log = logging.getLogger("chatbot.ratelimit")
@@ -135,24 +133,10 @@ def check(key: str, limit: str) -> Decision:
     return _decide(int(count), int(ttl), count_limit)
 
 
-_async_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _async_script() -> Any:
-    """The counting script on the running loop's Redis client (see ``loop_redis``)."""
-    from chatbot_project.redis_client import loop_redis
-
-    loop = asyncio.get_running_loop()
-    script = _async_scripts.get(loop)
-    if script is None:
-        script = _async_scripts[loop] = loop_redis().register_script(_LUA)
-    return script
-
-
 async def acheck(key: str, limit: str) -> Decision:
     count_limit, window = _parse_or_default(limit)
     try:
-        count, ttl = await _async_script()(keys=[key], args=[window * 1000])
+        count, ttl = await loop_script(_LUA)(keys=[key], args=[window * 1000])
     except (redis.RedisError, OSError):
         raise Unavailable(REDIS_DOWN) from None
     return _decide(int(count), int(ttl), count_limit)

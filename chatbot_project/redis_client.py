@@ -34,3 +34,15 @@ def loop_redis():
         )
         _loop_clients[loop] = client
     return client
+
+
+_loop_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def loop_script(source: str):
+    """The Lua script ``source`` registered on the running loop's client (once per loop)."""
+    scripts = _loop_scripts.setdefault(asyncio.get_running_loop(), {})
+    script = scripts.get(source)
+    if script is None:
+        script = scripts[source] = loop_redis().register_script(source)
+    return script

@@ -14,13 +14,12 @@ import contextlib
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator
-from typing import Any
 
 from django.conf import settings
 
 from chatbot_project.errors import APIError
+from chatbot_project.redis_client import loop_redis, loop_script
 from tenants.context import AuthContext
 
 STREAM_SLOT_TTL = 3600  # seconds: a slot older than this is a leak (a crashed process), not a chat
@@ -34,22 +33,6 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
-
-_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _redis() -> Any:
-    from chatbot_project.redis_client import loop_redis
-
-    return loop_redis()
-
-
-def _acquire_script() -> Any:
-    loop = asyncio.get_running_loop()
-    script = _scripts.get(loop)
-    if script is None:
-        script = _scripts[loop] = _redis().register_script(_ACQUIRE)
-    return script
 
 
 def _slot_key(context: AuthContext) -> str:
@@ -68,7 +51,7 @@ async def acquire_stream_slot(context: AuthContext) -> str | None:
 
     member = uuid.uuid4().hex
     try:
-        taken = await _acquire_script()(
+        taken = await loop_script(_ACQUIRE)(
             keys=[_slot_key(context)], args=[member, time.time(), limit, STREAM_SLOT_TTL]
         )
     except (redis.RedisError, OSError):
@@ -89,7 +72,7 @@ async def release_stream_slot(context: AuthContext, member: str | None) -> None:
     if member is None:
         return
     try:
-        await _redis().zrem(_slot_key(context), member)
+        await loop_redis().zrem(_slot_key(context), member)
     except Exception:  # the slot expires by itself
         logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
 

@@ -118,10 +118,7 @@ async def authenticate_and_embed(
     except BaseException:
         lookup.cancel()
         raise
-    try:
-        return context, query_embeddings.after_lookup(question, *await lookup)
-    except RuntimeError:  # interpreter shutting down: prepare_chat embeds it itself
-        return context, None
+    return context, query_embeddings.after_lookup(question, *await lookup)
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -9,6 +9,19 @@ from datasets import query_embeddings
 from datasets.embeddings import get_embedder
 
 
+def count_calls(monkeypatch, owner, name) -> list[int]:
+    """Replace ``owner.name`` by a wrapper that records the length of each call's argument."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    def counting(arg):
+        calls.append(len(arg))
+        return real(arg)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 @pytest.fixture
 def fresh_batcher(monkeypatch):
     monkeypatch.setattr(query_embeddings, "_batcher", None)
@@ -16,14 +29,8 @@ def fresh_batcher(monkeypatch):
 
 def test_concurrent_questions_share_batches_and_match_single(fresh_batcher, monkeypatch):
     embedder = get_embedder()
-    calls: list[int] = []
     real = embedder.embed_queries
-
-    def counting(texts):
-        calls.append(len(texts))
-        return real(texts)
-
-    monkeypatch.setattr(embedder, "embed_queries", counting)
+    calls = count_calls(monkeypatch, embedder, "embed_queries")
     nonce = np.random.default_rng().integers(1 << 30)
     questions = [f"How do I paginate results, variant {i} ({nonce})?" for i in range(24)]
     futures = [query_embeddings.submit(q) for q in questions]
@@ -50,14 +57,7 @@ def test_loop_lookup_finds_cached_questions_and_hands_misses_to_the_thread(
     embedder = get_embedder()
     nonce = np.random.default_rng().integers(1 << 30)
     question = f"Which renderer handles browsable responses? ({nonce})"
-    looked_up: list[int] = []
-    real_get = query_embeddings._cache_get
-
-    def counting_get(keys):
-        looked_up.append(len(keys))
-        return real_get(keys)
-
-    monkeypatch.setattr(query_embeddings, "_cache_get", counting_get)
+    looked_up = count_calls(monkeypatch, query_embeddings, "_cache_get")
     monkeypatch.setattr(query_embeddings, "_warm_embedder", None)
     assert asyncio.run(query_embeddings.alookup(question)) == (None, None)
 
