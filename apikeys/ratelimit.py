@@ -66,6 +66,13 @@ return {count, ttl}
 """
 
 
+# The same count, and the value of one more key read in the same round trip (KEYS[2]; a hot
+# path that needs a cached value anyway, e.g. /v1/retrieve's question embedding).
+_LUA_AND_GET = _LUA.replace(
+    "return {count, ttl}", "return {count, ttl, redis.call('GET', KEYS[2])}"
+)
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -131,6 +138,27 @@ def check(key: str, limit: str) -> Decision:
     except redis.RedisError:
         raise Unavailable(REDIS_DOWN) from None
     return _decide(int(count), int(ttl), count_limit)
+
+
+_sync_get_script: Any = None
+
+
+def hit_and_get(context: AuthContext, get_key: str, *, bucket: str = "api") -> tuple[Decision, Any]:
+    """``hit(context, bucket=bucket)`` and Redis GET ``get_key`` in one round trip (one script):
+    (decision, the value or None). The GET is a cache read: its value is returned whether or
+    not the hit is allowed."""
+    global _sync_get_script
+    count_limit, window = _parse_or_default(limit_for(context))
+    client = get_redis()
+    try:
+        if _sync_get_script is None or _sync_get_script.registered_client is not client:
+            _sync_get_script = client.register_script(_LUA_AND_GET)
+        count, ttl, value = _sync_get_script(
+            keys=[_redis_key(context, bucket, None), get_key], args=[window * 1000]
+        )
+    except redis.RedisError:
+        raise Unavailable(REDIS_DOWN) from None
+    return _decide(int(count), int(ttl), count_limit), value or None
 
 
 async def acheck(key: str, limit: str) -> Decision:

@@ -159,12 +159,20 @@ class APIASGIHandler(ASGIHandler):
 
 
 def http_application(full_app: Any) -> Any:
-    """An ASGI HTTP app: ``/v1/...`` through the lean chain, the rest through ``full_app``."""
+    """An ASGI HTTP app: ``/v1/...`` through the lean chain (plain ``POST /v1/retrieve``
+    without Django: ``conversations.retrieve_asgi``), the rest through ``full_app``."""
+    from conversations import retrieve_asgi
+
     api_app = APIASGIHandler()
+    # POST /v1/retrieve in its plain form is answered without Django's request cycle.
+    retrieve_app = retrieve_asgi.application(api_app)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
-        target = api_app if path.startswith(API_PREFIX) else full_app
+        if path == retrieve_asgi.PATH:
+            target = retrieve_app
+        else:
+            target = api_app if path.startswith(API_PREFIX) else full_app
         await target(scope, receive, send)
 
     return app

@@ -6,7 +6,14 @@ then parses and plans every time, and a query vector becomes ~7 KB of text). ``r
 sends each statement with its parameters bound server-side, prepared once per connection
 (psycopg keeps the prepared statements per connection), all in one psycopg pipeline: one
 network round trip for the group. Measured on the retrieval benchmark (bench/README.md): raw SQL
-p50 2.79 -> 1.73 ms (exact plan) and 4.35 -> 3.00 ms (HNSW plan).
+p50 2.79 -> 1.73 ms (exact plan) and 4.35 -> 3.00 ms (HNSW plan). (On Django's own connections
+the statements were only really prepared from 2026-12-02 on: Django turns psycopg's prepared
+statements off, which makes ``prepare=True`` a no-op; ``run_on_django_connection`` now turns
+them on for the statements that ask.)
+
+``riding(statement)``: a statement that goes along with the next group of this thread, e.g. the
+bot read that confirms a remembered bot while the search that used it runs
+(``conversations.selectors.with_bot``).
 
 Not used for the chat writes (``conversations/services.py``): for two small INSERTs, Django's
 client-side multi-statement query took ~0.10 ms of client CPU per group and this ~0.2 ms
@@ -28,6 +35,8 @@ deallocated ("prepared statement _pg3_65 does not exist", seen in bench/retrieva
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -35,6 +44,7 @@ from django.db import connection
 from psycopg.pq import TransactionStatus
 
 Statement = tuple[str, list[Any]]
+ORM_PREPARE_THRESHOLD = 2**31 - 1
 _SAVEPOINT = "chatbot_pipelined"
 
 
@@ -71,14 +81,57 @@ def run_pipelined(
     return [cur.fetchall() if cur.description else [] for cur in cursors]
 
 
+class Rider:
+    """A statement that rides along the next ``run_on_django_connection`` round trip of this
+    thread (see ``riding``); ``rows`` is its result once it went, ``None`` until then."""
+
+    __slots__ = ("rows", "statement")
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self.rows: list[tuple[Any, ...]] | None = None
+
+
+_riders = threading.local()
+
+
+@contextlib.contextmanager
+def riding(statement: Statement) -> Iterator[Rider]:
+    """Send ``statement`` with the next group this thread runs through
+    ``run_on_django_connection`` inside the block (appended last, in its transaction if it has
+    one), saving a round trip of its own: e.g. re-reading a cached row to confirm it while the
+    search that used it runs. If nothing was sent in the block, ``rows`` stays None."""
+    rider = Rider(statement)
+    previous = getattr(_riders, "pending", None)
+    _riders.pending = rider
+    try:
+        yield rider
+    finally:
+        _riders.pending = previous
+
+
 def run_on_django_connection(
     statements: list[Statement], *, transaction: str | None = None, prepare_raw: Any = None
 ) -> list[list[tuple[Any, ...]]]:
     """``run_pipelined`` on this thread's Django connection, with Django's error classes.
-    ``prepare_raw(raw)`` may register adapters on the psycopg connection first."""
+    ``prepare_raw(raw)`` may register adapters on the psycopg connection first. A pending
+    ``riding`` statement goes along (and its rows are not among those returned)."""
+    rider: Rider | None = getattr(_riders, "pending", None)
+    if rider is not None:
+        _riders.pending = None
+        statements = [*statements, rider.statement]
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = connection.connection
+        if raw.prepare_threshold is None:
+            # Django opens its connections with prepared statements off (prepare_threshold
+            # None), which makes psycopg ignore ``prepare=True``: every search was planned
+            # again (~0.3-0.5 ms each). A threshold no query reaches by repetition keeps the
+            # ORM's client-side-bound queries unprepared while ours are prepared once.
+            raw.prepare_threshold = ORM_PREPARE_THRESHOLD
         if prepare_raw is not None:
             prepare_raw(raw)
-        return run_pipelined(raw, statements, transaction=transaction)
+        results = run_pipelined(raw, statements, transaction=transaction)
+    if rider is not None:
+        rider.rows = results.pop()
+    return results

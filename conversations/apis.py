@@ -154,14 +154,22 @@ class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
 def _retrieve(ctx: Any, p: dict[str, Any], embedding: Any = None) -> dict[str, Any]:
     """The retrieval request in one worker-thread hop: resolve, filter, search, serialise.
     ``embedding``: the query's embedding already started (a Future), used when the mode
-    needs one."""
+    needs one. A bot this process has read before is confirmed in the search's own round trip
+    (``selectors.with_bot``)."""
+    if p.get("bot"):
+        return selectors.with_bot(
+            tenant=ctx.tenant, ref=p["bot"], context=ctx,
+            work=lambda bot: _retrieve_with(ctx, p, embedding, bot),
+        )  # fmt: skip
+    return _retrieve_with(ctx, p, embedding, None)
+
+
+def _retrieve_with(ctx: Any, p: dict[str, Any], embedding: Any, bot: Any) -> dict[str, Any]:
     from datasets.models import Dataset
     from datasets.retrieval import retrieve
 
     tenant = ctx.tenant
-    bot = None
-    if p.get("bot"):
-        bot = selectors.bot_resolve(tenant=tenant, ref=p["bot"], context=ctx)
+    if bot is not None:
         dataset_ids = selectors.bot_dataset_ids(bot)
         if p.get("datasets"):  # narrowing within the bot's datasets
             dataset_ids = [d for d in dataset_ids if d in set(p["datasets"])]

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from bots.models import Bot, Scope
-from chatbot_project.errors import NotFound
+from chatbot_project.errors import APIError, NotFound
 from conversations.models import Conversation, Message
 from tenants.context import AuthContext
 from tenants.models import Tenant
+
+T = TypeVar("T")
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -56,15 +59,24 @@ def bot_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None)
     scope, both dataset-id lists (read by ``bot_dataset_ids`` and retrieval), with the tenant
     and default scope attached so nothing later queries them again.
     """
-    if not ref or not isinstance(ref, str | uuid.UUID):
+    statement = _bot_statement(tenant, ref)
+    if statement is None:
         raise NotFound("No such bot, or it is not visible to this credential.")
+    return _bot_from_row(tenant, _row(statement), context)
+
+
+def _bot_statement(tenant: Tenant, ref: Any) -> tuple[str, list[Any]] | None:
+    if not ref or not isinstance(ref, str | uuid.UUID):
+        return None
     as_id = _as_uuid(ref)
-    sql, bot_names, scope_names = _bot_sql(as_id is not None)
-    with connection.cursor() as cur:
-        cur.execute(sql, [tenant.id, as_id if as_id is not None else str(ref)])
-        row = cur.fetchone()
+    sql = _bot_sql(as_id is not None)[0]
+    return sql, [tenant.id, as_id if as_id is not None else str(ref)]
+
+
+def _bot_from_row(tenant: Tenant, row: Any, context: AuthContext | None) -> Bot:
     if row is None:
         raise NotFound("No such bot, or it is not visible to this credential.")
+    _, bot_names, scope_names = _bot_sql(True)
     n_bot, n_scope = len(bot_names), len(scope_names)
     bot = Bot.from_db(connection.alias, bot_names, row[:n_bot])
     allowed = context.allowed_bot_ids if context is not None else None
@@ -79,6 +91,62 @@ def bot_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None)
     Bot.tenant.field.set_cached_value(bot, tenant)
     bot.dataset_id_list = list(row[-2])  # type: ignore[attr-defined]
     return bot
+
+
+# (tenant id, ref) -> the bot query's last row in this process (see ``with_bot``)
+_bot_rows: dict[tuple[Any, str], tuple[Any, ...]] = {}
+BOT_ROWS_MAX = 10_000
+
+
+def with_bot(
+    *, tenant: Tenant, ref: Any, context: AuthContext | None, work: Callable[[Bot], T]
+) -> T:
+    """``work(bot_resolve(...))`` without a round trip of its own for the bot when this process
+    has read it before: ``work`` runs with the bot built from the row read last time, and the
+    bot query rides along ``work``'s first database round trip (``pgpipe.riding``; retrieval
+    sends its statements that way). Only if the row it returns is the same is ``work``'s result
+    (or error) kept; otherwise (bot changed, renamed, removed, datasets or scope edited) it is
+    discarded and ``work`` runs again with the fresh bot. Read-only ``work`` only."""
+    statement = _bot_statement(tenant, ref)
+    if statement is None:
+        raise NotFound("No such bot, or it is not visible to this credential.")
+    key = (tenant.id, str(ref))
+    cached = _bot_rows.get(key)
+    if cached is not None:
+        from chatbot_project.pgpipe import riding
+
+        error: BaseException | None = None
+        with riding(statement) as rider:
+            try:
+                result = work(_bot_from_row(tenant, cached, context))
+            except APIError as exc:
+                error = exc
+        if rider.rows is not None:
+            fresh = rider.rows[0] if rider.rows else None
+        else:  # work sent nothing
+            fresh = _row(statement)
+        if fresh is not None and tuple(fresh) == cached:
+            if error is not None:
+                raise error
+            return result
+    else:
+        fresh = _row(statement)
+    if fresh is None:
+        _bot_rows.pop(key, None)
+    else:
+        if len(_bot_rows) >= BOT_ROWS_MAX:
+            _bot_rows.clear()
+        _bot_rows[key] = tuple(fresh)
+    return work(_bot_from_row(tenant, fresh, context))
+
+
+def _row(statement: tuple[str, list[Any]]) -> Any:
+    """The statement's first row (or None), prepared and bound server-side like the
+    statements it may ride with: ~0.5 ms of planning saved per bot read."""
+    from chatbot_project.pgpipe import run_on_django_connection
+
+    rows = run_on_django_connection([statement])[0]
+    return rows[0] if rows else None
 
 
 def scope_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None) -> Scope:

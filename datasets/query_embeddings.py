@@ -161,18 +161,28 @@ def submit(text: str, looked_up: str | None = None) -> Future:
 _warm_embedder: Any = None  # the embedder the embedding thread has built and used
 
 
+def ready_key(text: str) -> str | None:
+    """``text``'s cache key with the embedder the embedding thread has built and used, else
+    None (never builds it): a caller that reads the cache itself (``alookup``, the
+    /v1/retrieve fast path) passes the key and what it found to ``after_lookup``."""
+    from datasets.embeddings import built_embedder
+
+    embedder = built_embedder()
+    if embedder is None or embedder is not _warm_embedder:
+        return None
+    return _key(embedder, text)
+
+
 async def alookup(text: str) -> tuple[str | None, list[float] | None]:
     """``text``'s cache key and cached vector (None: not cached), with one GET on the running
     loop's Redis client. ``(None, None)`` until the embedding thread has built and used the
     configured embedder (building it, ~1 s, must not happen on the event loop) or when Redis
     fails: the embedding thread looks the question up then."""
     from chatbot_project.redis_client import loop_redis
-    from datasets.embeddings import built_embedder
 
-    embedder = built_embedder()
-    if embedder is None or embedder is not _warm_embedder:
+    key = ready_key(text)
+    if key is None:
         return None, None
-    key = _key(embedder, text)
     try:
         raw = await loop_redis().get(key)
     except Exception:  # a cache, never a reason to fail

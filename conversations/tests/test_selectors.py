@@ -17,7 +17,17 @@ def _dataset(tenant, name):
     return Dataset.objects.create(tenant=tenant, name=name)
 
 
-def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries):
+def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries, monkeypatch):
+    from chatbot_project import pgpipe
+
+    round_trips: list[int] = []
+    real = pgpipe.run_pipelined
+
+    def counting(raw, statements, **kw):
+        round_trips.append(len(statements))
+        return real(raw, statements, **kw)
+
+    monkeypatch.setattr(pgpipe, "run_pipelined", counting)
     ds1, ds2 = _dataset(tenant, "a"), _dataset(tenant, "b")
     scope = ScopeFactory(tenant=tenant, blocked_terms=["secret"], document_tags=["public"])
     scope.datasets.set([ds2])
@@ -25,11 +35,13 @@ def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries):
     bot.datasets.set([ds1, ds2])
     orm = Bot.objects.select_related("default_scope").get(pk=bot.pk)
     for ref in ("helper", str(bot.id)):
-        with django_assert_num_queries(1):
+        round_trips.clear()
+        with django_assert_num_queries(0):  # one prepared statement, not through the ORM
             got = selectors.bot_resolve(tenant=tenant, ref=ref)
             # Everything the chat path reads afterwards is already loaded:
             assert got.tenant == tenant
             assert got.default_scope.blocked_terms == ["secret"]
+        assert round_trips == [1]
         for field in Bot._meta.concrete_fields:
             assert getattr(got, field.attname) == getattr(orm, field.attname), field.name
         assert sorted(selectors.bot_dataset_ids(got)) == sorted([ds1.id, ds2.id])

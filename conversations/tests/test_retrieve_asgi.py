@@ -1,0 +1,193 @@
+"""POST /v1/retrieve's ASGI fast path (conversations/retrieve_asgi.py) answers exactly like the
+Django view, hands everything unusual to Django, and the bot it remembers per process
+(selectors.with_bot) never outlives a change or crosses tenants."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from asgiref.sync import async_to_sync
+
+from conversations import retrieve_asgi
+from conversations.tests.conftest import build_kb
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+CANARY = "OKAPI-CANARY-9127"
+# Differ per request by nature; everything else must be equal.
+VOLATILE = {"date", "x-request-id", "x-ratelimit-remaining"}
+
+
+def _call(app, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            return await client.post("/v1/retrieve", content=body, headers=headers)
+
+    return async_to_sync(go)()
+
+
+def _asgi():
+    from chatbot_project.asgi import application
+
+    return application
+
+
+def _django():
+    from chatbot_project.lean import APIASGIHandler
+
+    return APIASGIHandler()
+
+
+@pytest.fixture(autouse=True)
+def _keys_stay_cached(settings):
+    """The fast path only takes keys this process verified recently; the first request of a
+    test may load the embedder (seconds), longer than the default 2 s."""
+    settings.API_KEY_CACHE_SECONDS = 60
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Count the requests the fast path answered itself."""
+    calls: list[int] = []
+    real = retrieve_asgi._serve
+
+    def counting(context, params):
+        calls.append(1)
+        return real(context, params)
+
+    monkeypatch.setattr(retrieve_asgi, "_serve", counting)
+    return calls
+
+
+def _post(key: str, payload: object, app=None, **headers: str) -> httpx.Response:
+    base = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    return _call(app or _asgi(), json.dumps(payload).encode(), {**base, **headers})
+
+
+def _same(fast: httpx.Response, slow: httpx.Response) -> None:
+    assert fast.status_code == slow.status_code
+    assert fast.json() == slow.json()
+    strip = {k: v for k, v in fast.headers.items() if k not in VOLATILE}
+    assert strip == {k: v for k, v in slow.headers.items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"bot": "helper", "query": Q, "top_k": 2},
+        {"bot": "helper", "query": Q, "mode": "keyword"},
+        {"bot": "helper", "query": Q, "mode": "hybrid", "score_threshold": 0.2},
+        {"bot": "no-such-bot", "query": Q},
+    ],
+)
+def test_fast_path_answers_like_the_django_view(kb, make_key, served, payload):
+    key = make_key(kb.tenant, ("chat",))
+    slow = _post(key, payload, app=_django())  # also puts the key in this process's cache
+    fast = _post(key, payload)
+    assert served == [1]
+    _same(fast, slow)
+    assert fast.headers["X-RateLimit-Limit"]
+    if payload["bot"] == "helper":
+        assert fast.json()["data"][0]["document_title"] == "Throttling"
+
+
+def test_rate_limited_and_request_id(kb, make_key, served):
+    key = make_key(kb.tenant, ("chat",), rate_limit="2/m")
+    payload = {"bot": "helper", "query": Q}
+    assert _post(key, payload).status_code == 200  # Django (key not yet cached)
+    res = _post(key, payload, **{"X-Request-ID": "trace-42"})
+    assert res.status_code == 200
+    assert res.headers["X-Request-ID"] == "trace-42"
+    fast = _post(key, payload)
+    slow = _post(key, payload, app=_django())
+    assert served == [1, 1]
+    _same(fast, slow)
+    assert fast.status_code == 429
+    assert fast.json()["error"]["type"] == "rate_limited"
+    assert int(fast.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"bot": "helper", "query": "x"', {}),  # not JSON
+        (b'{"datasets": [], "query": "x"}', {}),  # not the plain form
+        (b'{"bot": "helper", "query": "x"}', {"Content-Type": "text/plain"}),
+        (b'{"bot": "helper", "query": "x"}', {"Origin": "https://elsewhere.example"}),
+        (b'{"bot": "helper", "query": "x"}', {"Host": "evil.example"}),
+    ],
+)
+def test_anything_unusual_goes_to_django(kb, make_key, served, body, headers):
+    key = make_key(kb.tenant, ("chat",))
+    _post(key, {"bot": "helper", "query": Q})  # the key is cached from here on
+    base = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    fast = _call(_asgi(), body, {**base, **headers})
+    slow = _call(_django(), body, {**base, **headers})
+    assert served == []
+    _same(fast, slow)
+
+
+def test_key_without_chat_permission_and_unknown_key_go_to_django(kb, make_key, served):
+    reader = make_key(kb.tenant, ("read",))
+    for _ in range(2):
+        res = _post(reader, {"bot": "helper", "query": Q})
+        assert res.status_code == 403
+    res = _post("ck_" + "x" * 40, {"bot": "helper", "query": Q})
+    assert res.status_code == 401
+    assert served == []
+
+
+def test_cross_tenant_on_the_fast_path(kb, other_tenant, make_key, served):
+    """Same bot slug in two tenants, A's bot read (and remembered) first: B's key only ever
+    gets B's bot; A's bot id through B's key is a 404."""
+    theirs = build_kb(other_tenant, slug="helper", docs={"Secret": [f"The {CANARY} is here."]})
+    mine, other = make_key(kb.tenant, ("chat",)), make_key(other_tenant, ("chat",))
+    for key in (mine, other):
+        _post(key, {"bot": "helper", "query": CANARY})  # warm both keys and both bots
+    res = _post(mine, {"bot": "helper", "query": CANARY, "mode": "keyword"})
+    assert res.status_code == 200
+    assert all(CANARY not in r["text"] for r in res.json()["data"])
+    res = _post(other, {"bot": "helper", "query": CANARY, "mode": "keyword"})
+    assert CANARY in res.json()["data"][0]["text"]
+    res = _post(mine, {"bot": str(theirs.bot.id), "query": CANARY})
+    assert res.status_code == 404
+    assert res.json()["error"]["type"] == "not_found"
+    assert len(served) == 3
+
+
+def test_remembered_bot_never_outlives_a_change(kb, make_key, served):
+    from bots.services import bot_update
+    from datasets.tests.factories import DatasetFactory
+
+    key = make_key(kb.tenant, ("chat",))
+    payload = {"bot": "helper", "query": Q, "mode": "keyword"}
+    _post(key, payload)
+    assert _post(key, payload).json()["data"]  # the bot is remembered now
+    empty = DatasetFactory(tenant=kb.tenant, name="empty")
+    bot_update(tenant=kb.tenant, bot=kb.bot, data={"datasets": [empty.id]})
+    assert _post(key, payload).json()["data"] == []  # the old dataset is gone at once
+    bot_update(tenant=kb.tenant, bot=kb.bot, data={"datasets": [kb.dataset.id]})
+    assert _post(key, payload).json()["data"]
+    kb.bot.is_active = False
+    kb.bot.save()
+    assert _post(key, payload).status_code == 404
+    assert len(served) == 4
+
+
+def test_search_statements_are_prepared_on_django_connections(kb):
+    """Django opens connections with prepared statements off; the retrieval statements are
+    prepared once per connection anyway (pgpipe)."""
+    from django.db import connection
+
+    from datasets.retrieval import retrieve
+
+    for _ in range(2):
+        retrieve(tenant=kb.tenant, query=Q, dataset_ids=[kb.dataset.id], mode="keyword")
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [r[0] for r in cur.fetchall()]
+    assert any("ts_rank" in s for s in prepared), prepared
