@@ -104,13 +104,23 @@ def prepare_chat(
     """``embedding``: the question's embedding already started by ``prefetch_embedding``."""
 
     started = started if started is not None else time.perf_counter()
-    tenant = context.tenant
     if not context.has("chat"):
         raise APIError(
             "This credential lacks the `chat` permission this route needs.",
             type="permission_denied", status_code=403,
         )  # fmt: skip
-    bot = selectors.bot_resolve(tenant=tenant, ref=data.bot, context=context)
+    # Read-only up to the end (run_chat writes): a bot this process has read before is
+    # confirmed in the retrieval's round trip instead of one of its own.
+    return selectors.with_bot(
+        tenant=context.tenant, ref=data.bot, context=context,
+        work=lambda bot: _prepare(context, data, bot, started, embedding),
+    )  # fmt: skip
+
+
+def _prepare(
+    context: AuthContext, data: ChatInput, bot: Any, started: float, embedding: Future | None
+) -> PreparedChat:
+    tenant = context.tenant
     if data.scope:
         scope = selectors.scope_resolve(tenant=tenant, ref=data.scope, context=context)
     else:

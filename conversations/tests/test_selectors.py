@@ -68,3 +68,50 @@ def test_bot_resolve_is_tenant_scoped_and_hides_inactive(tenant, other_tenant):
         selectors.bot_resolve(tenant=tenant, ref="off")
     with pytest.raises(NotFound):
         selectors.bot_resolve(tenant=tenant, ref="")
+
+
+def test_with_bot_confirms_a_remembered_bot_in_the_works_round_trip(
+    tenant, other_tenant, monkeypatch
+):
+    from bots.services import bot_update
+    from chatbot_project import pgpipe
+
+    ds = _dataset(tenant, "a")
+    bot = BotFactory(tenant=tenant, slug="helper", system_prompt="One.", datasets=[ds])
+    theirs = BotFactory(tenant=other_tenant, slug="helper", system_prompt="Theirs.")
+    trips: list[int] = []
+    real = pgpipe.run_pipelined
+
+    def counting(raw, statements, **kw):
+        trips.append(len(statements))
+        return real(raw, statements, **kw)
+
+    monkeypatch.setattr(pgpipe, "run_pipelined", counting)
+    seen: list[str] = []
+
+    def work(b):
+        seen.append(b.system_prompt)
+        pgpipe.run_on_django_connection([("SELECT 1", [])])  # the work's own round trip
+        return b.system_prompt
+
+    def call(t=tenant):
+        seen.clear()
+        trips.clear()
+        return selectors.with_bot(tenant=t, ref="helper", context=None, work=work)
+
+    assert call() == "One."
+    assert (seen, trips) == (["One."], [1, 1])  # first time: the bot read on its own
+    assert call() == "One."
+    assert (seen, trips) == (["One."], [2])  # remembered: the bot read rides along
+    assert call(other_tenant) == "Theirs."  # same slug, other tenant: never the remembered one
+    bot_update(tenant=tenant, bot=bot, data={"system_prompt": "Two."})
+    assert call() == "Two."
+    assert seen == ["One.", "Two."]  # the stale result was discarded
+    bot.datasets.set([])
+    assert call() == "Two."
+    assert len(seen) == 2  # a dataset change is a change too
+    bot.is_active = False
+    bot.save()
+    with pytest.raises(NotFound):
+        call()
+    assert theirs.is_active
