@@ -159,19 +159,21 @@ class APIASGIHandler(ASGIHandler):
 
 
 def http_application(full_app: Any) -> Any:
-    """An ASGI HTTP app: ``/v1/...`` through the lean chain (plain ``POST /v1/retrieve``
-    without Django: ``conversations.retrieve_asgi``), the rest through ``full_app``."""
-    from conversations import retrieve_asgi
+    """An ASGI HTTP app: ``/v1/...`` through the lean chain (plain ``POST /v1/chat`` and
+    ``/v1/retrieve`` without Django: ``chatbot_project.fastlane``), the rest through
+    ``full_app``."""
+    from conversations import chat_asgi, retrieve_asgi
 
     api_app = APIASGIHandler()
-    # POST /v1/retrieve in its plain form is answered without Django's request cycle.
-    retrieve_app = retrieve_asgi.application(api_app)
+    # Plain POST /v1/chat and /v1/retrieve requests skip Django's request cycle (fastlane.py).
+    lanes = {m.PATH: m.application(api_app) for m in (chat_asgi, retrieve_asgi)}
+    if not settings.FAST_LANE:
+        lanes = {}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
-        if path == retrieve_asgi.PATH:
-            target = retrieve_app
-        else:
+        target = lanes.get(path)
+        if target is None:
             target = api_app if path.startswith(API_PREFIX) else full_app
         await target(scope, receive, send)
 

@@ -264,6 +264,9 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
 
 RATE_LIMIT_DEFAULT = env_str("RATE_LIMIT_DEFAULT", "120/m")
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)
+# Plain POST /v1/chat and /v1/retrieve requests answered without Django's request cycle
+# (chatbot_project/fastlane.py); false sends every request through Django.
+FAST_LANE = env_bool("FAST_LANE", True)
 API_KEY_PREFIX = "cb_"
 
 # --------------------------------------------------------------------------- models

@@ -83,7 +83,7 @@ async def _identify(request: HttpRequest, permission: str) -> AuthContext:
     return context
 
 
-async def _rate_limit(request: HttpRequest, context: AuthContext) -> None:
+async def _rate_limit(request: Any, context: AuthContext) -> None:
     try:
         from apikeys.ratelimit import ahit, rate_limited_error
     except ImportError:  # pragma: no cover - the access app ships it
@@ -109,16 +109,25 @@ async def authenticate_and_embed(
     hit, and a miss starts the embedding once the request is allowed, so it computes while
     the bot is read. Nothing is looked up before the caller is authenticated."""
     context = await _identify(request, "chat")
+    return context, await limit_and_embed(request, context, question)
+
+
+async def limit_and_embed(
+    request: Any, context: AuthContext, question: str | None
+) -> Future | None:
+    """The rate-limit hit (its decision left on ``request``, a Django request or a
+    ``fastlane.FastRequest``) and, beside it, ``question``'s embedding-cache lookup; returns the
+    embedding started (None without a question)."""
     if not question:
         await _rate_limit(request, context)
-        return context, None
+        return None
     lookup = asyncio.ensure_future(query_embeddings.alookup(question))
     try:
         await _rate_limit(request, context)
     except BaseException:
         lookup.cancel()
         raise
-    return context, query_embeddings.after_lookup(question, *await lookup)
+    return query_embeddings.after_lookup(question, *await lookup)
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -190,7 +199,6 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         return error_json(
             APIError("Use POST for /v1/chat.", status_code=405, headers={"Allow": "POST"})
         )
-    slot: str | None = None
     try:
         try:  # parsed first for the question's cache lookup; errors count after authentication
             payload, bad = parse_json(request), None
@@ -203,21 +211,9 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
             raise bad
         assert data is not None
         stream = wants_stream(request, payload)
-        # The chat slot is taken (Redis) while the bot is read (a slot error wins over the
-        # chat's own).
-        slot_task = asyncio.ensure_future(acquire_stream_slot(context))
-        try:
-            prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
-        finally:
-            slot = await slot_task
+        prep, slot = await start_chat(context, data, embedding, started)
     except APIError as exc:
-        if slot is not None:
-            await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
-    except BaseException:
-        if slot is not None:
-            await asyncio.shield(release_stream_slot(context, slot))
-        raise
     if stream:
         return streaming_response(sse_stream(prep, slot), request)
     try:
@@ -227,3 +223,28 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
     finally:
         await release_stream_slot(context, slot)
     return _with_rate_headers(request, JsonResponse(body))
+
+
+async def start_chat(
+    context: AuthContext, data: ChatInput, embedding: Future | None, started: float
+) -> tuple[PreparedChat, str | None]:
+    """The chat slot taken (Redis) while the chat is prepared in a DB thread (a slot error wins
+    over the chat's own); on any error the slot is given back. Returns (prepared chat, slot):
+    the caller streams it (``sse_stream`` gives the slot back) or collects it and gives the slot
+    back itself."""
+    slot: str | None = None
+    slot_task = asyncio.ensure_future(acquire_stream_slot(context))
+    try:
+        try:
+            prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
+        finally:
+            slot = await slot_task
+    except APIError:
+        if slot is not None:
+            await release_stream_slot(context, slot)
+        raise
+    except BaseException:
+        if slot is not None:
+            await asyncio.shield(release_stream_slot(context, slot))
+        raise
+    return prep, slot

@@ -21,10 +21,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 QUESTION = "How do I limit anonymous clients per day?"
 
 
-@pytest.fixture
-def live(openai_stub, tenant, make_key):
+@pytest.fixture(params=["fast lane", "django"])
+def live(request, openai_stub, tenant, make_key):
+    """Each test twice: through the fast lane (chatbot_project/fastlane.py: the key is verified
+    once by a warm-up request and stays cached, so the test's plain requests skip Django) and
+    with FAST_LANE off (every request through Django's view)."""
     build_kb(tenant)
     key = make_key(tenant)
+    lane = request.param == "fast lane"
     proc, base = start_server(
         OPENAI_BASE_URL=openai_stub.base_url,
         OPENAI_API_KEY="sk-stub",
@@ -34,8 +38,16 @@ def live(openai_stub, tenant, make_key):
         SSE_PING_SECONDS="0.2",
         CHAT_DB_THREAD_SENSITIVE="false",
         RATE_LIMIT_DEFAULT="1000/m",
+        FAST_LANE="true" if lane else "false",
+        API_KEY_CACHE_SECONDS="300",
     )
     try:
+        if lane:
+            res = httpx.post(
+                f"{base}/v1/retrieve", json={"bot": "helper", "query": "warm-up"},
+                headers={"Authorization": f"Bearer {key}"}, timeout=30,
+            )  # fmt: skip
+            assert res.status_code == 200, res.text
         yield base, key, openai_stub
     finally:
         stop(proc)

@@ -1,6 +1,7 @@
-"""POST /v1/retrieve's ASGI fast path (conversations/retrieve_asgi.py) answers exactly like the
-Django view, hands everything unusual to Django, and the bot it remembers per process
-(selectors.with_bot) never outlives a change or crosses tenants."""
+"""The fast lane (chatbot_project/fastlane.py) for POST /v1/retrieve and POST /v1/chat answers
+exactly like the Django views, hands everything unusual to Django, and the bot remembered per
+process (selectors.with_bot) never outlives a change or crosses tenants. The live-server tests
+(test_live_stream.py) run through the lane and without it (timing, cancellation, SDK)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 
-from conversations import retrieve_asgi
+from conversations import chat_asgi, retrieve_asgi
 from conversations.tests.conftest import build_kb
+from conversations.tests.helpers import parse_sse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,11 +23,11 @@ CANARY = "OKAPI-CANARY-9127"
 VOLATILE = {"date", "x-request-id", "x-ratelimit-remaining"}
 
 
-def _call(app, body: bytes, headers: dict[str, str]) -> httpx.Response:
+def _call(app, body: bytes, headers: dict[str, str], path: str = "/v1/retrieve") -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-            return await client.post("/v1/retrieve", content=body, headers=headers)
+            return await client.post(path, content=body, headers=headers)
 
     return async_to_sync(go)()
 
@@ -42,13 +44,6 @@ def _django():
     return APIASGIHandler()
 
 
-@pytest.fixture(autouse=True)
-def _keys_stay_cached(settings):
-    """The fast path only takes keys this process verified recently; the first request of a
-    test may load the embedder (seconds), longer than the default 2 s."""
-    settings.API_KEY_CACHE_SECONDS = 60
-
-
 @pytest.fixture
 def served(monkeypatch):
     """Count the requests the fast path answered itself."""
@@ -63,16 +58,18 @@ def served(monkeypatch):
     return calls
 
 
-def _post(key: str, payload: object, app=None, **headers: str) -> httpx.Response:
+def _post(key: str, payload: object, app=None, path="/v1/retrieve", **headers) -> httpx.Response:
     base = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    return _call(app or _asgi(), json.dumps(payload).encode(), {**base, **headers})
+    return _call(app or _asgi(), json.dumps(payload).encode(), {**base, **headers}, path)
 
 
-def _same(fast: httpx.Response, slow: httpx.Response) -> None:
+def _same(fast: httpx.Response, slow: httpx.Response, body: bool = True) -> None:
     assert fast.status_code == slow.status_code
-    assert fast.json() == slow.json()
-    strip = {k: v for k, v in fast.headers.items() if k not in VOLATILE}
-    assert strip == {k: v for k, v in slow.headers.items() if k not in VOLATILE}
+    volatile = VOLATILE if body else {*VOLATILE, "content-length"}
+    if body:
+        assert fast.json() == slow.json()
+    strip = {k: v for k, v in fast.headers.items() if k not in volatile}
+    assert strip == {k: v for k, v in slow.headers.items() if k not in volatile}
 
 
 @pytest.mark.parametrize(
@@ -86,7 +83,7 @@ def _same(fast: httpx.Response, slow: httpx.Response) -> None:
 )
 def test_fast_path_answers_like_the_django_view(kb, make_key, served, payload):
     key = make_key(kb.tenant, ("chat",))
-    slow = _post(key, payload, app=_django())  # also puts the key in this process's cache
+    slow = _post(key, payload, app=_django())
     fast = _post(key, payload)
     assert served == [1]
     _same(fast, slow)
@@ -96,9 +93,8 @@ def test_fast_path_answers_like_the_django_view(kb, make_key, served, payload):
 
 
 def test_rate_limited_and_request_id(kb, make_key, served):
-    key = make_key(kb.tenant, ("chat",), rate_limit="2/m")
+    key = make_key(kb.tenant, ("chat",), rate_limit="1/m")
     payload = {"bot": "helper", "query": Q}
-    assert _post(key, payload).status_code == 200  # Django (key not yet cached)
     res = _post(key, payload, **{"X-Request-ID": "trace-42"})
     assert res.status_code == 200
     assert res.headers["X-Request-ID"] == "trace-42"
@@ -109,6 +105,14 @@ def test_rate_limited_and_request_id(kb, make_key, served):
     assert fast.status_code == 429
     assert fast.json()["error"]["type"] == "rate_limited"
     assert int(fast.headers["Retry-After"]) >= 1
+
+
+def test_a_key_not_cached_in_this_process_takes_the_lane_too(kb, make_key, served, settings):
+    settings.API_KEY_CACHE_SECONDS = 0  # every request verifies the key (one DB-thread read)
+    key = make_key(kb.tenant, ("chat",))
+    for _ in range(2):
+        assert _post(key, {"bot": "helper", "query": Q}).status_code == 200
+    assert served == [1, 1]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +127,6 @@ def test_rate_limited_and_request_id(kb, make_key, served):
 )
 def test_anything_unusual_goes_to_django(kb, make_key, served, body, headers):
     key = make_key(kb.tenant, ("chat",))
-    _post(key, {"bot": "helper", "query": Q})  # the key is cached from here on
     base = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
     fast = _call(_asgi(), body, {**base, **headers})
     slow = _call(_django(), body, {**base, **headers})
@@ -147,7 +150,7 @@ def test_cross_tenant_on_the_fast_path(kb, other_tenant, make_key, served):
     theirs = build_kb(other_tenant, slug="helper", docs={"Secret": [f"The {CANARY} is here."]})
     mine, other = make_key(kb.tenant, ("chat",)), make_key(other_tenant, ("chat",))
     for key in (mine, other):
-        _post(key, {"bot": "helper", "query": CANARY})  # warm both keys and both bots
+        _post(key, {"bot": "helper", "query": CANARY})  # both bots remembered from here on
     res = _post(mine, {"bot": "helper", "query": CANARY, "mode": "keyword"})
     assert res.status_code == 200
     assert all(CANARY not in r["text"] for r in res.json()["data"])
@@ -156,7 +159,7 @@ def test_cross_tenant_on_the_fast_path(kb, other_tenant, make_key, served):
     res = _post(mine, {"bot": str(theirs.bot.id), "query": CANARY})
     assert res.status_code == 404
     assert res.json()["error"]["type"] == "not_found"
-    assert len(served) == 3
+    assert len(served) == 5
 
 
 def test_remembered_bot_never_outlives_a_change(kb, make_key, served):
@@ -175,7 +178,7 @@ def test_remembered_bot_never_outlives_a_change(kb, make_key, served):
     kb.bot.is_active = False
     kb.bot.save()
     assert _post(key, payload).status_code == 404
-    assert len(served) == 4
+    assert len(served) == 5
 
 
 def test_search_statements_are_prepared_on_django_connections(kb):
@@ -191,3 +194,56 @@ def test_search_statements_are_prepared_on_django_connections(kb):
         cur.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [r[0] for r in cur.fetchall()]
     assert any("ts_rank" in s for s in prepared), prepared
+
+
+# --------------------------------------------------------------------------- POST /v1/chat
+@pytest.fixture
+def chat_served(monkeypatch):
+    calls: list[int] = []
+    real = chat_asgi._chat
+
+    async def counting(*args):
+        calls.append(1)
+        return await real(*args)
+
+    monkeypatch.setattr(chat_asgi, "_chat", counting)
+    return calls
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_lane_answers_like_the_django_view(kb, make_key, openai_stub, chat_served, stream):
+    key = make_key(kb.tenant, ("chat",))
+    payload = {"bot": "helper", "message": Q, "stream": stream}
+    slow = _post(key, payload, app=_django(), path="/v1/chat")
+    fast = _post(key, payload, path="/v1/chat")
+    assert chat_served == [1]
+    _same(fast, slow, body=False)
+    if stream:
+        fast_events, slow_events = (parse_sse(r.text) for r in (fast, slow))
+        assert [e for e, _ in fast_events] == [e for e, _ in slow_events]
+        assert fast_events[1] == slow_events[1]  # the same citations
+        assert fast_events[-1][1]["finish_reason"] == "stop"
+    else:
+        a, b = fast.json(), slow.json()
+        assert set(a) == set(b)
+        assert (a["answer"], a["citations"], a["finish_reason"]) == (
+            b["answer"], b["citations"], b["finish_reason"],
+        )  # fmt: skip
+
+
+def test_chat_lane_errors_and_fallbacks(kb, make_key, openai_stub, chat_served):
+    key = make_key(kb.tenant, ("chat",), rate_limit="3/m")
+    ok = {"bot": "helper", "message": Q}
+    assert _post(key, ok, path="/v1/chat").status_code == 200
+    fast = _post(key, {"bot": "no-such-bot", "message": Q}, path="/v1/chat")
+    slow = _post(key, {"bot": "no-such-bot", "message": Q}, app=_django(), path="/v1/chat")
+    assert chat_served == [1, 1]
+    _same(fast, slow)
+    assert fast.status_code == 404
+    fast = _post(key, ok, path="/v1/chat")  # the 4th hit of 3/m
+    assert fast.status_code == 429
+    assert fast.json()["error"]["type"] == "rate_limited"
+    assert int(fast.headers["Retry-After"]) >= 1
+    for bad in ({"bot": "helper"}, {"message": Q}, "not an object"):
+        assert _post(key, bad, path="/v1/chat").status_code in (400, 429)
+    assert len(chat_served) == 3  # the malformed bodies went to Django for their wording
