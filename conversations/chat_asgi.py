@@ -64,6 +64,10 @@ async def _chat(
         prep, slot = await start(context, data, embedding, request.started)
     except APIError as exc:
         return await _error(send, request, exc, context)
+    except Exception:  # e.g. the database is down: API.md's 500, as Django's path answers
+        fastlane.error_log.exception("Internal Server Error: %s", PATH)
+        status, body = fastlane.internal_error()
+        return await fastlane.send_json(send, request, status, body, None, context)
     if stream:
         await send(request.response_start(200, SSE_TYPE, SSE_HEADERS))
         await _relay(send, sse_stream(prep, slot))

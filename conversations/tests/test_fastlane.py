@@ -247,3 +247,20 @@ def test_chat_lane_errors_and_fallbacks(kb, make_key, openai_stub, chat_served):
     for bad in ({"bot": "helper"}, {"message": Q}, "not an object"):
         assert _post(key, bad, path="/v1/chat").status_code in (400, 429)
     assert len(chat_served) == 3  # the malformed bodies went to Django for their wording
+
+
+def test_unexpected_errors_are_api_500s_on_both_paths(kb, make_key, monkeypatch, chat_served):
+    from conversations import streaming
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(streaming, "prepare_chat", broken)
+    key = make_key(kb.tenant, ("chat",))
+    payload = {"bot": "helper", "message": Q}
+    fast = _post(key, payload, path="/v1/chat")
+    slow = _post(key, payload, app=_django(), path="/v1/chat")
+    assert chat_served == [1]
+    assert fast.status_code == slow.status_code == 500
+    assert fast.json() == slow.json()
+    assert fast.json()["error"]["message"].startswith("Something went wrong")

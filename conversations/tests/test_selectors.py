@@ -17,17 +17,23 @@ def _dataset(tenant, name):
     return Dataset.objects.create(tenant=tenant, name=name)
 
 
-def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries, monkeypatch):
+def _round_trips(monkeypatch) -> list[int]:
+    """Records the number of statements of each pipelined round trip from here on."""
     from chatbot_project import pgpipe
 
-    round_trips: list[int] = []
+    trips: list[int] = []
     real = pgpipe.run_pipelined
 
     def counting(raw, statements, **kw):
-        round_trips.append(len(statements))
+        trips.append(len(statements))
         return real(raw, statements, **kw)
 
     monkeypatch.setattr(pgpipe, "run_pipelined", counting)
+    return trips
+
+
+def test_bot_resolve_matches_the_orm(tenant, django_assert_num_queries, monkeypatch):
+    round_trips = _round_trips(monkeypatch)
     ds1, ds2 = _dataset(tenant, "a"), _dataset(tenant, "b")
     scope = ScopeFactory(tenant=tenant, blocked_terms=["secret"], document_tags=["public"])
     scope.datasets.set([ds2])
@@ -79,14 +85,7 @@ def test_with_bot_confirms_a_remembered_bot_in_the_works_round_trip(
     ds = _dataset(tenant, "a")
     bot = BotFactory(tenant=tenant, slug="helper", system_prompt="One.", datasets=[ds])
     theirs = BotFactory(tenant=other_tenant, slug="helper", system_prompt="Theirs.")
-    trips: list[int] = []
-    real = pgpipe.run_pipelined
-
-    def counting(raw, statements, **kw):
-        trips.append(len(statements))
-        return real(raw, statements, **kw)
-
-    monkeypatch.setattr(pgpipe, "run_pipelined", counting)
+    trips = _round_trips(monkeypatch)
     seen: list[str] = []
 
     def work(b):
