@@ -161,6 +161,20 @@ def hit_and_get(context: AuthContext, get_key: str, *, bucket: str = "api") -> t
     return _decide(int(count), int(ttl), count_limit), value or None
 
 
+async def ahit_and_get(
+    context: AuthContext, get_key: str, *, bucket: str = "api"
+) -> tuple[Decision, Any]:
+    """``hit_and_get`` on the running loop's Redis client: one command for the hit and the GET."""
+    count_limit, window = _parse_or_default(limit_for(context))
+    try:
+        count, ttl, value = await loop_script(_LUA_AND_GET)(
+            keys=[_redis_key(context, bucket, None), get_key], args=[window * 1000]
+        )
+    except (redis.RedisError, OSError):
+        raise Unavailable(REDIS_DOWN) from None
+    return _decide(int(count), int(ttl), count_limit), value or None
+
+
 async def acheck(key: str, limit: str) -> Decision:
     count_limit, window = _parse_or_default(limit)
     try:

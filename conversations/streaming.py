@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -116,18 +117,22 @@ async def limit_and_embed(
     request: Any, context: AuthContext, question: str | None
 ) -> Future | None:
     """The rate-limit hit (its decision left on ``request``, a Django request or a
-    ``fastlane.FastRequest``) and, beside it, ``question``'s embedding-cache lookup; returns the
-    embedding started (None without a question)."""
-    if not question:
+    ``fastlane.FastRequest``) and ``question``'s embedding-cache read in the same Redis command;
+    returns the embedding started (None without a question)."""
+    key = query_embeddings.ready_key(question) if question else None
+    if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
-        return None
-    lookup = asyncio.ensure_future(query_embeddings.alookup(question))
-    try:
-        await _rate_limit(request, context)
-    except BaseException:
-        lookup.cancel()
-        raise
-    return query_embeddings.after_lookup(question, *await lookup)
+        return query_embeddings.after_lookup(question, None, None) if question else None
+    from apikeys.ratelimit import ahit_and_get, rate_limited_error
+
+    # One Redis command for both (a chat's Redis writes were a visible share of the event
+    # loop's time at 100 new chats/s: bench/README.md, "Capacity").
+    decision, raw = await ahit_and_get(context, key)
+    request.rate_limit_decision = decision
+    if not decision.allowed:
+        raise rate_limited_error(decision)
+    vector = np.frombuffer(raw, dtype="<f4") if raw else None
+    return query_embeddings.after_lookup(question, key, vector)
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -226,13 +226,16 @@ class _Watchdog:
         self.loop = asyncio.get_running_loop()
         self.timeout = timeout
         self.task: asyncio.Task | None = None  # set while a read waits
+        self.reader: asyncio.Task | None = None
         self.since = 0.0
         self.fired = False
         self.handle: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self.since = self.loop.time()
-        self.task = asyncio.current_task()
+        if self.reader is None:  # a response is read by one task (the chat relay's reader):
+            self.reader = asyncio.current_task()  # asked once (CPython 3.11 calls getpid() in it)
+        self.task = self.reader
         if self.handle is None:
             self.handle = self.loop.call_at(self.since + self.timeout, self._check)
 
