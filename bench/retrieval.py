@@ -17,6 +17,9 @@ Redis db 9, so the 100k synthetic rows never touch dev or test data.
    embedding is pre-seeded in the Redis query cache, so the API searches the same vector), raw
    SQL p50 of the same search (the final SELECT the engine issues, on a bare psycopg connection),
    recall@10 against an exact scan for the engine's plan and for HNSW with default settings.
+   Per query the exact scan (the truth) and the HNSW-default query run first, then the API call
+   and the raw SQL back to back in alternating order (from 2026-12-02; before, raw SQL always
+   ran right after the exact scan of the same rows, i.e. with the hottest caches).
 
 The pieces: bench/retrieval_fixture.py (database, tenants, keys, bots, the synthetic rows),
 bench/retrieval_measure.py (the two measurements), bench/common.py (shared with the chat
