@@ -34,11 +34,11 @@ from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
 
 from chatbot_project.errors import TYPES_BY_STATUS, error_body
-from chatbot_project.middleware import _REQUEST_ID_RE
+from chatbot_project.middleware import _DJANGO_MESSAGES, _REQUEST_ID_RE
 
 MAX_BODY = 64 * 1024  # larger bodies go to Django (its size limits and errors)
 _JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
-INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
+INTERNAL_ERROR = _DJANGO_MESSAGES[500]  # the sentence Django's path answers a 500 with
 
 access_log = logging.getLogger("chatbot.access")
 error_log = logging.getLogger("django.request")
