@@ -14,6 +14,7 @@ upstream request is closed and the partial answer saved as ``cancelled``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -69,8 +70,11 @@ async def _chat(
         status, body = fastlane.internal_error()
         return await fastlane.send_json(send, request, status, body, None, context)
     if stream:
-        await send(request.response_start(200, SSE_TYPE, SSE_HEADERS))
-        await _relay(send, sse_stream(prep, slot))
+        try:
+            await send(request.response_start(200, SSE_TYPE, SSE_HEADERS))
+            await _relay(send, sse_stream(prep, None))
+        finally:  # here, not in sse_stream: a generator cancelled before it started runs nothing
+            await asyncio.shield(release_stream_slot(context, slot))
         request.log(200, context)
         return None
     try:

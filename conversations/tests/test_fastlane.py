@@ -264,3 +264,15 @@ def test_unexpected_errors_are_api_500s_on_both_paths(kb, make_key, monkeypatch,
     assert fast.status_code == slow.status_code == 500
     assert fast.json() == slow.json()
     assert fast.json()["error"]["message"].startswith("Something went wrong")
+
+
+def test_chat_lane_gives_the_stream_slot_back(kb, make_key, openai_stub, chat_served, settings):
+    from chatbot_project.redis_client import get_redis
+
+    settings.MAX_CONCURRENT_STREAMS_PER_KEY = 1
+    key = make_key(kb.tenant, ("chat",))
+    for stream in (True, True, False, False):
+        res = _post(key, {"bot": "helper", "message": Q, "stream": stream}, path="/v1/chat")
+        assert res.status_code == 200, res.text
+    assert len(chat_served) == 4
+    assert not [k for k in get_redis().keys("chat-streams:*") if get_redis().zcard(k)]
