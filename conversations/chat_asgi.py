@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from chatbot_project import fastlane
@@ -70,11 +69,22 @@ async def _chat(
         status, body = fastlane.internal_error()
         return await fastlane.send_json(send, request, status, body, None, context)
     if stream:
+        # The slot is given back here, not in sse_stream (a generator cancelled before it
+        # started runs nothing), and before the last message: once the response is complete
+        # the server reports the client as gone, and until_disconnect would cancel any await.
+        released = False
         try:
             await send(request.response_start(200, SSE_TYPE, SSE_HEADERS))
-            await _relay(send, sse_stream(prep, None))
-        finally:  # here, not in sse_stream: a generator cancelled before it started runs nothing
+            chunks = sse_stream(prep, None)
+            async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+                async for part in chunks:
+                    await send({"type": "http.response.body", "body": part, "more_body": True})
+            released = True
             await asyncio.shield(release_stream_slot(context, slot))
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if not released:
+                await asyncio.shield(release_stream_slot(context, slot))
         request.log(200, context)
         return None
     try:
@@ -84,13 +94,6 @@ async def _chat(
     finally:
         await release_stream_slot(context, slot)
     return await fastlane.send_json(send, request, 200, body, None, context)
-
-
-async def _relay(send: Any, chunks: AsyncIterator[bytes]) -> None:
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
-        async for part in chunks:
-            await send({"type": "http.response.body", "body": part, "more_body": True})
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _error(send: Any, request: fastlane.FastRequest, exc: APIError, context: Any) -> None:

@@ -276,3 +276,20 @@ def test_chat_lane_gives_the_stream_slot_back(kb, make_key, openai_stub, chat_se
         assert res.status_code == 200, res.text
     assert len(chat_served) == 4
     assert not [k for k in get_redis().keys("chat-streams:*") if get_redis().zcard(k)]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_chat_lane_access_log_says_200_for_a_complete_answer(
+    kb, make_key, openai_stub, chat_served, caplog, stream
+):
+    """Not 499: once the response is complete the server reports the client as gone, which
+    must not be taken for a client that left mid-answer."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="chatbot.access")
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(key, {"bot": "helper", "message": Q, "stream": stream}, path="/v1/chat")
+    assert res.status_code == 200
+    assert chat_served == [1]
+    statuses = [r.status for r in caplog.records if r.name == "chatbot.access"]
+    assert statuses == [200]
