@@ -114,9 +114,6 @@ def _decide(count: int, ttl_ms: int, limit: int) -> Decision:
     )
 
 
-_sync_script: Any = None
-
-
 def _parse_or_default(limit: str) -> tuple[int, int]:
     try:
         return parse_limit(limit)
@@ -126,38 +123,49 @@ def _parse_or_default(limit: str) -> tuple[int, int]:
         return parse_limit(settings.RATE_LIMIT_DEFAULT)
 
 
-def check(key: str, limit: str) -> Decision:
-    """Count one hit on the raw counter ``key`` against ``limit`` (``"10/m"``)."""
-    global _sync_script
-    count_limit, window = _parse_or_default(limit)
+def _sync_run(source: str, keys: list[str], window: int) -> Any:
+    """Run a counting script on the process's client (registered once per client)."""
     client = get_redis()
+    script = _sync_scripts.get(source)
     try:
-        if _sync_script is None or _sync_script.registered_client is not client:
-            _sync_script = client.register_script(_LUA)
-        count, ttl = _sync_script(keys=[key], args=[window * 1000])
+        if script is None or script.registered_client is not client:
+            script = _sync_scripts[source] = client.register_script(source)
+        return script(keys=keys, args=[window * 1000])
     except redis.RedisError:
         raise Unavailable(REDIS_DOWN) from None
+
+
+async def _async_run(source: str, keys: list[str], window: int) -> Any:
+    """The same on the running loop's client."""
+    try:
+        return await loop_script(source)(keys=keys, args=[window * 1000])
+    except (redis.RedisError, OSError):
+        raise Unavailable(REDIS_DOWN) from None
+
+
+_sync_scripts: dict[str, Any] = {}
+
+
+def check(key: str, limit: str) -> Decision:
+    """Count one hit on the raw counter ``key`` against ``limit`` (``"10/m"``)."""
+    count_limit, window = _parse_or_default(limit)
+    count, ttl = _sync_run(_LUA, [key], window)
     return _decide(int(count), int(ttl), count_limit)
 
 
-_sync_get_script: Any = None
+async def acheck(key: str, limit: str) -> Decision:
+    count_limit, window = _parse_or_default(limit)
+    count, ttl = await _async_run(_LUA, [key], window)
+    return _decide(int(count), int(ttl), count_limit)
 
 
 def hit_and_get(context: AuthContext, get_key: str, *, bucket: str = "api") -> tuple[Decision, Any]:
     """``hit(context, bucket=bucket)`` and Redis GET ``get_key`` in one round trip (one script):
     (decision, the value or None). The GET is a cache read: its value is returned whether or
     not the hit is allowed."""
-    global _sync_get_script
     count_limit, window = _parse_or_default(limit_for(context))
-    client = get_redis()
-    try:
-        if _sync_get_script is None or _sync_get_script.registered_client is not client:
-            _sync_get_script = client.register_script(_LUA_AND_GET)
-        count, ttl, value = _sync_get_script(
-            keys=[_redis_key(context, bucket, None), get_key], args=[window * 1000]
-        )
-    except redis.RedisError:
-        raise Unavailable(REDIS_DOWN) from None
+    keys = [_redis_key(context, bucket, None), get_key]
+    count, ttl, value = _sync_run(_LUA_AND_GET, keys, window)
     return _decide(int(count), int(ttl), count_limit), value or None
 
 
@@ -166,22 +174,9 @@ async def ahit_and_get(
 ) -> tuple[Decision, Any]:
     """``hit_and_get`` on the running loop's Redis client: one command for the hit and the GET."""
     count_limit, window = _parse_or_default(limit_for(context))
-    try:
-        count, ttl, value = await loop_script(_LUA_AND_GET)(
-            keys=[_redis_key(context, bucket, None), get_key], args=[window * 1000]
-        )
-    except (redis.RedisError, OSError):
-        raise Unavailable(REDIS_DOWN) from None
+    keys = [_redis_key(context, bucket, None), get_key]
+    count, ttl, value = await _async_run(_LUA_AND_GET, keys, window)
     return _decide(int(count), int(ttl), count_limit), value or None
-
-
-async def acheck(key: str, limit: str) -> Decision:
-    count_limit, window = _parse_or_default(limit)
-    try:
-        count, ttl = await loop_script(_LUA)(keys=[key], args=[window * 1000])
-    except (redis.RedisError, OSError):
-        raise Unavailable(REDIS_DOWN) from None
-    return _decide(int(count), int(ttl), count_limit)
 
 
 def hit(

@@ -53,14 +53,18 @@ async def _chat(
     request: fastlane.FastRequest, payload: Any, data: Any, context: Any, send: Any
 ) -> None:
     from conversations.slots import release_stream_slot
-    from conversations.streaming import SSE_HEADERS, collect, limit_and_embed, sse_stream
+    from conversations.streaming import (
+        SSE_HEADERS,
+        collect,
+        limit_and_embed,
+        sse_stream,
+        wants_stream,
+    )
     from conversations.streaming import start_chat as start
 
     try:
         embedding = await limit_and_embed(request, context, data.message.strip())
-        stream = payload.get("stream") is True or "text/event-stream" in request.headers.get(
-            "accept", ""
-        )
+        stream = wants_stream(request.headers.get("accept", ""), payload)
         prep, slot = await start(context, data, embedding, request.started)
     except APIError as exc:
         return await _error(send, request, exc, context)

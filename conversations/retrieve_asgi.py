@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
-
 from chatbot_project import fastlane
 from chatbot_project.errors import APIError, error_body
 
@@ -57,10 +55,7 @@ def _serve(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, 
             decision, raw = hit(context, bucket="api"), None
         if not decision.allowed:
             raise rate_limited_error(decision)
-        embedding = None
-        if question:
-            vector = np.frombuffer(raw, dtype="<f4") if raw else None
-            embedding = query_embeddings.after_lookup(question, key, vector)
+        embedding = query_embeddings.after_lookup(question, key, raw) if question else None
         body = _retrieve(context, params, embedding)
         return 200, fastlane.encode_json(body).encode(), {}, decision
     except APIError as exc:

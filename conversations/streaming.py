@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -131,8 +130,7 @@ async def limit_and_embed(
     request.rate_limit_decision = decision
     if not decision.allowed:
         raise rate_limited_error(decision)
-    vector = np.frombuffer(raw, dtype="<f4") if raw else None
-    return query_embeddings.after_lookup(question, key, vector)
+    return query_embeddings.after_lookup(question, key, raw)
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -169,10 +167,11 @@ async def sse_stream(prep: PreparedChat, slot: str | None = None) -> AsyncIterat
         await asyncio.shield(release_stream_slot(prep.context, slot))
 
 
-def wants_stream(request: HttpRequest, payload: Any) -> bool:
+def wants_stream(accept: str, payload: Any) -> bool:
+    """SSE when the body says ``"stream": true`` or the ``Accept`` header asks for it."""
     if isinstance(payload, dict) and payload.get("stream") is True:
         return True
-    return "text/event-stream" in request.headers.get("Accept", "")
+    return "text/event-stream" in accept
 
 
 class SSEResponse(StreamingHttpResponse):
@@ -215,7 +214,7 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
         if bad is not None:
             raise bad
         assert data is not None
-        stream = wants_stream(request, payload)
+        stream = wants_stream(request.headers.get("Accept", ""), payload)
         prep, slot = await start_chat(context, data, embedding, started)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))

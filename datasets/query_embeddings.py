@@ -191,8 +191,11 @@ async def alookup(text: str) -> tuple[str | None, list[float] | None]:
     return key, (np.frombuffer(raw, dtype="<f4").tolist() if raw else None)
 
 
-def after_lookup(text: str, key: str | None, vector: list[float] | None) -> Future:
-    """The embedding as a Future: done when ``alookup`` found it, else computed."""
+def after_lookup(text: str, key: str | None, vector: bytes | list[float] | None) -> Future:
+    """The embedding as a Future: done when the caller's cache read found it (the vector, or
+    the cached value as Redis returned it), else computed."""
+    if isinstance(vector, bytes):
+        vector = np.frombuffer(vector, dtype="<f4")  # type: ignore[assignment]
     if vector is not None:
         done: Future = Future()
         done.set_result(vector)

@@ -136,11 +136,11 @@ def dead_redis(settings):
     original = settings.REDIS_URL
     get_redis.cache_clear()
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
-    ratelimit._sync_script = None
+    ratelimit._sync_scripts.clear()
     yield
     settings.REDIS_URL = original
     get_redis.cache_clear()
-    ratelimit._sync_script = None
+    ratelimit._sync_scripts.clear()
 
 
 @pytest.mark.django_db
