@@ -8,8 +8,9 @@ sends each statement with its parameters bound server-side, prepared once per co
 network round trip for the group. Measured on the retrieval benchmark (bench/README.md): raw SQL
 p50 2.79 -> 1.73 ms (exact plan) and 4.35 -> 3.00 ms (HNSW plan). (On Django's own connections
 the statements were only really prepared from 2026-12-02 on: Django turns psycopg's prepared
-statements off, which makes ``prepare=True`` a no-op; ``run_on_django_connection`` now turns
-them on for the statements that ask.)
+statements off, which makes ``prepare=True`` a no-op; settings.py now opens them with a
+threshold no ORM query reaches, unless ``DB_PREPARED_STATEMENTS=false``, e.g. behind a
+transaction-mode pooler, where nothing is prepared.)
 
 ``riding(statement)``: a statement that goes along with the next group of this thread, e.g. the
 bot read that confirms a remembered bot while the search that used it runs
@@ -44,7 +45,6 @@ from django.db import connection
 from psycopg.pq import TransactionStatus
 
 Statement = tuple[str, list[Any]]
-ORM_PREPARE_THRESHOLD = 2**31 - 1
 _SAVEPOINT = "chatbot_pipelined"
 
 
@@ -123,12 +123,6 @@ def run_on_django_connection(
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = connection.connection
-        if raw.prepare_threshold is None:
-            # Django opens its connections with prepared statements off (prepare_threshold
-            # None), which makes psycopg ignore ``prepare=True``: every search was planned
-            # again (~0.3-0.5 ms each). A threshold no query reaches by repetition keeps the
-            # ORM's client-side-bound queries unprepared while ours are prepared once.
-            raw.prepare_threshold = ORM_PREPARE_THRESHOLD
         if prepare_raw is not None:
             prepare_raw(raw)
         results = run_pipelined(raw, statements, transaction=transaction)

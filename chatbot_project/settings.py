@@ -82,6 +82,13 @@ if env_bool("DB_POOL", True):
         "max_size": env_int("DB_POOL_MAX", 40, minimum=1),
         "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 3.0),  # fail fast (503) when the DB is down
     }
+# Django turns psycopg's prepared statements off (prepare_threshold None, for transaction-mode
+# poolers), which also makes ``prepare=True`` a no-op: every search and bot read was planned
+# again (~0.3-0.5 ms each; chatbot_project/pgpipe.py). A threshold no repeated ORM query reaches
+# prepares only the statements that ask. DB_PREPARED_STATEMENTS=false behind PgBouncer in
+# transaction mode.
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_chatbot")}
 
 CACHES = {

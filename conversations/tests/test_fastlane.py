@@ -182,8 +182,8 @@ def test_remembered_bot_never_outlives_a_change(kb, make_key, served):
 
 
 def test_search_statements_are_prepared_on_django_connections(kb):
-    """Django opens connections with prepared statements off; the retrieval statements are
-    prepared once per connection anyway (pgpipe)."""
+    """Django opens connections with prepared statements off; settings.py turns them on for
+    the statements that ask (DB_PREPARED_STATEMENTS), so the retrieval's are prepared."""
     from django.db import connection
 
     from datasets.retrieval import retrieve
