@@ -26,7 +26,10 @@ async def stream_once(
 ) -> dict:
     """One streaming POST. Times to the first event and first content token; ``hold`` reads to
     the end (capacity), otherwise the connection closes after the first token."""
-    out: dict = {"ok": False, "first_event": None, "first_token": None, "t0": time.perf_counter()}
+    out: dict = {
+        "ok": False, "first_event": None, "first_token": None, "connect": None,
+        "t0": time.perf_counter(),
+    }  # fmt: skip
     payload = json.dumps(body).encode()
     head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
             f"Content-Length: {len(payload)}", "Accept: text/event-stream"]  # fmt: skip
@@ -35,6 +38,7 @@ async def stream_once(
     writer = None
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        out["connect"] = (time.perf_counter() - started) * 1000
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         await writer.drain()
         status = await reader.readline()
@@ -204,9 +208,9 @@ async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_
         elapsed = time.perf_counter() - t0
         sampling.cancel()
         cpu1 = [ps.cpu_times() for ps in (server_ps, stub_ps, client_ps)]
-        if os.environ.get("BENCH_CHAT_DUMP"):  # per-stream (start s, first event ms) for plots
+        if os.environ.get("BENCH_CHAT_DUMP"):  # per stream: start s, first event ms, connect ms
             with open(os.environ["BENCH_CHAT_DUMP"], "w") as fh:
-                json.dump([[r["t0"] - t0, r["first_event"]] for r in results], fh)
+                json.dump([[r["t0"] - t0, r["first_event"], r["connect"]] for r in results], fh)
         failures = [r for r in results if not r["ok"]]
         firsts = [r["first_event"] for r in results if r["first_event"] is not None]
         cpu, stub_cpu, client_cpu = (

@@ -65,14 +65,21 @@ def serve(
 ) -> subprocess.Popen:
     """``python -m chatbot_project.serve`` on 127.0.0.1:``port`` with production settings (DEBUG
     off) on the bench database and Redis db, output discarded, in its own session (so that
-    ``stop`` ends its whole group). Returns at once: the caller waits for it its own way."""
+    ``stop`` ends its whole group). Returns at once: the caller waits for it its own way.
+    ``BENCH_SERVER_LOG=path``: append the server's output (warnings and errors) there instead."""
     child_env = dict(
         os.environ, PORT=str(port), HOST="127.0.0.1", ASGI_SERVER=server, DEBUG="false",
         DATABASE_URL=database_url, REDIS_URL=redis_url, LOG_LEVEL="WARNING",
         SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS="127.0.0.1,localhost",
     )  # fmt: skip
     child_env.update(env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "chatbot_project.serve"], cwd=BASE, env=child_env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    log_path = os.environ.get("BENCH_SERVER_LOG")
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chatbot_project.serve"], cwd=BASE, env=child_env,
+            stdout=out, stderr=out, start_new_session=True,
+        )  # fmt: skip
+    finally:
+        if log_path:
+            out.close()  # the child holds its own copy

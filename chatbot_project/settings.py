@@ -310,6 +310,7 @@ CHAT_HISTORY_TOKENS = env_int("CHAT_HISTORY_TOKENS", 2000, minimum=0)
 CHAT_DB_THREAD_SENSITIVE = env_bool("CHAT_DB_THREAD_SENSITIVE", TESTING)
 # Threads (each with one persistent connection) for the chat path's database work per process.
 CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 16, minimum=1)
+CHAT_WRITE_THREADS = env_int("CHAT_WRITE_THREADS", 4, minimum=1)  # conversations/dbthreads.py
 CHAT_REVALIDATE_SECONDS = env_float("CHAT_REVALIDATE_SECONDS", 2.0)  # re-check keys on open streams
 MAX_CONCURRENT_STREAMS_PER_KEY = env_int("MAX_CONCURRENT_STREAMS_PER_KEY", 20, minimum=0)  # 0: off
 

@@ -243,7 +243,7 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     """POST /v1/retrieve (chat permission). An async view like /v1/chat: a sync DRF view runs in
     a fresh thread per request under ASGI, which opens a new PostgreSQL connection every time
     (several ms, more than the search itself); here the work runs in the chat DB thread pool."""
-    from conversations.chat import db_sync
+    from conversations.dbthreads import db_sync
     from conversations.streaming import (
         _with_rate_headers,
         authenticate_and_embed,

@@ -27,7 +27,7 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
-from conversations.dbthreads import db_sync
+from conversations.dbthreads import db_write
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
@@ -233,8 +233,13 @@ def _save(prep: PreparedChat, with_start: bool = False) -> None:
 async def run_chat(
     prep: PreparedChat, *, ping_seconds: float | None = None
 ) -> AsyncIterator[Event]:
-    """Yield the chat's events; saves the assistant message exactly once at the end. With
-    ``ping_seconds``, also ``("ping", {})`` whenever the model is silent for that long."""
+    """Yield the chat's events; saves the assistant message exactly once. With
+    ``ping_seconds``, also ``("ping", {})`` whenever the model is silent for that long.
+
+    The answer is stored before the last event (``end`` or ``error``) goes out: a client that
+    saw ``end`` can ask for the conversation, or continue it, and find the answer there (sent
+    after it, a follow-up turn could miss it, or 404 on a conversation not yet written, while a
+    slow disk held the commit). A chat cut short is stored on its way out."""
     redactor = StreamRedactor(
         prep.scope.redact_terms if prep.scope is not None else (),
         secret=prep.bot.system_prompt or "",
@@ -244,6 +249,21 @@ async def run_chat(
     relay: Relay | None = None
     ended = asyncio.Event()
     start_writes = asyncio.ensure_future(_write_start_soon(prep, ended))
+    saving: asyncio.Future | None = None
+
+    def store() -> asyncio.Future:
+        """The answer's save (started once, from what the chat has so far)."""
+        nonlocal saving
+        if saving is None:
+            ended.set()  # the start is written now (with the answer, unless it already was)
+            prep.answer = "".join(parts)
+            if not prep.latency_ms:
+                prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+            if not prep.finish_reason:
+                prep.finish_reason = "cancelled"
+            saving = asyncio.ensure_future(_finish_writes(start_writes, prep))
+        return saving
+
     try:
         if prep.refusal is None:
             upstream = get_provider().stream(
@@ -292,10 +312,12 @@ async def run_chat(
                 if prep.error is None:
                     yield "delta", {"text": tail}
             if prep.error is not None:
+                await _settle(store(), prep)
                 yield "error", {"error": prep.error}
                 return
         prep.finish_reason = prep.finish_reason or "stop"
         prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+        await _settle(store(), prep)
         yield (
             "end",
             {
@@ -308,28 +330,32 @@ async def run_chat(
             },
         )
     except (asyncio.CancelledError, GeneratorExit):
-        prep.finish_reason = "cancelled"
-        tail = redactor.flush()
-        if tail:
-            parts.append(tail)
+        if saving is None:  # (once the save has started, the answer it stores is complete)
+            prep.finish_reason = "cancelled"
+            tail = redactor.flush()
+            if tail:
+                parts.append(tail)
         raise
     finally:
-        ended.set()  # the start is written now (with the answer, unless it already was)
+        ended.set()
         if relay is not None:
             await relay.aclose()
         if upstream is not None:
             with contextlib.suppress(Exception):
                 await upstream.aclose()  # closes the upstream HTTP response
-        prep.answer = "".join(parts)
-        if not prep.latency_ms:
-            prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
-        if not prep.finish_reason:
-            prep.finish_reason = "cancelled"
-        try:
-            # Shielded: a second cancellation must not lose the message.
-            await asyncio.shield(_finish_writes(start_writes, prep))
-        except Exception:
-            log.exception("could not save the assistant message %s", prep.message_id)
+        await _settle(store(), prep)
+
+
+async def _settle(saving: asyncio.Future, prep: PreparedChat) -> None:
+    """Wait for the answer's save. Shielded: a cancellation must not lose the message (it
+    still completes; the caller's CancelledError propagates). A failure is logged, not raised:
+    the chat's events are already on their way."""
+    try:
+        await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("could not save the assistant message %s", prep.message_id)
 
 
 START_WRITE_DELAY = 0.05
@@ -346,13 +372,13 @@ async def _write_start_soon(prep: PreparedChat, ended: asyncio.Event) -> bool:
             await ended.wait()
     if ended.is_set():
         return False
-    await db_sync(_write_start)(prep)
+    await db_write(_write_start)(prep)
     return True
 
 
 async def _finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
     started = await start_writes  # the conversation row must exist before the answer's
-    await db_sync(_save)(prep, not started)
+    await db_write(_save)(prep, not started)
 
 
 async def collect(prep: PreparedChat) -> dict[str, Any]:

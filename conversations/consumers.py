@@ -17,7 +17,8 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chatbot_project.errors import APIError
-from conversations.chat import ChatInput, db_sync, prepare_chat, run_chat
+from conversations.chat import ChatInput, prepare_chat, run_chat
+from conversations.dbthreads import db_sync
 from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401

@@ -1,4 +1,11 @@
-"""Where the chat path's database work runs (see ``db_sync``)."""
+"""Where the chat path's database work runs (see ``db_sync``).
+
+Two thread pools, one persistent connection per thread: ``db_sync`` for the work a chat waits
+on before its first event (bot, history, retrieval: reads) and ``db_write`` for the chat's
+writes (its start and its answer). Apart because commits wait for the disk: on this VM a WAL
+flush now and then took 0.3 s, every thread of a shared pool sat in a commit, and new chats'
+reads queued behind ~50 writes (first event p95 0.4-7.5 s at 100 new chats/s; bench/README.md).
+With the writes on their own pool a slow disk delays answers being stored, never a new chat."""
 
 from __future__ import annotations
 
@@ -25,8 +32,9 @@ _thread_state = threading.local()
 CONNECTION_CHECK_SECONDS = 10.0
 
 
-def db_sync(fn: Any) -> Any:
-    """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``)."""
+def db_sync(fn: Any, *, pool: str = "read") -> Any:
+    """``sync_to_async`` for database work on the chat path (see ``_thread_sensitive``);
+    ``pool="write"`` for the chat's writes (see the module's docstring)."""
     if _thread_sensitive():
         return sync_to_async(fn)
 
@@ -43,18 +51,25 @@ def db_sync(fn: Any) -> Any:
             _thread_state.checked = 0.0  # check again before the next call
             raise
 
-    return sync_to_async(run, thread_sensitive=False, executor=_db_executor())
+    return sync_to_async(run, thread_sensitive=False, executor=_db_executor(pool))
 
 
-_db_pool: ThreadPoolExecutor | None = None
+def db_write(fn: Any) -> Any:
+    """``db_sync`` on the writes' pool."""
+    return db_sync(fn, pool="write")
 
 
-def _db_executor() -> ThreadPoolExecutor:
+_pools: dict[str, ThreadPoolExecutor] = {}
+_SIZES = {"read": ("CHAT_DB_THREADS", 16), "write": ("CHAT_WRITE_THREADS", 4)}
+
+
+def _db_executor(pool: str = "read") -> ThreadPoolExecutor:
     """The chat path's own DB threads (one persistent connection each): sized apart from the
     loop's default executor (cores + 4 threads), which queues chats when PostgreSQL is slow."""
-    global _db_pool
-    if _db_pool is None:
-        _db_pool = ThreadPoolExecutor(
-            max_workers=int(getattr(settings, "CHAT_DB_THREADS", 16)), thread_name_prefix="chat-db"
+    executor = _pools.get(pool)
+    if executor is None:
+        setting, default = _SIZES[pool]
+        executor = _pools[pool] = ThreadPoolExecutor(
+            max_workers=int(getattr(settings, setting, default)), thread_name_prefix=f"chat-{pool}"
         )
-    return _db_pool
+    return executor

@@ -24,10 +24,10 @@ from conversations.chat import (
     ChatInput,
     PreparedChat,
     collect,
-    db_sync,
     prepare_chat,
     run_chat,
 )
+from conversations.dbthreads import db_sync
 from conversations.slots import acquire_stream_slot, release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,

@@ -26,10 +26,10 @@ from conversations.chat import (
     ChatInput,
     PreparedChat,
     collect,
-    db_sync,
     prepare_chat,
     run_chat,
 )
+from conversations.dbthreads import db_sync
 from conversations.slots import acquire_stream_slot, release_stream_slot
 from datasets import query_embeddings
 from tenants.context import AuthContext

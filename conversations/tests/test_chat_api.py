@@ -397,3 +397,40 @@ def test_chat_slots_of_a_crashed_process_expire(kb, make_key, settings):
         async_to_sync(acquire_stream_slot)(context)
     assert refused.value.status_code == 429
     assert get_redis().zcard(key) == 1
+
+
+@pytest.mark.parametrize("cut_after", [None, 2], ids=["end", "error"])
+def test_answer_is_stored_before_the_last_event_goes_out(key, openai_stub, cut_after):
+    """A client that has seen `end` (or `error`) finds the answer stored: it may fetch the
+    conversation or send the next turn at once (the save used to run after the last event)."""
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.test import AsyncClient
+
+    from conversations.tests.helpers import parse_sse
+
+    def stored() -> list[tuple[str, str]]:
+        answers = Message.objects.filter(role="assistant")
+        return list(answers.values_list("content", "finish_reason"))
+
+    async def stream() -> tuple[str, list]:
+        res = await AsyncClient().post(
+            "/v1/chat", {"bot": "helper", "message": Q, "stream": True},
+            content_type="application/json", headers={"Authorization": f"Bearer {key}"},
+        )  # fmt: skip
+        raw = b""
+        async for part in res.streaming_content:
+            raw += part
+            if b"event: end" in raw or b"event: error" in raw:
+                seen = await sync_to_async(stored)()  # before the stream is read any further
+                await res.streaming_content.aclose()
+                return raw.decode(), seen
+        raise AssertionError(f"no end or error event in {raw!r}")
+
+    openai_stub.script.reply = "one two three four"
+    openai_stub.script.cut_after = cut_after
+    raw, seen = async_to_sync(stream)()
+    last = parse_sse(raw)[-1][0]
+    if cut_after is None:
+        assert (last, seen) == ("end", [("one two three four", "stop")])
+    else:
+        assert (last, seen) == ("error", [("one two", "error")])

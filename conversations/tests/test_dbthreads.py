@@ -1,0 +1,40 @@
+"""The chat path's two DB thread pools: writes stuck (a slow disk) never hold up reads."""
+
+from __future__ import annotations
+
+import threading
+
+from asgiref.sync import async_to_sync
+
+from conversations import dbthreads
+
+
+def test_reads_run_while_every_write_thread_is_stuck(settings):
+    settings.CHAT_DB_THREAD_SENSITIVE = False
+    settings.CHAT_WRITE_THREADS = 2
+    dbthreads._pools.pop("write", None)  # sized from the setting above
+    release = threading.Event()
+    try:
+
+        async def scenario() -> tuple[str, list[str]]:
+            import asyncio
+
+            def commit() -> str:
+                release.wait(10)
+                return "written"
+
+            writes = [asyncio.ensure_future(dbthreads.db_write(commit)()) for _ in range(5)]
+            read = await asyncio.wait_for(
+                dbthreads.db_sync(threading.current_thread)(), timeout=5
+            )  # all write threads busy, three writes queued: the read is not behind them
+            release.set()
+            return read.name, await asyncio.gather(*writes)
+
+        name, written = async_to_sync(scenario)()
+        assert name.startswith("chat-read")
+        assert written == ["written"] * 5
+    finally:
+        release.set()
+        pool = dbthreads._pools.pop("write", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
