@@ -66,6 +66,7 @@ class PreparedChat:
     usage: dict[str, int] = field(default_factory=dict)
     error: dict[str, str] | None = None
     latency_ms: int = 0
+    streaming: bool = False  # its SSE body began (conversations.streaming.sse_stream)
 
 
 def _citation(index: int, chunk: Any) -> dict[str, Any]:

@@ -24,17 +24,17 @@ from conversations.chat import (
     ChatInput,
     PreparedChat,
     collect,
-    prepare_chat,
     run_chat,
 )
 from conversations.dbthreads import db_sync
-from conversations.slots import acquire_stream_slot, release_stream_slot, released_after
+from conversations.slots import release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,
     authenticate_and_embed,
     authenticate_request,
     error_json,
     parse_json,
+    start_chat,
     streaming_response,
 )
 
@@ -89,6 +89,7 @@ def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any], **extra: Any
 
 
 async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
+    prep.streaming = True  # from here on released_after gives the slot back
     created = int(time.time())
     events = run_chat(prep)
     async with contextlib.aclosing(events):
@@ -119,7 +120,6 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
         return error_json(
             APIError("Use POST for chat completions.", status_code=405, headers={"Allow": "POST"})
         )
-    slot: str | None = None
     try:
         try:  # parsed first for the question's cache lookup; errors count after authentication
             parsed, bad = chat_input(parse_json(request)), None
@@ -131,14 +131,12 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
             raise bad
         assert parsed is not None
         data, stream = parsed
-        slot = await acquire_stream_slot(context)
-        prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
+        prep, slot = await start_chat(context, data, embedding, started)  # slot back on errors
     except APIError as exc:
-        if slot is not None:
-            await release_stream_slot(context, slot)
         return _with_rate_headers(request, error_json(exc))
     if stream:
-        return streaming_response(released_after(_openai_stream(prep), context, slot), request)
+        body = released_after(_openai_stream(prep), context, slot)
+        return streaming_response(body, request, prep=prep, slot=slot)
     try:
         result = await collect(prep)
     except APIError as exc:

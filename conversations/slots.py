@@ -77,6 +77,18 @@ async def release_stream_slot(context: AuthContext, member: str | None) -> None:
         logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
 
 
+def release_stream_slot_sync(context: AuthContext, member: str | None) -> None:
+    """``release_stream_slot`` for synchronous callers (a response's closers run in a thread)."""
+    if member is None:
+        return
+    from chatbot_project.redis_client import get_redis
+
+    try:
+        get_redis().zrem(_slot_key(context), member)
+    except Exception:  # the slot expires by itself
+        logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
+
+
 async def released_after(
     body: AsyncIterator[bytes], context: AuthContext, member: str | None
 ) -> AsyncIterator[bytes]:

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,11 @@ from conversations.chat import (
     run_chat,
 )
 from conversations.dbthreads import db_sync
-from conversations.slots import acquire_stream_slot, release_stream_slot
+from conversations.slots import (
+    acquire_stream_slot,
+    release_stream_slot,
+    release_stream_slot_sync,
+)
 from datasets import query_embeddings
 from tenants.context import AuthContext
 
@@ -158,6 +163,7 @@ async def sse_stream(prep: PreparedChat, slot: str | None = None) -> AsyncIterat
     """The chat as SSE bytes; gives the chat slot back however the stream ends."""
     # Django does not close the iterator it streams from (it is finalised when dropped), so
     # each layer closes the one below it explicitly: cleanup order never depends on the GC.
+    prep.streaming = True
     events = run_chat(prep, ping_seconds=settings.SSE_PING_SECONDS)
     try:
         async with contextlib.aclosing(events):
@@ -187,12 +193,29 @@ class SSEResponse(StreamingHttpResponse):
         return super().__aiter__()
 
 
-def streaming_response(body: AsyncIterator[bytes], request: HttpRequest) -> StreamingHttpResponse:
+def streaming_response(
+    body: AsyncIterator[bytes],
+    request: HttpRequest,
+    *,
+    prep: PreparedChat | None = None,
+    slot: str | None = None,
+) -> StreamingHttpResponse:
+    """``body`` as an SSE response. With the chat's ``prep`` and ``slot`` (which ``body``
+    gives back once it has begun, its generator's ``finally``): a client gone before Django
+    began the body leaves that generator unrun, but Django still closes the response, and the
+    slot is given back then (it used to be held until ``STREAM_SLOT_TTL``)."""
     response = SSEResponse(body, content_type="text/event-stream; charset=utf-8")
+    if prep is not None and slot is not None:
+        response._resource_closers.append(partial(_release_unstreamed, prep, slot))
     for name, value in SSE_HEADERS.items():
         response[name] = value
     _with_rate_headers(request, response)
     return response
+
+
+def _release_unstreamed(prep: PreparedChat, slot: str | None) -> None:
+    if not prep.streaming:
+        release_stream_slot_sync(prep.context, slot)
 
 
 @lean_async
@@ -219,7 +242,7 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     if stream:
-        return streaming_response(sse_stream(prep, slot), request)
+        return streaming_response(sse_stream(prep, slot), request, prep=prep, slot=slot)
     try:
         body = await collect(prep)
     except APIError as exc:

@@ -434,3 +434,47 @@ def test_answer_is_stored_before_the_last_event_goes_out(key, openai_stub, cut_a
         assert (last, seen) == ("end", [("one two three four", "stop")])
     else:
         assert (last, seen) == ("error", [("one two", "error")])
+
+
+@pytest.mark.parametrize("route", ["/v1/chat", "/v1/openai/chat/completions"])
+def test_stream_never_begun_gives_its_chat_slot_back(kb, make_key, openai_stub, settings, route):
+    """Django's handler closes the response when the client left before the body began: the
+    SSE generator never ran (nor its finally), the slot must still come back at once (it used
+    to be held until STREAM_SLOT_TTL)."""
+    from asgiref.sync import async_to_sync
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+    from django.test import AsyncRequestFactory
+
+    from conversations.openai_compat import completions_view
+    from conversations.streaming import chat_view
+
+    settings.MAX_CONCURRENT_STREAMS_PER_KEY = 1
+    key = make_key(kb.tenant)
+    if route == "/v1/chat":
+        view, body = chat_view, {"bot": "helper", "message": Q, "stream": True}
+    else:
+        view = completions_view
+        body = {"model": "helper", "messages": [{"role": "user", "content": Q}], "stream": True}
+
+    def post():
+        request = AsyncRequestFactory().post(
+            route, body, content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )  # fmt: skip
+        return async_to_sync(view)(request)
+
+    first = post()
+    assert first.status_code == 200
+    assert first.streaming
+    assert post().status_code == 429  # the slot is held while the stream is pending
+    # What Django's handler does when the client is gone before the body began (without its
+    # request_finished connection cleanup, as Django's test client, or the test loses its DB).
+    request_finished.disconnect(close_old_connections)
+    try:
+        first.close()
+        second = post()
+        assert second.status_code == 200
+        second.close()
+    finally:
+        request_finished.connect(close_old_connections)
