@@ -9,6 +9,9 @@ With the writes on their own pool a slow disk delays answers being stored, never
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +54,49 @@ def db_sync(fn: Any, *, pool: str = "read") -> Any:
             _thread_state.checked = 0.0  # check again before the next call
             raise
 
-    return sync_to_async(run, thread_sensitive=False, executor=_db_executor(pool))
+    executor = _db_executor(pool)
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        # asgiref's sync_to_async, lean: the job runs in this pool's thread with a copy of
+        # the caller's context and posts its outcome back to the loop, nothing else (no
+        # shield, no context written back: nothing here sets context variables). Measured
+        # beside a bare psycopg call, its hop added ~0.1 ms where sync_to_async's added
+        # ~0.25-0.3 ms. A cancelled caller cancels a job not yet started, as sync_to_async;
+        # a started one finishes in its thread, its outcome dropped.
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        context = contextvars.copy_context()
+
+        def job() -> None:
+            try:
+                result = context.run(run, *args, **kwargs)
+            except BaseException as exc:  # handed to the awaiting task
+                _post(loop, future, exc, None)
+            else:
+                _post(loop, future, None, result)
+
+        submitted = executor.submit(job)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            submitted.cancel()
+            raise
+
+    return call
+
+
+def _post(loop: asyncio.AbstractEventLoop, future: asyncio.Future, exc: Any, result: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits this any more
+        loop.call_soon_threadsafe(_settle, future, exc, result)
+
+
+def _settle(future: asyncio.Future, exc: Any, result: Any) -> None:
+    if future.done():  # the caller was cancelled
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def db_write(fn: Any) -> Any:

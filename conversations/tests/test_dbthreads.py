@@ -38,3 +38,39 @@ def test_reads_run_while_every_write_thread_is_stuck(settings):
         pool = dbthreads._pools.pop("write", None)
         if pool is not None:
             pool.shutdown(wait=False)
+
+
+def test_errors_reach_the_caller_and_a_cancelled_queued_job_never_runs(settings):
+    import asyncio
+
+    settings.CHAT_DB_THREAD_SENSITIVE = False
+    settings.CHAT_WRITE_THREADS = 1
+    dbthreads._pools.pop("write", None)
+    release, ran = threading.Event(), []
+
+    def fail() -> None:
+        raise ValueError("no such row")
+
+    async def scenario() -> str:
+        try:
+            await dbthreads.db_sync(fail)()
+        except ValueError as exc:
+            message = str(exc)
+        blocker = asyncio.ensure_future(dbthreads.db_write(lambda: release.wait(10))())
+        queued = asyncio.ensure_future(dbthreads.db_write(lambda: ran.append(1))())
+        await asyncio.sleep(0.05)
+        queued.cancel()  # still waiting for the only write thread
+        release.set()
+        await blocker
+        await dbthreads.db_write(lambda: None)()  # the thread has drained its queue
+        assert queued.cancelled()
+        return message
+
+    try:
+        assert async_to_sync(scenario)() == "no such row"
+        assert ran == []
+    finally:
+        release.set()
+        pool = dbthreads._pools.pop("write", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
