@@ -344,7 +344,9 @@ async def run_chat(
         if upstream is not None:
             with contextlib.suppress(Exception):
                 await upstream.aclose()  # closes the upstream HTTP response
-        await _settle(store(), prep)
+        pending = store()
+        if not pending.done():  # (a save awaited before the last event is not logged twice)
+            await _settle(pending, prep)
 
 
 async def _settle(saving: asyncio.Future, prep: PreparedChat) -> None:
