@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from asgiref.sync import async_to_sync
@@ -60,7 +61,9 @@ def test_errors_reach_the_caller_and_a_cancelled_queued_job_never_runs(settings)
         queued = asyncio.ensure_future(dbthreads.db_write(lambda: ran.append(1))())
         await asyncio.sleep(0.05)
         queued.cancel()  # still waiting for the only write thread
-        release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await queued  # the cancellation is delivered (and the job withdrawn) before...
+        release.set()  # ...the thread is free to take the next job
         await blocker
         await dbthreads.db_write(lambda: None)()  # the thread has drained its queue
         assert queued.cancelled()
