@@ -1,13 +1,15 @@
 """Chat orchestration: one event stream, used by SSE, JSON, WebSocket, the OpenAI-compatible
 routes and the ``chat`` command.
 
-``prepare_chat`` (synchronous, one thread hop) resolves bot, scope and conversation, applies the
-input guardrails, retrieves, assembles the prompt and writes the user's message: every error a
-client can cause is raised here, before a stream starts, as an ``APIError``.
+``prepare_chat`` (synchronous, one thread hop, read-only) resolves bot, scope and conversation,
+applies the input guardrails, retrieves and assembles the prompt: every error a client can cause
+is raised here, before a stream starts, as an ``APIError``.
 ``run_chat`` (async generator) then yields ``(event, data)`` pairs:
-``start`` -> ``citations`` -> ``delta``... -> ``end`` | ``error``. The assistant message is saved
-once at the end whatever happens (complete, refused, upstream failure, or cancelled when the
-consumer goes away: ``CancelledError``/``GeneratorExit`` -> ``finish_reason`` "cancelled").
+``start`` -> ``citations`` -> ``delta``... -> ``end`` | ``error``. Its writes
+(``conversations.chat_writes``): the conversation and the user's message 50 ms in, the assistant
+message once whatever happens (complete, refused, upstream failure: before the last event; or
+cancelled when the consumer goes away: ``CancelledError``/``GeneratorExit`` -> ``finish_reason``
+"cancelled").
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ from typing import Any
 from django.conf import settings
 
 from chatbot_project.errors import APIError
-from conversations import selectors, services
+from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
-from conversations.dbthreads import db_write
 from conversations.guardrails import StreamRedactor, blocked_match
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
@@ -196,41 +197,6 @@ def _prepare(
     return prep
 
 
-def _start_kwargs(prep: PreparedChat) -> dict[str, Any]:
-    """The conversation (when new) and the user's message."""
-    return dict(
-        tenant=prep.context.tenant,
-        conversation=prep.conversation,
-        new_conversation=prep.new_conversation,
-        user_message_id=prep.user_message_id,
-        content=prep.question,
-        metadata=prep.user_metadata,
-    )
-
-
-def _write_start(prep: PreparedChat) -> None:
-    services.chat_start_write(**_start_kwargs(prep))
-
-
-def _save(prep: PreparedChat, with_start: bool = False) -> None:
-    """The answer; ``with_start``: the start too, in the same transaction."""
-    before = services.chat_start_statements(**_start_kwargs(prep)) if with_start else None
-    services.message_save_assistant(
-        tenant=prep.context.tenant,
-        conversation=prep.conversation,
-        message_id=prep.message_id,
-        content=prep.answer,
-        citations=prep.citations if prep.refusal is None else [],
-        usage=prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        latency_ms=prep.latency_ms,
-        model=prep.model if prep.refusal is None else "",
-        finish_reason=prep.finish_reason,
-        refused=prep.refusal is not None,
-        error=(prep.error or {}).get("type", ""),
-        before=before,
-    )
-
-
 async def run_chat(
     prep: PreparedChat, *, ping_seconds: float | None = None
 ) -> AsyncIterator[Event]:
@@ -249,7 +215,7 @@ async def run_chat(
     upstream: Any = None
     relay: Relay | None = None
     ended = asyncio.Event()
-    start_writes = asyncio.ensure_future(_write_start_soon(prep, ended))
+    start_writes = asyncio.ensure_future(chat_writes.write_start_soon(prep, ended))
     saving: asyncio.Future | None = None
 
     def store() -> asyncio.Future:
@@ -262,7 +228,7 @@ async def run_chat(
                 prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
             if not prep.finish_reason:
                 prep.finish_reason = "cancelled"
-            saving = asyncio.ensure_future(_finish_writes(start_writes, prep))
+            saving = asyncio.ensure_future(chat_writes.finish_writes(start_writes, prep))
         return saving
 
     try:
@@ -313,12 +279,12 @@ async def run_chat(
                 if prep.error is None:
                     yield "delta", {"text": tail}
             if prep.error is not None:
-                await _settle(store(), prep)
+                await chat_writes.settle(store(), prep)
                 yield "error", {"error": prep.error}
                 return
         prep.finish_reason = prep.finish_reason or "stop"
         prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
-        await _settle(store(), prep)
+        await chat_writes.settle(store(), prep)
         yield (
             "end",
             {
@@ -346,42 +312,7 @@ async def run_chat(
                 await upstream.aclose()  # closes the upstream HTTP response
         pending = store()
         if not pending.done():  # (a save awaited before the last event is not logged twice)
-            await _settle(pending, prep)
-
-
-async def _settle(saving: asyncio.Future, prep: PreparedChat) -> None:
-    """Wait for the answer's save. Shielded: a cancellation must not lose the message (it
-    still completes; the caller's CancelledError propagates). A failure is logged, not raised:
-    the chat's events are already on their way."""
-    try:
-        await asyncio.shield(saving)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("could not save the assistant message %s", prep.message_id)
-
-
-START_WRITE_DELAY = 0.05
-
-
-async def _write_start_soon(prep: PreparedChat, ended: asyncio.Event) -> bool:
-    """The start writes (conversation, user message) ``START_WRITE_DELAY`` s into the chat,
-    so that a long answer's question is stored while it streams. Returns False, having
-    written nothing, when the chat ended before that: the answer's transaction then writes
-    the start too (one commit instead of two, and nothing in a DB thread while the first
-    token is awaited: that made it wait for the GIL, ~1-3 ms of the added time to it)."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(START_WRITE_DELAY):
-            await ended.wait()
-    if ended.is_set():
-        return False
-    await db_write(_write_start)(prep)
-    return True
-
-
-async def _finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
-    started = await start_writes  # the conversation row must exist before the answer's
-    await db_write(_save)(prep, not started)
+            await chat_writes.settle(pending, prep)
 
 
 async def collect(prep: PreparedChat) -> dict[str, Any]:

@@ -1,0 +1,88 @@
+"""The chat's writes, off the event loop on the writes' DB threads (``dbthreads.db_write``):
+the conversation and the user's message ``START_WRITE_DELAY`` into the chat, the assistant's
+answer once at its end (``chat.run_chat`` decides when)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from conversations import services
+from conversations.dbthreads import db_write
+
+if TYPE_CHECKING:
+    from conversations.chat import PreparedChat
+
+log = logging.getLogger("chatbot.chat")
+
+
+def start_kwargs(prep: PreparedChat) -> dict[str, Any]:
+    """The conversation (when new) and the user's message."""
+    return dict(
+        tenant=prep.context.tenant,
+        conversation=prep.conversation,
+        new_conversation=prep.new_conversation,
+        user_message_id=prep.user_message_id,
+        content=prep.question,
+        metadata=prep.user_metadata,
+    )
+
+
+def write_start(prep: PreparedChat) -> None:
+    services.chat_start_write(**start_kwargs(prep))
+
+
+def save(prep: PreparedChat, with_start: bool = False) -> None:
+    """The answer; ``with_start``: the start too, in the same transaction."""
+    before = services.chat_start_statements(**start_kwargs(prep)) if with_start else None
+    services.message_save_assistant(
+        tenant=prep.context.tenant,
+        conversation=prep.conversation,
+        message_id=prep.message_id,
+        content=prep.answer,
+        citations=prep.citations if prep.refusal is None else [],
+        usage=prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        latency_ms=prep.latency_ms,
+        model=prep.model if prep.refusal is None else "",
+        finish_reason=prep.finish_reason,
+        refused=prep.refusal is not None,
+        error=(prep.error or {}).get("type", ""),
+        before=before,
+    )
+
+
+async def settle(saving: asyncio.Future, prep: PreparedChat) -> None:
+    """Wait for the answer's save. Shielded: a cancellation must not lose the message (it
+    still completes; the caller's CancelledError propagates). A failure is logged, not raised:
+    the chat's events are already on their way."""
+    try:
+        await asyncio.shield(saving)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("could not save the assistant message %s", prep.message_id)
+
+
+START_WRITE_DELAY = 0.05
+
+
+async def write_start_soon(prep: PreparedChat, ended: asyncio.Event) -> bool:
+    """The start writes (conversation, user message) ``START_WRITE_DELAY`` s into the chat,
+    so that a long answer's question is stored while it streams. Returns False, having
+    written nothing, when the chat ended before that: the answer's transaction then writes
+    the start too (one commit instead of two, and nothing in a DB thread while the first
+    token is awaited: that made it wait for the GIL, ~1-3 ms of the added time to it)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(START_WRITE_DELAY):
+            await ended.wait()
+    if ended.is_set():
+        return False
+    await db_write(write_start)(prep)
+    return True
+
+
+async def finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
+    started = await start_writes  # the conversation row must exist before the answer's
+    await db_write(save)(prep, not started)
