@@ -74,7 +74,7 @@ async def release_stream_slot(context: AuthContext, member: str | None) -> None:
     try:
         await loop_redis().zrem(_slot_key(context), member)
     except Exception:  # the slot expires by itself
-        logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
+        _not_released()
 
 
 def release_stream_slot_sync(context: AuthContext, member: str | None) -> None:
@@ -86,7 +86,11 @@ def release_stream_slot_sync(context: AuthContext, member: str | None) -> None:
     try:
         get_redis().zrem(_slot_key(context), member)
     except Exception:  # the slot expires by itself
-        logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
+        _not_released()
+
+
+def _not_released() -> None:
+    logging.getLogger("chatbot.chat").warning("could not release a chat slot", exc_info=True)
 
 
 async def released_after(

@@ -73,5 +73,11 @@ def kb(tenant) -> KB:
 
 
 @pytest.fixture
+def key(kb, make_key) -> str:
+    """An API key of the knowledge base's tenant."""
+    return make_key(kb.tenant)
+
+
+@pytest.fixture
 def scope_factory():
     return ScopeFactory
