@@ -15,7 +15,20 @@ from pathlib import Path
 from datasets.extraction import Block, ExtractionError, normalise
 
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_SOFT_HYPHEN = re.compile(r"\x02\s*\n?")
+# pdfium replaces a hyphen it removed at a line end (joining the word's halves on one line) with
+# a marker: U+FFFE in the pdfium of pypdfium2 5.x, \x02 in older builds. A soft hyphen (U+00AD)
+# is invisible unless the line breaks there, so it goes too, with any line break after it.
+_HYPHEN_MARKERS = "\x02\ufffe"
+_JOINED = re.compile(r"([\x02\ufffe\u00ad])[ \t]*(?:\r\n|\r|\n)?[ \t]*")
+# Noncharacters (U+FDD0..U+FDEF and the last two code points of every plane, U+FFFF among them)
+# are never text: dropped. C1 controls (broken ToUnicode maps) become spaces, as ``normalise``
+# does with C0 controls (\x00 included).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)
+)
+_STRAY = re.compile(f"[\x02\u00ad{_NONCHARACTERS}\x80-\x9f]")
+_NONCHARACTER = re.compile(f"[{_NONCHARACTERS}]")
+_C1 = re.compile(r"[\x80-\x9f]")
 _SPACES = re.compile(r"[ \t]{2,}")
 PASSWORD_MESSAGE = (
     "This is a password-protected PDF; remove the password (print to PDF) and upload it again."  # noqa: S105
@@ -55,10 +68,24 @@ def _open_pypdf(path: Path):
         raise ExtractionError(DAMAGED_MESSAGE) from None
 
 
+def _join(match: re.Match[str]) -> str:
+    """What replaces a hyphen marker or soft hyphen (and the line break after it): nothing, so
+    "adip<U+FFFE>iscing" becomes "adipiscing"; but a hyphen when pdfium's marker stands between
+    a non-capital and a capital ("Schwarz-Weiß", "non-English"): the halves of a word split by
+    syllable never start the second with a capital, compounds do."""
+    if match.group(1) in _HYPHEN_MARKERS:
+        text, start, end = match.string, match.start(), match.end()
+        if start > 0 and end < len(text) and text[end].isupper() and not text[start - 1].isupper():
+            return "-"
+    return ""
+
+
 def _clean(text: str) -> str:
-    # pdfium marks hyphens at line joins with \x02; rejoin those words.
-    if "\x02" in text:
-        text = _SOFT_HYPHEN.sub("", text)
+    """Words joined at pdfium's hyphen markers; no noncharacters or control characters."""
+    if _STRAY.search(text):
+        text = _JOINED.sub(_join, text)
+        text = _NONCHARACTER.sub("", text)
+        text = _C1.sub(" ", text)
     return normalise(text)
 
 
