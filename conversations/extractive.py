@@ -1,6 +1,7 @@
 """The offline ``extractive`` chat provider (``CHAT_PROVIDER=extractive``, the default without an
 API key): answers by quoting the passages that best match the question, with citation marks,
-streamed in small pieces, and says that it is extractive."""
+streamed in small pieces, and says that it is extractive. An answer longer than ``max_tokens``
+is cut there, with ``finish_reason`` "length", as a model's would be."""
 
 from __future__ import annotations
 
@@ -83,8 +84,29 @@ class ExtractiveProvider:
     ) -> AsyncIterator[LLMChunk]:
         answer = extractive_answer(question, sources)
         words = re.findall(r"\s*\S+", answer)
+        completion = count_tokens(answer)
+        finish = "stop"
+        if completion > max_tokens:
+            words, completion = _cut(words, max_tokens)
+            finish = "length"
         for i in range(0, len(words), PIECE_WORDS):
             yield LLMChunk(text="".join(words[i : i + PIECE_WORDS]))
             await asyncio.sleep(0)  # let the transport send each piece as it comes
         prompt = sum(count_tokens(m["content"]) for m in messages)
-        yield LLMChunk(finish_reason="stop", usage=_usage(prompt, count_tokens(answer)))
+        yield LLMChunk(finish_reason=finish, usage=_usage(prompt, completion))
+
+
+def _cut(words: list[str], max_tokens: int) -> tuple[list[str], int]:
+    """The leading words of the answer that fit in ``max_tokens`` tokens, and their count.
+
+    Whole words: a word that would pass the limit is left out, not split, so the count is
+    exactly that of the text sent (a text's count is the sum of its words': see
+    ``datasets.tokens``) and usage reports it.
+    """
+    total = 0
+    for n, word in enumerate(words):
+        tokens = count_tokens(word)
+        if total + tokens > max_tokens:
+            return words[:n], total
+        total += tokens
+    return words, total
