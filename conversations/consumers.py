@@ -3,22 +3,28 @@
 Authenticate with ``?key=<api key>`` or the subprotocol ``bearer.<key>`` (accepted back so
 browsers complete the handshake). Send ``{"type": "chat", ...same fields as POST /v1/chat}``;
 ``{"type": "cancel"}`` stops the running chat (its partial answer is saved as ``cancelled`` and an
-``end`` event says so). Chats on one socket run one after another.
+``end`` event says so). Chats on one socket run one after another; a cancel stops the oldest one
+not yet ended, leaving those queued behind it. A cancel that arrives before the answer streams
+(while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
+the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chatbot_project.errors import APIError
-from conversations.chat import ChatInput, prepare_chat, run_chat
-from conversations.dbthreads import db_sync
+from conversations import chat_writes
+from conversations.chat import ChatInput, PreparedChat, prepare_chat, run_chat
+from conversations.dbthreads import db_sync, db_write
 from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
@@ -40,10 +46,32 @@ def _still_valid(context: Any) -> bool:
     return context_still_valid(context)
 
 
+@dataclass(eq=False)
+class _Turn:
+    """One chat on the socket. A cancel is delivered to its task only while the answer streams
+    (``run_chat`` then saves what it has); before that it is only noted here, so that the chat
+    is prepared to the end and saved as cancelled (a cancellation thrown into the preparation
+    would leave nothing to save, and no event)."""
+
+    task: asyncio.Task | None = None
+    cancelled: bool = False
+    streaming: bool = False
+    ended: bool = False  # its ``end`` or ``error`` event went out: a cancel comes too late
+
+    def cancel(self) -> None:
+        if self.cancelled or self.ended:
+            return
+        self.cancelled = True
+        if self.streaming and self.task is not None:
+            self.task.cancel()
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
-    task: asyncio.Task | None = None
-    cancel_requested: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.turns: list[_Turn] = []  # oldest first, pruned as they finish
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -69,12 +97,34 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept(subprotocol=chosen)
 
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        # Channels' JSON consumer raises on these, which drops the socket without a close frame.
+        if text_data is None:
+            await self._error(
+                "invalid_request",
+                'Send messages as text frames holding JSON, such as {"type": "chat", ...}.',
+            )
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self._error(
+                "invalid_request",
+                'The message is not valid JSON. Send a JSON object such as {"type": "chat", '
+                '"bot": "...", "message": "..."} or {"type": "cancel"}.',
+            )
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
+        self.turns = [t for t in self.turns if t.task is None or not t.task.done()]
         if kind == "cancel":
-            if self.task is not None and not self.task.done():
-                self.cancel_requested = True
-                self.task.cancel()
+            current = next((t for t in self.turns if not t.ended), None)
+            if current is not None:
+                current.cancel()
             return
         if kind != "chat":
             await self._error(
@@ -82,17 +132,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         # Chats on one socket run one after another: a new one waits for the previous one.
-        previous = self.task if self.task is not None and not self.task.done() else None
-        self.cancel_requested = False
-        self.task = asyncio.ensure_future(self._chat(content, after=previous))
+        previous = self.turns[-1].task if self.turns else None
+        turn = _Turn()
+        turn.task = asyncio.ensure_future(self._chat(turn, content, after=previous))
+        self.turns.append(turn)
 
     async def _error(self, type_: str, message: str) -> None:
         await self.send_json({"type": "error", "error": {"type": type_, "message": message}})
 
-    async def _chat(self, content: dict[str, Any], after: asyncio.Task | None = None) -> None:
+    async def _chat(
+        self, turn: _Turn, content: dict[str, Any], after: asyncio.Task | None = None
+    ) -> None:
         if after is not None:
-            with contextlib.suppress(BaseException):
-                await asyncio.shield(after)
+            await asyncio.wait([after])  # its outcome is its own; this chat only waits its turn
         if not await db_sync(_still_valid)(self.context):
             # A socket outlives its key: each chat re-checks it (revoked, expired, suspended).
             await self._error(
@@ -108,27 +160,45 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             embedding = await query_embeddings.aprefetch(data.message.strip())
             prep = await db_sync(prepare_chat)(self.context, data, embedding=embedding)
         except APIError as exc:
+            turn.ended = True
             await self._error(exc.type, str(exc.detail))
             return
+        if turn.cancelled:
+            await self._cancelled_before_start(turn, prep)
+            return
+        turn.streaming = True  # (no await since the check above: a cancel now cancels the task)
         try:
             async with aclosing(run_chat(prep)) as events:
                 async for event, payload in events:
+                    if event in ("end", "error"):
+                        turn.ended = True
                     await self.send_json({"type": event, **payload})
         except asyncio.CancelledError:
-            if self.cancel_requested:  # the client asked: tell it the chat stopped
+            if turn.cancelled:  # the client asked: tell it the chat stopped
+                turn.ended = True
                 with contextlib.suppress(Exception):
-                    await self.send_json(
-                        {
-                            "type": "end",
-                            "finish_reason": "cancelled",
-                            "usage": prep.usage or {},
-                            "latency_ms": prep.latency_ms,
-                            "refused": False,
-                            "message_id": str(prep.message_id),
-                        }
-                    )
+                    await self.send_json(_cancelled_end(prep))
                 return
             raise
+
+    async def _cancelled_before_start(self, turn: _Turn, prep: PreparedChat) -> None:
+        """Save the turn as ``run_chat`` saves a chat cut short before its start writes: the
+        conversation (when new), the question and an empty ``cancelled`` answer, in one
+        transaction; then the events, ``end`` once the answer is stored (as ``run_chat`` does)."""
+        prep.finish_reason = "cancelled"
+        prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+        saving = asyncio.ensure_future(db_write(chat_writes.save)(prep, True))
+        await self.send_json(
+            {
+                "type": "start",
+                "conversation_id": str(prep.conversation.id),
+                "message_id": str(prep.message_id),
+                "bot": prep.bot.slug,
+            }
+        )
+        await chat_writes.settle(saving, prep)
+        turn.ended = True
+        await self.send_json(_cancelled_end(prep))
 
     async def _rate_limit(self) -> None:
         try:
@@ -140,7 +210,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise rate_limited_error(decision)
 
     async def disconnect(self, code: int) -> None:
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-            with contextlib.suppress(BaseException):
-                await self.task
+        # Newest first: a queued chat must not start once the one before it is cancelled.
+        for turn in reversed(self.turns):
+            if turn.task is not None and not turn.task.done():
+                turn.task.cancel()
+                with contextlib.suppress(BaseException):
+                    await turn.task
+
+
+def _cancelled_end(prep: PreparedChat) -> dict[str, Any]:
+    """The ``end`` event of a cancelled chat; its ``finish_reason`` is the stored one (a cancel
+    that lands once the complete answer's save has begun does not change it)."""
+    return {
+        "type": "end",
+        "finish_reason": prep.finish_reason or "cancelled",
+        "usage": prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "latency_ms": prep.latency_ms,
+        "refused": prep.refusal is not None,
+        "message_id": str(prep.message_id),
+    }

@@ -1,0 +1,126 @@
+"""WebSocket /ws/chat/ edge cases: an idle socket, frames that are not JSON, a cancel that
+arrives before the answer streams (real ASGI application, real Redis channel layer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from chatbot_project.asgi import application
+from chatbot_project.testing.openai_stub import Script
+from conversations.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+# Longer than channels_redis's blocking read (BZPOPMIN, 5 s), which the consumer's channel
+# layer runs in a loop from the moment it connects.
+IDLE_SECONDS = 7
+
+
+async def _collect(comm, until=("end", "error"), timeout=10):
+    events = []
+    while True:
+        msg = await comm.receive_json_from(timeout=timeout)
+        events.append(msg)
+        if msg["type"] in until:
+            return events
+
+
+def test_socket_stays_usable_after_an_idle_spell_longer_than_the_channel_layer_read(
+    kb, make_key, openai_stub
+):
+    key = make_key(kb.tenant)
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        first = await _collect(comm)
+        await asyncio.sleep(IDLE_SECONDS)
+        assert await comm.receive_nothing(timeout=0.1)  # (raises if the consumer crashed)
+        await comm.send_json_to(
+            {"type": "chat", "bot": "helper", "message": "And per user?",
+             "conversation_id": first[0]["conversation_id"]}
+        )  # fmt: skip
+        second = await _collect(comm)
+        await comm.disconnect()
+        return first, second
+
+    first, second = async_to_sync(run)()
+    assert first[-1]["finish_reason"] == "stop"
+    assert second[0]["conversation_id"] == first[0]["conversation_id"]
+    assert second[-1]["type"] == "end"
+    assert second[-1]["finish_reason"] == "stop"
+
+
+def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
+    kb, make_key, openai_stub
+):
+    key = make_key(kb.tenant)
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_to(text_data="{bad json")
+        bad_text = await comm.receive_json_from(timeout=10)
+        await comm.send_to(bytes_data=b'{"type": "chat"}')
+        binary = await comm.receive_json_from(timeout=10)
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        after = await _collect(comm)
+        await comm.disconnect()
+        return bad_text, binary, after
+
+    bad_text, binary, after = async_to_sync(run)()
+    for event in (bad_text, binary):
+        assert event == {
+            "type": "error",
+            "error": {"type": "invalid_request", "message": event["error"]["message"]},
+        }
+    assert "not valid JSON" in bad_text["error"]["message"]
+    assert "text frame" in binary["error"]["message"]
+    assert after[-1]["finish_reason"] == "stop"
+
+
+def test_cancel_sent_right_after_the_chat_ends_it_as_cancelled_and_saves_the_turn(
+    kb, make_key, openai_stub
+):
+    key = make_key(kb.tenant)
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        # Both frames are queued before the consumer reads either: the cancel is handled while
+        # the chat is still being prepared (key check, rate limit, retrieval), before any answer.
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        await comm.send_json_to({"type": "cancel"})
+        events = await _collect(comm)
+        # The socket still works, and the conversation the cancelled turn created continues.
+        await comm.send_json_to(
+            {"type": "chat", "bot": "helper", "message": "And per user?",
+             "conversation_id": events[0]["conversation_id"]}
+        )  # fmt: skip
+        after = await _collect(comm)
+        await comm.disconnect()
+        return events, after
+
+    events, after = async_to_sync(run)()
+    assert [e["type"] for e in events] == ["start", "end"]
+    end = events[-1]
+    assert end["finish_reason"] == "cancelled"
+    assert end["message_id"] == events[0]["message_id"]
+    answer = Message.objects.get(id=end["message_id"])
+    assert str(answer.conversation_id) == events[0]["conversation_id"]
+    assert (answer.role, answer.content, answer.finish_reason) == ("assistant", "", "cancelled")
+    question = Message.objects.filter(conversation_id=answer.conversation_id, role="user").first()
+    assert question.content == Q
+    assert after[0]["conversation_id"] == events[0]["conversation_id"]
+    assert after[-1]["finish_reason"] == "stop"
+    # Cancelled before its answer started, the first chat never reached the model.
+    assert len(openai_stub.chat_requests()) == 1
