@@ -155,7 +155,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             code = 401
             message = "Authentication required: send an API key (Authorization: Bearer <key>)."
         else:
-            message = str(exc.detail)
+            detail = exc.detail
+            if isinstance(detail, dict) and "detail" in detail:  # simplejwt: {"detail", "code"}
+                detail = detail["detail"]
+            message = _flatten(detail) if isinstance(detail, dict | list) else str(detail)
         if code == 401 and "WWW-Authenticate" not in headers:
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return Response(

@@ -236,9 +236,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        # DRF's parsers, refusing what PostgreSQL cannot store (NUL, NaN, unpaired surrogates)
+        # with a 400 instead of a 500 when saved (chatbot_project/jsonbody.py).
+        "chatbot_project.jsonbody.StrictJSONParser",
+        "chatbot_project.jsonbody.StrictMultiPartParser",
+        "chatbot_project.jsonbody.StrictFormParser",
     ],
     "UNAUTHENTICATED_USER": None,
     # Per-key limits in Redis (apikeys/ratelimit.py): X-RateLimit-* headers, 429 rate_limited.

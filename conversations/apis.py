@@ -17,6 +17,7 @@ from chatbot_project.errors import APIError
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
+from conversations.guardrails import redact
 from conversations.models import Conversation, Message
 from tenants.views import StrictSerializer
 
@@ -191,7 +192,7 @@ def _retrieve_with(ctx: Any, p: dict[str, Any], embedding: Any, bot: Any) -> dic
     if p.get("scope"):
         scope = selectors.scope_resolve(tenant=tenant, ref=p["scope"], context=ctx)
     elif bot is not None:
-        scope = bot.default_scope
+        scope = selectors.scope_fallback(ctx, bot.default_scope)
     elif ctx.allowed_scope_ids is not None:
         raise APIError(
             "This API key is limited to certain scopes; send `scope`.",
@@ -210,13 +211,14 @@ def _retrieve_with(ctx: Any, p: dict[str, Any], embedding: Any, bot: Any) -> dic
         score_threshold=p.get("score_threshold", bot.score_threshold if bot is not None else 0.0),
         query_vector=embedding if mode != "keyword" else None,  # a Future: retrieve() waits
     )
+    terms = scope.redact_terms if scope is not None else ()
     return {
         "data": [
             {
                 "chunk_id": r.chunk_id,
                 "document_id": r.document_id,
-                "document_title": r.document_title,
-                "text": r.text,
+                "document_title": redact(r.document_title, terms) if terms else r.document_title,
+                "text": redact(r.text, terms) if terms else r.text,
                 "score": r.score,
                 "metadata": r.metadata,
                 "source": r.source,

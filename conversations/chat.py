@@ -29,7 +29,7 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
-from conversations.guardrails import StreamRedactor, blocked_match
+from conversations.guardrails import StreamRedactor, blocked_match, redact
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
 from conversations.revocation import PING, REVOKED_MESSAGE, CredentialRevoked, Relay
@@ -70,14 +70,20 @@ class PreparedChat:
     streaming: bool = False  # its SSE body began (conversations.streaming.sse_stream)
 
 
-def _citation(index: int, chunk: Any) -> dict[str, Any]:
+def _redacted(text: str, terms: Any) -> str:
+    return redact(text, terms) if terms and text else text
+
+
+def _citation(index: int, chunk: Any, redact_terms: Any = ()) -> dict[str, Any]:
+    """A source as the client sees it; the scope's ``redact_terms`` are removed from its
+    snippet and title as from the answer (before the snippet is cut: no half term left)."""
     return {
         "index": index,
         "chunk_id": chunk.chunk_id,
         "document_id": chunk.document_id,
-        "document_title": chunk.document_title,
+        "document_title": _redacted(chunk.document_title, redact_terms),
         "score": chunk.score,
-        "snippet": " ".join(chunk.text.split())[:SNIPPET_CHARS],
+        "snippet": _redacted(" ".join(chunk.text.split()), redact_terms)[:SNIPPET_CHARS],
         "source": chunk.source,
     }
 
@@ -138,6 +144,8 @@ def _prepare(
             history = selectors.history_for(tenant=tenant, conversation=conversation)
         if not data.scope and conversation.scope_id and scope is None:
             scope = conversation.scope
+    if not data.scope:
+        scope = selectors.scope_fallback(context, scope)
 
     question = data.message.strip()
     if embedding is None:
@@ -188,7 +196,8 @@ def _prepare(
         started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
         new_conversation=new_conversation, user_metadata=data.metadata,
     )  # fmt: skip
-    prep.citations = [_citation(i, c) for i, c in enumerate(chunks, 1)]
+    terms = scope.redact_terms if scope is not None else ()
+    prep.citations = [_citation(i, c, terms) for i, c in enumerate(chunks, 1)]
     if refusal is None:
         prep.messages = build_messages(
             system_prompt=bot.system_prompt, sources=chunks, history=history,

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
-from chatbot_project import fastlane
+from chatbot_project import fastlane, jsonbody
 from chatbot_project.errors import APIError, error_body
 
 PATH = "/v1/chat"
@@ -35,7 +34,7 @@ def _parse(body: bytes) -> tuple[Any, Any] | None:
     from conversations.chat_input import ChatInput
 
     try:
-        payload = json.loads(body or b"null")
+        payload = jsonbody.loads(body or b"null")
         return payload, ChatInput.from_payload(payload)
     except (ValueError, APIError):
         return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot_project.errors import APIError
+from chatbot_project.jsonbody import problem
 
 MAX_MESSAGE_CHARS = 100_000
 
@@ -26,6 +27,11 @@ class ChatInput:
     def from_payload(cls, payload: Any) -> ChatInput:
         if not isinstance(payload, dict):
             raise APIError("Send a JSON object with at least `bot` and `message`.")
+        found = problem(payload)  # NUL, unpaired surrogates, NaN: refused, not lost when saved
+        if found:
+            raise APIError(found)
+        if "stream" in payload and not isinstance(payload["stream"], bool):
+            raise APIError("`stream` must be true or false.")
         message = payload.get("message")
         if not isinstance(message, str) or not message.strip():
             raise APIError("`message` is required: the user's question as a non-empty string.")

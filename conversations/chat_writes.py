@@ -9,6 +9,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from chatbot_project.jsonbody import storable
 from conversations import services
 from conversations.dbthreads import db_write
 
@@ -41,7 +42,7 @@ def save(prep: PreparedChat, with_start: bool = False) -> None:
         tenant=prep.context.tenant,
         conversation=prep.conversation,
         message_id=prep.message_id,
-        content=prep.answer,
+        content=storable(prep.answer),  # the model may send NUL: saved without it, not lost
         citations=prep.citations if prep.refusal is None else [],
         usage=prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         latency_ms=prep.latency_ms,

@@ -14,10 +14,9 @@ embedding in one Redis round trip, the bot (confirmed in the search's round trip
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from chatbot_project import fastlane
+from chatbot_project import fastlane, jsonbody
 from chatbot_project.errors import APIError, error_body
 
 PATH = "/v1/retrieve"
@@ -32,7 +31,7 @@ def _parse(body: bytes) -> dict[str, Any] | None:
     from conversations.apis import _plain_retrieve_input
 
     try:
-        params = _plain_retrieve_input(json.loads(body or b"null"))
+        params = _plain_retrieve_input(jsonbody.loads(body or b"null"))
     except ValueError:
         return None
     return None if params is None or "scope" in params else params

@@ -168,6 +168,19 @@ def scope_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = Non
     return scope
 
 
+def scope_fallback(context: AuthContext | None, scope: Scope | None) -> Scope | None:
+    """The scope a request that named none runs under (the bot's default, or the
+    conversation's), checked against a key limited to certain scopes: such a key never runs
+    under another scope, nor under none (that would lift its limit)."""
+    allowed = context.allowed_scope_ids if context is not None else None
+    if allowed is None or (scope is not None and scope.id in allowed):
+        return scope
+    raise APIError(
+        "This API key is limited to certain scopes; send `scope` (one of the key's scopes).",
+        type="permission_denied", status_code=403,
+    )  # fmt: skip
+
+
 def bot_dataset_ids(bot: Bot) -> list[uuid.UUID]:
     preloaded = getattr(bot, "dataset_id_list", None)
     if preloaded is not None:

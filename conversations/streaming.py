@@ -58,10 +58,12 @@ def parse_json(request: HttpRequest) -> Any:
             "Send the request body as JSON (Content-Type: application/json).",
             type="unsupported_media_type", status_code=415,
         )  # fmt: skip
+    from chatbot_project.jsonbody import BadJSON, loads
+
     try:
-        return json.loads(request.body or b"null")
-    except ValueError:
-        raise APIError("The request body is not valid JSON.") from None
+        return loads(request.body or b"null")
+    except BadJSON as exc:
+        raise APIError(str(exc)) from None
 
 
 def _authenticate(headers: Any) -> AuthContext:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import parsers, status
+from rest_framework import status
 from rest_framework.response import Response
 
+from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from datasets import selectors, services
@@ -24,18 +24,6 @@ from datasets.serializers import (
 from tenants.views import TenantAPIView
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and boundaries around the file
-
-
-class SafeJSONParser(parsers.JSONParser):
-    """JSON bodies: 413 beyond the body limit, 400 (not a crash) for absurd nesting."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise APIError(
-                f"The JSON is nested too deeply; at most {services.MAX_JSON_DEPTH} levels."
-            ) from None
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -58,7 +46,7 @@ class LimitedUploadHandler(FileUploadHandler):
 def _parse_tags(raw: str) -> list[str]:
     if raw.strip().startswith("["):
         try:
-            value = json.loads(raw)
+            value = jsonbody.loads(raw)
         except ValueError:
             raise APIError("tags must be comma-separated or a JSON list of strings.") from None
         if isinstance(value, list):
@@ -116,7 +104,10 @@ class DatasetDetailAPI(TenantAPIView):
 
 class DocumentListAPI(TenantAPIView):
     serializer_class = DocumentSerializer
-    parser_classes = [SafeJSONParser, parsers.MultiPartParser, parsers.FormParser]
+    # Strict: NUL, NaN, unpaired surrogates, deep nesting are a 400 (chatbot_project/jsonbody.py)
+    parser_classes = [
+        jsonbody.StrictJSONParser, jsonbody.StrictMultiPartParser, jsonbody.StrictFormParser,
+    ]  # fmt: skip
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

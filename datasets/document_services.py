@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
+from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff, text_kind
 from datasets.models import Dataset, Document
@@ -320,9 +321,9 @@ def _clean_metadata(metadata: Any) -> dict:
         return {}
     if isinstance(metadata, str):
         try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            raise APIError("metadata must be a JSON object.") from None
+            metadata = jsonbody.loads(metadata)
+        except jsonbody.BadJSON as exc:
+            raise APIError(f"metadata must be a JSON object: {exc}") from None
     if not isinstance(metadata, dict):
         raise APIError("metadata must be a JSON object.")
     if len(json.dumps(metadata)) > 16_384:

@@ -9,10 +9,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from chatbot_project.errors import APIError
+from chatbot_project.jsonbody import StrictJSONParser
 from chatbot_project.pagination import CursorPagination
 
 
@@ -20,7 +20,9 @@ class TenantAPIView(GenericAPIView):
     """Base view: ``self.tenant``/``self.context`` from authentication, cursor pagination."""
 
     pagination_class = CursorPagination
-    parser_classes = [JSONParser]  # API.md: JSON bodies; anything else is 415
+    # API.md: JSON bodies, anything else is 415; NUL, NaN, unpaired surrogates and absurd
+    # nesting are a 400 before any view sees them (chatbot_project/jsonbody.py).
+    parser_classes = [StrictJSONParser]
 
     @property
     def tenant(self) -> Any:
