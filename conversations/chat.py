@@ -60,6 +60,7 @@ class PreparedChat:
     refusal: str | None = None  # set: answer with it, never call the model
     new_conversation: bool = False
     user_metadata: dict[str, Any] = field(default_factory=dict)
+    max_tokens: int | None = None  # the request's own limit (OpenAI route), under the bot's
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -195,6 +196,7 @@ def _prepare(
         message_id=uuid.uuid4(), user_message_id=uuid.uuid4(), model=model_for(bot),
         started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
         new_conversation=new_conversation, user_metadata=data.metadata,
+        max_tokens=data.max_tokens,
     )  # fmt: skip
     terms = scope.redact_terms if scope is not None else ()
     prep.citations = [_citation(i, c, terms) for i, c in enumerate(chunks, 1)]
@@ -244,7 +246,8 @@ async def run_chat(
         if prep.refusal is None:
             upstream = get_provider().stream(
                 messages=prep.messages, model=prep.model, temperature=prep.bot.temperature,
-                max_tokens=prep.bot.max_tokens, sources=prep.chunks, question=prep.question,
+                max_tokens=min(prep.bot.max_tokens, prep.max_tokens or prep.bot.max_tokens),
+                sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             relay = Relay(upstream, prep.context, ping_seconds)  # the request goes out now
         yield (

@@ -20,8 +20,10 @@ class ChatInput:
     scope: Any = None
     user: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
-    # OpenAI-compatible route: the client sends the history itself.
+    # OpenAI-compatible route: the client sends the history itself, and may ask for fewer
+    # tokens than the bot's max_tokens (never more: the bot's value is the ceiling).
     history: list[dict[str, str]] | None = None
+    max_tokens: int | None = None
 
     @classmethod
     def from_payload(cls, payload: Any) -> ChatInput:

@@ -66,12 +66,16 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise APIError("The last message must be a non-empty `user` message: the question.")
     user = payload.get("user") or ""
+    limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise APIError("`max_tokens` must be a positive integer.")
     data = ChatInput(
         bot=model,
         message=turns[-1]["content"],
         user=user if isinstance(user, str) else "",
         scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
         history=[t for t in turns[:-1] if t["content"]],
+        max_tokens=limit,
     )
     return data, payload.get("stream") is True
 

@@ -98,3 +98,30 @@ def test_chat_api_honours_the_bots_max_tokens_with_the_extractive_provider(
     choice = res.json()["choices"][0]
     assert (choice["message"]["content"], choice["finish_reason"]) == (text, "length")
     assert res.json()["usage"]["completion_tokens"] <= 8
+
+
+def test_openai_route_request_max_tokens_lowers_the_bots_never_raises_it(
+    client, tenant, make_key, settings
+):
+    settings.CHAT_PROVIDER = "extractive"
+    build_kb(tenant, slug="wordy", max_tokens=200)
+    key = make_key(tenant)
+
+    def ask(**extra):
+        return client.post(
+            "/v1/openai/chat/completions",
+            {"model": "wordy", "messages": [{"role": "user", "content": Q}], **extra},
+            content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+        )  # fmt: skip
+
+    for field in ("max_tokens", "max_completion_tokens"):
+        res = ask(**{field: 5})
+        assert res.status_code == 200, res.content
+        assert res.json()["choices"][0]["finish_reason"] == "length"
+        assert res.json()["usage"]["completion_tokens"] <= 5
+    whole = ask().json()
+    assert ask(max_tokens=100_000).json()["usage"] == whole["usage"]  # the bot's 200 still caps
+    for bad in (0, -1, "5", 2.5, True):
+        res = ask(max_tokens=bad)
+        assert res.status_code == 400, (bad, res.content)
+        assert res.json()["error"]["type"] == "invalid_request"
