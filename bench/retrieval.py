@@ -1,6 +1,6 @@
 """Retrieval benchmark: quality on the DRF dev questions, and latency/recall at 100k chunks.
 
-    .venv/bin/python bench/retrieval.py [--skip-quality] [--skip-load] [--queries 100]
+    .venv/bin/python bench/retrieval.py [--skip-quality] [--skip-load] [--queries 100] [--floor]
 
 Runs against its own database (``bench_retrieval`` on the embedded/configured PostgreSQL) and
 Redis db 9, so the 100k synthetic rows never touch dev or test data.
@@ -70,13 +70,17 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="also time minimal ASGI servers doing only the search (bench/retrieval_floor.py)",
+    )  # fmt: skip
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"database {BENCH_DB}, redis {BENCH_REDIS}")
     if not args.skip_quality:
         quality()
     if not args.skip_load:
-        load_bench(args.queries)
+        load_bench(args.queries, floor=args.floor)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ def _time_api(client: Any, key: str, text: str) -> tuple[float, Any]:
     return (time.perf_counter() - t0) * 1000, res
 
 
-def load_bench(n_queries: int) -> None:
+def load_bench(n_queries: int, floor: bool = False) -> None:
+    """The load table; ``floor``: also time bench/retrieval_floor.py's minimal servers in the
+    same loop (their ratio to the same raw SQL p50 is printed under the table)."""
     import httpx
     import psycopg
 
@@ -152,6 +154,10 @@ def load_bench(n_queries: int) -> None:
     }
     port = free_port()
     proc = serve(port, "uvicorn", BENCH_URL, BENCH_REDIS, RATE_LIMIT_DEFAULT="1000000/m")
+    from bench import retrieval_floor
+
+    floor_servers = retrieval_floor.start() if floor else {}
+    floor_ms: dict[str, dict[str, list[float]]] = {}
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -162,6 +168,8 @@ def load_bench(n_queries: int) -> None:
                 time.sleep(0.1)
         conn = psycopg.connect(BENCH_URL, autocommit=True)
         from bench.rawhttp import RawHTTPClient
+
+        floor_clients = {m: _ready_client(p) for m, (_, p) in floor_servers.items()}
 
         # A minimal keep-alive client (bench/rawhttp.py): httpx would add ~0.5 ms of its own
         # Python per request to the API side of the ratio; psycopg on the raw side is C.
@@ -176,6 +184,7 @@ def load_bench(n_queries: int) -> None:
             "HNSW default p50 ms | default rows | default recall@10 | exact p50 ms |"
         )
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        floor_ratio: dict[str, list[float]] = {}
         for group, owners in groups.items():
             api_ms, raw_ms, exact_ms, default_ms = [], [], [], []
             recall, default_recall, default_rows = [], [], []
@@ -213,6 +222,13 @@ def load_bench(n_queries: int) -> None:
                     ms, res = _time_api(client, keys[owner], text)
                     api_ms.append(ms)
                 assert res.status_code == 200, res.text
+                for mode, fc in floor_clients.items():  # after the pair: the same warm rows
+                    body = retrieval_floor.payload(info, vec, query_key(embedder, text), plan)
+                    t0 = time.perf_counter()
+                    floor_res = fc.post("/", json=body)
+                    ms = (time.perf_counter() - t0) * 1000
+                    assert floor_res.status_code == 200, floor_res.text
+                    floor_ms.setdefault(group, {}).setdefault(mode, []).append(ms)
                 got = [r["chunk_id"] for r in res.json()["data"]]
                 recall.append(len(set(got) & set(truth)) / len(truth))
                 default_rows.append(len(default))
@@ -224,6 +240,10 @@ def load_bench(n_queries: int) -> None:
                 f"{statistics.median(default_ms):.2f} | {statistics.mean(default_rows):.1f} | "
                 f"{statistics.mean(default_recall):.3f} | {statistics.median(exact_ms):.2f} |"
             )
+            for mode, xs in floor_ms.get(group, {}).items():
+                floor_ratio.setdefault(mode, []).append(statistics.median(xs) / raw50)
+        for mode, ratios in floor_ratio.items():
+            print(f"floor server {mode}: " + " / ".join(f"{r:.2f}" for r in ratios) + " x raw")
         # The HTTP floor on this server: the cheapest authenticated-free route.
         floor = []
         for _ in range(n_queries):
@@ -236,3 +256,19 @@ def load_bench(n_queries: int) -> None:
         )
     finally:
         stop(proc)
+        for fproc, _ in floor_servers.values():
+            stop(fproc)
+
+
+def _ready_client(port: int) -> Any:
+    """A RawHTTPClient once the server on ``port`` answers (any status)."""
+    from bench.rawhttp import RawHTTPClient
+
+    for _ in range(300):
+        try:
+            client = RawHTTPClient("127.0.0.1", port)
+            client.get("/")
+            return client
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"floor server on port {port} did not start")
