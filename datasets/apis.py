@@ -169,13 +169,16 @@ class DocumentListAPI(TenantAPIView):
             upload = request.FILES.get("file")
             if upload is None:
                 raise APIError("Send the document as a multipart field named `file`.")
+            title = request.data.get("title", "")
+            if len(title) > 500:  # as the JSON route's serializer says it
+                raise APIError("title: Ensure this field has no more than 500 characters.")
             tags = request.data.getlist("tags") if hasattr(request.data, "getlist") else []
             if len(tags) == 1:  # "a,b" or a JSON list '["a", "b"]'
                 tags = _parse_tags(tags[0])
             document, created = services.document_create_from_upload(
                 **common,
                 uploaded_file=upload,
-                title=request.data.get("title", ""),
+                title=title,
                 tags=tags,
                 metadata=request.data.get("metadata"),
             )

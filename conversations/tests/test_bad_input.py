@@ -188,3 +188,14 @@ def test_websocket_frames_get_the_same_check():
 
     with pytest.raises(APIError, match="NUL"):
         ChatInput.from_payload({"bot": "helper", "message": "a\x00"})
+
+
+def test_multipart_title_over_500_characters_is_refused_as_in_json(client, kb, key):
+    url = f"/v1/datasets/{kb.dataset.id}/documents"
+    data = {"file": SimpleUploadedFile("n.txt", b"Some text.", "text/plain"), "title": "t" * 501}
+    assert "500 characters" in _invalid(client.post(url, data, HTTP_AUTHORIZATION=f"Bearer {key}"))
+    res = client.post(
+        url, {"text": "Some text.", "title": "t" * 501}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )  # fmt: skip
+    assert "500 characters" in _invalid(res)
