@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, prepare_chat, run_chat
@@ -107,14 +108,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 'Send messages as text frames holding JSON, such as {"type": "chat", ...}.',
             )
             return
-        try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self._error(
-                "invalid_request",
-                'The message is not valid JSON. Send a JSON object such as {"type": "chat", '
-                '"bot": "...", "message": "..."} or {"type": "cancel"}.',
-            )
+        try:  # strict: NaN, NUL, unpaired surrogates, deep nesting (a RecursionError before)
+            content = jsonbody.loads(text_data)
+        except jsonbody.BadJSON as exc:
+            message = str(exc)
+            if message == jsonbody.NOT_JSON:
+                message = (
+                    'The message is not valid JSON. Send a JSON object such as {"type": "chat", '
+                    '"bot": "...", "message": "..."} or {"type": "cancel"}.'
+                )
+            await self._error("invalid_request", message)
             return
         await self.receive_json(content, **kwargs)
 

@@ -64,6 +64,8 @@ def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
     key = make_key(kb.tenant)
     openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
 
+    strict = []
+
     async def run():
         comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
         assert (await comm.connect())[0]
@@ -71,6 +73,9 @@ def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
         bad_text = await comm.receive_json_from(timeout=10)
         await comm.send_to(bytes_data=b'{"type": "chat"}')
         binary = await comm.receive_json_from(timeout=10)
+        for frame in ("[" * 5000 + "]" * 5000, '{"type": "chat", "bot": NaN}'):
+            await comm.send_to(text_data=frame)
+            strict.append(await comm.receive_json_from(timeout=10))
         await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
         after = await _collect(comm)
         await comm.disconnect()
@@ -84,6 +89,8 @@ def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
         }
     assert "not valid JSON" in bad_text["error"]["message"]
     assert "text frame" in binary["error"]["message"]
+    assert "nested deeper" in strict[0]["error"]["message"]  # was a RecursionError: dropped
+    assert "NaN" in strict[1]["error"]["message"]
     assert after[-1]["finish_reason"] == "stop"
 
 
