@@ -21,6 +21,23 @@ _DJANGO_MESSAGES = {
 }
 
 
+def _bad_query(request: HttpRequest) -> HttpResponseBase | None:
+    """400 for a query string carrying the NUL character, which no filter can use and
+    PostgreSQL refuses (a 500 before): ``?user=%00``."""
+    raw = request.META.get("QUERY_STRING", "")
+    if "%00" not in raw and "\x00" not in raw:
+        return None
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            return error_response(
+                400,
+                f"Query parameter `{name.replace(chr(0), '')}` contains the NUL character "
+                "(%00); remove it.",
+                "invalid_request",
+            )
+    return None
+
+
 class RequestContextMiddleware:
     """Sync and async capable so the streaming chat path never hops threads for it."""
 
@@ -37,12 +54,12 @@ class RequestContextMiddleware:
         if self.is_async:
             return self.__acall__(request)
         started = self._before(request)
-        response = self.get_response(request)
+        response = _bad_query(request) or self.get_response(request)
         return self._after(request, response, started)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         started = self._before(request)
-        response = await self.get_response(request)
+        response = _bad_query(request) or await self.get_response(request)
         return self._after(request, response, started)
 
     @staticmethod

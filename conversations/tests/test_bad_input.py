@@ -199,3 +199,16 @@ def test_multipart_title_over_500_characters_is_refused_as_in_json(client, kb, k
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )  # fmt: skip
     assert "500 characters" in _invalid(res)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/conversations?user=%00",
+        "/v1/conversations?bot=a%00b",
+        "/v1/usage?bot=%00",
+        "/v1/datasets?x%00=1",
+    ],
+)
+def test_nul_in_a_query_string_is_a_400(client, key, path):
+    assert "NUL" in _invalid(client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}"))
