@@ -281,6 +281,7 @@ class ConversationListView(APIView):
             tenant=request.tenant,
             bot=request.query_params.get("bot"),
             user=request.query_params.get("user"),
+            context=request.auth_context,
         )
         paginator = CursorPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -290,7 +291,9 @@ class ConversationListView(APIView):
 class ConversationDetailView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, conversation_id):
-        conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
+        conv = selectors.conversation_get(
+            tenant=request.tenant, conversation_id=conversation_id, context=request.auth_context
+        )
         body = ConversationSerializer(conv).data
         messages = selectors.conversation_messages(tenant=request.tenant, conversation=conv)
         body["messages"] = MessageSerializer(messages, many=True).data
@@ -298,7 +301,9 @@ class ConversationDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, conversation_id):
-        conv = selectors.conversation_get(tenant=request.tenant, conversation_id=conversation_id)
+        conv = selectors.conversation_get(
+            tenant=request.tenant, conversation_id=conversation_id, context=request.auth_context
+        )
         services.conversation_delete(tenant=request.tenant, conversation=conv)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -312,7 +317,13 @@ class MessageFeedbackView(APIView):
         params.is_valid(raise_exception=True)
         msg = selectors.message_get(tenant=request.tenant, message_id=message_id)
         ctx = request.auth_context
-        if ctx.allowed_bot_ids is not None and msg.bot_id not in ctx.allowed_bot_ids:
+        limited = ctx.allowed_bot_ids is not None or ctx.allowed_scope_ids is not None
+        if (
+            limited
+            and not selectors.visible_to(
+                Message.objects.filter(id=msg.id), ctx, "conversation__"
+            ).exists()
+        ):
             raise APIError(
                 "No such message, or it is not visible to this credential.",
                 type="not_found", status_code=404,
@@ -341,8 +352,9 @@ class UsageView(APIView):
         start = _date(request.query_params.get("from"), "from")
         end = _date(request.query_params.get("to"), "to")
         rows = selectors.usage_by_day(
-            tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot")
-        )
+            tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot"),
+            context=request.auth_context,
+        )  # fmt: skip
         totals = {
             k: sum(r[k] for r in rows)
             for k in ("messages", "prompt_tokens", "completion_tokens", "total_tokens")

@@ -188,11 +188,25 @@ def bot_dataset_ids(bot: Bot) -> list[uuid.UUID]:
     return list(bot.datasets.values_list("id", flat=True))
 
 
+def visible_to(qs: QuerySet[Any], context: AuthContext | None, prefix: str = "") -> QuerySet[Any]:
+    """``qs`` (conversations, or messages with ``prefix="conversation__"``) narrowed to what a
+    key limited to certain bots or scopes may read: its bots' chats, run under its scopes. A
+    limited key must not read around its limit through the read routes."""
+    if context is None:
+        return qs
+    if context.allowed_bot_ids is not None:
+        qs = qs.filter(**{f"{prefix}bot_id__in": context.allowed_bot_ids})
+    if context.allowed_scope_ids is not None:
+        qs = qs.filter(**{f"{prefix}scope_id__in": context.allowed_scope_ids})
+    return qs
+
+
 def conversation_get(
-    *, tenant: Tenant, conversation_id: Any, bot: Bot | None = None
-) -> Conversation:
+    *, tenant: Tenant, conversation_id: Any, bot: Bot | None = None,
+    context: AuthContext | None = None,
+) -> Conversation:  # fmt: skip
     as_id = _as_uuid(conversation_id)
-    qs = Conversation.objects.for_tenant(tenant).select_related("bot", "scope")
+    qs = visible_to(Conversation.objects.for_tenant(tenant), context).select_related("bot", "scope")
     if bot is not None:
         qs = qs.filter(bot=bot)
     conv = qs.filter(id=as_id).first() if as_id else None
@@ -202,9 +216,10 @@ def conversation_get(
 
 
 def conversation_list(
-    *, tenant: Tenant, bot: str | None = None, user: str | None = None
-) -> QuerySet[Conversation]:
-    qs = Conversation.objects.for_tenant(tenant).select_related("bot", "scope")
+    *, tenant: Tenant, bot: str | None = None, user: str | None = None,
+    context: AuthContext | None = None,
+) -> QuerySet[Conversation]:  # fmt: skip
+    qs = visible_to(Conversation.objects.for_tenant(tenant), context).select_related("bot", "scope")
     if bot:
         as_id = _as_uuid(bot)
         qs = qs.filter(bot_id=as_id) if as_id else qs.filter(bot__slug=bot)
@@ -249,9 +264,10 @@ def usage_by_day(
     start: date | datetime | None = None,
     end: date | datetime | None = None,
     bot: str | None = None,
+    context: AuthContext | None = None,
 ) -> list[dict[str, Any]]:
     """Tokens, messages and latency per day and bot (assistant messages carry the usage)."""
-    qs = Message.objects.for_tenant(tenant)
+    qs = visible_to(Message.objects.for_tenant(tenant), context, "conversation__")
     if start:
         qs = qs.filter(created_at__date__gte=start)
     if end:

@@ -239,6 +239,16 @@ class DocumentChunksAPI(TenantAPIView):
 
     @extend_schema(operation_id="documents_chunks", responses=ChunkSerializer(many=True))
     def get(self, request: Any, document_id: Any) -> Response:
+        ctx = self.auth
+        if ctx is not None and (
+            ctx.allowed_bot_ids is not None or ctx.allowed_scope_ids is not None
+        ):
+            # Raw text ignores scopes' document tags and redact terms: not for limited keys.
+            raise APIError(
+                "This API key is limited to certain bots or scopes, so it cannot read document "
+                "text directly; use /v1/retrieve or /v1/chat, or a key without those limits.",
+                type="permission_denied", status_code=403,
+            )  # fmt: skip
         document = selectors.document_get(tenant=self.tenant, document_id=document_id)
         return self.list_response(
             selectors.chunk_list(tenant=self.tenant, document=document), ChunkSerializer

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chatbot_project.jsonbody import BadJSON, loads, problem, storable
 from conversations.models import Conversation, Message
+from conversations.tests.conftest import build_kb
 from conversations.tests.factories import ScopeFactory
 from conversations.tests.helpers import chat
 
@@ -212,3 +213,38 @@ def test_multipart_title_over_500_characters_is_refused_as_in_json(client, kb, k
 )
 def test_nul_in_a_query_string_is_a_400(client, key, path):
     assert "NUL" in _invalid(client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}"))
+
+
+def test_limited_keys_read_only_their_bots_and_scopes(client, kb, tenant, make_key, openai_stub):
+    other = build_kb(tenant, slug="other").bot
+    red = ScopeFactory(tenant=tenant, slug="red")
+    full = make_key(tenant)
+    _, mine = chat(client, full, bot="helper", message=Q, scope="red")
+    _, theirs = chat(client, full, bot="other", message=Q)
+    bot_key = make_key(tenant, bots=[kb.bot])
+    scope_key = make_key(tenant, scopes=[red])
+    for key in (bot_key, scope_key):
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        listed = client.get("/v1/conversations", **auth).json()["data"]
+        assert [c["id"] for c in listed] == [mine["conversation_id"]]
+        assert (
+            client.get(f"/v1/conversations/{theirs['conversation_id']}", **auth).status_code == 404
+        )
+        assert (
+            client.delete(f"/v1/conversations/{theirs['conversation_id']}", **auth).status_code
+            == 404
+        )
+        usage = client.get("/v1/usage", **auth).json()
+        assert {r["bot"] for r in usage["data"]} == {"helper"}, usage
+        res = client.get(f"/v1/documents/{kb.documents['Throttling'].id}/chunks", **auth)
+        assert res.status_code == 403
+        res = client.post(
+            f"/v1/messages/{theirs['message_id']}/feedback", {"rating": "up"},
+            content_type="application/json", **auth,
+        )  # fmt: skip
+        assert res.status_code == 404
+    assert (
+        len(client.get("/v1/conversations", HTTP_AUTHORIZATION=f"Bearer {full}").json()["data"])
+        == 2
+    )
+    assert other is not None
