@@ -341,7 +341,9 @@ def _date(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        if len(value) != 10:  # a date, not a datetime ("2026-11-24T23:00+05:00" was cut)
+            raise ValueError
+        return date.fromisoformat(value)
     except ValueError:
         raise APIError(f"`{name}` must be a date such as 2026-11-24.") from None
 

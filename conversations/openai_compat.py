@@ -166,8 +166,10 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
     return _with_rate_headers(request, JsonResponse(body))
 
 
-def _models(context: Any) -> list[dict[str, Any]]:
+def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:
     qs = Bot.objects.for_tenant(context.tenant).filter(is_active=True).order_by("slug")
+    if slug is not None:
+        qs = qs.filter(slug=slug)
     if context.allowed_bot_ids is not None:
         qs = qs.filter(id__in=context.allowed_bot_ids)
     return [
@@ -183,14 +185,22 @@ def _models(context: Any) -> list[dict[str, Any]]:
 
 
 @lean_async
-async def models_view(request: HttpRequest) -> HttpResponse:
+async def models_view(request: HttpRequest, model: str | None = None) -> HttpResponse:
+    """GET /v1/openai/models (the list) and /v1/openai/models/{model} (one, as the SDK's
+    ``client.models.retrieve`` asks for it; 404 in OpenAI's error shape when unknown)."""
     if request.method != "GET":
         return error_json(
             APIError("Use GET for the model list.", status_code=405, headers={"Allow": "GET"})
         )
     try:
         context = await authenticate_request(request)
+        data = await db_sync(_models)(context, model)
+        if model is not None and not data:
+            raise APIError(
+                "No such model (bot), or it is not visible to this credential.",
+                type="not_found", status_code=404,
+            )  # fmt: skip
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
-    data = await db_sync(_models)(context)
-    return _with_rate_headers(request, JsonResponse({"object": "list", "data": data}))
+    body = data[0] if model is not None else {"object": "list", "data": data}
+    return _with_rate_headers(request, JsonResponse(body))

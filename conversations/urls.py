@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("usage", apis.UsageView.as_view(), name="usage"),
     path("openai/models", openai_compat.models_view, name="openai-models"),
+    path("openai/models/<str:model>", openai_compat.models_view, name="openai-model"),
     path("openai/chat/completions", openai_compat.completions_view, name="openai-completions"),
 ]

@@ -248,3 +248,12 @@ def test_limited_keys_read_only_their_bots_and_scopes(client, kb, tenant, make_k
         == 2
     )
     assert other is not None
+
+
+def test_usage_dates_must_be_dates(client, key):
+    for value in ("2026-12-02xyz", "2026-12-02T23:00:00+05:00", "02/12/2026"):
+        res = client.get(f"/v1/usage?from={value}", HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert "`from` must be a date" in _invalid(res)
+    assert (
+        client.get("/v1/usage?to=2026-12-02", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    )

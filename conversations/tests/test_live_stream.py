@@ -188,6 +188,9 @@ def test_official_openai_sdk_sync_and_streaming(live):
     client = openai.OpenAI(base_url=f"{base}/v1/openai", api_key=key, max_retries=0)
     models = client.models.list()
     assert [m.id for m in models.data] == ["helper"]
+    assert client.models.retrieve("helper").id == "helper"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-bot")
 
     completion = client.chat.completions.create(
         model="helper",

@@ -33,6 +33,12 @@ def test_models_lists_only_active_allowed_bots_of_the_tenant(client, kb, make_ke
     res = client.get("/v1/openai/models", HTTP_AUTHORIZATION=f"Bearer {limited_key}")
     assert [m["id"] for m in res.json()["data"]] == ["limited"]
     assert client.get("/v1/openai/models").status_code == 401
+    one = client.get("/v1/openai/models/limited", HTTP_AUTHORIZATION=f"Bearer {limited_key}")
+    assert (one.status_code, one.json()["id"], one.json()["object"]) == (200, "limited", "model")
+    for slug in ("helper", "retired", "theirs", "nope"):  # not allowed, inactive, other tenant
+        res = client.get(f"/v1/openai/models/{slug}", HTTP_AUTHORIZATION=f"Bearer {limited_key}")
+        assert res.status_code == 404
+        assert res.json()["error"]["type"] == "not_found"
 
 
 def test_streaming_chunks_and_done(client, kb, make_key, openai_stub):
