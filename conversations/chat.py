@@ -61,6 +61,7 @@ class PreparedChat:
     new_conversation: bool = False
     user_metadata: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = None  # the request's own limit (OpenAI route), under the bot's
+    relay_started: bool = False  # the model was asked (usage is estimated if it never says)
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -239,6 +240,8 @@ async def run_chat(
                 prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
             if not prep.finish_reason:
                 prep.finish_reason = "cancelled"
+            if not prep.usage and prep.relay_started:
+                prep.usage = chat_writes.estimated_usage(prep)
             saving = asyncio.ensure_future(chat_writes.finish_writes(start_writes, prep))
         return saving
 
@@ -250,6 +253,7 @@ async def run_chat(
                 sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             relay = Relay(upstream, prep.context, ping_seconds)  # the request goes out now
+            prep.relay_started = True
         yield (
             "start",
             {
@@ -296,7 +300,10 @@ async def run_chat(
                 return
         prep.finish_reason = prep.finish_reason or "stop"
         prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
-        await chat_writes.settle(store(), prep)
+        failed = await chat_writes.settle(store(), prep)
+        if failed is not None:  # ``end`` would promise an answer the conversation does not hold
+            yield "error", {"error": chat_writes.unsaved_error(failed)}
+            return
         yield (
             "end",
             {
@@ -334,7 +341,8 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
         if event == "error":
             error = data["error"]
     if error is not None:
-        raise APIError(error["message"], type=error["type"], status_code=502)
+        status = {"conflict": 409, "internal_error": 500}.get(error["type"], 502)
+        raise APIError(error["message"], type=error["type"], status_code=status)
     return {
         "conversation_id": str(prep.conversation.id),
         "message_id": str(prep.message_id),

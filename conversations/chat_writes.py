@@ -54,16 +54,53 @@ def save(prep: PreparedChat, with_start: bool = False) -> None:
     )
 
 
-async def settle(saving: asyncio.Future, prep: PreparedChat) -> None:
+async def settle(saving: asyncio.Future, prep: PreparedChat) -> BaseException | None:
     """Wait for the answer's save. Shielded: a cancellation must not lose the message (it
-    still completes; the caller's CancelledError propagates). A failure is logged, not raised:
-    the chat's events are already on their way."""
+    still completes; the caller's CancelledError propagates). A failure is logged and returned
+    (not raised: the chat's events are on their way; ``unsaved_error`` words it for the
+    client), None when the answer is stored."""
     try:
         await asyncio.shield(saving)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
         log.exception("could not save the assistant message %s", prep.message_id)
+        return exc
+    return None
+
+
+def unsaved_error(exc: BaseException) -> dict[str, str]:
+    """The ``error`` event for an answer that could not be stored (sent instead of ``end``,
+    which promises the answer is in the conversation)."""
+    import psycopg
+    from django.db import IntegrityError
+
+    if isinstance(exc, IntegrityError | psycopg.IntegrityError):
+        return {
+            "type": "conflict",
+            "message": "The conversation (or its bot) was deleted while this answer was "
+            "written, so the answer was not stored.",
+        }  # fmt: skip
+    return {
+        "type": "internal_error",
+        "message": "The answer could not be stored; the error has been logged.",
+    }
+
+
+def estimated_usage(prep: PreparedChat) -> dict[str, int]:
+    """Usage for an answer the model did not report usage for (cut short: cancelled, key
+    revoked, upstream failure mid-stream): counted on our side, so tokens the provider bills
+    are not recorded as 0. Refusals never called the model: 0."""
+    if prep.refusal is not None or not prep.messages:
+        return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    from conversations.prompting import count_tokens
+
+    prompt = sum(count_tokens(m.get("content") or "") for m in prep.messages)
+    completion = count_tokens(prep.answer) if prep.answer else 0
+    return {
+        "prompt_tokens": prompt, "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }  # fmt: skip
 
 
 START_WRITE_DELAY = 0.05

@@ -163,6 +163,38 @@ def test_client_disconnect_closes_upstream_within_a_second_and_saves_partial(liv
     assert msg.finish_reason == "cancelled"
     assert msg.content.startswith("Partial")
     assert msg.content != stub.script.reply
+    # The model never reported usage: counted on our side, not recorded as 0.
+    assert msg.prompt_tokens > 0
+    assert msg.completion_tokens > 0
+    assert msg.total_tokens == msg.prompt_tokens + msg.completion_tokens
+
+
+def test_conversation_deleted_while_streaming_ends_with_error_not_end(live):
+    base, key, stub = live
+    gate = threading.Event()
+    stub.script = Script(reply="An answer whose conversation goes away", hold_last=gate)
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(timeout=10) as client, client.stream(
+        "POST", f"{base}/v1/chat",
+        json={"bot": "helper", "message": QUESTION, "stream": True}, headers=auth,
+    ) as res:  # fmt: skip
+        events = []
+        for event, data in read_events(res.iter_lines()):
+            events.append((event, data))
+            if event == "delta" and len(events) == 3:
+                conv = events[0][1]["conversation_id"]
+                deadline = time.monotonic() + 5  # the conversation is written 50 ms in
+                while time.monotonic() < deadline:
+                    if (
+                        httpx.delete(f"{base}/v1/conversations/{conv}", headers=auth).status_code
+                        == 204
+                    ):
+                        break
+                    time.sleep(0.05)
+                gate.set()
+    assert events[-1][0] == "error", events[-3:]
+    assert events[-1][1]["error"]["type"] == "conflict"
+    assert not Message.objects.filter(id=events[0][1]["message_id"]).exists()
 
 
 def test_keepalive_pings_while_upstream_is_idle(live):
