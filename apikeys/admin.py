@@ -1,11 +1,94 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
 
-from apikeys.models import APIKey
+from apikeys.models import PERMISSIONS, APIKey
+from apikeys.ratelimit import parse_limit
+from apikeys.services import api_key_create
+from tenants.admin_scoping import SameTenantForm, TenantScopedAdminMixin
+from tenants.auth import invalidate_key_cache
+
+ADD_FIELDS = (
+    "tenant", "name", "permissions", "bots", "scopes", "rate_limit", "allowed_origins",
+    "expires_at",
+)  # fmt: skip
+
+
+class APIKeyForm(SameTenantForm):
+    permissions = forms.TypedMultipleChoiceField(
+        choices=[(p, p) for p in PERMISSIONS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def clean_rate_limit(self) -> str:
+        value = self.cleaned_data.get("rate_limit", "")
+        if value:
+            try:
+                parse_limit(value)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return value
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(admin.ModelAdmin):
+class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    form = APIKeyForm
     list_display = ("name", "prefix", "tenant", "permissions", "revoked_at", "last_used_at")
     list_filter = ("tenant",)
-    readonly_fields = ("prefix", "key_hash", "last_used_at")
+    readonly_fields = ("prefix", "key_hash", "last_used_at", "created_by")
     search_fields = ("name", "prefix")
+
+    def get_fields(self, request, obj=None):
+        # Adding: only what api_key_create takes; the key, its prefix and hash are generated.
+        return ADD_FIELDS if obj is None else super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        self.check_tenant(request, obj)
+        if change:
+            super().save_model(request, obj, form, change)
+            self._forget_cached(obj.pk)
+            return
+        data = form.cleaned_data
+        key, raw = api_key_create(
+            tenant=data["tenant"],
+            name=data["name"],
+            permissions=data["permissions"],
+            bots=data["bots"],
+            scopes=data["scopes"],
+            rate_limit=data["rate_limit"],
+            allowed_origins=data["allowed_origins"],
+            expires_at=data["expires_at"],
+            created_by=request.user,
+        )
+        # The admin goes on with ``obj`` (log entry, redirect): make it the row just created.
+        for field in APIKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        obj._state.db = key._state.db
+        messages.success(
+            request,
+            "Copy the new API key now: it is shown only this once and cannot be recovered (only "
+            f"its hash is stored; if it is lost, revoke it and add another). The key: {raw}",
+        )
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # on add, api_key_create has set the bots and scopes
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        key_id = obj.pk
+        super().delete_model(request, obj)
+        self._forget_cached(key_id)
+
+    def delete_queryset(self, request, queryset):
+        key_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for key_id in key_ids:
+            self._forget_cached(key_id)
+
+    @staticmethod
+    def _forget_cached(key_id) -> None:
+        """A changed (revoked, restricted) or deleted key stops working as it was at once."""
+        invalidate_key_cache(key_id=key_id)
+        transaction.on_commit(lambda: invalidate_key_cache(key_id=key_id))

@@ -1,0 +1,151 @@
+"""Tenancy in the Django admin: staff see and write only the tenants they are members of.
+
+Every admin of a tenant-owned model mixes in ``TenantScopedAdminMixin``. For a staff user who is
+not a superuser, every lookup goes through the tenants of their memberships (active tenants only,
+as for JWT sign-in, ``tenants.auth``): changelists, change/delete pages (another tenant's object
+is the admin's "doesn't exist" redirect, like a missing one), foreign-key and many-to-many
+choices, the ``tenant`` choices and the tenant list filter. ``save_model`` refuses an object
+outside those tenants as a tripwire. Django's model permissions still decide what they may do.
+
+For everyone, superusers included, the form refuses a reference to another tenant's object (a
+bot's datasets or default scope, a key's bots, ...), and an object's tenant is fixed once it
+exists: moving it would leave its conversations, chunks or keys behind in the old tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from tenants.models import Membership, Tenant, TenantOwned
+
+_CACHE_ATTR = "_admin_tenant_ids"
+
+
+def admin_tenant_ids(request: HttpRequest) -> frozenset | None:
+    """Ids of the tenants ``request.user`` may see in the admin; ``None`` means all (superuser)."""
+    user = request.user
+    if user.is_superuser:
+        return None
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(user_id=user.pk, tenant__is_active=True).values_list(
+                "tenant_id", flat=True
+            )
+        )
+        setattr(request, _CACHE_ATTR, cached)
+    return cached
+
+
+def scope_to_tenants(queryset: QuerySet, tenant_ids: frozenset | None) -> QuerySet:
+    """``queryset`` limited to ``tenant_ids`` (tenants themselves, or tenant-owned rows)."""
+    if tenant_ids is None:
+        return queryset
+    if queryset.model is Tenant:
+        return queryset.filter(pk__in=tenant_ids)
+    if issubclass(queryset.model, TenantOwned):
+        return queryset.filter(tenant_id__in=tenant_ids)
+    return queryset
+
+
+class TenantListFilter(admin.RelatedFieldListFilter):
+    """The ``tenant`` filter, offering only the tenants the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        tenant_ids = admin_tenant_ids(request)
+        if tenant_ids is None:
+            return field.get_choices(include_blank=False, ordering=ordering)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to={"pk__in": tenant_ids}
+        )
+
+
+class SameTenantForm(forms.ModelForm):
+    """A model form refusing references to objects of another tenant than the object's."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "tenant" in self.fields:
+            tenant = cleaned.get("tenant")
+        else:
+            tenant = self.instance.tenant if self.instance.tenant_id else None
+        if tenant is None:
+            return cleaned
+        opts = self._meta.model._meta
+        for name in self.fields:
+            try:
+                field = opts.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation or not issubclass(field.related_model, TenantOwned):
+                continue
+            value = cleaned.get(name)
+            chosen: Iterable[Model] = (
+                (value or ()) if field.many_to_many else ([value] if value is not None else ())
+            )
+            foreign = [str(obj) for obj in chosen if obj.tenant_id != tenant.pk]
+            if foreign:
+                self.add_error(
+                    name,
+                    f"{', '.join(foreign)} belong(s) to another tenant; choose "
+                    f"{field.verbose_name} of tenant {tenant}.",
+                )
+        return cleaned
+
+
+class TenantScopedAdminMixin:
+    """Mix into the ModelAdmin of every ``TenantOwned`` model (before ``admin.ModelAdmin``)."""
+
+    form = SameTenantForm
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scope_to_tenants(super().get_queryset(request), admin_tenant_ids(request))
+
+    def get_field_queryset(self, db, db_field, request: HttpRequest):
+        # The one hook behind formfield_for_foreignkey and formfield_for_manytomany (and the
+        # validation of raw-id fields): the choices of a relation, here limited to the tenants.
+        queryset = super().get_field_queryset(db, db_field, request)
+        tenant_ids = admin_tenant_ids(request)
+        related = db_field.remote_field.model
+        if tenant_ids is None or not (related is Tenant or issubclass(related, TenantOwned)):
+            return queryset
+        if queryset is None:
+            queryset = related._default_manager.using(db).all()
+        return scope_to_tenants(queryset, tenant_ids)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and "tenant" not in readonly:
+            readonly += ("tenant",)
+        return readonly
+
+    def get_list_filter(self, request: HttpRequest):
+        return [
+            ("tenant", TenantListFilter) if entry == "tenant" else entry
+            for entry in super().get_list_filter(request)
+        ]
+
+    def check_tenant(self, request: HttpRequest, obj: TenantOwned) -> None:
+        """PermissionDenied unless the user may write ``obj``'s tenant."""
+        tenant_ids = admin_tenant_ids(request)
+        if tenant_ids is not None and obj.tenant_id not in tenant_ids:
+            raise PermissionDenied("You can only change objects of your own tenants.")
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        self.check_tenant(request, obj)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        self.check_tenant(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, scope_to_tenants(queryset, admin_tenant_ids(request)))

@@ -1,0 +1,347 @@
+"""The Django admin keeps tenants apart: staff see and write only their tenants' rows.
+
+Also: a reference to another tenant's object is refused even for a superuser, API keys added in
+the admin are real (HMAC-hashed, shown once), and admin deletes remove the stored files.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from apikeys import keys
+from apikeys.models import APIKey
+from apikeys.tests.factories import APIKeyFactory
+from bots.models import Bot
+from bots.tests.factories import BotFactory, ScopeFactory
+from conversations.tests.factories import ConversationFactory, MessageFactory
+from datasets.models import Dataset, Document
+from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
+from tenants.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+APPS = ("apikeys", "bots", "conversations", "datasets", "tenants")
+
+
+def _tenant_data(tenant) -> dict:
+    dataset = DatasetFactory(tenant=tenant, name=f"{tenant.slug} dataset")
+    scope = ScopeFactory(tenant=tenant, slug=f"{tenant.slug}-scope", datasets=[dataset])
+    bot = BotFactory(
+        tenant=tenant, slug=f"{tenant.slug}-bot", datasets=[dataset], default_scope=scope
+    )
+    document = DocumentFactory(dataset=dataset, title=f"{tenant.slug} document")
+    conversation = ConversationFactory(bot=bot, title=f"{tenant.slug} conversation")
+    return {
+        "bot": bot,
+        "scope": scope,
+        "dataset": dataset,
+        "document": document,
+        "chunk": ChunkFactory(document=document),
+        "conversation": conversation,
+        "message": MessageFactory(conversation=conversation),
+        "apikey": APIKeyFactory(tenant=tenant, name=f"{tenant.slug} key"),
+        "membership": MembershipFactory(tenant=tenant, user=UserFactory(), role="member"),
+    }
+
+
+@pytest.fixture
+def acme(tenant):
+    return _tenant_data(tenant)
+
+
+@pytest.fixture
+def globex(other_tenant):
+    return _tenant_data(other_tenant)
+
+
+def _admin_client(client, user):
+    """``client`` signed in to the admin as ``user`` with a verified TOTP device."""
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    token = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    res = client.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": user.username,
+            "password": "correct-horse-battery",
+            "otp_device": device.persistent_id,
+            "otp_token": f"{token:06d}",
+        },
+    )
+    assert res.status_code == 302, res.content[:500]
+    return client
+
+
+@pytest.fixture
+def staff(client, tenant):
+    """A staff owner of acme only, with every permission on the tenant models."""
+    user = UserFactory(username="acme-staff", is_staff=True)
+    MembershipFactory(tenant=tenant, user=user, role="owner")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=APPS))
+    return _admin_client(client, user)
+
+
+@pytest.fixture
+def superuser(client):
+    return _admin_client(client, UserFactory(username="root", is_staff=True, is_superuser=True))
+
+
+def _url(obj, view: str = "change") -> str:
+    opts = obj._meta
+    suffix = "" if view == "changelist" else f"{obj.pk}/{view}/"
+    return f"/admin/{opts.app_label}/{opts.model_name}/{suffix}"
+
+
+KINDS = ("bot", "scope", "dataset", "document", "chunk", "conversation", "message", "apikey")
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "membership"])
+def test_staff_changelist_lists_only_their_tenants_rows(staff, acme, globex, tenant, kind):
+    res = staff.get(_url(acme[kind], "changelist"))
+    assert res.status_code == 200
+    rows = list(res.context["cl"].result_list)
+    assert rows
+    assert {row.tenant_id for row in rows} == {tenant.id}
+    # Not in the rows, nor in the tenant filter.
+    assert b"globex" not in res.content.lower()
+
+
+def test_staff_tenant_changelist_lists_only_their_tenants(staff, acme, globex, tenant):
+    res = staff.get("/admin/tenants/tenant/")
+    assert [t.id for t in res.context["cl"].result_list] == [tenant.id]
+    assert staff.get(f"/admin/tenants/tenant/{globex['bot'].tenant_id}/change/").status_code == 302
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "membership"])
+def test_staff_gets_the_missing_object_answer_for_another_tenants_object(staff, acme, globex, kind):
+    obj = globex[kind]
+    for view in ("change", "delete", "history"):
+        res = staff.get(_url(obj, view))
+        # Django's answer for an id that does not exist: back to the index with a message.
+        assert res.status_code == 302, (kind, view)
+        assert res["Location"] == "/admin/"
+    missing = staff.get(_url(obj, "change").replace(str(obj.pk), "1" * 8 + str(obj.pk)[8:]))
+    assert missing.status_code == 302
+    assert missing["Location"] == "/admin/"
+
+
+def _bot_form(bot, **overrides) -> dict:
+    data = {
+        "tenant": str(bot.tenant_id),
+        "name": bot.name,
+        "slug": bot.slug,
+        "system_prompt": bot.system_prompt,
+        "model": bot.model,
+        "temperature": bot.temperature,
+        "max_tokens": bot.max_tokens,
+        "datasets": [str(d.pk) for d in bot.datasets.all()],
+        "top_k": bot.top_k,
+        "score_threshold": bot.score_threshold,
+        "retrieval_mode": bot.retrieval_mode,
+        "default_scope": str(bot.default_scope_id or ""),
+        "is_active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_staff_cannot_change_another_tenants_bot(staff, acme, globex):
+    bot = globex["bot"]
+    res = staff.post(_url(bot), _bot_form(bot, name="taken over"))
+    assert res.status_code == 302
+    assert res["Location"] == "/admin/"
+    bot.refresh_from_db()
+    assert bot.name != "taken over"
+
+
+def test_staff_cannot_add_a_bot_to_another_tenant(staff, acme, globex, other_tenant):
+    data = _bot_form(globex["bot"], slug="intruder", datasets=[], default_scope="")
+    res = staff.post("/admin/bots/bot/add/", data)
+    assert res.status_code == 200
+    assert "tenant" in res.context["adminform"].form.errors
+    assert not Bot.objects.filter(slug="intruder").exists()
+
+
+def test_staff_cannot_attach_another_tenants_dataset_to_their_bot(staff, acme, globex):
+    bot = acme["bot"]
+    data = _bot_form(bot, datasets=[str(globex["dataset"].pk)], default_scope=globex["scope"].pk)
+    res = staff.post(_url(bot), data)
+    assert res.status_code == 200
+    errors = res.context["adminform"].form.errors
+    assert {"datasets", "default_scope"} <= set(errors)
+    assert list(bot.datasets.all()) == [acme["dataset"]]
+
+
+def test_staff_add_forms_offer_only_their_tenants_choices(staff, acme, globex, tenant):
+    forms = {
+        path: staff.get(path).context["adminform"].form
+        for path in (
+            "/admin/bots/bot/add/",
+            "/admin/bots/scope/add/",
+            "/admin/apikeys/apikey/add/",
+            "/admin/conversations/conversation/add/",
+            "/admin/datasets/document/add/",
+        )
+    }
+    assert list(forms["/admin/bots/bot/add/"].fields["tenant"].queryset) == [tenant]
+    expected = {
+        ("/admin/bots/bot/add/", "datasets"): [acme["dataset"]],
+        ("/admin/bots/bot/add/", "default_scope"): [acme["scope"]],
+        ("/admin/bots/scope/add/", "datasets"): [acme["dataset"]],
+        ("/admin/apikeys/apikey/add/", "bots"): [acme["bot"]],
+        ("/admin/apikeys/apikey/add/", "scopes"): [acme["scope"]],
+        ("/admin/conversations/conversation/add/", "bot"): [acme["bot"]],
+        ("/admin/conversations/conversation/add/", "api_key"): [acme["apikey"]],
+        ("/admin/datasets/document/add/", "dataset"): [acme["dataset"]],
+    }
+    for (path, field), objects in expected.items():
+        assert list(forms[path].fields[field].queryset) == objects, (path, field)
+
+
+def test_staff_cannot_point_a_message_at_another_tenants_conversation(staff, acme, globex):
+    # Raw-id fields too: the id is checked against the user's tenants.
+    message = acme["message"]
+    res = staff.post(
+        _url(message),
+        {
+            "tenant": str(message.tenant_id),
+            "conversation": str(globex["conversation"].pk),
+            "bot": str(message.bot_id),
+            "role": message.role,
+            "content": message.content,
+            "citations": "[]",
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+            "metadata": "{}",
+        },
+    )
+    assert res.status_code == 200
+    assert "conversation" in res.context["adminform"].form.errors
+    message.refresh_from_db()
+    assert message.conversation_id == acme["conversation"].pk
+
+
+def test_superuser_sees_every_tenant_but_cannot_mix_them_on_a_bot(superuser, acme, globex):
+    res = superuser.get("/admin/bots/bot/")
+    assert {b.slug for b in res.context["cl"].result_list} == {"acme-bot", "globex-bot"}
+    bot = globex["bot"]
+    res = superuser.post(
+        _url(bot), _bot_form(bot, datasets=[str(acme["dataset"].pk)], default_scope="")
+    )
+    assert res.status_code == 200
+    assert "datasets" in res.context["adminform"].form.errors
+    assert b"belong(s) to another tenant" in res.content
+    assert list(bot.datasets.all()) == [globex["dataset"]]
+
+    res = superuser.post(_url(bot), _bot_form(bot, default_scope=str(acme["scope"].pk)))
+    assert res.status_code == 200
+    assert "default_scope" in res.context["adminform"].form.errors
+    bot.refresh_from_db()
+    assert bot.default_scope_id == globex["scope"].pk
+
+
+def _add_key(client, tenant, name, **extra):
+    data = {"tenant": str(tenant.pk), "name": name, "permissions": ["read"], **extra}
+    res = client.post("/admin/apikeys/apikey/add/", data, follow=True)
+    assert res.status_code == 200, res.content[:1000]
+    shown = [str(m) for m in res.context["messages"]]
+    raw = next(
+        match.group(0)
+        for text in shown
+        if (match := re.search(r"cb_[0-9A-Za-z]{49}", text)) and "Copy" in text
+    )
+    return raw
+
+
+def test_admin_added_api_keys_are_hashed_shown_once_and_work(superuser, tenant, acme):
+    first = _add_key(superuser, tenant, "admin key 1")
+    second = _add_key(superuser, tenant, "admin key 2", bots=[str(acme["bot"].pk)])
+    assert first != second
+    for raw, name in ((first, "admin key 1"), (second, "admin key 2")):
+        row = APIKey.objects.get(name=name)
+        assert row.prefix == keys.public_prefix(raw)
+        assert keys.matches(raw, row.key_hash)
+        assert row.permissions == ["read"]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert client.get("/v1/bots").status_code == 200
+    assert list(APIKey.objects.get(name="admin key 2").bots.all()) == [acme["bot"]]
+    # The key is nowhere on the change page.
+    page = superuser.get(_url(APIKey.objects.get(name="admin key 1")))
+    assert first.encode() not in page.content
+
+
+def test_staff_adds_a_key_only_to_their_tenant(staff, tenant, acme, globex, other_tenant):
+    raw = _add_key(staff, tenant, "staff key", scopes=[str(acme["scope"].pk)])
+    assert APIKey.objects.get(name="staff key").tenant_id == tenant.pk
+    assert keys.looks_valid(raw)
+    res = staff.post(
+        "/admin/apikeys/apikey/add/",
+        {"tenant": str(other_tenant.pk), "name": "intruder", "permissions": ["read"]},
+    )
+    assert res.status_code == 200
+    assert "tenant" in res.context["adminform"].form.errors
+    assert not APIKey.objects.filter(name="intruder").exists()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return Path(settings.MEDIA_ROOT)
+
+
+def _stored_document(dataset, name: str) -> Document:
+    stored = default_storage.save(f"documents/{name}", ContentFile(b"some text"))
+    return DocumentFactory(dataset=dataset, file=stored, title=name)
+
+
+def test_admin_bulk_delete_of_documents_removes_their_files(
+    superuser, media, tenant, django_capture_on_commit_callbacks
+):
+    dataset = DatasetFactory(tenant=tenant)
+    docs = [_stored_document(dataset, f"doc{i}.txt") for i in range(2)]
+    paths = [media / d.file.name for d in docs]
+    assert all(p.exists() for p in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        res = superuser.post(
+            "/admin/datasets/document/",
+            {"action": "delete_selected", "_selected_action": [d.pk for d in docs], "post": "yes"},
+        )
+    assert res.status_code == 302
+    assert not Document.objects.filter(pk__in=[d.pk for d in docs]).exists()
+    assert not any(p.exists() for p in paths)
+
+
+def test_admin_delete_of_a_document_or_dataset_removes_the_files(
+    superuser, media, tenant, django_capture_on_commit_callbacks
+):
+    dataset = DatasetFactory(tenant=tenant)
+    lone, kept = (_stored_document(dataset, f"{n}.txt") for n in ("lone", "kept"))
+    with django_capture_on_commit_callbacks(execute=True):
+        res = superuser.post(_url(lone, "delete"), {"post": "yes"})
+    assert res.status_code == 302
+    assert not (media / lone.file.name).exists()
+    assert (media / kept.file.name).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        res = superuser.post(_url(dataset, "delete"), {"post": "yes"})
+    assert res.status_code == 302
+    assert not Dataset.objects.filter(pk=dataset.pk).exists()
+    assert not (media / kept.file.name).exists()
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "membership"])
+def test_an_objects_tenant_is_fixed_once_it_exists(superuser, acme, kind):
+    # Moving an object would leave its conversations, chunks or keys in the old tenant.
+    res = superuser.get(_url(acme[kind]))
+    assert res.status_code == 200
+    assert "tenant" not in res.context["adminform"].form.fields
+    assert b"acme" in res.content.lower()
