@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -274,8 +274,21 @@ async def retrieve_view(request: HttpRequest) -> HttpResponse:
     return _with_rate_headers(request, JsonResponse(body))
 
 
+_PAGE = [
+    OpenApiParameter("limit", int, description="Page size, 1-100 (default 20)."),
+    OpenApiParameter("cursor", str, description="The `next` cursor of the previous page."),
+]
+
+
 class ConversationListView(APIView):
-    @extend_schema(operation_id="conversations_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="conversations_list", responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            *_PAGE,
+            OpenApiParameter("bot", str, description="A bot's slug or id."),
+            OpenApiParameter("user", str, description="The end-user id sent with the chats."),
+        ],
+    )  # fmt: skip
     def get(self, request):
         qs = selectors.conversation_list(
             tenant=request.tenant,
@@ -349,7 +362,14 @@ def _date(value: str | None, name: str) -> date | None:
 
 
 class UsageView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),
+            OpenApiParameter("bot", str, description="A bot's slug or id."),
+        ],
+    )  # fmt: skip
     def get(self, request):
         start = _date(request.query_params.get("from"), "from")
         end = _date(request.query_params.get("to"), "to")
