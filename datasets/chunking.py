@@ -8,6 +8,16 @@ Rules, in order: a chunk never spans two sections (heading paths); paragraphs ar
 while they fit; a paragraph too big for one chunk is split at sentence ends (code: at line ends,
 so a fence is only cut between lines), then at words as the last resort. Consecutive chunks of a
 section overlap by up to ``overlap`` pieces of whole sentences/lines.
+
+An ``[UNK]`` counts one piece per ``CHARS_PER_PIECE`` characters of the text behind it, not one:
+WordPiece gives up on a word over 100 characters (a long run of letters, base64, minified code,
+Thai or kana without spaces) or with a character it lacks, and reads all of it as one ``[UNK]``,
+so a 300,000-character word counted 1 and became one chunk. Counted so, such a run is cut inside
+(at 8-character steps, never before a combining mark) like any other oversized text, and no chunk
+holds more than about ``CHARS_PER_PIECE`` characters per piece of its budget (1,600 for 200).
+8 because English averages 4-5 characters per piece and the corpus at most 7.4 per chunk (its
+chunks are unchanged); a reader of the text (an LLM) pays 1-4 characters per token for such runs,
+so the count stays an underestimate there, but a bounded one.
 """
 
 from __future__ import annotations
@@ -17,12 +27,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
+from unicodedata import category
 
 from datasets.extraction import Block, Section
 from datasets.tokens import count_tokens, count_tokens_batch
 
 MODEL_MAX_PIECES = 254  # 256 minus [CLS] and [SEP]
 MIN_BODY = 32
+CHARS_PER_PIECE = 8  # an [UNK] counts one piece per this many characters of its text
 _SECTION_CHARS = 200_000
 # A sentence end and the whitespace after it, where more text follows. Starting with the
 # punctuation (not a look-behind) lets the regular expression engine skip to candidates.
@@ -37,6 +49,11 @@ class ChunkDraft:
     metadata: dict = field(default_factory=dict)
 
 
+def _count(text: str) -> int:
+    """``count_pieces`` of one text."""
+    return _with_unk([text], [count_tokens(text)])[0]
+
+
 def heading_prefix(title: str, headings: tuple[str, ...]) -> str:
     parts = [p for p in (title.strip(), *(h.strip() for h in headings)) if p]
     # Drop a first heading that merely repeats the title.
@@ -46,12 +63,9 @@ def heading_prefix(title: str, headings: tuple[str, ...]) -> str:
 
 
 def _cut_by_pieces(text: str, budget: int) -> list[str]:
-    """Cut ``text`` into spans of at most ``budget`` pieces, at word starts when possible."""
-    from datasets.embedders.minilm import load_tokenizer
-
-    enc = load_tokenizer().encode(text, add_special_tokens=False)
-    offsets = enc.offsets
-    words = enc.word_ids
+    """Cut ``text`` into spans of at most ``budget`` pieces, at word starts when possible (a
+    word longer than ``budget`` is cut inside, at its pieces or its ``[UNK]``'s steps)."""
+    offsets, words = _piece_starts(text)
     out: list[str] = []
     start_piece = 0
     n = len(offsets)
@@ -63,13 +77,76 @@ def _cut_by_pieces(text: str, budget: int) -> list[str]:
             while cut > start_piece + 1 and words[cut] is not None and words[cut] == words[cut - 1]:
                 cut -= 1
             end_piece = cut if cut > start_piece + 1 else end_piece
-        begin = offsets[start_piece][0]
-        end = offsets[end_piece][0] if end_piece < n else len(text)
+        begin = offsets[start_piece]
+        end = offsets[end_piece] if end_piece < n else len(text)
         piece = text[begin:end].strip()
         if piece:
             out.append(piece)
         start_piece = end_piece
     return out
+
+
+def _piece_starts(text: str) -> tuple[list[int], list[int | None]]:
+    """Where each piece of ``text`` starts, and its word, as counted here: an ``[UNK]`` longer
+    than ``CHARS_PER_PIECE`` characters stands for one piece per that many characters of it."""
+    from datasets.embedders.minilm import load_tokenizer
+
+    tok = load_tokenizer()
+    enc = tok.encode(text, add_special_tokens=False)
+    unk = tok.token_to_id("[UNK]")
+    starts: list[int] = []
+    words: list[int | None] = []
+    for piece, (begin, end), word in zip(enc.ids, enc.offsets, enc.word_ids, strict=True):
+        starts.append(begin)
+        words.append(word)
+        if piece != unk or end - begin <= CHARS_PER_PIECE:
+            continue
+        for at in range(begin + CHARS_PER_PIECE, end, CHARS_PER_PIECE):
+            while at < end and category(text[at])[0] == "M":  # keep a mark with its letter
+                at += 1
+            if at < end and at > starts[-1]:
+                starts.append(at)
+                words.append(word)
+    return starts, words
+
+
+def _unk_extra(texts: list[str]) -> list[int]:
+    """Pieces to add to each text's count for its ``[UNK]``s longer than ``CHARS_PER_PIECE``."""
+    from datasets.embedders.minilm import load_tokenizer
+
+    tok = load_tokenizer()
+    unk = tok.token_to_id("[UNK]")
+    out: list[int] = []
+    for enc in tok.encode_batch(texts, add_special_tokens=False):
+        extra = 0
+        for piece, (begin, end) in zip(enc.ids, enc.offsets, strict=True):
+            if piece == unk and end - begin > CHARS_PER_PIECE:
+                extra += -(-(end - begin) // CHARS_PER_PIECE) - 1
+        out.append(extra)
+    return out
+
+
+def count_pieces(texts: list[str]) -> list[int]:
+    """Pieces of each text as the chunker counts them (see the module docstring on ``[UNK]``)."""
+    return _with_unk(texts, count_tokens_batch(texts))
+
+
+def _with_unk(texts: list[str], counts: list[int]) -> list[int]:
+    """``counts`` (embedder pieces of ``texts``) with long ``[UNK]``s counted by their length.
+
+    Only texts of at least ``CHARS_PER_PIECE`` characters per piece are encoded again (ordinary
+    text has 4-6): a cheap test on the hot path. A text below it may hold a long ``[UNK]`` among
+    ordinary words and keeps its count, but still has fewer characters per counted piece than
+    that, which is what bounds a chunk's length.
+    """
+    limit = CHARS_PER_PIECE
+    suspects = [i for i, n in enumerate(counts) if len(texts[i]) >= limit * n]
+    if not suspects:
+        return counts
+    counts = counts[:]
+    for i, extra in zip(suspects, _unk_extra([texts[i] for i in suspects]), strict=True):
+        counts[i] += extra
+    return counts
 
 
 def sentences(text: str) -> list[str]:
@@ -90,11 +167,11 @@ def _split_oversized(text: str, is_code: bool, budget: int) -> tuple[list[str], 
     parts = [p for p in (text.split("\n") if is_code else sentences(text)) if p.strip()]
     pieces: list[str] = []
     counts: list[int] = []
-    for part, n in zip(parts, count_tokens_batch(parts), strict=True):
+    for part, n in zip(parts, count_pieces(parts), strict=True):
         if n > budget:
             cut = _cut_by_pieces(part, budget)
             pieces += cut
-            counts += count_tokens_batch(cut)
+            counts += count_pieces(cut)
         else:
             pieces.append(part)
             counts.append(n)
@@ -127,10 +204,10 @@ class Chunker:
         cached = self._prefix_cache.get(headings)
         if cached is None:
             prefix = heading_prefix(self.title, headings)
-            tokens = count_tokens(prefix) if prefix else 0
+            tokens = _count(prefix) if prefix else 0
             if tokens > self.max_pieces // 3:  # absurdly long headings: keep the last ones
                 prefix = prefix[-300:]
-                tokens = count_tokens(prefix)
+                tokens = _count(prefix)
             cached = (prefix, tokens)
             if len(self._prefix_cache) > 10_000:
                 self._prefix_cache.clear()
@@ -194,7 +271,8 @@ class Chunker:
         pending, self._pending, self._pending_chars = self._pending, [], 0
         if not pending:
             return
-        counts = count_tokens_batch([t for _, texts, _, _ in pending for t in texts])
+        every = [t for _, texts, _, _ in pending for t in texts]
+        counts = _with_unk(every, count_tokens_batch(every))
         at = 0
         for headings, texts, pages, codes in pending:
             yield from self._section(headings, texts, pages, codes, counts[at : at + len(texts)])

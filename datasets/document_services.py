@@ -2,10 +2,11 @@
 
 Callers reach these through ``datasets.services``, which re-exports them. Creators return
 ``(document, created)``: identical content posted again to the same dataset returns the existing
-document (content hash, SHA-256 of the stored bytes). Each creator only checks its input and turns
-it into a file; ``_create_document`` does the rest for all of them: stores the file under a
-generated name (``Document.file``), dedups, and schedules ingestion with
-``transaction.on_commit`` so the worker never looks for a row that isn't there.
+document (content hash, SHA-256 of the stored bytes), unless that one failed: then it takes the new
+upload and is queued again (``created`` is True: it is ingested as if new, same id). Each creator
+only checks its input and turns it into a file; ``_create_document`` does the rest for all of
+them: stores the file under a generated name (``Document.file``), dedups, and schedules ingestion
+with ``transaction.on_commit`` so the worker never looks for a row that isn't there.
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ def _create_document(
     metadata = _clean_metadata(metadata)
     content_hash, size = _sha256(path)
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
-    if existing is not None:
+    if existing is not None and existing.status != Document.Status.FAILED:
         return existing, False
     document = Document(
         tenant=tenant,
@@ -240,6 +241,18 @@ def _create_document(
     )
     with open(path, "rb") as fh:
         document.file.save(f"{uuid.uuid4().hex}{EXTENSION_BY_KIND[kind]}", File(fh), save=False)
+    if existing is not None:
+        revived = _requeue_failed(failed=existing, upload=document)
+        if revived is not None:
+            if enqueue:
+                _enqueue(revived)
+            log.info("failed document %s posted again (%s, %d bytes)", revived.id, kind, size)
+            return revived, True
+        # It stopped being failed (a concurrent post re-queued it) or was deleted meanwhile.
+        existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
+        if existing is not None:
+            delete_stored_files([document.file.name])
+            return existing, False
     try:
         with transaction.atomic():
             document.save()
@@ -254,6 +267,41 @@ def _create_document(
         _enqueue(document)
     log.info("document %s created (%s, %d bytes)", document.id, kind, size)
     return document, True
+
+
+_REPOSTED_FIELDS = (
+    "title", "source_type", "source_url", "original_filename", "mime_type", "size_bytes", "tags",
+    "metadata", "file", "embedding_model",
+)  # fmt: skip
+
+
+def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
+    """The ``failed`` document with the fields and stored file of ``upload`` (the same content
+    posted again, not saved), queued with its error cleared; None if it is no longer failed.
+
+    Its error may tell the user to post the document again (its stored file went missing, the
+    worker gave up): deduplication must not answer that with the same failed document.
+    """
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update()
+            .filter(pk=failed.pk, status=Document.Status.FAILED)
+            .first()
+        )
+        if document is None:
+            return None
+        replaced = document.file.name if document.file else ""
+        for name in _REPOSTED_FIELDS:
+            setattr(document, name, getattr(upload, name))
+        document.status = Document.Status.QUEUED
+        document.progress = 0.0
+        document.error = ""
+        document.attempts = 0
+        fields = [*_REPOSTED_FIELDS, "status", "progress", "error", "attempts", "updated_at"]
+        document.save(update_fields=fields)
+    if replaced and replaced != document.file.name:
+        transaction.on_commit(lambda: delete_stored_files([replaced]))
+    return document
 
 
 def _create_from_bytes(data: bytes, **fields: Any) -> tuple[Document, bool]:
