@@ -16,11 +16,14 @@ RULES = """Answer the user's question using the numbered sources supplied with i
 
 
 def count_tokens(text: str) -> int:
+    """Tokens as the chunker counts them: an unbroken run the tokenizer reads as one ``[UNK]``
+    (a 100k-character "word") counts by its length, so history budgets and usage estimates
+    cannot be bypassed by one long word (``datasets.chunking.count_pieces``)."""
     try:
-        from datasets.tokens import count_tokens as _count
+        from datasets.chunking import count_pieces
     except ImportError:  # pragma: no cover - the ingestion app ships it
         return max(1, len(text) // 4)
-    return _count(text)
+    return count_pieces([text])[0]
 
 
 def _escape(text: str) -> str:

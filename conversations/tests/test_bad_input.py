@@ -257,3 +257,10 @@ def test_usage_dates_must_be_dates(client, key):
     assert (
         client.get("/v1/usage?to=2026-12-02", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
     )
+
+
+def test_one_long_word_counts_by_its_length_in_prompts_and_usage():
+    from conversations.prompting import count_tokens
+
+    assert count_tokens("x" * 80_000) >= 8_000
+    assert count_tokens("How do I limit anonymous clients?") < 12
