@@ -3,13 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from apikeys.models import PERMISSIONS
+from apikeys.serializers import APIKeySerializer
 from apikeys.services import api_key_create
 from bots.models import Bot, Scope
-from chatbot_project.errors import APIError
+from chatbot_project.commands import CheckedCommand, check_text, validated
 from tenants.models import Tenant
+
+# The API's field names as this command's options, for its error sentences.
+OPTIONS = {"name": "--name", "allowed_origins": "--origins", "rate_limit": "--rate-limit"}
 
 
 def _csv(value: str) -> list[str]:
@@ -33,7 +37,7 @@ def _lookup(model: Any, tenant: Tenant, refs: list[str], kind: str) -> list:
     return out
 
 
-class Command(BaseCommand):
+class Command(CheckedCommand):
     help = (
         "Create an API key and print it alone on the last line of stdout (it is shown only once). "
         "create_api_key --tenant <slug> --name N [--permissions chat,read,write,admin] "
@@ -60,20 +64,27 @@ class Command(BaseCommand):
         unknown = set(permissions) - set(PERMISSIONS)
         if unknown:
             raise CommandError(f"Unknown permissions {sorted(unknown)}; use {list(PERMISSIONS)}.")
-        try:
-            row, raw = api_key_create(
-                tenant=tenant,
-                name=opts["name"],
-                permissions=permissions,
-                bots=_lookup(Bot, tenant, _csv(opts["bots"]), "bot"),
-                scopes=_lookup(Scope, tenant, _csv(opts["scopes"]), "scope"),
-                rate_limit=opts["rate_limit"],
-                allowed_origins=[o.rstrip("/") for o in _csv(opts["origins"])],
-            )
-        except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from None
-        except APIError as exc:
-            raise CommandError(str(exc.detail)) from None
+        check_text(opts["name"], "--name", controls=True)
+        # The API's validation of these fields (POST /v1/keys): both refuse the same keys.
+        data = validated(
+            APIKeySerializer,
+            {
+                "name": opts["name"],
+                "permissions": permissions,
+                "rate_limit": opts["rate_limit"],
+                "allowed_origins": _csv(opts["origins"]),
+            },
+            OPTIONS,
+        )
+        row, raw = api_key_create(
+            tenant=tenant,
+            name=data["name"],
+            permissions=data["permissions"],
+            bots=_lookup(Bot, tenant, _csv(opts["bots"]), "bot"),
+            scopes=_lookup(Scope, tenant, _csv(opts["scopes"]), "scope"),
+            rate_limit=data["rate_limit"],
+            allowed_origins=data["allowed_origins"],
+        )
         self.stderr.write(
             f"Created key {row.name!r} ({row.prefix}…) for tenant {tenant.slug} with "
             f"{', '.join(row.permissions) or 'no'} permissions. "

@@ -4,6 +4,8 @@
     manage.py chat --tenant acme --bot helper          # REPL; the conversation carries on
 
 Runs the same orchestration generator as /v1/chat (as the tenant, with every permission).
+In the REPL a line that cannot be sent (NUL, bytes that are not UTF-8) is skipped with a note on
+stderr, and a question the API refuses prints its error; either way the REPL goes on.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import sys
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 
+from chatbot_project.commands import CheckedCommand, text_problem
 from chatbot_project.errors import APIError
 
 
-class Command(BaseCommand):
+class Command(CheckedCommand):
     help = "Ask a bot a question (streamed), or start a REPL when no question is given."
 
     def add_arguments(self, parser: Any) -> None:
@@ -44,14 +47,36 @@ class Command(BaseCommand):
             self._ask(context, opts, question, conversation)
             return
         self.stdout.write("Type a question (empty line or Ctrl-D to quit).")
+        # Bytes that are not UTF-8 arrive as lone surrogates (refused below), not as a
+        # UnicodeDecodeError that would end the REPL.
+        errors = getattr(sys.stdin, "errors", None)
+        reconfigure = getattr(sys.stdin, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+        try:
+            self._repl(context, opts, conversation)
+        finally:
+            if reconfigure is not None and errors:
+                reconfigure(errors=errors)
+
+    def _repl(self, context: Any, opts: dict, conversation: str | None) -> None:
+        line = 0
         while True:
             try:
                 question = input("> ").strip()
             except EOFError:
                 break
+            line += 1
             if not question:
                 break
-            conversation = self._ask(context, opts, question, conversation)
+            found = text_problem(question, f"Line {line}")
+            if found:
+                self.stderr.write(f"{found} It was skipped.")
+                continue
+            try:
+                conversation = self._ask(context, opts, question, conversation)
+            except CommandError as exc:  # e.g. a question over the length limit
+                self.stderr.write(f"error: {exc}")
 
     def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> str | None:
         from conversations.chat import ChatInput, prepare_chat, run_chat

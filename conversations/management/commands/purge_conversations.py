@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from chatbot_project.commands import CheckedCommand
 from conversations.models import Conversation
 from tenants.models import Tenant
 
@@ -15,13 +16,29 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
 
 
 def parse_age(text: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)\s*([dhmw])", text.strip())
+    match = re.fullmatch(r"(\d+)\s*([dhmw])", text.strip(), re.ASCII)
     if not match:
         raise CommandError(f"--older-than {text!r}: use a number and a unit, e.g. 90d, 12h, 4w.")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except (OverflowError, ValueError):  # ValueError: over Python's 4,300 digits for an int
+        raise _too_old(text) from None
 
 
-class Command(BaseCommand):
+def cutoff_for(age: timedelta, text: str) -> datetime:
+    try:
+        return timezone.now() - age
+    except OverflowError:  # before the year 1
+        raise _too_old(text) from None
+
+
+def _too_old(text: str) -> CommandError:
+    return CommandError(
+        f"--older-than {text[:40]!r} reaches back before the year 1; use a smaller age, e.g. 3650d."
+    )
+
+
+class Command(CheckedCommand):
     help = "Delete conversations whose last activity is older than --older-than (e.g. 90d)."
 
     def add_arguments(self, parser) -> None:
@@ -30,7 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
     def handle(self, *args, older_than: str, tenant: str | None, dry_run: bool, **opts) -> None:
-        cutoff = timezone.now() - parse_age(older_than)
+        cutoff = cutoff_for(parse_age(older_than), older_than)
         qs = Conversation.objects.filter(updated_at__lt=cutoff)
         if tenant:
             try:

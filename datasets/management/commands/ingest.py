@@ -7,13 +7,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from chatbot_project.commands import CheckedCommand, check_text, validated
 from chatbot_project.errors import APIError
+from chatbot_project.jsonbody import problem
 from datasets import services
 from datasets.ingestion import Skipped, process_document
 from datasets.models import Document
+from datasets.serializers import DatasetInputSerializer
 from tenants.models import Tenant
 
 TERMINAL = {Document.Status.READY, Document.Status.FAILED}
@@ -41,7 +44,7 @@ def expand(targets: list[str]) -> list[str | Path]:
     return out
 
 
-class Command(BaseCommand):
+class Command(CheckedCommand):
     help = (
         "Ingest files, folders (recursively) and URLs into a dataset (created if missing). "
         "--wait blocks until every document is ready or failed (a worker must be running); "
@@ -62,14 +65,21 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant {opts['tenant']!r}; create it with `create_tenant`.")
+        check_text(opts["dataset"], "--dataset", controls=True)
+        # The API's rules for a dataset name (POST /v1/datasets).
+        validated(DatasetInputSerializer, {"name": opts["dataset"]}, {"name": "--dataset"})
+        items = expand(opts["targets"])
         dataset, created = services.dataset_get_or_create(tenant=tenant, name=opts["dataset"])
         if created:
             self.stderr.write(f"Created dataset {dataset.name!r}.")
         tags = [t for t in opts["tags"].split(",") if t.strip()]
-        items = expand(opts["targets"])
         docs: list[Document] = []
         refused = 0
         for item in tqdm(items, desc="upload", unit="file", disable=len(items) < 2):
+            if problem(str(item)):  # a file in a folder whose name's bytes are not UTF-8
+                refused += 1
+                tqdm.write(f"refused  {item}: its name is not UTF-8; rename it.", file=self.stderr)
+                continue
             try:
                 if isinstance(item, Path):
                     doc, new = services.document_create_from_path(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from chatbot_project.commands import CheckedCommand
 from datasets.embeddings import get_embedder
 from datasets.models import Chunk, Dataset, Document
+from tenants.models import Tenant
 
 BATCH = 64
 
 
-class Command(BaseCommand):
+class Command(CheckedCommand):
     help = (
         "Re-embed the chunks of datasets whose embedding model differs from the configured one "
         "(after changing EMBEDDING_PROVIDER/EMBEDDING_MODEL). The text is not re-extracted; "
@@ -27,14 +29,18 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="also datasets already up to date")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        embedder = get_embedder()
         datasets = Dataset.objects.select_related("tenant").order_by("tenant__slug", "name")
         if opts["tenant"]:
-            datasets = datasets.filter(tenant__slug=opts["tenant"])
+            tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
+            if tenant is None:
+                raise CommandError(f"No tenant {opts['tenant']!r}; see `manage.py create_tenant`.")
+            datasets = datasets.filter(tenant=tenant)
         if opts["dataset"]:
             datasets = datasets.filter(name=opts["dataset"])
             if not datasets.exists():
-                raise CommandError(f"No dataset named {opts['dataset']!r}.")
+                where = f" in tenant {opts['tenant']!r}" if opts["tenant"] else ""
+                raise CommandError(f"No dataset named {opts['dataset']!r}{where}.")
+        embedder = get_embedder()
         if not opts["all"] and not opts["dataset"]:
             datasets = datasets.exclude(embedding_model=embedder.model_name)
         todo = list(datasets)

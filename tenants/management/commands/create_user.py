@@ -4,13 +4,26 @@ import getpass
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 
+from chatbot_project.commands import CheckedCommand, check_text
 from tenants.models import Membership, Tenant
 from tenants.services import user_create
 
 
-class Command(BaseCommand):
+def _validate(field_name: str, value: str, label: str) -> None:
+    """The user model's own rules for the field (Django's username validator, 150 characters,
+    not blank; a valid email), as forms and the admin apply them."""
+    field = get_user_model()._meta.get_field(field_name)
+    try:
+        field.clean(value, None)
+    except ValidationError as exc:
+        raise CommandError(f"{label}: {' '.join(exc.messages)}") from None
+
+
+class Command(CheckedCommand):
     help = (
         "Create a user (or reuse one) with a membership in a tenant: "
         "create_user --tenant <slug> <username> [--role owner|admin|member] [--password P]. "
@@ -33,11 +46,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No tenant {opts['tenant']!r}; create it with `manage.py create_tenant`."
             ) from None
+        _validate(get_user_model().USERNAME_FIELD, opts["username"], "username")
+        if opts["email"]:
+            _validate("email", opts["email"], "--email")
         password = opts["password"]
         if password is None and not opts["no_input"] and sys.stdin.isatty():
             password = getpass.getpass("Password (empty for none): ") or None
             if password and getpass.getpass("Password again: ") != password:
                 raise CommandError("The passwords differ.")
+            if password:
+                check_text(password, "The password")
         user = user_create(
             tenant=tenant,
             username=opts["username"],

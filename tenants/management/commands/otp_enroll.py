@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from chatbot_project.commands import CheckedCommand, check_text
 
-class Command(BaseCommand):
+
+class Command(CheckedCommand):
     help = "Enroll a TOTP authenticator for a user (needed to use /admin/)."
 
     def add_arguments(self, parser) -> None:
@@ -18,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--staff", action="store_true", help="also mark the user as staff")
 
     def handle(self, *args, username: str, name: str, staff: bool, **opts) -> None:
+        check_text(name, "--name", controls=True)
+        try:
+            TOTPDevice._meta.get_field("name").clean(name, None)
+        except ValidationError as exc:
+            raise CommandError(f"--name: {' '.join(exc.messages)}") from None
         user_model = get_user_model()
         try:
             user = user_model.objects.get(username=username)

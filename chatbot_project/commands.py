@@ -1,0 +1,90 @@
+"""A base for the management commands: bad input is one sentence, never a traceback.
+
+``CheckedCommand.execute`` refuses text arguments PostgreSQL could not store (the NUL character;
+bytes that are not UTF-8, which Python hands over as lone surrogates) before ``handle`` runs, and
+turns the errors the API answers with a 400 (``APIError``, DRF's and Django's
+``ValidationError``) into ``CommandError``: Django prints ``CommandError: <sentence>`` on stderr
+and exits with status 1.
+
+The helpers check values the way the API does: ``text_problem`` (jsonbody's rules, plus control
+characters where a name is expected) and ``validated`` (an API serializer's validation).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DataError
+from rest_framework.exceptions import APIException
+
+from chatbot_project.errors import _flatten
+from chatbot_project.jsonbody import problem
+
+# C0 and C1 control characters and DEL: never part of a name someone typed on purpose.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str, name: str, *, controls: bool = False) -> str | None:
+    """A sentence about what in ``value`` (the argument ``name``) cannot be used, or None."""
+    found = problem(value, name)
+    if found is not None and "\x00" not in value:
+        # The other thing problem() finds in a string is a lone surrogate, which is how Python
+        # passes on argv or stdin bytes that are not UTF-8.
+        return f"{name} is not valid UTF-8 text; check the encoding of the terminal or script."
+    if found is not None:
+        return f"{name} contains the NUL character, which cannot be stored; remove it."
+    if controls and _CONTROL.search(value):
+        return f"{name} contains a control character; use printable text only."
+    return None
+
+
+def check_text(value: str, name: str, *, controls: bool = False) -> None:
+    found = text_problem(value, name, controls=controls)
+    if found:
+        raise CommandError(found)
+
+
+def validated(
+    serializer_class: type, data: dict[str, Any], names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``data`` as an API serializer validates it; its first error as a CommandError
+    ("<argument>: <message>"). ``names`` maps serializer fields to the command's options."""
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        errors = {(names or {}).get(key, key): value for key, value in serializer.errors.items()}
+        raise CommandError(_flatten(errors))
+    return dict(serializer.validated_data)
+
+
+class CheckedCommand(BaseCommand):
+    """BaseCommand with argument checks and the API's errors as CommandError (module doc)."""
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        self._check_arguments(args, options)
+        try:
+            return super().execute(*args, **options)
+        except APIException as exc:  # includes our APIError
+            raise CommandError(_flatten(exc.detail)) from None
+        except DjangoValidationError as exc:
+            from tenants.views import invalid  # the API's wording: "<field>: <message>"
+
+            raise CommandError(str(invalid(exc).detail)) from None
+        except DataError as exc:  # a value the checks above did not foresee
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+            raise CommandError(
+                f"The database refused a value ({first}); check the arguments."
+            ) from None
+
+    def _check_arguments(self, args: tuple, options: dict[str, Any]) -> None:
+        parser = self.create_parser("manage.py", self.__module__.rsplit(".", 1)[-1])
+        labels = {a.dest: (a.option_strings or [a.dest])[-1] for a in parser._actions}
+        values: list[tuple[str, Any]] = [("argument", a) for a in args]
+        values += [(labels.get(dest, dest), value) for dest, value in options.items()]
+        for label, value in values:
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, str | PurePath):
+                    check_text(str(item), label)

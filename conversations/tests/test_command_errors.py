@@ -1,0 +1,54 @@
+"""chat and purge_conversations: bad arguments are one CommandError sentence; the chat REPL skips
+a line it cannot send (NUL, bytes that are not UTF-8) and carries on."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conversations.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = b"How do I limit anonymous clients per day?"
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("\udcff", "question is not valid UTF-8"), ("a\x00b", "question contains the NUL")],
+)
+def test_chat_refuses_a_question_it_cannot_store(kb, question, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("chat", "--tenant", "acme", "--bot", "helper", question, stdout=io.StringIO())
+    assert not Conversation.objects.exists()
+
+
+def test_chat_refuses_a_bad_tenant_or_bot_argument(kb):
+    with pytest.raises(CommandError, match="--tenant is not valid UTF-8"):
+        call_command("chat", "--tenant", "\udcff", "--bot", "helper", "hi")
+    with pytest.raises(CommandError, match="--bot contains the NUL"):
+        call_command("chat", "--tenant", "acme", "--bot", "a\x00", "hi")
+
+
+def test_repl_skips_lines_it_cannot_send_and_goes_on(kb, settings, monkeypatch):
+    settings.CHAT_PROVIDER = "extractive"
+    piped = b"a\x00b\n\xff\xfe oops\n" + Q + b"\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(piped), encoding="utf-8"))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("chat", "--tenant", "acme", "--bot", "helper", stdout=out, stderr=err)
+    assert "Line 1 contains the NUL character" in err.getvalue()
+    assert "Line 2 is not valid UTF-8" in err.getvalue()
+    assert err.getvalue().count("It was skipped.") == 2
+    assert "AnonRateThrottle" in out.getvalue()  # the third line was answered
+    assert list(Message.objects.filter(role="user").values_list("content", flat=True)) == [
+        Q.decode()
+    ]
+
+
+@pytest.mark.parametrize("age", ["99999999999d", "1000000d", "9" * 5000 + "w"])
+def test_purge_refuses_an_age_beyond_the_calendar(db, age):
+    with pytest.raises(CommandError, match="reaches back before the year 1"):
+        call_command("purge_conversations", "--older-than", age, stdout=io.StringIO())

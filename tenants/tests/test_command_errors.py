@@ -1,0 +1,72 @@
+"""create_tenant, create_user and otp_enroll: a bad argument is one CommandError sentence (no
+traceback) and changes nothing; usernames follow Django's rules, as everywhere else."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tenants.models import Membership, Tenant
+
+pytestmark = pytest.mark.django_db
+
+NOT_UTF8 = "\udcff"  # how Python passes the argv byte 0xff (surrogateescape)
+
+
+def _users() -> int:
+    return get_user_model().objects.count()
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("u" * 300, "at most 150 characters"),
+        ("", "cannot be blank"),
+        ("bad user name!!", "Enter a valid username"),
+        (NOT_UTF8, "username is not valid UTF-8"),
+        ("a\x00b", "username contains the NUL character"),
+    ],
+)
+def test_create_user_refuses_a_bad_username(tenant, username, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "create_user", "--tenant", "acme", username, "--no-input", stdout=io.StringIO()
+        )
+    assert _users() == 0
+    assert not Membership.objects.exists()
+
+
+def test_create_user_refuses_a_bad_email(tenant):
+    with pytest.raises(CommandError, match="--email: Enter a valid email address"):
+        call_command(
+            "create_user", "--tenant", "acme", "bob", "--email", "nope", "--no-input",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    assert _users() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([NOT_UTF8], "slug is not valid UTF-8"),
+        (["a\x00b"], "slug contains the NUL character"),
+        (["x" * 300], "slug: Use 1-64 lowercase letters"),
+        (["ok", "--name", "A\x01B"], "--name contains a control character"),
+    ],
+)
+def test_create_tenant_refuses_bad_arguments(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_tenant", *args, stdout=io.StringIO())
+    assert not Tenant.objects.exists()
+
+
+def test_otp_enroll_refuses_bad_arguments(tenant):
+    get_user_model().objects.create_user(username="ann")
+    with pytest.raises(CommandError, match="username is not valid UTF-8"):
+        call_command("otp_enroll", NOT_UTF8, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--name: Ensure this value has at most 64"):
+        call_command("otp_enroll", "ann", "--name", "n" * 100, stdout=io.StringIO())
