@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -26,17 +25,23 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
-from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
+from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
+    MAX_JSON_DEPTH,
+    MAX_TAGS,
+    _clean_metadata,
+    _clean_tags,
+    _looks_markdown,
+    json_depth,
+    payload_too_large,
+)
 from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff, text_kind
 from datasets.models import Dataset, Document
 from tenants.models import Tenant
 
 log = logging.getLogger("chatbot.datasets")
 
-MAX_JSON_DEPTH = 64
 TEXT_KINDS = {"markdown", "html", "json", "text"}
-MAX_TAGS = 50
 
 
 # --------------------------------------------------------------------------- creators
@@ -170,30 +175,6 @@ def document_create_from_url(
             title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],
             original_filename=result.filename,
         )  # fmt: skip
-
-
-def payload_too_large() -> APIError:
-    mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
-    return APIError(
-        f"The file is larger than the {mb:g} MB limit; split it or raise MAX_UPLOAD_BYTES.",
-        type="payload_too_large",
-        status_code=413,
-    )
-
-
-def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value, iteratively (no recursion limit to hit)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 # --------------------------------------------------------------------------- shared by creators
@@ -341,46 +322,6 @@ def _same_content(*, tenant: Tenant, dataset: Dataset, content_hash: str) -> Doc
         .filter(dataset=dataset, content_hash=content_hash)
         .first()
     )
-
-
-def _clean_tags(tags: Iterable[str] | None) -> list[str]:
-    if tags is None:
-        return []
-    if isinstance(tags, str):
-        tags = tags.split(",")
-    out: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str):
-            raise APIError("tags must be a list of strings.")
-        tag = tag.strip()
-        if not tag:
-            continue
-        if len(tag) > 100:
-            raise APIError("Each tag must be at most 100 characters.")
-        if tag not in out:
-            out.append(tag)
-    if len(out) > MAX_TAGS:
-        raise APIError(f"A document may carry at most {MAX_TAGS} tags.")
-    return out
-
-
-def _clean_metadata(metadata: Any) -> dict:
-    if metadata is None or metadata == "":
-        return {}
-    if isinstance(metadata, str):
-        try:
-            metadata = jsonbody.loads(metadata)
-        except jsonbody.BadJSON as exc:
-            raise APIError(f"metadata must be a JSON object: {exc}") from None
-    if not isinstance(metadata, dict):
-        raise APIError("metadata must be a JSON object.")
-    if len(json.dumps(metadata)) > 16_384:
-        raise APIError("metadata must be smaller than 16 KB.")
-    return metadata
-
-
-def _looks_markdown(text: str) -> bool:
-    return bool(re.search(r"(?m)^(#{1,6} |```|\* |- |\d+\. )", text[:20_000]))
 
 
 # --------------------------------------------------------------------------- re-ingest, delete
