@@ -351,7 +351,7 @@ class MessageFeedbackView(APIView):
 
 
 def _date(value: str | None, name: str) -> date | None:
-    if not value:
+    if value is None:  # absent; present but empty is refused like any other non-date
         return None
     try:
         if len(value) != 10:  # a date, not a datetime ("2026-11-24T23:00+05:00" was cut)

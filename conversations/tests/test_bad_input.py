@@ -251,7 +251,7 @@ def test_limited_keys_read_only_their_bots_and_scopes(client, kb, tenant, make_k
 
 
 def test_usage_dates_must_be_dates(client, key):
-    for value in ("2026-12-02xyz", "2026-12-02T23:00:00+05:00", "02/12/2026"):
+    for value in ("2026-12-02xyz", "2026-12-02T23:00:00+05:00", "02/12/2026", ""):
         res = client.get(f"/v1/usage?from={value}", HTTP_AUTHORIZATION=f"Bearer {key}")
         assert "`from` must be a date" in _invalid(res)
     assert (
