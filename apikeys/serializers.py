@@ -53,7 +53,7 @@ class APIKeySerializer(StrictSerializer):
         out = []
         for origin in value:
             origin = origin.strip().rstrip("/")
-            if origin != "*" and not origin.startswith(("https://", "http://")):
+            if origin != "*" and not _is_origin(origin):
                 raise serializers.ValidationError(
                     f"{origin!r} is not an origin; use scheme://host[:port], e.g. https://example.com."
                 )
@@ -83,3 +83,22 @@ class APIKeyCreatedSerializer(APIKeySerializer):
     def to_representation(self, pair: Any) -> dict[str, Any]:
         row, raw = pair
         return {**super().to_representation(row), "key": raw}
+
+
+def _is_origin(value: str) -> bool:
+    """scheme://host[:port] as a browser sends it in ``Origin``: http(s), a host, nothing else
+    (no path, query, user info or wildcard: origins are matched exactly)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.path or parts.query or parts.fragment or parts.username or parts.password)
+        and "*" not in value
+        and not any(c.isspace() for c in value)
+    )

@@ -30,6 +30,12 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 class DatasetInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
+
+    def validate_name(self, value: str) -> str:
+        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+            raise serializers.ValidationError("Use printable text only (no control characters).")
+        return value
+
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     chunk_size = serializers.IntegerField(required=False, min_value=32, max_value=2000)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0, max_value=500)

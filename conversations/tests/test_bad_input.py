@@ -264,3 +264,9 @@ def test_one_long_word_counts_by_its_length_in_prompts_and_usage():
 
     assert count_tokens("x" * 80_000) >= 8_000
     assert count_tokens("How do I limit anonymous clients?") < 12
+
+
+def test_dataset_names_refuse_control_characters(client, key):
+    res = _post(client, "/v1/datasets", json.dumps({"name": "a\x01b"}), key)
+    assert "control characters" in _invalid(res)
+    assert _post(client, "/v1/datasets", json.dumps({"name": "Ünïcode ok"}), key).status_code == 201
