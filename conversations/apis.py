@@ -17,7 +17,7 @@ from chatbot_project.errors import APIError
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
-from conversations.guardrails import redact
+from conversations.guardrails import redact_terms
 from conversations.models import Conversation, Message
 from tenants.views import StrictSerializer
 
@@ -217,8 +217,8 @@ def _retrieve_with(ctx: Any, p: dict[str, Any], embedding: Any, bot: Any) -> dic
             {
                 "chunk_id": r.chunk_id,
                 "document_id": r.document_id,
-                "document_title": redact(r.document_title, terms) if terms else r.document_title,
-                "text": redact(r.text, terms) if terms else r.text,
+                "document_title": redact_terms(r.document_title, terms),
+                "text": redact_terms(r.text, terms),
                 "score": r.score,
                 "metadata": r.metadata,
                 "source": r.source,

@@ -29,7 +29,7 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
-from conversations.guardrails import StreamRedactor, blocked_match, redact
+from conversations.guardrails import StreamRedactor, blocked_match, redact_terms
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages
 from conversations.revocation import PING, REVOKED_MESSAGE, CredentialRevoked, Relay
@@ -61,7 +61,6 @@ class PreparedChat:
     new_conversation: bool = False
     user_metadata: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = None  # the request's own limit (OpenAI route), under the bot's
-    relay_started: bool = False  # the model was asked (usage is estimated if it never says)
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -72,20 +71,16 @@ class PreparedChat:
     streaming: bool = False  # its SSE body began (conversations.streaming.sse_stream)
 
 
-def _redacted(text: str, terms: Any) -> str:
-    return redact(text, terms) if terms and text else text
-
-
-def _citation(index: int, chunk: Any, redact_terms: Any = ()) -> dict[str, Any]:
+def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
     """A source as the client sees it; the scope's ``redact_terms`` are removed from its
     snippet and title as from the answer (before the snippet is cut: no half term left)."""
     return {
         "index": index,
         "chunk_id": chunk.chunk_id,
         "document_id": chunk.document_id,
-        "document_title": _redacted(chunk.document_title, redact_terms),
+        "document_title": redact_terms(chunk.document_title, terms),
         "score": chunk.score,
-        "snippet": _redacted(" ".join(chunk.text.split()), redact_terms)[:SNIPPET_CHARS],
+        "snippet": redact_terms(" ".join(chunk.text.split()), terms)[:SNIPPET_CHARS],
         "source": chunk.source,
     }
 
@@ -240,7 +235,7 @@ async def run_chat(
                 prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
             if not prep.finish_reason:
                 prep.finish_reason = "cancelled"
-            if not prep.usage and prep.relay_started:
+            if not prep.usage and relay is not None:  # the model was asked but never said
                 prep.usage = chat_writes.estimated_usage(prep)
             saving = asyncio.ensure_future(chat_writes.finish_writes(start_writes, prep))
         return saving
@@ -253,7 +248,6 @@ async def run_chat(
                 sources=prep.chunks, question=prep.question,
             )  # fmt: skip
             relay = Relay(upstream, prep.context, ping_seconds)  # the request goes out now
-            prep.relay_started = True
         yield (
             "start",
             {

@@ -1,5 +1,7 @@
 """The chat request every transport turns its input into (``ChatInput.from_payload`` checks
-a JSON body: every mistake is an ``APIError`` with a sentence saying what to send)."""
+a JSON body: every mistake is an ``APIError`` with a sentence saying what to send). Bodies and
+frames reach it through ``chatbot_project.jsonbody.loads``, which already refused what cannot
+be stored (NUL, unpaired surrogates, NaN)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot_project.errors import APIError
-from chatbot_project.jsonbody import problem
 
 MAX_MESSAGE_CHARS = 100_000
 
@@ -29,9 +30,6 @@ class ChatInput:
     def from_payload(cls, payload: Any) -> ChatInput:
         if not isinstance(payload, dict):
             raise APIError("Send a JSON object with at least `bot` and `message`.")
-        found = problem(payload)  # NUL, unpaired surrogates, NaN: refused, not lost when saved
-        if found:
-            raise APIError(found)
         if "stream" in payload and not isinstance(payload["stream"], bool):
             raise APIError("`stream` must be true or false.")
         message = payload.get("message")

@@ -181,3 +181,9 @@ class StreamRedactor:
 def redact(text: str, terms: Iterable[str] = ()) -> str:
     r = StreamRedactor(terms)
     return r.feed(text) + r.flush()
+
+
+def redact_terms(text: str, terms: Iterable[str]) -> str:
+    """``text`` with a scope's redact terms removed; untouched when there are none (text shown
+    as a source, e.g. citations and retrieval results, not the model's answer)."""
+    return redact(text, terms) if terms and text else text

@@ -183,14 +183,6 @@ def test_malformed_bearer_header_gets_a_sentence(client):
         assert "{" not in message, message
 
 
-def test_websocket_frames_get_the_same_check():
-    from chatbot_project.errors import APIError
-    from conversations.chat_input import ChatInput
-
-    with pytest.raises(APIError, match="NUL"):
-        ChatInput.from_payload({"bot": "helper", "message": "a\x00"})
-
-
 def test_multipart_title_over_500_characters_is_refused_as_in_json(client, kb, key):
     url = f"/v1/datasets/{kb.dataset.id}/documents"
     data = {"file": SimpleUploadedFile("n.txt", b"Some text.", "text/plain"), "title": "t" * 501}

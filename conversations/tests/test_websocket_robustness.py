@@ -73,7 +73,11 @@ def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
         bad_text = await comm.receive_json_from(timeout=10)
         await comm.send_to(bytes_data=b'{"type": "chat"}')
         binary = await comm.receive_json_from(timeout=10)
-        for frame in ("[" * 5000 + "]" * 5000, '{"type": "chat", "bot": NaN}'):
+        for frame in (
+            "[" * 5000 + "]" * 5000,
+            '{"type": "chat", "bot": NaN}',
+            '{"type": "chat", "bot": "helper", "message": "a\\u0000"}',
+        ):
             await comm.send_to(text_data=frame)
             strict.append(await comm.receive_json_from(timeout=10))
         await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
@@ -91,6 +95,7 @@ def test_frames_that_are_not_json_are_error_events_and_the_socket_stays_open(
     assert "text frame" in binary["error"]["message"]
     assert "nested deeper" in strict[0]["error"]["message"]  # was a RecursionError: dropped
     assert "NaN" in strict[1]["error"]["message"]
+    assert "`message` contains the NUL" in strict[2]["error"]["message"]
     assert after[-1]["finish_reason"] == "stop"
 
 
