@@ -33,6 +33,7 @@ class APIKeyForm(SameTenantForm):
 
 @admin.register(APIKey)
 class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    write_permission = "admin"  # as for /v1/api-keys
     form = APIKeyForm
     list_display = ("name", "prefix", "tenant", "permissions", "revoked_at", "last_used_at")
     list_filter = ("tenant",)

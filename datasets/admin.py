@@ -3,7 +3,7 @@ from django.db import transaction
 
 from datasets import services
 from datasets.models import Chunk, Dataset, Document
-from tenants.admin_scoping import TenantScopedAdminMixin, admin_tenant_ids, scope_to_tenants
+from tenants.admin_scoping import TenantScopedAdminMixin
 
 
 class _ServiceDeleteAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
@@ -19,8 +19,7 @@ class _ServiceDeleteAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
-        scoped = scope_to_tenants(queryset, admin_tenant_ids(request))
-        for obj in scoped.select_related("tenant"):
+        for obj in self.writable(request, queryset).select_related("tenant"):
             self.delete_one(obj)
 
 

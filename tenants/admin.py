@@ -1,11 +1,43 @@
-from django.contrib import admin
+"""Tenants and memberships in the admin; Django's User and Group admins replaced by scoped ones.
 
-from tenants.admin_scoping import TenantScopedAdminMixin, admin_tenant_ids, scope_to_tenants
+Who may see and write what: ``tenants.admin_scoping`` (tenants), ``tenants.admin_roles``
+(membership roles), ``tenants.admin_users`` (users and groups).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from tenants.admin_roles import (
+    RoleRequiredAdminMixin,
+    admin_roles,
+    may_grant,
+    may_manage_membership,
+)
+from tenants.admin_scoping import (
+    SameTenantForm,
+    TenantScopedAdminMixin,
+    admin_tenant_ids,
+    scope_to_tenants,
+)
+from tenants.admin_users import SuperuserGroupAdmin, TenantUserAdmin
 from tenants.models import Membership, Tenant
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), TenantUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, SuperuserGroupAdmin)
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
+    write_permission = "admin"  # tenant settings, as for PATCH /v1/tenant
     list_display = ("slug", "name", "is_active", "created_at")
     search_fields = ("slug", "name")
 
@@ -20,8 +52,52 @@ class TenantAdmin(admin.ModelAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
+class MembershipForm(SameTenantForm):
+    """Refuses a role above the granting user's own in the membership's tenant."""
+
+    admin_request: HttpRequest | None = None  # set by MembershipAdmin.get_form
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        request = self.admin_request
+        tenant = cleaned.get("tenant") if "tenant" in self.fields else self.instance.tenant
+        role = cleaned.get("role")
+        if request is None or tenant is None or not role:
+            return cleaned
+        if not may_grant(request, tenant.pk, role):
+            own = (admin_roles(request) or {}).get(tenant.pk)
+            self.add_error(
+                "role",
+                f"You are {own} of {tenant}: you can give that role or a lower one. Ask an "
+                "owner for a higher one.",
+            )
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    write_permission = "admin"  # who is in a tenant, and as what, is a tenant setting
+    form = MembershipForm
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role",)
     raw_id_fields = ("user", "tenant")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.admin_request = request  # a class made for this request by modelform_factory
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or may_manage_membership(request, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or may_manage_membership(request, obj)
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not may_grant(request, obj.tenant_id, obj.role):  # the form said so; a tripwire
+            raise PermissionDenied("You cannot give a role above your own.")
+        super().save_model(request, obj, form, change)

@@ -4,8 +4,11 @@ Every admin of a tenant-owned model mixes in ``TenantScopedAdminMixin``. For a s
 not a superuser, every lookup goes through the tenants of their memberships (active tenants only,
 as for JWT sign-in, ``tenants.auth``): changelists, change/delete pages (another tenant's object
 is the admin's "doesn't exist" redirect, like a missing one), foreign-key and many-to-many
-choices, the ``tenant`` choices and the tenant list filter. ``save_model`` refuses an object
-outside those tenants as a tripwire. Django's model permissions still decide what they may do.
+choices (a new object's ``tenant``: where their role lets them write; a user: one sharing a
+tenant with them, ``scope_users``) and the tenant list filter. Django's model permissions decide
+what they may do, and their role in the object's tenant whether they may write it there
+(``tenants.admin_roles``: a ``member`` only views; ``save_model`` and deletes refuse a tenant
+where the role does not allow it).
 
 For everyone, superusers included, the form refuses a reference to another tenant's object (a
 bot's datasets or default scope, a key's bots, ...), and an object's tenant is fixed once it
@@ -19,29 +22,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Model, QuerySet
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
+from tenants.admin_roles import RoleRequiredAdminMixin, admin_roles, tenants_allowing
 from tenants.models import Membership, Tenant, TenantOwned
-
-_CACHE_ATTR = "_admin_tenant_ids"
 
 
 def admin_tenant_ids(request: HttpRequest) -> frozenset | None:
     """Ids of the tenants ``request.user`` may see in the admin; ``None`` means all (superuser)."""
-    user = request.user
-    if user.is_superuser:
-        return None
-    cached = getattr(request, _CACHE_ATTR, None)
-    if cached is None:
-        cached = frozenset(
-            Membership.objects.filter(user_id=user.pk, tenant__is_active=True).values_list(
-                "tenant_id", flat=True
-            )
-        )
-        setattr(request, _CACHE_ATTR, cached)
-    return cached
+    roles = admin_roles(request)  # read once per request, whatever the role
+    return None if roles is None else frozenset(roles)
 
 
 def scope_to_tenants(queryset: QuerySet, tenant_ids: frozenset | None) -> QuerySet:
@@ -53,6 +46,15 @@ def scope_to_tenants(queryset: QuerySet, tenant_ids: frozenset | None) -> QueryS
     if issubclass(queryset.model, TenantOwned):
         return queryset.filter(tenant_id__in=tenant_ids)
     return queryset
+
+
+def scope_users(queryset: QuerySet, request: HttpRequest) -> QuerySet:
+    """``queryset`` of users limited to those sharing a tenant with ``request.user``, and them."""
+    tenant_ids = admin_tenant_ids(request)
+    if tenant_ids is None:
+        return queryset
+    sharing = Membership.objects.filter(tenant_id__in=tenant_ids).values("user_id")
+    return queryset.filter(Q(pk=request.user.pk) | Q(pk__in=sharing))
 
 
 class TenantListFilter(admin.RelatedFieldListFilter):
@@ -101,8 +103,12 @@ class SameTenantForm(forms.ModelForm):
         return cleaned
 
 
-class TenantScopedAdminMixin:
-    """Mix into the ModelAdmin of every ``TenantOwned`` model (before ``admin.ModelAdmin``)."""
+class TenantScopedAdminMixin(RoleRequiredAdminMixin):
+    """Mix into the ModelAdmin of every ``TenantOwned`` model (before ``admin.ModelAdmin``).
+
+    ``write_permission`` (``tenants.admin_roles``) is what a role needs to write: ``"write"``,
+    or ``"admin"`` for API keys and memberships.
+    """
 
     form = SameTenantForm
 
@@ -111,15 +117,21 @@ class TenantScopedAdminMixin:
 
     def get_field_queryset(self, db, db_field, request: HttpRequest):
         # The one hook behind formfield_for_foreignkey and formfield_for_manytomany (and the
-        # validation of raw-id fields): the choices of a relation, here limited to the tenants.
+        # validation of raw-id fields): the choices of a relation, here limited to the tenants
+        # (and users) of the user.
         queryset = super().get_field_queryset(db, db_field, request)
-        tenant_ids = admin_tenant_ids(request)
         related = db_field.remote_field.model
-        if tenant_ids is None or not (related is Tenant or issubclass(related, TenantOwned)):
+        if admin_roles(request) is None or not (
+            related is Tenant or issubclass(related, TenantOwned) or related is get_user_model()
+        ):
             return queryset
         if queryset is None:
             queryset = related._default_manager.using(db).all()
-        return scope_to_tenants(queryset, tenant_ids)
+        if related is Tenant:  # the tenant of a new object: where the role allows writing
+            return scope_to_tenants(queryset, tenants_allowing(request, self.write_permission))
+        if related is get_user_model():
+            return scope_users(queryset, request)
+        return scope_to_tenants(queryset, admin_tenant_ids(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -133,11 +145,9 @@ class TenantScopedAdminMixin:
             for entry in super().get_list_filter(request)
         ]
 
-    def check_tenant(self, request: HttpRequest, obj: TenantOwned) -> None:
-        """PermissionDenied unless the user may write ``obj``'s tenant."""
-        tenant_ids = admin_tenant_ids(request)
-        if tenant_ids is not None and obj.tenant_id not in tenant_ids:
-            raise PermissionDenied("You can only change objects of your own tenants.")
+    def writable(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        """``queryset`` limited to the tenants where the user's role allows writing."""
+        return scope_to_tenants(queryset, tenants_allowing(request, self.write_permission))
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         self.check_tenant(request, obj)
@@ -148,4 +158,4 @@ class TenantScopedAdminMixin:
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        super().delete_queryset(request, scope_to_tenants(queryset, admin_tenant_ids(request)))
+        super().delete_queryset(request, self.writable(request, queryset))

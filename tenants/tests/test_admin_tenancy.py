@@ -10,102 +10,23 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from apikeys import keys
 from apikeys.models import APIKey
-from apikeys.tests.factories import APIKeyFactory
 from bots.models import Bot
-from bots.tests.factories import BotFactory, ScopeFactory
-from conversations.tests.factories import ConversationFactory, MessageFactory
 from datasets.models import Dataset, Document
-from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
-from tenants.tests.factories import MembershipFactory, UserFactory
+from datasets.tests.factories import DatasetFactory, DocumentFactory
+from tenants.tests.admin_support import KINDS, admin_url, bot_form
 
 pytestmark = pytest.mark.django_db
-
-APPS = ("apikeys", "bots", "conversations", "datasets", "tenants")
-
-
-def _tenant_data(tenant) -> dict:
-    dataset = DatasetFactory(tenant=tenant, name=f"{tenant.slug} dataset")
-    scope = ScopeFactory(tenant=tenant, slug=f"{tenant.slug}-scope", datasets=[dataset])
-    bot = BotFactory(
-        tenant=tenant, slug=f"{tenant.slug}-bot", datasets=[dataset], default_scope=scope
-    )
-    document = DocumentFactory(dataset=dataset, title=f"{tenant.slug} document")
-    conversation = ConversationFactory(bot=bot, title=f"{tenant.slug} conversation")
-    return {
-        "bot": bot,
-        "scope": scope,
-        "dataset": dataset,
-        "document": document,
-        "chunk": ChunkFactory(document=document),
-        "conversation": conversation,
-        "message": MessageFactory(conversation=conversation),
-        "apikey": APIKeyFactory(tenant=tenant, name=f"{tenant.slug} key"),
-        "membership": MembershipFactory(tenant=tenant, user=UserFactory(), role="member"),
-    }
-
-
-@pytest.fixture
-def acme(tenant):
-    return _tenant_data(tenant)
-
-
-@pytest.fixture
-def globex(other_tenant):
-    return _tenant_data(other_tenant)
-
-
-def _admin_client(client, user):
-    """``client`` signed in to the admin as ``user`` with a verified TOTP device."""
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    token = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    res = client.post(
-        "/admin/login/?next=/admin/",
-        {
-            "username": user.username,
-            "password": "correct-horse-battery",
-            "otp_device": device.persistent_id,
-            "otp_token": f"{token:06d}",
-        },
-    )
-    assert res.status_code == 302, res.content[:500]
-    return client
-
-
-@pytest.fixture
-def staff(client, tenant):
-    """A staff owner of acme only, with every permission on the tenant models."""
-    user = UserFactory(username="acme-staff", is_staff=True)
-    MembershipFactory(tenant=tenant, user=user, role="owner")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=APPS))
-    return _admin_client(client, user)
-
-
-@pytest.fixture
-def superuser(client):
-    return _admin_client(client, UserFactory(username="root", is_staff=True, is_superuser=True))
-
-
-def _url(obj, view: str = "change") -> str:
-    opts = obj._meta
-    suffix = "" if view == "changelist" else f"{obj.pk}/{view}/"
-    return f"/admin/{opts.app_label}/{opts.model_name}/{suffix}"
-
-
-KINDS = ("bot", "scope", "dataset", "document", "chunk", "conversation", "message", "apikey")
 
 
 @pytest.mark.parametrize("kind", [*KINDS, "membership"])
 def test_staff_changelist_lists_only_their_tenants_rows(staff, acme, globex, tenant, kind):
-    res = staff.get(_url(acme[kind], "changelist"))
+    res = staff.get(admin_url(acme[kind], "changelist"))
     assert res.status_code == 200
     rows = list(res.context["cl"].result_list)
     assert rows
@@ -124,38 +45,18 @@ def test_staff_tenant_changelist_lists_only_their_tenants(staff, acme, globex, t
 def test_staff_gets_the_missing_object_answer_for_another_tenants_object(staff, acme, globex, kind):
     obj = globex[kind]
     for view in ("change", "delete", "history"):
-        res = staff.get(_url(obj, view))
+        res = staff.get(admin_url(obj, view))
         # Django's answer for an id that does not exist: back to the index with a message.
         assert res.status_code == 302, (kind, view)
         assert res["Location"] == "/admin/"
-    missing = staff.get(_url(obj, "change").replace(str(obj.pk), "1" * 8 + str(obj.pk)[8:]))
+    missing = staff.get(admin_url(obj, "change").replace(str(obj.pk), "1" * 8 + str(obj.pk)[8:]))
     assert missing.status_code == 302
     assert missing["Location"] == "/admin/"
 
 
-def _bot_form(bot, **overrides) -> dict:
-    data = {
-        "tenant": str(bot.tenant_id),
-        "name": bot.name,
-        "slug": bot.slug,
-        "system_prompt": bot.system_prompt,
-        "model": bot.model,
-        "temperature": bot.temperature,
-        "max_tokens": bot.max_tokens,
-        "datasets": [str(d.pk) for d in bot.datasets.all()],
-        "top_k": bot.top_k,
-        "score_threshold": bot.score_threshold,
-        "retrieval_mode": bot.retrieval_mode,
-        "default_scope": str(bot.default_scope_id or ""),
-        "is_active": "on",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_staff_cannot_change_another_tenants_bot(staff, acme, globex):
     bot = globex["bot"]
-    res = staff.post(_url(bot), _bot_form(bot, name="taken over"))
+    res = staff.post(admin_url(bot), bot_form(bot, name="taken over"))
     assert res.status_code == 302
     assert res["Location"] == "/admin/"
     bot.refresh_from_db()
@@ -163,7 +64,7 @@ def test_staff_cannot_change_another_tenants_bot(staff, acme, globex):
 
 
 def test_staff_cannot_add_a_bot_to_another_tenant(staff, acme, globex, other_tenant):
-    data = _bot_form(globex["bot"], slug="intruder", datasets=[], default_scope="")
+    data = bot_form(globex["bot"], slug="intruder", datasets=[], default_scope="")
     res = staff.post("/admin/bots/bot/add/", data)
     assert res.status_code == 200
     assert "tenant" in res.context["adminform"].form.errors
@@ -172,8 +73,8 @@ def test_staff_cannot_add_a_bot_to_another_tenant(staff, acme, globex, other_ten
 
 def test_staff_cannot_attach_another_tenants_dataset_to_their_bot(staff, acme, globex):
     bot = acme["bot"]
-    data = _bot_form(bot, datasets=[str(globex["dataset"].pk)], default_scope=globex["scope"].pk)
-    res = staff.post(_url(bot), data)
+    data = bot_form(bot, datasets=[str(globex["dataset"].pk)], default_scope=globex["scope"].pk)
+    res = staff.post(admin_url(bot), data)
     assert res.status_code == 200
     errors = res.context["adminform"].form.errors
     assert {"datasets", "default_scope"} <= set(errors)
@@ -210,7 +111,7 @@ def test_staff_cannot_point_a_message_at_another_tenants_conversation(staff, acm
     # Raw-id fields too: the id is checked against the user's tenants.
     message = acme["message"]
     res = staff.post(
-        _url(message),
+        admin_url(message),
         {
             "tenant": str(message.tenant_id),
             "conversation": str(globex["conversation"].pk),
@@ -235,14 +136,14 @@ def test_superuser_sees_every_tenant_but_cannot_mix_them_on_a_bot(superuser, acm
     assert {b.slug for b in res.context["cl"].result_list} == {"acme-bot", "globex-bot"}
     bot = globex["bot"]
     res = superuser.post(
-        _url(bot), _bot_form(bot, datasets=[str(acme["dataset"].pk)], default_scope="")
+        admin_url(bot), bot_form(bot, datasets=[str(acme["dataset"].pk)], default_scope="")
     )
     assert res.status_code == 200
     assert "datasets" in res.context["adminform"].form.errors
     assert b"belong(s) to another tenant" in res.content
     assert list(bot.datasets.all()) == [globex["dataset"]]
 
-    res = superuser.post(_url(bot), _bot_form(bot, default_scope=str(acme["scope"].pk)))
+    res = superuser.post(admin_url(bot), bot_form(bot, default_scope=str(acme["scope"].pk)))
     assert res.status_code == 200
     assert "default_scope" in res.context["adminform"].form.errors
     bot.refresh_from_db()
@@ -276,7 +177,7 @@ def test_admin_added_api_keys_are_hashed_shown_once_and_work(superuser, tenant, 
         assert client.get("/v1/bots").status_code == 200
     assert list(APIKey.objects.get(name="admin key 2").bots.all()) == [acme["bot"]]
     # The key is nowhere on the change page.
-    page = superuser.get(_url(APIKey.objects.get(name="admin key 1")))
+    page = superuser.get(admin_url(APIKey.objects.get(name="admin key 1")))
     assert first.encode() not in page.content
 
 
@@ -327,12 +228,12 @@ def test_admin_delete_of_a_document_or_dataset_removes_the_files(
     dataset = DatasetFactory(tenant=tenant)
     lone, kept = (_stored_document(dataset, f"{n}.txt") for n in ("lone", "kept"))
     with django_capture_on_commit_callbacks(execute=True):
-        res = superuser.post(_url(lone, "delete"), {"post": "yes"})
+        res = superuser.post(admin_url(lone, "delete"), {"post": "yes"})
     assert res.status_code == 302
     assert not (media / lone.file.name).exists()
     assert (media / kept.file.name).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        res = superuser.post(_url(dataset, "delete"), {"post": "yes"})
+        res = superuser.post(admin_url(dataset, "delete"), {"post": "yes"})
     assert res.status_code == 302
     assert not Dataset.objects.filter(pk=dataset.pk).exists()
     assert not (media / kept.file.name).exists()
@@ -341,7 +242,7 @@ def test_admin_delete_of_a_document_or_dataset_removes_the_files(
 @pytest.mark.parametrize("kind", [*KINDS, "membership"])
 def test_an_objects_tenant_is_fixed_once_it_exists(superuser, acme, kind):
     # Moving an object would leave its conversations, chunks or keys in the old tenant.
-    res = superuser.get(_url(acme[kind]))
+    res = superuser.get(admin_url(acme[kind]))
     assert res.status_code == 200
     assert "tenant" not in res.context["adminform"].form.fields
     assert b"acme" in res.content.lower()
