@@ -278,6 +278,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
+# An existing device's secret key and QR code stay off the admin, superusers' pages included
+# (otp_enroll shows them once); device admins are superuser-only (tenants/admin_operators.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 RATE_LIMIT_DEFAULT = env_str("RATE_LIMIT_DEFAULT", "120/m")
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)

@@ -1,7 +1,8 @@
 """Tenants and memberships in the admin; Django's User and Group admins replaced by scoped ones.
 
 Who may see and write what: ``tenants.admin_scoping`` (tenants), ``tenants.admin_roles``
-(membership roles), ``tenants.admin_users`` (users and groups).
+(membership roles), ``tenants.admin_users`` (users and groups), ``tenants.admin_operators``
+(other packages' admins: superusers only).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from tenants.admin_operators import restrict_to_superusers
 from tenants.admin_roles import (
     RoleRequiredAdminMixin,
     admin_roles,
@@ -33,6 +35,9 @@ admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), TenantUserAdmin)
 admin.site.unregister(Group)
 admin.site.register(Group, SuperuserGroupAdmin)
+restrict_to_superusers(admin.site)  # django-otp's devices, simplejwt's token blacklist
+
+OPERATOR_FIELDS = ("slug", "is_active")  # read-only for staff who are not superusers
 
 
 @admin.register(Tenant)
@@ -43,6 +48,14 @@ class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scope_to_tenants(super().get_queryset(request), admin_tenant_ids(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Suspending a tenant (and renaming its slug, which clients send as X-Tenant) is an
+        # operator's action; a tenant admin suspending theirs would lock themselves out.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return readonly
+        return readonly + tuple(f for f in OPERATOR_FIELDS if f not in readonly)
 
     # Creating and deleting tenants (which deletes all their data) is for operators.
     def has_add_permission(self, request):
