@@ -69,6 +69,9 @@ class PreparedChat:
     error: dict[str, str] | None = None
     latency_ms: int = 0
     streaming: bool = False  # its SSE body began (conversations.streaming.sse_stream)
+    # run_chat began (it stores the chat whatever happens); else its caller stores it when the
+    # chat will not run (chat_writes.store_unstarted)
+    claimed: bool = False
 
 
 def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
@@ -105,8 +108,11 @@ def prepare_chat(
     *,
     started: float | None = None,
     embedding: Future | None = None,
+    new_conversation_id: uuid.UUID | None = None,
 ) -> PreparedChat:
-    """``embedding``: the question's embedding already started by ``prefetch_embedding``."""
+    """``embedding``: the question's embedding already started by ``prefetch_embedding``.
+    ``new_conversation_id``: the id a new conversation gets (the caller locked it,
+    ``slots.acquire_stream_slot``); a fresh one when not given."""
 
     started = started if started is not None else time.perf_counter()
     if not context.has("chat"):
@@ -118,12 +124,17 @@ def prepare_chat(
     # confirmed in the retrieval's round trip instead of one of its own.
     return selectors.with_bot(
         tenant=context.tenant, ref=data.bot, context=context,
-        work=lambda bot: _prepare(context, data, bot, started, embedding),
+        work=lambda bot: _prepare(context, data, bot, started, embedding, new_conversation_id),
     )  # fmt: skip
 
 
 def _prepare(
-    context: AuthContext, data: ChatInput, bot: Any, started: float, embedding: Future | None
+    context: AuthContext,
+    data: ChatInput,
+    bot: Any,
+    started: float,
+    embedding: Future | None,
+    new_conversation_id: uuid.UUID | None,
 ) -> PreparedChat:
     tenant = context.tenant
     if data.scope:
@@ -185,7 +196,7 @@ def _prepare(
         # Built here, written by run_chat alongside the model call (off the first-token path).
         conversation = services.conversation_build(
             tenant=tenant, bot=bot, scope=scope, user=data.user, question=question,
-            api_key=context.api_key, metadata=data.metadata,
+            api_key=context.api_key, metadata=data.metadata, id=new_conversation_id,
         )  # fmt: skip
     prep = PreparedChat(
         context=context, bot=bot, scope=scope, conversation=conversation, question=question,
@@ -214,6 +225,9 @@ async def run_chat(
     saw ``end`` can ask for the conversation, or continue it, and find the answer there (sent
     after it, a follow-up turn could miss it, or 404 on a conversation not yet written, while a
     slow disk held the commit). A chat cut short is stored on its way out."""
+    if prep.claimed:  # stored already, as never started (chat_writes.store_unstarted)
+        raise RuntimeError("this chat was already stored as cancelled")
+    prep.claimed = True
     redactor = StreamRedactor(
         prep.scope.redact_terms if prep.scope is not None else (),
         secret=prep.bot.system_prompt or "",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from chatbot_project.jsonbody import storable
@@ -124,3 +126,63 @@ async def write_start_soon(prep: PreparedChat, ended: asyncio.Event) -> bool:
 async def finish_writes(start_writes: asyncio.Future, prep: PreparedChat) -> None:
     started = await start_writes  # the conversation row must exist before the answer's
     await db_write(save)(prep, not started)
+
+
+# ------------------------------------------------------------------ chats that never ran
+# ``run_chat`` stores every chat it runs. A chat prepared but never run (its client left while
+# it was prepared, or before its stream's body began) is stored here instead: the
+# conversation (when new), the question and an empty ``cancelled`` answer, in one transaction.
+_background: set[asyncio.Future] = set()  # saves nobody awaits, referenced until done
+
+
+def _claim_unstarted(prep: PreparedChat) -> bool:
+    """True (and the chat marked as stored by its caller) if ``run_chat`` never began it."""
+    if prep.claimed:
+        return False
+    prep.claimed = True
+    prep.answer = ""
+    prep.finish_reason = "cancelled"
+    prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
+    return True
+
+
+def store_unstarted(prep: PreparedChat) -> asyncio.Future | None:
+    """Store ``prep`` as a chat cut short before it began (no-op once ``run_chat`` has it).
+    Returns the save (running on its own: awaiting it is optional, cancelling the caller
+    does not stop it)."""
+    if not _claim_unstarted(prep):
+        return None
+    saving = in_background(db_write(save)(prep, True))
+    saving.add_done_callback(_saved_in_background)
+    return saving
+
+
+async def stored_unstarted(prep: PreparedChat) -> None:
+    """``store_unstarted``, waited for (a failure is logged, not raised)."""
+    saving = store_unstarted(prep)
+    if saving is not None:
+        with contextlib.suppress(Exception):
+            await saving
+
+
+def store_unstarted_sync(prep: PreparedChat) -> None:
+    """``store_unstarted`` from a thread (the closers of a response whose body never began)."""
+    if _claim_unstarted(prep):
+        try:
+            save(prep, True)
+        except Exception:
+            log.exception("could not save the cancelled chat %s", prep.message_id)
+
+
+def _saved_in_background(saving: asyncio.Future) -> None:
+    if not saving.cancelled() and saving.exception() is not None:
+        log.error("could not save a cancelled chat", exc_info=saving.exception())
+
+
+def in_background(work: Awaitable[Any]) -> asyncio.Future:
+    """Run ``work`` on its own (a client that left cancels its request's task, not this),
+    referenced until done."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task

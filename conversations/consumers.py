@@ -24,8 +24,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from conversations import chat_writes
-from conversations.chat import ChatInput, PreparedChat, prepare_chat, run_chat
-from conversations.dbthreads import db_sync, db_write
+from conversations.chat import ChatInput, PreparedChat, run_chat
+from conversations.dbthreads import db_sync
+from conversations.slots import release_stream_slot
+from conversations.streaming import start_chat
 from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
@@ -161,36 +163,41 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._rate_limit()
             # Started here, the embedding computes while the bot is read.
             embedding = await query_embeddings.aprefetch(data.message.strip())
-            prep = await db_sync(prepare_chat)(self.context, data, embedding=embedding)
+            # The credential's chat slot and the conversation's lock, as for SSE: a socket's
+            # chat and an HTTP chat on one conversation do not answer at the same time.
+            prep, slot = await start_chat(self.context, data, embedding, time.perf_counter())
         except APIError as exc:
             turn.ended = True
             await self._error(exc.type, str(exc.detail))
             return
-        if turn.cancelled:
-            await self._cancelled_before_start(turn, prep)
-            return
-        turn.streaming = True  # (no await since the check above: a cancel now cancels the task)
         try:
-            async with aclosing(run_chat(prep)) as events:
-                async for event, payload in events:
-                    if event in ("end", "error"):
-                        turn.ended = True
-                    await self.send_json({"type": event, **payload})
-        except asyncio.CancelledError:
-            if turn.cancelled:  # the client asked: tell it the chat stopped
-                turn.ended = True
-                with contextlib.suppress(Exception):
-                    await self.send_json(_cancelled_end(prep))
+            if turn.cancelled:
+                await self._cancelled_before_start(turn, prep)
                 return
-            raise
+            turn.streaming = True  # (no await since the check above: a cancel now cancels it)
+            try:
+                async with aclosing(run_chat(prep)) as events:
+                    async for event, payload in events:
+                        if event in ("end", "error"):
+                            turn.ended = True
+                        await self.send_json({"type": event, **payload})
+            except asyncio.CancelledError:
+                if turn.cancelled:  # the client asked: tell it the chat stopped
+                    turn.ended = True
+                    with contextlib.suppress(Exception):
+                        await self.send_json(_cancelled_end(prep))
+                    return
+                raise
+        finally:
+            if not prep.claimed:  # the socket closed before the chat ran
+                await asyncio.shield(chat_writes.stored_unstarted(prep))
+            await asyncio.shield(release_stream_slot(self.context, slot))
 
     async def _cancelled_before_start(self, turn: _Turn, prep: PreparedChat) -> None:
         """Save the turn as ``run_chat`` saves a chat cut short before its start writes: the
         conversation (when new), the question and an empty ``cancelled`` answer, in one
         transaction; then the events, ``end`` once the answer is stored (as ``run_chat`` does)."""
-        prep.finish_reason = "cancelled"
-        prep.latency_ms = int((time.perf_counter() - prep.started) * 1000)
-        saving = asyncio.ensure_future(db_write(chat_writes.save)(prep, True))
+        saving = chat_writes.store_unstarted(prep)
         await self.send_json(
             {
                 "type": "start",
@@ -199,7 +206,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "bot": prep.bot.slug,
             }
         )
-        await chat_writes.settle(saving, prep)
+        if saving is not None:
+            await chat_writes.settle(saving, prep)
         turn.ended = True
         await self.send_json(_cancelled_end(prep))
 

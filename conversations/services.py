@@ -46,10 +46,11 @@ def conversation_build(
     question: str,
     api_key: Any = None,
     metadata: dict[str, Any] | None = None,
+    id: uuid.UUID | None = None,
 ) -> Conversation:
     """An unsaved conversation with its id (chat_start_write inserts it)."""
     return Conversation(
-        id=uuid.uuid4(),
+        id=id or uuid.uuid4(),
         tenant=tenant,
         bot=bot,
         scope=scope,

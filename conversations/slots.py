@@ -1,10 +1,18 @@
-"""Concurrent chats per credential (``MAX_CONCURRENT_STREAMS_PER_KEY``), counted in Redis so
-that every process shares the count: a sorted set of running chats per credential, members
-scored by start time so that a crashed process's slots expire (``STREAM_SLOT_TTL``).
+"""A running chat's claims in Redis, shared by every process:
 
-Taking a slot is one Lua script call (drop expired members, add, count, refuse over the limit,
-refresh the key's expiry): one command instead of a MULTI pipeline of four plus a ZREM when
-refused, which cost ~1 ms of the event loop's CPU per chat in redis-py.
+- its slot among the credential's concurrent chats (``MAX_CONCURRENT_STREAMS_PER_KEY``): a
+  sorted set of running chats per credential, members scored by start time so that a crashed
+  process's slots expire (``STREAM_SLOT_TTL``); over the limit: 429 ``rate_limited``;
+- its conversation: one answer at a time per conversation (``CHAT_CONVERSATION_LOCK_SECONDS``
+  expires a crashed process's lock). A second message sent while the conversation's previous
+  one is being answered is a 409 ``conflict``: run together they interleaved (question,
+  question, answer, answer) and each answered without the other's turn in its history.
+
+Taking both is one Lua script call (drop expired members, count, refuse over the limit, lock
+the conversation, add, refresh the key's expiry): one command instead of a MULTI pipeline of
+four plus a ZREM when refused, which cost ~1 ms of the event loop's CPU per chat in redis-py.
+Giving them back is one call too, on every path a chat can end by (``release_stream_slot``,
+``released_after``, the closers of responses whose body never began).
 """
 
 from __future__ import annotations
@@ -15,77 +23,132 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
 from chatbot_project.errors import APIError
-from chatbot_project.redis_client import loop_redis, loop_script
+from chatbot_project.redis_client import loop_script
 from tenants.context import AuthContext
 
 STREAM_SLOT_TTL = 3600  # seconds: a slot older than this is a leak (a crashed process), not a chat
 
+# KEYS: the credential's set, the conversation's lock ("" = none). ARGV: member, now, limit
+# (0 = no per-key limit), slot TTL, lock TTL. Returns 1 taken, 0 over the limit, 2 locked.
 _ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[2]) - tonumber(ARGV[4]))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  return 0
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[2]) - tonumber(ARGV[4]))
+  if redis.call('ZCARD', KEYS[1]) >= limit then
+    return 0
+  end
 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+if KEYS[2] ~= '' and not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[5]) then
+  return 2
+end
+if limit > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+end
 return 1
 """
+
+# KEYS as above; ARGV: member. The lock only if this chat still holds it (it may have expired
+# and been taken by the next chat).
+_RELEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if KEYS[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class ChatSlot:
+    """What a running chat holds: ``member`` in the credential's set of running chats, and the
+    lock of its conversation (``lock`` = its Redis key, "" when it holds none)."""
+
+    member: str
+    lock: str = ""
 
 
 def _slot_key(context: AuthContext) -> str:
     return f"chat-streams:{context.principal_id}"
 
 
-async def acquire_stream_slot(context: AuthContext) -> str | None:
+def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:
+    """The lock of one conversation of the caller's tenant ("" for an id that is not a UUID:
+    no such conversation, the chat ends with 404). Keyed by tenant too: a key of another
+    tenant that sends this conversation's id locks nothing of it."""
+    try:
+        normalised = uuid.UUID(str(conversation_id))
+    except ValueError:
+        return ""
+    return f"chat-conversation:{context.tenant.id}:{normalised}"
+
+
+async def acquire_stream_slot(context: AuthContext, conversation_id: Any = None) -> ChatSlot | None:
     """Count this chat against MAX_CONCURRENT_STREAMS_PER_KEY (shared by all processes through
-    Redis); 429 ``rate_limited`` when the credential already has that many chats running."""
+    Redis; 429 ``rate_limited`` when the credential already has that many chats running) and,
+    with ``conversation_id``, lock that conversation for this chat (409 ``conflict`` while
+    another chat answers in it). None when there is nothing to hold."""
     limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0))
-    if limit <= 0:
+    lock = conversation_lock_key(context, conversation_id) if conversation_id else ""
+    if limit <= 0 and not lock:
         return None
     import redis
 
     from chatbot_project.errors import Unavailable
 
-    member = uuid.uuid4().hex
+    slot = ChatSlot(uuid.uuid4().hex, lock)
+    lock_seconds = int(getattr(settings, "CHAT_CONVERSATION_LOCK_SECONDS", 600))
     try:
         taken = await loop_script(_ACQUIRE)(
-            keys=[_slot_key(context)], args=[member, time.time(), limit, STREAM_SLOT_TTL]
-        )
+            keys=[_slot_key(context), lock],
+            args=[slot.member, time.time(), max(limit, 0), STREAM_SLOT_TTL, lock_seconds],
+        )  # fmt: skip
     except (redis.RedisError, OSError):
         raise Unavailable(
             "Chat limits are unavailable because Redis cannot be reached; try again shortly."
         ) from None
-    if not taken:
+    if taken == 0:
         raise APIError(
             f"This credential already has {limit} chats running; wait for one to finish.",
             type="rate_limited",
             status_code=429,
             headers={"Retry-After": "1"},
         )
-    return member
+    if taken == 2:
+        raise APIError(
+            "This conversation is still answering its previous message; send the next one "
+            "once that answer has ended (or cancel it).",
+            type="conflict",
+            status_code=409,
+            headers={"Retry-After": "1"},
+        )
+    return slot
 
 
-async def release_stream_slot(context: AuthContext, member: str | None) -> None:
-    if member is None:
+async def release_stream_slot(context: AuthContext, slot: ChatSlot | None) -> None:
+    if slot is None:
         return
     try:
-        await loop_redis().zrem(_slot_key(context), member)
-    except Exception:  # the slot expires by itself
+        await loop_script(_RELEASE)(keys=[_slot_key(context), slot.lock], args=[slot.member])
+    except Exception:  # the slot and the lock expire by themselves
         _not_released()
 
 
-def release_stream_slot_sync(context: AuthContext, member: str | None) -> None:
+def release_stream_slot_sync(context: AuthContext, slot: ChatSlot | None) -> None:
     """``release_stream_slot`` for synchronous callers (a response's closers run in a thread)."""
-    if member is None:
+    if slot is None:
         return
     from chatbot_project.redis_client import get_redis
 
     try:
-        get_redis().zrem(_slot_key(context), member)
-    except Exception:  # the slot expires by itself
+        get_redis().eval(_RELEASE, 2, _slot_key(context), slot.lock, slot.member)
+    except Exception:  # the slot and the lock expire by themselves
         _not_released()
 
 
@@ -94,7 +157,7 @@ def _not_released() -> None:
 
 
 async def released_after(
-    body: AsyncIterator[bytes], context: AuthContext, member: str | None
+    body: AsyncIterator[bytes], context: AuthContext, slot: ChatSlot | None
 ) -> AsyncIterator[bytes]:
     """Stream ``body`` and give the chat slot back however the stream ends."""
     try:
@@ -102,4 +165,4 @@ async def released_after(
             async for part in body:
                 yield part
     finally:
-        await asyncio.shield(release_stream_slot(context, member))
+        await asyncio.shield(release_stream_slot(context, slot))

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from functools import partial
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from chatbot_project.errors import APIError, error_body
 from chatbot_project.lean import lean_async
+from conversations import chat_writes
 from conversations.chat import (
     ChatInput,
     PreparedChat,
@@ -32,6 +34,7 @@ from conversations.chat import (
 )
 from conversations.dbthreads import db_sync
 from conversations.slots import (
+    ChatSlot,
     acquire_stream_slot,
     release_stream_slot,
     release_stream_slot_sync,
@@ -161,7 +164,7 @@ def sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {_compact_json(data)}\n\n".encode()
 
 
-async def sse_stream(prep: PreparedChat, slot: str | None = None) -> AsyncIterator[bytes]:
+async def sse_stream(prep: PreparedChat, slot: ChatSlot | None = None) -> AsyncIterator[bytes]:
     """The chat as SSE bytes; gives the chat slot back however the stream ends."""
     # Django does not close the iterator it streams from (it is finalised when dropped), so
     # each layer closes the one below it explicitly: cleanup order never depends on the GC.
@@ -200,14 +203,15 @@ def streaming_response(
     request: HttpRequest,
     *,
     prep: PreparedChat | None = None,
-    slot: str | None = None,
+    slot: ChatSlot | None = None,
 ) -> StreamingHttpResponse:
     """``body`` as an SSE response. With the chat's ``prep`` and ``slot`` (which ``body``
     gives back once it has begun, its generator's ``finally``): a client gone before Django
-    began the body leaves that generator unrun, but Django still closes the response, and the
-    slot is given back then (it used to be held until ``STREAM_SLOT_TTL``)."""
+    began the body leaves that generator unrun, but Django still closes the response; the chat
+    is then stored as cancelled and the slot given back (it used to be held until
+    ``STREAM_SLOT_TTL``, and the question was lost)."""
     response = SSEResponse(body, content_type="text/event-stream; charset=utf-8")
-    if prep is not None and slot is not None:
+    if prep is not None:
         response._resource_closers.append(partial(_release_unstreamed, prep, slot))
     for name, value in SSE_HEADERS.items():
         response[name] = value
@@ -215,8 +219,9 @@ def streaming_response(
     return response
 
 
-def _release_unstreamed(prep: PreparedChat, slot: str | None) -> None:
+def _release_unstreamed(prep: PreparedChat, slot: ChatSlot | None) -> None:
     if not prep.streaming:
+        chat_writes.store_unstarted_sync(prep)  # before the conversation's lock goes
         release_stream_slot_sync(prep.context, slot)
 
 
@@ -256,24 +261,54 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
 
 async def start_chat(
     context: AuthContext, data: ChatInput, embedding: Future | None, started: float
-) -> tuple[PreparedChat, str | None]:
-    """The chat slot taken (Redis) while the chat is prepared in a DB thread (a slot error wins
-    over the chat's own); on any error the slot is given back. Returns (prepared chat, slot):
-    the caller streams it (``sse_stream`` gives the slot back) or collects it and gives the slot
-    back itself."""
-    slot: str | None = None
-    slot_task = asyncio.ensure_future(acquire_stream_slot(context))
+) -> tuple[PreparedChat, ChatSlot | None]:
+    """The chat slot and its conversation's lock taken (Redis) while the chat is prepared in a
+    DB thread (a slot error wins over the chat's own); on any error the slot is given back.
+    Returns (prepared chat, slot): the caller streams it (``sse_stream`` gives the slot back) or
+    collects it and gives the slot back itself. A caller cancelled meanwhile (its client left)
+    does not stop the preparation: the chat is then stored as cancelled (``_cut_short``)."""
+    # A new conversation's id is chosen here so that it is locked in the same Redis call: a
+    # client learns it from `start` and may send its next message while this one streams.
+    new_id = None if data.conversation_id else uuid.uuid4()
+    slot_task = asyncio.ensure_future(acquire_stream_slot(context, data.conversation_id or new_id))
+    prep_task = asyncio.ensure_future(
+        db_sync(prepare_chat)(
+            context, data, started=started, embedding=embedding, new_conversation_id=new_id
+        )
+    )
     try:
-        try:
-            prep = await db_sync(prepare_chat)(context, data, started=started, embedding=embedding)
-        finally:
-            slot = await slot_task
-    except APIError:
-        if slot is not None:
-            await release_stream_slot(context, slot)
+        prep = await asyncio.shield(prep_task)
+    except asyncio.CancelledError:
+        chat_writes.in_background(_cut_short(context, prep_task, slot_task))
         raise
     except BaseException:
-        if slot is not None:
-            await asyncio.shield(release_stream_slot(context, slot))
+        slot = await slot_task  # (its error, if any, wins)
+        await asyncio.shield(release_stream_slot(context, slot))
+        raise
+    try:
+        slot = await asyncio.shield(slot_task)
+    except asyncio.CancelledError:
+        chat_writes.in_background(_cut_short(context, prep_task, slot_task))
         raise
     return prep, slot
+
+
+async def _cut_short(
+    context: AuthContext, prep_task: asyncio.Future, slot_task: asyncio.Future
+) -> None:
+    """The client left while its chat was being started: once prepared, the chat is stored as
+    cancelled (the question is not lost), then its slot and lock are given back. A chat
+    refused its slot (429, 409) or that failed to prepare stores nothing."""
+    try:
+        slot = await slot_task
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            await prep_task
+        return
+    try:
+        prep = await prep_task
+    except BaseException:
+        prep = None
+    if prep is not None:
+        await chat_writes.stored_unstarted(prep)
+    await release_stream_slot(context, slot)

@@ -1,6 +1,7 @@
 """Fixtures for the chat tests: a small knowledge base embedded for real, a bot, keys; and the
 browser tests' fixtures (browser_fixtures.py, browser_demo.py), registered here for the
-test_browser_*.py modules (module-scoped: each module gets its own browser and servers)."""
+test_browser_*.py modules (module-scoped: each module gets its own browser and servers), and
+``live`` (live_fixtures.py: the app in a server process)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from conversations.tests.browser_fixtures import (  # noqa: F401 - fixtures
     third_party_site,
 )
 from conversations.tests.factories import BotFactory, ScopeFactory
+from conversations.tests.live_fixtures import live  # noqa: F401 - fixture
 from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
 
 DOCS = {

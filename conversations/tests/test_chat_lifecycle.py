@@ -80,7 +80,7 @@ def test_chat_slots_of_a_crashed_process_expire(kb, make_key, settings):
     get_redis().zadd(key, {"crashed": time.time() - STREAM_SLOT_TTL - 5})
     held = async_to_sync(acquire_stream_slot)(context)
     assert held
-    assert get_redis().zrange(key, 0, -1) == [held.encode()]
+    assert get_redis().zrange(key, 0, -1) == [held.member.encode()]
     assert 0 < get_redis().ttl(key) <= STREAM_SLOT_TTL
     with pytest.raises(APIError) as refused:
         async_to_sync(acquire_stream_slot)(context)
@@ -129,7 +129,7 @@ def test_answer_is_stored_before_the_last_event_goes_out(key, openai_stub, cut_a
 def test_stream_never_begun_gives_its_chat_slot_back(kb, make_key, openai_stub, settings, route):
     """Django's handler closes the response when the client left before the body began: the
     SSE generator never ran (nor its finally), the slot must still come back at once (it used
-    to be held until STREAM_SLOT_TTL)."""
+    to be held until STREAM_SLOT_TTL) and the turn must still be stored (it was lost)."""
     from asgiref.sync import async_to_sync
     from django.core.signals import request_finished
     from django.db import close_old_connections
@@ -162,6 +162,10 @@ def test_stream_never_begun_gives_its_chat_slot_back(kb, make_key, openai_stub, 
     request_finished.disconnect(close_old_connections)
     try:
         first.close()
+        # The chat that never ran is stored: the question, and an empty `cancelled` answer.
+        answer = Message.objects.get(role="assistant")
+        assert (answer.content, answer.finish_reason) == ("", "cancelled")
+        assert Message.objects.get(role="user", conversation_id=answer.conversation_id).content == Q
         second = post()
         assert second.status_code == 200
         second.close()

@@ -136,3 +136,41 @@ def test_cancel_sent_right_after_the_chat_ends_it_as_cancelled_and_saves_the_tur
     assert after[-1]["finish_reason"] == "stop"
     # Cancelled before its answer started, the first chat never reached the model.
     assert len(openai_stub.chat_requests()) == 1
+
+
+def test_two_sockets_cannot_answer_in_one_conversation_at_once(kb, make_key, openai_stub):
+    """One answer at a time per conversation, across sockets (and HTTP): the second chat gets
+    an `error` event (conflict) and the socket stays usable."""
+    import threading
+
+    key = make_key(kb.tenant)
+    gate = threading.Event()
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].", hold_last=gate)
+
+    async def run():
+        first = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        second = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await first.connect())[0]
+        assert (await second.connect())[0]
+        await first.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        head = await _collect(first, until=("delta",))
+        conversation = head[0]["conversation_id"]
+        body = {"type": "chat", "bot": "helper", "message": "And per user?",
+                "conversation_id": conversation}  # fmt: skip
+        await second.send_json_to(body)
+        refused = await _collect(second)
+        gate.set()
+        rest = await _collect(first)
+        openai_stub.script = Script(reply="Per user: UserRateThrottle.")
+        await second.send_json_to(body)
+        after = await _collect(second)
+        await first.disconnect()
+        await second.disconnect()
+        return refused, rest, after
+
+    refused, rest, after = async_to_sync(run)()
+    assert [e["type"] for e in refused] == ["error"]
+    assert refused[0]["error"]["type"] == "conflict"
+    assert rest[-1]["type"] == "end"
+    assert after[-1]["type"] == "end"
+    assert after[-1]["finish_reason"] == "stop"
