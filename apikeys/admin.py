@@ -76,6 +76,16 @@ class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         if change:  # on add, api_key_create has set the bots and scopes
             super().save_related(request, form, formsets, change)
+            # Listing bots (scopes) limits the key to them; clearing the lists does not lift
+            # the limit by itself (untick "limited to ..." for that), since deleting its last
+            # bot empties the list too.
+            key = form.instance
+            bots, scopes = key.bots.exists(), key.scopes.exists()
+            if (bots and not key.limited_to_bots) or (scopes and not key.limited_to_scopes):
+                key.limited_to_bots = key.limited_to_bots or bots
+                key.limited_to_scopes = key.limited_to_scopes or scopes
+                key.save(update_fields=["limited_to_bots", "limited_to_scopes", "updated_at"])
+            self._forget_cached(key.pk)
 
     def delete_model(self, request, obj):
         key_id = obj.pk

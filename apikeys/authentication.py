@@ -46,14 +46,15 @@ def context_for_key(raw: str) -> AuthContext | None:
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         # At most one write per key per minute, not one per request.
         APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    # A limited key whose bots (scopes) were all deleted is limited to none, not to every one.
     bot_ids = frozenset(b.id for b in key.bots.all())
     scope_ids = frozenset(s.id for s in key.scopes.all())
     return AuthContext(
         tenant=key.tenant,
         permissions=frozenset(key.permissions),
         api_key=key,
-        allowed_bot_ids=bot_ids or None,
-        allowed_scope_ids=scope_ids or None,
+        allowed_bot_ids=bot_ids if key.limited_to_bots or bot_ids else None,
+        allowed_scope_ids=scope_ids if key.limited_to_scopes or scope_ids else None,
         allowed_origins=tuple(key.allowed_origins),
         rate_limit=key.rate_limit or key.tenant.default_rate_limit,
     )

@@ -19,6 +19,15 @@ class APIKey(TenantOwned):
     permissions = ArrayField(models.CharField(max_length=10), default=list, blank=True)
     bots = models.ManyToManyField("bots.Bot", blank=True, related_name="+")
     scopes = models.ManyToManyField("bots.Scope", blank=True, related_name="+")
+    # Whether the key is limited to its ``bots`` / ``scopes``: kept apart from the lists, which
+    # shrink when a bot or scope is deleted, so a key whose last one went is limited to nothing
+    # (an empty list alone would read as "every bot" and lift the limit).
+    limited_to_bots = models.BooleanField(
+        default=False, help_text="Only the bots listed (none, once they are all deleted)."
+    )
+    limited_to_scopes = models.BooleanField(
+        default=False, help_text="Only the scopes listed (none, once they are all deleted)."
+    )
     rate_limit = models.CharField(
         max_length=20, blank=True, default="", validators=[rate_limit_validator]
     )

@@ -56,6 +56,8 @@ def api_key_create(
         allowed_origins=list(allowed_origins),
         expires_at=expires_at,
         created_by=created_by,
+        limited_to_bots=bool(bots),
+        limited_to_scopes=bool(scopes),
     )
     key.full_clean(exclude=["bots", "scopes"])
     key.save()
