@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -59,7 +60,9 @@ class _TokenAPI(APIView):
         serializer = self.serializer_class(data=body)
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError:
+        except (TokenError, ObjectDoesNotExist):
+            # ObjectDoesNotExist: simplejwt's refresh looks up the token's user, who may have
+            # been deleted since (a 500 before).
             raise auth_failed("The refresh token is invalid, expired or revoked.") from None
         return serializer
 

@@ -78,6 +78,21 @@ def test_wrong_password_and_bad_tokens_are_401(owner):
     assert missing.json()["error"]["type"] == "invalid_request"
 
 
+def test_tokens_of_a_deleted_or_deactivated_user_are_401(owner, member):
+    olga, mia = _login("olga"), _login("mia")
+    owner.delete()
+    member.is_active = False
+    member.save()
+    for tokens in (olga, mia):
+        res = APIClient().post(
+            "/v1/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json"
+        )
+        assert res.status_code == 401, res.content  # a deleted user's was a 500
+        assert res.json()["error"]["type"] == "authentication_failed"
+        assert res["WWW-Authenticate"]
+        assert _as(tokens["access"]).get("/v1/tenant").status_code == 401
+
+
 def test_member_reads_and_chats_but_cannot_manage_keys_or_write(member):
     client = _as(_login("mia")["access"])
     assert client.get("/v1/bots").status_code == 200
