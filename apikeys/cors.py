@@ -28,8 +28,37 @@ from tenants.context import AuthContext
 _V1 = re.compile(r"^/v1/")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_origin(value: str) -> str | None:
+    """``value`` as a browser writes it in ``Origin`` (lowercase scheme and host, no default
+    port: ``HTTPS://Example.com:443`` -> ``https://example.com``), or None when it is not an
+    http(s) origin (a path, query, user info, wildcard or bad port)."""
+    from urllib.parse import urlsplit
+
+    value = value.strip().rstrip("/")
+    if "*" in value or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError for a bad port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
 def _normalise(origin: str) -> str:
-    return origin.strip().rstrip("/").lower()
+    return canonical_origin(origin) or origin.strip().rstrip("/").lower()
 
 
 def origin_allowed(context: AuthContext, origin: str) -> bool:

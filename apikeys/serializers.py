@@ -5,6 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from apikeys.cors import canonical_origin
 from apikeys.models import PERMISSIONS, APIKey
 from tenants.views import StrictSerializer, validate_rate_limit
 
@@ -50,15 +51,18 @@ class APIKeySerializer(StrictSerializer):
         return value
 
     def validate_allowed_origins(self, value: list[str]) -> list[str]:
+        """Stored as browsers send ``Origin`` (``HTTPS://A.com:443`` -> ``https://a.com``), since
+        they are matched exactly."""
         out = []
         for origin in value:
             origin = origin.strip().rstrip("/")
-            if origin != "*" and not _is_origin(origin):
+            canonical = "*" if origin == "*" else canonical_origin(origin)
+            if canonical is None:
                 raise serializers.ValidationError(
                     f"{origin!r} is not an origin; use scheme://host[:port], e.g. https://example.com."
                 )
-            out.append(origin)
-        return out
+            out.append(canonical)
+        return list(dict.fromkeys(out))
 
     def to_representation(self, key: APIKey) -> dict[str, Any]:
         return {
@@ -83,22 +87,3 @@ class APIKeyCreatedSerializer(APIKeySerializer):
     def to_representation(self, pair: Any) -> dict[str, Any]:
         row, raw = pair
         return {**super().to_representation(row), "key": raw}
-
-
-def _is_origin(value: str) -> bool:
-    """scheme://host[:port] as a browser sends it in ``Origin``: http(s), a host, nothing else
-    (no path, query, user info or wildcard: origins are matched exactly)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not (parts.path or parts.query or parts.fragment or parts.username or parts.password)
-        and "*" not in value
-        and not any(c.isspace() for c in value)
-    )

@@ -80,3 +80,30 @@ def test_cross_tenant_browser_key_sees_nothing(tenant, other_tenant, make_key):
     raw = make_key(other_tenant, ("read",), allowed_origins=[SHOP])
     res = _browser(raw, SHOP).get(f"/v1/bots/{bot.id}")
     assert res.status_code == 404
+
+
+def test_origins_are_stored_as_browsers_send_them(tenant, api):
+    res = api.post(
+        "/v1/api-keys",
+        {"name": "shop", "permissions": ["read"], "allowed_origins": [
+            "HTTPS://Shop.Example.com:443", "http://shop.example.com:80/", "http://[::1]:8080",
+            "https://shop.example.com",
+        ]},
+        format="json",
+    )  # fmt: skip
+    assert res.status_code == 201, res.content
+    body = res.json()
+    assert body["allowed_origins"] == [
+        "https://shop.example.com", "http://shop.example.com", "http://[::1]:8080",
+    ]  # fmt: skip
+    # The browser's Origin never carries the default port: the key works from the shop
+    # (a key stored as given was refused there with 403).
+    res = _browser(body["key"], SHOP).get("/v1/bots")
+    assert res.status_code == 200, res.content
+    assert res["Access-Control-Allow-Origin"] == SHOP
+
+
+def test_a_stored_origin_with_its_default_port_matches(tenant, make_key):
+    raw = make_key(tenant, ("read",), allowed_origins=["https://shop.example.com:443"])
+    assert _browser(raw, SHOP).get("/v1/bots").status_code == 200
+    assert _browser(raw, "https://shop.example.com:8443").get("/v1/bots").status_code == 403
