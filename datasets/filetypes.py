@@ -126,10 +126,23 @@ def _zip_kind(path: Path) -> str:
 
 
 def _looks_textual(head: bytes) -> bool:
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head:
         return False
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return controls <= max(2, len(head) // 100)
+
+
+def _looks_textual_characters(text: str) -> bool:
+    """Decoded UTF-16/32: binary bytes behind a BOM decode to controls, undecodable units
+    (U+FFFD), noncharacters and private-use characters, which real text hardly has."""
+    odd = sum(
+        1
+        for ch in text
+        if (ch < " " and ch not in "\t\n\r\x0c")
+        or ch in "\ufffd\ufffe\uffff"
+        or "\ue000" <= ch <= "\uf8ff"
+    )
+    return odd <= max(2, len(text) // 100)
 
 
 def text_kind(head: str, filename: str = "") -> str:
@@ -173,8 +186,15 @@ def sniff(path: Path, filename: str = "") -> str:
     for signature, what in _BINARY_SIGNATURES.items():
         if head.startswith(signature):
             raise unsupported(what)
-    if not _looks_textual(head):
-        raise unsupported("binary data")
-    from datasets.extraction.text import decode_bytes
+    from datasets.extraction.text import decode_bytes, wide_encoding
 
-    return text_kind(decode_bytes(head, partial=True), filename)
+    wide = wide_encoding(head)
+    if wide is None:
+        if not _looks_textual(head):
+            raise unsupported("binary data")
+        return text_kind(decode_bytes(head, partial=True), filename)
+    # UTF-16/32: judge the characters, not the bytes (half of which are zeros).
+    text = head.decode(wide, errors="replace")
+    if not _looks_textual_characters(text):
+        raise unsupported("binary data")
+    return text_kind(text, filename)

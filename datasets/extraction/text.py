@@ -25,10 +25,33 @@ _BOMS = [
 MAX_TEXT_BYTES = 200 * 1024 * 1024
 
 
-def decode_bytes(data: bytes, declared: str | None = None, *, partial: bool = False) -> str:
-    for bom, encoding in _BOMS:
+def wide_encoding(data: bytes) -> str | None:
+    """The UTF-16/32 codec of ``data``, from its BOM or, without one, from the zero bytes that
+    mostly-ASCII UTF-16 has at every other position (Windows' "Unicode" text, PowerShell's
+    ``>``); None for anything else. Such text is full of NUL bytes, so it must be recognised
+    before the bytes are judged binary."""
+    for bom, encoding in _BOMS[1:]:
         if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
+            return encoding
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even_zeros = sample[0 : pairs * 2 : 2].count(0)
+    odd_zeros = sample[1 : pairs * 2 : 2].count(0)
+    if odd_zeros >= 0.9 * pairs and even_zeros <= 0.1 * pairs:
+        return "utf-16-le"
+    if even_zeros >= 0.9 * pairs and odd_zeros <= 0.1 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes, declared: str | None = None, *, partial: bool = False) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8-sig", errors="replace")
+    wide = wide_encoding(data)
+    if wide is not None:
+        return data.decode(wide, errors="replace")
     if declared:
         try:
             return data.decode(declared)
