@@ -89,7 +89,16 @@ def document_create_from_path(
     ``enqueue=False`` leaves the document ``queued`` for the caller to process in-process
     (``seed_demo``, ``ingest --sync``).
     """
-    _check_size(path.stat().st_size)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise APIError(
+            f"The file cannot be read ({reason}); check that it exists and its permissions."
+        ) from None
+    _check_size(size)
     return _create_document(
         tenant=tenant, dataset=dataset, path=path, source_type=Document.Source.FILE,
         title=title or path.stem, tags=tags, metadata=metadata, original_filename=path.name,

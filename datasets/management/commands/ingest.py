@@ -118,7 +118,8 @@ class Command(CheckedCommand):
         with tqdm(total=len(ids), desc="ingest", unit="doc") as bar:
             while True:
                 rows = list(Document.objects.filter(pk__in=ids).values_list("status", "progress"))
-                done = sum(1 for status, _ in rows if status in TERMINAL)
+                # A document deleted meanwhile (or its dataset) will never finish: count it done.
+                done = sum(1 for status, _ in rows if status in TERMINAL) + len(ids) - len(rows)
                 partial = sum(p for status, p in rows if status not in TERMINAL)
                 bar.n = round(done + partial, 2)
                 bar.refresh()
@@ -130,7 +131,11 @@ class Command(CheckedCommand):
 
     def _report(self, ids: list, *, final: bool) -> int:
         failed = 0
-        for doc in Document.objects.filter(pk__in=ids).order_by("created_at"):
+        docs = list(Document.objects.filter(pk__in=ids).order_by("created_at"))
+        for missing in set(ids) - {doc.pk for doc in docs}:
+            failed += 1
+            self.stdout.write(f"deleted  {missing}: deleted before its ingestion finished")
+        for doc in docs:
             if doc.status == Document.Status.FAILED:
                 failed += 1
                 self.stdout.write(f"failed   {doc.title}: {doc.error}")
