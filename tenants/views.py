@@ -52,18 +52,26 @@ class TenantAPIView(GenericAPIView):
 
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects unknown fields (a typo like ``dataset`` must not be silently ignored)."""
+    """Rejects unknown fields (a typo like ``dataset`` must not be silently ignored), and
+    read-only ones (``{"slug": ...}`` on /v1/tenant answered 200 and changed nothing)."""
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise serializers.ValidationError(
-                {"non_field_errors": ["Send a JSON object as the request body."]}
+            nested = self.parent is not None
+            message = (
+                "Must be a JSON object." if nested else "Send a JSON object as the request body."
             )
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["Unknown field; see /docs for this resource's fields."] for name in unknown}
-            )
+            raise serializers.ValidationError({"non_field_errors": [message]})
+        unknown = sorted(name for name in data if name not in self.fields)
+        read_only = sorted(
+            name for name in data if name in self.fields and self.fields[name].read_only
+        )
+        problems = {
+            name: ["Unknown field; see /docs for this resource's fields."] for name in unknown
+        }
+        problems.update({name: ["Read-only; it cannot be set."] for name in read_only})
+        if problems:
+            raise serializers.ValidationError(problems)
         wrong = {
             name: [problem]
             for name, field in self.fields.items()
@@ -90,8 +98,10 @@ def _type_problem(field: serializers.Field, value: Any) -> str | None:
         isinstance(value, bool) or not isinstance(value, int | float)
     ):
         return "Must be a number."
-    if isinstance(field, serializers.CharField) and not isinstance(value, str):
-        return "Must be a string."
+    if isinstance(field, serializers.CharField | serializers.UUIDField) and not isinstance(
+        value, str
+    ):
+        return "Must be a string."  # a UUID too: DRF would read 5 as 00000000-...-000000000005
     if isinstance(field, serializers.ListField) and isinstance(value, list):
         for item in value:
             problem = _type_problem(field.child, item)

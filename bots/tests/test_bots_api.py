@@ -189,6 +189,10 @@ def test_oversized_body_is_413(api, settings):
         {"name": "x", "temperature": True},
         {"name": "x", "retrieval": {"top_k": 2.5}},
         {"name": "x", "system_prompt": ["a"]},
+        {"name": "x", "default_scope": 5},  # was read as 00000000-0000-0000-0000-000000000005
+        {"name": "x", "datasets": [1]},
+        {"name": "x", "retrieval": 5},
+        {"name": "x", "slug": "x", "id": "5b7c3c4e-8a43-4c0b-9a57-0d1b0e4b3b9a"},  # read-only
     ],
 )
 def test_json_types_are_not_coerced(api, body):
@@ -201,3 +205,14 @@ def test_scope_list_items_must_be_strings(api):
     res = api.post("/v1/scopes", {"name": "x", "blocked_terms": [1]}, format="json")
     assert res.status_code == 400
     assert "blocked_terms" in res.json()["error"]["message"]
+
+
+def test_nested_and_read_only_errors_name_the_field(api):
+    res = api.post("/v1/bots", {"name": "x", "default_scope": 5}, format="json")
+    assert res.json()["error"]["message"] == "default_scope: Must be a string."
+    res = api.post("/v1/bots", {"name": "x", "retrieval": 5}, format="json")
+    assert res.json()["error"]["message"] == "retrieval: Must be a JSON object."
+    res = api.post("/v1/scopes", {"name": "x", "created_at": "2026-01-01"}, format="json")
+    assert res.json()["error"]["message"] == "created_at: Read-only; it cannot be set."
+    res = api.post("/v1/api-keys", {"name": "x", "prefix": "cb_mine"}, format="json")
+    assert res.json()["error"]["message"] == "prefix: Read-only; it cannot be set."

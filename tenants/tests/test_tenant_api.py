@@ -60,3 +60,14 @@ def test_deactivated_tenant_is_locked_out_at_once(api, tenant):
     res = api.get("/v1/bots")
     assert res.status_code == 401
     assert res.json()["error"]["type"] == "authentication_failed"
+
+
+@pytest.mark.parametrize("field", ["slug", "id", "created_at"])
+def test_read_only_fields_are_refused_not_ignored(api, tenant, field):
+    res = api.patch("/v1/tenant", {field: "zz", "name": "Renamed"}, format="json")
+    assert res.status_code == 400, res.content  # was 200, the slug unchanged
+    body = res.json()["error"]
+    assert body["message"] == f"{field}: Read-only; it cannot be set."
+    assert body["details"]["fields"] == {field: ["Read-only; it cannot be set."]}
+    tenant.refresh_from_db()
+    assert (tenant.slug, tenant.name) == ("acme", "Acme")
