@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
-from chatbot_project.errors import APIError
+from chatbot_project.errors import APIError, Conflict
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
     MAX_JSON_DEPTH,
     MAX_TAGS,
@@ -338,6 +338,14 @@ def document_reingest(*, tenant: Tenant, document: Document) -> Document:
     assert document.tenant_id == tenant.id
     if not document.file:
         raise APIError("This document has no stored content to re-ingest; post it again.")
+    from datasets.ingestion import lease_is_live
+
+    if lease_is_live(str(document.pk)):
+        # The running worker would mark it ready and the queued run would then be skipped: the
+        # re-ingest (say, after a chunk size change) would be lost while it showed `queued`.
+        raise Conflict(
+            "This document is being ingested right now; re-ingest it once it is ready or failed."
+        )
     Document.objects.filter(pk=document.pk).update(
         status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
     )
