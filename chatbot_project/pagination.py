@@ -12,6 +12,8 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 20
     max_page_size = 100
     page_size_query_param = "limit"
+    page_size_query_description = "How many items per page: 1 to 100 (default 20)."
+    cursor_query_description = "The `next` value of the previous page; omit for the first page."
     ordering = ("-created_at", "-id")
 
     def get_page_size(self, request):

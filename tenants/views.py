@@ -17,7 +17,8 @@ from chatbot_project.pagination import CursorPagination
 
 
 class TenantAPIView(GenericAPIView):
-    """Base view: ``self.tenant``/``self.context`` from authentication, cursor pagination."""
+    # Base view: ``self.tenant``/``self.auth`` from authentication, cursor pagination. (A comment,
+    # not a docstring: drf-spectacular would publish it as every subclass's description.)
 
     pagination_class = CursorPagination
     # API.md: JSON bodies, anything else is 415; NUL, NaN, unpaired surrogates and absurd

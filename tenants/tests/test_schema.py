@@ -106,3 +106,17 @@ def test_every_operation_documents_the_error_body(schema_and_log):
     bots = schema["paths"]["/v1/bots"]["get"]["responses"]
     assert "X-RateLimit-Remaining" in bots["200"]["headers"]
     assert bots["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+def test_operations_publish_no_internal_docstrings(schema_and_log):
+    schema, _ = schema_and_log
+    leaked = [
+        f"{method.upper()} {path}: {op['description'][:60]}"
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if "self." in op.get("description", "") or "``" in op.get("description", "")
+    ]
+    assert not leaked, leaked  # was: "Base view: ``self.tenant``/..." on 24 operations
+    params = {p["name"]: p for p in schema["paths"]["/v1/bots"]["get"]["parameters"]}
+    assert "1 to 100" in params["limit"]["description"]
+    assert "next" in params["cursor"]["description"]
