@@ -84,7 +84,8 @@ class Decision:
 def parse_limit(value: str) -> tuple[int, int]:
     """``"60/m"`` -> (60, 60). Raises ValueError on anything else."""
     count, _, unit = value.strip().partition("/")
-    if unit not in UNITS or not count.isdigit() or int(count) < 1:
+    # isascii: str.isdigit() and int() also take other scripts' digits ("５/m", "٣/m").
+    if unit not in UNITS or not (count.isascii() and count.isdigit()) or int(count) < 1:
         raise ValueError(f"Bad rate limit {value!r}; use <count>/<s|m|h|d>, e.g. 60/m.")
     return int(count), UNITS[unit]
 

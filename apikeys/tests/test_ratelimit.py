@@ -159,8 +159,17 @@ def test_redis_down_is_a_fast_503(tenant, make_key, dead_redis):
 
 
 def test_bad_limit_strings_are_refused():
-    for bad in ("", "10", "ten/m", "10/w", "0/m"):
+    for bad in ("", "10", "ten/m", "10/w", "0/m", "５/m", "٣/m", "+5/m"):
         with pytest.raises(ValueError):
             ratelimit.parse_limit(bad)
     assert ratelimit.parse_limit("60/m") == (60, 60)
     assert ratelimit.parse_limit("5/d") == (5, 86400)
+
+
+@pytest.mark.parametrize("route", ["/v1/api-keys", "/v1/tenant"])
+def test_limits_in_other_scripts_digits_are_400(api, route):
+    field = "rate_limit" if route == "/v1/api-keys" else "default_rate_limit"
+    send = api.post if route == "/v1/api-keys" else api.patch
+    res = send(route, {"name": "x", field: "５/m"}, format="json")
+    assert res.status_code == 400, res.content  # was stored as "５/m"
+    assert res.json()["error"]["message"].startswith(f"{field}:")
