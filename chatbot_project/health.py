@@ -8,10 +8,13 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
 WORKER_PING_TIMEOUT = 1.0
 
 
+# GET (and HEAD) only, as API.md says: a POST or DELETE answered 200 as if it did something.
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
@@ -55,6 +58,7 @@ def _worker() -> None:
         raise RuntimeError(f"no Celery worker answered a ping within {WORKER_PING_TIMEOUT:.0f} s")
 
 
+@require_safe
 def ready(request: HttpRequest) -> JsonResponse:
     checks = {
         "database": _timed(_database),

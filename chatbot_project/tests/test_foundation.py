@@ -56,6 +56,16 @@ def test_health_is_ok_without_auth(client):
     assert res["X-Request-ID"]
 
 
+@pytest.mark.parametrize("path", ["/v1/health", "/v1/health/ready"])
+def test_health_answers_get_and_head_only(client, path):
+    assert client.head(path).status_code in (200, 503)
+    for method in ("post", "put", "patch", "delete"):
+        res = getattr(client, method)(path)
+        assert res.status_code == 405, (method, res.status_code)  # was 200
+        assert res.json()["error"]["type"] == "invalid_request"
+        assert res["Allow"] == "GET, HEAD"
+
+
 def test_ready_reports_each_check_and_503_without_worker(client):
     res = client.get("/v1/health/ready")
     body = res.json()
