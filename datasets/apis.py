@@ -14,6 +14,7 @@ from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from datasets import selectors, services
+from datasets.models import Document
 from datasets.serializers import (
     ChunkSerializer,
     DatasetInputSerializer,
@@ -120,6 +121,12 @@ class DocumentListAPI(TenantAPIView):
             length = 0
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.startswith("multipart/"):
+            if not request.META.get("CONTENT_LENGTH"):
+                # Django reads no multipart body without a length: the file would seem missing.
+                raise APIError(
+                    "Send the upload with a Content-Length header; multipart uploads without "
+                    "one (chunked transfer encoding) are not supported."
+                )
             if length > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
                 raise services.payload_too_large()
             request._request.upload_handlers.insert(0, LimitedUploadHandler(request._request))
@@ -138,9 +145,10 @@ class DocumentListAPI(TenantAPIView):
     )
     def get(self, request: Any, dataset_id: Any) -> Response:
         dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
-        docs = selectors.document_list(
-            tenant=self.tenant, dataset=dataset, status=request.query_params.get("status")
-        )
+        wanted = request.query_params.get("status")
+        if wanted and wanted not in Document.Status.values:
+            raise APIError(f"status must be one of {', '.join(Document.Status.values)}.")
+        docs = selectors.document_list(tenant=self.tenant, dataset=dataset, status=wanted)
         return self.list_response(docs, DocumentSerializer)
 
     @extend_schema(
@@ -166,9 +174,12 @@ class DocumentListAPI(TenantAPIView):
         dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
         common = {"tenant": self.tenant, "dataset": dataset}
         if request.content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
-            upload = request.FILES.get("file")
-            if upload is None:
+            uploads = request.FILES.getlist("file")
+            if not uploads:
                 raise APIError("Send the document as a multipart field named `file`.")
+            if len(uploads) > 1:
+                raise APIError("Send one `file` per request; each file becomes its own document.")
+            upload = uploads[0]
             title = request.data.get("title", "")
             if len(title) > 500:  # as the JSON route's serializer says it
                 raise APIError("title: Ensure this field has no more than 500 characters.")

@@ -217,7 +217,7 @@ def _create_document(
     document = Document(
         tenant=tenant,
         dataset=dataset,
-        title=(title or original_filename or source_url or "Untitled")[:500],
+        title=(title.strip() or original_filename.strip() or source_url or "Untitled")[:500],
         source_type=source_type,
         source_url=source_url,
         original_filename=original_filename[:500],

@@ -1,0 +1,62 @@
+"""What the documents routes make of requests they cannot take as they are: each is a 400 that
+says what is wrong, never a silent choice (the last of two files, an empty list for a misspelt
+status, a whitespace title) nor a misleading sentence (a chunked upload's "send a `file`")."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from datasets.models import Document
+
+pytestmark = pytest.mark.django_db
+
+
+def _dataset(api) -> str:
+    res = api.post("/v1/datasets", {"name": "Requests"}, format="json")
+    assert res.status_code == 201, res.json()
+    return res.json()["id"]
+
+
+def _error(res, status: int = 400) -> str:
+    assert res.status_code == status, res.json()
+    assert res.json()["error"]["type"] == "invalid_request"
+    return res.json()["error"]["message"]
+
+
+def test_a_misspelt_status_filter_is_400_not_an_empty_list(api, other_api):
+    ds = _dataset(api)
+    api.post(f"/v1/datasets/{ds}/documents", {"text": "Some text.", "title": "T"}, format="json")
+    assert "status must be one of queued, processing, ready, failed" in _error(
+        api.get(f"/v1/datasets/{ds}/documents?status=redy")
+    )
+    assert len(api.get(f"/v1/datasets/{ds}/documents?status=queued").json()["data"]) == 1
+    assert other_api.get(f"/v1/datasets/{ds}/documents?status=queued").status_code == 404
+
+
+def test_two_files_in_one_upload_are_400_not_the_last_one(api):
+    ds = _dataset(api)
+    files = [SimpleUploadedFile("a.txt", b"First file."), SimpleUploadedFile("b.txt", b"Second.")]
+    res = api.post(f"/v1/datasets/{ds}/documents", {"file": files}, format="multipart")
+    assert "Send one `file` per request" in _error(res)
+    assert not Document.objects.exists()
+
+
+def test_a_multipart_upload_without_a_length_says_so(api):
+    ds = _dataset(api)
+    upload = SimpleUploadedFile("a.txt", b"Chunked upload.")
+    res = api.post(
+        f"/v1/datasets/{ds}/documents", {"file": upload}, format="multipart", CONTENT_LENGTH=""
+    )
+    assert "Content-Length" in _error(res)
+
+
+@pytest.mark.parametrize("name", [" .txt", "\u3000.md"])
+def test_a_whitespace_file_name_gives_a_visible_title(api, name):
+    ds = _dataset(api)
+    upload = SimpleUploadedFile(name, b"A note with a blank name.")
+    res = api.post(
+        f"/v1/datasets/{ds}/documents", {"file": upload, "title": "  "}, format="multipart"
+    )
+    assert res.status_code == 202, res.json()
+    assert res.json()["title"] == name.strip()
