@@ -17,6 +17,7 @@ from rest_framework_simplejwt.serializers import (
     TokenRefreshSerializer,
 )
 
+from chatbot_project.jsonbody import StrictJSONParser
 from tenants import services
 from tenants.auth import auth_failed
 from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
@@ -48,6 +49,7 @@ class _TokenAPI(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    parser_classes = [StrictJSONParser]  # JSON bodies like every route (forms were taken too)
     rate_limit_bucket = None
     serializer_class: Any = None
 

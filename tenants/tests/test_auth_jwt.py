@@ -93,6 +93,17 @@ def test_tokens_of_a_deleted_or_deactivated_user_are_401(owner, member):
         assert _as(tokens["access"]).get("/v1/tenant").status_code == 401
 
 
+@pytest.mark.parametrize("route", ["/v1/auth/token", "/v1/auth/token/refresh", "/v1/auth/logout"])
+def test_auth_routes_take_json_only(owner, route):
+    form = APIClient().post(
+        route, "username=olga", content_type="application/x-www-form-urlencoded"
+    )
+    multipart = APIClient().post(route, {"username": "olga", "password": PASSWORD})
+    for res in (form, multipart):
+        assert res.status_code == 415, res.content  # a form login answered 200 with tokens
+        assert res.json()["error"]["type"] == "unsupported_media_type"
+
+
 def test_member_reads_and_chats_but_cannot_manage_keys_or_write(member):
     client = _as(_login("mia")["access"])
     assert client.get("/v1/bots").status_code == 200
