@@ -95,8 +95,9 @@ def lease_is_live(document_id: str) -> bool:
     return bool(get_redis().exists(LEASE_PREFIX + str(document_id)))
 
 
-def _set(document_id: uuid.UUID | str, **fields) -> None:
-    Document.objects.filter(pk=document_id).update(updated_at=timezone.now(), **fields)
+def _set(document_id: uuid.UUID | str, **fields) -> int:
+    """Update the document's row; returns how many rows changed (0: it was deleted)."""
+    return Document.objects.filter(pk=document_id).update(updated_at=timezone.now(), **fields)
 
 
 def fail_document(document_id: uuid.UUID | str, message: str) -> None:
@@ -123,7 +124,9 @@ class _Progress:
         if not force and now - self.last < 0.5:
             return
         self.last = now
-        _set(self.document_id, progress=max(0.0, min(1.0, round(value, 4))))
+        if not _set(self.document_id, progress=max(0.0, min(1.0, round(value, 4)))):
+            # Deleted (or its dataset) meanwhile: stop, rather than hold the worker for minutes.
+            raise Skipped("document deleted while processing")
         if self.lease is not None:
             self.lease.refresh()
 
