@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apikeys.cors import canonical_origin
 from apikeys.models import PERMISSIONS, APIKey
-from tenants.views import StrictSerializer, validate_rate_limit
+from tenants.views import StrictSerializer, validate_printable, validate_rate_limit
 
 
 def _dt(value: Any) -> str | None:
@@ -18,7 +18,7 @@ class APIKeySerializer(StrictSerializer):
     """A key as listed; the secret itself is only in the creation answer (``key``)."""
 
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[validate_printable])
     prefix = serializers.CharField(read_only=True, help_text="Public start of the key.")
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=PERMISSIONS), required=False, max_length=4,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from bots.models import Bot, Scope
 from tenants.models import slug_validator
-from tenants.views import StrictSerializer
+from tenants.views import StrictSerializer, validate_printable
 
 
 def _str_list() -> serializers.ListField:
@@ -25,7 +25,7 @@ class RetrievalSerializer(StrictSerializer):
 
 class BotSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[validate_printable])
     slug = serializers.CharField(
         max_length=64, required=False, validators=[slug_validator],
         help_text="Unique in the tenant; derived from the name when omitted.",
@@ -71,7 +71,7 @@ class BotSerializer(StrictSerializer):
 
 class ScopeSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, validators=[validate_printable])
     slug = serializers.CharField(max_length=64, required=False, validators=[slug_validator])
     datasets = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=100,

@@ -5,13 +5,13 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.models import Tenant
-from tenants.views import StrictSerializer, validate_rate_limit
+from tenants.views import StrictSerializer, validate_printable, validate_rate_limit
 
 
 class TenantSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
     slug = serializers.CharField(read_only=True)
-    name = serializers.CharField(max_length=200, required=False)
+    name = serializers.CharField(max_length=200, required=False, validators=[validate_printable])
     default_model = serializers.CharField(max_length=100, required=False, allow_blank=True)
     default_rate_limit = serializers.CharField(
         max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],

@@ -111,6 +111,14 @@ def _type_problem(field: serializers.Field, value: Any) -> str | None:
     return None
 
 
+def validate_printable(value: str) -> str:
+    """Serializer validator for names: no control characters (a newline or escape sequence in a
+    name garbles lists, logs and the admin; the management commands refuse them too)."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise serializers.ValidationError("Use printable text only (no control characters).")
+    return value
+
+
 def validate_rate_limit(value: str) -> str:
     """Serializer validator: "<count>/<s|m|h|d>" with a count of at least 1 (or blank)."""
     from apikeys.ratelimit import parse_limit

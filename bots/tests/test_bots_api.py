@@ -216,3 +216,21 @@ def test_nested_and_read_only_errors_name_the_field(api):
     assert res.json()["error"]["message"] == "created_at: Read-only; it cannot be set."
     res = api.post("/v1/api-keys", {"name": "x", "prefix": "cb_mine"}, format="json")
     assert res.json()["error"]["message"] == "prefix: Read-only; it cannot be set."
+
+
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [
+        ("post", "/v1/bots"),
+        ("post", "/v1/scopes"),
+        ("post", "/v1/api-keys"),
+        ("patch", "/v1/tenant"),
+    ],
+)
+@pytest.mark.parametrize("name", ["line\nbreak", "esc\x1b[31mape", "del\x7f", "c1\x85mid"])
+def test_names_refuse_control_characters(api, method, route, name):
+    res = getattr(api, method)(route, {"name": name}, format="json")
+    assert res.status_code == 400, res.content  # was stored (the CLI refused the same names)
+    assert res.json()["error"]["message"] == (
+        "name: Use printable text only (no control characters)."
+    )
