@@ -1,0 +1,100 @@
+"""The request-body ceiling, enforced where the body is read (the outermost ASGI layer).
+
+Django's ASGI handler reads a request's whole body (into a temporary file past 2 MB) before any
+view or size check runs, so without this a client could declare a 5 GB body, or stream one
+chunked, and the server would keep writing it to disk. Here:
+
+- a ``Content-Length`` above ``MAX_REQUEST_BODY_BYTES`` is answered 413 at once, unread;
+- a body without one (chunked) is counted as it arrives: past the ceiling the client gets the
+  413 and the application sees the client as gone (``http.disconnect``), so nothing more is read.
+
+The ceiling is the largest body any route takes: an upload of ``MAX_UPLOAD_BYTES`` plus its
+multipart framing (settings). Smaller, per-route limits (JSON bodies: ``MAX_JSON_BODY_BYTES``;
+uploads) are still checked by the routes, with their own sentences.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+
+
+def _message(limit: int) -> bytes:
+    mb = limit / (1024 * 1024)
+    body = {
+        "error": {
+            "type": "payload_too_large",
+            "message": f"The request body is larger than {mb:.0f} MB, the most this server "
+            "accepts; upload files of at most the documented size.",
+            "details": {"max_bytes": limit},
+        }
+    }
+    return json.dumps(body).encode()
+
+
+async def _refuse(send: Any, limit: int) -> None:
+    body = _message(limit)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _declared_length(scope: dict[str, Any]) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length itself
+    return None
+
+
+def limit_body(app: Any) -> Any:
+    """``app`` behind the request-body ceiling (HTTP only)."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        declared = _declared_length(scope)
+        if declared is not None:
+            if declared > limit:
+                return await _refuse(send, limit)
+            return await app(scope, receive, send)  # the server stops at the declared length
+        state = {"read": 0, "refused": False, "started": False}
+
+        async def counted_receive() -> dict[str, Any]:
+            if state["refused"]:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message.get("type") == "http.request":
+                state["read"] += len(message.get("body") or b"")
+                if state["read"] > limit:
+                    state["refused"] = True
+                    if not state["started"]:
+                        state["started"] = True
+                        await _refuse(send, limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if state["refused"]:
+                return  # the 413 went out; the application's answer is dropped
+            if message.get("type") == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        return await app(scope, counted_receive, guarded_send)
+
+    return guarded
