@@ -49,5 +49,5 @@ class APIKeyDetailAPI(TenantAPIView):
     )
     def delete(self, request: Any, key_id: Any) -> Response:
         key = selectors.api_key_get(tenant=self.tenant, key_id=key_id)
-        key = services.api_key_revoke(tenant=self.tenant, key=key)
+        key = services.api_key_revoke_for(context=self.auth, key=key)
         return Response(APIKeySerializer(key).data)

@@ -80,6 +80,30 @@ def api_key_revoke(*, tenant: Tenant, key: APIKey) -> APIKey:
     return key
 
 
+def api_key_revoke_for(*, context: AuthContext, key: APIKey) -> APIKey:
+    """Revoke ``key`` on behalf of ``context``. A credential restricted to some bots (or scopes)
+    revokes only keys restricted within them, and never one with permissions it lacks: else a
+    key limited to one bot could revoke the tenant's unrestricted keys."""
+    beyond = sorted(set(key.permissions or ()) - set(context.permissions))
+    for field, limited, allowed in (
+        ("bots", key.limited_to_bots, context.allowed_bot_ids),
+        ("scopes", key.limited_to_scopes, context.allowed_scope_ids),
+    ):
+        if allowed is None:
+            continue
+        held = {o.id for o in getattr(key, field).all()}
+        if not limited or not held <= set(allowed):
+            beyond.append(field)
+    if beyond:
+        raise APIError(
+            "Your credential is more restricted than that key (" + ", ".join(beyond) + "); "
+            "revoke it with an unrestricted admin key or as a signed-in admin.",
+            type="permission_denied",
+            status_code=403,
+        )
+    return api_key_revoke(tenant=context.tenant, key=key)
+
+
 def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[APIKey, str]:
     """Create a key from API input on behalf of ``context``: ids resolved through its tenant,
     and never more power than the caller holds (permissions, bot and scope restrictions)."""

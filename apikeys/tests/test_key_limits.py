@@ -151,3 +151,32 @@ def test_admin_edits_keep_the_limit_of_a_key_whose_bots_are_gone(client, tenant)
     res = root.post(admin_url(key), _key_form(key, limited_to_bots=None))
     assert res.status_code == 302, res.context["adminform"].form.errors
     assert _slugs(_bearer(raw), "/v1/bots") == ["other"]
+
+
+def test_a_restricted_admin_key_revokes_only_keys_within_its_restriction(tenant):
+    """A key limited to one bot cannot revoke the tenant's unrestricted keys (nor keys with
+    permissions it lacks); keys restricted within its bot it may revoke."""
+    mine = BotFactory(tenant=tenant, slug="mine")
+    other = BotFactory(tenant=tenant, slug="other")
+    admin = ["admin", "read", "write", "chat"]
+    _, raw = api_key_create(tenant=tenant, name="limited", permissions=admin, bots=[mine])
+    limited = _bearer(raw)
+    unrestricted, _ = api_key_create(tenant=tenant, name="main", permissions=admin)
+    elsewhere, _ = api_key_create(tenant=tenant, name="other", permissions=["chat"], bots=[other])
+    within, _ = api_key_create(tenant=tenant, name="widget", permissions=["chat"], bots=[mine])
+
+    for key in (unrestricted, elsewhere):
+        res = limited.delete(f"/v1/api-keys/{key.id}")
+        assert res.status_code == 403, res.content
+        assert res.json()["error"]["type"] == "permission_denied"
+        key.refresh_from_db()
+        assert key.revoked_at is None
+    assert limited.delete(f"/v1/api-keys/{within.id}").status_code == 200
+    within.refresh_from_db()
+    assert within.revoked_at is not None
+
+
+def test_an_unrestricted_admin_key_revokes_any_key(tenant, api):
+    bot = BotFactory(tenant=tenant, slug="b")
+    key, _ = api_key_create(tenant=tenant, name="w", permissions=["chat"], bots=[bot])
+    assert api.delete(f"/v1/api-keys/{key.id}").status_code == 200
