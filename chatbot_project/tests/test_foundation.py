@@ -79,6 +79,57 @@ def test_ready_reports_each_check_and_503_without_worker(client):
     assert "worker" in body["checks"]["worker"]["error"]
 
 
+def test_ready_names_a_failure_without_its_internals(client, monkeypatch):
+    """Unauthenticated callers learn which check failed and its kind, not the exception's text
+    (hosts, ports, users: it said "Error 111 connecting to 127.0.0.1:1")."""
+    import redis
+
+    from chatbot_project import redis_client
+
+    closed = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    monkeypatch.setattr(redis_client, "get_redis", lambda: closed)  # Redis unreachable
+    res = client.get("/v1/health/ready")
+    assert res.status_code == 503
+    redis = res.json()["checks"]["redis"]
+    assert redis["ok"] is False
+    assert redis["error"].startswith("ConnectionError")
+    assert "127.0.0.1" not in res.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_ready_requests_share_one_check(monkeypatch):
+    """A flood of /ready costs one check at a time per process, not one per request (each
+    waits up to a second for a worker's ping)."""
+    import threading
+
+    from django.test import Client
+
+    from chatbot_project import health
+
+    runs = []
+    real = health._checks
+
+    def counted():
+        runs.append(1)
+        return real()
+
+    monkeypatch.setattr(health, "_checks", counted)
+    statuses: list[int] = []
+    start = threading.Barrier(8)
+
+    def call() -> None:
+        start.wait()
+        statuses.append(Client().get("/v1/health/ready").status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [503] * 8  # (no worker in this test)
+    assert len(runs) <= 2, len(runs)  # was 8
+
+
 def test_unknown_api_route_has_error_body(client):
     res = client.get("/v1/definitely-not-a-route")
     assert res.status_code == 404
