@@ -40,6 +40,13 @@ class APIKeySerializer(StrictSerializer):
         child=serializers.CharField(max_length=255), required=False, max_length=100,
         help_text="Browser origins (https://example.com) allowed to use the key.",
     )  # fmt: skip
+    limited_to_bots = serializers.BooleanField(
+        read_only=True, help_text="True: the key may use only `bots` (none if that list is empty).",
+    )  # fmt: skip
+    limited_to_scopes = serializers.BooleanField(
+        read_only=True,
+        help_text="True: the key may chat only under `scopes` (none if that list is empty).",
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -72,6 +79,10 @@ class APIKeySerializer(StrictSerializer):
             "permissions": list(key.permissions),
             "bots": [str(b.pk) for b in key.bots.all()],
             "scopes": [str(s.pk) for s in key.scopes.all()],
+            # An empty list reads as "no limit" unless these say otherwise (its bots or scopes
+            # were deleted: the key is limited to none).
+            "limited_to_bots": key.limited_to_bots,
+            "limited_to_scopes": key.limited_to_scopes,
             "rate_limit": key.rate_limit,
             "allowed_origins": list(key.allowed_origins),
             "expires_at": _dt(key.expires_at),

@@ -180,3 +180,16 @@ def test_an_unrestricted_admin_key_revokes_any_key(tenant, api):
     bot = BotFactory(tenant=tenant, slug="b")
     key, _ = api_key_create(tenant=tenant, name="w", permissions=["chat"], bots=[bot])
     assert api.delete(f"/v1/api-keys/{key.id}").status_code == 200
+
+
+def test_a_key_limited_to_none_is_told_apart_from_an_unlimited_one(tenant, api):
+    """Its listing says so: `bots: []` alone read as "every bot" once the key's bot was gone."""
+    only = BotFactory(tenant=tenant, slug="gone")
+    limited, _ = api_key_create(tenant=tenant, name="l", permissions=["chat"], bots=[only])
+    free, _ = api_key_create(tenant=tenant, name="f", permissions=["chat"])
+    Bot.objects.filter(pk=only.pk).delete()
+    rows = {row["id"]: row for row in api.get("/v1/api-keys").json()["data"]}
+    assert rows[str(limited.id)]["bots"] == rows[str(free.id)]["bots"] == []
+    assert rows[str(limited.id)]["limited_to_bots"] is True
+    assert rows[str(free.id)]["limited_to_bots"] is False
+    assert rows[str(free.id)]["limited_to_scopes"] is False
