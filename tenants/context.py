@@ -39,7 +39,9 @@ class AuthContext:
     def principal_id(self) -> str:
         if self.api_key is not None:
             return f"key:{self.api_key.id}"
-        return f"user:{getattr(self.user, 'pk', '')}"
+        # Per tenant: a user's rate limit and chat slots come from the tenant acted in, so a
+        # user of several tenants must not spend one tenant's allowance in another.
+        return f"user:{getattr(self.user, 'pk', '')}@{self.tenant.id}"
 
 
 class Principal:

@@ -164,3 +164,20 @@ def test_create_tenant_and_create_user_commands():
         call_command("create_tenant", "umbrella", stdout=StringIO())
     with pytest.raises(CommandError, match="No tenant"):
         call_command("create_user", "--tenant", "nope", "carol", "--no-input")
+
+
+def test_a_users_rate_limit_is_counted_per_tenant(tenant, other_tenant):
+    """A staff user of two tenants has each tenant's allowance in that tenant (one counter for
+    both let a busy tenant exhaust the user's limit in the other)."""
+    tenant.default_rate_limit = "3/m"
+    tenant.save()
+    other_tenant.default_rate_limit = "3/m"
+    other_tenant.save()
+    user = UserFactory(username="max")
+    MembershipFactory(tenant=tenant, user=user, role="member")
+    MembershipFactory(tenant=other_tenant, user=user, role="member")
+    access = _login("max")["access"]
+    acme, globex = _as(access, "acme"), _as(access, "globex")
+    assert [acme.get("/v1/bots").status_code for _ in range(3)] == [200, 200, 200]
+    assert acme.get("/v1/bots").status_code == 429
+    assert globex.get("/v1/bots").status_code == 200  # was 429: acme's count
