@@ -216,9 +216,9 @@ def apply_headers(response: Any, decision: Decision) -> Any:
     return response
 
 
-def rate_limited_error(decision: Decision) -> APIError:
+def rate_limited_error(decision: Decision, counted_for: str = "this credential") -> APIError:
     return APIError(
-        f"Rate limit of {decision.limit} requests exceeded for this credential; "
+        f"Rate limit of {decision.limit} requests exceeded for {counted_for}; "
         f"retry in {decision.retry_after} s.",
         type="rate_limited",
         status_code=429,

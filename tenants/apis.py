@@ -75,7 +75,7 @@ def _login_guard(request: Any) -> None:
     addr = request.META.get("REMOTE_ADDR", "") or "unknown"
     decision = check(f"rl:login:{addr}", LOGIN_LIMIT)
     if not decision.allowed:
-        raise rate_limited_error(decision)
+        raise rate_limited_error(decision, "sign-ins from this address")
 
 
 class TokenObtainAPI(_TokenAPI):

@@ -181,3 +181,18 @@ def test_a_users_rate_limit_is_counted_per_tenant(tenant, other_tenant):
     assert [acme.get("/v1/bots").status_code for _ in range(3)] == [200, 200, 200]
     assert acme.get("/v1/bots").status_code == 429
     assert globex.get("/v1/bots").status_code == 200  # was 429: acme's count
+
+
+def test_sign_in_flood_is_429_naming_the_address_not_a_credential(owner):
+    from tenants.apis import LOGIN_LIMIT
+
+    limit = int(LOGIN_LIMIT.split("/")[0])
+    client = APIClient()
+    body = {"username": "olga", "password": "wrong"}
+    codes = [client.post("/v1/auth/token", body, format="json").status_code for _ in range(limit)]
+    assert set(codes) == {401}
+    res = client.post("/v1/auth/token", body, format="json")
+    assert res.status_code == 429
+    assert res.json()["error"]["type"] == "rate_limited"
+    assert "sign-ins from this address" in res.json()["error"]["message"]
+    assert res["Retry-After"]
