@@ -7,6 +7,7 @@ from apikeys.ratelimit import parse_limit
 from apikeys.services import api_key_create
 from tenants.admin_scoping import SameTenantForm, TenantScopedAdminMixin
 from tenants.auth import invalidate_key_cache
+from tenants.quotas import QuotaExceeded, enforce_quota
 
 ADD_FIELDS = (
     "tenant", "name", "permissions", "bots", "scopes", "rate_limit", "allowed_origins",
@@ -29,6 +30,18 @@ class APIKeyForm(SameTenantForm):
             except ValueError as exc:
                 raise forms.ValidationError(str(exc)) from None
         return value
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        tenant = cleaned.get("tenant")
+        if self.instance._state.adding and tenant is not None:
+            # The quota sentence on the form (api_key_create checks again when it saves).
+            try:
+                with transaction.atomic():
+                    enforce_quota(tenant=tenant, quota="max_api_keys")
+            except QuotaExceeded as exc:
+                raise forms.ValidationError(str(exc.detail)) from None
+        return cleaned
 
 
 @admin.register(APIKey)

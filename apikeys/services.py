@@ -14,6 +14,7 @@ from chatbot_project.errors import APIError
 from tenants.auth import invalidate_key_cache
 from tenants.context import AuthContext
 from tenants.models import Tenant
+from tenants.quotas import enforce_quota
 from tenants.views import invalid
 
 
@@ -45,6 +46,7 @@ def api_key_create(
     bots, scopes = list(bots), list(scopes)
     for obj in [*bots, *scopes]:
         assert obj.tenant_id == tenant.id, "cross-tenant object passed to api_key_create"
+    enforce_quota(tenant=tenant, quota="max_api_keys")
     raw = keys.generate()
     key = APIKey(
         tenant=tenant,

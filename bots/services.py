@@ -16,6 +16,7 @@ from bots.models import Bot, Scope
 from bots.selectors import datasets_by_ids, scopes_by_ids
 from chatbot_project.errors import APIError, Conflict
 from tenants.models import Tenant
+from tenants.quotas import enforce_quota
 from tenants.views import invalid
 
 BOT_FIELDS = ("name", "slug", "system_prompt", "model", "temperature", "max_tokens", "is_active")
@@ -33,6 +34,7 @@ SCOPE_FIELDS = (
 @transaction.atomic
 def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
     """Create a bot from validated API fields (``retrieval`` nested, ids for relations)."""
+    enforce_quota(tenant=tenant, quota="max_bots")
     data = _with_slug(data)
     bot = Bot(tenant=tenant)
     _apply_bot(bot, tenant, data)

@@ -38,6 +38,7 @@ from datasets.document_input import (  # noqa: F401 - re-exported via datasets.s
 from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff, text_kind
 from datasets.models import Dataset, Document
 from tenants.models import Tenant
+from tenants.quotas import QuotaExceeded, enforce_document_quota
 
 log = logging.getLogger("chatbot.datasets")
 
@@ -214,6 +215,8 @@ def _create_document(
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
     if existing is not None and existing.status != Document.Status.FAILED:
         return existing, False
+    if existing is None:  # (a failed one posted again is re-queued: not one more document)
+        enforce_document_quota(tenant=tenant, size_bytes=size)  # before its file is stored
     document = Document(
         tenant=tenant,
         dataset=dataset,
@@ -245,9 +248,11 @@ def _create_document(
             return existing, False
     try:
         with transaction.atomic():
+            enforce_document_quota(tenant=tenant, size_bytes=size, lock=True)
             document.save()
-    except IntegrityError:
-        # The same content was posted concurrently and its row won: answer with that one.
+    except (IntegrityError, QuotaExceeded):
+        # The same content was posted concurrently and its row won (or filled the quota):
+        # answer with that one.
         delete_stored_files([document.file.name])
         existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
         if existing is None:

@@ -29,6 +29,7 @@ from datasets.document_services import (
 from datasets.embeddings import configured_model_name
 from datasets.models import EMBEDDING_DIMENSIONS, Dataset
 from tenants.models import Tenant
+from tenants.quotas import QuotaExceeded, enforce_quota
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -69,7 +70,9 @@ def dataset_create(
         dataset.chunk_size = chunk_size
     if chunk_overlap is not None:
         dataset.chunk_overlap = chunk_overlap
-    _save(dataset)
+    with transaction.atomic():
+        enforce_quota(tenant=tenant, quota="max_datasets")
+        _save(dataset)
     return dataset
 
 
@@ -79,7 +82,9 @@ def dataset_get_or_create(*, tenant: Tenant, name: str) -> tuple[Dataset, bool]:
         return existing, False
     try:
         return dataset_create(tenant=tenant, name=name), True
-    except Conflict:
+    except QuotaExceeded:
+        raise
+    except Conflict:  # the name was taken meanwhile
         return Dataset.objects.for_tenant(tenant).get(name=name.strip()), False
 
 

@@ -17,6 +17,18 @@ rate_limit_validator = RegexValidator(
 )
 
 
+def validate_quotas(value: object) -> None:
+    """Known keys (``tenants.quotas``), each a whole number >= 0 or null; else one message per
+    key, "<key>: <problem>"."""
+    from django.core.exceptions import ValidationError
+
+    from tenants.quotas import quota_problems
+
+    problems = quota_problems(value)
+    if problems:
+        raise ValidationError([f"{key}: {message}" for key, message in problems.items()])
+
+
 class Tenant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
@@ -25,7 +37,7 @@ class Tenant(models.Model):
     default_rate_limit = models.CharField(
         max_length=20, blank=True, default="", validators=[rate_limit_validator]
     )
-    quotas = models.JSONField(default=dict, blank=True)
+    quotas = models.JSONField(default=dict, blank=True, validators=[validate_quotas])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -77,7 +77,7 @@ ERRORS = {
     "401": "Missing, invalid, revoked or expired credential (`authentication_failed`).",
     "403": "The credential lacks the permission, or the origin is refused (`permission_denied`).",
     "404": "No such object, or another tenant's (`not_found`).",
-    "409": "Conflict with the current state, e.g. a duplicate slug (`conflict`).",
+    "409": "Conflict with the current state: a duplicate slug, a quota reached (`conflict`).",
     "413": "Request body too large (`payload_too_large`).",
     "415": "Unsupported media type (`unsupported_media_type`).",
     "429": "Rate limit exceeded (`rate_limited`); see `Retry-After`.",

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.models import Tenant
+from tenants.quotas import usage, validate_quotas
 from tenants.views import StrictSerializer, validate_printable, validate_rate_limit
 
 
@@ -17,7 +18,17 @@ class TenantSerializer(StrictSerializer):
         max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],
         help_text='Limit for keys without their own, e.g. "60/m"; blank = the instance default.',
     )  # fmt: skip
-    quotas = serializers.DictField(required=False, help_text="Free-form quota settings.")
+    quotas = serializers.DictField(
+        required=False, validators=[validate_quotas],
+        help_text="Limits on the tenant's size, replaced whole by a PATCH: any of max_bots, "
+        "max_datasets, max_documents, max_storage_mb (stored document files, MiB), max_api_keys "
+        "(active keys), each a whole number >= 0 or null (no limit). Creating beyond one is "
+        "a 409 conflict.",
+    )  # fmt: skip
+    usage = serializers.DictField(
+        read_only=True,
+        help_text="What the quotas count now: bots, datasets, documents, storage_mb, api_keys.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -30,6 +41,7 @@ class TenantSerializer(StrictSerializer):
             "default_model": tenant.default_model,
             "default_rate_limit": tenant.default_rate_limit,
             "quotas": tenant.quotas,
+            "usage": usage(tenant),
             "created_at": dt.to_representation(tenant.created_at),
             "updated_at": dt.to_representation(tenant.updated_at),
         }

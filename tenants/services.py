@@ -57,7 +57,8 @@ def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
         if field in data:
             setattr(tenant, field, data[field])
     try:
-        tenant.full_clean()
+        # Quotas stored before they were validated do not block a change of something else.
+        tenant.full_clean(exclude=None if "quotas" in data else ["quotas"])
     except ValidationError as exc:
         raise invalid(exc) from None
     tenant.save()

@@ -12,14 +12,14 @@ def test_read_and_update_settings(api, tenant):
     res = api.patch(
         "/v1/tenant",
         {"name": "Acme Inc", "default_model": "gpt-4o-mini", "default_rate_limit": "30/m",
-         "quotas": {"messages_per_day": 1000}},
+         "quotas": {"max_bots": 1000}},
         format="json",
     )  # fmt: skip
     assert res.status_code == 200, res.content
     body = res.json()
     assert body["name"] == "Acme Inc"
     assert body["default_rate_limit"] == "30/m"
-    assert body["quotas"] == {"messages_per_day": 1000}
+    assert body["quotas"] == {"max_bots": 1000}
     tenant.refresh_from_db()
     assert tenant.default_model == "gpt-4o-mini"
     # The new default applies to keys without their own limit straight away.

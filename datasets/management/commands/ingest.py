@@ -18,6 +18,7 @@ from datasets.ingestion import Skipped, process_document
 from datasets.models import Document
 from datasets.serializers import DatasetInputSerializer
 from tenants.models import Tenant
+from tenants.quotas import QuotaExceeded
 
 TERMINAL = {Document.Status.READY, Document.Status.FAILED}
 
@@ -75,6 +76,7 @@ class Command(CheckedCommand):
         tags = [t for t in opts["tags"].split(",") if t.strip()]
         docs: list[Document] = []
         refused = 0
+        quota = ""  # the first quota sentence, repeated in the final error
         for item in tqdm(items, desc="upload", unit="file", disable=len(items) < 2):
             if problem(str(item)):  # a file in a folder whose name's bytes are not UTF-8
                 refused += 1
@@ -95,6 +97,8 @@ class Command(CheckedCommand):
                     )
             except APIError as exc:
                 refused += 1
+                if isinstance(exc, QuotaExceeded) and not quota:
+                    quota = f" {exc.detail}"
                 tqdm.write(f"refused  {item}: {exc.detail}", file=self.stderr)
                 continue
             tqdm.write(f"{'queued ' if new else 'exists '}  {item} -> {doc.id}", file=self.stdout)
@@ -111,7 +115,7 @@ class Command(CheckedCommand):
 
         failed = self._report([d.pk for d in docs], final=opts["sync"] or opts["wait"])
         if refused or failed:
-            raise CommandError(f"{refused} refused, {failed} failed.")
+            raise CommandError(f"{refused} refused, {failed} failed.{quota}")
 
     def _wait(self, ids: list, timeout: float) -> None:
         deadline = time.monotonic() + timeout
