@@ -1,14 +1,28 @@
 from django.contrib import admin
+from django.db import transaction
 
+from bots import services
 from bots.models import Bot, Scope
 from tenants.admin_scoping import TenantScopedAdminMixin
 
 
 @admin.register(Bot)
 class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """Deletes go through ``services.bot_delete``, as the API's do (the bot's conversations are
+    kept and remember its last slug), for one bot and for the "delete selected" action alike."""
+
     list_display = ("slug", "name", "tenant", "retrieval_mode", "is_active")
     list_filter = ("tenant", "is_active")
     search_fields = ("slug", "name")
+
+    def delete_model(self, request, obj):
+        self.check_tenant(request, obj)
+        services.bot_delete(tenant=obj.tenant, bot=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for bot in self.writable(request, queryset).select_related("tenant"):
+            services.bot_delete(tenant=bot.tenant, bot=bot)
 
 
 @admin.register(Scope)

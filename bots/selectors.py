@@ -27,6 +27,11 @@ def bot_get(*, tenant: Tenant, bot_id: Any, allowed_ids: Iterable | None = None)
         raise NotFound() from None
 
 
+def bot_exists(*, tenant: Tenant, bot_id: Any) -> bool:
+    """Whether the bot is (still) there, active or not."""
+    return Bot.objects.for_tenant(tenant).filter(id=bot_id).exists()
+
+
 def bot_resolve(*, tenant: Tenant, ref: str, allowed_ids: Iterable | None = None) -> Bot:
     """A bot by id or slug (chat requests name bots either way); NotFound otherwise."""
     qs = bot_list(tenant=tenant, allowed_ids=allowed_ids)

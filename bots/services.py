@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from bots.models import Bot, Scope
 from bots.selectors import datasets_by_ids, scopes_by_ids
 from chatbot_project.errors import APIError, Conflict
+from conversations.services import conversation_detach_bot
 from tenants.models import Tenant
 from tenants.quotas import enforce_quota
 from tenants.views import invalid
@@ -50,9 +51,20 @@ def bot_update(*, tenant: Tenant, bot: Bot, data: dict[str, Any]) -> Bot:
     return bot
 
 
+@transaction.atomic
 def bot_delete(*, tenant: Tenant, bot: Bot) -> None:
+    """Delete ``bot``, keeping its conversations, messages and usage (``bot`` NULL, its last
+    slug in ``Conversation.bot_slug``); the tenant deletes those explicitly if it wants to.
+
+    The bot's row is locked first, so a chat storing an answer meanwhile either committed
+    before (its rows are detached here) or fails its foreign-key check after this commits
+    (``conversations.chat_writes`` then stores it detached): this delete never fails on it."""
     assert bot.tenant_id == tenant.id
-    bot.delete()
+    locked = Bot.objects.for_tenant(tenant).select_for_update().filter(pk=bot.pk).first()
+    if locked is None:  # deleted meanwhile
+        return
+    conversation_detach_bot(tenant=tenant, bot=locked)
+    locked.delete()
 
 
 @transaction.atomic

@@ -6,8 +6,15 @@ from tenants.admin_scoping import TenantScopedAdminMixin
 
 @admin.register(Conversation)
 class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "tenant", "bot", "user", "message_count", "created_at")
+    # bot_slug names the bot once it is deleted (bot empty); set from the bot on save.
+    list_display = ("id", "tenant", "bot", "bot_slug", "user", "message_count", "created_at")
     list_filter = ("tenant",)
+    readonly_fields = ("bot_slug",)
+
+    def save_model(self, request, obj, form, change):
+        if obj.bot is not None:
+            obj.bot_slug = obj.bot.slug
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Message)

@@ -65,7 +65,8 @@ class ConversationSerializer(serializers.ModelSerializer):
         ]
 
     def get_bot(self, obj: Conversation) -> str:
-        return str(obj.bot_id)
+        """The bot's slug (a deleted bot's: the one the conversation kept)."""
+        return obj.bot.slug if obj.bot is not None else obj.bot_slug
 
     def get_scope(self, obj: Conversation) -> str | None:
         return str(obj.scope_id) if obj.scope_id else None

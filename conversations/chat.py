@@ -145,8 +145,8 @@ def _prepare(
     conversation = None
     history: list[dict[str, str]] = list(data.history or [])
     if data.conversation_id:
-        conversation = selectors.conversation_get(
-            tenant=tenant, conversation_id=data.conversation_id, bot=bot
+        conversation = selectors.conversation_to_continue(
+            tenant=tenant, conversation_id=data.conversation_id, bot=bot, context=context
         )
         if data.history is None:
             history = selectors.history_for(tenant=tenant, conversation=conversation)

@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from django.db import IntegrityError
+
+from bots.selectors import bot_exists
 from chatbot_project.jsonbody import storable
 from conversations import services
 from conversations.dbthreads import db_write
@@ -34,11 +37,32 @@ def start_kwargs(prep: PreparedChat) -> dict[str, Any]:
 
 
 def write_start(prep: PreparedChat) -> None:
-    services.chat_start_write(**start_kwargs(prep))
+    _even_if_bot_deleted(prep, lambda: services.chat_start_write(**start_kwargs(prep)))
 
 
 def save(prep: PreparedChat, with_start: bool = False) -> None:
     """The answer; ``with_start``: the start too, in the same transaction."""
+    _even_if_bot_deleted(prep, lambda: _save(prep, with_start))
+
+
+def _even_if_bot_deleted(prep: PreparedChat, write: Callable[[], None]) -> None:
+    """``write()``; when it fails because the chat's bot was deleted meanwhile (the foreign key
+    to it, checked at commit, no longer holds), ``write()`` again with the conversation
+    detached from the bot, as the deletion left the bot's other conversations (bot NULL,
+    ``bot_slug`` kept): the turn is stored and its usage counted, and the client gets ``end``.
+    Any other failure (the conversation deleted: ``unsaved_error``) is raised."""
+    try:
+        write()
+    except IntegrityError:
+        bot_id = prep.conversation.bot_id
+        if bot_id is None or bot_exists(tenant=prep.context.tenant, bot_id=bot_id):
+            raise
+        log.info("bot %s was deleted during chat %s: stored without it", bot_id, prep.message_id)
+        prep.conversation.bot = None
+        write()
+
+
+def _save(prep: PreparedChat, with_start: bool) -> None:
     before = services.chat_start_statements(**start_kwargs(prep)) if with_start else None
     services.message_save_assistant(
         tenant=prep.context.tenant,
@@ -80,8 +104,8 @@ def unsaved_error(exc: BaseException) -> dict[str, str]:
     if isinstance(exc, IntegrityError | psycopg.IntegrityError):
         return {
             "type": "conflict",
-            "message": "The conversation (or its bot) was deleted while this answer was "
-            "written, so the answer was not stored.",
+            "message": "The conversation was deleted while this answer was written, so the "
+            "answer was not stored.",
         }  # fmt: skip
     return {
         "type": "internal_error",

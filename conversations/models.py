@@ -6,7 +6,16 @@ from tenants.models import TenantOwned
 
 
 class Conversation(TenantOwned):
-    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="conversations")
+    """A chat with a bot. Deleting the bot keeps it (its transcript and billed usage belong to
+    the tenant): ``bot`` becomes NULL and ``bot_slug`` still names the bot."""
+
+    bot = models.ForeignKey(
+        "bots.Bot", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    # The bot's slug: set when the conversation starts, and to the bot's last slug when the bot
+    # is deleted (bots.services.bot_delete). Read only once ``bot`` is NULL.
+    # db_default: rows inserted by code that predates the column (a deploy's old processes).
+    bot_slug = models.CharField(max_length=64, blank=True, default="", db_default="")
     scope = models.ForeignKey(
         "bots.Scope", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -48,7 +57,9 @@ class Message(TenantOwned):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
-    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="+")
+    bot = models.ForeignKey(  # the conversation's bot (NULL once deleted)
+        "bots.Bot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     content = models.TextField(blank=True, default="")
     citations = models.JSONField(default=list, blank=True)

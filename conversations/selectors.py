@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from bots.models import Bot, Scope
-from chatbot_project.errors import APIError, NotFound
+from chatbot_project.errors import APIError, Conflict, NotFound
 from conversations.models import Conversation, Message
 from tenants.context import AuthContext
 from tenants.models import Tenant
@@ -201,18 +201,46 @@ def visible_to(qs: QuerySet[Any], context: AuthContext | None, prefix: str = "")
     return qs
 
 
+def bot_filter(tenant: Tenant, ref: str, slug_field: str = "bot_slug") -> Q:
+    """Rows (conversations; messages with ``slug_field="conversation__bot_slug"``) of the bot
+    ``ref`` names: by id, a bot that exists; by slug, the bot of that slug and the deleted bots
+    that had it (kept conversations: ``bot`` NULL, ``bot_slug``). Both halves use an index
+    that starts with (tenant, bot)."""
+    as_id = _as_uuid(ref)
+    if as_id:
+        return Q(bot_id=as_id)
+    live = list(Bot.objects.for_tenant(tenant).filter(slug=ref).values_list("id", flat=True))
+    return Q(bot_id__in=live) | Q(bot_id=None, **{slug_field: ref})
+
+
 def conversation_get(
-    *, tenant: Tenant, conversation_id: Any, bot: Bot | None = None,
-    context: AuthContext | None = None,
-) -> Conversation:  # fmt: skip
+    *, tenant: Tenant, conversation_id: Any, context: AuthContext | None = None
+) -> Conversation:
     as_id = _as_uuid(conversation_id)
     qs = visible_to(Conversation.objects.for_tenant(tenant), context).select_related("bot", "scope")
-    if bot is not None:
-        qs = qs.filter(bot=bot)
     conv = qs.filter(id=as_id).first() if as_id else None
     if conv is None:
         raise NotFound("No such conversation, or it is not visible to this credential.")
     return conv
+
+
+def conversation_to_continue(
+    *, tenant: Tenant, conversation_id: Any, bot: Bot, context: AuthContext | None = None
+) -> Conversation:
+    """The conversation a chat with ``bot`` continues. 404 unless it is one of ``bot``'s; a
+    409 when its bot was deleted (the conversation is kept, but no bot can answer in it), for
+    a credential that may read it (a key limited to bots or scopes never sees such a
+    conversation: 404)."""
+    conv = conversation_get(tenant=tenant, conversation_id=conversation_id)
+    if conv.bot_id == bot.id:
+        return conv
+    readable = visible_to(Conversation.objects.filter(id=conv.id), context)
+    if conv.bot_id is None and readable.exists():
+        raise Conflict(
+            "This conversation's bot was deleted, so it cannot be continued; start a new "
+            "conversation (send no conversation_id)."
+        )
+    raise NotFound("No such conversation, or it is not visible to this credential.")
 
 
 def conversation_list(
@@ -221,8 +249,7 @@ def conversation_list(
 ) -> QuerySet[Conversation]:  # fmt: skip
     qs = visible_to(Conversation.objects.for_tenant(tenant), context).select_related("bot", "scope")
     if bot:
-        as_id = _as_uuid(bot)
-        qs = qs.filter(bot_id=as_id) if as_id else qs.filter(bot__slug=bot)
+        qs = qs.filter(bot_filter(tenant, bot))
     if user:
         qs = qs.filter(user=user)
     return qs
@@ -266,19 +293,21 @@ def usage_by_day(
     bot: str | None = None,
     context: AuthContext | None = None,
 ) -> list[dict[str, Any]]:
-    """Tokens, messages and latency per day and bot (assistant messages carry the usage)."""
+    """Tokens, messages and latency per day and bot (assistant messages carry the usage).
+    A deleted bot's rows stay, under the slug its conversations kept, with ``bot_id`` null."""
     qs = visible_to(Message.objects.for_tenant(tenant), context, "conversation__")
     if start:
         qs = qs.filter(created_at__date__gte=start)
     if end:
         qs = qs.filter(created_at__date__lte=end)
     if bot:
-        as_id = _as_uuid(bot)
-        qs = qs.filter(bot_id=as_id) if as_id else qs.filter(bot__slug=bot)
+        qs = qs.filter(bot_filter(tenant, bot, "conversation__bot_slug"))
     assistant = Q(role=Message.Role.ASSISTANT)
     rows = (
-        qs.annotate(day=TruncDate("created_at"))
-        .values("day", "bot_id", "bot__slug")
+        qs.annotate(
+            day=TruncDate("created_at"), slug=Coalesce("bot__slug", "conversation__bot_slug")
+        )
+        .values("day", "bot_id", "slug")
         .annotate(
             messages=Count("id"),
             user_messages=Count("id", filter=Q(role=Message.Role.USER)),
@@ -290,13 +319,13 @@ def usage_by_day(
             avg_latency_ms=Avg("latency_ms", filter=assistant),
             max_latency_ms=Max("latency_ms", filter=assistant),
         )
-        .order_by("day", "bot__slug")
+        .order_by("day", "slug", "bot_id")
     )
     return [
         {
             "date": r["day"].isoformat(),
-            "bot": r["bot__slug"],
-            "bot_id": str(r["bot_id"]),
+            "bot": r["slug"],
+            "bot_id": str(r["bot_id"]) if r["bot_id"] else None,
             "messages": r["messages"],
             "user_messages": r["user_messages"],
             "assistant_messages": r["assistant_messages"],

@@ -29,6 +29,7 @@ def conversation_start(
     return Conversation.objects.create(
         tenant=tenant,
         bot=bot,
+        bot_slug=bot.slug,
         scope=scope,
         user=user or "",
         title=" ".join(question.split())[:80],
@@ -53,6 +54,7 @@ def conversation_build(
         id=id or uuid.uuid4(),
         tenant=tenant,
         bot=bot,
+        bot_slug=bot.slug,
         scope=scope,
         user=user or "",
         title=" ".join(question.split())[:80],
@@ -211,3 +213,13 @@ def message_feedback(
 def conversation_delete(*, tenant: Tenant, conversation: Conversation) -> None:
     assert conversation.tenant_id == tenant.id
     conversation.delete()
+
+
+def conversation_detach_bot(*, tenant: Tenant, bot: Bot) -> None:
+    """Before ``bot`` is deleted: its conversations keep its current slug (``bot_slug``) and,
+    with their messages, stop pointing at it. (Deleting the bot would set ``bot`` NULL anyway,
+    on_delete=SET_NULL; this also records the slug it has now, if renamed since.) ``updated_at``
+    is left alone: nothing happened in these conversations."""
+    assert bot.tenant_id == tenant.id
+    Conversation.objects.for_tenant(tenant).filter(bot=bot).update(bot=None, bot_slug=bot.slug)
+    Message.objects.for_tenant(tenant).filter(bot=bot).update(bot=None)

@@ -39,6 +39,7 @@ class ConversationFactory(factory.django.DjangoModelFactory):
         model = Conversation
 
     bot = factory.SubFactory(BotFactory)
+    bot_slug = factory.LazyAttribute(lambda o: o.bot.slug)  # as conversation_build sets it
     tenant = factory.LazyAttribute(lambda o: o.bot.tenant)
     user = "end-user-1"
     title = factory.Sequence(lambda n: f"Conversation {n}")
