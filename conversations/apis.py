@@ -49,6 +49,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class ConversationSerializer(serializers.ModelSerializer):
     bot = serializers.SerializerMethodField()
+    bot_slug = serializers.SerializerMethodField()
     scope = serializers.SerializerMethodField()
 
     class Meta:
@@ -56,6 +57,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "bot",
+            "bot_slug",
             "user",
             "scope",
             "title",
@@ -64,7 +66,11 @@ class ConversationSerializer(serializers.ModelSerializer):
             "message_count",
         ]
 
-    def get_bot(self, obj: Conversation) -> str:
+    def get_bot(self, obj: Conversation) -> str | None:
+        """The bot's id, as always; None once the bot was deleted (``bot_slug`` names it)."""
+        return str(obj.bot_id) if obj.bot_id else None
+
+    def get_bot_slug(self, obj: Conversation) -> str:
         """The bot's slug (a deleted bot's: the one the conversation kept)."""
         return obj.bot.slug if obj.bot is not None else obj.bot_slug
 

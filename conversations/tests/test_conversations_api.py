@@ -32,7 +32,8 @@ def test_list_and_filters(api, convo, tenant):
     assert len(body["data"]) == 2
     assert body["next"] is None
     assert set(body["data"][0]) == {
-        "id", "bot", "user", "scope", "title", "created_at", "updated_at", "message_count"
+        "id", "bot", "bot_slug", "user", "scope", "title", "created_at", "updated_at",
+        "message_count",
     }  # fmt: skip
     assert [c["id"] for c in api.get("/v1/conversations?user=alice").json()["data"]] == [
         str(conv.id)

@@ -14,7 +14,7 @@ from conversations.tests.helpers import chat
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::Warning")]
 
 CONVERSATION_FIELDS = {
-    "id", "bot", "user", "scope", "title", "created_at", "updated_at", "message_count",
+    "id", "bot", "bot_slug", "user", "scope", "title", "created_at", "updated_at", "message_count",
 }  # fmt: skip
 
 
@@ -47,9 +47,9 @@ def test_deleting_a_bot_keeps_its_conversations_messages_and_usage(api, tenant):
     ]
     (listed,) = api.get("/v1/conversations").json()["data"]
     assert set(listed) == CONVERSATION_FIELDS
-    assert (listed["id"], listed["bot"]) == (str(conv.id), "helper")
+    assert (listed["id"], listed["bot"], listed["bot_slug"]) == (str(conv.id), None, "helper")
     detail = api.get(f"/v1/conversations/{conv.id}").json()
-    assert detail["bot"] == "helper"
+    assert (detail["bot"], detail["bot_slug"]) == (None, "helper")
     assert [m["content"] for m in detail["messages"]] == ["Hi?", "Hello."]
     assert _ids(api.get("/v1/conversations?bot=helper")) == [str(conv.id)]
     assert _ids(api.get(f"/v1/conversations?bot={bot.id}")) == []  # a deleted bot: by slug
@@ -87,9 +87,13 @@ def test_a_deleted_bot_and_a_new_one_of_its_slug_stay_apart(api, tenant):
         [str(old_conv.id), str(new_conv.id)]
     )
     assert _ids(api.get(f"/v1/conversations?bot={new.id}")) == [str(new_conv.id)]
-    listed = {c["id"]: c["bot"] for c in api.get("/v1/conversations").json()["data"]}
-    assert listed == {str(old_conv.id): "helper", str(new_conv.id): "helper",
-                      str(other_conv.id): "other"}  # fmt: skip
+    listed = {
+        c["id"]: (c["bot"], c["bot_slug"]) for c in api.get("/v1/conversations").json()["data"]
+    }
+    assert listed == {
+        str(old_conv.id): (None, "helper"), str(new_conv.id): (str(new.id), "helper"),
+        str(other_conv.id): (str(other.id), "other"),
+    }  # fmt: skip
 
 
 def test_the_slug_kept_is_the_bots_last(api, tenant):
@@ -97,11 +101,11 @@ def test_the_slug_kept_is_the_bots_last(api, tenant):
     conv, _ = _conversation(bot)
     res = api.patch(f"/v1/bots/{bot.id}", {"slug": "renamed"}, format="json")
     assert res.status_code == 200, res.content
-    assert api.get(f"/v1/conversations/{conv.id}").json()["bot"] == "renamed"
+    assert api.get(f"/v1/conversations/{conv.id}").json()["bot_slug"] == "renamed"
     assert api.delete(f"/v1/bots/{bot.id}").status_code == 204
     conv.refresh_from_db()
     assert conv.bot_slug == "renamed"
-    assert api.get(f"/v1/conversations/{conv.id}").json()["bot"] == "renamed"
+    assert api.get(f"/v1/conversations/{conv.id}").json()["bot_slug"] == "renamed"
     assert [r["bot"] for r in api.get("/v1/usage").json()["data"]] == ["renamed"]
 
 

@@ -182,7 +182,7 @@
         ui.conversations.appendChild(el("li", { className: "pg-muted", text: "No conversations yet." }));
       }
       rows.forEach(function (c) {
-        var botLabel = typeof c.bot === "object" && c.bot ? (c.bot.slug || c.bot.name) : botSlug(c.bot);
+        var botLabel = c.bot_slug || (typeof c.bot === "object" && c.bot ? (c.bot.slug || c.bot.name) : botSlug(c.bot));
         var button = el("button", { type: "button", className: "pg-conv", "data-id": c.id }, [
           el("span", { className: "pg-conv-title", text: c.title || "Untitled conversation" }),
           el("span", { className: "pg-conv-meta", text: [botLabel, (c.message_count || 0) + " messages", fmtDate(c.updated_at || c.created_at)].filter(Boolean).join(" · ") }),
@@ -214,7 +214,7 @@
     return request("GET", "/v1/conversations/" + encodeURIComponent(id)).then(function (conv) {
       state.conversationId = conv.id;
       ui.convTitle.textContent = conv.title || "Conversation";
-      var slug = typeof conv.bot === "object" && conv.bot ? conv.bot.slug : botSlug(conv.bot);
+      var slug = conv.bot ? (typeof conv.bot === "object" ? conv.bot.slug : botSlug(conv.bot)) : null;
       if (slug) ui.bot.value = slug;
       ui.messages.replaceChildren();
       (conv.messages || []).forEach(function (m) {
