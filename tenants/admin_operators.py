@@ -24,14 +24,9 @@ OUR_PACKAGES = frozenset(
 )
 
 
-class SuperuserOnlyAdminMixin:
-    """Mix in before a ModelAdmin: nothing of it for users who are not superusers."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser and super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser and super().has_view_permission(request, obj)
+class SuperuserWritesMixin:
+    """Mix in before a ModelAdmin: only superusers add, change or delete (others may view, if
+    Django's permissions let them)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser and super().has_add_permission(request)
@@ -41,6 +36,16 @@ class SuperuserOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class SuperuserOnlyAdminMixin(SuperuserWritesMixin):
+    """Mix in before a ModelAdmin: nothing of it for users who are not superusers."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_view_permission(request, obj)
 
 
 def is_ours(model_admin: admin.ModelAdmin) -> bool:

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tenants.admin_operators import SuperuserWritesMixin
 from tenants.admin_roles import admin_roles, may_grant, role_allows
 from tenants.admin_scoping import scope_users
 from tenants.models import Membership
@@ -75,12 +76,5 @@ class TenantUserAdmin(UserAdmin):
         super().delete_queryset(request, queryset)
 
 
-class SuperuserGroupAdmin(GroupAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser and super().has_add_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+class SuperuserGroupAdmin(SuperuserWritesMixin, GroupAdmin):
+    """Groups carry permissions: granting one is an operator's act."""
