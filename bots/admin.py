@@ -11,6 +11,7 @@ class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     """Deletes go through ``services.bot_delete``, as the API's do (the bot's conversations are
     kept and remember its last slug), for one bot and for the "delete selected" action alike."""
 
+    creation_quota = "max_bots"
     list_display = ("slug", "name", "tenant", "retrieval_mode", "is_active")
     list_filter = ("tenant", "is_active")
     search_fields = ("slug", "name")

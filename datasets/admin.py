@@ -25,6 +25,7 @@ class _ServiceDeleteAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Dataset)
 class DatasetAdmin(_ServiceDeleteAdmin):
+    creation_quota = "max_datasets"
     list_display = ("name", "tenant", "embedding_model", "created_at")
     list_filter = ("tenant",)
 

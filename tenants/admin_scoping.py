@@ -81,6 +81,13 @@ class SameTenantForm(forms.ModelForm):
             tenant = self.instance.tenant if self.instance.tenant_id else None
         if tenant is None:
             return cleaned
+        quota = getattr(self, "creation_quota", None)  # set by TenantScopedAdminMixin.get_form
+        if quota and self.instance._state.adding:
+            from tenants.quotas import quota_refusal
+
+            refusal = quota_refusal(tenant=tenant, quota=quota)
+            if refusal is not None:
+                self.add_error(None, str(refusal.detail))
         opts = self._meta.model._meta
         for name in self.fields:
             try:
@@ -111,6 +118,14 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
     """
 
     form = SameTenantForm
+    # The tenant quota a new object counts against (tenants.quotas), checked as the services
+    # check it: the form shows the refusal, save_model re-checks under the tenant's lock.
+    creation_quota: str | None = None
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.creation_quota = self.creation_quota
+        return form
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return scope_to_tenants(super().get_queryset(request), admin_tenant_ids(request))
@@ -151,6 +166,10 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         self.check_tenant(request, obj)
+        if self.creation_quota and not change:
+            from tenants.quotas import enforce_quota
+
+            enforce_quota(tenant=obj.tenant, quota=self.creation_quota)  # (the admin's atomic)
         super().save_model(request, obj, form, change)
 
     def delete_model(self, request: HttpRequest, obj) -> None:

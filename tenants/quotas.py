@@ -124,9 +124,18 @@ def _current_quotas(tenant: Tenant, *, lock: bool) -> Any:
 def enforce_quota(*, tenant: Tenant, quota: str) -> None:
     """Refuse (409) one more of what ``quota`` counts when the tenant is at its limit. Call it
     inside the transaction that inserts the row, before the insert."""
-    limit = _limit(_current_quotas(tenant, lock=True), quota)
+    refusal = quota_refusal(tenant=tenant, quota=quota, lock=True)
+    if refusal is not None:
+        raise refusal
+
+
+def quota_refusal(*, tenant: Tenant, quota: str, lock: bool = False) -> QuotaExceeded | None:
+    """The refusal one more of what ``quota`` counts would get now, else None (``lock=False``:
+    a form's early check; the insert checks again with ``enforce_quota``)."""
+    limit = _limit(_current_quotas(tenant, lock=lock), quota)
     if limit is not None and _querysets(tenant)[quota].count() >= limit:
-        raise _count_exceeded(quota, limit)
+        return _count_exceeded(quota, limit)
+    return None
 
 
 def enforce_document_quota(*, tenant: Tenant, size_bytes: int, lock: bool = False) -> None:

@@ -233,3 +233,27 @@ def test_quotas_stored_before_validation_do_not_block_other_changes(api, tenant)
     assert res.status_code == 200, res.content
     assert res.json()["quotas"] == {"messages_per_day": 5, "max_bots": -5}
     assert _bot(api, "still allowed").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "quota", "sentence"),
+    [
+        ("/admin/bots/bot/add/", "max_bots", "quota of 1 bot (quotas.max_bots)"),
+        ("/admin/datasets/dataset/add/", "max_datasets", "1 dataset (quotas.max_datasets)"),
+    ],
+)
+def test_admin_add_forms_obey_the_count_quotas(superuser, tenant, path, quota, sentence):
+    """Bots and datasets added in the admin count against the quotas as the API's do (they
+    did not go through the services, so nothing checked)."""
+    from bots.models import Bot
+    from bots.tests.factories import BotFactory
+    from datasets.models import Dataset
+    from datasets.tests.factories import DatasetFactory
+
+    model = Bot if quota == "max_bots" else Dataset
+    (BotFactory if quota == "max_bots" else DatasetFactory)(tenant=tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(quotas={quota: 1})
+    res = superuser.post(path, {"tenant": str(tenant.pk), "name": "one more", "slug": "one-more"})
+    assert res.status_code == 200  # the form again
+    assert sentence in " ".join(res.context["adminform"].form.non_field_errors())
+    assert model.objects.filter(tenant=tenant).count() == 1
