@@ -55,6 +55,7 @@ async def _chat(
     from conversations.streaming import (
         SSE_HEADERS,
         collect,
+        finish_unrun,
         limit_and_embed,
         sse_stream,
         wants_stream,
@@ -87,7 +88,7 @@ async def _chat(
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             if not released:
-                await asyncio.shield(_cut_short(prep, context, slot))
+                await asyncio.shield(finish_unrun(prep, slot))
         request.log(200, context)
         return None
     try:
@@ -97,16 +98,6 @@ async def _chat(
     finally:
         await release_stream_slot(context, slot)
     return await fastlane.send_json(send, request, 200, body, None, context)
-
-
-async def _cut_short(prep: Any, context: Any, slot: Any) -> None:
-    """A stream that ended early (the client left): a chat whose body never began is stored
-    as cancelled first (``run_chat`` stores the others), then its slot and lock go back."""
-    from conversations import chat_writes
-    from conversations.slots import release_stream_slot
-
-    await chat_writes.stored_unstarted(prep)
-    await release_stream_slot(context, slot)
 
 
 async def _error(send: Any, request: fastlane.FastRequest, exc: APIError, context: Any) -> None:

@@ -26,8 +26,7 @@ from chatbot_project.errors import APIError
 from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, run_chat
 from conversations.dbthreads import db_sync
-from conversations.slots import release_stream_slot
-from conversations.streaming import start_chat
+from conversations.streaming import finish_unrun, start_chat
 from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
@@ -188,10 +187,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                         await self.send_json(_cancelled_end(prep))
                     return
                 raise
-        finally:
-            if not prep.claimed:  # the socket closed before the chat ran
-                await asyncio.shield(chat_writes.stored_unstarted(prep))
-            await asyncio.shield(release_stream_slot(self.context, slot))
+        finally:  # (stores the turn if the socket closed before the chat ran)
+            await asyncio.shield(finish_unrun(prep, slot))
 
     async def _cancelled_before_start(self, turn: _Turn, prep: PreparedChat) -> None:
         """Save the turn as ``run_chat`` saves a chat cut short before its start writes: the

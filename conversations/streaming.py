@@ -308,7 +308,14 @@ async def _cut_short(
     try:
         prep = await prep_task
     except BaseException:
-        prep = None
-    if prep is not None:
-        await chat_writes.stored_unstarted(prep)
-    await release_stream_slot(context, slot)
+        await release_stream_slot(context, slot)
+        return
+    await finish_unrun(prep, slot)
+
+
+async def finish_unrun(prep: PreparedChat, slot: ChatSlot | None) -> None:
+    """A chat's end on a path that may not have run it: stored as cancelled if ``run_chat``
+    never began it (else ``run_chat`` stored it), then its slot and conversation lock given
+    back (after the store: the next message's history holds this turn)."""
+    await chat_writes.stored_unstarted(prep)
+    await release_stream_slot(prep.context, slot)
