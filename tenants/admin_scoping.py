@@ -24,6 +24,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
@@ -85,7 +86,10 @@ class SameTenantForm(forms.ModelForm):
         if quota and self.instance._state.adding:
             from tenants.quotas import quota_refusal
 
-            refusal = quota_refusal(tenant=tenant, quota=quota)
+            # In the admin's add view (one transaction up to the save) the tenant row stays
+            # locked from here, so no creation elsewhere can fill the quota before save_model.
+            in_atomic = transaction.get_connection().in_atomic_block
+            refusal = quota_refusal(tenant=tenant, quota=quota, lock=in_atomic)
             if refusal is not None:
                 self.add_error(None, str(refusal.detail))
         opts = self._meta.model._meta

@@ -257,3 +257,51 @@ def test_admin_add_forms_obey_the_count_quotas(superuser, tenant, path, quota, s
     assert res.status_code == 200  # the form again
     assert sentence in " ".join(res.context["adminform"].form.non_field_errors())
     assert model.objects.filter(tenant=tenant).count() == 1
+
+
+def test_admin_add_holds_the_quota_until_it_saves(transactional_db, superuser, tenant, monkeypatch):
+    """A bot created elsewhere while the admin's add form is between its check and its save
+    waits for the admin's transaction and is then refused; the admin's add succeeds (it was a
+    500: save_model's re-check raised once the other creation had filled the quota)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from bots.admin import BotAdmin
+    from bots.services import bot_create
+
+    Tenant.objects.filter(pk=tenant.pk).update(quotas={"max_bots": 1})
+    outcome: list[str] = []
+
+    def other_creation() -> None:
+        try:
+            bot_create(tenant=tenant, data={"name": "elsewhere"})
+            outcome.append("created")
+        except Exception as exc:  # recorded for the assertion
+            outcome.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    original = BotAdmin.save_model
+
+    def save_model(self, request, obj, form, change):
+        thread = threading.Thread(target=other_creation)
+        thread.start()
+        time.sleep(0.5)  # long enough for the other creation to pass an unlocked quota
+        original(self, request, obj, form, change)
+        save_model.thread = thread
+
+    monkeypatch.setattr(BotAdmin, "save_model", save_model)
+    new = Bot(tenant=tenant, name="admin bot", slug="admin-bot")
+    data = {
+        "tenant": str(tenant.pk), "name": new.name, "slug": new.slug,
+        "system_prompt": new.system_prompt, "model": new.model, "temperature": new.temperature,
+        "max_tokens": new.max_tokens, "top_k": new.top_k, "score_threshold": new.score_threshold,
+        "retrieval_mode": new.retrieval_mode, "is_active": "on",
+    }  # fmt: skip
+    res = superuser.post("/admin/bots/bot/add/", data)
+    save_model.thread.join(10)
+    assert res.status_code == 302, res.content[:500]
+    assert outcome == ["QuotaExceeded"]
+    assert list(Bot.objects.filter(tenant=tenant).values_list("name", flat=True)) == ["admin bot"]
