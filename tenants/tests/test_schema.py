@@ -120,3 +120,23 @@ def test_operations_publish_no_internal_docstrings(schema_and_log):
     params = {p["name"]: p for p in schema["paths"]["/v1/bots"]["get"]["parameters"]}
     assert "1 to 100" in params["limit"]["description"]
     assert "next" in params["cursor"]["description"]
+
+
+def test_docs_page_has_a_csp_no_inline_script_and_no_csrf_cookie(client):
+    """/docs runs under a Content-Security-Policy (scripts only from this origin) and sets no
+    csrftoken cookie (the API has no session auth; drf-spectacular's page set one per visit)."""
+    import re
+
+    res = client.get("/docs")
+    assert "script-src 'self'" in res["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in res["Content-Security-Policy"]
+    page = res.content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
+    init = re.search(r'<script src="([^"]*script[^"]*)"', page).group(1)
+    script = client.get(init.replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+    assert "csrftoken" not in res.cookies and "csrftoken" not in script.cookies
+    assert "csrftoken" not in client.cookies
