@@ -11,6 +11,7 @@ from typing import Any
 from chatbot_project.errors import APIError
 
 MAX_MESSAGE_CHARS = 100_000
+MAX_USER_CHARS = 200  # Conversation.user's column
 
 
 @dataclass
@@ -42,8 +43,8 @@ class ChatInput:
             raise APIError("`bot` is required: the bot's slug or id.")
         user = payload.get("user") or ""
         metadata = payload.get("metadata") or {}
-        if not isinstance(user, str) or len(user) > 200:
-            raise APIError("`user` must be a string of at most 200 characters.")
+        if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
+            raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
         if not isinstance(metadata, dict):
             raise APIError("`metadata` must be a JSON object.")
         conv = payload.get("conversation_id")

@@ -26,6 +26,7 @@ from conversations.chat import (
     collect,
     run_chat,
 )
+from conversations.chat_input import MAX_USER_CHARS
 from conversations.dbthreads import db_sync
 from conversations.slots import release_stream_slot, released_after
 from conversations.streaming import (
@@ -42,11 +43,21 @@ FINISH = {"stop": "stop", "length": "length", "refused": "content_filter", "erro
 
 
 def _content(value: Any) -> str:
-    if isinstance(value, str):
-        return value
+    """A message's text: a string, or the ``text`` of its ``text`` parts (other parts, such as
+    images, carry none); anything else is a 400."""
+    if value is None or isinstance(value, str):
+        return value or ""
     if isinstance(value, list):  # [{"type": "text", "text": ...}, ...]
-        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
-    return ""
+        texts = []
+        for part in value:
+            if not isinstance(part, dict):
+                raise APIError("A message's `content` parts must be objects with a `type`.")
+            if part.get("type") == "text":
+                if not isinstance(part.get("text"), str):
+                    raise APIError("A `text` content part needs `text` as a string.")
+                texts.append(part["text"])
+        return "".join(texts)
+    raise APIError("A message's `content` must be a string or a list of content parts.")
 
 
 def chat_input(payload: Any) -> tuple[ChatInput, bool]:
@@ -66,13 +77,15 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise APIError("The last message must be a non-empty `user` message: the question.")
     user = payload.get("user") or ""
+    if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
+        raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
     limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise APIError("`max_tokens` must be a positive integer.")
     data = ChatInput(
         bot=model,
         message=turns[-1]["content"],
-        user=user if isinstance(user, str) else "",
+        user=user,
         scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
         history=[t for t in turns[:-1] if t["content"]],
         max_tokens=limit,

@@ -1,0 +1,91 @@
+"""/v1/openai/chat/completions: request fields an OpenAI client may send get a 400 naming them
+when the bot cannot take them as they are, never a 500 or a turn that cannot be stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.models import Conversation
+from conversations.tests.conftest import build_kb
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::Warning")]
+
+Q = "How do I limit anonymous clients per day?"
+
+
+def post(client, key, body):
+    return client.post(
+        "/v1/openai/chat/completions", body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"user": "u" * 201}, "`user` must be a string of at most 200 characters"),
+        ({"user": 42}, "`user` must be a string"),
+    ],
+)
+def test_user_too_long_or_not_a_string_is_a_400(client, kb, make_key, openai_stub, extra, words):
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": Q}], **extra,
+    })  # fmt: skip
+    assert res.status_code == 400
+    assert res.json()["error"]["type"] == "invalid_request"
+    assert words in res.json()["error"]["message"]
+    assert openai_stub.chat_requests() == []
+    assert not Conversation.objects.exists()
+
+
+def test_user_of_200_characters_is_stored(client, kb, make_key, openai_stub):
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": Q}], "user": "u" * 200,
+    })  # fmt: skip
+    assert res.status_code == 200
+    assert Conversation.objects.get(id=res.json()["conversation_id"]).user == "u" * 200
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        [{"type": "text", "text": 5}],
+        [{"type": "text"}],
+        ["plain string part"],
+        {"text": Q},
+        7,
+    ],
+)
+def test_malformed_content_is_a_400(client, kb, make_key, openai_stub, content):
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": content}],
+    })  # fmt: skip
+    assert res.status_code == 400
+    assert res.json()["error"]["type"] == "invalid_request"
+    assert "content" in res.json()["error"]["message"]
+    assert openai_stub.chat_requests() == []
+
+
+def test_text_parts_are_joined_and_other_parts_skipped(client, kb, make_key, openai_stub):
+    openai_stub.script.reply = "Use AnonRateThrottle [1]."
+    parts = [
+        {"type": "text", "text": "How do I limit "},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        {"type": "text", "text": "anonymous clients per day?"},
+    ]
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": parts}],
+    })  # fmt: skip
+    assert res.status_code == 200
+    sent = openai_stub.chat_requests()[-1].messages[-1]["content"]
+    assert Q in sent
+
+
+def test_other_tenants_model_is_a_404(client, kb, make_key, other_tenant, openai_stub):
+    build_kb(other_tenant, slug="theirs")
+    res = post(client, make_key(kb.tenant), {
+        "model": "theirs", "messages": [{"role": "user", "content": [{"type": "text", "text": Q}]}],
+    })  # fmt: skip
+    assert res.status_code == 404
+    assert res.json()["error"]["type"] == "not_found"
+    assert openai_stub.chat_requests() == []
