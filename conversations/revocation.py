@@ -36,12 +36,13 @@ class Watcher:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._watched: dict[tuple[Any, str], tuple[AuthContext, set[asyncio.Event]]] = {}
+        self._watched: dict[tuple[Any, str, str], tuple[AuthContext, set[asyncio.Event]]] = {}
         self._task: asyncio.Task | None = None
 
     @staticmethod
-    def _key(context: AuthContext) -> tuple[Any, str]:
-        return (context.tenant.id, context.principal_id)
+    def _key(context: AuthContext) -> tuple[Any, str, str]:
+        # One staff user's sign-in sessions end separately (logout): kept apart.
+        return (context.tenant.id, context.principal_id, context.session_id)
 
     def watch(self, context: AuthContext) -> asyncio.Event:
         """An event set once ``context`` is no longer valid; call ``unwatch`` when done."""

@@ -11,15 +11,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import (
-    TokenBlacklistSerializer,
-    TokenObtainPairSerializer,
-    TokenRefreshSerializer,
-)
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from chatbot_project.jsonbody import StrictJSONParser
 from tenants import services
 from tenants.auth import auth_failed
+from tenants.jwt_sessions import SessionTokenObtainSerializer, end_session
 from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
 from tenants.views import TenantAPIView
 
@@ -79,7 +77,7 @@ def _login_guard(request: Any) -> None:
 
 
 class TokenObtainAPI(_TokenAPI):
-    serializer_class = TokenObtainPairSerializer
+    serializer_class = SessionTokenObtainSerializer
 
     @extend_schema(
         operation_id="auth_token", request=TokenObtainRequest, responses=TokenPair, auth=[]
@@ -106,8 +104,10 @@ class LogoutAPI(_TokenAPI):
 
     @extend_schema(
         operation_id="auth_logout", request=RefreshRequest, responses={204: None}, auth=[],
-        description="Blacklists the refresh token; access tokens expire on their own.",
+        description="Blacklists the refresh token and ends its sign-in session: the access "
+        "tokens issued under it stop working at once (other sign-ins are not affected).",
     )  # fmt: skip
     def post(self, request: Any) -> Response:
-        self._validated(request)
+        self._validated(request)  # the refresh token is valid (and now blacklisted)
+        end_session(RefreshToken(request.data["refresh"], verify=False))
         return Response(status=status.HTTP_204_NO_CONTENT)

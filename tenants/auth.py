@@ -144,6 +144,7 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+    from tenants.jwt_sessions import SID_CLAIM, session_ended
     from tenants.models import Membership
 
     backend = JWTAuthentication()
@@ -152,6 +153,9 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
         user = backend.get_user(validated)
     except (InvalidToken, TokenError, AuthenticationFailed):
         raise auth_failed(INVALID_TOKEN) from None
+    session_id = validated.get(SID_CLAIM) or ""
+    if session_ended(session_id):
+        raise auth_failed("This sign-in session was logged out; sign in again.")
     memberships = list(
         Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     )
@@ -172,6 +176,7 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
         user=user,
         role=membership.role,
         rate_limit=membership.tenant.default_rate_limit,
+        session_id=session_id,
     )
 
 
@@ -244,7 +249,9 @@ def context_still_valid(context: AuthContext) -> bool:
             tenant__is_active=True,
         ).exists()
     elif context.user is not None:
-        alive = Membership.objects.filter(
+        from tenants.jwt_sessions import session_ended
+
+        alive = not session_ended(context.session_id) and Membership.objects.filter(
             user_id=context.user.pk,
             tenant_id=context.tenant.id,
             tenant__is_active=True,

@@ -31,6 +31,7 @@ class AuthContext:
     allowed_scope_ids: frozenset | None = None  # None = every scope of the tenant
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rate_limit: str = ""
+    session_id: str = ""  # a staff JWT's sign-in session (tenants.jwt_sessions), else ""
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions

@@ -66,6 +66,33 @@ def test_obtain_refresh_rotates_and_logout_blacklists(owner):
     assert after.status_code == 401
 
 
+def test_logout_ends_the_access_tokens_of_its_sign_in_only(owner):
+    """Access tokens of the session logged out (also those issued after a rotation) are 401 at
+    once; another sign-in of the same user keeps working. They lived until expiry before."""
+    from tenants.auth import authenticate, context_still_valid
+
+    laptop, phone = _login("olga"), _login("olga")
+    rotated = APIClient().post(
+        "/v1/auth/token/refresh", {"refresh": laptop["refresh"]}, format="json"
+    ).json()
+    headers = {"authorization": f"Bearer {rotated['access']}"}
+    streaming = authenticate(headers)  # what an open chat re-checks every few seconds
+    assert context_still_valid(streaming)
+
+    out = APIClient().post("/v1/auth/logout", {"refresh": rotated["refresh"]}, format="json")
+    assert out.status_code == 204
+    for access in (laptop["access"], rotated["access"]):
+        res = _as(access).get("/v1/tenant")
+        assert res.status_code == 401, res.content
+        assert res.json()["error"]["type"] == "authentication_failed"
+        assert "logged out" in res.json()["error"]["message"]
+    assert not context_still_valid(streaming)
+    assert _as(phone["access"]).get("/v1/tenant").status_code == 200
+    assert APIClient().post(
+        "/v1/auth/token/refresh", {"refresh": phone["refresh"]}, format="json"
+    ).status_code == 200
+
+
 def test_wrong_password_and_bad_tokens_are_401(owner):
     res = APIClient().post(
         "/v1/auth/token", {"username": "olga", "password": "nope"}, format="json"

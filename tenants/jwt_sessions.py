@@ -1,0 +1,52 @@
+"""Sign-in sessions for staff JWTs, so that logging out also ends the access tokens.
+
+simplejwt blacklists refresh tokens only: an access token stayed valid after logout until it
+expired (``JWT_ACCESS_MINUTES``). Each sign-in now gets a session id, the ``sid`` claim, which
+refresh rotation keeps and every access token copies from its refresh token. Logout records
+the sid in Redis (``jwt:logout:<sid>``) for as long as the session's refresh token could live;
+JWT authentication and the re-checks of open chats refuse tokens of a recorded session. Other
+sign-ins of the same user (other devices) are not affected. Tokens issued before sessions
+existed carry no sid and simply expire.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+SID_CLAIM = "sid"
+_KEY = "jwt:logout:{}"
+
+
+class SessionTokenObtainSerializer(TokenObtainPairSerializer):
+    """``POST /v1/auth/token``: the usual pair, its refresh token carrying a new session id."""
+
+    @classmethod
+    def get_token(cls, user: Any) -> Any:
+        token = super().get_token(user)
+        token[SID_CLAIM] = uuid.uuid4().hex
+        return token
+
+
+def end_session(refresh: Any) -> None:
+    """Record the session of a (valid) refresh token as logged out until it would expire."""
+    sid = refresh.get(SID_CLAIM)
+    if not sid:
+        return
+    from chatbot_project.redis_client import get_redis
+
+    seconds = max(1, int(refresh["exp"] - time.time()) + 1)
+    get_redis().set(_KEY.format(sid), 1, ex=seconds)
+
+
+def session_ended(sid: str) -> bool:
+    """Whether the session ``sid`` was logged out (one Redis read; Redis errors propagate and
+    become the usual 503)."""
+    if not sid:
+        return False
+    from chatbot_project.redis_client import get_redis
+
+    return bool(get_redis().exists(_KEY.format(sid)))
