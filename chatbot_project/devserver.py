@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,18 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE / "manage.py"), *args], check=True, cwd=BASE)
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on ``host:port`` (so the server could not bind)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return True
+    return False
+
+
 def main() -> int:
     t0 = time.monotonic()
     os.environ.setdefault("DEBUG", "true")
@@ -29,6 +42,17 @@ def main() -> int:
     if os.geteuid() == 0:
         os.environ.setdefault("C_FORCE_ROOT", "1")  # Celery refuses root otherwise (dev only)
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+    # Before the minute of set-up, not after it: the server is the last thing to start.
+    port = os.environ.get("PORT", "8000")
+    host = os.environ.get("HOST", "127.0.0.1")
+    if port.isdigit() and _port_taken(host, int(port)):
+        print(
+            f"make run: port {port} on {host} is already in use (another `make run` or server?). "
+            f"Stop it, or pick another port: PORT={int(port) + 1} make run",
+            file=sys.stderr,
+        )
+        return 1
 
     from chatbot_project import embedded
 
@@ -43,9 +67,13 @@ def main() -> int:
 
     proc = None
     try:
-        _manage("migrate", "--noinput", "-v", "0")
-        _manage("seed_demo")
-        port = os.environ.get("PORT", "8000")
+        try:
+            _manage("migrate", "--noinput", "-v", "0")
+            _manage("seed_demo")
+        except subprocess.CalledProcessError as exc:
+            step = " ".join(exc.cmd[2:4])  # e.g. "migrate --noinput"
+            print(f"make run: `manage.py {step}` failed (its message is above).", file=sys.stderr)
+            return exc.returncode or 1
         base = f"http://127.0.0.1:{port}"
         key_file = embedded.DATA_DIR / "demo_api_key"
         key = key_file.read_text().strip() if key_file.exists() else "(run `manage.py seed_demo`)"
