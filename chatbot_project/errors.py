@@ -28,6 +28,11 @@ TYPES_BY_STATUS = {
     503: "unavailable",
 }
 
+# The status each error type is answered with (API.md's list); 405/406 share invalid_request.
+STATUS_BY_TYPE = {
+    type_: code for code, type_ in TYPES_BY_STATUS.items() if code not in (405, 406)
+} | {"internal_error": 500}
+
 NOT_FOUND_MESSAGE = "No such object, or it is not visible to this credential."
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chatbot_project.errors import APIError
+from chatbot_project.errors import STATUS_BY_TYPE, APIError
 from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
 from conversations.guardrails import StreamRedactor, blocked_match, redact_terms
@@ -349,7 +349,8 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
         if event == "error":
             error = data["error"]
     if error is not None:
-        status = {"conflict": 409, "internal_error": 500}.get(error["type"], 502)
+        # Each type with its own status: a key revoked mid-answer is a 401, not a 502.
+        status = STATUS_BY_TYPE.get(error["type"], 502)
         raise APIError(error["message"], type=error["type"], status_code=status)
     return {
         "conversation_id": str(prep.conversation.id),
