@@ -44,12 +44,12 @@ def main() -> int:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
     # Before the minute of set-up, not after it: the server is the last thing to start.
-    port = os.environ.get("PORT", "8000")
+    web_port = os.environ.get("PORT", "8000")
     host = os.environ.get("HOST", "127.0.0.1")
-    if port.isdigit() and _port_taken(host, int(port)):
+    if web_port.isdigit() and _port_taken(host, int(web_port)):
         print(
-            f"make run: port {port} on {host} is already in use (another `make run` or server?). "
-            f"Stop it, or pick another port: PORT={int(port) + 1} make run",
+            f"make run: port {web_port} on {host} is already in use (another `make run` or "
+            f"server?). Stop it, or pick another port: PORT={int(web_port) + 1} make run",
             file=sys.stderr,
         )
         return 1
@@ -62,8 +62,8 @@ def main() -> int:
         started_pg = pg.started
         os.environ["DATABASE_URL"] = pg.url()
     if not os.environ.get("REDIS_URL"):
-        port, started_redis = embedded.ensure_redis()
-        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        redis_port, started_redis = embedded.ensure_redis()
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
 
     proc = None
     try:
@@ -74,7 +74,7 @@ def main() -> int:
             step = " ".join(exc.cmd[2:4])  # e.g. "migrate --noinput"
             print(f"make run: `manage.py {step}` failed (its message is above).", file=sys.stderr)
             return exc.returncode or 1
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{web_port}"
         key_file = embedded.DATA_DIR / "demo_api_key"
         key = key_file.read_text().strip() if key_file.exists() else "(run `manage.py seed_demo`)"
         print(
@@ -94,7 +94,7 @@ def main() -> int:
         # honcho gives each process its own PORT (5000, 5100, ... unless told a base): the
         # web process must get the one printed above.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(BASE / "Procfile"), "-p", port],
+            [sys.executable, "-m", "honcho", "start", "-f", str(BASE / "Procfile"), "-p", web_port],
             cwd=BASE,
         )
 
