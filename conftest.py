@@ -12,7 +12,6 @@ def _clean_redis():
     from chatbot_project.redis_client import get_redis
 
     get_redis().flushdb()
-    yield
 
 
 @pytest.fixture

@@ -69,7 +69,8 @@ def serve() -> None:  # the server process: python bench/retrieval_floor.py (MOD
             if not message.get("more_body"):
                 break
         if not body:  # the readiness probe (GET /): nothing to search
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})  # type: ignore[operator]
+            empty = [(b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 200, "headers": empty})  # type: ignore[operator]
             await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
             return
         p = json.loads(body)
