@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +24,9 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from conversations.prompting import count_tokens
+
+log = logging.getLogger("chatbot.llm")
+ERROR_BODY_LOGGED = 2048  # bytes of an upstream error's body written to the log
 
 
 @dataclass
@@ -150,9 +154,42 @@ def _ssl_context() -> Any:
 
 
 def status_message(status: int) -> str:
+    """The client's sentence for an upstream HTTP error: "try again" only where it can help
+    (a refused credential, model or request stays refused)."""
     if status == 429:
         return "The model provider is rate limiting this service (429); try again shortly."
+    if status in (401, 403):
+        return (
+            f"The model provider refused this service's credentials (HTTP {status}); retrying "
+            "will not help until the operator fixes them (the error has been logged)."
+        )
+    if status == 404:
+        return (
+            "The model provider does not know the model this bot asks for (HTTP 404); check "
+            "the bot's `model` (the error has been logged)."
+        )
+    if 400 <= status < 500 and status not in (408, 409, 425):
+        return (
+            f"The model provider refused the request (HTTP {status}); retrying will not help "
+            "(the error has been logged)."
+        )
     return f"The model provider answered with HTTP {status}; try again shortly."
+
+
+async def _log_status_error(response: Any, model: str) -> None:
+    """Log an upstream error answer with the start of its body (the provider's explanation:
+    a bad key, an unknown model, a prompt too long), which the client is not shown."""
+    got = b""
+    with contextlib.suppress(Exception):
+        async with contextlib.aclosing(response.aiter_bytes()) as blocks:
+            async for block in blocks:
+                got += block
+                if len(got) >= ERROR_BODY_LOGGED:
+                    break
+    log.warning(
+        "model provider %s answered HTTP %s for model %r: %s", settings.OPENAI_BASE_URL,
+        response.status_code, model, got[:ERROR_BODY_LOGGED].decode(errors="replace"),
+    )  # fmt: skip
 
 
 def _http_client() -> str:
@@ -212,6 +249,7 @@ def _lean_headers() -> dict[str, str]:
 def _http_error(exc: Exception) -> LLMError:
     import httpx
 
+    log.warning("model provider %s failed: %r", settings.OPENAI_BASE_URL, exc)
     from conversations.upstream_http import UpstreamHTTPError
 
     if isinstance(exc, UpstreamHTTPError):
@@ -259,6 +297,10 @@ def _decode_chunk(data: bytes) -> dict[str, Any] | None:
     if not isinstance(chunk, dict):
         return None
     if chunk.get("error"):
+        log.warning(
+            "model provider %s sent an error in its stream: %s", settings.OPENAI_BASE_URL,
+            json.dumps(chunk["error"])[:ERROR_BODY_LOGGED],
+        )  # fmt: skip
         raise LLMError(FAILED_MESSAGE)
     return chunk
 
@@ -294,6 +336,7 @@ class OpenAIProvider:
         completion = 0
         try:
             if response.status_code != 200:
+                await _log_status_error(response, model)
                 raise LLMError(status_message(response.status_code))
             async with contextlib.aclosing(_sse_data(response)) as events:
                 async for data in events:
