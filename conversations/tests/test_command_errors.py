@@ -1,5 +1,6 @@
-"""chat and purge_conversations: bad arguments are one CommandError sentence; the chat REPL skips
-a line it cannot send (NUL, bytes that are not UTF-8) and carries on."""
+"""chat and purge_conversations: bad arguments are one CommandError sentence (and purge nothing:
+an ambiguous "3m" or an empty --tenant); the chat REPL skips a line it cannot send (NUL, bytes
+that are not UTF-8) and carries on."""
 
 from __future__ import annotations
 
@@ -52,3 +53,43 @@ def test_repl_skips_lines_it_cannot_send_and_goes_on(kb, settings, monkeypatch):
 def test_purge_refuses_an_age_beyond_the_calendar(db, age):
     with pytest.raises(CommandError, match="reaches back before the year 1"):
         call_command("purge_conversations", "--older-than", age, stdout=io.StringIO())
+
+
+def _old_conversations(*tenants) -> list:
+    """One conversation per tenant, last active 10 days ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.tests.factories import BotFactory, ConversationFactory
+
+    convs = [ConversationFactory(bot=BotFactory(tenant=t)) for t in tenants]
+    Conversation.objects.update(updated_at=timezone.now() - timedelta(days=10))
+    return convs
+
+
+@pytest.mark.parametrize("age", ["3m", "3 m", "6mo", "2M", "1months"])
+def test_purge_refuses_an_age_in_m_which_could_mean_minutes_or_months(tenant, age):
+    _old_conversations(tenant)
+    with pytest.raises(CommandError, match="'m' could mean minutes or months"):
+        call_command("purge_conversations", "--older-than", age, stdout=io.StringIO())
+    assert Conversation.objects.count() == 1  # "3m" as minutes would have deleted it
+
+
+def test_purge_takes_minutes_as_min(tenant):
+    _old_conversations(tenant)
+    out = io.StringIO()
+    call_command("purge_conversations", "--older-than", "30min", stdout=out)
+    assert "Deleted 1 conversation(s)" in out.getvalue()
+    assert not Conversation.objects.exists()
+
+
+@pytest.mark.parametrize("slug", ["", "  "])
+def test_purge_with_an_empty_tenant_purges_nothing(tenant, other_tenant, slug):
+    """`--tenant "$TENANT"` with the variable unset must not purge every tenant."""
+    _old_conversations(tenant, other_tenant)
+    with pytest.raises(CommandError, match="--tenant is empty"):
+        call_command(
+            "purge_conversations", "--older-than", "1d", "--tenant", slug, stdout=io.StringIO()
+        )
+    assert Conversation.objects.count() == 2

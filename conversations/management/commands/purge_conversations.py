@@ -12,13 +12,23 @@ from chatbot_project.commands import CheckedCommand
 from conversations.models import Conversation
 from tenants.models import Tenant
 
-_UNITS = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+_UNITS = {"d": "days", "h": "hours", "min": "minutes", "w": "weeks"}
 
 
 def parse_age(text: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)\s*([dhmw])", text.strip(), re.ASCII)
+    """``90d``, ``12h``, ``30min``, ``4w``. A bare ``m`` is refused: read as minutes where months
+    were meant, ``3m`` would delete nearly everything."""
+    if re.fullmatch(r"\d+\s*(m|mo|mon|month|months|M)", text.strip(), re.ASCII):
+        raise CommandError(
+            f"--older-than {text!r}: 'm' could mean minutes or months; write minutes as 'min' "
+            "(e.g. 30min) and months in days or weeks (e.g. 90d)."
+        )
+    match = re.fullmatch(r"(\d+)\s*(d|h|min|w)", text.strip(), re.ASCII)
     if not match:
-        raise CommandError(f"--older-than {text!r}: use a number and a unit, e.g. 90d, 12h, 4w.")
+        raise CommandError(
+            f"--older-than {text[:40]!r}: use a number and a unit (d, h, min or w), "
+            "e.g. 90d, 12h, 30min, 4w."
+        )
     try:
         return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     except (OverflowError, ValueError):  # ValueError: over Python's 4,300 digits for an int
@@ -42,11 +52,19 @@ class Command(CheckedCommand):
     help = "Delete conversations whose last activity is older than --older-than (e.g. 90d)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--older-than", required=True, help="age such as 90d, 12h, 4w")
+        parser.add_argument(
+            "--older-than", required=True, help="age in d, h, min or w: 90d, 12h, 30min, 4w"
+        )
         parser.add_argument("--tenant", help="only this tenant (slug)")
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
     def handle(self, *args, older_than: str, tenant: str | None, dry_run: bool, **opts) -> None:
+        if tenant is not None and not tenant.strip():
+            # An empty --tenant "$VAR" must not widen the purge to every tenant.
+            raise CommandError(
+                "--tenant is empty; give a tenant's slug, or leave --tenant out to purge "
+                "every tenant."
+            )
         cutoff = cutoff_for(parse_age(older_than), older_than)
         qs = Conversation.objects.filter(updated_at__lt=cutoff)
         if tenant:
