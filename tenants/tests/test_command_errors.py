@@ -70,3 +70,33 @@ def test_otp_enroll_refuses_bad_arguments(tenant):
         call_command("otp_enroll", NOT_UTF8, stdout=io.StringIO())
     with pytest.raises(CommandError, match="--name: Ensure this value has at most 64"):
         call_command("otp_enroll", "ann", "--name", "n" * 100, stdout=io.StringIO())
+
+
+def _enroll(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("otp_enroll", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_otp_enroll_again_needs_replace_which_ends_the_old_device(tenant):
+    """Enrolling again (a lost phone) must not leave the old device's codes working."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.create_user(username="ann", is_staff=True)
+    _enroll("ann")
+    first = TOTPDevice.objects.get(user=user)
+    with pytest.raises(CommandError, match="already has a TOTP device named 'authenticator'"):
+        _enroll("ann")
+    assert list(TOTPDevice.objects.filter(user=user)) == [first]
+
+    out, err = _enroll("ann", "--replace")
+    assert "Deleted 1 earlier TOTP device(s) of ann" in err
+    new = TOTPDevice.objects.get(user=user)
+    assert new.pk != first.pk and out.strip().endswith(new.config_url)
+    assert not TOTPDevice.objects.filter(pk=first.pk).exists()
+    old_code = totp(first.bin_key, step=first.step, t0=first.t0, digits=first.digits)
+    assert not any(d.verify_token(old_code) for d in TOTPDevice.objects.filter(user=user))
+
+    _enroll("ann", "--name", "backup phone")  # another name adds a second device
+    assert TOTPDevice.objects.filter(user=user).count() == 2

@@ -1,4 +1,8 @@
-"""Create a TOTP device for a staff user and print the provisioning URI and a terminal QR code."""
+"""Create a TOTP device for a staff user and print the provisioning URI and a terminal QR code.
+
+Any confirmed device of a user passes the admin's one-time-password check, so a second device
+with the same name (enrolling again after losing a phone) is refused: ``--replace`` deletes the
+user's existing TOTP devices in the same transaction, ``--name`` adds a device beside them."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import io
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from chatbot_project.commands import CheckedCommand, check_text
@@ -19,8 +24,13 @@ class Command(CheckedCommand):
         parser.add_argument("username")
         parser.add_argument("--name", default="authenticator", help="device name")
         parser.add_argument("--staff", action="store_true", help="also mark the user as staff")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="delete the user's existing TOTP devices (their codes stop working)",
+        )
 
-    def handle(self, *args, username: str, name: str, staff: bool, **opts) -> None:
+    def handle(self, *args, username: str, name: str, staff: bool, replace: bool, **opts) -> None:
         check_text(name, "--name", controls=True)
         try:
             TOTPDevice._meta.get_field("name").clean(name, None)
@@ -33,10 +43,24 @@ class Command(CheckedCommand):
             raise CommandError(
                 f"No user {username!r}; create it with `manage.py create_user`."
             ) from None
-        if staff and not user.is_staff:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+        existing = TOTPDevice.objects.filter(user=user)
+        if not replace and existing.filter(name=name).exists():
+            raise CommandError(
+                f"{username!r} already has a TOTP device named {name!r}, whose codes keep "
+                "working. Pass --replace to delete the user's devices and enroll a new one (a "
+                "lost phone), or --name to add another device."
+            )
+        with transaction.atomic():
+            removed = existing.delete()[0] if replace else 0
+            if staff and not user.is_staff:
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+            device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+        if removed:
+            self.stderr.write(
+                f"Deleted {removed} earlier TOTP device(s) of {username}; their codes no longer "
+                "work."
+            )
         uri = device.config_url
         self.stdout.write(
             f"Scan this with an authenticator app (device #{device.pk} for {username}):\n"
