@@ -153,7 +153,10 @@ def run_pipeline(
     embedder = get_embedder() if embed else None
 
     def blocks():
-        for block in extract(path, kind, title=title, info=info):
+        def extracted(fraction: float) -> None:  # kinds without pages: DOCX, HTML, text, ...
+            on_progress(span * fraction)
+
+        for block in extract(path, kind, title=title, info=info, progress=extracted):
             pages = info.get("pages")
             page = getattr(block, "page", None)  # Sections (DOCX) have no page numbers
             if pages and page:

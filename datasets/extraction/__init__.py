@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -80,13 +80,26 @@ def _has_control(text: str) -> bool:
     return len(data.translate(None, _CONTROL_BYTES)) != len(data)
 
 
+def no_progress(fraction: float) -> None:
+    """The ``progress`` of an extraction nobody watches."""
+
+
 def extract(
-    path: Path, kind: str, *, title: str = "", info: dict | None = None
+    path: Path,
+    kind: str,
+    *,
+    title: str = "",
+    info: dict | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Iterator[Block | Section]:
     """Blocks of the file at ``path`` of the given kind (see datasets.filetypes.KINDS).
 
     Extractors that know the page count up front (PDF) store it in ``info["pages"]`` before the
-    first block, and enforce ``settings.INGEST_MAX_PAGES`` themselves.
+    first block, and enforce ``settings.INGEST_MAX_PAGES`` themselves. The others (DOCX, HTML,
+    Markdown, JSON, text) call ``progress`` now and then with how far they are (0..1, the
+    consumer's work on the blocks yielded so far included), at points they pass anyway (after
+    parsing, a section or a batch of paragraphs): a DOCX has no pages, and the worker must still
+    show its progress move. ``progress`` may raise (the document was deleted): extraction stops.
     """
     if kind == "pdf":
         from datasets.extraction import pdf as module
@@ -104,5 +117,7 @@ def extract(
         from datasets.extraction import unstructured_backend as module
     if kind == "pdf":
         yield from module.extract(path, info=info)
+    elif kind in {"docx", "markdown", "html", "json", "text"}:
+        yield from module.extract(path, progress=progress or no_progress)
     else:
         yield from module.extract(path)

@@ -10,10 +10,10 @@ UTF-8, then a detector restricted to likely candidates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from datasets.extraction import Block, ExtractionError, normalise
+from datasets.extraction import Block, ExtractionError, no_progress, normalise
 from datasets.extraction.text import decode_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w\-]+)""", re.IGNORECASE)
@@ -33,7 +33,9 @@ def decode_html(data: bytes) -> str:
     return decode_bytes(data, declared)
 
 
-def extract_html(html: str) -> Iterator[Block]:
+def extract_html(html: str, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
+    """Blocks of ``html``; ``progress`` once, when it is parsed and cleaned (the walk has no
+    total to measure against; see ``datasets.extraction.extract``)."""
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(html)
@@ -50,6 +52,7 @@ def extract_html(html: str) -> Iterator[Block]:
     root = tree.body or tree.root
     if root is None:
         return
+    progress(0.5)
     headings: list[str] = []
     buffer: list[str] = []
 
@@ -99,7 +102,7 @@ def extract_html(html: str) -> Iterator[Block]:
     yield from flush()
 
 
-def extract(path: Path) -> Iterator[Block]:
+def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
     if path.stat().st_size > MAX_HTML_BYTES:
         raise ExtractionError("The HTML file is larger than 50 MB; split it.")
-    yield from extract_html(decode_html(path.read_bytes()))
+    yield from extract_html(decode_html(path.read_bytes()), progress)

@@ -8,11 +8,11 @@ recursion limit to hit).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from datasets.extraction import Block, ExtractionError
+from datasets.extraction import Block, ExtractionError, no_progress
 from datasets.extraction.text import read_text
 
 MAX_DEPTH = 64
@@ -90,16 +90,22 @@ def _records(data: Any) -> Iterator[tuple[str, Any]]:
         yield "", data
 
 
-def extract_data(data: Any) -> Iterator[Block]:
-    for label, record in _records(data):
+def extract_data(data: Any, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
+    """One Block per record; ``progress`` every 256 records of a top-level list (0.5..1: the
+    file is read and parsed by then, see ``extract``)."""
+    step = 0.5 / len(data) if isinstance(data, list) and data else 0.0
+    for index, (label, record) in enumerate(_records(data)):
+        if step and not index & 255:
+            progress(0.5 + step * index)
         lines = flatten(record)
         text = "\n".join(line for line in lines if line.strip())
         if text.strip():
             yield Block(text=text, headings=(label,) if label and isinstance(data, list) else ())
 
 
-def extract(path: Path) -> Iterator[Block]:
+def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
     text = read_text(path)
+    progress(0.1)
     if not _depth_ok(text):
         raise ExtractionError(
             f"The JSON is nested deeper than {MAX_DEPTH} levels; flatten it first."
@@ -114,4 +120,5 @@ def extract(path: Path) -> Iterator[Block]:
         raise ExtractionError(
             f"The JSON is nested deeper than {MAX_DEPTH} levels; flatten it first."
         ) from None
-    yield from extract_data(data)
+    progress(0.5)
+    yield from extract_data(data, progress)

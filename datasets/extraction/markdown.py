@@ -6,19 +6,23 @@ heading lines), so links and inline code read naturally and nothing is re-render
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from datasets.extraction import Block
+from datasets.extraction import Block, no_progress
 from datasets.extraction.text import read_text
 
 
-def extract_text(text: str) -> Iterator[Block]:
+def extract_text(text: str, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
+    """Blocks of Markdown ``text``; ``progress`` after parsing (most of the time) and before
+    each block, by its position among the tokens (see ``datasets.extraction.extract``)."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
     lines = text.split("\n")
     tokens = md.parse(text)
+    progress(0.6)
+    step = 0.4 / max(len(tokens), 1)
     headings: list[str] = []
     i = 0
     while i < len(tokens):
@@ -43,6 +47,7 @@ def extract_text(text: str) -> Iterator[Block]:
             body = "\n".join(lines[start:end]).strip()
             if body:
                 is_code = token.type in {"fence", "code_block"}
+                progress(0.6 + step * i)
                 yield Block(text=body, headings=tuple(headings), is_code=is_code)
             # Skip to the matching close token at the same nesting.
             if token.type.endswith("_open"):
@@ -67,5 +72,5 @@ def strip_front_matter(text: str) -> str:
     return text
 
 
-def extract(path: Path) -> Iterator[Block]:
-    yield from extract_text(strip_front_matter(read_text(path)))
+def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
+    yield from extract_text(strip_front_matter(read_text(path)), progress)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from datasets.extraction import Block, ExtractionError, normalise
+from datasets.extraction import Block, ExtractionError, no_progress, normalise
 
 LIKELY_ENCODINGS = ["utf_8", "cp1252", "latin_1", "utf_16"]
 _BOMS = [
@@ -78,13 +78,18 @@ def read_text(path: Path, declared: str | None = None) -> str:
     return normalise(decode_bytes(path.read_bytes(), declared))
 
 
-def paragraphs(text: str) -> Iterator[str]:
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
+    """One Block per paragraph (text between blank lines); ``progress`` after reading the file
+    and every 256 paragraphs (see ``datasets.extraction.extract``)."""
+    parts = _PARAGRAPH_BREAK.split(read_text(path))
+    progress(0.3)
+    step = 0.7 / len(parts)
+    for index, part in enumerate(parts):
+        if not index & 255:
+            progress(0.3 + step * index)
+        para = part.strip()
         if para:
-            yield para
-
-
-def extract(path: Path) -> Iterator[Block]:
-    for para in paragraphs(read_text(path)):
-        yield Block(text=para)
+            yield Block(text=para)
