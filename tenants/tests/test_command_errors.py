@@ -100,3 +100,35 @@ def test_otp_enroll_again_needs_replace_which_ends_the_old_device(tenant):
 
     _enroll("ann", "--name", "backup phone")  # another name adds a second device
     assert TOTPDevice.objects.filter(user=user).count() == 2
+
+
+def _create_user(*args: str) -> str:
+    out = io.StringIO()
+    call_command("create_user", "--tenant", "acme", *args, "--no-input", stdout=out)
+    return out.getvalue()
+
+
+def test_create_user_again_keeps_the_role_unless_told_and_says_what_changed(tenant):
+    """Running create_user for an existing owner (the default --role was member) demoted them
+    without a word."""
+    assert "Created user ann, owner of tenant acme" in _create_user("ann", "--role", "owner")
+    out = _create_user("ann")
+    assert "Existing user ann is owner of tenant acme (unchanged)." in out
+    assert Membership.objects.get(user__username="ann").role == "owner"
+    out = _create_user("ann", "--role", "admin", "--password", "a long sentence of a password")
+    assert "Existing user ann is now admin of tenant acme (was owner); password changed." in out
+    assert Membership.objects.get(user__username="ann").role == "admin"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "This password is too short"),
+        ("password123", "This password is too common"),
+        ("73849201937465", "This password is entirely numeric"),
+    ],
+)
+def test_create_user_refuses_a_password_the_validators_refuse(tenant, password, message):
+    with pytest.raises(CommandError, match=f"The password is refused: .*{message}"):
+        _create_user("bob", "--password", password)
+    assert _users() == 0

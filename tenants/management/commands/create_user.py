@@ -4,7 +4,7 @@ import getpass
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
@@ -23,18 +23,33 @@ def _validate(field_name: str, value: str, label: str) -> None:
         raise CommandError(f"{label}: {' '.join(exc.messages)}") from None
 
 
+def _check_password(password: str, user: Any) -> None:
+    """The password validators of settings.AUTH_PASSWORD_VALIDATORS, as the admin applies them."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise CommandError(f"The password is refused: {' '.join(exc.messages)}") from None
+
+
 class Command(CheckedCommand):
     help = (
         "Create a user (or reuse one) with a membership in a tenant: "
         "create_user --tenant <slug> <username> [--role owner|admin|member] [--password P]. "
-        "Without --password it prompts when run in a terminal, else the user gets no usable "
-        "password (set one later with changepassword)."
+        "A new membership is a member unless --role says otherwise; an existing one keeps its "
+        "role unless --role is given. Without --password it prompts when run in a terminal, "
+        "else a new user gets no usable password (set one later with changepassword) and an "
+        "existing user keeps theirs."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
         parser.add_argument("--tenant", required=True)
-        parser.add_argument("--role", choices=Membership.Role.values, default="member")
+        parser.add_argument(
+            "--role",
+            choices=Membership.Role.values,
+            default=None,
+            help="default: member for a new membership, unchanged for an existing one",
+        )
         parser.add_argument("--password", default=None)
         parser.add_argument("--email", default="")
         parser.add_argument("--no-input", action="store_true", help="never prompt for a password")
@@ -49,6 +64,11 @@ class Command(CheckedCommand):
         _validate(get_user_model().USERNAME_FIELD, opts["username"], "username")
         if opts["email"]:
             _validate("email", opts["email"], "--email")
+        user_model = get_user_model()
+        existing = user_model.objects.filter(username=opts["username"]).first()
+        membership = (
+            Membership.objects.filter(tenant=tenant, user=existing).first() if existing else None
+        )
         password = opts["password"]
         if password is None and not opts["no_input"] and sys.stdin.isatty():
             password = getpass.getpass("Password (empty for none): ") or None
@@ -56,12 +76,33 @@ class Command(CheckedCommand):
                 raise CommandError("The passwords differ.")
             if password:
                 check_text(password, "The password")
+        if password:
+            _check_password(
+                password, existing or user_model(username=opts["username"], email=opts["email"])
+            )
+        role = opts["role"] or (membership.role if membership else Membership.Role.MEMBER)
         user = user_create(
             tenant=tenant,
             username=opts["username"],
             password=password,
-            role=opts["role"],
+            role=role,
             email=opts["email"],
         )
-        note = "" if user.has_usable_password() else " (no usable password yet)"
-        self.stdout.write(f"User {user.username} is {opts['role']} of tenant {tenant.slug}{note}.")
+        self.stdout.write(self._summary(user, tenant, role, existing, membership, password))
+
+    @staticmethod
+    def _summary(user: Any, tenant: Tenant, role: str, existing: Any, membership: Any,
+                 password: str | None) -> str:  # fmt: skip
+        """What changed, in one sentence: an existing user's role or password never changes
+        unnoticed."""
+        if existing is None:
+            note = "" if user.has_usable_password() else " (no usable password yet)"
+            return f"Created user {user.username}, {role} of tenant {tenant.slug}{note}."
+        if membership is None:
+            what = f"now {role} of tenant {tenant.slug}"
+        elif membership.role != role:
+            what = f"now {role} of tenant {tenant.slug} (was {membership.role})"
+        else:
+            what = f"{role} of tenant {tenant.slug} (unchanged)"
+        changed = "; password changed" if password else ""
+        return f"Existing user {user.username} is {what}{changed}."
