@@ -7,6 +7,7 @@ plain text is ingested as text (its bytes say so); a ``.txt`` that holds a PNG i
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -125,9 +126,20 @@ def _zip_kind(path: Path) -> str:
     raise unsupported("a zip archive")
 
 
+def _without_escape_sequences(head: bytes) -> bytes:
+    """``head`` without terminal escape sequences (a log with colours: ESC [ 3 1 m): text, whose
+    ESC bytes must not count as the control bytes of binary data (extraction removes them)."""
+    if b"\x1b" not in head:
+        return head
+    from datasets.extraction import ANSI_ESCAPE
+
+    return re.sub(ANSI_ESCAPE.encode(), b"", head)
+
+
 def _looks_textual(head: bytes) -> bool:
     if b"\x00" in head:
         return False
+    head = _without_escape_sequences(head)
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     return controls <= max(2, len(head) // 100)
 
@@ -135,6 +147,10 @@ def _looks_textual(head: bytes) -> bool:
 def _looks_textual_characters(text: str) -> bool:
     """Decoded UTF-16/32: binary bytes behind a BOM decode to controls, undecodable units
     (U+FFFD), noncharacters and private-use characters, which real text hardly has."""
+    if "\x1b" in text:
+        from datasets.extraction import ANSI_ESCAPE
+
+        text = re.sub(ANSI_ESCAPE, "", text)
     odd = sum(
         1
         for ch in text

@@ -16,6 +16,14 @@ from typing import NamedTuple
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Terminal escape sequences (ECMA-48), as in logs with colours: CSI (ESC [ ... final byte: colours,
+# cursor moves), OSC (ESC ] ... BEL or ESC \: titles, hyperlinks), and the two- and three-byte
+# ones (ESC ( B, ESC 7, ESC M). Removed whole: a lone ESC becoming a space would leave "[31m".
+# An ESC that begins none of them (ESC then a space) is a control character like any other.
+ANSI_ESCAPE = (
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)|[!-/]{1,3}[0-~]|[0-~])"
+)
+_ANSI = re.compile(ANSI_ESCAPE)
 
 
 class ExtractionError(Exception):
@@ -48,11 +56,14 @@ class Section(NamedTuple):
 
 
 def normalise(text: str) -> str:
-    """NFKC (ligatures), Unix line ends, no control characters except tab/newline."""
+    """NFKC (ligatures), Unix line ends, no terminal escape sequences, no control characters
+    except tab/newline."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
     return _CONTROL.sub(" ", text)
 
 
