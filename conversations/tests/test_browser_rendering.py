@@ -9,7 +9,8 @@ Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chr
 from __future__ import annotations
 
 from apikeys.services import api_key_create
-from conversations.tests.browser_demo import WIDGET, ask_widget, shadow
+from chatbot_project.testing.openai_stub import Script
+from conversations.tests.browser_demo import QUESTION, WIDGET, ask_widget, shadow
 from conversations.tests.browser_fixtures import (
     BROWSER_TEST_MARKS,
     DESKTOP,
@@ -151,4 +152,42 @@ def test_markdown_renderer_builds_only_safe_dom(browser, live_app, third_party_s
             }"""
         )
         assert events == [["delta", '{"text": "a"}'], ["end", "{}"]]
+        assert problems == []
+
+
+def test_markdown_renderer_caps_nesting_and_a_deep_answer_still_finishes(
+    browser, streaming_app, demo, openai_stub
+):
+    """Thousands of ">" (a model can be asked to write them) overflowed the call stack: the
+    answer never showed and the widget stayed busy. Quotes now nest 8 deep, the rest is text."""
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(streaming_app.base_url + "/demo/")
+        page.wait_for_function("() => !!window.ChatbotWidget")
+        depths = page.evaluate(
+            """() => {
+              const depth = (node, tag) => {
+                let most = 0;
+                for (const child of node.children) most = Math.max(most, depth(child, tag));
+                return most + (node.tagName === tag ? 1 : 0);
+              };
+              const render = (src) => {
+                const out = document.createElement('div');
+                window.ChatbotWidget.renderMarkdown(src, out);
+                return out;
+              };
+              const quotes = render('>'.repeat(20000) + ' deep');
+              const spaced = render('> '.repeat(20000) + 'deep');
+              return [depth(quotes, 'BLOCKQUOTE'), quotes.textContent.endsWith('deep'),
+                      depth(spaced, 'BLOCKQUOTE'), spaced.textContent.endsWith('deep')];
+            }"""
+        )
+        assert depths == [8, True, 8, True]
+
+        # In the widget: the deep answer streams, ends, and the widget takes the next question.
+        openai_stub.script = Script(reply="> " * 3000 + "deep end", token_delay=0)
+        ask_widget(page, QUESTION)
+        answer = shadow(page, ".cb-msg--assistant:not(.cb-msg--greeting) .cb-bubble").last
+        assert answer.text_content().endswith("deep end")
+        assert shadow(page, ".cb-send").is_visible()
+        assert not shadow(page, ".cb-stop").is_visible()
         assert problems == []

@@ -86,6 +86,10 @@
     return a;
   }
 
+  // Quotes nested deeper stay lines of text: an answer of thousands of ">" overflowed the call
+  // stack and the widget hung mid-answer. (Inline nesting is bounded by INLINE_RE itself.)
+  var MAX_QUOTE_DEPTH = 8;
+
   // code | **bold** | *em* | [label](url) | [n] citation | bare http(s) URL
   var INLINE_RE =
     /(`+)([^`][\s\S]*?)\1|\*\*(?=\S)([\s\S]*?\S)\*\*|\*(?=[^\s*])([^*]*?[^\s*]|[^\s*])\*|\[([^\]\n]+)\]\(([^()\s]+)\)|\[(\d{1,3})\]|(https?:\/\/[^\s<>()"'`]*[^\s<>()"'`.,;:!?])/g;
@@ -147,8 +151,10 @@
    * Render Markdown into `container` using DOM APIs only. Everything that is not a recognised
    * construct stays literal text, so "<script>" shows as the characters "<script>".
    * opts.citationRef(n, parent) may append a citation marker for "[n]" and return true.
+   * (depth: internal, the blockquote nesting.)
    */
-  function renderMarkdown(source, container, opts) {
+  function renderMarkdown(source, container, opts, depth) {
+    depth = depth || 0;
     var lines = String(source || "").replace(/\r\n?/g, "\n").split("\n");
     var i = 0;
     while (i < lines.length) {
@@ -200,9 +206,16 @@
           quoted.push(m[1]);
           i++;
         }
-        var quote = el("blockquote");
-        renderMarkdown(quoted.join("\n"), quote, opts);
-        container.appendChild(quote);
+        if (depth >= MAX_QUOTE_DEPTH) {
+          // Too deep: the rest is shown as lines of text, its further ">" literal.
+          var flat = el("p");
+          renderLines(quoted, flat, opts);
+          container.appendChild(flat);
+        } else {
+          var quote = el("blockquote");
+          renderMarkdown(quoted.join("\n"), quote, opts, depth + 1);
+          container.appendChild(quote);
+        }
       } else {
         var para = [line];
         i++;
@@ -649,7 +662,12 @@
         render: function () {
           view.frame = 0;
           bubble.replaceChildren();
-          renderMarkdown(view.text, bubble, { citationRef: citationRefFactory(function () { return view.citations; }, cites) });
+          try {
+            renderMarkdown(view.text, bubble, { citationRef: citationRefFactory(function () { return view.citations; }, cites) });
+          } catch (e) {
+            // Never leave the widget stuck mid-answer: show the text as it is.
+            bubble.replaceChildren(document.createTextNode(view.text));
+          }
           scrollToEnd();
         },
         schedule: function () {
