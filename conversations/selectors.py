@@ -227,15 +227,15 @@ def conversation_get(
 def conversation_to_continue(
     *, tenant: Tenant, conversation_id: Any, bot: Bot, context: AuthContext | None = None
 ) -> Conversation:
-    """The conversation a chat with ``bot`` continues. 404 unless it is one of ``bot``'s; a
-    409 when its bot was deleted (the conversation is kept, but no bot can answer in it), for
-    a credential that may read it (a key limited to bots or scopes never sees such a
-    conversation: 404)."""
-    conv = conversation_get(tenant=tenant, conversation_id=conversation_id)
+    """The conversation a chat with ``bot`` continues. 404 unless it is one of ``bot``'s and
+    ``context`` may read it (``visible_to``: a key limited to scopes must not continue, and so
+    have the model read back, a conversation held under another scope); a 409 when its bot was
+    deleted (the conversation is kept, but no bot can answer in it), for a credential that may
+    read it (a key limited to bots or scopes never sees such a conversation: 404)."""
+    conv = conversation_get(tenant=tenant, conversation_id=conversation_id, context=context)
     if conv.bot_id == bot.id:
         return conv
-    readable = visible_to(Conversation.objects.filter(id=conv.id), context)
-    if conv.bot_id is None and readable.exists():
+    if conv.bot_id is None:
         raise Conflict(
             "This conversation's bot was deleted, so it cannot be continued; start a new "
             "conversation (send no conversation_id)."
