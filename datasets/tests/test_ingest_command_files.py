@@ -61,3 +61,39 @@ def test_wait_returns_when_a_document_is_deleted_meanwhile(tenant, tmp_path, mon
             stdout=out, stderr=io.StringIO(),
         )  # fmt: skip
     assert "deleted before its ingestion finished" in out.getvalue()
+
+
+def test_broken_links_in_a_folder_are_refused_each_with_a_line(tenant, tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "note.md").write_text("# Note\n\nSome text to keep.")
+    (folder / "sub" / "gone.md").symlink_to(tmp_path / "deleted.md")
+    (folder / "loop.md").symlink_to("loop.md")
+    (folder / "sub" / "alias.md").symlink_to("../note.md")  # a working link: same content
+    err, out = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="2 refused, 0 failed"):
+        call_command(
+            "ingest", str(folder), tenant="acme", dataset="Inbox", stdout=out, stderr=err
+        )  # fmt: skip
+    lines = err.getvalue().splitlines()
+    gone = f"refused  {folder / 'sub' / 'gone.md'}: it is a symbolic link to {tmp_path}/deleted.md"
+    assert any(line.startswith(gone) and "does not exist" in line for line in lines), lines
+    loop = f"refused  {folder / 'loop.md'}: it is a symbolic link to loop.md that leads back"
+    assert any(line.startswith(loop) for line in lines), lines
+    assert list(Document.objects.values_list("original_filename", flat=True)) == ["note.md"]
+    assert "exists " in out.getvalue()  # the working link: the same content as note.md
+
+
+def test_a_broken_link_named_on_the_command_line_is_refused_with_a_line(tenant, tmp_path):
+    link = tmp_path / "report.pdf"
+    link.symlink_to(tmp_path / "missing.pdf")
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nSome text to keep.")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 refused, 0 failed"):
+        call_command(
+            "ingest", str(link), str(note), tenant="acme", dataset="Inbox",
+            stdout=io.StringIO(), stderr=err,
+        )  # fmt: skip
+    assert f"refused  {link}: it is a symbolic link to {tmp_path}/missing.pdf" in err.getvalue()
+    assert Document.objects.count() == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,29 @@ from tenants.quotas import QuotaExceeded
 TERMINAL = {Document.Status.READY, Document.Status.FAILED}
 
 
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` is a symbolic link that leads to no file (a sentence), or None."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        target = os.readlink(path)
+    except OSError:  # removed meanwhile
+        return None
+    try:
+        path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError for a loop
+        if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+            return f"it is a symbolic link to {target} that leads back to itself (a loop of links)."
+        return f"it is a symbolic link to {target}, which does not exist; fix or remove the link."
+    return None  # it leads somewhere after all (created meanwhile)
+
+
 def expand(targets: list[str]) -> list[str | Path]:
-    """URLs as given; files; folders walked recursively (hidden entries skipped), sorted."""
+    """URLs as given; files; folders walked recursively (hidden entries skipped), sorted.
+
+    Broken symbolic links are kept (the command refuses each with a line saying why) rather
+    than left out unseen like the other entries that are not files.
+    """
     out: list[str | Path] = []
     for target in targets:
         if target.startswith(("http://", "https://")):
@@ -35,10 +58,10 @@ def expand(targets: list[str]) -> list[str | Path]:
             out += sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file()
+                if (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-        elif path.is_file():
+        elif path.is_file() or broken_link(path):
             out.append(path)
         else:
             raise CommandError(f"{target} is neither a file, a folder nor an http(s) URL.")
@@ -81,6 +104,11 @@ class Command(CheckedCommand):
             if problem(str(item)):  # a file in a folder whose name's bytes are not UTF-8
                 refused += 1
                 tqdm.write(f"refused  {item}: its name is not UTF-8; rename it.", file=self.stderr)
+                continue
+            why = broken_link(item) if isinstance(item, Path) else None
+            if why:
+                refused += 1
+                tqdm.write(f"refused  {item}: {why}", file=self.stderr)
                 continue
             try:
                 if isinstance(item, Path):
