@@ -291,7 +291,9 @@
     }
     if (status === 429) {
       var seconds = parseInt(retryAfter, 10);
-      return "You are sending messages too quickly. " +
+      // The key's limits (messages per minute, answers at once) are shared by all of the
+      // site's visitors, so this is rarely the visitor's own doing.
+      return "This chat is receiving too many messages right now. " +
         (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
     }
     if (status >= 500) {
