@@ -6,8 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http.multipartparser import MAX_TOTAL_HEADER_SIZE
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from chatbot_project import jsonbody
@@ -42,6 +44,25 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class UploadMultiPartParser(jsonbody.StrictMultiPartParser):
+    """Django refuses a multipart part whose headers pass ``MAX_TOTAL_HEADER_SIZE`` (1,024
+    bytes) in its own words ("Multipart form parse error - Request max total header size
+    exceeded."); in an upload that is the file name, so the refusal says so, and the limit."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            if "max total header size" not in str(exc.detail):
+                raise
+        room = MAX_TOTAL_HEADER_SIZE - 100  # Content-Disposition's other words, Content-Type
+        raise APIError(
+            f"The file name is too long: the headers of a multipart part, its file name "
+            f"included, must fit in {MAX_TOTAL_HEADER_SIZE:,} bytes, which leaves about "
+            f"{room:,} bytes (UTF-8) for the name. Rename the file and upload it again."
+        )
 
 
 def _parse_tags(raw: str) -> list[str]:
@@ -107,7 +128,7 @@ class DocumentListAPI(TenantAPIView):
     serializer_class = DocumentSerializer
     # Strict: NUL, NaN, unpaired surrogates, deep nesting are a 400 (chatbot_project/jsonbody.py)
     parser_classes = [
-        jsonbody.StrictJSONParser, jsonbody.StrictMultiPartParser, jsonbody.StrictFormParser,
+        jsonbody.StrictJSONParser, UploadMultiPartParser, jsonbody.StrictFormParser,
     ]  # fmt: skip
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:

@@ -60,3 +60,34 @@ def test_a_whitespace_file_name_gives_a_visible_title(api, name):
     )
     assert res.status_code == 202, res.json()
     assert res.json()["title"] == name.strip()
+
+
+def _raw_upload(api, ds: str, filename: bytes):
+    """A multipart body written by hand: Django's test client cuts file names to 255 characters."""
+    body = (
+        b'------b\r\nContent-Disposition: form-data; name="file"; filename="' + filename
+        + b'"\r\nContent-Type: text/plain\r\n\r\nA note with a long name.\r\n------b--\r\n'
+    )  # fmt: skip
+    return api.generic(
+        "POST", f"/v1/datasets/{ds}/documents", body,
+        content_type="multipart/form-data; boundary=----b",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "filename", ["n" * 1000 + ".txt", "é" * 600 + ".md", "x" * 20_000 + ".pdf"]
+)
+def test_a_file_name_over_the_multipart_header_limit_says_so(api, filename):
+    ds = _dataset(api)
+    message = _error(_raw_upload(api, ds, filename.encode()))
+    assert message.startswith("The file name is too long"), message
+    assert "1,024 bytes" in message
+    assert "Multipart form parse error" not in message
+    assert not Document.objects.exists()
+
+
+def test_a_long_file_name_within_the_limit_is_taken(api):
+    ds = _dataset(api)
+    res = _raw_upload(api, ds, b"n" * 850 + b".txt")
+    assert res.status_code == 202, res.json()
+    assert res.json()["title"].startswith("nnnn")
