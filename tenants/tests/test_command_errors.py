@@ -56,6 +56,10 @@ def test_create_user_refuses_a_bad_email(tenant):
         (["a\x00b"], "slug contains the NUL character"),
         (["x" * 300], "slug: Use 1-64 lowercase letters"),
         (["ok", "--name", "A\x01B"], "--name contains a control character"),
+        (["ok", "--name", "N" * 300], "--name: Ensure this value has at most 200 characters"),
+        # The API's rule: "0/m" matched the model's pattern and was stored, then ignored.
+        (["ok", "--rate-limit", "0/m"], "--rate-limit: Use .* with a count of at least 1"),
+        (["ok", "--rate-limit", "5/x"], "--rate-limit: Use "),
     ],
 )
 def test_create_tenant_refuses_bad_arguments(db, args, message):
