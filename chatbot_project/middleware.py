@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
 from chatbot_project.errors import TYPES_BY_STATUS, error_response
@@ -38,6 +38,40 @@ def _bad_query(request: HttpRequest) -> HttpResponseBase | None:
     return None
 
 
+# Health probes (load balancers, Kubernetes, docker compose's healthcheck) call over plain HTTP
+# with whatever Host they have (a pod IP, 127.0.0.1): answered before Django's host validation
+# and HTTPS redirect, which made them 400 (a host not in ALLOWED_HOSTS) or a 301 to https://
+# in production. They reveal nothing a host check would protect.
+_PROBES = {"/v1/health": "health", "/v1/health/ready": "ready"}
+
+
+def _probe_view(request: HttpRequest):
+    name = _PROBES.get(request.path_info)
+    if name is None or request.method not in ("GET", "HEAD"):
+        return None
+    from chatbot_project import health
+
+    return getattr(health, name)
+
+
+def _with_security_headers(response: HttpResponseBase) -> HttpResponseBase:
+    """The headers SecurityMiddleware and XFrameOptionsMiddleware give every other response."""
+    from django.conf import settings
+
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        value = policy if isinstance(policy, str) else ",".join(policy)
+        response.headers.setdefault("Referrer-Policy", value)
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        response.headers.setdefault(
+            "Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+        )
+    return response
+
+
 class RequestContextMiddleware:
     """Sync and async capable so the streaming chat path never hops threads for it."""
 
@@ -54,11 +88,18 @@ class RequestContextMiddleware:
         if self.is_async:
             return self.__acall__(request)
         started = self._before(request)
+        probe = _probe_view(request)
+        if probe is not None:
+            return self._after(request, _with_security_headers(probe(request)), started)
         response = _bad_query(request) or self.get_response(request)
         return self._after(request, response, started)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         started = self._before(request)
+        probe = _probe_view(request)
+        if probe is not None:  # a sync view (the readiness checks do I/O): Django's thread
+            response = _with_security_headers(await sync_to_async(probe)(request))
+            return self._after(request, response, started)
         response = _bad_query(request) or await self.get_response(request)
         return self._after(request, response, started)
 
