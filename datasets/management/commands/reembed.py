@@ -29,6 +29,10 @@ class Command(CheckedCommand):
         parser.add_argument("--all", action="store_true", help="also datasets already up to date")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        for option in ("tenant", "dataset"):
+            # An empty `--tenant "$T"` must not widen the run to every tenant.
+            if opts[option] is not None and not opts[option].strip():
+                raise CommandError(f"--{option} is empty; give a name, or leave --{option} out.")
         datasets = Dataset.objects.select_related("tenant").order_by("tenant__slug", "name")
         if opts["tenant"]:
             tenant = Tenant.objects.filter(slug=opts["tenant"]).first()

@@ -126,6 +126,13 @@ class Command(CheckedCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         key_file = Path(opts["key_file"] or default_key_file())
+        if not key_file.name:  # "" (argparse makes it "."), "/"
+            raise CommandError(f"--key-file {str(key_file)!r} is not a file name; give a path.")
+        if key_file.name == WIDGET_KEY_FILE:
+            raise CommandError(
+                f"--key-file cannot be named {WIDGET_KEY_FILE}: the browser key is saved under "
+                "that name beside the key file, and one would overwrite the other."
+            )
         widget_file = key_file.with_name(WIDGET_KEY_FILE)
         for path in (key_file, widget_file):  # before anything changes: a key must not be lost
             check_writable(path)

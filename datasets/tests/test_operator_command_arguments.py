@@ -1,0 +1,49 @@
+"""seed_demo and reembed: arguments an operator's script can get wrong (an empty variable, a
+key-file name seed_demo uses itself) are one CommandError sentence and change nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apikeys.models import APIKey
+from tenants.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path, monkeypatch):
+    """seed_demo's default key file is in a temporary folder, never the developer's .data/."""
+    monkeypatch.setattr(
+        "datasets.management.commands.seed_demo.default_key_file",
+        lambda: tmp_path / "default" / "demo_api_key",
+    )
+
+
+@pytest.mark.parametrize("key_file", ["", "/"])
+def test_seed_demo_refuses_a_key_file_that_is_no_file_name(key_file):
+    with pytest.raises(CommandError, match="is not a file name"):
+        call_command("seed_demo", "--key-file", key_file, stdout=io.StringIO())
+    assert not Tenant.objects.exists()
+
+
+def test_seed_demo_refuses_the_widget_key_files_name(tmp_path):
+    """Both keys went to the same file: the chat+read key was overwritten (left active, its
+    value lost) and every run replaced both."""
+    with pytest.raises(CommandError, match="cannot be named demo_widget_key"):
+        call_command("seed_demo", key_file=tmp_path / "demo_widget_key", stdout=io.StringIO())
+    assert not Tenant.objects.exists()
+    assert not APIKey.objects.exists()
+
+
+@pytest.mark.parametrize("option", ["tenant", "dataset"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_reembed_refuses_an_empty_filter(tenant, option, value):
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=f"--{option} is empty"):
+        call_command("reembed", "--all", f"--{option}", value, stdout=out)
+    assert out.getvalue() == ""
