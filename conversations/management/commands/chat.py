@@ -11,6 +11,8 @@ stderr, and a question the API refuses prints its error; either way the REPL goe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import sys
 from typing import Any
 
@@ -34,18 +36,26 @@ class Command(CheckedCommand):
         parser.add_argument("--conversation", help="continue this conversation id")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from conversations import selectors
+        from conversations.chat_input import MAX_USER_CHARS
         from tenants.context import ROLE_PERMISSIONS, AuthContext
         from tenants.models import Tenant
 
         tenant = Tenant.objects.filter(slug=opts["tenant"], is_active=True).first()
         if tenant is None:
             raise CommandError(f"No active tenant {opts['tenant']!r}; see create_tenant.")
+        if len(opts.get("user") or "") > MAX_USER_CHARS:
+            raise CommandError(f"--user must be at most {MAX_USER_CHARS} characters.")
         context = AuthContext(tenant=tenant, permissions=ROLE_PERMISSIONS["owner"])
         conversation = opts.get("conversation")
         question = " ".join(opts["question"]).strip()
         if question:
             self._ask(context, opts, question, conversation)
             return
+        # An unknown bot or scope is said once, not after every question of the REPL.
+        selectors.bot_resolve(tenant=tenant, ref=opts["bot"])
+        if opts.get("scope"):
+            selectors.scope_resolve(tenant=tenant, ref=opts["scope"])
         self.stdout.write("Type a question (empty line or Ctrl-D to quit).")
         # Bytes that are not UTF-8 arrive as lone surrogates (refused below), not as a
         # UnicodeDecodeError that would end the REPL.
@@ -56,15 +66,19 @@ class Command(CheckedCommand):
         try:
             self._repl(context, opts, conversation)
         finally:
+            # A stream still holding read-ahead text (a pipe or file whose empty line ended
+            # the REPL) refuses to be reconfigured: it keeps surrogateescape then.
             if reconfigure is not None and errors:
-                reconfigure(errors=errors)
+                with contextlib.suppress(io.UnsupportedOperation):
+                    reconfigure(errors=errors)
 
     def _repl(self, context: Any, opts: dict, conversation: str | None) -> None:
         line = 0
         while True:
             try:
                 question = input("> ").strip()
-            except EOFError:
+            except EOFError:  # Ctrl-D: end the prompt's line, as Enter would
+                self.stdout.write("")
                 break
             line += 1
             if not question:

@@ -1,0 +1,63 @@
+"""The `chat` REPL fed by a pipe or file (a script of questions), and arguments it cannot use:
+one CommandError sentence up front, never a traceback after the answers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conversations.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_piped_questions_ended_by_an_empty_line(kb, settings, monkeypatch):
+    settings.CHAT_PROVIDER = "extractive"
+    # The empty line ends the REPL while the stream still holds the lines after it.
+    _stdin(monkeypatch, Q.encode() + b"\n\nnot asked\n")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("chat", "--tenant", "acme", "--bot", "helper", stdout=out, stderr=err)
+    assert "AnonRateThrottle" in out.getvalue()
+    assert list(Message.objects.filter(role="user").values_list("content", flat=True)) == [Q]
+
+
+def test_repl_with_an_unknown_bot_or_scope_stops_before_the_first_question(kb, monkeypatch):
+    asked = []
+
+    def empty_line(prompt: str = "") -> str:  # would end the REPL at once
+        asked.append(prompt)
+        return ""
+
+    monkeypatch.setattr("builtins.input", empty_line)
+    with pytest.raises(CommandError, match="No such bot"):
+        call_command("chat", "--tenant", "acme", "--bot", "nope", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No such scope"):
+        call_command(
+            "chat", "--tenant", "acme", "--bot", "helper", "--scope", "nope",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    assert asked == []
+
+
+def test_user_longer_than_the_api_allows_is_refused(kb, settings):
+    settings.CHAT_PROVIDER = "extractive"
+    with pytest.raises(CommandError, match="--user must be at most 200 characters"):
+        call_command(
+            "chat", "--tenant", "acme", "--bot", "helper", "--user", "u" * 201, Q,
+            stdout=io.StringIO(),
+        )  # fmt: skip
+    assert not Conversation.objects.exists()
+    call_command(
+        "chat", "--tenant", "acme", "--bot", "helper", "--user", "u" * 200, Q,
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Conversation.objects.get().user == "u" * 200
