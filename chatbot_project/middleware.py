@@ -42,13 +42,18 @@ def _bad_query(request: HttpRequest) -> HttpResponseBase | None:
 # with whatever Host they have (a pod IP, 127.0.0.1): answered before Django's host validation
 # and HTTPS redirect, which made them 400 (a host not in ALLOWED_HOSTS) or a 301 to https://
 # in production. They reveal nothing a host check would protect.
-_PROBES = {"/v1/health": "health", "/v1/health/ready": "ready"}
+# /metrics too (Prometheus scrapes pod addresses; it has its own token).
+_PROBES = {"/v1/health": "health", "/v1/health/ready": "ready", "/metrics": "metrics"}
 
 
 def _probe_view(request: HttpRequest):
     name = _PROBES.get(request.path_info)
     if name is None or request.method not in ("GET", "HEAD"):
         return None
+    if name == "metrics":
+        from chatbot_project import metrics
+
+        return metrics.metrics
     from chatbot_project import health
 
     return getattr(health, name)

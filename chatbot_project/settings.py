@@ -295,6 +295,8 @@ API_KEY_PREFIX = "cb_"
 
 # --------------------------------------------------------------------------- models
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+METRICS_TOKEN = env_str("METRICS_TOKEN")  # GET /metrics (chatbot_project/metrics.py); off if unset
+METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 10.0)
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
 CHAT_PROVIDER = env_choice(
     "CHAT_PROVIDER", "openai" if OPENAI_API_KEY else "extractive", {"openai", "extractive"}

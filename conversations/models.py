@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 
 from tenants.models import TenantOwned
@@ -85,6 +86,8 @@ class Message(TenantOwned):
                 fields=["tenant", "conversation", "created_at"], name="msg_tenant_conv_idx"
             ),
             models.Index(fields=["tenant", "bot", "created_at"], name="msg_tenant_bot_idx"),
+            # Instance-wide recent figures (GET /metrics): tiny, rows arrive in time order.
+            BrinIndex(fields=["created_at"], name="msg_created_brin"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,7 @@
-"""Health probes in production settings: a load balancer, Kubernetes or docker compose's
-healthcheck calls over plain HTTP with the host it has (127.0.0.1, a pod IP). /v1/health was a
-400 (host not in ALLOWED_HOSTS) and, with an allowed host, a 301 to https://, so the compose
-file's healthcheck never passed. Every other route keeps both checks."""
+"""Health probes (and /metrics) in production settings: a load balancer, Kubernetes or
+docker compose's healthcheck calls over plain HTTP with the host it has (127.0.0.1, a pod IP).
+/v1/health was a 400 (host not in ALLOWED_HOSTS) and, with an allowed host, a 301 to https://,
+so the compose file's healthcheck never passed. Every other route keeps both checks."""
 
 from __future__ import annotations
 
@@ -19,14 +19,18 @@ PRODUCTION = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "chat.example.com",
     "SECURE_SSL_REDIRECT": "true",
+    "METRICS_TOKEN": "scrape-token",
 }
 
 
-def http_get(url: str, *, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def http_get(
+    url: str, *, host: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
-        conn.request("GET", parts.path, headers={"Host": host} if host else {})
+        sent = {**({"Host": host} if host else {}), **(headers or {})}
+        conn.request("GET", parts.path, headers=sent)
         res = conn.getresponse()
         return res.status, {k.lower(): v for k, v in res.getheaders()}, res.read()
     finally:
@@ -44,6 +48,10 @@ def test_probes_answer_over_plain_http_whatever_the_host():
         status, _, body = http_get(f"{base}/v1/health/ready")
         assert status in (200, 503), (status, body)  # the checks ran (no worker here: 503)
         assert b'"checks"' in body
+        metrics = http_get(f"{base}/metrics", headers={"Authorization": "Bearer scrape-token"})
+        assert metrics[0] == 200, metrics
+        assert b"chatbot_database_up 1" in metrics[2]
+        assert http_get(f"{base}/metrics")[0] == 401
         # Everything else keeps Django's checks: a host not allowed, then the HTTPS redirect.
         assert http_get(f"{base}/v1/bots")[0] == 400
         assert http_get(f"{base}/v1/bots", host="chat.example.com")[0] == 301
