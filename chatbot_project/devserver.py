@@ -87,7 +87,7 @@ def main() -> int:
             f"  Demo key    {key}\n"
             f"  Try: curl -s {base}/v1/chat -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' "
-            "-d '{\"bot\":\"demo\",\"message\":\"How do I run it?\"}'\n"
+            '-d \'{"bot":"demo","message":"How do I run it?"}\'\n'
             f"  (ready to serve after {time.monotonic() - t0:.1f}s; Ctrl-C stops everything)\n",
             flush=True,
         )
