@@ -144,6 +144,9 @@ def test_demo_page_widget_streams_cites_and_survives_reload(browser, streaming_a
         box = shadow(page, ".cb-panel").bounding_box()
         assert box["width"] == PHONE["width"]
         assert box["height"] == PHONE["height"]
+        # 16px or more, or iOS Safari zooms the host page in when the input is focused.
+        size = shadow(page, "textarea").evaluate("t => getComputedStyle(t).fontSize")
+        assert float(size.removesuffix("px")) >= 16, size
         screenshot(page, "widget-phone")
         assert problems == []
 
