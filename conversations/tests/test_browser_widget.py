@@ -241,3 +241,36 @@ def test_widget_explains_rate_limits_and_unusable_keys(browser, live_app, third_
         message = shadow(page, ".cb-msg--error .cb-status").text_content()
         assert "key is no longer valid" in message
         assert problems == []
+
+
+CONTRAST_JS = """([sel, targets]) => {
+  const root = document.querySelector(sel).shadowRoot;
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (node) => {
+    for (; node && node.nodeType === 1; node = node.parentNode || node.host) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  return targets.map((t) => {
+    const node = root.querySelector(t);
+    const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(background(node))];
+    return [t, Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100];
+  });
+}"""
+
+
+def test_widget_small_texts_meet_the_contrast_minimum(browser, streaming_app, demo):
+    """WCAG AA asks 4.5:1 for text this small; the footnote was #94a3b8 on white (2.56:1)."""
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(streaming_app.base_url + "/demo/")
+        ask_widget(page, QUESTION)
+        targets = [".cb-footnote", ".cb-chips-label", ".cb-title", ".cb-msg--greeting .cb-bubble"]
+        ratios = page.evaluate(CONTRAST_JS, [WIDGET, targets])
+        assert all(ratio >= 4.5 for _, ratio in ratios), ratios
+        assert problems == []
