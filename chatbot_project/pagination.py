@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.response import Response
 
 from chatbot_project.errors import APIError
+
+
+def _bad_cursor() -> APIError:
+    return APIError("cursor is not valid; use the `next` value of a previous page.")
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -20,21 +25,27 @@ class CursorPagination(pagination.CursorPagination):
         raw = request.query_params.get("limit")
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise APIError("limit must be an integer between 1 and 100.") from None
-        if not 1 <= size <= self.max_page_size:
+        # ASCII digits only: int() also takes "１０" (fullwidth) and " 10 "
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise APIError("limit must be an integer between 1 and 100.")
-        return size
+        return int(raw)
 
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
         except Exception:
-            raise APIError(
-                "cursor is not valid; use the `next` value of a previous page."
-            ) from None
+            raise _bad_cursor() from None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A cursor that decodes but whose position is not a value of the ordering field (only
+        a cursor not made by us) is refused like an undecodable one: it was a 500 (ValueError
+        on an integer ordering) or a 400 quoting Django's date format."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            if self.cursor_query_param not in request.query_params:
+                raise
+            raise _bad_cursor() from None
 
     def get_next_token(self) -> str | None:
         url = self.get_next_link()
