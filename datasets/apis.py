@@ -6,10 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http.multipartparser import MAX_TOTAL_HEADER_SIZE
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from chatbot_project import jsonbody
@@ -24,6 +22,7 @@ from datasets.serializers import (
     DocumentJSONInputSerializer,
     DocumentSerializer,
 )
+from datasets.upload_parsers import UploadFormParser, UploadMultiPartParser
 from tenants.views import TenantAPIView
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and boundaries around the file
@@ -44,25 +43,6 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
-
-
-class UploadMultiPartParser(jsonbody.StrictMultiPartParser):
-    """Django refuses a multipart part whose headers pass ``MAX_TOTAL_HEADER_SIZE`` (1,024
-    bytes) in its own words ("Multipart form parse error - Request max total header size
-    exceeded."); in an upload that is the file name, so the refusal says so, and the limit."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except ParseError as exc:
-            if "max total header size" not in str(exc.detail):
-                raise
-        room = MAX_TOTAL_HEADER_SIZE - 100  # Content-Disposition's other words, Content-Type
-        raise APIError(
-            f"The file name is too long: the headers of a multipart part, its file name "
-            f"included, must fit in {MAX_TOTAL_HEADER_SIZE:,} bytes, which leaves about "
-            f"{room:,} bytes (UTF-8) for the name. Rename the file and upload it again."
-        )
 
 
 def _parse_tags(raw: str) -> list[str]:
@@ -126,10 +106,9 @@ class DatasetDetailAPI(TenantAPIView):
 
 class DocumentListAPI(TenantAPIView):
     serializer_class = DocumentSerializer
-    # Strict: NUL, NaN, unpaired surrogates, deep nesting are a 400 (chatbot_project/jsonbody.py)
-    parser_classes = [
-        jsonbody.StrictJSONParser, UploadMultiPartParser, jsonbody.StrictFormParser,
-    ]  # fmt: skip
+    # Strict (NUL, NaN, unpaired surrogates, deep nesting are a 400: chatbot_project/jsonbody.py);
+    # Django's refusals of a form body in our words (datasets/upload_parsers.py)
+    parser_classes = [jsonbody.StrictJSONParser, UploadMultiPartParser, UploadFormParser]
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -197,7 +176,12 @@ class DocumentListAPI(TenantAPIView):
         if request.content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
             uploads = request.FILES.getlist("file")
             if not uploads:
-                raise APIError("Send the document as a multipart field named `file`.")
+                # Django reads a part without a file name, or whose headers are not UTF-8, as
+                # no file at all (curl sends a Latin-1 name's bytes as they are).
+                raise APIError(
+                    "Send the document as a multipart field named `file`, with a file name in "
+                    "UTF-8 (a part without one is not read as a file)."
+                )
             if len(uploads) > 1:
                 raise APIError("Send one `file` per request; each file becomes its own document.")
             upload = uploads[0]

@@ -91,3 +91,42 @@ def test_a_long_file_name_within_the_limit_is_taken(api):
     res = _raw_upload(api, ds, b"n" * 850 + b".txt")
     assert res.status_code == 202, res.json()
     assert res.json()["title"].startswith("nnnn")
+
+
+def test_too_many_files_is_a_400_not_a_500(api):
+    ds = _dataset(api)
+    files = [SimpleUploadedFile(f"f{i}.txt", b"x") for i in range(101)]
+    res = api.post(f"/v1/datasets/{ds}/documents", {"file": files}, format="multipart")
+    assert "more than 100 files; send one `file` per request" in _error(res)
+    assert not Document.objects.exists()
+
+
+def test_too_many_form_fields_is_a_400_not_a_500(api):
+    ds = _dataset(api)
+    fields = {f"f{i}": "v" for i in range(1001)}
+    upload = SimpleUploadedFile("a.txt", b"Many fields.")
+    res = api.post(f"/v1/datasets/{ds}/documents", {"file": upload, **fields}, format="multipart")
+    assert "more than 1000 form fields" in _error(res)
+    res = api.generic(
+        "POST", f"/v1/datasets/{ds}/documents", "&".join(f"f{i}=v" for i in range(1001)),
+        content_type="application/x-www-form-urlencoded",
+    )  # fmt: skip
+    assert "more than 1000 form fields" in _error(res)
+    assert not Document.objects.exists()
+
+
+def test_a_multipart_type_without_a_boundary_says_so(api):
+    ds = _dataset(api)
+    body = b'------b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nA.'
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary="):
+        res = api.generic("POST", f"/v1/datasets/{ds}/documents", body, content_type=content_type)
+        message = _error(res)
+        assert message.startswith("The Content-Type header names no valid multipart boundary")
+
+
+def test_a_file_name_that_is_not_utf8_is_named_as_the_likely_cause(api):
+    ds = _dataset(api)
+    message = _error(_raw_upload(api, ds, "café.txt".encode("latin-1")))
+    assert "Send the document as a multipart field named `file`, with a file name in UTF-8" in (
+        message
+    )
