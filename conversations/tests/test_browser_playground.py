@@ -145,3 +145,33 @@ def test_playground_with_a_verified_staff_session_needs_no_key(browser, live_app
         assert Message.objects.get(role="assistant").feedback_rating == "down"
         assert Conversation.objects.get().user == "playground"
         assert problems == []
+
+
+def test_playground_says_a_pasted_key_is_unusable_in_its_own_words(browser, live_app, tenant):
+    """A 401 said "If you run this site, check the widget's data-key" (the widget's sentence)."""
+    from apikeys.services import api_key_create, api_key_revoke
+
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(live_app.base_url + "/playground/")
+        page.fill("#pg-key", "cb_" + "x" * 48)
+        page.click("#pg-connect")
+        error = page.locator("#pg-auth-error")
+        error.wait_for(state="visible")
+        assert error.text_content() == (
+            "This key is invalid, revoked or expired; check it (or create one) and connect again."
+        )
+
+        # Revoked while connected: the chat's error says the same.
+        build_kb(tenant, slug="helper")
+        row, key = api_key_create(tenant=tenant, name="staff", permissions=["chat", "read"])
+        page.fill("#pg-key", key)
+        page.click("#pg-connect")
+        page.wait_for_selector("#pg-app:not([hidden])")
+        api_key_revoke(tenant=tenant, key=row)
+        page.fill("#pg-input", "How do I limit anonymous clients per day?")
+        page.keyboard.press("Enter")
+        chat_error = page.locator("#pg-chat-error")
+        chat_error.wait_for(state="visible")
+        assert chat_error.text_content().startswith("This key is invalid, revoked or expired")
+        assert "data-key" not in page.locator("#playground").text_content()
+        assert problems == []

@@ -64,6 +64,13 @@
     node.hidden = !message;
   }
 
+  /** A 401 in the playground's words (the widget's sentence talks to a site's owner). */
+  function unusableCredential() {
+    return state.session ?
+      "Your playground session token expired or is no longer valid; reload the page to get a fresh one." :
+      "This key is invalid, revoked or expired; check it (or create one) and connect again.";
+  }
+
   /** JSON request to /v1/; rejects with an Error whose message is a sentence for the user. */
   function request(method, path, body) {
     var headers = { Accept: "application/json", Authorization: "Bearer " + state.key };
@@ -80,10 +87,8 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
         if (!response.ok) {
-          var message = kit.describeError(response.status, data, response.headers.get("Retry-After"));
-          if (response.status === 401 && state.session) {
-            message = "Your playground session token expired or is no longer valid; reload the page to get a fresh one.";
-          }
+          var message = response.status === 401 ? unusableCredential() :
+            kit.describeError(response.status, data, response.headers.get("Retry-After"));
           var err = new Error(message);
           err.status = response.status;
           throw err;
@@ -518,7 +523,7 @@
     }).then(function () {
       done(streamError ? "error" : null, streamError);
     }, function (err) {
-      done(err.kind === "aborted" ? "aborted" : "error", err.message);
+      done(err.kind === "aborted" ? "aborted" : "error", err.status === 401 ? unusableCredential() : err.message);
     });
 
     function done(kind, message) {
