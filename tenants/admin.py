@@ -30,6 +30,7 @@ from tenants.admin_scoping import (
 )
 from tenants.admin_users import SuperuserGroupAdmin, TenantUserAdmin
 from tenants.models import Membership, Tenant
+from tenants.services import tenant_delete
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), TenantUserAdmin)
@@ -63,6 +64,14 @@ class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    # Through the service: a bare cascade left the tenant's uploaded files on disk.
+    def delete_model(self, request, obj):
+        tenant_delete(tenant=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tenant in queryset:
+            tenant_delete(tenant=tenant)
 
 
 class MembershipForm(SameTenantForm):

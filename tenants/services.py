@@ -75,3 +75,60 @@ def tenant_deactivate(*, tenant: Tenant) -> Tenant:
     tenant.is_active = False
     invalidate_key_cache(tenant_id=tenant.id)
     return tenant
+
+
+def tenant_footprint(*, tenant: Tenant) -> dict[str, int]:
+    """What deleting ``tenant`` removes: rows per kind, stored files and their bytes, and the
+    users left without any membership (candidates for ``tenant_delete(with_users=True)``)."""
+    from django.db.models import Sum
+
+    from apikeys.models import APIKey
+    from bots.models import Bot
+    from conversations.models import Conversation, Message
+    from datasets.models import Chunk, Dataset, Document
+
+    documents = Document.objects.filter(tenant=tenant)
+    return {
+        "bots": Bot.objects.filter(tenant=tenant).count(),
+        "datasets": Dataset.objects.filter(tenant=tenant).count(),
+        "documents": documents.count(),
+        "chunks": Chunk.objects.filter(tenant=tenant).count(),
+        "stored_files": documents.exclude(file="").count(),
+        "stored_bytes": documents.exclude(file="").aggregate(n=Sum("size_bytes"))["n"] or 0,
+        "conversations": Conversation.objects.filter(tenant=tenant).count(),
+        "messages": Message.objects.filter(tenant=tenant).count(),
+        "api_keys": APIKey.objects.filter(tenant=tenant).count(),
+        "memberships": Membership.objects.filter(tenant=tenant).count(),
+        "users_left_without_tenant": _sole_members(tenant).count(),
+    }
+
+
+def _sole_members(tenant: Tenant):
+    """Users whose only memberships are in ``tenant`` (superusers never count)."""
+    users = get_user_model().objects.filter(memberships__tenant=tenant, is_superuser=False)
+    return users.exclude(memberships__tenant__in=Tenant.objects.exclude(pk=tenant.pk)).distinct()
+
+
+def tenant_delete(*, tenant: Tenant, with_users: bool = False) -> None:
+    """Delete a tenant and everything it owns, stored document files included (a cascade of
+    rows alone left customers' uploads on disk). ``with_users``: also the users who belonged to
+    this tenant only. Keys stop working at once in this process, within the key cache time
+    (API_KEY_CACHE_SECONDS) elsewhere; a worker ingesting one of its documents stops at its
+    next progress write."""
+    from datasets.document_services import delete_stored_files
+    from datasets.models import Document
+    from tenants.auth import invalidate_key_cache
+
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if locked is None:
+            return
+        files = list(
+            Document.objects.filter(tenant=tenant).exclude(file="").values_list("file", flat=True)
+        )
+        users = list(_sole_members(tenant).values_list("pk", flat=True)) if with_users else []
+        locked.delete()
+        if users:
+            get_user_model().objects.filter(pk__in=users).delete()
+        transaction.on_commit(lambda: delete_stored_files(files))
+    invalidate_key_cache(tenant_id=tenant.id)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from chatbot_project.commands import CheckedCommand, check_text
+from tenants.models import Tenant
+from tenants.services import tenant_delete, tenant_footprint
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+class Command(CheckedCommand):
+    help = (
+        "Delete a tenant and everything it owns (bots, datasets, documents and their stored "
+        "files, conversations, API keys, memberships): delete_tenant <slug>. Shows what goes "
+        "and asks you to type the slug again, unless --yes."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        parser.add_argument(
+            "--with-users", action="store_true",
+            help="also delete the users who belong to no other tenant (never superusers)",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, slug: str, yes: bool, with_users: bool, **opts: Any) -> None:
+        check_text(slug, "slug", controls=True)
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20])
+            raise CommandError(f"No tenant {slug!r}. Tenants: {known or 'none'}.")
+        f = tenant_footprint(tenant=tenant)
+        self.stdout.write(
+            f"Tenant {tenant.slug} ({tenant.name}) holds {f['bots']} bots, {f['datasets']} "
+            f"datasets, {f['documents']} documents ({f['chunks']} chunks; {f['stored_files']} "
+            f"stored files, {_size(f['stored_bytes'])}), {f['conversations']} conversations "
+            f"({f['messages']} messages), {f['api_keys']} API keys, {f['memberships']} "
+            f"memberships; {f['users_left_without_tenant']} users belong to no other tenant "
+            + ("(deleted too: --with-users)." if with_users else "(kept: --with-users deletes).")
+        )
+        if not yes:
+            if not sys.stdin.isatty():
+                raise CommandError("Nothing deleted: confirm with --yes when not at a terminal.")
+            answer = input(f"Type the slug ({tenant.slug}) to delete all of this for good: ")
+            if answer.strip() != tenant.slug:
+                raise CommandError("Nothing deleted: the slug did not match.")
+        tenant_delete(tenant=tenant, with_users=with_users)
+        self.stdout.write(f"Deleted tenant {slug} and everything it owned.")
