@@ -119,7 +119,11 @@ def _title(path: Path) -> str:
 
 
 class Command(CheckedCommand):
-    help = "Create or refresh the demo tenant, dataset (the project's docs), bot, user and key."
+    help = (
+        "Create or refresh the demo tenant, dataset (the project's docs), bot, user and keys: a "
+        "chat + read key saved to --key-file (default .data/demo_api_key) and the /demo/ page's "
+        "browser key saved beside it as demo_widget_key."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--key-file", type=Path, default=None, help="where to save the key")
