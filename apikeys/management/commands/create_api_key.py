@@ -20,6 +20,24 @@ def _csv(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+# An option given with nothing in it (`--bots "$BOTS"`, the variable unset) must not silently
+# mean "no restriction": what to leave out instead, per option.
+EMPTY = {
+    "permissions": "give at least one of chat, read, write, admin",
+    "bots": "give bot slugs or ids, or leave --bots out for a key that may use every bot",
+    "scopes": "give scope slugs or ids, or leave --scopes out for a key not limited to scopes",
+    "origins": "give origins such as https://www.example.com, or leave --origins out",
+}
+
+
+def _given(opts: dict[str, Any], option: str) -> list[str]:
+    """The option's comma-separated values; a CommandError when it was given empty."""
+    values = _csv(opts[option] or "")
+    if opts[option] is not None and not values:
+        raise CommandError(f"--{option} is empty; {EMPTY[option]}.")
+    return values
+
+
 def _lookup(model: Any, tenant: Tenant, refs: list[str], kind: str) -> list:
     """Objects of this tenant by slug or id."""
     out = []
@@ -47,11 +65,13 @@ class Command(CheckedCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--name", required=True)
-        parser.add_argument("--permissions", default="chat,read", help="comma-separated")
-        parser.add_argument("--bots", default="", help="bot slugs or ids, comma-separated")
-        parser.add_argument("--scopes", default="", help="scope slugs or ids, comma-separated")
+        parser.add_argument("--permissions", help="comma-separated (default: chat,read)")
+        parser.add_argument("--bots", help="bot slugs or ids, comma-separated (default: every bot)")
+        parser.add_argument("--scopes", help="scope slugs or ids, comma-separated")
         parser.add_argument("--rate-limit", default="", help='e.g. "60/m"')
-        parser.add_argument("--origins", default="", help="allowed browser origins")
+        parser.add_argument(
+            "--origins", help="browser origins allowed to use the key, comma-separated"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -60,7 +80,8 @@ class Command(CheckedCommand):
             raise CommandError(
                 f"No tenant {opts['tenant']!r}; create it with `manage.py create_tenant`."
             ) from None
-        permissions = _csv(opts["permissions"])
+        permissions = _given(opts, "permissions") or ["chat", "read"]  # None: the default
+        bots, scopes, origins = (_given(opts, o) for o in ("bots", "scopes", "origins"))
         unknown = set(permissions) - set(PERMISSIONS)
         if unknown:
             raise CommandError(f"Unknown permissions {sorted(unknown)}; use {list(PERMISSIONS)}.")
@@ -72,7 +93,7 @@ class Command(CheckedCommand):
                 "name": opts["name"],
                 "permissions": permissions,
                 "rate_limit": opts["rate_limit"],
-                "allowed_origins": _csv(opts["origins"]),
+                "allowed_origins": origins,
             },
             OPTIONS,
         )
@@ -80,14 +101,20 @@ class Command(CheckedCommand):
             tenant=tenant,
             name=data["name"],
             permissions=data["permissions"],
-            bots=_lookup(Bot, tenant, _csv(opts["bots"]), "bot"),
-            scopes=_lookup(Scope, tenant, _csv(opts["scopes"]), "scope"),
+            bots=_lookup(Bot, tenant, bots, "bot"),
+            scopes=_lookup(Scope, tenant, scopes, "scope"),
             rate_limit=data["rate_limit"],
             allowed_origins=data["allowed_origins"],
         )
+        limits = [
+            f"bots {', '.join(bots)}" if bots else "every bot",
+            f"scopes {', '.join(scopes)}" if scopes else "",
+            f"origins {', '.join(row.allowed_origins)}" if row.allowed_origins else "any origin",
+            f"rate limit {row.rate_limit}" if row.rate_limit else "",
+        ]
         self.stderr.write(
             f"Created key {row.name!r} ({row.prefix}…) for tenant {tenant.slug} with "
-            f"{', '.join(row.permissions) or 'no'} permissions. "
+            f"{', '.join(row.permissions)} permissions ({'; '.join(filter(None, limits))}). "
             "Store it now; it is not shown again."
         )
         self.stdout.write(f"Key {row.prefix}… permissions: {','.join(row.permissions)}")
