@@ -40,7 +40,14 @@ def context_for_key(raw: str) -> AuthContext | None:
         )
     except APIKey.DoesNotExist:
         return None
-    if not keys.matches(raw, key.key_hash) or not key.is_active or not key.tenant.is_active:
+    if not keys.matches(raw, key.key_hash):
+        if not keys.matches_fallback(raw, key.key_hash):
+            return None
+        # Hashed under a SECRET_KEY being rotated out: store it under the current one.
+        fresh = keys.hash_key(raw)
+        APIKey.objects.filter(pk=key.pk, key_hash=key.key_hash).update(key_hash=fresh)
+        key.key_hash = fresh
+    if not key.is_active or not key.tenant.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:

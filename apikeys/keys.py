@@ -2,7 +2,8 @@
 
 The checksum (CRC32 of the body, base62) lets secret scanners and our own auth reject typos and
 non-keys without a database lookup. Stored: the first 12 characters (public prefix) and an
-HMAC-SHA256 of the whole key keyed with SECRET_KEY, compared in constant time.
+HMAC-SHA256 of the whole key keyed with SECRET_KEY, compared in constant time (a key stored
+under one of SECRET_KEY_FALLBACKS matches too, and is re-hashed under SECRET_KEY).
 """
 
 from __future__ import annotations
@@ -51,9 +52,20 @@ def public_prefix(key: str) -> str:
     return key[:PREFIX_LEN]
 
 
-def hash_key(key: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()
+def hash_key(key: str, secret: str | None = None) -> str:
+    secret = settings.SECRET_KEY if secret is None else secret
+    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
 def matches(key: str, stored_hash: str) -> bool:
+    """Whether ``key`` is the key stored as ``stored_hash`` under SECRET_KEY."""
     return hmac.compare_digest(hash_key(key), stored_hash)
+
+
+def matches_fallback(key: str, stored_hash: str) -> bool:
+    """Whether ``key`` was stored under one of ``SECRET_KEY_FALLBACKS`` (a key rotation in
+    progress): the caller re-hashes it under the current SECRET_KEY."""
+    return any(
+        hmac.compare_digest(hash_key(key, old), stored_hash)
+        for old in getattr(settings, "SECRET_KEY_FALLBACKS", ())
+    )

@@ -41,6 +41,10 @@ if not SECRET_KEY:
             "hashes. Generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
+# Earlier keys, while rotating SECRET_KEY: API keys hashed under one still work (and are re-hashed
+# under the new key on first use); Django's signing accepts them too. JWTs need a new sign-in.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CORS_ORIGINS = env_list("CORS_ORIGINS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
