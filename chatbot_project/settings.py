@@ -218,6 +218,16 @@ STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 WHITENOISE_MAX_AGE = 3600
+
+
+def _static_headers(headers: dict, path: str, url: str) -> None:
+    """Other sites load the widget's files (widget.js, widget.css) with plain script and link
+    tags; under a Cross-Origin-Embedder-Policy they need this header or the browser blocks them."""
+    if url.startswith(STATIC_URL + "chatbot/"):
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

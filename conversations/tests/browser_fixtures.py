@@ -152,6 +152,7 @@ class ThirdPartySite:
 
     base_url: str
     pages: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # extra, per page path
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -171,6 +172,8 @@ def third_party_site() -> Iterator[ThirdPartySite]:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in site.headers.get(self.path.split("?")[0], {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 

@@ -274,3 +274,32 @@ def test_widget_small_texts_meet_the_contrast_minimum(browser, streaming_app, de
         ratios = page.evaluate(CONTRAST_JS, [WIDGET, targets])
         assert all(ratio >= 4.5 for _, ratio in ratios), ratios
         assert problems == []
+
+
+def test_widget_loads_on_a_site_with_a_cross_origin_embedder_policy(
+    browser, live_app, third_party_site, tenant
+):
+    """WhiteNoise serves /static/ before the widget's own view (which set the header), so under
+    `Cross-Origin-Embedder-Policy: require-corp` the browser blocked widget.js and widget.css."""
+    kb = build_kb(tenant, slug="isolated", docs=DEMO_DOCS)
+    _, key = api_key_create(
+        tenant=tenant, name="coep site", permissions=["chat"], bots=[kb.bot],
+        allowed_origins=[third_party_site.base_url],
+    )  # fmt: skip
+    third_party_site.pages["/coep.html"] = widget_page(
+        app_url=live_app.base_url, bot="isolated", key=key
+    )
+    third_party_site.headers["/coep.html"] = {
+        "Cross-Origin-Embedder-Policy": "require-corp",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(third_party_site.url("/coep.html"))
+        ask_widget(page, QUESTION)
+        answer = shadow(page, ".cb-msg--assistant:not(.cb-msg--greeting) .cb-bubble").last
+        assert "script tag" in answer.text_content()
+        assert shadow(page, ".cb-send").evaluate("b => getComputedStyle(b).borderRadius") == "12px"
+        assert problems == []
+    for name in ("widget.js", "widget.css"):
+        res = httpx.get(f"{live_app.base_url}/static/chatbot/{name}")
+        assert res.headers["cross-origin-resource-policy"] == "cross-origin"
