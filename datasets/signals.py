@@ -22,7 +22,8 @@ def _recover_on_start(sender=None, **kwargs) -> None:
     from datasets.tasks import recover_stalled_documents
 
     try:
-        recover_stalled_documents.delay()  # leases that are already gone
+        # Leases already gone, and documents queued before this start whose task may be lost.
+        recover_stalled_documents.delay(include_queued=True)
         recover_stalled_documents.apply_async(countdown=settings.INGEST_LEASE_SECONDS + 1)
     except Exception:
         log.exception("could not schedule the recovery of stalled documents")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db.models import F
+from django.utils import timezone
 
 from datasets.ingestion import (
     RetryableError,
@@ -83,8 +85,11 @@ def ingest_document(self, document_id: str) -> str:
 
 
 @shared_task(name="datasets.recover_stalled_documents")
-def recover_stalled_documents() -> int:
-    """Re-queue documents left ``processing`` by a worker that died (its lease expired)."""
+def recover_stalled_documents(include_queued: bool = False) -> int:
+    """Re-queue documents left ``processing`` by a worker that died (its lease expired), and
+    with ``include_queued`` those ``queued`` for longer than a lease: their task may be gone
+    (Redis restarted without its data, or flushed), which left them queued for ever. A
+    duplicate task is harmless: the lease and the status make the second one a no-op."""
     count = 0
     for doc_id in Document.objects.filter(status=Document.Status.PROCESSING).values_list(
         "id", flat=True
@@ -94,4 +99,12 @@ def recover_stalled_documents() -> int:
         log.warning("document %s was left processing by a dead worker; re-queueing it", doc_id)
         ingest_document.delay(str(doc_id))
         count += 1
+    if include_queued:
+        cutoff = timezone.now() - timedelta(seconds=settings.INGEST_LEASE_SECONDS)
+        waiting = Document.objects.filter(status=Document.Status.QUEUED, updated_at__lt=cutoff)
+        for doc_id in waiting.values_list("id", flat=True):
+            ingest_document.delay(str(doc_id))
+            count += 1
+        if waiting.exists():
+            log.info("re-queued the documents waiting since before this worker started")
     return count

@@ -291,3 +291,24 @@ def test_task_skips_finished_documents_and_recovers_stalled_ones(tenant):
     assert ingest_document.apply(args=(str(doc.pk),)).get() == "skipped"
     get_redis().delete(LEASE_PREFIX + str(doc.pk))
     assert recover_stalled_documents.apply().get() == 1
+
+
+@pytest.mark.django_db
+def test_worker_start_requeues_documents_whose_task_was_lost(tenant, monkeypatch):
+    """A document queued when Redis lost its data stayed `queued` for ever: nothing re-sent its
+    task. A worker's start-up recovery re-queues the ones queued for longer than a lease."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from datasets.tasks import ingest_document, recover_stalled_documents
+
+    dataset = DatasetFactory(tenant=tenant)
+    lost, _ = services.document_create_from_text(tenant=tenant, dataset=dataset, text="lost")
+    services.document_create_from_text(tenant=tenant, dataset=dataset, text="new")
+    Document.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert recover_stalled_documents.apply().get() == 0  # the later start-up run: processing
+    sent: list[str] = []
+    monkeypatch.setattr(ingest_document, "delay", lambda doc_id: sent.append(doc_id))
+    assert recover_stalled_documents.apply(kwargs={"include_queued": True}).get() == 1
+    assert sent == [str(lost.pk)]  # not the one queued just now: its own task is on its way
