@@ -10,19 +10,25 @@
   second DNS answer cannot swap in a private address (DNS rebinding).
 - Redirects are followed by hand, at most 5, and each target goes through the same checks.
 - Size cap (Content-Length and while streaming), a socket timeout plus an overall deadline, no
-  compression (no decompression bombs), and a content-type check.
+  compression (no decompression bombs), and a content-type check. The deadline is a timer that
+  shuts the socket down: a server trickling its headers or body a byte at a time never waits
+  for the socket timeout, which each byte restarts. A body shorter than its Content-Length is
+  an interrupted download, not a document.
 ``settings.FETCH_ALLOWED_NETWORKS`` (CIDRs) opens specific internal ranges on purpose, e.g. an
 intranet wiki; it is empty by default.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -177,24 +183,65 @@ def validate_url(url: str) -> Target:
     return Target(parts.scheme, host, port, path, tuple(addresses))
 
 
+class _Deadline:
+    """The whole fetch's time limit: when it passes, every socket it watches is shut down, so a
+    read blocked on it returns at once (the socket timeout alone restarts with each byte)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
+    def __init__(
+        self, target: Target, timeout: float, watch: Callable[[socket.socket], None]
+    ) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
         self._addresses = target.addresses
+        self._watch = watch
 
     def connect(self) -> None:
         self.sock = _connect_any(self._addresses, self.port, self.timeout)
+        self._watch(self.sock)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
+    def __init__(
+        self, target: Target, timeout: float, watch: Callable[[socket.socket], None]
+    ) -> None:
         super().__init__(
             target.host, target.port, timeout=timeout, context=ssl.create_default_context()
         )
         self._addresses = target.addresses
+        self._watch = watch
 
     def connect(self) -> None:
         raw = _connect_any(self._addresses, self.port, self.timeout)
+        self._watch(raw)  # the TLS handshake reads from it too
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
@@ -228,12 +275,32 @@ def fetch_to_file(
     """Download ``url`` into ``path`` under every rule above; raises FetchError."""
     max_bytes = max_bytes or settings.FETCH_MAX_BYTES
     timeout = timeout or settings.FETCH_TIMEOUT_SECONDS
+    limit = _Deadline(timeout)
+    try:
+        return _fetch(url, path, max_bytes=max_bytes, timeout=timeout, limit=limit)
+    except (OSError, http.client.HTTPException, FetchError):
+        if limit.expired:
+            raise FetchError(
+                f"Fetching the URL took longer than {timeout:g} s; stopped.",
+                status_code=502,
+                error_type="upstream_error",
+            ) from None
+        raise
+    finally:
+        limit.cancel()
+
+
+def _fetch(
+    url: str, path: Path, *, max_bytes: int, timeout: float, limit: _Deadline
+) -> FetchResult:
     deadline = time.monotonic() + timeout
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         target = validate_url(current)
         cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-        conn = cls(target, timeout=max(1.0, min(timeout, deadline - time.monotonic())))
+        conn = cls(
+            target, timeout=max(1.0, min(timeout, deadline - time.monotonic())), watch=limit.watch
+        )
         try:
             try:
                 conn.request(
@@ -291,14 +358,8 @@ def fetch_to_file(
             size = 0
             with open(path, "wb") as out:
                 while True:
-                    if time.monotonic() > deadline:
-                        raise FetchError(
-                            f"Fetching the URL took longer than {timeout:g} s; stopped.",
-                            status_code=502,
-                            error_type="upstream_error",
-                        )
                     try:
-                        block = resp.read(65536)
+                        block = resp.read1(65536)  # one recv: the deadline is checked between
                     except (OSError, http.client.HTTPException):
                         raise FetchError(
                             "The download was interrupted.",
@@ -306,6 +367,12 @@ def fetch_to_file(
                             error_type="upstream_error",
                         ) from None
                     if not block:
+                        if limit.expired or resp.length:  # cut short (http.client won't say)
+                            raise FetchError(
+                                "The download was interrupted.",
+                                status_code=502,
+                                error_type="upstream_error",
+                            )
                         break
                     size += len(block)
                     if size > max_bytes:
