@@ -303,3 +303,35 @@ def test_widget_loads_on_a_site_with_a_cross_origin_embedder_policy(
     for name in ("widget.js", "widget.css"):
         res = httpx.get(f"{live_app.base_url}/static/chatbot/{name}")
         assert res.headers["cross-origin-resource-policy"] == "cross-origin"
+
+
+def test_a_wrong_data_scope_does_not_lose_the_visitors_conversation(
+    browser, live_app, third_party_site, tenant
+):
+    """A 404 with a stored conversation made the widget drop it and retry without it; when the
+    retry failed too (the 404 was the scope's, a typo in data-scope), the conversation was lost."""
+    kb = build_kb(tenant, slug="scoped", docs=DEMO_DOCS)
+    _, key = api_key_create(
+        tenant=tenant, name="scoped site", permissions=["chat"], bots=[kb.bot],
+        allowed_origins=[third_party_site.base_url],
+    )  # fmt: skip
+    third_party_site.pages["/good.html"] = widget_page(
+        app_url=live_app.base_url, bot="scoped", key=key
+    )
+    third_party_site.pages["/typo.html"] = third_party_site.pages["/good.html"].replace(
+        'data-bot="scoped"', 'data-bot="scoped" data-scope="no-such-scope"'
+    )
+    stored_id = "() => Object.entries(localStorage).filter(([k]) => k.endsWith(':scoped'))" \
+        ".map(([, v]) => JSON.parse(v).conversationId)[0]"  # fmt: skip
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(third_party_site.url("/good.html"))
+        ask_widget(page, QUESTION)
+        conversation_id = page.evaluate(stored_id)
+        assert Conversation.objects.filter(id=conversation_id).exists()
+
+        page.goto(third_party_site.url("/typo.html"))
+        ask_widget(page, "And the rate limits?")
+        message = shadow(page, ".cb-msg--error .cb-status").text_content()
+        assert "No such scope" in message
+        assert page.evaluate(stored_id) == conversation_id
+        assert problems == []

@@ -740,6 +740,7 @@
       input.style.height = Math.min(input.scrollHeight, 140) + "px";
     }
 
+    /** retried: the conversation id the first attempt used, when this is its retry without it. */
     function send(text, retried) {
       if (!cfg.key) {
         showNotice("This chat is not configured: the widget has no data-key.");
@@ -798,8 +799,13 @@
           state.conversationId = null;
           view.node.remove();
           setBusy(false);
-          send(text, true);
+          send(text, conversationBefore);
           return;
+        }
+        if (err.kind === "http" && err.status === 404 && retried && !state.conversationId) {
+          // A new conversation was refused too (a wrong data-bot or data-scope): the first 404
+          // was not about the stored conversation, so keep it for when the page is fixed.
+          state.conversationId = retried;
         }
         finish(err.kind === "aborted" ? "aborted" : "error", err.message);
       });
