@@ -54,11 +54,13 @@ def demo_key_files() -> list[Path]:
     return [embedded.DATA_DIR / "demo_widget_key", embedded.DATA_DIR / "demo_api_key"]
 
 
-def demo_key() -> tuple[str | None, str]:
+def demo_key(origin: str = "") -> tuple[str | None, str]:
     """(key to embed, note for the page). The page is public, so a key that can do more than
     chat (``seed_demo``'s key also reads every conversation of the demo tenant) is only put on
-    it with DEBUG on, i.e. on a developer's machine."""
+    it with DEBUG on, i.e. on a developer's machine. A key that does not allow ``origin`` (the
+    page's own) is embedded with a note saying why the widget will be refused."""
     from apikeys.authentication import context_for_key
+    from apikeys.cors import origin_allowed
 
     problem = ""
     for path in demo_key_files():
@@ -73,6 +75,13 @@ def demo_key() -> tuple[str | None, str]:
             problem = f"The key in {path} no longer works; run `manage.py seed_demo` again."
             continue
         if context.permissions <= {"chat"}:
+            if origin and not origin_allowed(context, origin):
+                return raw, (
+                    f"The demo's browser key (in {path}) allows "
+                    f"{', '.join(context.allowed_origins)}, not this page's origin {origin}, so "
+                    "the widget will be refused here. Open the page at one of those addresses, "
+                    "or run `manage.py seed_demo` again with PORT set to the port you serve on."
+                )
             return raw, ""
         if settings.DEBUG:
             return raw, (
@@ -136,13 +145,14 @@ def playground(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def demo(request: HttpRequest) -> HttpResponse:
-    key, note = demo_key()
+    origin = request.build_absolute_uri("/").rstrip("/")
+    key, note = demo_key(origin)
     context = {
         "demo_key": key,
         "note": note,
         "bot_slug": DEMO_BOT_SLUG,
         "key_file": str(demo_key_files()[-1]),
-        "origin": request.build_absolute_uri("/").rstrip("/"),
+        "origin": origin,
     }
     return _secure(render(request, "web/demo.html", context, status=200 if key else 503))
 
