@@ -12,6 +12,15 @@ from chatbot_project.errors import APIError
 
 MAX_MESSAGE_CHARS = 100_000
 MAX_USER_CHARS = 200  # Conversation.user's column
+FIELDS = ("bot", "message", "conversation_id", "scope", "user", "stream", "metadata")
+# Fields of other chat APIs a client may try here, and what this route takes instead.
+_INSTEAD = {
+    "history": "send `conversation_id` to continue a conversation (its turns are kept here), "
+    "or use /v1/openai/chat/completions with `messages`",
+    "messages": "send the question as `message` and `conversation_id` to continue, or use "
+    "/v1/openai/chat/completions",
+    "model": "name the bot in `bot`",
+}
 
 
 @dataclass
@@ -28,9 +37,20 @@ class ChatInput:
     max_tokens: int | None = None
 
     @classmethod
-    def from_payload(cls, payload: Any) -> ChatInput:
+    def from_payload(cls, payload: Any, *, transport: tuple[str, ...] = ()) -> ChatInput:
+        """``transport``: fields the transport itself reads (the WebSocket frame's ``type``).
+        Any other unknown field is a 400 naming it, as on the other routes (a dropped
+        ``history`` or ``temperature`` would silently not do what the client meant)."""
         if not isinstance(payload, dict):
             raise APIError("Send a JSON object with at least `bot` and `message`.")
+        unknown = [k[:100] for k in payload if k not in FIELDS and k not in transport][:20]
+        if unknown:
+            name = unknown[0]
+            hint = _INSTEAD.get(name, "see /docs for this route's fields")
+            raise APIError(
+                f"`{name}` is not a field of a chat request; {hint}.",
+                details={"unknown_fields": unknown, "fields": list(FIELDS)},
+            )
         if "stream" in payload and not isinstance(payload["stream"], bool):
             raise APIError("`stream` must be true or false.")
         message = payload.get("message")

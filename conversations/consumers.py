@@ -158,7 +158,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
-            data = ChatInput.from_payload(content)
+            data = ChatInput.from_payload(content, transport=("type",))
             await self._rate_limit()
             # Started here, the embedding computes while the bot is read.
             embedding = await query_embeddings.aprefetch(data.message.strip())

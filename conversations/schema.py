@@ -23,6 +23,7 @@ CHAT_REQUEST = {
         "stream": {"type": "boolean", "default": False},
         "metadata": {"type": "object", "additionalProperties": True},
     },
+    "additionalProperties": False,  # any other field is a 400 (chat_input.FIELDS)
 }
 CITATION = {
     "type": "object",
