@@ -14,6 +14,7 @@ from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from datasets import selectors, services
+from datasets.document_input import PRINTABLE_ONLY, has_controls
 from datasets.models import Document
 from datasets.serializers import (
     ChunkSerializer,
@@ -188,6 +189,8 @@ class DocumentListAPI(TenantAPIView):
             title = request.data.get("title", "")
             if len(title) > 500:  # as the JSON route's serializer says it
                 raise APIError("title: Ensure this field has no more than 500 characters.")
+            if has_controls(title):
+                raise APIError(f"title: {PRINTABLE_ONLY}")
             tags = request.data.getlist("tags") if hasattr(request.data, "getlist") else []
             if len(tags) == 1:  # "a,b" or a JSON list '["a", "b"]'
                 tags = _parse_tags(tags[0])

@@ -15,6 +15,13 @@ from chatbot_project.errors import APIError
 
 MAX_JSON_DEPTH = 64
 MAX_TAGS = 50
+PRINTABLE_ONLY = "Use printable text only (no control characters)."
+
+
+def has_controls(value: str) -> bool:
+    """C0 and C1 control characters (tab and newline included), as dataset names refuse them:
+    a title or tag is shown on one line, in citations and lists."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)
 
 
 def payload_too_large() -> APIError:
@@ -55,6 +62,8 @@ def _clean_tags(tags: Iterable[str] | None) -> list[str]:
             continue
         if len(tag) > 100:
             raise APIError("Each tag must be at most 100 characters.")
+        if has_controls(tag):
+            raise APIError(f"tags: {PRINTABLE_ONLY}")
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:

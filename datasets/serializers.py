@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from datasets.document_input import PRINTABLE_ONLY, has_controls
 from datasets.models import Chunk, Dataset, Document
 from tenants.views import StrictSerializer
 
@@ -32,8 +33,8 @@ class DatasetInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
 
     def validate_name(self, value: str) -> str:
-        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
-            raise serializers.ValidationError("Use printable text only (no control characters).")
+        if has_controls(value):
+            raise serializers.ValidationError(PRINTABLE_ONLY)
         return value
 
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
@@ -72,6 +73,16 @@ class DocumentJSONInputSerializer(StrictSerializer):
         child=serializers.CharField(max_length=100), required=False, max_length=50
     )
     metadata = serializers.DictField(required=False)
+
+    def validate_title(self, value: str) -> str:
+        if has_controls(value):
+            raise serializers.ValidationError(PRINTABLE_ONLY)
+        return value
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        if any(has_controls(tag) for tag in value):
+            raise serializers.ValidationError(PRINTABLE_ONLY)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [k for k in ("url", "text", "json") if k in attrs]

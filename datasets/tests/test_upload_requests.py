@@ -4,6 +4,8 @@ status, a whitespace title) nor a misleading sentence (a chunked upload's "send 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -130,3 +132,21 @@ def test_a_file_name_that_is_not_utf8_is_named_as_the_likely_cause(api):
     assert "Send the document as a multipart field named `file`, with a file name in UTF-8" in (
         message
     )
+
+
+@pytest.mark.parametrize("bad", ["a\x01b", "tab\there", "line\nbreak", "esc\x1b[31m", "c1\x85inside"])
+def test_control_characters_in_a_title_or_tag_are_refused_as_in_dataset_names(api, bad):
+    ds = _dataset(api)
+    url = f"/v1/datasets/{ds}/documents"
+    json_title = api.post(url, {"text": "Some text.", "title": bad}, format="json")
+    assert _error(json_title) == "title: Use printable text only (no control characters)."
+    json_tag = api.post(url, {"text": "Some text.", "tags": ["ok", bad]}, format="json")
+    assert "Use printable text only (no control characters)." in _error(json_tag)
+    upload = SimpleUploadedFile("a.txt", b"Some text.")
+    form_title = api.post(url, {"file": upload, "title": bad}, format="multipart")
+    assert _error(form_title) == "title: Use printable text only (no control characters)."
+    upload = SimpleUploadedFile("a.txt", b"Some text.")
+    tags = json.dumps(["ok", bad])
+    form_tag = api.post(url, {"file": upload, "tags": tags}, format="multipart")
+    assert _error(form_tag) == "tags: Use printable text only (no control characters)."
+    assert not Document.objects.exists()
