@@ -60,6 +60,29 @@ def _content(value: Any) -> str:
     raise APIError("A message's `content` must be a string or a list of content parts.")
 
 
+def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
+    """Parameters whose request a bot cannot meet are a 400 (OpenAI's own answer to a value it
+    does not take), not dropped: a client asking for two choices, a tool call or JSON output
+    would otherwise index a choice that is not there or parse prose as JSON. Sampling knobs
+    (temperature, top_p, stop, seed...) are the bot's settings and are ignored."""
+    stream = payload.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise APIError("`stream` must be true or false.")
+    n = payload.get("n")
+    if n is not None and (type(n) is not int or n != 1):
+        raise APIError("`n` must be 1: a bot gives one answer per request.")
+    if payload.get("tool_choice") not in (None, "auto", "none"):
+        raise APIError(
+            '`tool_choice` can only be "auto" or "none": a bot answers in text and calls no tools.'
+        )
+    fmt = payload.get("response_format")
+    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "text"):
+        raise APIError(
+            '`response_format` can only be {"type": "text"}: a bot answers in text with '
+            "citations, not in JSON."
+        )
+
+
 def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     if not isinstance(payload, dict):
         raise APIError("Send a JSON object with `model` and `messages`.")
@@ -79,9 +102,13 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     user = payload.get("user") or ""
     if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
         raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
-    limit = payload.get("max_completion_tokens", payload.get("max_tokens"))
+    _refuse_what_a_bot_cannot_honour(payload)
+    limit = payload.get("max_completion_tokens")
+    limit_name = "max_completion_tokens"
+    if limit is None:
+        limit, limit_name = payload.get("max_tokens"), "max_tokens"
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise APIError("`max_tokens` must be a positive integer.")
+        raise APIError(f"`{limit_name}` must be a positive integer.")
     data = ChatInput(
         bot=model,
         message=turns[-1]["content"],

@@ -89,3 +89,39 @@ def test_other_tenants_model_is_a_404(client, kb, make_key, other_tenant, openai
     assert res.status_code == 404
     assert res.json()["error"]["type"] == "not_found"
     assert openai_stub.chat_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"n": 2}, "`n` must be 1"),
+        ({"n": True}, "`n` must be 1"),
+        ({"tool_choice": "required"}, "`tool_choice` can only be"),
+        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "`tool_choice`"),
+        ({"response_format": {"type": "json_object"}}, "`response_format` can only be"),
+        ({"response_format": {"type": "json_schema", "json_schema": {}}}, "`response_format`"),
+        ({"stream": "true"}, "`stream` must be true or false"),
+        ({"max_completion_tokens": 0, "max_tokens": 5}, "`max_completion_tokens` must be"),
+    ],
+)
+def test_requests_a_bot_cannot_honour_are_a_400(client, kb, make_key, openai_stub, extra, words):
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": Q}], **extra,
+    })  # fmt: skip
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["type"] == "invalid_request"
+    assert words in res.json()["error"]["message"]
+    assert openai_stub.chat_requests() == []
+
+
+def test_what_a_bot_can_honour_or_ignore_is_answered(client, kb, make_key, openai_stub):
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": Q}], "n": 1,
+        "tools": tools, "tool_choice": "auto", "response_format": {"type": "text"},
+        "temperature": 0.5, "top_p": 1, "stop": ["\n"], "seed": 7, "stream": False,
+        "max_completion_tokens": None, "max_tokens": 7,
+    })  # fmt: skip
+    assert res.status_code == 200, res.content
+    assert len(res.json()["choices"]) == 1
+    assert openai_stub.chat_requests()[-1].body["max_tokens"] == 7
