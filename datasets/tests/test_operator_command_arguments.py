@@ -47,3 +47,19 @@ def test_reembed_refuses_an_empty_filter(tenant, option, value):
     with pytest.raises(CommandError, match=f"--{option} is empty"):
         call_command("reembed", "--all", f"--{option}", value, stdout=out)
     assert out.getvalue() == ""
+
+
+def test_seed_demo_run_again_says_what_is_there(tmp_path, monkeypatch):
+    """A second run that changed nothing printed nothing at all."""
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-123")
+    monkeypatch.setenv("PORT", "8123")
+    key_file = tmp_path / "keys" / "demo_api_key"
+    call_command("seed_demo", key_file=key_file, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo", key_file=key_file, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("demo: tenant 'demo', bot 'demo': ")
+    assert " documents ready (" in lines[0]
+    assert f"chat + read key in {key_file}, browser key (for http://localhost:8123/demo/) in " \
+        f"{key_file.parent / 'demo_widget_key'}." in lines[0]  # fmt: skip

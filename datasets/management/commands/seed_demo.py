@@ -161,6 +161,15 @@ class Command(CheckedCommand):
             bots=[bot],
             origins=(f"http://127.0.0.1:{port}", f"http://localhost:{port}"),
         )
+        # Always one line saying where things are: a re-run that changed nothing said nothing.
+        docs = Document.objects.for_tenant(tenant).filter(dataset=dataset)
+        ready = docs.filter(status=Document.Status.READY)
+        chunks = sum(ready.values_list("chunk_count", flat=True))
+        self.stdout.write(
+            f"demo: tenant {TENANT!r}, bot {bot.slug!r}: {ready.count()} of {docs.count()} "
+            f"documents ready ({chunks} chunks); chat + read key in {key_file}, browser key "
+            f"(for http://localhost:{port}/demo/) in {widget_file}."
+        )
 
     def _ingest(self, tenant: Tenant, dataset: Any) -> None:
         sources = demo_sources()
