@@ -70,6 +70,11 @@ class _Turn:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
+    # Nothing is ever sent to a chat socket through the channel layer, so it does not listen
+    # on one: subscribed, every socket of the process waited on one blocking Redis read loop,
+    # and a Redis blip dropped them all without a close frame, mid-answer too. (Rate limits
+    # and conversation locks still need Redis: a chat then gets an ``unavailable`` error.)
+    channel_layer_alias = None  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
