@@ -107,8 +107,9 @@ CACHES = {
 # A consumer subscribed to the layer (the chat WebSocket no longer is: it uses none) reads its
 # channel with a blocking BZPOPMIN of channels_redis's RedisChannelLayer.brpop_timeout (5 s), in
 # a loop. redis-py's default socket timeout is also 5 s (redis._defaults.DEFAULT_SOCKET_TIMEOUT),
-# and its clock starts first: the read timed out at 5 s and took every idle socket down with it. The read's timeout must outlast
-# the blocking command; it stays finite so that a Redis gone silent is still noticed.
+# and its clock starts first: the read timed out at 5 s and took every idle socket down with it.
+# The read's timeout must outlast the blocking command; it stays finite so that a Redis gone
+# silent is still noticed.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
