@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatbot_project.errors import APIError
+from chatbot_project.jsonbody import StrictJSONParser
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
@@ -330,6 +331,7 @@ class ConversationDetailView(APIView):
 
 class MessageFeedbackView(APIView):
     required_permission = "chat"
+    parser_classes = [StrictJSONParser]  # JSON bodies, as API.md says (forms were taken too)
 
     @extend_schema(request=FeedbackInput, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, message_id):
