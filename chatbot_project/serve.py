@@ -42,6 +42,28 @@ def tune_gc() -> None:
     threading.Thread(target=collect, name="gc-full", daemon=True).start()
 
 
+def warm_up() -> None:
+    """Load the local question embedder in the background as the server starts, so the first
+    question after a restart does not wait for it (weights ~1 s; the int8 model is read from its
+    disk cache, built once otherwise). Requests arriving meanwhile wait for the same load."""
+    from django.conf import settings
+
+    if settings.EMBEDDING_PROVIDER != "local":
+        return  # a remote provider: nothing to load, and no network call at start
+
+    def load() -> None:
+        try:
+            from datasets.embeddings import get_embedder
+
+            get_embedder().embed_query("warm-up")
+        except Exception:  # the first real question will report it
+            import logging
+
+            logging.getLogger("chatbot.retrieval").warning("embedder warm-up failed", exc_info=True)
+
+    threading.Thread(target=load, name="embedder-warm-up", daemon=True).start()
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot_project.settings")
     from django.conf import settings
@@ -49,6 +71,7 @@ def main() -> None:
     import chatbot_project.asgi  # noqa: F401  (Django set up before start-up objects are frozen)
 
     tune_gc()
+    warm_up()
     # The event loop shares the GIL with the chat DB threads; each time it comes back from
     # waiting for sockets it may wait up to this long for a DB thread running Python. 1 ms
     # (CPython: 5) gave lower first-event p95 and server CPU in all four alternating capacity

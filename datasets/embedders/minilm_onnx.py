@@ -32,12 +32,11 @@ EPS = 1e-12
 
 
 def available() -> bool:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether onnx and onnxruntime are installed (found, not imported: importing onnx took
+    ~1-3 s, and a server whose int8 model is cached never needs it)."""
+    from importlib.util import find_spec
+
+    return find_spec("onnx") is not None and find_spec("onnxruntime") is not None
 
 
 def build_session(layers: list[dict[str, Any]], *, int8: bool = True, threads: int = 1) -> Any:
@@ -46,16 +45,60 @@ def build_session(layers: list[dict[str, Any]], *, int8: bool = True, threads: i
     ``layers`` are ``MiniLMEmbedder._layers`` (linear weights stored (in, out), contiguous)."""
     import onnxruntime as ort
 
-    model = encoder_model(layers)
-    if int8:
-        model = _quantized(model)
+    model = _int8_cached(layers) if int8 else encoder_model(layers).SerializeToString()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def _cache_dir() -> Any:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from chatbot_project import embedded
+
+    configured = getattr(settings, "QUERY_MODEL_CACHE_DIR", "")
+    return Path(configured) if configured else embedded.DATA_DIR / "cache"
+
+
+def _int8_cached(layers: list[dict[str, Any]]) -> bytes:
+    """The int8 model of ``layers``, kept on disk: building the float32 graph and quantising it
+    took 3-12 s at each server start (2 cores, loaded), and the first question after a restart
+    waited for it; read back, ~0.1 s. Keyed by the weights, this module's source (the graph it
+    builds) and the onnx/onnxruntime versions. A cache that cannot be read or written is
+    skipped (the model is built as before)."""
+    import hashlib
+    import inspect
+    import logging
+    import os
+    import sys
+    from importlib.metadata import version
+
+    key = hashlib.sha256()
+    key.update(f"{version('onnx')}/{version('onnxruntime')}".encode())
+    key.update(inspect.getsource(sys.modules[__name__]).encode())
+    for layer in layers:
+        for name in sorted(layer):
+            array = np.ascontiguousarray(layer[name])
+            key.update(f"{name}{array.dtype}{array.shape}".encode())
+            key.update(memoryview(array).cast("B"))
+    path = _cache_dir() / f"minilm-int8-{key.hexdigest()[:32]}.onnx"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    quantized = _quantized(encoder_model(layers)).SerializeToString()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_bytes(quantized)
+        partial.replace(path)  # atomic: another process never reads half a file
+    except OSError as exc:
+        logging.getLogger("chatbot.retrieval").info("int8 model not cached (%s)", exc)
+    return quantized
 
 
 def _quantized(model: Any) -> Any:
