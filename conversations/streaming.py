@@ -61,12 +61,19 @@ def parse_json(request: HttpRequest) -> Any:
             "Send the request body as JSON (Content-Type: application/json).",
             type="unsupported_media_type", status_code=415,
         )  # fmt: skip
+    from django.core.exceptions import RequestDataTooBig
+
+    from chatbot_project.errors import too_large_message
     from chatbot_project.jsonbody import BadJSON, loads
 
     try:
         return loads(request.body or b"null")
     except BadJSON as exc:
         raise APIError(str(exc)) from None
+    except RequestDataTooBig as exc:  # (DEBUG answered it with Django's page: a bare 400)
+        raise APIError(
+            str(too_large_message(exc)), type="payload_too_large", status_code=413
+        ) from None
 
 
 def _authenticate(headers: Any) -> AuthContext:
