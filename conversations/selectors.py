@@ -227,11 +227,12 @@ def conversation_get(
 def conversation_to_continue(
     *, tenant: Tenant, conversation_id: Any, bot: Bot, context: AuthContext | None = None
 ) -> Conversation:
-    """The conversation a chat with ``bot`` continues. 404 unless it is one of ``bot``'s and
-    ``context`` may read it (``visible_to``: a key limited to scopes must not continue, and so
-    have the model read back, a conversation held under another scope); a 409 when its bot was
-    deleted (the conversation is kept, but no bot can answer in it), for a credential that may
-    read it (a key limited to bots or scopes never sees such a conversation: 404)."""
+    """The conversation a chat with ``bot`` continues. 404 unless ``context`` may read it
+    (``visible_to``: a key limited to scopes must not continue, and so have the model read
+    back, a conversation held under another scope); a 400 naming its bot when it is another
+    bot's; a 409 when its bot was deleted (the conversation is kept, but no bot can answer in
+    it), for a credential that may read it (a key limited to bots or scopes never sees such a
+    conversation: 404)."""
     conv = conversation_get(tenant=tenant, conversation_id=conversation_id, context=context)
     if conv.bot_id == bot.id:
         return conv
@@ -240,7 +241,13 @@ def conversation_to_continue(
             "This conversation's bot was deleted, so it cannot be continued; start a new "
             "conversation (send no conversation_id)."
         )
-    raise NotFound("No such conversation, or it is not visible to this credential.")
+    # Another bot's conversation this credential may read (a key limited to bots sees only its
+    # bots' conversations): say so, rather than that the conversation does not exist.
+    raise APIError(
+        f"This conversation belongs to the bot `{conv.bot.slug}`; send that bot to continue it, "
+        "or no conversation_id to start a new conversation.",
+        details={"conversation_bot": conv.bot.slug},
+    )
 
 
 def conversation_list(

@@ -89,3 +89,35 @@ def test_other_tenant_cannot_continue(client, kb, make_key, scopes, other_tenant
     )
     assert status == 404
     assert body["error"]["type"] == "not_found"
+
+
+def test_another_bots_conversation_is_a_400_naming_its_bot(client, kb, make_key, openai_stub):
+    from conversations.tests.conftest import build_kb
+
+    build_kb(kb.tenant, slug="other-bot")
+    key = make_key(kb.tenant)
+    _, first = chat(client, key, bot="helper", message="What is throttling?")
+    before = len(openai_stub.chat_requests())
+    status, body = chat(
+        client, key, bot="other-bot", message="And then?", conversation_id=first["conversation_id"]
+    )
+    assert status == 400, body
+    assert "belongs to the bot `helper`" in body["error"]["message"]
+    assert body["error"]["details"] == {"conversation_bot": "helper"}
+    assert len(openai_stub.chat_requests()) == before
+    assert Message.objects.filter(conversation_id=first["conversation_id"]).count() == 2
+
+
+def test_bot_limited_key_gets_404_for_a_conversation_of_a_bot_it_cannot_use(
+    client, kb, make_key, openai_stub
+):
+    from conversations.tests.conftest import build_kb
+
+    other = build_kb(kb.tenant, slug="other-bot").bot
+    _, first = chat(client, make_key(kb.tenant), bot="helper", message="What is throttling?")
+    limited = make_key(kb.tenant, bots=[other])
+    status, body = chat(
+        client, limited, bot="other-bot", message="x", conversation_id=first["conversation_id"]
+    )
+    assert status == 404, body
+    assert "helper" not in str(body)
