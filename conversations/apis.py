@@ -382,6 +382,8 @@ class UsageView(APIView):
     def get(self, request):
         start = _date(request.query_params.get("from"), "from")
         end = _date(request.query_params.get("to"), "to")
+        if start and end and start > end:  # (an empty answer read as "no usage")
+            raise APIError(f"`from` ({start}) is after `to` ({end}); swap them.")
         rows = selectors.usage_by_day(
             tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot"),
             context=request.auth_context,
