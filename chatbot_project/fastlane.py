@@ -33,7 +33,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
 
-from chatbot_project.errors import TYPES_BY_STATUS, error_body
+from chatbot_project.errors import TYPES_BY_STATUS, error_body, unavailable_message
 from chatbot_project.middleware import _DJANGO_MESSAGES, _REQUEST_ID_RE
 
 MAX_BODY = 64 * 1024  # larger bodies go to Django (its size limits and errors)
@@ -133,9 +133,14 @@ async def until_disconnect(receive: Any, work: Awaitable[Any]) -> bool:
     return False
 
 
-def internal_error() -> tuple[int, dict[str, Any]]:
-    """The 500 of API.md's error body (the caller logs the exception)."""
-    return 500, error_body(TYPES_BY_STATUS.get(500, "internal_error"), INTERNAL_ERROR)
+def internal_error(exc: BaseException | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, body, headers) for an unexpected exception, as Django's path answers it: a 503
+    ``unavailable`` with ``Retry-After`` when a dependency is down (the database, Redis), else
+    API.md's 500 (the caller logs the exception)."""
+    down = unavailable_message(exc)
+    if down:
+        return 503, error_body("unavailable", down), {"Retry-After": "5"}
+    return 500, error_body(TYPES_BY_STATUS.get(500, "internal_error"), INTERNAL_ERROR), {}
 
 
 Parse = Callable[[bytes], Any]

@@ -10,7 +10,7 @@ import uuid
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from chatbot_project.errors import TYPES_BY_STATUS, error_response
+from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_message
 
 access_log = logging.getLogger("chatbot.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -107,6 +107,18 @@ class RequestContextMiddleware:
             return self._after(request, response, started)
         response = _bad_query(request) or await self.get_response(request)
         return self._after(request, response, started)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """A dependency down (database, Redis) is a 503 ``unavailable`` on every route. DRF's
+        views map it in their exception handler; for the others (the async chat and
+        OpenAI-compatible views) Django's handler500 runs in another thread, where the
+        exception is no longer at hand, and answered 500."""
+        down = unavailable_message(exception)
+        if not down:
+            return None
+        response = error_response(503, down, "unavailable")
+        response["Retry-After"] = "5"
+        return response
 
     @staticmethod
     def _before(request: HttpRequest) -> float:

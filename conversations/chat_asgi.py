@@ -68,10 +68,10 @@ async def _chat(
         prep, slot = await start(context, data, embedding, request.started)
     except APIError as exc:
         return await _error(send, request, exc, context)
-    except Exception:  # e.g. the database is down: API.md's 500, as Django's path answers
+    except Exception as exc:  # the database down: 503, as Django's path answers; else a 500
         fastlane.error_log.exception("Internal Server Error: %s", PATH)
-        status, body = fastlane.internal_error()
-        return await fastlane.send_json(send, request, status, body, None, context)
+        status, body, headers = fastlane.internal_error(exc)
+        return await fastlane.send_json(send, request, status, body, headers, context)
     if stream:
         # The slot is given back here, not in sse_stream (a generator cancelled before it
         # started runs nothing), and before the last message: once the response is complete

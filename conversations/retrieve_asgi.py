@@ -60,10 +60,10 @@ def _serve(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, 
     except APIError as exc:
         body = error_body(exc.type, str(exc.detail), exc.details)
         return exc.status_code, fastlane.encode_json(body).encode(), exc.headers, decision
-    except Exception:
+    except Exception as exc:
         fastlane.error_log.exception("Internal Server Error: %s", PATH)
-        status, body = fastlane.internal_error()
-        return status, fastlane.encode_json(body).encode(), {}, decision
+        status, body, headers = fastlane.internal_error(exc)
+        return status, fastlane.encode_json(body).encode(), headers, decision
 
 
 async def _answer(
