@@ -126,7 +126,11 @@ class Relay:
     ) -> None:
         interval = float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0))
         self._context, self._ping = context, ping_seconds
-        self._watch = watcher(interval) if interval > 0 else None
+        # Only a credential can be revoked: the operator's context of the `chat` command holds
+        # none, and context_still_valid calls such a context invalid (it ended every terminal
+        # answer longer than the interval with "The credential was revoked ...").
+        credential = context.api_key is not None or context.user is not None
+        self._watch = watcher(interval) if interval > 0 and credential else None
         self._revoked = self._watch.watch(context) if self._watch is not None else asyncio.Event()
         self._queue: asyncio.Queue = asyncio.Queue()
         self._loop = asyncio.get_running_loop()

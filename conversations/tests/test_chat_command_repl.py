@@ -61,3 +61,18 @@ def test_user_longer_than_the_api_allows_is_refused(kb, settings):
         stdout=io.StringIO(),
     )  # fmt: skip
     assert Conversation.objects.get().user == "u" * 200
+
+
+def test_an_answer_longer_than_the_revalidation_interval_is_not_cut(kb, openai_stub, settings):
+    # The command's context holds no credential: the watcher that ends chats of revoked keys
+    # took it for a revoked one and ended every answer streaming longer than the interval.
+    from chatbot_project.testing.openai_stub import Script
+
+    settings.CHAT_REVALIDATE_SECONDS = 0.2
+    openai_stub.script = Script(reply="one two three four five six seven eight", token_delay=0.15)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("chat", "--tenant", "acme", "--bot", "helper", Q, stdout=out, stderr=err)
+    assert "revoked" not in err.getvalue()
+    assert "one two three four five six seven eight" in out.getvalue()
+    answer = Message.objects.get(role="assistant")
+    assert (answer.finish_reason, answer.content) == ("stop", openai_stub.script.reply)
