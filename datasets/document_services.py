@@ -343,17 +343,23 @@ def document_reingest(*, tenant: Tenant, document: Document) -> Document:
     assert document.tenant_id == tenant.id
     if not document.file:
         raise APIError("This document has no stored content to re-ingest; post it again.")
-    from datasets.ingestion import lease_is_live
+    from datasets.ingestion import Lease
 
-    if lease_is_live(str(document.pk)):
-        # The running worker would mark it ready and the queued run would then be skipped: the
-        # re-ingest (say, after a chunk size change) would be lost while it showed `queued`.
+    # The worker's lease, held while the status changes: a worker running it would mark it
+    # ready and the queued run would then be skipped (the re-ingest, say after a chunk size
+    # change, lost while it showed `queued`); a worker starting meanwhile is turned away (its
+    # run skipped) and the run queued here does the work.
+    lease = Lease.acquire(str(document.pk))
+    if lease is None:
         raise Conflict(
             "This document is being ingested right now; re-ingest it once it is ready or failed."
         )
-    Document.objects.filter(pk=document.pk).update(
-        status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
-    )
+    try:
+        Document.objects.filter(pk=document.pk).update(
+            status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
+        )
+    finally:
+        lease.release()
     document.refresh_from_db()
     _enqueue(document)
     return document

@@ -48,3 +48,27 @@ def test_reingest_after_the_worker_finished_or_died_is_accepted(api):
     # Left `processing` by a worker that died (its lease expired): re-ingesting rescues it.
     Document.objects.filter(pk=doc_id).update(status=Document.Status.PROCESSING)
     assert api.post(f"/v1/documents/{doc_id}/reingest").status_code == 202
+
+
+def test_a_worker_starting_while_the_reingest_changes_the_status_is_turned_away(api):
+    """Between the old "is a worker on it" check and the status change a worker could start:
+    the document then showed queued, the worker marked it ready and the queued run was
+    skipped. The re-ingest now holds the worker's lease while it changes the status."""
+    from django.db import connection
+
+    doc_id = _document(api)
+    assert process_document(doc_id) == "ready"
+    during: list[object] = []
+
+    def observe(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "datasets_document"') and '"status"' in sql:
+            during.append(Lease.acquire(doc_id))  # a worker starting right now
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        res = api.post(f"/v1/documents/{doc_id}/reingest")
+    assert res.status_code == 202, res.json()
+    assert during == [None]  # turned away: the run queued by the re-ingest does the work
+    after = Lease.acquire(doc_id)  # and the lease was given back
+    assert after is not None
+    after.release()
