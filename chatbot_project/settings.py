@@ -302,6 +302,8 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 RATE_LIMIT_DEFAULT = env_str("RATE_LIMIT_DEFAULT", "120/m")
+# Per visitor (client address) on browser keys' chats, beside the key's shared limit; "" = off.
+VISITOR_RATE_LIMIT = env_str("VISITOR_RATE_LIMIT", "30/m")
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)
 # Plain POST /v1/chat and /v1/retrieve requests answered without Django's request cycle
 # (chatbot_project/fastlane.py); false sends every request through Django.

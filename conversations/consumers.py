@@ -221,6 +221,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         decision = await ahit(self.context, bucket="api")
         if not decision.allowed:
             raise rate_limited_error(decision)
+        from conversations.streaming import visitor_limit
+
+        origin = next((v for k, v in self.scope["headers"] if k.lower() == b"origin"), b"")
+        client = self.scope.get("client") or ("", 0)
+        await visitor_limit(self.context, origin.decode("latin-1"), client[0] or "")
 
     async def disconnect(self, code: int) -> None:
         # Newest first: a queued chat must not start once the one before it is cancelled.

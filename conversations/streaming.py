@@ -138,6 +138,7 @@ async def limit_and_embed(
     key = query_embeddings.ready_key(question) if question else None
     if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
+        await visitor_limit(context, _origin(request), _address(request))
         return query_embeddings.after_lookup(question, None, None) if question else None
     from apikeys.ratelimit import ahit_and_get, rate_limited_error
 
@@ -147,7 +148,33 @@ async def limit_and_embed(
     request.rate_limit_decision = decision
     if not decision.allowed:
         raise rate_limited_error(decision)
+    await visitor_limit(context, _origin(request), _address(request))
     return query_embeddings.after_lookup(question, key, raw)
+
+
+def _origin(request: Any) -> str:
+    headers = request.headers
+    return headers.get("origin", "") or headers.get("Origin", "")
+
+
+def _address(request: Any) -> str:
+    meta = getattr(request, "META", None)  # a Django request; the fast lane sees no Origin
+    return (meta or {}).get("REMOTE_ADDR", "") or ""
+
+
+async def visitor_limit(context: AuthContext, origin: str, address: str) -> None:
+    """``VISITOR_RATE_LIMIT`` per visitor (client address) on a browser key's chats, on top of
+    the key's own limit, which every visitor of a site shares: one visitor could spend the
+    whole site's allowance. Browser requests only (an ``Origin`` and a key with
+    ``allowed_origins``); server-side keys have their own limit alone."""
+    limit = settings.VISITOR_RATE_LIMIT
+    if not (limit and origin and address and context.allowed_origins):
+        return
+    from apikeys.ratelimit import ahit, rate_limited_error
+
+    decision = await ahit(context, bucket="visitor", identity=address, limit=limit)
+    if not decision.allowed:
+        raise rate_limited_error(decision, "one visitor of this site")
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -106,15 +106,19 @@ class LiveApp:
 
 @contextlib.contextmanager
 def _serve(tmp_path_factory: Any, **env: str) -> Iterator[LiveApp]:
+    from chatbot_project import embedded
     from chatbot_project.testing.processes import free_port, start_server, stop
 
     data_dir = tmp_path_factory.mktemp("web-data")
     proc, base = start_server(
         port=free_port(),
+        # The int8 question encoder built once for the checkout, not once per module.
+        QUERY_MODEL_CACHE_DIR=str(embedded.DATA_DIR / "cache"),
         # The demo key file is read from here: a developer's own demo key is never touched.
         EMBEDDED_DATA_DIR=str(data_dir),
         EMBEDDING_PROVIDER="local",
         RATE_LIMIT_DEFAULT="1000/m",
+        VISITOR_RATE_LIMIT="1000/m",  # every page of a module is one visitor (127.0.0.1)
         API_KEY_CACHE_SECONDS="0",
         **env,
     )

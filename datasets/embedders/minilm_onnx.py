@@ -54,13 +54,16 @@ def build_session(layers: list[dict[str, Any]], *, int8: bool = True, threads: i
 
 
 def _cache_dir() -> Any:
+    import os
     from pathlib import Path
 
     from django.conf import settings
 
     from chatbot_project import embedded
 
-    configured = getattr(settings, "QUERY_MODEL_CACHE_DIR", "")
+    configured = getattr(settings, "QUERY_MODEL_CACHE_DIR", "") or os.environ.get(
+        "QUERY_MODEL_CACHE_DIR", ""
+    )  # read like QUERY_EMBEDDING_PRECISION (minilm.py); tests set the setting
     return Path(configured) if configured else embedded.DATA_DIR / "cache"
 
 

@@ -1,0 +1,75 @@
+"""VISITOR_RATE_LIMIT: a browser key's chats are also counted per visitor (client address). The
+key's own limit and concurrent-answer cap are shared by every visitor of the site, so one
+visitor could spend the whole site's allowance (found by the widget QA sweep)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from chatbot_project.testing.openai_stub import Script
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::Warning"),
+]
+
+SHOP = "https://shop.example"
+Q = "How do I limit anonymous clients per day?"
+
+
+def _chat(key: str, address: str, origin: str = SHOP):
+    return Client(REMOTE_ADDR=address).post(
+        "/v1/chat", {"bot": "helper", "message": Q}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ORIGIN=origin,
+    )  # fmt: skip
+
+
+def test_one_visitor_cannot_spend_a_sites_allowance(settings, kb, make_key, openai_stub):
+    settings.VISITOR_RATE_LIMIT = "2/m"
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+    browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
+    assert _chat(browser, "203.0.113.5").status_code == 200
+    assert _chat(browser, "203.0.113.5").status_code == 200
+    refused = _chat(browser, "203.0.113.5")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["type"] == "rate_limited"
+    assert "one visitor of this site" in refused.json()["error"]["message"]
+    assert int(refused["Retry-After"]) >= 1
+    assert _chat(browser, "203.0.113.6").status_code == 200  # another visitor of the site
+    server = make_key(kb.tenant, ("chat",))  # no allowed_origins: its own limit alone
+    for _ in range(3):
+        assert _chat(server, "203.0.113.5").status_code == 200
+
+
+def test_the_websocket_counts_visitors_too(settings, kb, make_key, openai_stub):
+    settings.VISITOR_RATE_LIMIT = "1/m"
+    openai_stub.script = Script(reply="ok")
+    from chatbot_project.asgi import application
+
+    key = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
+
+    async def run() -> list[dict]:
+        comm = WebsocketCommunicator(
+            application, f"/ws/chat/?key={key}", headers=[(b"origin", SHOP.encode())]
+        )
+        comm.scope["client"] = ("198.51.100.7", 50000)
+        connected, _ = await comm.connect()
+        assert connected
+        seen = []
+        for _ in range(2):
+            await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+            while True:
+                msg = await comm.receive_json_from(timeout=10)
+                if msg["type"] in ("end", "error"):
+                    seen.append(msg)
+                    break
+        await comm.disconnect()
+        return seen
+
+    first, second = async_to_sync(run)()
+    assert first["type"] == "end"
+    assert second["type"] == "error"
+    assert second["error"]["type"] == "rate_limited"
