@@ -76,3 +76,69 @@ def test_an_answer_longer_than_the_revalidation_interval_is_not_cut(kb, openai_s
     assert "one two three four five six seven eight" in out.getvalue()
     answer = Message.objects.get(role="assistant")
     assert (answer.finish_reason, answer.content) == ("stop", openai_stub.script.reply)
+
+
+def _chat_process(stub, *args: str, stdin: bool = False):
+    """`manage.py chat` in a real process (SIGINT as a terminal's Ctrl-C sends it)."""
+    import signal
+    import subprocess
+    import sys
+
+    from chatbot_project.testing.processes import BASE_DIR, child_env
+
+    env = child_env(
+        CHAT_PROVIDER="openai", OPENAI_BASE_URL=stub.base_url, OPENAI_API_KEY="sk-stub",
+        CHAT_MODEL="stub-model", EMBEDDING_PROVIDER="local",
+    )  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "chat", "--tenant", "acme", "--bot", "helper", *args],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+
+
+def _interrupt_once_streaming(proc, stub) -> None:
+    import signal
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(r.tokens_sent for r in stub.chat_requests()):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_stops_the_answer_saves_it_and_the_repl_goes_on(kb, openai_stub):
+    from chatbot_project.testing.openai_stub import Script
+
+    openai_stub.script = Script(reply="slow " * 40, token_delay=0.25)
+    proc = _chat_process(openai_stub, stdin=True)
+    proc.stdin.write((Q + "\nAnd per user?\n\n").encode())
+    proc.stdin.close()
+    proc.stdin = None  # (written: communicate() reads the answers only)
+    _interrupt_once_streaming(proc, openai_stub)
+    openai_stub.script = Script(reply="Use UserRateThrottle.")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    assert b"(stopped; the partial answer is saved as cancelled)" in err
+    assert b"Use UserRateThrottle." in out
+    conversation = Conversation.objects.get()
+    answers = conversation.messages.filter(role="assistant").order_by("created_at")
+    assert [a.finish_reason for a in answers] == ["cancelled", "stop"]
+    assert answers[0].content.startswith("slow")
+
+
+@pytest.mark.e2e
+def test_ctrl_c_on_a_single_question_exits_130_without_a_traceback(kb, openai_stub):
+    from chatbot_project.testing.openai_stub import Script
+
+    openai_stub.script = Script(reply="slow " * 40, token_delay=0.25)
+    proc = _chat_process(openai_stub, Q)
+    _interrupt_once_streaming(proc, openai_stub)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    assert Message.objects.get(role="assistant").finish_reason == "cancelled"

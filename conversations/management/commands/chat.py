@@ -5,7 +5,9 @@
 
 Runs the same orchestration generator as /v1/chat (as the tenant, with every permission).
 In the REPL a line that cannot be sent (NUL, bytes that are not UTF-8) is skipped with a note on
-stderr, and a question the API refuses prints its error; either way the REPL goes on.
+stderr, and a question the API refuses prints its error; either way the REPL goes on. Ctrl-C
+stops the answer being streamed (saved as ``cancelled``, like a client that leaves): the REPL
+goes on; a single question exits with 130. Ctrl-C or Ctrl-D at the prompt ends the REPL.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from django.db import connections
 from chatbot_project.commands import CheckedCommand, text_problem
 from chatbot_project.errors import APIError
 
+STOPPED = object()  # _ask's answer when Ctrl-C stopped the chat
+
 
 class Command(CheckedCommand):
+    last_conversation: str | None = None
     help = "Ask a bot a question (streamed), or start a REPL when no question is given."
 
     def add_arguments(self, parser: Any) -> None:
@@ -50,7 +55,8 @@ class Command(CheckedCommand):
         conversation = opts.get("conversation")
         question = " ".join(opts["question"]).strip()
         if question:
-            self._ask(context, opts, question, conversation)
+            if self._ask(context, opts, question, conversation) is STOPPED:
+                raise SystemExit(130)  # the shell's code for an interrupted command
             return
         # An unknown bot or scope is said once, not after every question of the REPL.
         selectors.bot_resolve(tenant=tenant, ref=opts["bot"])
@@ -77,7 +83,7 @@ class Command(CheckedCommand):
         while True:
             try:
                 question = input("> ").strip()
-            except EOFError:  # Ctrl-D: end the prompt's line, as Enter would
+            except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: end the prompt's line
                 self.stdout.write("")
                 break
             line += 1
@@ -88,11 +94,16 @@ class Command(CheckedCommand):
                 self.stderr.write(f"{found} It was skipped.")
                 continue
             try:
-                conversation = self._ask(context, opts, question, conversation)
+                asked = self._ask(context, opts, question, conversation)
             except CommandError as exc:  # e.g. a question over the length limit
                 self.stderr.write(f"error: {exc}")
+                continue
+            if asked is STOPPED:  # Ctrl-C stopped the answer: the REPL goes on
+                asked = self.last_conversation
+            conversation = asked or conversation
 
-    def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> str | None:
+    def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> Any:
+        """The conversation id (None if none started), or ``STOPPED`` after Ctrl-C."""
         from conversations.chat import ChatInput, prepare_chat, run_chat
 
         data = ChatInput(
@@ -128,6 +139,10 @@ class Command(CheckedCommand):
             asyncio.run(stream())
         except APIError as exc:
             raise CommandError(str(exc.detail)) from None
+        except KeyboardInterrupt:  # asyncio.run cancelled the chat: run_chat stored it
+            self.last_conversation = state.get("conversation_id")
+            self.stderr.write("\n(stopped; the partial answer is saved as cancelled)")
+            return STOPPED
         self.stdout.write("")
         if "error" in state:
             self.stderr.write(f"error: {state['error']['message']}")
