@@ -10,7 +10,12 @@ import uuid
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_message
+from chatbot_project.errors import (
+    TYPES_BY_STATUS,
+    error_response,
+    mark_dependency_down,
+    unavailable_message,
+)
 
 access_log = logging.getLogger("chatbot.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -116,6 +121,7 @@ class RequestContextMiddleware:
         down = unavailable_message(exception)
         if not down:
             return None
+        mark_dependency_down(request)
         response = error_response(503, down, "unavailable")
         response["Retry-After"] = "5"
         return response

@@ -41,5 +41,10 @@ def test_chat_routes_answer_503_while_the_database_is_down(fast_lane):
                 assert res.status_code == 503, (path, extra, res.status_code, res.text)
                 assert res.json()["error"]["type"] == "unavailable", (path, res.text)
                 assert res.headers["Retry-After"] == "5", path
+                if extra:  # a browser can read it (the widget then says the service is down)
+                    assert res.headers["Access-Control-Allow-Origin"] == extra["Origin"]
+            listed = client.get("/v1/bots", headers={**auth, "Origin": "https://shop.example"})
+            assert listed.status_code == 503, listed.text  # a DRF route, as before
+            assert listed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     finally:
         stop(proc)
