@@ -11,8 +11,6 @@ Behaviour:
   (plus ``Vary: Origin`` and the exposed rate-limit headers). Keys without ``allowed_origins`` are
   not refused, but their responses carry no CORS header (browsers cannot read them) unless the
   origin is in the instance-wide ``CORS_ORIGINS`` setting. JWT users are never origin-checked.
-- A 503 ``unavailable`` (database or Redis down, so no key could be checked) is readable from any
-  origin: it says only that the service is down, and the widget can then say so.
 
 ``check_origin(context, origin)`` is what the authentication path (``tenants.auth``) calls; async
 views and the WebSocket get it through ``tenants.auth.authenticate``. For CORS headers to be added
@@ -90,8 +88,6 @@ def cors_allowed(request: Any) -> bool:
     if not _V1.match(getattr(request, "path_info", "") or ""):
         return False
     if _is_preflight(request):
-        return True
-    if getattr(request, "dependency_down", False):  # a 503 whose key could not be checked
         return True
     context: AuthContext | None = getattr(request, "auth_context", None)
     origin = request.headers.get("Origin", "")

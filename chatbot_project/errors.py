@@ -112,14 +112,6 @@ def unavailable_message(exc: BaseException | None) -> str | None:
     return None
 
 
-def mark_dependency_down(request: Any) -> None:
-    """Flag a request answered 503 because a dependency is down: ``apikeys.cors`` then lets a
-    browser read that answer (its key's allowed origins could not be checked; the widget
-    otherwise told visitors the site was not allowed to use the chatbot)."""
-    if request is not None:
-        getattr(request, "_request", request).dependency_down = True
-
-
 def too_large_message(exc: BaseException | None) -> str | None:
     from django.conf import settings
     from django.core.exceptions import RequestDataTooBig
@@ -141,7 +133,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     down = unavailable_message(exc)
     if down:
         log.warning("dependency unavailable: %s", exc)
-        mark_dependency_down(context.get("request"))
         return Response(error_body("unavailable", down), status=503, headers={"Retry-After": "5"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -9,13 +9,9 @@ import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
-from chatbot_project.errors import (
-    TYPES_BY_STATUS,
-    error_response,
-    mark_dependency_down,
-    unavailable_message,
-)
+from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_message
 
 access_log = logging.getLogger("chatbot.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -121,7 +117,6 @@ class RequestContextMiddleware:
         down = unavailable_message(exception)
         if not down:
             return None
-        mark_dependency_down(request)
         response = error_response(503, down, "unavailable")
         response["Retry-After"] = "5"
         return response
@@ -150,6 +145,19 @@ class RequestContextMiddleware:
                 if header in response:
                     new[header] = response[header]
             response = new
+        origin = request.headers.get("Origin")
+        if (
+            response.status_code == 503
+            and origin
+            and request.path.startswith("/v1/")
+            and not response.has_header("Access-Control-Allow-Origin")
+        ):
+            # A dependency is down (every /v1/ 503 is `unavailable`), so no key's allowed
+            # origins could be checked: a browser may still read that the service is down
+            # (the widget said the site was not allowed to use the chatbot).
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Expose-Headers"] = "retry-after, x-request-id"
+            patch_vary_headers(response, ("Origin",))
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         tenant = getattr(request, "tenant", None)
         access_log.info(
