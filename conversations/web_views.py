@@ -18,26 +18,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
+from chatbot_project.csp import content_security_policy
+
 DEMO_BOT_SLUG = "demo"
 WIDGET_ASSETS_DIR = Path(settings.BASE_DIR) / "static" / "chatbot"
 WIDGET_ASSETS = frozenset(
     {"widget.js", "widget.css", "playground.js", "playground.css", "site.css", "index.js"}
 )
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 def _secure(response: HttpResponse) -> HttpResponse:

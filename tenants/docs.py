@@ -15,6 +15,8 @@ from django.views.static import serve
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from chatbot_project.csp import content_security_policy
+
 SIDECAR_DIR = Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar"
 ALLOWED_DIRS = ("swagger-ui-dist/", "redoc/")
 
@@ -31,20 +33,7 @@ def sidecar_asset(request: HttpRequest, name: str) -> HttpResponse:
 # /docs's own policy: scripts only from this origin (the split view below serves Swagger UI's
 # init script as a file, not inline); inline styles stay allowed because Swagger UI renders
 # style attributes and its page has one <style> block.
-DOCS_CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+DOCS_CONTENT_SECURITY_POLICY = content_security_policy(style_src="'self' 'unsafe-inline'")
 
 
 class DocsView(SpectacularSwaggerSplitView):
