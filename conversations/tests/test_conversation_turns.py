@@ -40,6 +40,7 @@ class _HeldStream:
     token) until ``finish()``."""
 
     def __init__(self, base: str, key: str, stub, **body) -> None:
+        self.stub = stub
         self.gate = threading.Event()
         stub.script = Script(reply="Use AnonRateThrottle with a rate.", hold_last=self.gate)
         self.client = httpx.Client(timeout=10)
@@ -65,8 +66,15 @@ class _HeldStream:
         return rest
 
     def leave(self) -> None:
+        """The client goes away mid-answer. The held token is released only once the server
+        closed its upstream request (within 1 s, API.md's cancellation): released at once, the
+        answer could complete before the server saw the disconnect (a timing flake under load)."""
+        held = self.stub.chat_requests()[-1]
         self.cm.__exit__(None, None, None)
         self.client.close()
+        deadline = time.monotonic() + 3
+        while held.client_closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.gate.set()
 
 
