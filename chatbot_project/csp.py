@@ -1,4 +1,5 @@
-"""The Content-Security-Policy of the pages this app serves (playground, demo, /docs)."""
+"""Security headers of what this app serves to browsers: the Content-Security-Policy of its
+pages (playground, demo, /docs) and the headers of the widget's files on other sites."""
 
 from __future__ import annotations
 
@@ -21,3 +22,11 @@ def content_security_policy(*, style_src: str = "'self'") -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def widget_asset_headers(headers: dict, path: str, url: str) -> None:
+    """WhiteNoise's ``add_headers_function``: other sites load the widget's files (widget.js,
+    widget.css) with plain script and link tags; under a Cross-Origin-Embedder-Policy they need
+    this header or the browser blocks them."""
+    if url.startswith("/static/chatbot/"):
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"

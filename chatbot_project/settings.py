@@ -9,6 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from chatbot_project.csp import widget_asset_headers
 from chatbot_project.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,12 +105,9 @@ CACHES = {
     }
 }
 
-# A consumer subscribed to the layer (the chat WebSocket no longer is: it uses none) reads its
-# channel with a blocking BZPOPMIN of channels_redis's RedisChannelLayer.brpop_timeout (5 s), in
-# a loop. redis-py's default socket timeout is also 5 s (redis._defaults.DEFAULT_SOCKET_TIMEOUT),
-# and its clock starts first: the read timed out at 5 s and took every idle socket down with it.
-# The read's timeout must outlast the blocking command; it stays finite so that a Redis gone
-# silent is still noticed.
+# A consumer subscribed to the layer (the chat WebSocket is not) blocks in BZPOPMIN for
+# brpop_timeout (5 s); redis-py's socket timeout (also 5 s) must outlast it, or every idle socket
+# dropped at 5 s. It stays finite so that a Redis gone silent is still noticed.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -219,16 +217,7 @@ STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 WHITENOISE_MAX_AGE = 3600
-
-
-def _static_headers(headers: dict, path: str, url: str) -> None:
-    """Other sites load the widget's files (widget.js, widget.css) with plain script and link
-    tags; under a Cross-Origin-Embedder-Policy they need this header or the browser blocks them."""
-    if url.startswith(STATIC_URL + "chatbot/"):
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-
-
-WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
+WHITENOISE_ADD_HEADERS_FUNCTION = widget_asset_headers  # chatbot_project/csp.py
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

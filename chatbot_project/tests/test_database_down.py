@@ -22,9 +22,7 @@ def test_chat_routes_answer_503_while_the_database_is_down(fast_lane):
     missing = url.replace("/test_", "/missing_test_", 1)
     assert missing != url
     # As deployed (TESTING off: Django's connection pool, chat DB threads of their own).
-    proc, base = start_server(
-        DATABASE_URL=missing, FAST_LANE=fast_lane, TESTING="0", DEBUG="true"
-    )
+    proc, base = start_server(DATABASE_URL=missing, FAST_LANE=fast_lane, TESTING="0", DEBUG="true")
     auth = {"Authorization": f"Bearer {keys.generate()}"}
     calls = [
         ("/v1/chat", {"bot": "b", "message": "hi"}, {}),
