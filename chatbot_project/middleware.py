@@ -103,9 +103,12 @@ class RequestContextMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         started = self._before(request)
         probe = _probe_view(request)
-        if probe is not None:  # a sync view (the readiness checks do I/O): Django's thread
-            response = _with_security_headers(await sync_to_async(probe)(request))
-            return self._after(request, response, started)
+        if probe is not None:
+            if request.path_info == "/v1/health":  # liveness: no I/O, answered on the loop
+                response = probe(request)
+            else:  # readiness and metrics do I/O: in Django's thread, as a sync view runs
+                response = await sync_to_async(probe)(request)
+            return self._after(request, _with_security_headers(response), started)
         response = _bad_query(request) or await self.get_response(request)
         return self._after(request, response, started)
 
