@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -294,7 +295,7 @@ def test_task_skips_finished_documents_and_recovers_stalled_ones(tenant):
 
 
 @pytest.mark.django_db
-def test_worker_start_requeues_documents_whose_task_was_lost(tenant, monkeypatch):
+def test_worker_start_requeues_documents_whose_task_was_lost(tenant):
     """A document queued when Redis lost its data stayed `queued` for ever: nothing re-sent its
     task. A worker's start-up recovery re-queues the ones queued for longer than a lease."""
     from datetime import timedelta
@@ -308,7 +309,12 @@ def test_worker_start_requeues_documents_whose_task_was_lost(tenant, monkeypatch
     services.document_create_from_text(tenant=tenant, dataset=dataset, text="new")
     Document.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(hours=1))
     assert recover_stalled_documents.apply().get() == 0  # the later start-up run: processing
-    sent: list[str] = []
-    monkeypatch.setattr(ingest_document, "delay", lambda doc_id: sent.append(doc_id))
+    from chatbot_project.redis_client import get_redis
+
+    get_redis().delete("celery")  # the broker's queue (the test Redis db)
     assert recover_stalled_documents.apply(kwargs={"include_queued": True}).get() == 1
-    assert sent == [str(lost.pk)]  # not the one queued just now: its own task is on its way
+    queued = [json.loads(m)["headers"] for m in get_redis().lrange("celery", 0, -1)]
+    # Only the lost one: the one queued just now has its own task on its way.
+    assert [(h["task"], h["argsrepr"]) for h in queued] == [
+        (ingest_document.name, repr((str(lost.pk),)))
+    ]
