@@ -49,7 +49,9 @@ class FastRequest:
     """What a lane handler knows about its request. ``rate_limit_decision`` is set by the
     rate-limit helpers (as on a Django request) and becomes the X-RateLimit headers."""
 
-    __slots__ = ("headers", "path", "rate_limit_decision", "request_id", "secure", "started")
+    __slots__ = (
+        "headers", "key_check", "path", "rate_limit_decision", "request_id", "secure", "started",
+    )  # fmt: skip
 
     def __init__(self, scope: dict[str, Any], headers: dict[str, str], started: float) -> None:
         self.headers = headers
@@ -59,6 +61,7 @@ class FastRequest:
         incoming = headers.get("x-request-id", "")
         self.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         self.rate_limit_decision: Any = None
+        self.key_check: Any = None  # see lane(aged_keys=True)
 
     def response_start(
         self, status: int, content_type: bytes, extra: dict[str, str] | None = None,
@@ -144,13 +147,23 @@ def internal_error(exc: BaseException | None = None) -> tuple[int, dict[str, Any
 
 
 Parse = Callable[[bytes], Any]
-Answer = Callable[[FastRequest, Any, Any, Any, Any], Awaitable[None]]
+Answer = Callable[[FastRequest, Any, Any, Any, Any], Awaitable[bool | None]]
 
 
-def lane(path: str, django_app: Any, parse: Parse, answer: Answer, permission: str) -> Any:
+def lane(
+    path: str, django_app: Any, parse: Parse, answer: Answer, permission: str, *,
+    aged_keys: bool = False,
+) -> Any:  # fmt: skip
     """An ASGI app for POST ``path``: ``parse(body)`` returns the validated input, or None to
     hand the request to ``django_app`` (which words the error); then the credential is checked
-    (``authenticated``); then ``await answer(request, parsed, context, receive, send)``."""
+    (``authenticated``); then ``await answer(request, parsed, context, receive, send)``.
+
+    ``aged_keys``: an API key verified here before but longer ago than API_KEY_CACHE_SECONDS
+    is used at once and confirmed by ``answer`` (``request.key_check``: its read-only database
+    work runs inside ``key_check.riding()``, and it returns False before sending anything when
+    ``key_check.confirmed()`` is not: the request then goes to Django, which authenticates
+    afresh). Saves the thread hop and three queries of a re-read for keys used every few seconds
+    or less often."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -161,31 +174,39 @@ def lane(path: str, django_app: Any, parse: Parse, answer: Answer, permission: s
         if gone:
             return None
         parsed = None if more else parse(body)
-        context = None if parsed is None else await authenticated(headers, permission)
-        if context is None:
-            return await django_app(scope, _replay(body, more, receive), send)
-        await answer(FastRequest(scope, headers, started), parsed, context, receive, send)
-        return None
+        found = None if parsed is None else await authenticated(headers, permission, aged_keys)
+        if found is not None:
+            request = FastRequest(scope, headers, started)
+            context, request.key_check = found
+            if await answer(request, parsed, context, receive, send) is not False:
+                return None
+        return await django_app(scope, _replay(body, more, receive), send)
 
     return app
 
 
-async def authenticated(headers: dict[str, str], permission: str) -> Any:
-    """The caller's context if it has ``permission``, else None (Django then answers with its
-    401/403). No thread hop for a key verified in this process moments ago; one otherwise (a
+async def authenticated(
+    headers: dict[str, str], permission: str, aged: bool = False
+) -> tuple[Any, Any] | None:
+    """(the caller's context, a ``tenants.auth.KeyCheck`` or None) if it has ``permission``,
+    else None (Django then answers with its 401/403). No thread hop for a key verified in this
+    process moments ago (or, with ``aged``, one to confirm: see ``lane``); one otherwise (a
     read, no side effect, so handing the request to Django afterwards is safe)."""
     from conversations.dbthreads import db_sync
-    from tenants.auth import authenticate, authenticate_cached
+    from tenants.auth import authenticate, authenticate_cached_or_aged
 
     if "authorization" not in headers and "x-api-key" not in headers:
         return None
     try:
-        context = authenticate_cached(headers) or await db_sync(authenticate)(headers)
+        found = authenticate_cached_or_aged(headers, aged=aged)
+        if found is None:
+            context = await db_sync(authenticate)(headers)
+            found = (context, None) if context is not None else None
     except Exception:  # refused, or the database is down: Django's path answers either way
         return None
-    if context is None or not context.has(permission):
+    if found is None or not found[0].has(permission):
         return None
-    return context
+    return found
 
 
 # --------------------------------------------------------------------------- eligibility

@@ -100,32 +100,36 @@ def riding(statement: Statement) -> Iterator[Rider]:
     """Send ``statement`` with the next group this thread runs through
     ``run_on_django_connection`` inside the block (appended last, in its transaction if it has
     one), saving a round trip of its own: e.g. re-reading a cached row to confirm it while the
-    search that used it runs. If nothing was sent in the block, ``rows`` stays None."""
+    search that used it runs. If nothing was sent in the block, ``rows`` stays None. Blocks
+    nest: every statement pending when a group goes rides with it (in the order they came)."""
     rider = Rider(statement)
-    previous = getattr(_riders, "pending", None)
-    _riders.pending = rider
+    pending: list[Rider] = _riders.__dict__.setdefault("pending", [])
+    pending.append(rider)
     try:
         yield rider
     finally:
-        _riders.pending = previous
+        if rider in pending:  # never sent
+            pending.remove(rider)
 
 
 def run_on_django_connection(
     statements: list[Statement], *, transaction: str | None = None, prepare_raw: Any = None
 ) -> list[list[tuple[Any, ...]]]:
     """``run_pipelined`` on this thread's Django connection, with Django's error classes.
-    ``prepare_raw(raw)`` may register adapters on the psycopg connection first. A pending
-    ``riding`` statement goes along (and its rows are not among those returned)."""
-    rider: Rider | None = getattr(_riders, "pending", None)
-    if rider is not None:
-        _riders.pending = None
-        statements = [*statements, rider.statement]
+    ``prepare_raw(raw)`` may register adapters on the psycopg connection first. The pending
+    ``riding`` statements go along (and their rows are not among those returned)."""
+    pending: list[Rider] = _riders.__dict__.get("pending", [])
+    riders = list(pending)
+    pending.clear()
+    statements = [*statements, *(r.statement for r in riders)]
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = connection.connection
         if prepare_raw is not None:
             prepare_raw(raw)
         results = run_pipelined(raw, statements, transaction=transaction)
-    if rider is not None:
-        rider.rows = results.pop()
+    if riders:
+        for rider, rows in zip(riders, results[-len(riders) :], strict=True):
+            rider.rows = rows
+        del results[-len(riders) :]
     return results

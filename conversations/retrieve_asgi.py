@@ -9,7 +9,8 @@ Plain here: a JSON body the fast validator takes as it is (``apis._plain_retriev
 (``fastlane.authenticated``). The work is then what
 the view does, in one DB-thread hop (``_serve``): the rate-limit hit and the question's cached
 embedding in one Redis round trip, the bot (confirmed in the search's round trip) and the search
-(``apis._retrieve``), the JSON body.
+(``apis._retrieve``), the JSON body. An API key last verified more than API_KEY_CACHE_SECONDS
+ago is confirmed in the search's round trip too (``fastlane.lane(aged_keys=True)``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ PATH = "/v1/retrieve"
 
 
 def application(django_app: Any) -> Any:
-    return fastlane.lane(PATH, django_app, _parse, _answer, "chat")
+    return fastlane.lane(PATH, django_app, _parse, _answer, "chat", aged_keys=True)
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:
@@ -37,9 +38,23 @@ def _parse(body: bytes) -> dict[str, Any] | None:
     return None if params is None or "scope" in params else params
 
 
-def _serve(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str], Any]:
+def _serve(
+    context: Any, params: dict[str, Any], key_check: Any = None
+) -> tuple[int, bytes, dict[str, str], Any] | None:
     """The request's work in one DB-thread hop. Returns (status, JSON body, extra headers,
-    rate-limit decision or None)."""
+    rate-limit decision or None), or None when ``key_check`` (an aged API key, see
+    ``fastlane.lane``) was not confirmed: what was done with it is dropped, Django answers."""
+    if key_check is None:
+        return _work(context, params)
+    with key_check.riding():  # the key's rows ride the search's round trip
+        result = _work(context, params)
+    try:
+        return result if key_check.confirmed() else None
+    except Exception:  # the database went away: Django's path answers (its 503)
+        return None
+
+
+def _work(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str], Any]:
     from apikeys.ratelimit import hit, hit_and_get, rate_limited_error
     from conversations.apis import _retrieve
     from datasets import query_embeddings
@@ -68,8 +83,12 @@ def _serve(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, 
 
 async def _answer(
     request: fastlane.FastRequest, params: Any, context: Any, receive: Any, send: Any
-) -> None:
+) -> bool:
     from conversations.dbthreads import db_sync
 
-    status, body, extra, request.rate_limit_decision = await db_sync(_serve)(context, params)
+    result = await db_sync(_serve)(context, params, request.key_check)
+    if result is None:
+        return False
+    status, body, extra, request.rate_limit_decision = result
     await fastlane.send_json(send, request, status, body, extra, context)
+    return True

@@ -20,14 +20,18 @@ An API key may also be passed as ``{"X-API-Key": key}`` by callers that found it
 
 API key lookups are cached in this process for ``API_KEY_CACHE_SECONDS`` (default 2 s), so a
 revoked or changed key stops working everywhere within that time (and at once in the process
-that revoked it).
+that revoked it). After that an entry is not rebuilt (three queries) but confirmed: the
+fingerprint of the rows it was built from (the key, its tenant, its bots and scopes) is re-read
+in one small query, or rides the request's own round trip (``KeyCheck``; the retrieval fast
+lane), and the entry is used again only if nothing changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -63,23 +67,87 @@ def auth_failed(message: str) -> APIError:
 
 
 # --------------------------------------------------------------------------- API key cache
-_cache: dict[str, tuple[float, AuthContext]] = {}  # HMAC of key -> (cached at, context)
+# HMAC of key -> (confirmed at, context, fingerprint of the rows it was built from)
+_cache: dict[str, tuple[float, AuthContext, str | None]] = {}
 _cache_lock = threading.Lock()
+# An entry older than API_KEY_CACHE_SECONDS but younger than this is confirmed (its fingerprint
+# re-read: one small query, or none when it rides the request's own round trip) rather than
+# rebuilt (three queries); older ones are rebuilt.
+CONFIRMABLE_SECONDS = 600.0
+_MAX_ENTRIES = 10_000
 
 
 def _cache_seconds() -> float:
     return float(getattr(settings, "API_KEY_CACHE_SECONDS", 2.0))
 
 
+def _usable(digest: str) -> tuple[float, AuthContext, str | None] | None:
+    """The cache entry for this key digest if its key is still active (expiry since caching)."""
+    hit = _cache.get(digest)
+    if hit is None or hit[1].api_key is None or not hit[1].api_key.is_active:
+        return None
+    return hit
+
+
 def _fresh_hit(digest: str, now: float) -> AuthContext | None:
     """The cached context for this key digest if cached within the TTL and still active."""
-    hit = _cache.get(digest)
+    hit = _usable(digest)
     if hit is None or now - hit[0] >= _cache_seconds():
         return None
-    context = hit[1]
-    if context.api_key is None or not context.api_key.is_active:  # expiry since caching
+    return hit[1]
+
+
+class KeyCheck:
+    """An aged cache entry in use while it is confirmed: the fingerprint of its rows
+    (``apikeys.authentication.fingerprint_statement``) is re-read, riding the caller's next
+    round trip inside ``riding()`` (or alone), and must be the one cached. ``confirmed()``
+    then renews the entry (False: it is dropped, and the caller must not use what it did with
+    the context: it authenticates afresh)."""
+
+    __slots__ = ("context", "digest", "fingerprint", "rider", "started")
+
+    def __init__(self, digest: str, context: AuthContext, fingerprint: str, now: float) -> None:
+        self.digest, self.context, self.fingerprint, self.started = digest, context, fingerprint, now
+        self.rider: Any = None
+
+    def _statement(self) -> tuple[str, list[Any]]:
+        from apikeys.authentication import fingerprint_statement
+
+        return fingerprint_statement(self.context.api_key.id)
+
+    @contextlib.contextmanager
+    def riding(self) -> Iterator[KeyCheck]:
+        from chatbot_project.pgpipe import riding
+
+        with riding(self._statement()) as rider:
+            self.rider = rider
+            yield self
+
+    def confirmed(self) -> bool:
+        from apikeys.authentication import touch_last_used
+        from chatbot_project.pgpipe import run_on_django_connection
+
+        rows = self.rider.rows if self.rider is not None else None
+        if rows is None:  # nothing went to the database in the block
+            rows = run_on_django_connection([self._statement()])[0]
+        ok = bool(rows) and rows[0][0] == self.fingerprint
+        with _cache_lock:
+            current = _cache.get(self.digest)
+            if current is not None and current[1] is self.context:
+                if ok:  # confirmed as of when the check began
+                    _cache[self.digest] = (max(current[0], self.started), *current[1:])
+                else:
+                    _cache.pop(self.digest, None)
+        if ok:
+            touch_last_used(self.context.api_key)
+        return ok
+
+
+def _check_for(digest: str, now: float) -> KeyCheck | None:
+    hit = _usable(digest)
+    if hit is None or hit[2] is None or now - hit[0] >= CONFIRMABLE_SECONDS:
         return None
-    return context
+    return KeyCheck(digest, hit[1], hit[2], now)
 
 
 def _cached_key_context(raw: str) -> AuthContext | None:
@@ -91,18 +159,23 @@ def _cached_key_context(raw: str) -> AuthContext | None:
     context = _fresh_hit(digest, now)
     if context is not None:
         return context
+    check = _check_for(digest, now)
+    if check is not None and check.confirmed():
+        return check.context
     context = context_for_key(raw)
     ttl = _cache_seconds()
     with _cache_lock:
         if context is None:
             _cache.pop(digest, None)
         elif ttl > 0:
-            if len(_cache) > 10_000:  # bounded: drop expired entries, then everything
-                for k in [k for k, (at, _) in _cache.items() if now - at >= ttl]:
+            if len(_cache) > _MAX_ENTRIES:  # bounded: drop aged entries, then everything
+                keep = max(ttl, CONFIRMABLE_SECONDS)
+                for k in [k for k, (at, *_) in _cache.items() if now - at >= keep]:
                     _cache.pop(k, None)
-                if len(_cache) > 10_000:
+                if len(_cache) > _MAX_ENTRIES:
                     _cache.clear()
-            _cache[digest] = (now, context)
+            fingerprint = getattr(context.api_key, "auth_fingerprint", None)
+            _cache[digest] = (now, context, fingerprint)
     return context
 
 
@@ -112,7 +185,7 @@ def invalidate_key_cache(*, key_id: Any = None, tenant_id: Any = None) -> None:
         if key_id is None and tenant_id is None:
             _cache.clear()
             return
-        for digest, (_, ctx) in list(_cache.items()):
+        for digest, (_, ctx, _fp) in list(_cache.items()):
             if (key_id is not None and ctx.api_key is not None and ctx.api_key.id == key_id) or (
                 tenant_id is not None and ctx.tenant.id == tenant_id
             ):
@@ -206,19 +279,34 @@ def authenticate(headers: Mapping[str, Any] | None) -> AuthContext | None:
 def authenticate_cached(headers: Mapping[str, Any] | None) -> AuthContext | None:
     """``authenticate`` when the answer needs no I/O (an API key this process verified within
     ``API_KEY_CACHE_SECONDS``), else None: async callers skip their thread hop on a hit."""
+    found = authenticate_cached_or_aged(headers, aged=False)
+    return found[0] if found is not None else None
+
+
+def authenticate_cached_or_aged(
+    headers: Mapping[str, Any] | None, *, aged: bool = True
+) -> tuple[AuthContext, KeyCheck | None] | None:
+    """Like ``authenticate_cached``, and with ``aged`` also an entry past its TTL that can be
+    confirmed: ``(context, check)``, where the caller must run its database work inside
+    ``check.riding()`` and use the result only if ``check.confirmed()`` (read-only work)."""
     h = _Headers(headers)
     raw_key = _key_from(h)
     if raw_key is None:
         return None
     from apikeys import keys
-
-    context = _fresh_hit(keys.hash_key(raw_key), time.monotonic())
-    if context is None:
-        return None
     from apikeys.cors import check_origin
 
+    digest = keys.hash_key(raw_key)
+    now = time.monotonic()
+    context = _fresh_hit(digest, now)
+    check = None
+    if context is None and aged:
+        check = _check_for(digest, now)
+        context = check.context if check is not None else None
+    if context is None:
+        return None
     check_origin(context, h.get("origin"))
-    return context
+    return context, check
 
 
 def resolve_context(headers: Mapping[str, Any] | None) -> AuthContext | None:
