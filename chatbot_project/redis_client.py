@@ -1,5 +1,11 @@
 """Shared Redis clients: one per process (sync), one per event loop (async), for rate limits,
-caches, chat slots and health."""
+caches, chat slots and health.
+
+Both pools hold up to ``REDIS_MAX_CONNECTIONS`` connections and make a caller wait (up to
+``POOL_WAIT_SECONDS``) for a free one rather than fail: redis-py's own pools stop at 100 and then
+raise "Too many connections". Under load (2,000 open streams, 100 new chats a second, an event
+loop turning every ~100 ms) over 100 of the loop's commands were in flight at once, and chats
+failed with it (slot releases, rate-limit hits: bench/README.md, "Capacity")."""
 
 from __future__ import annotations
 
@@ -10,12 +16,17 @@ import weakref
 import redis
 from django.conf import settings
 
+POOL_WAIT_SECONDS = 5.0
+_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "timeout": POOL_WAIT_SECONDS}
+
 
 @functools.cache
 def get_redis() -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
-    )
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL, max_connections=settings.REDIS_MAX_CONNECTIONS,
+        health_check_interval=30, **_OPTIONS,
+    )  # fmt: skip
+    return redis.Redis(connection_pool=pool)
 
 
 _loop_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -29,9 +40,10 @@ def loop_redis():
     loop = asyncio.get_running_loop()
     client = _loop_clients.get(loop)
     if client is None:
-        client = aredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2
+        pool = aredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=settings.REDIS_MAX_CONNECTIONS, **_OPTIONS
         )
+        client = aredis.Redis(connection_pool=pool)
         _loop_clients[loop] = client
     return client
 

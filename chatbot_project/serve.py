@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import sys
 import threading
 import time
@@ -40,6 +41,47 @@ def tune_gc() -> None:
             gc.collect()
 
     threading.Thread(target=collect, name="gc-full", daemon=True).start()
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket] | None:
+    """``count`` listening sockets on ``host:port`` sharing the port (``SO_REUSEPORT``; the
+    kernel spreads new connections over them), for uvicorn to serve all of them; None (uvicorn
+    binds its one socket) where that option does not exist or ``count`` is 1.
+
+    Why: libuv (under uvloop) accepts one connection per listening socket per turn of the event
+    loop (libuv PR #3696). With ~2,000 open streams a turn takes 10-30 ms, so one socket let in
+    at most 30-100 new connections per second whatever the CPU left: at 100 new streams/s the
+    kernel's accept queue grew to ~1,000 and the first event waited seconds there, while the
+    server's own work per request stayed at ~0.1 s (bench/README.md, "Capacity"). ``count``
+    sockets accept up to ``count`` per turn.
+
+    A plain bind is tried first, so a port another server holds is refused as usual (sharing a
+    port would otherwise split its connections between the two servers without a word)."""
+    reuse_port = getattr(socket, "SO_REUSEPORT", None)
+    if count <= 1 or reuse_port is None:
+        return None
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)  # OSError "Address already in use" when taken
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 def warm_up() -> None:
@@ -86,7 +128,7 @@ def main() -> None:
     else:
         import uvicorn
 
-        uvicorn.run(
+        config = uvicorn.Config(
             "chatbot_project.asgi:application",
             host=host,
             port=int(port),
@@ -98,6 +140,13 @@ def main() -> None:
             loop=os.environ.get("UVICORN_LOOP", "auto"),
             http=os.environ.get("UVICORN_HTTP", "auto"),
         )
+        try:
+            sockets = listening_sockets(host, int(port), settings.LISTEN_SOCKETS)
+        except OSError as exc:
+            sys.stderr.write(f"Cannot listen on {host}:{port}: {exc.strerror or exc}\n")
+            return 1
+        uvicorn.Server(config).run(sockets=sockets)
+    return 0
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ CORS_ORIGINS = env_list("CORS_ORIGINS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1)
 ASGI_SERVER = env_choice("ASGI_SERVER", "uvicorn", {"uvicorn", "daphne"})
+LISTEN_SOCKETS = env_int("LISTEN_SOCKETS", 8, minimum=1)  # uvicorn: see serve.listening_sockets
 
 # --------------------------------------------------------------------------- services
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
@@ -66,6 +67,9 @@ if TESTING and not env_bool("TEST_KEEP_REDIS_URL", False):
 
     _parts = urlsplit(REDIS_URL)
     REDIS_URL = urlunsplit(_parts._replace(path=f"/{env_int('TEST_REDIS_DB', 1)}"))
+# Connections per Redis client pool (one per process, one per event loop); a request needing one
+# while all are busy waits for one (up to 5 s) instead of failing (redis-py's default is 100).
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=1)
 
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))

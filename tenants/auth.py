@@ -107,7 +107,12 @@ class KeyCheck:
     __slots__ = ("context", "digest", "fingerprint", "rider", "started")
 
     def __init__(self, digest: str, context: AuthContext, fingerprint: str, now: float) -> None:
-        self.digest, self.context, self.fingerprint, self.started = digest, context, fingerprint, now
+        self.digest, self.context, self.fingerprint, self.started = (
+            digest,
+            context,
+            fingerprint,
+            now,
+        )
         self.rider: Any = None
 
     def _statement(self) -> tuple[str, list[Any]]:
@@ -339,12 +344,15 @@ def context_still_valid(context: AuthContext) -> bool:
     elif context.user is not None:
         from tenants.jwt_sessions import session_ended
 
-        alive = not session_ended(context.session_id) and Membership.objects.filter(
-            user_id=context.user.pk,
-            tenant_id=context.tenant.id,
-            tenant__is_active=True,
-            user__is_active=True,
-        ).exists()
+        alive = (
+            not session_ended(context.session_id)
+            and Membership.objects.filter(
+                user_id=context.user.pk,
+                tenant_id=context.tenant.id,
+                tenant__is_active=True,
+                user__is_active=True,
+            ).exists()
+        )
     else:
         return False
     if not alive and context.api_key is not None:

@@ -83,3 +83,21 @@ def key(kb, make_key) -> str:
 @pytest.fixture
 def scope_factory():
     return ScopeFactory
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Count the POST /v1/retrieve requests the fast lane answered itself."""
+    calls: list[int] = []
+    from conversations import retrieve_asgi
+
+    real = retrieve_asgi._serve
+
+    def counting(*args):
+        result = real(*args)
+        if result is not None:  # None: an aged key not confirmed, handed to Django
+            calls.append(1)
+        return result
+
+    monkeypatch.setattr(retrieve_asgi, "_serve", counting)
+    return calls

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 
-from conversations import chat_asgi, retrieve_asgi
+from conversations import chat_asgi
 from conversations.tests.conftest import build_kb
 from conversations.tests.helpers import parse_sse
 
@@ -42,22 +42,6 @@ def _django():
     from chatbot_project.lean import APIASGIHandler
 
     return APIASGIHandler()
-
-
-@pytest.fixture
-def served(monkeypatch):
-    """Count the requests the fast path answered itself."""
-    calls: list[int] = []
-    real = retrieve_asgi._serve
-
-    def counting(*args):
-        result = real(*args)
-        if result is not None:  # None: an aged key not confirmed, handed to Django
-            calls.append(1)
-        return result
-
-    monkeypatch.setattr(retrieve_asgi, "_serve", counting)
-    return calls
 
 
 def _post(key: str, payload: object, app=None, path="/v1/retrieve", **headers) -> httpx.Response:

@@ -72,9 +72,11 @@ def test_logout_ends_the_access_tokens_of_its_sign_in_only(owner):
     from tenants.auth import authenticate, context_still_valid
 
     laptop, phone = _login("olga"), _login("olga")
-    rotated = APIClient().post(
-        "/v1/auth/token/refresh", {"refresh": laptop["refresh"]}, format="json"
-    ).json()
+    rotated = (
+        APIClient()
+        .post("/v1/auth/token/refresh", {"refresh": laptop["refresh"]}, format="json")
+        .json()
+    )
     headers = {"authorization": f"Bearer {rotated['access']}"}
     streaming = authenticate(headers)  # what an open chat re-checks every few seconds
     assert context_still_valid(streaming)
@@ -88,9 +90,12 @@ def test_logout_ends_the_access_tokens_of_its_sign_in_only(owner):
         assert "logged out" in res.json()["error"]["message"]
     assert not context_still_valid(streaming)
     assert _as(phone["access"]).get("/v1/tenant").status_code == 200
-    assert APIClient().post(
-        "/v1/auth/token/refresh", {"refresh": phone["refresh"]}, format="json"
-    ).status_code == 200
+    assert (
+        APIClient()
+        .post("/v1/auth/token/refresh", {"refresh": phone["refresh"]}, format="json")
+        .status_code
+        == 200
+    )
 
 
 def test_wrong_password_and_bad_tokens_are_401(owner):

@@ -97,7 +97,8 @@ def test_otp_enroll_again_needs_replace_which_ends_the_old_device(tenant):
     out, err = _enroll("ann", "--replace")
     assert "Deleted 1 earlier TOTP device(s) of ann" in err
     new = TOTPDevice.objects.get(user=user)
-    assert new.pk != first.pk and out.strip().endswith(new.config_url)
+    assert new.pk != first.pk
+    assert out.strip().endswith(new.config_url)
     assert not TOTPDevice.objects.filter(pk=first.pk).exists()
     old_code = totp(first.bin_key, step=first.step, t0=first.t0, digits=first.digits)
     assert not any(d.verify_token(old_code) for d in TOTPDevice.objects.filter(user=user))

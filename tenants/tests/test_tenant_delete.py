@@ -38,8 +38,9 @@ def _stored_document(tenant, tmp_path, name: str) -> Document:
 def test_delete_tenant_removes_rows_files_and_sole_users(
     tenant, other_tenant, tmp_path, django_capture_on_commit_callbacks
 ):
-    ours, theirs = _stored_document(tenant, tmp_path, "ours"), _stored_document(
-        other_tenant, tmp_path, "theirs"
+    ours, theirs = (
+        _stored_document(tenant, tmp_path, "ours"),
+        _stored_document(other_tenant, tmp_path, "theirs"),
     )
     BotFactory(tenant=tenant)
     only_ours = MembershipFactory(tenant=tenant, user=UserFactory(username="solo")).user
