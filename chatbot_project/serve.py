@@ -44,9 +44,9 @@ def tune_gc() -> None:
 
 
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket] | None:
-    """``count`` listening sockets on ``host:port`` sharing the port (``SO_REUSEPORT``; the
-    kernel spreads new connections over them), for uvicorn to serve all of them; None (uvicorn
-    binds its one socket) where that option does not exist or ``count`` is 1.
+    """``count`` listening sockets per address of ``host`` on ``port``, sharing the port
+    (``SO_REUSEPORT``; the kernel spreads new connections over them), for uvicorn to serve all
+    of them; None (uvicorn binds its socket) where that option does not exist or ``count`` is 1.
 
     Why: libuv (under uvloop) accepts one connection per listening socket per turn of the event
     loop (libuv PR #3696). With ~2,000 open streams a turn takes 10-30 ms, so one socket let in
@@ -60,23 +60,33 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket] |
     reuse_port = getattr(socket, "SO_REUSEPORT", None)
     if count <= 1 or reuse_port is None:
         return None
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(address)  # OSError "Address already in use" when taken
+    # Every address the host name gives (``localhost``: ::1 and 127.0.0.1), as asyncio binds.
+    addresses = list(
+        dict.fromkeys(
+            (family, kind, proto, address)
+            for family, kind, proto, _, address in socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )
+        )
+    )
+    for family, kind, proto, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            probe.bind(address)  # OSError "Address already in use" when taken
     sockets: list[socket.socket] = []
     try:
-        for _ in range(count):
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
-            sock.set_inheritable(True)
+        for family, kind, proto, address in addresses:
+            for _ in range(count):
+                sock = socket.socket(family, kind, proto)
+                sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(address)
+                sock.set_inheritable(True)
     except OSError:
         for sock in sockets:
             sock.close()

@@ -53,6 +53,20 @@ def test_several_sockets_let_a_busy_loop_accept_more_than_one_connection_a_turn(
     assert _accepted_in_busy_turns(sockets, port, turns=3) > 3
 
 
+def test_every_address_of_the_host_name_is_bound():
+    port = free_port()
+    expected = {
+        info[4][0] for info in socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+    }
+    sockets = listening_sockets("localhost", port, 2)
+    try:
+        assert {s.getsockname()[0] for s in sockets} == expected
+        assert len(sockets) == 2 * len(expected)
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def test_one_socket_is_left_to_uvicorn():
     assert listening_sockets("127.0.0.1", free_port(), 1) is None
 
