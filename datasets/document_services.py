@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from chatbot_project.errors import APIError, Conflict
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
@@ -213,7 +214,7 @@ def _create_document(
     metadata = _clean_metadata(metadata)
     content_hash, size = _sha256(path)
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
-    if existing is not None and existing.status != Document.Status.FAILED:
+    if existing is not None and not _needs_repost(existing):
         return existing, False
     if existing is None:  # (a failed one posted again is re-queued: not one more document)
         enforce_document_quota(tenant=tenant, size_bytes=size)  # before its file is stored
@@ -270,18 +271,29 @@ _REPOSTED_FIELDS = (
 )  # fmt: skip
 
 
+_FAILED_INGESTION = Q(status=Document.Status.FAILED) | (
+    Q(status=Document.Status.READY) & ~Q(error="")
+)  # failed, or ready with the previous version after a failed re-ingest (ingestion.fail_document)
+
+
+def _needs_repost(document: Document) -> bool:
+    return document.status == Document.Status.FAILED or (
+        document.status == Document.Status.READY and bool(document.error)
+    )
+
+
 def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
     """The ``failed`` document with the fields and stored file of ``upload`` (the same content
-    posted again, not saved), queued with its error cleared; None if it is no longer failed.
+    posted again, not saved), queued with its error cleared; None if its last ingestion no
+    longer failed.
 
     Its error may tell the user to post the document again (its stored file went missing, the
-    worker gave up): deduplication must not answer that with the same failed document.
+    worker gave up): deduplication must not answer that with the same failed document. The
+    same holds for a ready document whose re-ingest failed (it kept its previous version).
     """
     with transaction.atomic():
         document = (
-            Document.objects.select_for_update()
-            .filter(pk=failed.pk, status=Document.Status.FAILED)
-            .first()
+            Document.objects.select_for_update().filter(_FAILED_INGESTION, pk=failed.pk).first()
         )
         if document is None:
             return None

@@ -4,7 +4,8 @@ Called by the Celery task (``datasets.tasks.ingest_document``) and, in-process, 
 and tests. Guarantees:
 - Status goes ``queued -> processing -> ready | failed``; ``progress`` moves 0..1 as it goes.
 - Every failure stores a sentence in ``error`` (never a stuck ``processing``: see the lease below
-  and ``recover_stalled_documents``).
+  and ``recover_stalled_documents``). A failed re-ingest leaves the previous chunks in use and the
+  document ``ready`` (``fail_document``).
 - Old chunks are deleted and the new ones inserted in ONE transaction, so retrieval never sees a
   half-ingested document, and running twice yields the same chunks.
 - Memory stays bounded: extraction streams page by page (PDF), chunks are embedded in batches
@@ -100,15 +101,47 @@ def _set(document_id: uuid.UUID | str, **fields) -> int:
     return Document.objects.filter(pk=document_id).update(updated_at=timezone.now(), **fields)
 
 
-def fail_document(document_id: uuid.UUID | str, message: str) -> None:
-    _set(
-        document_id,
-        status=Document.Status.FAILED,
-        error=message[:2000],
-        progress=0.0,
-        processed_at=timezone.now(),
-    )
+def fail_document(document_id: uuid.UUID | str, message: str) -> str:
+    """Record a failed ingestion; returns the document's status now.
+
+    A document that still has the chunks of an earlier successful run (a re-ingest failed: the
+    stored file went missing, the extractor or the embedding provider gave up) keeps them and
+    stays ``ready``, with ``error`` saying that the re-ingest failed and that the previous
+    version is still in use: chats keep answering from it (retrieval reads ready documents
+    only), and its chunk listing shows what they read. Only a document without chunks is
+    ``failed``. Chunks are only ever written with ``ready`` (see ``_process``), so they are
+    always the last version that was ingested in full.
+    """
+    with transaction.atomic():
+        row = (
+            Document.objects.select_for_update()
+            .filter(pk=document_id)
+            .values_list("chunk_count", flat=True)
+            .first()
+        )
+        if row is not None and Chunk.objects.filter(document_id=document_id).exists():
+            _set(
+                document_id,
+                status=Document.Status.READY,
+                progress=1.0,
+                error=(
+                    f"Re-ingesting failed; answers still use the previous version ({row} chunks). "
+                    f"Reason: {message}"
+                )[:2000],
+            )
+            log.info(
+                "document %s re-ingest failed; previous version kept: %s", document_id, message
+            )
+            return Document.Status.READY
+        _set(
+            document_id,
+            status=Document.Status.FAILED,
+            error=message[:2000],
+            progress=0.0,
+            processed_at=timezone.now(),
+        )
     log.info("document %s failed: %s", document_id, message)
+    return Document.Status.FAILED
 
 
 class _Progress:
@@ -209,27 +242,23 @@ def _process(doc: Document, lease: Lease | None) -> str:
     document_id = str(doc.id)
     attempts = doc.attempts + 1
     if attempts > MAX_ATTEMPTS:
-        fail_document(
+        return fail_document(
             document_id,
             f"Ingestion was interrupted {MAX_ATTEMPTS} times (the worker stopped, ran out of time "
             "or of memory); the file may be too large. Split it and post it again.",
         )
-        return Document.Status.FAILED
     _set(document_id, status=Document.Status.PROCESSING, progress=0.0, error="", attempts=attempts)
     progress = _Progress(document_id, lease)
     dataset: Dataset = doc.dataset
     kind = KIND_BY_MIME.get(doc.mime_type, "text")
     if not doc.file:
-        fail_document(document_id, "The document has no stored content; post it again.")
-        return Document.Status.FAILED
+        return fail_document(document_id, "The document has no stored content; post it again.")
     try:
         path = Path(doc.file.path)
     except (NotImplementedError, ValueError):
-        fail_document(document_id, "The stored file cannot be opened by the worker.")
-        return Document.Status.FAILED
+        return fail_document(document_id, "The stored file cannot be opened by the worker.")
     if not path.exists():
-        fail_document(document_id, "The stored file is missing; post the document again.")
-        return Document.Status.FAILED
+        return fail_document(document_id, "The stored file is missing; post the document again.")
     started = time.monotonic()
     try:
         drafts, vectors, pages = run_pipeline(
@@ -241,16 +270,15 @@ def _process(doc: Document, lease: Lease | None) -> str:
             on_progress=progress,
         )
     except ExtractionError as exc:
-        fail_document(document_id, str(exc))
-        return Document.Status.FAILED
+        return fail_document(document_id, str(exc))
     except EmbeddingError as exc:
         if exc.retryable:
             raise RetryableError(str(exc)) from exc
-        fail_document(document_id, f"Embedding failed: {exc}")
-        return Document.Status.FAILED
+        return fail_document(document_id, f"Embedding failed: {exc}")
     except MemoryError:
-        fail_document(document_id, "The document needed more memory than the worker has; split it.")
-        return Document.Status.FAILED
+        return fail_document(
+            document_id, "The document needed more memory than the worker has; split it."
+        )
     progress(0.97, force=True)
     embedder_name = get_embedder().model_name
     tags = list(doc.tags)

@@ -60,28 +60,25 @@ def ingest_document(self, document_id: str) -> str:
             status=Document.Status.QUEUED, attempts=F("attempts") - 1, error=""
         )
         if self.request.retries >= PROVIDER_RETRIES:
-            fail_document(
+            return fail_document(
                 document_id,
                 f"{exc} It kept failing after {PROVIDER_RETRIES + 1} tries; re-ingest later.",
             )
-            return Document.Status.FAILED
         countdown = min(300, 10 * 2**self.request.retries) * random.uniform(0.5, 1.5)  # noqa: S311
         raise self.retry(countdown=countdown) from exc
     except SoftTimeLimitExceeded:
-        fail_document(
+        return fail_document(
             document_id,
             f"Ingestion took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped; "
             "split the document into smaller files.",
         )
-        return Document.Status.FAILED
     except Exception as exc:
         log.exception("ingest %s crashed", document_id)
-        fail_document(
+        return fail_document(
             document_id,
             f"Ingestion failed unexpectedly ({exc.__class__.__name__}); it has been logged. "
             "Try re-ingesting; if it fails again, the file may be malformed.",
         )
-        return Document.Status.FAILED
 
 
 @shared_task(name="datasets.recover_stalled_documents")

@@ -168,7 +168,7 @@ class Command(CheckedCommand):
             failed += 1
             self.stdout.write(f"deleted  {missing}: deleted before its ingestion finished")
         for doc in docs:
-            if doc.status == Document.Status.FAILED:
+            if doc.status == Document.Status.FAILED or doc.error:  # (ready: previous version)
                 failed += 1
                 self.stdout.write(f"failed   {doc.title}: {doc.error}")
             elif final:
