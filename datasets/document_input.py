@@ -16,6 +16,7 @@ from chatbot_project.errors import APIError
 MAX_JSON_DEPTH = 64
 MAX_TAGS = 50
 PRINTABLE_ONLY = "Use printable text only (no control characters)."
+BLANK_TAG = "A tag cannot be empty or only spaces; leave it out."
 
 
 def has_controls(value: str) -> bool:
@@ -48,22 +49,34 @@ def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
+def _tag_error(message: str, index: int | None = None) -> APIError:
+    """A 400 naming ``tags`` (and the item) in ``details.fields``, as the JSON route's
+    serializer does, so uploads and JSON bodies refuse a tag alike."""
+    if index is None:
+        return APIError(f"tags: {message}", details={"fields": {"tags": [message]}})
+    return APIError(
+        f"tags: {index}: {message}", details={"fields": {"tags": {str(index): [message]}}}
+    )
+
+
 def _clean_tags(tags: Iterable[str] | None) -> list[str]:
+    """Stripped, deduplicated tags. A blank one ("", spaces, the empty item of ``a,,b``) is a
+    400 naming it, never dropped: JSON bodies refuse it too (``DocumentJSONInputSerializer``)."""
     if tags is None:
         return []
     if isinstance(tags, str):
         tags = tags.split(",")
     out: list[str] = []
-    for tag in tags:
+    for index, tag in enumerate(tags):
         if not isinstance(tag, str):
             raise APIError("tags must be a list of strings.")
         tag = tag.strip()
         if not tag:
-            continue
+            raise _tag_error(BLANK_TAG, index)
         if len(tag) > 100:
             raise APIError("Each tag must be at most 100 characters.")
         if has_controls(tag):
-            raise APIError(f"tags: {PRINTABLE_ONLY}")
+            raise _tag_error(PRINTABLE_ONLY)
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:

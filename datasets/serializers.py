@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from datasets.document_input import PRINTABLE_ONLY, has_controls
+from datasets.document_input import BLANK_TAG, PRINTABLE_ONLY, has_controls
 from datasets.models import Chunk, Dataset, Document
 from tenants.views import StrictSerializer
 
@@ -70,7 +70,9 @@ class DocumentJSONInputSerializer(StrictSerializer):
     json = serializers.JSONField(required=False)
     title = serializers.CharField(required=False, allow_blank=True, max_length=500)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, max_length=50
+        child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
+        required=False,
+        max_length=50,
     )
     metadata = serializers.DictField(required=False)
 
