@@ -330,6 +330,11 @@ async def run_chat(
             if tail:
                 parts.append(tail)
         raise
+    except Exception:  # a bug, or a dependency down: stored as an error, not as cancelled
+        if saving is None:
+            prep.finish_reason = "error"
+            prep.error = {"type": "internal_error", "message": "The chat failed unexpectedly."}
+        raise
     finally:
         ended.set()
         if relay is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
+from chatbot_project.fastlane import internal_error
 from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, run_chat
 from conversations.dbthreads import db_sync
@@ -32,6 +34,8 @@ from datasets import query_embeddings
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 BEARER = "bearer."
+
+log = logging.getLogger("chatbot.websocket")
 
 
 def _resolve(raw: str, origin: str) -> Any:
@@ -154,6 +158,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         if after is not None:
             await asyncio.wait([after])  # its outcome is its own; this chat only waits its turn
+        try:
+            await self._run(turn, content)
+        except Exception as exc:
+            # Not an APIError (those are error events already): a dependency down (the
+            # database, Redis) or a bug. The task used to die silently and the client waited
+            # for this chat's last event forever; it gets an ``error`` event worded as the HTTP
+            # paths word it (503 ``unavailable`` or 500 ``internal_error``), and the socket
+            # serves the next chat.
+            log.exception("WebSocket chat failed")
+            if turn.ended:  # its ``end`` or ``error`` event went out already
+                return
+            turn.ended = True
+            _status, body, _headers = internal_error(exc)
+            with contextlib.suppress(Exception):  # (the socket may be gone)
+                await self.send_json({"type": "error", **body})
+
+    async def _run(self, turn: _Turn, content: dict[str, Any]) -> None:
         if not await db_sync(_still_valid)(self.context):
             # A socket outlives its key: each chat re-checks it (revoked, expired, suspended).
             await self._error(

@@ -1,0 +1,153 @@
+"""WebSocket /ws/chat/: a chat that fails unexpectedly still ends with an ``error`` event and
+the socket serves the next chat (real ASGI application, real PostgreSQL, Redis and HTTP)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import close_old_connections
+
+from chatbot_project.asgi import application
+from chatbot_project.testing import processes
+from chatbot_project.testing.openai_stub import Script
+from conversations.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+
+
+async def _collect(comm, until=("end", "error"), timeout=10):
+    events = []
+    while True:
+        msg = await comm.receive_json_from(timeout=timeout)
+        events.append(msg)
+        if msg["type"] in until:
+            return events
+
+
+def _cut_the_database_off() -> int:
+    """Terminate every other session on the test database, this process's own included (the
+    consumer's next query then fails as it does when PostgreSQL goes away)."""
+    with psycopg.connect(processes.test_database_url(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def test_database_lost_during_a_chat_is_an_unavailable_error_event_and_the_socket_goes_on(
+    kb, make_key, openai_stub, caplog
+):
+    key = make_key(kb.tenant)
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        first = await _collect(comm)
+        assert await sync_to_async(_cut_the_database_off)() >= 1
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        failed = await _collect(comm)  # (waited forever: the task died with no event)
+        # The database is back: the broken connection is dropped, as the chat DB threads do.
+        await sync_to_async(close_old_connections)()
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": "And per user?"})
+        after = await _collect(comm)
+        await comm.disconnect()
+        return first, failed, after
+
+    try:
+        with caplog.at_level(logging.WARNING):
+            first, failed, after = async_to_sync(run)()
+    finally:
+        close_old_connections()  # (the test database's teardown needs a working connection)
+    assert first[-1]["finish_reason"] == "stop"
+    assert failed == [
+        {
+            "type": "error",
+            "error": {
+                "type": "unavailable",
+                "message": "The database is unavailable right now; retry in a few seconds.",
+            },
+        }
+    ]
+    assert after[-1]["type"] == "end"
+    assert after[-1]["finish_reason"] == "stop"
+    logged = [r for r in caplog.records if r.name == "chatbot.websocket"]
+    assert logged
+    assert logged[0].exc_info is not None  # the traceback is in the log
+
+
+class _MisshapenUpstream(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose stream chunk has ``choices`` as a number (valid JSON,
+    not the shape any provider documents): the provider code fails on it with a TypeError."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'data: {"choices": 5}\n\ndata: [DONE]\n\n'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def misshapen_upstream(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MisshapenUpstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    settings.OPENAI_API_KEY = "sk-stub"
+    settings.CHAT_PROVIDER = "openai"
+    settings.CHAT_MODEL = "stub-model"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_unexpected_error_while_answering_is_an_internal_error_event(
+    kb, make_key, openai_stub, misshapen_upstream, settings, caplog
+):
+    key = make_key(kb.tenant)
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        failed = await _collect(comm)
+        settings.OPENAI_BASE_URL = openai_stub.base_url  # a working provider again
+        openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        after = await _collect(comm)
+        await comm.disconnect()
+        return failed, after
+
+    with caplog.at_level(logging.WARNING):
+        failed, after = async_to_sync(run)()
+    assert [e["type"] for e in failed] == ["start", "citations", "error"]
+    assert failed[-1]["error"] == {
+        "type": "internal_error",
+        "message": failed[-1]["error"]["message"],
+    }
+    assert failed[-1]["error"]["message"].endswith(".")
+    answer = Message.objects.get(id=failed[0]["message_id"])  # the turn is stored, as failed
+    assert (answer.role, answer.finish_reason) == ("assistant", "error")
+    assert after[-1]["type"] == "end"
+    assert after[-1]["finish_reason"] == "stop"
+    logged = [r for r in caplog.records if r.name == "chatbot.websocket"]
+    assert logged
+    assert logged[0].exc_info is not None
