@@ -342,6 +342,7 @@ CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 16, minimum=1)
 CHAT_WRITE_THREADS = env_int("CHAT_WRITE_THREADS", 4, minimum=1)  # conversations/dbthreads.py
 CHAT_REVALIDATE_SECONDS = env_float("CHAT_REVALIDATE_SECONDS", 2.0)  # re-check keys on open streams
 MAX_CONCURRENT_STREAMS_PER_KEY = env_int("MAX_CONCURRENT_STREAMS_PER_KEY", 20, minimum=0)  # 0: off
+WS_MAX_CHATS_PER_SOCKET = env_int("WS_MAX_CHATS_PER_SOCKET", 4, minimum=0)  # queued too; 0: off
 # One answer at a time per conversation (409 `conflict`); a crashed process's lock lapses after.
 CHAT_CONVERSATION_LOCK_SECONDS = env_int("CHAT_CONVERSATION_LOCK_SECONDS", 600, minimum=1)
 

@@ -7,6 +7,8 @@ browsers complete the handshake). Send ``{"type": "chat", ...same fields as POST
 not yet ended, leaving those queued behind it. A cancel that arrives before the answer streams
 (while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
+At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
+``error`` event (``rate_limited``) at once and is not run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
@@ -142,6 +145,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if kind != "chat":
             await self._error(
                 "invalid_request", 'Send {"type": "chat", ...} or {"type": "cancel"}.'
+            )
+            return
+        cap = settings.WS_MAX_CHATS_PER_SOCKET
+        if cap and len(self.turns) >= cap:
+            # Each queued chat holds a task and its frame: without a cap one socket could
+            # queue any number of them (only the rate limit stopped it). Refused at once, so
+            # this error comes before the events of the chats ahead of it.
+            await self._error(
+                "rate_limited",
+                f"This chat was not started: this socket already has {cap} chats running or "
+                f"queued, the most it may (WS_MAX_CHATS_PER_SOCKET). The chats already sent go "
+                "on; send this one again once one of them has ended.",
             )
             return
         # Chats on one socket run one after another: a new one waits for the previous one.

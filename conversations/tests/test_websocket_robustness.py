@@ -174,3 +174,47 @@ def test_two_sockets_cannot_answer_in_one_conversation_at_once(kb, make_key, ope
     assert rest[-1]["type"] == "end"
     assert after[-1]["type"] == "end"
     assert after[-1]["finish_reason"] == "stop"
+
+
+def test_chats_beyond_the_socket_cap_get_an_error_event_and_the_others_go_on(
+    kb, make_key, openai_stub, settings
+):
+    """WS_MAX_CHATS_PER_SOCKET: one socket could queue any number of chats (only the rate
+    limit stopped it); one beyond the cap is refused at once, the ones ahead of it answer."""
+    import threading
+
+    settings.WS_MAX_CHATS_PER_SOCKET = 2
+    key = make_key(kb.tenant)
+    gate = threading.Event()
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].", hold_last=gate)
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        for _ in range(3):  # the first answers (held), the second waits its turn
+            await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        head = await _collect(comm, until=("error",))
+        gate.set()
+        rest = await _collect(comm)  # the first chat's end
+        rest += await _collect(comm)  # the second's
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        after = await _collect(comm)  # room again
+        await comm.disconnect()
+        return head, rest, after
+
+    head, rest, after = async_to_sync(run)()
+    refused = head[-1]
+    assert refused["error"]["type"] == "rate_limited"
+    assert "already has 2 chats running or queued" in refused["error"]["message"]
+    assert [e["type"] for e in head[:-1]] in (
+        [],
+        ["start"],
+        ["start", "citations"],
+        ["start", "citations", "delta"],
+    )  # (the first chat's events so far; nothing of the refused one)
+    assert [e["type"] for e in rest].count("end") == 2
+    assert all(e["finish_reason"] == "stop" for e in rest if e["type"] == "end")
+    assert "error" not in [e["type"] for e in rest]
+    assert after[-1]["finish_reason"] == "stop"
+    assert len(openai_stub.chat_requests()) == 3  # the refused chat never reached the model
+    assert Message.objects.filter(role="user").count() == 3
