@@ -213,9 +213,11 @@ async def sse_stream(prep: PreparedChat, slot: ChatSlot | None = None) -> AsyncI
 
 
 def wants_stream(accept: str, payload: Any) -> bool:
-    """SSE when the body says ``"stream": true`` or the ``Accept`` header asks for it."""
-    if isinstance(payload, dict) and payload.get("stream") is True:
-        return True
+    """SSE or JSON (the fast lane and the Django view both ask here): an explicit ``"stream"``
+    in the body decides (``false`` is JSON even with ``Accept: text/event-stream``, which
+    used to win); without it the ``Accept`` header does."""
+    if isinstance(payload, dict) and "stream" in payload:
+        return payload["stream"] is True
     return "text/event-stream" in accept
 
 

@@ -279,3 +279,29 @@ def test_chat_lane_access_log_says_200_for_a_complete_answer(
     assert chat_served == [1]
     statuses = [r.status for r in caplog.records if r.name == "chatbot.access"]
     assert statuses == [200]
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_an_explicit_stream_in_the_body_wins_over_the_accept_header(
+    kb, make_key, openai_stub, chat_served, lane
+):
+    """``"stream": false`` with ``Accept: text/event-stream`` was answered as SSE; the body's
+    explicit value decides, the header only when the body says nothing."""
+    key = make_key(kb.tenant, ("chat",))
+    app = _asgi() if lane == "fast lane" else _django()
+    sse = {"Accept": "text/event-stream"}
+    cases = [
+        ({"stream": False}, sse, "application/json"),
+        ({}, sse, "text/event-stream"),
+        ({"stream": True}, {"Accept": "application/json"}, "text/event-stream"),
+        ({}, {}, "application/json"),
+    ]
+    for extra, headers, expected in cases:
+        res = _post(key, {"bot": "helper", "message": Q, **extra}, app, "/v1/chat", **headers)
+        assert res.status_code == 200, res.text
+        assert res.headers["content-type"].startswith(expected), (extra, headers)
+        if expected == "application/json":
+            assert res.json()["finish_reason"] == "stop"
+        else:
+            assert parse_sse(res.text)[-1][0] == "end"
+    assert len(chat_served) == (4 if lane == "fast lane" else 0)  # (both paths, one function)
