@@ -73,6 +73,12 @@ class PreparedChat:
     # chat will not run (chat_writes.store_unstarted)
     claimed: bool = False
 
+    @property
+    def refused(self) -> bool:
+        """Refused by the scope's guardrails (``refusal``: the model was not asked) or by the
+        provider's content filter (``finish_reason`` ``refused``, the partial answer kept)."""
+        return self.refusal is not None or self.finish_reason == "refused"
+
 
 def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
     """A source as the client sees it; the scope's ``redact_terms`` are removed from its
@@ -319,7 +325,7 @@ async def run_chat(
                 or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 "finish_reason": prep.finish_reason,
                 "latency_ms": prep.latency_ms,
-                "refused": prep.refusal is not None,
+                "refused": prep.refused,
                 "message_id": str(prep.message_id),
             },
         )
@@ -363,7 +369,7 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
         "answer": prep.answer,
         "citations": prep.citations if prep.refusal is None else [],
         "usage": prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        "refused": prep.refusal is not None,
+        "refused": prep.refused,
         "finish_reason": prep.finish_reason,
         "latency_ms": prep.latency_ms,
         "model": prep.model if prep.refusal is None else "",

@@ -74,7 +74,7 @@ def _save(prep: PreparedChat, with_start: bool) -> None:
         latency_ms=prep.latency_ms,
         model=prep.model if prep.refusal is None else "",
         finish_reason=prep.finish_reason,
-        refused=prep.refusal is not None,
+        refused=prep.refused,
         error=(prep.error or {}).get("type", ""),
         before=before,
     )

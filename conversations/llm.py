@@ -85,6 +85,10 @@ TIMEOUT_MESSAGE = "The model provider did not answer in time; try again shortly.
 UNREACHABLE_MESSAGE = "The model provider could not be reached; try again shortly."
 FAILED_MESSAGE = "The model provider failed while answering; try again shortly."
 INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was complete."
+# The upstream's finish_reason as API.md's (stop | length | refused | cancelled): a provider's
+# content filter withholding or cutting the answer is ``refused`` (it was reported as ``stop``,
+# a complete answer); the OpenAI-compatible route maps ``refused`` back to ``content_filter``.
+FINISH_REASONS = {"stop": "stop", "length": "length", "content_filter": "refused"}
 
 
 class _Pools:
@@ -367,7 +371,7 @@ class OpenAIProvider:
         if usage is None:
             prompt = sum(count_tokens(m["content"]) for m in messages)
             usage = _usage(prompt, completion)
-        yield LLMChunk(finish_reason="length" if finish == "length" else "stop", usage=usage)
+        yield LLMChunk(finish_reason=FINISH_REASONS.get(finish, "stop"), usage=usage)
 
 
 def get_provider() -> Provider:
