@@ -62,7 +62,31 @@ def bot_resolve(*, tenant: Tenant, ref: Any, context: AuthContext | None = None)
     statement = _bot_statement(tenant, ref)
     if statement is None:
         raise NotFound("No such bot, or it is not visible to this credential.")
-    return _bot_from_row(tenant, _row(statement), context)
+    row = _row(statement)
+    if row is None:
+        raise _bot_missing(tenant, ref, context)
+    return _bot_from_row(tenant, row, context)
+
+
+def _bot_missing(tenant: Tenant, ref: Any, context: AuthContext | None) -> NotFound:
+    """The 404 for a bot the chat query did not find (it reads active bots only): a bot of
+    this tenant that is deactivated and that this credential may use says so (it read "No
+    such bot", sending integrators hunting for a typo); anything else, another tenant's bot
+    included, reads exactly as a missing one. Only on this miss path: one more query."""
+    as_id = _as_uuid(ref)
+    lookup = {"id": as_id} if as_id is not None else {"slug": str(ref)}
+    bot_id = (
+        Bot.objects.for_tenant(tenant)
+        .filter(is_active=False, **lookup)
+        .values_list("id", flat=True)
+        .first()
+    )
+    allowed = context.allowed_bot_ids if context is not None else None
+    if bot_id is None or (allowed is not None and bot_id not in allowed):
+        return NotFound("No such bot, or it is not visible to this credential.")
+    return NotFound(
+        "This bot is deactivated (`is_active` is false); a tenant admin can turn it back on."
+    )
 
 
 def _bot_statement(tenant: Tenant, ref: Any) -> tuple[str, list[Any]] | None:
@@ -133,10 +157,10 @@ def with_bot(
         fresh = _row(statement)
     if fresh is None:
         _bot_rows.pop(key, None)
-    else:
-        if len(_bot_rows) >= BOT_ROWS_MAX:
-            _bot_rows.clear()
-        _bot_rows[key] = tuple(fresh)
+        raise _bot_missing(tenant, ref, context)
+    if len(_bot_rows) >= BOT_ROWS_MAX:
+        _bot_rows.clear()
+    _bot_rows[key] = tuple(fresh)
     return work(_bot_from_row(tenant, fresh, context))
 
 
