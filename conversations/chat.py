@@ -336,11 +336,20 @@ async def run_chat(
             if tail:
                 parts.append(tail)
         raise
-    except Exception:  # a bug, or a dependency down: stored as an error, not as cancelled
+    except Exception as exc:
+        # A bug, or a dependency down (the database, Redis): the turn is stored as an error, not
+        # as cancelled, and every surface (SSE, WebSocket, OpenAI stream, JSON) gets an
+        # ``error`` event worded as the HTTP paths word it (503 ``unavailable`` or 500
+        # ``internal_error``) instead of a stream cut without one.
+        from chatbot_project.fastlane import internal_error
+
+        log.exception("Chat failed")
+        body = internal_error(exc)[1]
         if saving is None:
             prep.finish_reason = "error"
-            prep.error = {"type": "internal_error", "message": "The chat failed unexpectedly."}
-        raise
+            prep.error = body["error"]
+        await chat_writes.settle(store(), prep)
+        yield "error", body
     finally:
         ended.set()
         if relay is not None:

@@ -6,7 +6,9 @@ test_browser_*.py modules (module-scoped: each module gets its own browser and s
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -101,3 +103,36 @@ def served(monkeypatch):
 
     monkeypatch.setattr(retrieve_asgi, "_serve", counting)
     return calls
+
+
+class _MisshapenUpstream(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server whose stream chunk has ``choices`` as a number (valid JSON,
+    not the shape any provider documents): the provider code fails on it with a TypeError."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'data: {"choices": 5}\n\ndata: [DONE]\n\n'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def misshapen_upstream(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MisshapenUpstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    settings.OPENAI_API_KEY = "sk-stub"
+    settings.CHAT_PROVIDER = "openai"
+    settings.CHAT_MODEL = "stub-model"
+    yield server
+    server.shutdown()
+    server.server_close()

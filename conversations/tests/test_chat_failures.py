@@ -1,0 +1,55 @@
+"""A chat that fails unexpectedly while answering (a bug, a dependency down) ends with an
+``error`` event on every HTTP surface, fast lane and Django view alike, instead of a stream cut
+without one (SSE, OpenAI-compatible stream) or an unhandled exception (JSON); the turn is stored
+as an error. The trigger is real: an OpenAI-compatible upstream whose stream chunk has
+``choices`` as a number (``misshapen_upstream``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.models import Message
+from conversations.tests.helpers import parse_sse
+from conversations.tests.test_fastlane import _django, _post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_sse_ends_with_an_internal_error_event(kb, make_key, misshapen_upstream, lane):
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    res = _post(key, {"bot": "helper", "message": Q, "stream": True}, app=app, path="/v1/chat")
+    assert res.status_code == 200
+    events = parse_sse(res.text)
+    assert [e[0] for e in events] == ["start", "citations", "error"]
+    assert events[-1][1]["error"]["type"] == "internal_error"
+    stored = Message.objects.get(id=events[0][1]["message_id"])
+    assert (stored.role, stored.finish_reason) == ("assistant", "error")
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_json_is_a_500_error_body_and_the_turn_is_stored(kb, make_key, misshapen_upstream, lane):
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    res = _post(key, {"bot": "helper", "message": Q}, app=app, path="/v1/chat")
+    assert res.status_code == 500
+    assert res.json()["error"]["type"] == "internal_error"
+    stored = Message.objects.filter(role="assistant").get()
+    assert stored.finish_reason == "error"
+
+
+def test_openai_stream_ends_with_an_error_chunk_and_done(kb, make_key, misshapen_upstream):
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(
+        key, {"model": "helper", "stream": True, "messages": [{"role": "user", "content": Q}]},
+        path="/v1/openai/chat/completions",
+    )  # fmt: skip
+    assert res.status_code == 200
+    datas = [line[6:] for line in res.text.splitlines() if line.startswith("data: ")]
+    assert datas[-1] == "[DONE]"
+    assert json.loads(datas[-2])["error"]["type"] == "internal_error"
