@@ -15,6 +15,7 @@ import importlib.util
 import math
 import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -226,9 +227,13 @@ class MiniLMEmbedder:
 
         return await sync_to_async(self.embed_query, thread_sensitive=False)(text)
 
-    def embed_array(self, texts: list[str], *, session: Any = None) -> np.ndarray:
+    def embed_array(
+        self, texts: list[str], *, session: Any = None, done: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """(len(texts), 384) float32, rows L2-normalised, in the order given. ``session``: an
-        onnxruntime encoder (``minilm_onnx``) instead of the numpy layers."""
+        onnxruntime encoder (``minilm_onnx``) instead of the numpy layers. ``done(n)`` is called
+        after each forward pass with the number of texts embedded so far (ingestion's progress,
+        ~1 s apart on 2 cores); an exception it raises stops the work."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
@@ -244,6 +249,8 @@ class MiniLMEmbedder:
             batch = order[start:end]
             out[batch] = self._forward([ids[i] for i in batch], session)
             start = end
+            if done is not None:
+                done(end)
         return out
 
     # ------------------------------------------------------------------ model
