@@ -134,7 +134,9 @@ def test_a_file_name_that_is_not_utf8_is_named_as_the_likely_cause(api):
     )
 
 
-@pytest.mark.parametrize("bad", ["a\x01b", "tab\there", "line\nbreak", "esc\x1b[31m", "c1\x85inside"])
+@pytest.mark.parametrize(
+    "bad", ["a\x01b", "tab\there", "line\nbreak", "esc\x1b[31m", "c1\x85inside"]
+)
 def test_control_characters_in_a_title_or_tag_are_refused_as_in_dataset_names(api, bad):
     ds = _dataset(api)
     url = f"/v1/datasets/{ds}/documents"
