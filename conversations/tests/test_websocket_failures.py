@@ -31,14 +31,17 @@ async def _collect(comm, until=("end", "error"), timeout=10):
 
 
 def _cut_the_database_off() -> int:
-    """Terminate every other session on the test database, this process's own included (the
-    consumer's next query then fails as it does when PostgreSQL goes away)."""
+    """Terminate this thread's database session (the one the consumer's queries use in tests:
+    thread-sensitive), as PostgreSQL going away does to it. Only that one: terminating every
+    session of the test database also killed the pooled connections other threads of earlier
+    tests still hold, and the pool then had none to give the next chat (PoolTimeout)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
     with psycopg.connect(processes.test_database_url(), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return len(rows)
+        rows = conn.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchall()
+    return sum(1 for (done,) in rows if done)
 
 
 def test_database_lost_during_a_chat_is_an_unavailable_error_event_and_the_socket_goes_on(
