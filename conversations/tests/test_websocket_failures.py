@@ -15,19 +15,9 @@ from chatbot_project.asgi import application
 from chatbot_project.testing import processes
 from chatbot_project.testing.openai_stub import Script
 from conversations.models import Message
+from conversations.tests.test_websocket import Q, _collect
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-Q = "How do I limit anonymous clients per day?"
-
-
-async def _collect(comm, until=("end", "error"), timeout=10):
-    events = []
-    while True:
-        msg = await comm.receive_json_from(timeout=timeout)
-        events.append(msg)
-        if msg["type"] in until:
-            return events
 
 
 def _cut_the_database_off() -> int:
