@@ -1,4 +1,5 @@
-"""Writes of documents: create (upload, local file, text, JSON, URL), re-ingest, delete.
+"""Writes of documents: create (upload, local file, text, JSON), delete. Creating from a URL and
+re-ingesting are in ``datasets/document_reingest.py`` (they use the helpers here).
 
 Callers reach these through ``datasets.services``, which re-exports them. Creators return
 ``(document, created)``: identical content posted again to the same dataset returns the existing
@@ -26,7 +27,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from chatbot_project.errors import APIError, Conflict
+from chatbot_project.errors import APIError
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
     MAX_JSON_DEPTH,
     MAX_TAGS,
@@ -42,8 +43,6 @@ from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded, enforce_document_quota
 
 log = logging.getLogger("chatbot.datasets")
-
-TEXT_KINDS = {"markdown", "html", "json", "text"}
 
 
 # --------------------------------------------------------------------------- creators
@@ -151,41 +150,6 @@ def document_create_from_json(
         body, tenant=tenant, dataset=dataset, kind="json",
         source_type=Document.Source.JSON, title=title, tags=tags, metadata=metadata,
     )  # fmt: skip
-
-
-def document_create_from_url(
-    *,
-    tenant: Tenant,
-    dataset: Dataset,
-    url: str,
-    title: str = "",
-    tags: Iterable[str] | None = (),
-    metadata: Any = None,
-) -> tuple[Document, bool]:
-    """Fetch ``url`` now (SSRF-safe, size/time capped) and ingest what came back."""
-    from datasets.fetch import FetchError, fetch_to_file
-
-    with _staging() as path:
-        try:
-            result = fetch_to_file(url, path)
-        except FetchError as exc:
-            raise APIError(str(exc), type=exc.error_type, status_code=exc.status_code) from None
-        # The bytes decide (a "PDF" that is an HTML error page is HTML); the server's type only
-        # breaks ties between text formats.
-        kind = sniff(path, result.filename)
-        if kind in TEXT_KINDS and result.kind in TEXT_KINDS:
-            kind = result.kind
-        if kind in TEXT_KINDS and result.charset:
-            # Keep the server's declared charset: store the text re-encoded as UTF-8.
-            from datasets.extraction.text import decode_bytes
-
-            text = decode_bytes(path.read_bytes(), result.charset)
-            path.write_text(text, encoding="utf-8")
-        return _create_document(
-            tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
-            title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],
-            original_filename=result.filename,
-        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- shared by creators
@@ -350,33 +314,7 @@ def _same_content(*, tenant: Tenant, dataset: Dataset, content_hash: str) -> Doc
     )
 
 
-# --------------------------------------------------------------------------- re-ingest, delete
-def document_reingest(*, tenant: Tenant, document: Document) -> Document:
-    assert document.tenant_id == tenant.id
-    if not document.file:
-        raise APIError("This document has no stored content to re-ingest; post it again.")
-    from datasets.ingestion import Lease
-
-    # The worker's lease, held while the status changes: a worker running it would mark it
-    # ready and the queued run would then be skipped (the re-ingest, say after a chunk size
-    # change, lost while it showed `queued`); a worker starting meanwhile is turned away (its
-    # run skipped) and the run queued here does the work.
-    lease = Lease.acquire(str(document.pk))
-    if lease is None:
-        raise Conflict(
-            "This document is being ingested right now; re-ingest it once it is ready or failed."
-        )
-    try:
-        Document.objects.filter(pk=document.pk).update(
-            status=Document.Status.QUEUED, progress=0.0, error="", attempts=0
-        )
-    finally:
-        lease.release()
-    document.refresh_from_db()
-    _enqueue(document)
-    return document
-
-
+# --------------------------------------------------------------------------- delete
 def document_delete(*, tenant: Tenant, document: Document) -> None:
     assert document.tenant_id == tenant.id
     name = document.file.name if document.file else ""

@@ -1,4 +1,5 @@
-"""Every write of the datasets app: datasets here, documents in ``datasets/document_services.py``.
+"""Every write of the datasets app: datasets here, documents in ``datasets/document_services.py``
+(creators, delete) and ``datasets/document_reingest.py`` (from a URL, re-ingest).
 
 The document writes (create from upload, path, text, JSON or URL; re-ingest; delete) are
 re-exported below, so callers keep using ``services.document_create_from_text`` and the like.
@@ -11,18 +12,16 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from chatbot_project.errors import APIError, Conflict
+from datasets.document_reingest import TEXT_KINDS, document_create_from_url, document_reingest
 from datasets.document_services import (
     MAX_JSON_DEPTH,
     MAX_TAGS,
-    TEXT_KINDS,
     delete_stored_files,
     document_create_from_json,
     document_create_from_path,
     document_create_from_text,
     document_create_from_upload,
-    document_create_from_url,
     document_delete,
-    document_reingest,
     json_depth,
     payload_too_large,
 )
