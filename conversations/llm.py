@@ -85,6 +85,7 @@ TIMEOUT_MESSAGE = "The model provider did not answer in time; try again shortly.
 UNREACHABLE_MESSAGE = "The model provider could not be reached; try again shortly."
 FAILED_MESSAGE = "The model provider failed while answering; try again shortly."
 INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was complete."
+MALFORMED_CHUNK_MESSAGE = "The model provider sent a malformed stream chunk."
 # The upstream's finish_reason as API.md's (stop | length | refused | cancelled): a provider's
 # content filter withholding or cutting the answer is ``refused`` (it was reported as ``stop``,
 # a complete answer); the OpenAI-compatible route maps ``refused`` back to ``content_filter``.
@@ -309,6 +310,41 @@ def _decode_chunk(data: bytes) -> dict[str, Any] | None:
     return chunk
 
 
+def _choices(chunk: dict[str, Any]) -> list[tuple[str | None, str | None]]:
+    """``(content, finish_reason)`` of each of a chunk's choices, its shape checked: a chunk of
+    another shape (``choices`` not a list, ``delta`` not an object, ``content`` not a string)
+    is an ``LLMError``, not a TypeError in the relay loop (the chat's ``internal_error``)."""
+    try:
+        got = [
+            ((c.get("delta") or {}).get("content"), c.get("finish_reason"))
+            for c in chunk.get("choices") or ()
+        ]
+    except (AttributeError, TypeError):  # not a list of objects, or a delta not an object
+        raise _malformed(chunk) from None
+    for content, reason in got:
+        if not (content is None or type(content) is str) or not (
+            reason is None or type(reason) is str
+        ):
+            raise _malformed(chunk)
+    return got
+
+
+def _chunk_usage(chunk: dict[str, Any]) -> dict[str, int]:
+    got = chunk["usage"]
+    counts = [got.get("prompt_tokens"), got.get("completion_tokens")] if type(got) is dict else [""]
+    if not all(n is None or (type(n) is int and n >= 0) for n in counts):
+        raise _malformed(chunk)
+    return _usage(counts[0] or 0, counts[1] or 0)
+
+
+def _malformed(chunk: dict[str, Any]) -> LLMError:
+    log.warning(
+        "model provider %s sent a malformed stream chunk: %s", settings.OPENAI_BASE_URL,
+        json.dumps(chunk)[:ERROR_BODY_LOGGED],
+    )  # fmt: skip
+    return LLMError(MALFORMED_CHUNK_MESSAGE)
+
+
 class OpenAIProvider:
     name = "openai"
 
@@ -348,17 +384,13 @@ class OpenAIProvider:
                     if chunk is None:
                         continue
                     if chunk.get("usage"):
-                        got = chunk["usage"]
-                        usage = _usage(
-                            got.get("prompt_tokens") or 0, got.get("completion_tokens") or 0
-                        )
-                    for choice in chunk.get("choices") or ():
-                        content = (choice.get("delta") or {}).get("content")
+                        usage = _chunk_usage(chunk)
+                    for content, reason in _choices(chunk):
                         if content:
                             completion += 1
                             yield LLMChunk(text=content)
-                        if choice.get("finish_reason"):
-                            finish = choice["finish_reason"]
+                        if reason:
+                            finish = reason
         except (httpx.HTTPError, UpstreamHTTPError) as exc:
             raise _http_error(exc) from exc
         finally:

@@ -6,6 +6,7 @@ test_browser_*.py modules (module-scoped: each module gets its own browser and s
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,8 +107,10 @@ def served(monkeypatch):
 
 
 class _MisshapenUpstream(BaseHTTPRequestHandler):
-    """An OpenAI-compatible server whose stream chunk has ``choices`` as a number (valid JSON,
-    not the shape any provider documents): the provider code fails on it with a TypeError."""
+    """An OpenAI-compatible server streaming ``server.chunks`` (``data:`` payloads, then
+    ``[DONE]``); by default a first piece of the answer, then a chunk whose ``choices`` is a
+    number (valid JSON, not the shape any provider documents). With ``server.json_body`` set it
+    answers that as a non-streamed ``application/json`` body instead."""
 
     protocol_version = "HTTP/1.1"
 
@@ -116,17 +119,29 @@ class _MisshapenUpstream(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = b'data: {"choices": 5}\n\ndata: [DONE]\n\n'
+        if self.server.json_body is not None:
+            body, content_type = self.server.json_body, "application/json"
+        else:
+            chunks = [*self.server.chunks, b"[DONE]"]
+            body, content_type = b"".join(b"data: %s\n\n" % c for c in chunks), "text/event-stream"
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
 
+PARTIAL_ANSWER = "Use AnonRateThrottle"
+
+
 @pytest.fixture
 def misshapen_upstream(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _MisshapenUpstream)
+    server.chunks = [
+        json.dumps({"choices": [{"index": 0, "delta": {"content": PARTIAL_ANSWER}}]}).encode(),
+        b'{"choices": 5}',
+    ]
+    server.json_body = None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -136,3 +151,23 @@ def misshapen_upstream(settings):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def chat_bug(openai_stub, monkeypatch) -> threading.Event:
+    """Chats fail with an unexpected exception while relaying the model's answer, as a bug in
+    our code would: ``llm._decode_chunk`` (reading the real stub's stream) raises RuntimeError
+    while the returned event is set (``chat_bug.clear()`` to let the next chats work)."""
+    from conversations import llm
+
+    armed = threading.Event()
+    armed.set()
+    real = llm._decode_chunk
+
+    def buggy(data: bytes) -> Any:
+        if armed.is_set():
+            raise RuntimeError("simulated bug in the chunk decoder")
+        return real(data)
+
+    monkeypatch.setattr(llm, "_decode_chunk", buggy)
+    return armed

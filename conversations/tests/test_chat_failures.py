@@ -1,8 +1,9 @@
 """A chat that fails unexpectedly while answering (a bug, a dependency down) ends with an
 ``error`` event on every HTTP surface, fast lane and Django view alike, instead of a stream cut
 without one (SSE, OpenAI-compatible stream) or an unhandled exception (JSON); the turn is stored
-as an error. The trigger is real: an OpenAI-compatible upstream whose stream chunk has
-``choices`` as a number (``misshapen_upstream``)."""
+as an error. The trigger simulates a bug in our code (``chat_bug``: the chunk decoder raises
+RuntimeError) while the chat reads a real upstream's stream. (A malformed upstream chunk is an
+``upstream_error``: test_malformed_upstream.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ Q = "How do I limit anonymous clients per day?"
 
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_sse_ends_with_an_internal_error_event(kb, make_key, misshapen_upstream, lane):
+def test_sse_ends_with_an_internal_error_event(kb, make_key, chat_bug, lane):
     key = make_key(kb.tenant, ("chat",))
     app = _django() if lane == "django" else None
     res = _post(key, {"bot": "helper", "message": Q, "stream": True}, app=app, path="/v1/chat")
@@ -33,7 +34,7 @@ def test_sse_ends_with_an_internal_error_event(kb, make_key, misshapen_upstream,
 
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_json_is_a_500_error_body_and_the_turn_is_stored(kb, make_key, misshapen_upstream, lane):
+def test_json_is_a_500_error_body_and_the_turn_is_stored(kb, make_key, chat_bug, lane):
     key = make_key(kb.tenant, ("chat",))
     app = _django() if lane == "django" else None
     res = _post(key, {"bot": "helper", "message": Q}, app=app, path="/v1/chat")
@@ -43,7 +44,7 @@ def test_json_is_a_500_error_body_and_the_turn_is_stored(kb, make_key, misshapen
     assert stored.finish_reason == "error"
 
 
-def test_openai_stream_ends_with_an_error_chunk_and_done(kb, make_key, misshapen_upstream):
+def test_openai_stream_ends_with_an_error_chunk_and_done(kb, make_key, chat_bug):
     key = make_key(kb.tenant, ("chat",))
     res = _post(
         key, {"model": "helper", "stream": True, "messages": [{"role": "user", "content": Q}]},

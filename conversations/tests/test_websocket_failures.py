@@ -14,7 +14,9 @@ from django.db import close_old_connections
 from chatbot_project.asgi import application
 from chatbot_project.testing import processes
 from chatbot_project.testing.openai_stub import Script
+from conversations.llm import MALFORMED_CHUNK_MESSAGE
 from conversations.models import Message
+from conversations.tests.conftest import PARTIAL_ANSWER
 from conversations.tests.test_websocket import Q, _collect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,17 +80,17 @@ def test_database_lost_during_a_chat_is_an_unavailable_error_event_and_the_socke
 
 
 def test_an_unexpected_error_while_answering_is_an_internal_error_event(
-    kb, make_key, openai_stub, misshapen_upstream, settings, caplog
+    kb, make_key, openai_stub, chat_bug, caplog
 ):
     key = make_key(kb.tenant)
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
 
     async def run():
         comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
         assert (await comm.connect())[0]
         await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
         failed = await _collect(comm)
-        settings.OPENAI_BASE_URL = openai_stub.base_url  # a working provider again
-        openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+        chat_bug.clear()  # the bug gone: the next chat works
         await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
         after = await _collect(comm)
         await comm.disconnect()
@@ -110,3 +112,24 @@ def test_an_unexpected_error_while_answering_is_an_internal_error_event(
     logged = [r for r in caplog.records if r.name in ("chatbot.chat", "chatbot.websocket")]
     assert logged
     assert logged[0].exc_info is not None
+
+
+def test_a_malformed_upstream_chunk_is_an_upstream_error_event(kb, make_key, misshapen_upstream):
+    """A stream chunk of the wrong shape (``choices`` a number) is the provider's failure, not
+    ours: upstream_error (was internal_error, from a TypeError), the partial answer stored."""
+    key = make_key(kb.tenant)
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        failed = await _collect(comm)
+        await comm.disconnect()
+        return failed
+
+    failed = async_to_sync(run)()
+    assert [e["type"] for e in failed if e["type"] != "delta"] == ["start", "citations", "error"]
+    assert failed[-1]["error"] == {"type": "upstream_error", "message": MALFORMED_CHUNK_MESSAGE}
+    answer = Message.objects.get(id=failed[0]["message_id"])
+    assert (answer.finish_reason, answer.error) == ("error", "upstream_error")
+    assert answer.content == PARTIAL_ANSWER

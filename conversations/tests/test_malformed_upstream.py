@@ -1,0 +1,127 @@
+"""An OpenAI-compatible upstream sending a stream chunk that is valid JSON of the wrong shape
+(``choices`` not a list, ``delta`` not an object, ``content`` not a string...) fails the chat as
+an ``upstream_error`` (502 on JSON), as the provider's other failures do, with the partial answer
+and the error stored; it used to raise TypeError in the provider code and end as a 500
+``internal_error``. The upstream is real (``misshapen_upstream``: a first piece of the answer,
+then the bad chunk); the app is run in-process, fast lane and Django view."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.llm import MALFORMED_CHUNK_MESSAGE
+from conversations.models import Message
+from conversations.tests.conftest import PARTIAL_ANSWER
+from conversations.tests.helpers import parse_sse
+from conversations.tests.test_fastlane import _django, _post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Q = "How do I limit anonymous clients per day?"
+UPSTREAM_ERROR = {"type": "upstream_error", "message": MALFORMED_CHUNK_MESSAGE}
+
+
+def _stored() -> Message:
+    stored = Message.objects.filter(role="assistant").get()
+    assert (stored.finish_reason, stored.error) == ("error", "upstream_error")
+    assert stored.content == PARTIAL_ANSWER  # the answer so far is kept
+    return stored
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_sse_ends_with_an_upstream_error_event(kb, make_key, misshapen_upstream, lane):
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    res = _post(key, {"bot": "helper", "message": Q, "stream": True}, app=app, path="/v1/chat")
+    assert res.status_code == 200
+    events = parse_sse(res.text)
+    assert [e[0] for e in events if e[0] != "delta"] == ["start", "citations", "error"]
+    assert events[-1][1] == {"error": UPSTREAM_ERROR}
+    sent = "".join(data["text"] for name, data in events if name == "delta")
+    assert PARTIAL_ANSWER.startswith(sent)  # (the redactor may hold the end of a piece back)
+    assert str(_stored().id) == events[0][1]["message_id"]
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream, lane):
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    res = _post(key, {"bot": "helper", "message": Q}, app=app, path="/v1/chat")
+    assert res.status_code == 502
+    assert res.json()["error"] == UPSTREAM_ERROR
+    _stored()
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"choices": 5},
+        {"choices": "abc"},
+        {"choices": [5]},
+        {"choices": [{"delta": "text"}]},
+        {"choices": [{"delta": {"content": 5}}]},
+        {"choices": [{"delta": {"content": ["a", "b"]}}]},
+        {"choices": [{"delta": {}, "finish_reason": ["stop"]}]},
+        {"choices": [], "usage": "many"},
+        {"choices": [], "usage": {"prompt_tokens": "12", "completion_tokens": 3}},
+    ],
+)
+def test_every_misshapen_chunk_is_an_upstream_error(kb, make_key, misshapen_upstream, chunk):
+    misshapen_upstream.chunks[1] = json.dumps(chunk).encode()
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
+    _stored()
+
+
+def test_a_well_formed_stream_through_the_same_upstream_still_answers(
+    kb, make_key, misshapen_upstream
+):
+    done = {"choices": [{"index": 0, "delta": {"content": None}, "finish_reason": "stop"}]}
+    usage = {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": None}}
+    misshapen_upstream.chunks[1:] = [json.dumps(done).encode(), json.dumps(usage).encode()]
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert (body["answer"], body["finish_reason"]) == (PARTIAL_ANSWER, "stop")
+    assert body["usage"] == {"prompt_tokens": 12, "completion_tokens": 0, "total_tokens": 12}
+
+
+def test_a_non_streamed_completion_body_is_an_upstream_error(kb, make_key, misshapen_upstream):
+    """An upstream ignoring ``stream`` and answering one JSON completion (here malformed too):
+    no ``data:`` lines, so the stream ended before the answer (already upstream_error)."""
+    misshapen_upstream.json_body = b'{"choices": 5}'
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    assert res.status_code == 502
+    assert res.json()["error"]["type"] == "upstream_error"
+    stored = Message.objects.filter(role="assistant").get()
+    assert (stored.finish_reason, stored.error, stored.content) == ("error", "upstream_error", "")
+
+
+def test_openai_stream_ends_with_an_upstream_error_chunk_and_done(kb, make_key, misshapen_upstream):
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(
+        key, {"model": "helper", "stream": True, "messages": [{"role": "user", "content": Q}]},
+        path="/v1/openai/chat/completions",
+    )  # fmt: skip
+    assert res.status_code == 200
+    datas = [line[6:] for line in res.text.splitlines() if line.startswith("data: ")]
+    assert datas[-1] == "[DONE]"
+    assert json.loads(datas[-2])["error"] == {**UPSTREAM_ERROR, "code": "upstream_error"}
+    _stored()
+
+
+def test_openai_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream):
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(
+        key, {"model": "helper", "messages": [{"role": "user", "content": Q}]},
+        path="/v1/openai/chat/completions",
+    )  # fmt: skip
+    assert res.status_code == 502
+    assert res.json()["error"]["type"] == "upstream_error"
+    assert res.json()["error"]["message"] == MALFORMED_CHUNK_MESSAGE
+    _stored()
