@@ -179,6 +179,8 @@ def _create_document(
     content_hash, size = _sha256(path)
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
     if existing is not None and not _needs_repost(existing):
+        if stored_file_problem(existing) is not None:
+            _restore_stored_file(existing, path)
         return existing, False
     if existing is None:  # (a failed one posted again is re-queued: not one more document)
         enforce_document_quota(tenant=tenant, size_bytes=size)  # before its file is stored
@@ -304,6 +306,51 @@ def _sha256(path: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
+
+
+def stored_file_problem(document: Document) -> tuple[str, str] | None:
+    """What is wrong with ``document``'s stored file, as ``(code, clause)``, or None if it is
+    the content that was posted: same SHA-256 as ``content_hash`` (computed by ``_sha256`` at
+    upload). ``code`` is ``missing``, ``unreadable`` or ``changed``; ``clause`` starts a sentence
+    ("The stored file is missing"). A document without a file, or whose storage has no local
+    path, is not checked here (the worker says so when it gets to it).
+    """
+    if not document.file:
+        return None
+    try:
+        path = Path(document.file.path)
+    except (NotImplementedError, ValueError):
+        return None
+    try:
+        digest, _ = _sha256(path)
+    except FileNotFoundError:
+        return "missing", "The stored file is missing"
+    except OSError as exc:
+        return "unreadable", f"The stored file cannot be read ({exc.strerror or exc})"
+    if document.content_hash and digest != document.content_hash:
+        return "changed", (
+            "The stored file no longer matches the document's content_hash (it was changed or "
+            "damaged on disk)"
+        )
+    return None
+
+
+def _restore_stored_file(document: Document, path: Path) -> None:
+    """Put the file at ``path`` (the same content, posted again) in place of ``document``'s
+    missing or changed stored file; the document itself is unchanged (its chunks came from this
+    content). How a document refused a re-ingest for its stored file is repaired."""
+    old = document.file.name
+    with open(path, "rb") as fh:
+        document.file.save(f"{uuid.uuid4().hex}{Path(old).suffix}", File(fh), save=False)
+    name = document.file.name
+    restored = Document.objects.filter(pk=document.pk, content_hash=document.content_hash).update(
+        file=name
+    )
+    if not restored:  # deleted meanwhile
+        delete_stored_files([name])
+        return
+    transaction.on_commit(lambda: delete_stored_files([old]))
+    log.info("document %s: stored file %s restored as %s", document.id, old, name)
 
 
 def _same_content(*, tenant: Tenant, dataset: Dataset, content_hash: str) -> Document | None:

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from datasets.chunking import ChunkDraft, chunk_blocks
+from datasets.document_services import stored_file_problem
 from datasets.embeddings import EmbeddingError, get_embedder
 from datasets.extraction import ExtractionError, extract
 from datasets.filetypes import KIND_BY_MIME
@@ -264,8 +265,9 @@ def _process(doc: Document, lease: Lease | None) -> str:
         path = Path(doc.file.path)
     except (NotImplementedError, ValueError):
         return fail_document(document_id, "The stored file cannot be opened by the worker.")
-    if not path.exists():
-        return fail_document(document_id, "The stored file is missing; post the document again.")
+    problem = stored_file_problem(doc)  # missing, unreadable, or not the posted content
+    if problem is not None:
+        return fail_document(document_id, f"{problem[1]}; post the document again.")
     started = time.monotonic()
     try:
         drafts, vectors, pages = run_pipeline(

@@ -40,8 +40,8 @@ def test_reposting_a_failed_document_requeues_it_with_the_new_upload(
     assert (queued.status_code, queued.json()["id"]) == (200, doc_id)
     assert process_document(doc_id) == "ready"
     lost = Document.objects.get(pk=doc_id).file
-    Path(lost.path).unlink()  # the stored file went missing
     assert api.post(f"/v1/documents/{doc_id}/reingest").status_code == 202
+    Path(lost.path).unlink()  # the stored file went missing (before: test_reingest_stored_file)
     # (the failed re-ingest keeps the previous version in use: test_failed_reingest.py)
     assert process_document(doc_id) == "ready"
     failed = api.get(f"/v1/documents/{doc_id}").json()
