@@ -89,12 +89,15 @@ def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:
     return f"chat-conversation:{context.tenant.id}:{normalised}"
 
 
-async def acquire_stream_slot(context: AuthContext, conversation_id: Any = None) -> ChatSlot | None:
+async def acquire_stream_slot(
+    context: AuthContext, conversation_id: Any = None, *, counted: bool = True
+) -> ChatSlot | None:
     """Count this chat against MAX_CONCURRENT_STREAMS_PER_KEY (shared by all processes through
     Redis; 429 ``rate_limited`` when the credential already has that many chats running) and,
     with ``conversation_id``, lock that conversation for this chat (409 ``conflict`` while
-    another chat answers in it). None when there is nothing to hold."""
-    limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0))
+    another chat answers in it). None when there is nothing to hold. ``counted=False``: the
+    lock only (the ``chat`` command: it runs as the tenant, with no credential to count)."""
+    limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0)) if counted else 0
     lock = conversation_lock_key(context, conversation_id) if conversation_id else ""
     if limit <= 0 and not lock:
         return None

@@ -8,6 +8,9 @@ In the REPL a line that cannot be sent (NUL, bytes that are not UTF-8) is skippe
 stderr, and a question the API refuses prints its error; either way the REPL goes on. Ctrl-C
 stops the answer being streamed (saved as ``cancelled``, like a client that leaves): the REPL
 goes on; a single question exits with 130. Ctrl-C or Ctrl-D at the prompt ends the REPL.
+A turn in an existing conversation takes its lock, as /v1/chat and the WebSocket do: while the
+conversation answers elsewhere the question is refused with one line (the REPL goes on), and
+while the command answers, a message sent to it through the API is a 409 ``conflict``.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class Command(CheckedCommand):
     def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> Any:
         """The conversation id (None if none started), or ``STOPPED`` after Ctrl-C."""
         from conversations.chat import ChatInput, prepare_chat, run_chat
+        from conversations.slots import acquire_stream_slot, release_stream_slot
 
         data = ChatInput(
             bot=opts["bot"], message=question, conversation_id=conversation,
@@ -114,11 +118,19 @@ class Command(CheckedCommand):
         state: dict[str, Any] = {}
 
         async def stream() -> None:
+            slot = None
             try:
+                # One answer at a time per conversation, as on /v1/chat and the WebSocket: the
+                # same Redis lock (a conversation answering elsewhere refuses this question).
+                if conversation:
+                    slot = await acquire_stream_slot(context, conversation, counted=False)
                 await _events()
             finally:
-                # The DB work ran in asgiref's worker thread: close its connection there.
-                await sync_to_async(connections.close_all)()
+                try:
+                    await release_stream_slot(context, slot)  # after run_chat stored the turn
+                finally:
+                    # The DB work ran in asgiref's worker thread: close its connection there.
+                    await sync_to_async(connections.close_all)()
 
         async def _events() -> None:
             prep = await sync_to_async(prepare_chat)(context, data)
@@ -138,6 +150,11 @@ class Command(CheckedCommand):
         try:
             asyncio.run(stream())
         except APIError as exc:
+            if exc.type == "conflict":
+                raise CommandError(
+                    f"Conversation {conversation} is still answering a message sent elsewhere "
+                    "(an API or WebSocket chat); ask again once that answer has ended."
+                ) from None
             raise CommandError(str(exc.detail)) from None
         except KeyboardInterrupt:  # asyncio.run cancelled the chat: run_chat stored it
             self.last_conversation = state.get("conversation_id")
