@@ -8,7 +8,8 @@ not yet ended, leaving those queued behind it. A cancel that arrives before the 
 (while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
-``error`` event (``rate_limited``) at once and is not run.
+``error`` event (``rate_limited``, with ``details.conversation_id`` when the frame named one) at
+once and is not run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +159,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 f"This chat was not started: this socket already has {cap} chats running or "
                 f"queued, the most it may (WS_MAX_CHATS_PER_SOCKET). The chats already sent go "
                 "on; send this one again once one of them has ended.",
+                details=_refused_details(content),
             )
             return
         # Chats on one socket run one after another: a new one waits for the previous one.
@@ -165,8 +168,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         turn.task = asyncio.ensure_future(self._chat(turn, content, after=previous))
         self.turns.append(turn)
 
-    async def _error(self, type_: str, message: str) -> None:
-        await self.send_json({"type": "error", "error": {"type": type_, "message": message}})
+    async def _error(self, type_: str, message: str, details: dict | None = None) -> None:
+        error: dict[str, Any] = {"type": type_, "message": message}
+        if details:
+            error["details"] = details
+        await self.send_json({"type": "error", "error": error})
 
     async def _chat(
         self, turn: _Turn, content: dict[str, Any], after: asyncio.Task | None = None
@@ -270,6 +276,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 turn.task.cancel()
                 with contextlib.suppress(BaseException):
                     await turn.task
+
+
+def _refused_details(content: dict[str, Any]) -> dict[str, str] | None:
+    """What tells a client which chat the socket cap refused: a chat frame carries no id of
+    its own (API.md: the fields of POST /v1/chat, unknown ones refused), so the frame's
+    ``conversation_id`` echoed as sent when it is one (a UUID string); None without it."""
+    conversation = content.get("conversation_id")
+    if not isinstance(conversation, str) or len(conversation) > 64:
+        return None
+    try:
+        uuid.UUID(conversation)
+    except ValueError:
+        return None
+    return {"conversation_id": conversation}
 
 
 def _cancelled_end(prep: PreparedChat) -> dict[str, Any]:

@@ -218,3 +218,40 @@ def test_chats_beyond_the_socket_cap_get_an_error_event_and_the_others_go_on(
     assert after[-1]["finish_reason"] == "stop"
     assert len(openai_stub.chat_requests()) == 3  # the refused chat never reached the model
     assert Message.objects.filter(role="user").count() == 3
+
+
+def test_a_chat_refused_by_the_socket_cap_echoes_its_conversation_id(
+    kb, make_key, openai_stub, settings
+):
+    """A chat frame has no id of its own (API.md: the fields of POST /v1/chat); the refusal
+    names the conversation the refused chat was for, when its frame named one, so that a client
+    running several conversations on one socket can tell which question to send again."""
+    import threading
+
+    settings.WS_MAX_CHATS_PER_SOCKET = 1
+    key = make_key(kb.tenant)
+    gate = threading.Event()
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].", hold_last=gate)
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        start = await comm.receive_json_from(timeout=10)
+        conversation = start["conversation_id"].upper()  # echoed as sent
+        refused = []
+        for extra in ({"conversation_id": conversation}, {}, {"conversation_id": "nope"}):
+            await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q, **extra})
+            refused += [e for e in await _collect(comm, until=("error",)) if e["type"] == "error"]
+        gate.set()
+        rest = await _collect(comm)
+        await comm.disconnect()
+        return conversation, refused, rest
+
+    conversation, refused, rest = async_to_sync(run)()
+    assert [e["error"]["type"] for e in refused] == ["rate_limited"] * 3
+    assert refused[0]["error"]["details"] == {"conversation_id": conversation}
+    assert "details" not in refused[1]["error"]  # a new conversation's chat: nothing to name
+    assert "details" not in refused[2]["error"]  # not an id: not echoed
+    assert rest[-1]["finish_reason"] == "stop"
+    assert len(openai_stub.chat_requests()) == 1
