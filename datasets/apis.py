@@ -21,6 +21,7 @@ from datasets.serializers import (
     DatasetInputSerializer,
     DatasetSerializer,
     DocumentJSONInputSerializer,
+    DocumentReingestInputSerializer,
     DocumentSerializer,
 )
 from datasets.upload_parsers import UploadFormParser, UploadMultiPartParser
@@ -248,11 +249,16 @@ class DocumentReingestAPI(TenantAPIView):
     required_permission = "write"
 
     @extend_schema(
-        operation_id="documents_reingest", request=None, responses={202: DocumentSerializer}
+        operation_id="documents_reingest",
+        request=DocumentReingestInputSerializer,
+        responses={202: DocumentSerializer},
     )
     def post(self, request: Any, document_id: Any) -> Response:
         document = selectors.document_get(tenant=self.tenant, document_id=document_id)
-        document = services.document_reingest(tenant=self.tenant, document=document)
+        refetch = self.parse(DocumentReingestInputSerializer)["refetch"]
+        document = services.document_reingest(
+            tenant=self.tenant, document=document, refetch=refetch
+        )
         return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
 
 

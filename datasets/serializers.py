@@ -95,6 +95,13 @@ class DocumentJSONInputSerializer(StrictSerializer):
         return attrs
 
 
+class DocumentReingestInputSerializer(StrictSerializer):
+    """``POST /v1/documents/{id}/reingest``: an empty body, or ``{"refetch": true}`` to fetch a
+    URL document's page again instead of re-reading the stored copy."""
+
+    refetch = serializers.BooleanField(required=False, default=False)
+
+
 class ChunkSerializer(serializers.ModelSerializer):
     document = serializers.UUIDField(source="document_id", read_only=True)
 

@@ -138,18 +138,23 @@ def quota_refusal(*, tenant: Tenant, quota: str, lock: bool = False) -> QuotaExc
     return None
 
 
-def enforce_document_quota(*, tenant: Tenant, size_bytes: int, lock: bool = False) -> None:
+def enforce_document_quota(
+    *, tenant: Tenant, size_bytes: int, lock: bool = False, replacing_bytes: int | None = None
+) -> None:
     """Refuse (409) a new document of ``size_bytes`` over ``max_documents`` or
     ``max_storage_mb``. ``lock=False`` is the early check before its file is stored; the insert's
-    transaction checks again with ``lock=True``."""
+    transaction checks again with ``lock=True``. ``replacing_bytes``: an existing document's
+    file of that size is replaced instead (a URL fetched again): it is not one more document,
+    and only a larger file is refused, counting the difference."""
     quotas = _current_quotas(tenant, lock=lock)
     limit = _limit(quotas, "max_documents")
-    if limit is not None and _querysets(tenant)["max_documents"].count() >= limit:
+    count = replacing_bytes is None and limit is not None
+    if count and _querysets(tenant)["max_documents"].count() >= limit:
         raise _count_exceeded("max_documents", limit)
     limit = _limit(quotas, "max_storage_mb")
-    if limit is None:
+    if limit is None or (replacing_bytes is not None and size_bytes <= replacing_bytes):
         return
-    stored = _stored_bytes(tenant)
+    stored = _stored_bytes(tenant) - (replacing_bytes or 0)
     if stored + size_bytes > limit * MB:
         raise QuotaExceeded(
             f"This document ({_mb(size_bytes)} MB) would take this tenant over its storage quota "
