@@ -23,10 +23,22 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+# LLMError, the messages and _usage live in llm_errors (llm_stream needs them too) and are
+# imported from here across the project, tests included.
+from conversations.llm_errors import (
+    ERROR_BODY_LOGGED,
+    FAILED_MESSAGE,
+    INCOMPLETE_MESSAGE,
+    TIMEOUT_MESSAGE,
+    UNREACHABLE_MESSAGE,
+    LLMError,
+    _usage,
+)
+from conversations.llm_errors import MALFORMED_CHUNK_MESSAGE as MALFORMED_CHUNK_MESSAGE
+from conversations.llm_stream import _choices, _chunk_usage, _decode_chunk, _sse_data
 from conversations.prompting import count_tokens
 
 log = logging.getLogger("chatbot.llm")
-ERROR_BODY_LOGGED = 2048  # bytes of an upstream error's body written to the log
 
 
 @dataclass
@@ -34,13 +46,6 @@ class LLMChunk:
     text: str = ""
     finish_reason: str | None = None  # set on the last chunk only
     usage: dict[str, int] | None = None
-
-
-class LLMError(Exception):
-    """The model provider failed; the message is a sentence for the API client."""
-
-    type = "upstream_error"
-    status_code = 502
 
 
 class Provider(Protocol):
@@ -58,20 +63,12 @@ class Provider(Protocol):
     ) -> AsyncIterator[LLMChunk]: ...
 
 
-def _usage(prompt: int, completion: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-
-
 # --------------------------------------------------------------------------- OpenAI-compatible
 # The stream is read with the lean asyncio client of ``conversations/upstream_http.py`` (httpx,
-# the HTTP library under the openai SDK, behind a proxy) and decoded here, not with the SDK's
-# stream objects: the SDK builds a pydantic ChatCompletionChunk per token (~0.35 ms of CPU each,
-# measured: ~2 ms for a 5-token answer, most of a chat start's relay cost) and its request
-# pipeline added ~2 ms more. A handful of dict lookups per line does the same job.
+# the HTTP library under the openai SDK, behind a proxy) and decoded by ``llm_stream.py``, not
+# with the SDK's stream objects: the SDK builds a pydantic ChatCompletionChunk per token (~0.35
+# ms of CPU each, measured: ~2 ms for a 5-token answer, most of a chat start's relay cost) and
+# its request pipeline added ~2 ms more. A handful of dict lookups per line does the same job.
 # For httpx: keep-alive connection pools per event loop, so streams reuse connections; several
 # of them per loop (``_Pools``), because httpcore scans every connection of a pool on each
 # request and each response close: with ~1,000 open streams in one pool that scan took more
@@ -81,11 +78,6 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
 POOL_SHARDS = 32
 SHARD_FILL = 64
 
-TIMEOUT_MESSAGE = "The model provider did not answer in time; try again shortly."
-UNREACHABLE_MESSAGE = "The model provider could not be reached; try again shortly."
-FAILED_MESSAGE = "The model provider failed while answering; try again shortly."
-INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was complete."
-MALFORMED_CHUNK_MESSAGE = "The model provider sent a malformed stream chunk."
 # The upstream's finish_reason as API.md's (stop | length | refused | cancelled): a provider's
 # content filter withholding or cutting the answer is ``refused`` (it was reported as ``stop``,
 # a complete answer); the OpenAI-compatible route maps ``refused`` back to ``content_filter``.
@@ -270,79 +262,6 @@ def _http_error(exc: Exception) -> LLMError:
     if isinstance(exc, httpx.RemoteProtocolError):  # the connection dropped mid-answer
         return LLMError(INCOMPLETE_MESSAGE)
     return LLMError(FAILED_MESSAGE)
-
-
-async def _sse_data(response: Any) -> AsyncIterator[bytes]:
-    """The ``data:`` payloads of a server-sent event stream, as bytes (comments, ``event:``
-    lines and blank separators skipped). Lines are split from the raw bytes: cheaper per token
-    than httpx's text and line decoders."""
-    pending = b""
-    async for block in response.aiter_bytes():
-        pending += block
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
-    if pending.startswith(b"data:"):
-        yield pending[5:].strip()
-
-
-def _decode_chunk(data: bytes) -> dict[str, Any] | None:
-    """One ``data:`` payload as a dict; None for ``[DONE]`` and anything that is not an object.
-
-    ``[DONE]`` is skipped rather than ending the read: the body ends right after it, and reading
-    to its end lets the connection go back to the pool instead of being closed.
-    """
-    if data == b"[DONE]":
-        return None
-    try:
-        chunk = json.loads(data.decode())  # str: json skips its encoding detection
-    except ValueError:
-        raise LLMError("The model provider sent a malformed stream.") from None
-    if not isinstance(chunk, dict):
-        return None
-    if chunk.get("error"):
-        log.warning(
-            "model provider %s sent an error in its stream: %s", settings.OPENAI_BASE_URL,
-            json.dumps(chunk["error"])[:ERROR_BODY_LOGGED],
-        )  # fmt: skip
-        raise LLMError(FAILED_MESSAGE)
-    return chunk
-
-
-def _choices(chunk: dict[str, Any]) -> list[tuple[str | None, str | None]]:
-    """``(content, finish_reason)`` of each of a chunk's choices, its shape checked: a chunk of
-    another shape (``choices`` not a list, ``delta`` not an object, ``content`` not a string)
-    is an ``LLMError``, not a TypeError in the relay loop (the chat's ``internal_error``)."""
-    try:
-        got = [
-            ((c.get("delta") or {}).get("content"), c.get("finish_reason"))
-            for c in chunk.get("choices") or ()
-        ]
-    except (AttributeError, TypeError):  # not a list of objects, or a delta not an object
-        raise _malformed(chunk) from None
-    for content, reason in got:
-        if not (content is None or type(content) is str) or not (
-            reason is None or type(reason) is str
-        ):
-            raise _malformed(chunk)
-    return got
-
-
-def _chunk_usage(chunk: dict[str, Any]) -> dict[str, int]:
-    got = chunk["usage"]
-    counts = [got.get("prompt_tokens"), got.get("completion_tokens")] if type(got) is dict else [""]
-    if not all(n is None or (type(n) is int and n >= 0) for n in counts):
-        raise _malformed(chunk)
-    return _usage(counts[0] or 0, counts[1] or 0)
-
-
-def _malformed(chunk: dict[str, Any]) -> LLMError:
-    log.warning(
-        "model provider %s sent a malformed stream chunk: %s", settings.OPENAI_BASE_URL,
-        json.dumps(chunk)[:ERROR_BODY_LOGGED],
-    )  # fmt: skip
-    return LLMError(MALFORMED_CHUNK_MESSAGE)
 
 
 class OpenAIProvider:

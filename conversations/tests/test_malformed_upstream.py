@@ -66,10 +66,26 @@ def test_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream, lane):
         {"choices": [{"delta": {}, "finish_reason": ["stop"]}]},
         {"choices": [], "usage": "many"},
         {"choices": [], "usage": {"prompt_tokens": "12", "completion_tokens": 3}},
+        5,  # top-level JSON that is not an object
+        [],
+        "text",
+        None,
     ],
 )
 def test_every_misshapen_chunk_is_an_upstream_error(kb, make_key, misshapen_upstream, chunk):
     misshapen_upstream.chunks[1] = json.dumps(chunk).encode()
+    key = make_key(kb.tenant, ("chat",))
+    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
+    _stored()
+
+
+@pytest.mark.parametrize("payload", [b"5", b"[]", b'"text"', b"null", b"[{}]"])
+def test_a_non_object_chunk_is_not_skipped(kb, make_key, misshapen_upstream, payload):
+    """Followed by a proper end of answer, a chunk that is not a JSON object was skipped and the
+    chat answered as complete (200, ``stop``), whatever the provider had meant by it."""
+    done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    misshapen_upstream.chunks[1:] = [payload, json.dumps(done).encode()]
     key = make_key(kb.tenant, ("chat",))
     res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
     assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)

@@ -1,0 +1,29 @@
+"""What ``conversations/llm.py`` and ``conversations/llm_stream.py`` share: the provider error,
+its sentences for the API client, and the usage counts of an answer. A module of its own so that
+the stream decoder does not import the provider module that imports it; ``llm`` re-exports every
+name, so ``from conversations.llm import LLMError`` keeps working."""
+
+from __future__ import annotations
+
+ERROR_BODY_LOGGED = 2048  # bytes of an upstream error's body written to the log
+
+TIMEOUT_MESSAGE = "The model provider did not answer in time; try again shortly."
+UNREACHABLE_MESSAGE = "The model provider could not be reached; try again shortly."
+FAILED_MESSAGE = "The model provider failed while answering; try again shortly."
+INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was complete."
+MALFORMED_CHUNK_MESSAGE = "The model provider sent a malformed stream chunk."
+
+
+class LLMError(Exception):
+    """The model provider failed; the message is a sentence for the API client."""
+
+    type = "upstream_error"
+    status_code = 502
+
+
+def _usage(prompt: int, completion: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
