@@ -38,7 +38,7 @@ from datasets.document_input import (  # noqa: F401 - re-exported via datasets.s
     payload_too_large,
 )
 from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff, text_kind
-from datasets.models import Dataset, Document
+from datasets.models import Chunk, Dataset, Document
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded, enforce_document_quota
 
@@ -272,6 +272,9 @@ def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
         document.attempts = 0
         fields = [*_REPOSTED_FIELDS, "status", "progress", "error", "attempts", "updated_at"]
         document.save(update_fields=fields)
+        # A document that kept its previous version is read while queued (retrieval.READABLE):
+        # its chunks take the new tags now, so scopes' tag filters follow the post at once.
+        Chunk.objects.filter(document_id=document.pk).update(tags=document.tags)
     if replaced and replaced != document.file.name:
         transaction.on_commit(lambda: delete_stored_files([replaced]))
     return document

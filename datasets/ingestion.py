@@ -7,7 +7,9 @@ and tests. Guarantees:
   and ``recover_stalled_documents``). A failed re-ingest leaves the previous chunks in use and the
   document ``ready`` (``fail_document``).
 - Old chunks are deleted and the new ones inserted in ONE transaction, so retrieval never sees a
-  half-ingested document, and running twice yields the same chunks.
+  half-ingested document, and running twice yields the same chunks. Until then a re-ingested
+  document's chunks are its previous version, which retrieval keeps reading
+  (``retrieval.READABLE``).
 - Memory stays bounded: extraction streams page by page (PDF), chunks are embedded in batches
   and kept as compact float32 rows; the text of a document is held once at most.
 
@@ -108,10 +110,10 @@ def fail_document(document_id: uuid.UUID | str, message: str) -> str:
     A document that still has the chunks of an earlier successful run (a re-ingest failed: the
     stored file went missing, the extractor or the embedding provider gave up) keeps them and
     stays ``ready``, with ``error`` saying that the re-ingest failed and that the previous
-    version is still in use: chats keep answering from it (retrieval reads ready documents
-    only), and its chunk listing shows what they read. Only a document without chunks is
-    ``failed``. Chunks are only ever written with ``ready`` (see ``_process``), so they are
-    always the last version that was ingested in full.
+    version is still in use: chats keep answering from it, as they did while it was
+    re-ingested (``retrieval.READABLE``), and its chunk listing shows what they read. Only a
+    document without chunks is ``failed``. Chunks are only ever written with ``ready`` (see
+    ``_process``), so they are always the last version that was ingested in full.
     """
     with transaction.atomic():
         row = (

@@ -1,7 +1,8 @@
 """The retrieval engine: tenant-filtered vector, keyword and hybrid search over chunks.
 
 Filters, in this order and always inside SQL: tenant, datasets (the bot's ∩ the scope's), the
-scope's document tags (``chunk.tags && tags``), documents that are ``ready``.
+scope's document tags (``chunk.tags && tags``), documents in use (``ready``, or being
+re-ingested with their previous version: ``READABLE``).
 
 Modes (see ../shared/design/RETRIEVAL.md for the measurements behind each choice):
 - ``vector``: cosine distance over the 384-d embeddings. The number of candidate rows decides the
@@ -66,6 +67,19 @@ class RetrievedChunk:
         return asdict(self)
 
 
+# The documents whose chunks are read: ``ready`` ones, and those being re-ingested (``queued``
+# or ``processing``) that hold a previous version (``chunk_count`` is only set, with the
+# chunks, when a run ends ready). Chunks are replaced in the transaction that sets ``ready``
+# (``ingestion._process``), so such a document's chunks are its previous version, complete,
+# until that commit: answers keep using it meanwhile instead of losing the document for the
+# minutes a large file takes. A first ingestion has no chunks and ``chunk_count`` 0; a
+# ``failed`` one is never read; a deleted document takes its chunks with it (cascade).
+# Written so the (tenant, status) index still finds them in one scan, as ``status = 'ready'`` did.
+READABLE = (
+    "d.status IN ('ready', 'queued', 'processing') AND (d.status = 'ready' OR d.chunk_count > 0)"
+)
+
+
 @dataclass(frozen=True)
 class _Filter:
     tenant_id: str
@@ -80,11 +94,11 @@ class _Filter:
         if self.tags:
             where.append(f"{alias}.tags && %s::varchar[]")
             params.append(list(self.tags))
-        # Only chunks of ready documents: an InitPlan evaluated once, so it stays a plain filter
-        # on whichever scan (exact or HNSW) reads the chunks.
+        # Chunks of documents in use: an InitPlan evaluated once, so it stays a plain filter on
+        # whichever scan (exact or HNSW) reads the chunks. See ``READABLE``.
         where.append(
             f"{alias}.document_id = ANY(ARRAY(SELECT d.id FROM datasets_document d "
-            "WHERE d.tenant_id = %s AND d.dataset_id = ANY(%s) AND d.status = 'ready'))"
+            f"WHERE d.tenant_id = %s AND d.dataset_id = ANY(%s) AND {READABLE}))"
         )
         params += [tenant, datasets]
         return " AND ".join(where), params

@@ -1,4 +1,4 @@
-"""The retrieval engine and POST /v1/retrieve: tenant first, datasets, scope tags, ready documents,
+"""The retrieval engine and POST /v1/retrieve: tenant first, datasets, scope tags, documents in use,
 modes, thresholds, the query-embedding cache, and no leak across tenants."""
 
 from __future__ import annotations
@@ -66,14 +66,26 @@ def test_score_threshold_filters(kb):
     assert none == []
 
 
-def test_only_ready_documents(kb):
+def test_only_documents_in_use(kb):
+    """Ready documents, and those being re-ingested with a previous version (chunk_count set
+    when it was made); never a first ingestion in progress nor a failed document, even if
+    chunks were there (the pipeline writes none before ready: see test_reingest_answers)."""
     doc = kb.documents["Throttling"]
-    Document.objects.filter(id=doc.id).update(status=Document.Status.PROCESSING)
-    for mode in ("vector", "keyword", "hybrid"):
-        results = retrieve(
-            tenant=kb.tenant, query=Q, dataset_ids=[kb.dataset.id], top_k=5, mode=mode
-        )
-        assert "Throttling" not in titles(results)
+    cases = [
+        (Document.Status.QUEUED, 2, True),
+        (Document.Status.PROCESSING, 2, True),
+        (Document.Status.PROCESSING, 0, False),
+        (Document.Status.QUEUED, 0, False),
+        (Document.Status.FAILED, 2, False),
+        (Document.Status.READY, 2, True),
+    ]
+    for status, chunk_count, read in cases:
+        Document.objects.filter(id=doc.id).update(status=status, chunk_count=chunk_count)
+        for mode in ("vector", "keyword", "hybrid"):
+            results = retrieve(
+                tenant=kb.tenant, query=Q, dataset_ids=[kb.dataset.id], top_k=5, mode=mode
+            )
+            assert ("Throttling" in titles(results)) is read, (status, chunk_count, mode)
 
 
 def test_scope_tags_and_datasets_restrict(kb, tenant):
