@@ -341,7 +341,20 @@ CHAT_DB_THREAD_SENSITIVE = env_bool("CHAT_DB_THREAD_SENSITIVE", TESTING)
 CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 16, minimum=1)
 CHAT_WRITE_THREADS = env_int("CHAT_WRITE_THREADS", 4, minimum=1)  # conversations/dbthreads.py
 CHAT_REVALIDATE_SECONDS = env_float("CHAT_REVALIDATE_SECONDS", 2.0)  # re-check keys on open streams
-MAX_CONCURRENT_STREAMS_PER_KEY = env_int("MAX_CONCURRENT_STREAMS_PER_KEY", 20, minimum=0)  # 0: off
+# Chats answering at once (conversations/slots.py; 429 beyond; 0 = no cap). A server-side key
+# has one caller: 20 per key. A browser key (one with allowed_origins) is shared by every
+# visitor of its site, so it gets a cap of its own, sized for a busy site rather than one
+# caller: 200 (a fifth of what one server process carries within its latency bounds, ~950
+# open streams in bench/README.md "Capacity", so one site cannot fill a process). Within it,
+# each visitor (client address of a request with an Origin, as VISITOR_RATE_LIMIT counts) may
+# have 3: the widget answers one chat at a time per page, so 3 covers a few open tabs or a few
+# people behind one address; one visitor cannot hold the site's allowance (67 addresses are
+# needed to fill 200). Raise it where many visitors share an address (an office, carrier NAT).
+MAX_CONCURRENT_STREAMS_PER_KEY = env_int("MAX_CONCURRENT_STREAMS_PER_KEY", 20, minimum=0)
+MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY = env_int(
+    "MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY", 200, minimum=0
+)
+MAX_CONCURRENT_STREAMS_PER_VISITOR = env_int("MAX_CONCURRENT_STREAMS_PER_VISITOR", 3, minimum=0)
 WS_MAX_CHATS_PER_SOCKET = env_int("WS_MAX_CHATS_PER_SOCKET", 4, minimum=0)  # queued too; 0: off
 # One answer at a time per conversation (409 `conflict`); a crashed process's lock lapses after.
 CHAT_CONVERSATION_LOCK_SECONDS = env_int("CHAT_CONVERSATION_LOCK_SECONDS", 600, minimum=1)

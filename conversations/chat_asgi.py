@@ -57,6 +57,7 @@ async def _chat(
         collect,
         finish_unrun,
         limit_and_embed,
+        request_visitor,
         sse_stream,
         wants_stream,
     )
@@ -65,7 +66,8 @@ async def _chat(
     try:
         embedding = await limit_and_embed(request, context, data.message.strip())
         stream = wants_stream(request.headers.get("accept", ""), payload)
-        prep, slot = await start(context, data, embedding, request.started)
+        visitor = request_visitor(request, context)  # "" here: the lane takes no Origin
+        prep, slot = await start(context, data, embedding, request.started, visitor=visitor)
     except APIError as exc:
         return await _error(send, request, exc, context)
     except Exception as exc:  # the database down: 503, as Django's path answers; else a 500

@@ -33,6 +33,7 @@ from chatbot_project.fastlane import internal_error
 from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, run_chat
 from conversations.dbthreads import db_sync
+from conversations.slots import visitor_of
 from conversations.streaming import finish_unrun, start_chat
 from datasets import query_embeddings
 
@@ -211,7 +212,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             embedding = await query_embeddings.aprefetch(data.message.strip())
             # The credential's chat slot and the conversation's lock, as for SSE: a socket's
             # chat and an HTTP chat on one conversation do not answer at the same time.
-            prep, slot = await start_chat(self.context, data, embedding, time.perf_counter())
+            prep, slot = await start_chat(
+                self.context, data, embedding, time.perf_counter(), visitor=self._visitor()
+            )
         except APIError as exc:
             turn.ended = True
             await self._error(exc.type, str(exc.detail))
@@ -265,9 +268,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise rate_limited_error(decision)
         from conversations.streaming import visitor_limit
 
+        await visitor_limit(self.context, *self._origin_and_address())
+
+    def _origin_and_address(self) -> tuple[str, str]:
         origin = next((v for k, v in self.scope["headers"] if k.lower() == b"origin"), b"")
         client = self.scope.get("client") or ("", 0)
-        await visitor_limit(self.context, origin.decode("latin-1"), client[0] or "")
+        return origin.decode("latin-1"), client[0] or ""
+
+    def _visitor(self) -> str:
+        """Who this socket's chats are counted for within a browser key (``visitor_of``)."""
+        return visitor_of(self.context, *self._origin_and_address())
 
     async def disconnect(self, code: int) -> None:
         # Newest first: a queued chat must not start once the one before it is cancelled.

@@ -35,6 +35,7 @@ from conversations.streaming import (
     authenticate_request,
     error_json,
     parse_json,
+    request_visitor,
     start_chat,
     streaming_response,
 )
@@ -175,7 +176,9 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
             raise bad
         assert parsed is not None
         data, stream = parsed
-        prep, slot = await start_chat(context, data, embedding, started)  # slot back on errors
+        visitor = request_visitor(request, context)
+        # (start_chat gives the slot back on its errors)
+        prep, slot = await start_chat(context, data, embedding, started, visitor=visitor)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     if stream:

@@ -1,15 +1,21 @@
 """A running chat's claims in Redis, shared by every process:
 
-- its slot among the credential's concurrent chats (``MAX_CONCURRENT_STREAMS_PER_KEY``): a
-  sorted set of running chats per credential, members scored by start time so that a crashed
-  process's slots expire (``STREAM_SLOT_TTL``); over the limit: 429 ``rate_limited``;
+- its slot among the credential's concurrent chats: a sorted set of running chats per
+  credential, members scored by start time so that a crashed process's slots expire
+  (``STREAM_SLOT_TTL``); over the limit: 429 ``rate_limited``. The limit is
+  ``MAX_CONCURRENT_STREAMS_PER_KEY`` for a server-side credential and
+  ``MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY`` for a browser key (one with ``allowed_origins``),
+  which every visitor of a site shares: its chats are also counted per visitor (the client
+  address of a request with an ``Origin``, as ``VISITOR_RATE_LIMIT`` counts them) in a set of
+  their own, against ``MAX_CONCURRENT_STREAMS_PER_VISITOR``. So a busy site's visitors do not
+  lock each other out at 20 chats, and one visitor cannot hold the whole site's allowance;
 - its conversation: one answer at a time per conversation (``CHAT_CONVERSATION_LOCK_SECONDS``
   expires a crashed process's lock). A second message sent while the conversation's previous
   one is being answered is a 409 ``conflict``: run together they interleaved (question,
   question, answer, answer) and each answered without the other's turn in its history.
 
-Taking both is one Lua script call (drop expired members, count, refuse over the limit, lock
-the conversation, add, refresh the key's expiry): one command instead of a MULTI pipeline of
+Taking them is one Lua script call (drop expired members, count, refuse over a limit, lock
+the conversation, add, refresh the sets' expiry): one command instead of a MULTI pipeline of
 four plus a ZREM when refused, which cost ~1 ms of the event loop's CPU per chat in redis-py.
 Giving them back is one call too, on every path a chat can end by (``release_stream_slot``,
 ``released_after``, the closers of responses whose body never began).
@@ -34,12 +40,22 @@ from tenants.context import AuthContext
 
 STREAM_SLOT_TTL = 3600  # seconds: a slot older than this is a leak (a crashed process), not a chat
 
-# KEYS: the credential's set, the conversation's lock ("" = none). ARGV: member, now, limit
-# (0 = no per-key limit), slot TTL, lock TTL. Returns 1 taken, 0 over the limit, 2 locked.
+# KEYS: the credential's set, the conversation's lock ("" = none), the visitor's set ("" =
+# none). ARGV: member, now, the credential's limit (0 = none), slot TTL, lock TTL, the
+# visitor's limit (0 = none). Returns 1 taken, 0 over the credential's limit, 2 locked, 3 over
+# the visitor's limit (checked first: the visitor's own doing, which it can end).
 _ACQUIRE = """
 local limit = tonumber(ARGV[3])
+local own = tonumber(ARGV[6])
+local expired = tonumber(ARGV[2]) - tonumber(ARGV[4])
+if own > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, expired)
+  if redis.call('ZCARD', KEYS[3]) >= own then
+    return 3
+  end
+end
 if limit > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[2]) - tonumber(ARGV[4]))
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, expired)
   if redis.call('ZCARD', KEYS[1]) >= limit then
     return 0
   end
@@ -51,6 +67,10 @@ if limit > 0 then
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[4])
 end
+if own > 0 then
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
 return 1
 """
 
@@ -61,21 +81,38 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 if KEYS[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('DEL', KEYS[2])
 end
+if KEYS[3] ~= '' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
 return 1
 """
 
 
 @dataclass(frozen=True)
 class ChatSlot:
-    """What a running chat holds: ``member`` in the credential's set of running chats, and the
-    lock of its conversation (``lock`` = its Redis key, "" when it holds none)."""
+    """What a running chat holds: ``member`` in the credential's set of running chats (and in
+    its visitor's set, ``visitor`` = that set's Redis key, "" when not counted per visitor), and
+    the lock of its conversation (``lock`` = its Redis key, "" when it holds none)."""
 
     member: str
     lock: str = ""
+    visitor: str = ""
 
 
 def _slot_key(context: AuthContext) -> str:
     return f"chat-streams:{context.principal_id}"
+
+
+def _visitor_key(context: AuthContext, visitor: str) -> str:
+    return f"chat-streams:{context.principal_id}:visitor:{visitor}"
+
+
+def visitor_of(context: AuthContext, origin: str, address: str) -> str:
+    """Who a chat is counted for within a browser key, as ``VISITOR_RATE_LIMIT`` and the
+    concurrent-chat cap count them: the client address of a browser request (an ``Origin``) on
+    a key with ``allowed_origins``; "" for anything else (a server-side credential, a request
+    without ``Origin``, an unknown address), which is counted for the credential alone."""
+    return address if origin and address and context.allowed_origins else ""
 
 
 def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:
@@ -89,40 +126,49 @@ def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:
     return f"chat-conversation:{context.tenant.id}:{normalised}"
 
 
+def _limits(context: AuthContext, visitor: str) -> tuple[int, int]:
+    """(the credential's limit, the visitor's limit); 0 = none."""
+    if not context.allowed_origins:
+        return max(int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0)), 0), 0
+    limit = max(int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY", 0)), 0)
+    own = max(int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_VISITOR", 0)), 0)
+    return limit, own if visitor else 0
+
+
 async def acquire_stream_slot(
-    context: AuthContext, conversation_id: Any = None, *, counted: bool = True
+    context: AuthContext,
+    conversation_id: Any = None,
+    *,
+    counted: bool = True,
+    visitor: str = "",
 ) -> ChatSlot | None:
-    """Count this chat against MAX_CONCURRENT_STREAMS_PER_KEY (shared by all processes through
-    Redis; 429 ``rate_limited`` when the credential already has that many chats running) and,
-    with ``conversation_id``, lock that conversation for this chat (409 ``conflict`` while
-    another chat answers in it). None when there is nothing to hold. ``counted=False``: the
-    lock only (the ``chat`` command: it runs as the tenant, with no credential to count)."""
-    limit = int(getattr(settings, "MAX_CONCURRENT_STREAMS_PER_KEY", 0)) if counted else 0
+    """Count this chat against the credential's concurrent-chat limit (shared by all processes
+    through Redis; 429 ``rate_limited`` when it already has that many chats running) and, for
+    a browser key's ``visitor`` (``visitor_of``), against that visitor's limit too; with
+    ``conversation_id``, lock that conversation for this chat (409 ``conflict`` while another
+    chat answers in it). None when there is nothing to hold. ``counted=False``: the lock only
+    (the ``chat`` command: it runs as the tenant, with no credential to count)."""
+    limit, own = _limits(context, visitor) if counted else (0, 0)
     lock = conversation_lock_key(context, conversation_id) if conversation_id else ""
-    if limit <= 0 and not lock:
+    if not (limit or own or lock):
         return None
     import redis
 
     from chatbot_project.errors import Unavailable
 
-    slot = ChatSlot(uuid.uuid4().hex, lock)
+    slot = ChatSlot(uuid.uuid4().hex, lock, _visitor_key(context, visitor) if own else "")
     lock_seconds = int(getattr(settings, "CHAT_CONVERSATION_LOCK_SECONDS", 600))
     try:
         taken = await loop_script(_ACQUIRE)(
-            keys=[_slot_key(context), lock],
-            args=[slot.member, time.time(), max(limit, 0), STREAM_SLOT_TTL, lock_seconds],
+            keys=[_slot_key(context), lock, slot.visitor],
+            args=[slot.member, time.time(), limit, STREAM_SLOT_TTL, lock_seconds, own],
         )  # fmt: skip
     except (redis.RedisError, OSError):
         raise Unavailable(
             "Chat limits are unavailable because Redis cannot be reached; try again shortly."
         ) from None
-    if taken == 0:
-        raise APIError(
-            f"This credential already has {limit} chats running; wait for one to finish.",
-            type="rate_limited",
-            status_code=429,
-            headers={"Retry-After": "1"},
-        )
+    if taken in (0, 3):
+        raise _over_limit(context, limit if taken == 0 else own, per_visitor=taken == 3)
     if taken == 2:
         raise APIError(
             "This conversation is still answering its previous message; send the next one "
@@ -134,11 +180,30 @@ async def acquire_stream_slot(
     return slot
 
 
+def _over_limit(context: AuthContext, limit: int, *, per_visitor: bool) -> APIError:
+    if per_visitor:
+        message = (
+            f"One visitor of this site may have {limit} chats answering at once and this one "
+            "already has; wait for one of them to finish (limit per visitor)."
+        )
+    elif context.allowed_origins:
+        message = (
+            f"This site's key already has {limit} chats answering at once, the most it may "
+            "have for all of the site's visitors together; try again in a moment (limit per "
+            "site key)."
+        )
+    else:
+        message = f"This credential already has {limit} chats running; wait for one to finish."
+    return APIError(message, type="rate_limited", status_code=429, headers={"Retry-After": "1"})
+
+
 async def release_stream_slot(context: AuthContext, slot: ChatSlot | None) -> None:
     if slot is None:
         return
     try:
-        await loop_script(_RELEASE)(keys=[_slot_key(context), slot.lock], args=[slot.member])
+        await loop_script(_RELEASE)(
+            keys=[_slot_key(context), slot.lock, slot.visitor], args=[slot.member]
+        )
     except Exception:  # the slot and the lock expire by themselves
         _not_released()
 
@@ -150,7 +215,7 @@ def release_stream_slot_sync(context: AuthContext, slot: ChatSlot | None) -> Non
     from chatbot_project.redis_client import get_redis
 
     try:
-        get_redis().eval(_RELEASE, 2, _slot_key(context), slot.lock, slot.member)
+        get_redis().eval(_RELEASE, 3, _slot_key(context), slot.lock, slot.visitor, slot.member)
     except Exception:  # the slot and the lock expire by themselves
         _not_released()
 

@@ -38,6 +38,7 @@ from conversations.slots import (
     acquire_stream_slot,
     release_stream_slot,
     release_stream_slot_sync,
+    visitor_of,
 )
 from datasets import query_embeddings
 from tenants.context import AuthContext
@@ -162,17 +163,23 @@ def _address(request: Any) -> str:
     return (meta or {}).get("REMOTE_ADDR", "") or ""
 
 
+def request_visitor(request: Any, context: AuthContext) -> str:
+    """The visitor an HTTP chat is counted for within a browser key (``slots.visitor_of``)."""
+    return visitor_of(context, _origin(request), _address(request))
+
+
 async def visitor_limit(context: AuthContext, origin: str, address: str) -> None:
     """``VISITOR_RATE_LIMIT`` per visitor (client address) on a browser key's chats, on top of
     the key's own limit, which every visitor of a site shares: one visitor could spend the
     whole site's allowance. Browser requests only (an ``Origin`` and a key with
-    ``allowed_origins``); server-side keys have their own limit alone."""
+    ``allowed_origins``: ``slots.visitor_of``); server-side keys have their own limit alone."""
     limit = settings.VISITOR_RATE_LIMIT
-    if not (limit and origin and address and context.allowed_origins):
+    visitor = visitor_of(context, origin, address)
+    if not (limit and visitor):
         return
     from apikeys.ratelimit import ahit, rate_limited_error
 
-    decision = await ahit(context, bucket="visitor", identity=address, limit=limit)
+    decision = await ahit(context, bucket="visitor", identity=visitor, limit=limit)
     if not decision.allowed:
         raise rate_limited_error(decision, "one visitor of this site")
 
@@ -281,7 +288,8 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
             raise bad
         assert data is not None
         stream = wants_stream(request.headers.get("Accept", ""), payload)
-        prep, slot = await start_chat(context, data, embedding, started)
+        visitor = request_visitor(request, context)
+        prep, slot = await start_chat(context, data, embedding, started, visitor=visitor)
     except APIError as exc:
         return _with_rate_headers(request, error_json(exc))
     if stream:
@@ -296,17 +304,25 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
 
 
 async def start_chat(
-    context: AuthContext, data: ChatInput, embedding: Future | None, started: float
+    context: AuthContext,
+    data: ChatInput,
+    embedding: Future | None,
+    started: float,
+    *,
+    visitor: str = "",
 ) -> tuple[PreparedChat, ChatSlot | None]:
-    """The chat slot and its conversation's lock taken (Redis) while the chat is prepared in a
-    DB thread (a slot error wins over the chat's own); on any error the slot is given back.
+    """The chat slot (also counted for a browser key's ``visitor``: ``slots.visitor_of``) and
+    its conversation's lock taken (Redis) while the chat is prepared in a DB thread (a slot
+    error wins over the chat's own); on any error the slot is given back.
     Returns (prepared chat, slot): the caller streams it (``sse_stream`` gives the slot back) or
     collects it and gives the slot back itself. A caller cancelled meanwhile (its client left)
     does not stop the preparation: the chat is then stored as cancelled (``_cut_short``)."""
     # A new conversation's id is chosen here so that it is locked in the same Redis call: a
     # client learns it from `start` and may send its next message while this one streams.
     new_id = None if data.conversation_id else uuid.uuid4()
-    slot_task = asyncio.ensure_future(acquire_stream_slot(context, data.conversation_id or new_id))
+    slot_task = asyncio.ensure_future(
+        acquire_stream_slot(context, data.conversation_id or new_id, visitor=visitor)
+    )
     prep_task = asyncio.ensure_future(
         db_sync(prepare_chat)(
             context, data, started=started, embedding=embedding, new_conversation_id=new_id
