@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -77,3 +78,9 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}.")
     return value
+
+
+def running_tests() -> bool:
+    """Whether this process runs the tests: pytest is imported, or TESTING is set (settings'
+    ``TESTING``)."""
+    return "pytest" in sys.modules or env_bool("TESTING", False)

@@ -1,16 +1,26 @@
-"""All settings, from the environment (see .env.example and the README's configuration table)."""
+"""All settings, from the environment (see .env.example and the README's configuration table).
+
+The backing services' (PostgreSQL, Redis, Celery) are in ``settings_services.py``, imported
+below at the point where they were defined.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from chatbot_project.csp import widget_asset_headers
-from chatbot_project.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from chatbot_project.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    running_tests,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,7 +34,7 @@ if _dotenv.exists():
             os.environ.setdefault(_k.strip(), _v.strip().strip('"').strip("'"))
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = "pytest" in sys.modules or env_bool("TESTING", False)
+TESTING = running_tests()
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -54,73 +64,8 @@ ASGI_SERVER = env_choice("ASGI_SERVER", "uvicorn", {"uvicorn", "daphne"})
 LISTEN_SOCKETS = env_int("LISTEN_SOCKETS", 8, minimum=1)  # uvicorn: see serve.listening_sockets
 
 # --------------------------------------------------------------------------- services
-if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-    from chatbot_project import embedded
-
-    os.environ.update(embedded.configure_environment())
-
-DATABASE_URL = env_str("DATABASE_URL", required=True)
-REDIS_URL = env_str("REDIS_URL", required=True)
-if TESTING and not env_bool("TEST_KEEP_REDIS_URL", False):
-    # Tests get their own Redis db (flushed per test) so a running `make run` keeps its data.
-    from urllib.parse import urlsplit, urlunsplit
-
-    _parts = urlsplit(REDIS_URL)
-    REDIS_URL = urlunsplit(_parts._replace(path=f"/{env_int('TEST_REDIS_DB', 1)}"))
-# Connections per Redis client pool (one per process, one per event loop); a request needing one
-# while all are busy waits for one (up to 5 s) instead of failing (redis-py's default is 100).
-REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=1)
-
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-}
-_opts = DATABASES["default"].get("OPTIONS") or {}
-if "host" in _opts:  # postgresql://user@/db?host=/socket/dir form: keep HOST/PORT authoritative
-    DATABASES["default"]["HOST"] = _opts.pop("host")
-    DATABASES["default"]["PORT"] = _opts.pop("port", DATABASES["default"].get("PORT") or 5432)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {})
-if env_bool("DB_POOL", True):
-    # Under ASGI every sync view runs in a fresh thread, and Django's connections are per thread:
-    # without a pool each DRF request opened its own PostgreSQL connection (several ms; see
-    # bench/README.md). psycopg's pool hands out a checked, already-open connection instead.
-    # CONN_HEALTH_CHECKS (above) makes Django pass ConnectionPool.check_connection.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool: close() returns it
-    DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
-        "max_size": env_int("DB_POOL_MAX", 40, minimum=1),
-        "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 3.0),  # fail fast (503) when the DB is down
-    }
-# Django turns psycopg's prepared statements off (prepare_threshold None, for transaction-mode
-# poolers), which also makes ``prepare=True`` a no-op: every search and bot read was planned
-# again (~0.3-0.5 ms each; chatbot_project/pgpipe.py). A threshold no repeated ORM query reaches
-# prepares only the statements that ask. DB_PREPARED_STATEMENTS=false behind PgBouncer in
-# transaction mode.
-if env_bool("DB_PREPARED_STATEMENTS", True):
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_chatbot")}
-
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cb"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-    }
-}
-
-# A consumer subscribed to the layer (the chat WebSocket is not) blocks in BZPOPMIN for
-# brpop_timeout (5 s); redis-py's socket timeout (also 5 s) must outlast it, or every idle socket
-# dropped at 5 s. It stays finite so that a Redis gone silent is still noticed.
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
-            "prefix": env_str("CACHE_KEY_PREFIX", "cb") + ":ch",
-        },
-    }
-}
+# PostgreSQL, Redis, caches, channel layer, Celery: chatbot_project/settings_services.py.
+from chatbot_project.settings_services import *  # noqa: E402, F403
 
 # --------------------------------------------------------------------------- apps
 INSTALLED_APPS = [
@@ -358,19 +303,6 @@ MAX_CONCURRENT_STREAMS_PER_VISITOR = env_int("MAX_CONCURRENT_STREAMS_PER_VISITOR
 WS_MAX_CHATS_PER_SOCKET = env_int("WS_MAX_CHATS_PER_SOCKET", 4, minimum=0)  # queued too; 0: off
 # One answer at a time per conversation (409 `conflict`); a crashed process's lock lapses after.
 CHAT_CONVERSATION_LOCK_SECONDS = env_int("CHAT_CONVERSATION_LOCK_SECONDS", 600, minimum=1)
-
-# --------------------------------------------------------------------------- Celery
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("INGEST_TIME_LIMIT_SECONDS", 1800)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --------------------------------------------------------------------------- ingestion (datasets)
 INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 2000, minimum=1)
