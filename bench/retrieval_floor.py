@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-MODES = ("inline", "thread", "thread+redis")
+MODES = ("inline", "thread", "thread+redis", "async+redis")
 
 
 def serve() -> None:  # the server process: python bench/retrieval_floor.py (MODE, PORT set)
@@ -50,6 +50,33 @@ def serve() -> None:  # the server process: python bench/retrieval_floor.py (MOD
     conn = psycopg.connect(database_url, autocommit=True)
     cache = redis.Redis.from_url(redis_url)
     pool = concurrent.futures.ThreadPoolExecutor(4)
+    state: dict = {}
+
+    async def awork(p: dict) -> bytes:  # async+redis: both round trips on the loop itself
+        import redis.asyncio as aredis
+
+        from datasets.query_vector import _QueryVectorDumper
+
+        if not state:
+            aconn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+            aconn.adapters.register_dumper(QueryVector, _QueryVectorDumper)
+            state.update(conn=aconn, redis=aredis.Redis.from_url(redis_url))
+        aconn = state["conn"]
+        raw = await state["redis"].get(p["key"])
+        flt = _Filter(tenant_id=p["tenant"], dataset_ids=(p["dataset"],), tags=None)
+        stmts = _vector_statements(flt, QueryVector(np.frombuffer(raw, "<f4")), 10, p["plan"])
+        if len(stmts) == 1:
+            cur = aconn.cursor()
+            await cur.execute(*stmts[0], prepare=True)
+        else:
+            async with aconn.pipeline():
+                await aconn.execute("BEGIN")
+                for sql, params in stmts:
+                    cur = aconn.cursor()
+                    await cur.execute(sql, params, prepare=True)
+                await aconn.execute("COMMIT")
+        rows = await cur.fetchall()
+        return json.dumps({"data": [[str(x) for x in r] for r in rows]}).encode()
 
     def work(p: dict) -> bytes:
         raw = cache.get(p["key"]) if mode == "thread+redis" else base64.b64decode(p["vec"])
@@ -76,6 +103,8 @@ def serve() -> None:  # the server process: python bench/retrieval_floor.py (MOD
         p = json.loads(body)
         if mode == "inline":
             out = work(p)
+        elif mode == "async+redis":
+            out = await awork(p)
         else:
             out = await asyncio.get_running_loop().run_in_executor(pool, work, p)
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(out))]
