@@ -1,18 +1,17 @@
 """The retrieval engine: tenant-filtered vector, keyword and hybrid search over chunks.
 
-Filters, in this order and always inside SQL: tenant, datasets (the bot's ∩ the scope's), the
-scope's document tags (``chunk.tags && tags``), documents in use (``ready``, or being
-re-ingested with their previous version: ``READABLE``).
+Every search is filtered inside SQL: tenant, datasets (the bot's ∩ the scope's), the scope's
+document tags, documents in use (``READABLE``).
+
+The SQL (filters, plans, statements, running them) is in ``datasets/retrieval_sql.py``; its
+names are re-exported here for callers and benchmarks. The same objects: clearing the caches
+(``_counts``, ``_total``) through either module clears them, but a test that patches a setting or
+function the SQL uses (``EXACT_SCAN_MAX_ROWS``, ``candidate_count``) must patch it there.
 
 Modes (see ../shared/design/RETRIEVAL.md for the measurements behind each choice):
-- ``vector``: cosine distance over the 384-d embeddings. The number of candidate rows decides the
-  plan explicitly: up to ``EXACT_SCAN_MAX_ROWS`` an exact scan (the distance expression is wrapped
-  so the HNSW index cannot be used: exact and ~0.6 ms per 1,000 rows); above, the HNSW index with
-  ``hnsw.iterative_scan = relaxed_order`` and an ``ef_search`` sized by the filter's selectivity,
-  re-sorted in an outer query (relaxed order may return rows slightly out of order). The default
-  HNSW settings return almost nothing for a small tenant behind a filter.
-- ``keyword``: PostgreSQL full text, an OR of the question's lexemes (AND matched 2 of 20 dev
-  questions), ranked by ``ts_rank`` (beat ``ts_rank_cd`` here).
+- ``vector``: cosine distance over the 384-d embeddings, an exact scan or the HNSW index
+  depending on how many rows the filter leaves.
+- ``keyword``: PostgreSQL full text, an OR of the question's lexemes ranked by ``ts_rank``.
 - ``hybrid``: reciprocal rank fusion (k = 60) of both lists.
 
 Scores, all in 0..1, are what ``score_threshold`` applies to:
@@ -23,32 +22,71 @@ Scores, all in 0..1, are what ``score_threshold`` applies to:
 Every result also carries ``scores`` ({"vector", "keyword", "rrf"}) for debugging and benchmarks.
 """
 
-# ruff: noqa: S608 - SQL is assembled from constant fragments; every value is a parameter.
 from __future__ import annotations
 
 import json
 import logging
 import math
-import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import psycopg
 from asgiref.sync import sync_to_async
-from django.db import connection
 
-from chatbot_project.pgpipe import run_on_django_connection, run_pipelined
 from datasets.query_embeddings import embed_query_cached
-from datasets.query_vector import QueryVector, with_query_vectors
+from datasets.query_vector import QueryVector
+from datasets.retrieval_sql import (
+    _COLUMNS,
+    COUNT_CACHE_SECONDS,
+    EXACT_SCAN_MAX_ROWS,
+    READABLE,
+    _counts,
+    _Filter,
+    _keyword_statement,
+    _run,
+    _similarity_statement,
+    _total,
+    _total_rows,
+    _vector_statements,
+    candidate_count,
+    ef_search_for,
+    run_statements,
+)
+
+__all__ = [
+    "COUNT_CACHE_SECONDS",
+    "EXACT_SCAN_MAX_ROWS",
+    "MODES",
+    "READABLE",
+    "RRF_K",
+    "_COLUMNS",
+    "QueryVector",
+    "RetrievedChunk",
+    "_Filter",
+    "_counts",
+    "_keyword_statement",
+    "_run",
+    "_total",
+    "_total_rows",
+    "_vector_statements",
+    "aretrieve",
+    "candidate_count",
+    "ef_search_for",
+    "embed_query_cached",
+    "hybrid_search",
+    "keyword_search",
+    "retrieve",
+    "run_statements",
+    "scope_dataset_ids",
+    "scope_restricts",
+    "vector_search",
+]
 
 log = logging.getLogger("chatbot.retrieval")
 
 MODES = ("vector", "keyword", "hybrid")
 RRF_K = 60
-EXACT_SCAN_MAX_ROWS = 4000
 
 
 @dataclass
@@ -65,187 +103,6 @@ class RetrievedChunk:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# The documents whose chunks are read: ``ready`` ones, and those being re-ingested (``queued``
-# or ``processing``) that hold a previous version (``chunk_count`` is only set, with the
-# chunks, when a run ends ready). Chunks are replaced in the transaction that sets ``ready``
-# (``ingestion._process``), so such a document's chunks are its previous version, complete,
-# until that commit: answers keep using it meanwhile instead of losing the document for the
-# minutes a large file takes. A first ingestion has no chunks and ``chunk_count`` 0; a
-# ``failed`` one is never read; a deleted document takes its chunks with it (cascade).
-# Written so the (tenant, status) index still finds them in one scan, as ``status = 'ready'`` did.
-READABLE = (
-    "d.status IN ('ready', 'queued', 'processing') AND (d.status = 'ready' OR d.chunk_count > 0)"
-)
-
-
-@dataclass(frozen=True)
-class _Filter:
-    tenant_id: str
-    dataset_ids: tuple[str, ...]
-    tags: tuple[str, ...] | None
-
-    def sql(self, alias: str = "c") -> tuple[str, list[Any]]:
-        where = [f"{alias}.tenant_id = %s", f"{alias}.dataset_id = ANY(%s)"]
-        tenant = uuid.UUID(self.tenant_id)
-        datasets = [uuid.UUID(d) for d in self.dataset_ids]
-        params: list[Any] = [tenant, datasets]
-        if self.tags:
-            where.append(f"{alias}.tags && %s::varchar[]")
-            params.append(list(self.tags))
-        # Chunks of documents in use: an InitPlan evaluated once, so it stays a plain filter on
-        # whichever scan (exact or HNSW) reads the chunks. See ``READABLE``.
-        where.append(
-            f"{alias}.document_id = ANY(ARRAY(SELECT d.id FROM datasets_document d "
-            f"WHERE d.tenant_id = %s AND d.dataset_id = ANY(%s) AND {READABLE}))"
-        )
-        params += [tenant, datasets]
-        return " AND ".join(where), params
-
-
-# --------------------------------------------------------------------------- SQL
-_COLUMNS = (
-    "c.id::text, c.document_id::text, c.dataset_id::text, c.text, c.metadata, "
-    "d.title, d.source_url, d.original_filename, d.metadata"
-)
-
-
-_counts: dict[_Filter, tuple[float, int]] = {}
-COUNT_CACHE_SECONDS = 30.0
-
-
-def candidate_count(flt: _Filter) -> int:
-    """Rows the filter leaves. Cached per process for a few seconds: it only picks the plan
-    (exact vs HNSW), never which rows may be returned, so a slightly stale count is harmless."""
-    now = time.monotonic()
-    hit = _counts.get(flt)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    where, params = flt.sql()
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM datasets_chunk c WHERE {where}", params)
-        count = int(cur.fetchone()[0])
-    if len(_counts) > 10_000:
-        _counts.clear()
-    _counts[flt] = (now + COUNT_CACHE_SECONDS, count)
-    return count
-
-
-_total: list[float] = [0.0, 0.0]  # [expires, rows]
-
-
-def _total_rows() -> int:
-    """The planner's estimate of all chunk rows (for the filter's selectivity), cached."""
-    now = time.monotonic()
-    if _total[0] > now:
-        return int(_total[1])
-    with connection.cursor() as cur:
-        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'datasets_chunk'")
-        row = cur.fetchone()
-    _total[:] = [now + COUNT_CACHE_SECONDS, max(int(row[0]) if row else 0, 1)]
-    return int(_total[1])
-
-
-def ef_search_for(candidates: int, total: int, limit: int) -> int:
-    """ef_search sized by how selective the filter is (more selective -> wider beam)."""
-    selectivity = min(1.0, candidates / max(total, 1))
-    if selectivity >= 0.5:
-        ef = 100
-    elif selectivity >= 0.2:
-        ef = 200
-    else:
-        ef = 400
-    return max(ef, limit * 2)
-
-
-def _vector_statements(
-    flt: _Filter, qvec: QueryVector, limit: int, plan: str | None
-) -> list[tuple[str, list[Any]]]:
-    """The statements of a vector search (its result is the last one's rows)."""
-    where, params = flt.sql()
-    count = candidate_count(flt) if plan in (None, "hnsw") else 0
-    if plan is None:
-        plan = "exact" if count <= EXACT_SCAN_MAX_ROWS else "hnsw"
-    if plan == "exact":
-        # "+ 0" keeps the planner off the HNSW index: an exact, complete ranking. The best
-        # rows are picked from the chunks alone and only they are joined to their documents
-        # (joining first looked up the document of every candidate row: 3x the time).
-        sql = (
-            f"SELECT {_COLUMNS}, 1 - s.dist AS sim FROM ("
-            "SELECT c.id, (c.embedding <=> %s::vector) + 0 AS dist FROM datasets_chunk c "
-            f"WHERE {where} AND c.embedding IS NOT NULL ORDER BY dist LIMIT %s) s "
-            "JOIN datasets_chunk c ON c.id = s.id JOIN datasets_document d ON d.id = c.document_id "
-            "ORDER BY s.dist LIMIT %s"
-        )
-        return [(sql, [qvec, *params, limit, limit])]
-    ef = ef_search_for(count, _total_rows(), limit)
-    sql = (
-        f"SELECT {_COLUMNS}, 1 - s.dist AS sim FROM ("
-        "SELECT c.id, c.embedding <=> %s::vector AS dist FROM datasets_chunk c "
-        f"WHERE {where} ORDER BY c.embedding <=> %s::vector LIMIT %s) s "
-        "JOIN datasets_chunk c ON c.id = s.id JOIN datasets_document d ON d.id = c.document_id "
-        "ORDER BY s.dist LIMIT %s"
-    )
-    # Transaction-local settings (see run_statements). The planner
-    # underestimates tenant-filtered rows and would sort them instead; with sorting priced out
-    # the HNSW index (which returns rows in order) is the plan we chose.
-    if plan == "hnsw":
-        setup = (
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', %s, true), set_config('enable_sort', 'off', true)",
-            [str(ef)],
-        )
-    else:  # hnsw_default: the index with pgvector's default settings (benchmark baseline)
-        setup = ("SELECT set_config('enable_sort', 'off', true)", [])
-    return [setup, (sql, [qvec, *params, qvec, limit, limit])]
-
-
-def _keyword_statement(
-    flt: _Filter, query: str, limit: int, qvec: QueryVector | None
-) -> tuple[str, list[Any]]:
-    where, params = flt.sql()
-    sim = "1 - (c.embedding <=> %s::vector)" if qvec is not None else "NULL::float"
-    sim_params = [qvec] if qvec is not None else []
-    sql = (
-        "WITH q AS (SELECT array_agg(lexeme) AS lexemes, "
-        "string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq "
-        "FROM unnest(to_tsvector('english', %s))), "
-        "hits AS (SELECT c.id, ts_rank(c.search_vector, q.tsq) AS rank "
-        "FROM datasets_chunk c, q WHERE q.tsq IS NOT NULL AND c.search_vector @@ q.tsq "
-        f"AND {where} "
-        "ORDER BY rank DESC LIMIT %s) "
-        f"SELECT {_COLUMNS}, "
-        "(SELECT count(*) FROM unnest(tsvector_to_array(c.search_vector)) l "
-        " WHERE l = ANY(q.lexemes))::float / greatest(cardinality(q.lexemes), 1) AS coverage, "
-        f"{sim} AS sim "
-        "FROM hits h JOIN datasets_chunk c ON c.id = h.id "
-        "JOIN datasets_document d ON d.id = c.document_id CROSS JOIN q "
-        "ORDER BY h.rank DESC, c.id"
-    )
-    return sql, [query, *params, limit, *sim_params]
-
-
-_SETUP = "SELECT set_config("
-
-
-def run_statements(
-    raw: psycopg.Connection, statements: list[tuple[str, list[Any]]]
-) -> list[list[tuple[Any, ...]]]:
-    """The rows of each statement, in one round trip with server-side binding and prepared
-    statements (``chatbot_project.pgpipe``). A leading ``set_config(..., true)`` makes the group
-    one transaction, so the settings hold for exactly these statements."""
-    with_query_vectors(raw)
-    setup = statements[0][0].startswith(_SETUP)
-    return run_pipelined(raw, statements, transaction="local" if setup else None)
-
-
-def _run(statements: list[tuple[str, list[Any]]]) -> list[list[tuple[Any, ...]]]:
-    """``run_statements`` on this thread's Django connection, errors as Django's."""
-    setup = statements[0][0].startswith(_SETUP)
-    return run_on_django_connection(
-        statements, transaction="local" if setup else None, prepare_raw=with_query_vectors
-    )
 
 
 def vector_search(
@@ -278,13 +135,7 @@ def hybrid_search(
         krows = _run([_keyword_statement(flt, query, pool, None)])[-1]
         qvec = QueryVector(vec.result())
         statements = _vector_statements(flt, qvec, pool, None)
-        statements.append(
-            (
-                "SELECT c.id::text, 1 - (c.embedding <=> %s::vector) FROM datasets_chunk c "
-                "WHERE c.id = ANY(%s)",
-                [qvec, [uuid.UUID(r[0]) for r in krows]],
-            )
-        )
+        statements.append(_similarity_statement(qvec, [r[0] for r in krows]))
         results = _run(statements)
         sims = dict(results[-1])
         return results[-2], [(*r[:10], sims.get(r[0])) for r in krows]
