@@ -8,6 +8,7 @@ import stat
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from apikeys.authentication import context_for_key
 from apikeys.models import APIKey
@@ -105,3 +106,66 @@ def test_reembed_replaces_vectors_of_stale_datasets(tenant):
     call_command("reembed", stdout=out)
     assert "already embedded" in out.getvalue()
     assert fresh.embedding_model == "local-minilm-l6-v2"
+
+
+def test_reembed_includes_documents_serving_their_previous_version(tenant):
+    """A document being re-ingested still answers from its previous chunks (retrieval.READABLE):
+    they are re-embedded too. A first ingestion (no chunks yet) is left to its worker."""
+    stale = DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
+    serving = []
+    for status in (Document.Status.QUEUED, Document.Status.PROCESSING):
+        doc = DocumentFactory(dataset=stale, status=status, progress=0.0, chunk_count=1)
+        ChunkFactory(document=doc, text=f"Routers are {status}.", embedding=[0.0] * 384)
+        serving.append(doc)
+    first = DocumentFactory(dataset=stale, status=Document.Status.QUEUED, progress=0.0)
+    out = io.StringIO()
+    call_command("reembed", stdout=out, stderr=io.StringIO())
+    assert "Old: 2 chunks re-embedded" in out.getvalue()
+    for doc in serving:
+        status = doc.status
+        doc.refresh_from_db()
+        assert doc.status == status
+        assert doc.embedding_model == "local-minilm-l6-v2"
+        chunk = doc.chunks.get()
+        assert abs(sum(v * v for v in chunk.embedding) - 1.0) < 1e-4
+    first.refresh_from_db()
+    assert first.embedding_model == "text-embedding-3-small"
+
+
+def test_reembed_keeps_a_new_version_that_lands_while_it_embeds(tenant, monkeypatch):
+    """A re-ingest replacing the chunks between their read and the vectors' write: its chunks
+    and embedding_model stay as its ingestion wrote them, the old chunks stay gone."""
+    from datasets.embeddings import get_embedder
+    from datasets.management.commands import reembed
+
+    stale = DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
+    doc = DocumentFactory(dataset=stale, chunk_count=2)
+    old = [ChunkFactory(document=doc, text=t, embedding=[0.0] * 384) for t in ("One.", "Two.")]
+    landed = [0.0] * 384
+    landed[0] = 1.0
+    real = get_embedder()
+    new_ids = []
+
+    class Racing:
+        model_name, dimensions = real.model_name, real.dimensions
+
+        def embed_documents(self, texts):
+            if not new_ids:  # the re-ingest's transaction (ingestion._process) commits now
+                with transaction.atomic():
+                    Document.objects.select_for_update().get(pk=doc.pk)
+                    Chunk.objects.filter(document=doc).delete()
+                    new_ids.append(ChunkFactory(document=doc, text="New.", embedding=landed).id)
+                    Document.objects.filter(pk=doc.pk).update(
+                        status=Document.Status.READY, chunk_count=1, embedding_model="reingest"
+                    )
+            return real.embed_documents(texts)
+
+    monkeypatch.setattr(reembed, "get_embedder", Racing)
+    out = io.StringIO()
+    call_command("reembed", stdout=out, stderr=io.StringIO())
+    doc.refresh_from_db()
+    assert list(doc.chunks.values_list("id", flat=True)) == new_ids
+    assert list(doc.chunks.get().embedding) == landed
+    assert not Chunk.objects.filter(id__in=[c.id for c in old]).exists()
+    assert doc.embedding_model == "reingest"
+    assert "Old: 0 chunks re-embedded. 1 document(s) skipped" in out.getvalue()

@@ -1,4 +1,17 @@
-"""reembed [--dataset NAME] [--tenant SLUG] [--all]: re-embed chunks with the configured model."""
+"""reembed [--dataset NAME] [--tenant SLUG] [--all]: re-embed chunks with the configured model.
+
+Every document whose chunks are read is re-embedded (``retrieval.READABLE``): ``ready`` ones, and
+those being re-ingested that still serve their previous version (queued/processing with
+``chunk_count > 0``), so their answers do not rank stale vectors against the new model's
+questions until the re-ingest lands (or for good, if it fails and keeps that version).
+
+A re-ingest replaces a document's chunks wholesale (delete, insert, ``ready``) in one
+transaction holding the document's row lock (``ingestion._process``). The vectors are written
+under the same lock, and only if the document still has exactly the chunks that were embedded:
+if its new version landed meanwhile, it keeps the vectors and ``embedding_model`` its ingestion
+wrote. A re-ingest landing after the write deletes the re-embedded chunks as it would have the
+old ones. An UPDATE never inserts, so no replaced chunk comes back.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Q
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
@@ -14,6 +28,11 @@ from datasets.models import Chunk, Dataset, Document
 from tenants.models import Tenant
 
 BATCH = 64
+# The documents whose chunks retrieval reads (``retrieval.READABLE``): ready, or being
+# re-ingested while serving their previous version.
+READ = Q(status=Document.Status.READY) | Q(
+    status__in=[Document.Status.QUEUED, Document.Status.PROCESSING], chunk_count__gt=0
+)
 
 
 class Command(CheckedCommand):
@@ -54,15 +73,28 @@ class Command(CheckedCommand):
         for dataset in todo:
             total = Chunk.objects.filter(dataset=dataset).count()
             bar = tqdm(total=total, desc=f"{dataset.tenant.slug}/{dataset.name}", unit="chunk")
-            for doc in Document.objects.filter(dataset=dataset, status=Document.Status.READY):
-                self._document(doc, embedder, bar)
+            done, replaced = 0, 0
+            for doc in Document.objects.filter(READ, dataset=dataset).order_by("created_at"):
+                count = self._document(doc, embedder, bar)
+                if count is None:
+                    replaced += 1
+                else:
+                    done += count
             bar.close()
             Dataset.objects.filter(pk=dataset.pk).update(
                 embedding_model=embedder.model_name, embedding_dimensions=embedder.dimensions
             )
-            self.stdout.write(f"{dataset.tenant.slug}/{dataset.name}: {total} chunks re-embedded.")
+            line = f"{dataset.tenant.slug}/{dataset.name}: {done} chunks re-embedded."
+            if replaced:
+                line += (
+                    f" {replaced} document(s) skipped: re-ingested meanwhile, their new version "
+                    "has the vectors of its ingestion."
+                )
+            self.stdout.write(line)
 
-    def _document(self, doc: Document, embedder: Any, bar: tqdm) -> None:
+    def _document(self, doc: Document, embedder: Any, bar: tqdm) -> int | None:
+        """Re-embed one document's chunks; how many, or None if they were replaced (or the
+        document deleted) while they were embedded."""
         rows = list(Chunk.objects.filter(document=doc).only("id", "text").order_by("index"))
         vectors: list[list[float]] = []
         for i in range(0, len(rows), BATCH):
@@ -72,5 +104,12 @@ class Command(CheckedCommand):
         for row, vector in zip(rows, vectors, strict=True):
             row.embedding = vector
         with transaction.atomic():
+            locked = Document.objects.select_for_update().filter(pk=doc.pk).values_list("pk")
+            if not locked:
+                return None
+            current = set(Chunk.objects.filter(document=doc).values_list("id", flat=True))
+            if current != {row.id for row in rows}:
+                return None
             Chunk.objects.bulk_update(rows, ["embedding"], batch_size=500)
             Document.objects.filter(pk=doc.pk).update(embedding_model=embedder.model_name)
+        return len(rows)
