@@ -122,40 +122,45 @@ def test_client_disconnect_closes_upstream_within_a_second_and_saves_partial(liv
 
 def test_conversation_deleted_while_streaming_ends_with_error_not_end(live):
     base, key, stub = live
-    events = _delete_while_streaming(base, key, stub)
-    if events[-1][0] == "error" and events[-1][1]["error"]["type"] == "upstream_error":
-        # Known load flake, cause not found yet (issue note): under CPU load the answer ended
-        # with upstream_error instead (fresh-clone CI and a helper's run on 2026-12-02, and in
-        # earlier sessions). One retry; a second upstream_error fails the test.
-        events = _delete_while_streaming(base, key, stub)
+    gate = threading.Event()
+    # The first token comes after a keep-alive ping (SSE_PING_SECONDS is 0.2 here), as it does
+    # under CPU load or in a cold server: the deletion must wait for the first delta, not for
+    # the third event. (It used to act on "delta at index 2", never true after a ping: the
+    # conversation was not deleted, the gate never opened and the chat ended 60 s later with
+    # upstream_error, LLM_TIMEOUT_SECONDS - the "load flake" of 5ad1548.)
+    stub.script = Script(
+        reply="An answer whose conversation goes away", hold_last=gate, first_token_delay=0.5
+    )
+    auth = {"Authorization": f"Bearer {key}"}
+    names, events, deleted = [], [], None
+    with httpx.Client(timeout=10) as client, client.stream(
+        "POST", f"{base}/v1/chat",
+        json={"bot": "helper", "message": QUESTION, "stream": True}, headers=auth,
+    ) as res:  # fmt: skip
+        for event, data in read_events(res.iter_lines()):
+            names.append(event)
+            if event == "ping":
+                continue
+            events.append((event, data))
+            if event == "delta" and not gate.is_set():  # the upstream holds its last token
+                deleted = _delete_conversation(base, auth, events[0][1]["conversation_id"])
+                gate.set()
+    assert "ping" in names[: names.index("delta")], names
+    assert deleted == 204
     assert events[-1][0] == "error", events[-3:]
     assert events[-1][1]["error"]["type"] == "conflict"
     assert not Message.objects.filter(id=events[0][1]["message_id"]).exists()
 
 
-def _delete_while_streaming(base: str, key: str, stub) -> list:
-    gate = threading.Event()
-    stub.script = Script(reply="An answer whose conversation goes away", hold_last=gate)
-    auth = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(timeout=10) as client, client.stream(
-        "POST", f"{base}/v1/chat",
-        json={"bot": "helper", "message": QUESTION, "stream": True}, headers=auth,
-    ) as res:  # fmt: skip
-        events = []
-        for event, data in read_events(res.iter_lines()):
-            events.append((event, data))
-            if event == "delta" and len(events) == 3:
-                conv = events[0][1]["conversation_id"]
-                deadline = time.monotonic() + 5  # the conversation is written 50 ms in
-                while time.monotonic() < deadline:
-                    if (
-                        httpx.delete(f"{base}/v1/conversations/{conv}", headers=auth).status_code
-                        == 204
-                    ):
-                        break
-                    time.sleep(0.05)
-                gate.set()
-    return events
+def _delete_conversation(base: str, auth: dict[str, str], conversation_id: str) -> int:
+    """DELETE the conversation once it exists (it is written START_WRITE_DELAY into the chat:
+    404 until then); the last status."""
+    deadline = time.monotonic() + 5
+    while True:
+        response = httpx.delete(f"{base}/v1/conversations/{conversation_id}", headers=auth)
+        if response.status_code != 404 or time.monotonic() > deadline:
+            return response.status_code
+        time.sleep(0.05)
 
 
 def test_keepalive_pings_while_upstream_is_idle(live):
