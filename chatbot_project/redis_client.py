@@ -60,10 +60,26 @@ def loop_redis():
 _loop_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+_lane_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def loop_script(source: str):
-    """The Lua script ``source`` registered on the running loop's client (once per loop)."""
-    scripts = _loop_scripts.setdefault(asyncio.get_running_loop(), {})
+    """The Lua script ``source`` for the running loop (made once per loop): on the loop's lean
+    multiplexed connection (``chatbot_project.redis_lane``) for ``redis://`` and ``unix://``
+    URLs unless ``REDIS_LANE`` is off, else registered on redis-py's client. Either way
+    ``await script(keys=[...], args=[...])`` with redis-py's exception classes."""
+    loop = asyncio.get_running_loop()
+    scripts = _loop_scripts.setdefault(loop, {})
     script = scripts.get(source)
     if script is None:
-        script = scripts[source] = loop_redis().register_script(source)
+        from chatbot_project import redis_lane
+
+        if getattr(settings, "REDIS_LANE", True) and redis_lane.supported(settings.REDIS_URL):
+            client = _lane_clients.get(loop)
+            if client is None:
+                client = _lane_clients[loop] = redis_lane.LoopClient(settings.REDIS_URL)
+            script = redis_lane.Script(client, source)
+        else:
+            script = loop_redis().register_script(source)
+        scripts[source] = script
     return script

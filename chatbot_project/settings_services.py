@@ -29,6 +29,9 @@ if running_tests() and not env_bool("TEST_KEEP_REDIS_URL", False):
 # Connections per Redis client pool (one per process, one per event loop); a request needing one
 # while all are busy waits for one (up to 5 s) instead of failing (redis-py's default is 100).
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=1)
+# The event loop's Lua scripts (rate limits, chat slots) over one lean multiplexed connection
+# per loop (chatbot_project.redis_lane); false: through redis-py's asyncio pool instead.
+REDIS_LANE = env_bool("REDIS_LANE", True)
 
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
