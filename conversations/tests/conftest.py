@@ -22,7 +22,10 @@ from conversations.tests.browser_fixtures import (  # noqa: F401 - fixtures
     third_party_site,
 )
 from conversations.tests.factories import BotFactory, ScopeFactory
-from conversations.tests.live_fixtures import live  # noqa: F401 - fixture
+from conversations.tests.live_fixtures import (
+    QUESTION,
+    live,  # noqa: F401 - fixture
+)
 from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
 
 DOCS = {
@@ -104,6 +107,43 @@ def served(monkeypatch):
 
     monkeypatch.setattr(retrieve_asgi, "_serve", counting)
     return calls
+
+
+@dataclass
+class ChatRequests:
+    """The in-process app asked ``QUESTION`` of the ``helper`` bot with a ``chat`` key of the
+    knowledge base's tenant: through the fast lane, or Django's view with ``lane="django"``."""
+
+    key: str
+
+    def chat(self, *, lane: str = "fast lane", stream: bool = False) -> Any:
+        """``POST /v1/chat`` (SSE with ``stream``, else JSON)."""
+        body: dict[str, Any] = {"bot": "helper", "message": QUESTION}
+        if stream:
+            body["stream"] = True
+        return self._post(body, "/v1/chat", lane)
+
+    def openai(self, *, stream: bool = False) -> Any:
+        """``POST /v1/openai/chat/completions`` (streamed with ``stream``), fast lane."""
+        body: dict[str, Any] = {
+            "model": "helper",
+            "messages": [{"role": "user", "content": QUESTION}],
+        }
+        if stream:
+            body["stream"] = True
+        return self._post(body, "/v1/openai/chat/completions", "fast lane")
+
+    def _post(self, body: dict[str, Any], path: str, lane: str) -> Any:
+        from conversations.tests.test_fastlane import _django, _post
+
+        return _post(self.key, body, app=_django() if lane == "django" else None, path=path)
+
+
+@pytest.fixture
+def chat_requests(kb, make_key) -> ChatRequests:
+    """Chat requests to the app in this process (``ChatRequests``); with ``misshapen_upstream``
+    or ``chat_bug`` for the upstream the chat reads."""
+    return ChatRequests(make_key(kb.tenant, ("chat",)))
 
 
 class _MisshapenUpstream(BaseHTTPRequestHandler):

@@ -20,6 +20,11 @@ def parse_sse(raw: str) -> list[tuple[str, Any]]:
     return events
 
 
+def openai_stream_data(res) -> list[str]:
+    """The ``data:`` payloads of an OpenAI-compatible SSE response's body, in order."""
+    return [line[6:] for line in res.text.splitlines() if line.startswith("data: ")]
+
+
 def chat(client, key: str, **body: Any):
     """POST /v1/chat; returns (status, JSON body) or (status, SSE events) when streaming."""
     res = client.post(

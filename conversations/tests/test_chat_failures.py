@@ -12,19 +12,14 @@ import json
 import pytest
 
 from conversations.models import Message
-from conversations.tests.helpers import parse_sse
-from conversations.tests.test_fastlane import _django, _post
+from conversations.tests.helpers import openai_stream_data, parse_sse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-Q = "How do I limit anonymous clients per day?"
-
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_sse_ends_with_an_internal_error_event(kb, make_key, chat_bug, lane):
-    key = make_key(kb.tenant, ("chat",))
-    app = _django() if lane == "django" else None
-    res = _post(key, {"bot": "helper", "message": Q, "stream": True}, app=app, path="/v1/chat")
+def test_sse_ends_with_an_internal_error_event(chat_requests, chat_bug, lane):
+    res = chat_requests.chat(lane=lane, stream=True)
     assert res.status_code == 200
     events = parse_sse(res.text)
     assert [e[0] for e in events] == ["start", "citations", "error"]
@@ -34,23 +29,17 @@ def test_sse_ends_with_an_internal_error_event(kb, make_key, chat_bug, lane):
 
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_json_is_a_500_error_body_and_the_turn_is_stored(kb, make_key, chat_bug, lane):
-    key = make_key(kb.tenant, ("chat",))
-    app = _django() if lane == "django" else None
-    res = _post(key, {"bot": "helper", "message": Q}, app=app, path="/v1/chat")
+def test_json_is_a_500_error_body_and_the_turn_is_stored(chat_requests, chat_bug, lane):
+    res = chat_requests.chat(lane=lane)
     assert res.status_code == 500
     assert res.json()["error"]["type"] == "internal_error"
     stored = Message.objects.filter(role="assistant").get()
     assert stored.finish_reason == "error"
 
 
-def test_openai_stream_ends_with_an_error_chunk_and_done(kb, make_key, chat_bug):
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(
-        key, {"model": "helper", "stream": True, "messages": [{"role": "user", "content": Q}]},
-        path="/v1/openai/chat/completions",
-    )  # fmt: skip
+def test_openai_stream_ends_with_an_error_chunk_and_done(chat_requests, chat_bug):
+    res = chat_requests.openai(stream=True)
     assert res.status_code == 200
-    datas = [line[6:] for line in res.text.splitlines() if line.startswith("data: ")]
+    datas = openai_stream_data(res)
     assert datas[-1] == "[DONE]"
     assert json.loads(datas[-2])["error"]["type"] == "internal_error"

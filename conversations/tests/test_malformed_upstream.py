@@ -14,12 +14,10 @@ import pytest
 from conversations.llm import MALFORMED_CHUNK_MESSAGE
 from conversations.models import Message
 from conversations.tests.conftest import PARTIAL_ANSWER
-from conversations.tests.helpers import parse_sse
-from conversations.tests.test_fastlane import _django, _post
+from conversations.tests.helpers import openai_stream_data, parse_sse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-Q = "How do I limit anonymous clients per day?"
 UPSTREAM_ERROR = {"type": "upstream_error", "message": MALFORMED_CHUNK_MESSAGE}
 
 
@@ -31,10 +29,8 @@ def _stored() -> Message:
 
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_sse_ends_with_an_upstream_error_event(kb, make_key, misshapen_upstream, lane):
-    key = make_key(kb.tenant, ("chat",))
-    app = _django() if lane == "django" else None
-    res = _post(key, {"bot": "helper", "message": Q, "stream": True}, app=app, path="/v1/chat")
+def test_sse_ends_with_an_upstream_error_event(chat_requests, misshapen_upstream, lane):
+    res = chat_requests.chat(lane=lane, stream=True)
     assert res.status_code == 200
     events = parse_sse(res.text)
     assert [e[0] for e in events if e[0] != "delta"] == ["start", "citations", "error"]
@@ -45,10 +41,8 @@ def test_sse_ends_with_an_upstream_error_event(kb, make_key, misshapen_upstream,
 
 
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
-def test_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream, lane):
-    key = make_key(kb.tenant, ("chat",))
-    app = _django() if lane == "django" else None
-    res = _post(key, {"bot": "helper", "message": Q}, app=app, path="/v1/chat")
+def test_json_is_a_502_upstream_error(chat_requests, misshapen_upstream, lane):
+    res = chat_requests.chat(lane=lane)
     assert res.status_code == 502
     assert res.json()["error"] == UPSTREAM_ERROR
     _stored()
@@ -72,71 +66,61 @@ def test_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream, lane):
         None,
     ],
 )
-def test_every_misshapen_chunk_is_an_upstream_error(kb, make_key, misshapen_upstream, chunk):
+def test_every_misshapen_chunk_is_an_upstream_error(chat_requests, misshapen_upstream, chunk):
     misshapen_upstream.chunks[1] = json.dumps(chunk).encode()
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    res = chat_requests.chat()
     assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
     _stored()
 
 
 @pytest.mark.parametrize("payload", [b"5", b"[]", b'"text"', b"null", b"[{}]"])
-def test_a_non_object_chunk_is_not_skipped(kb, make_key, misshapen_upstream, payload):
+def test_a_non_object_chunk_is_not_skipped(chat_requests, misshapen_upstream, payload):
     """Followed by a proper end of answer, a chunk that is not a JSON object was skipped and the
     chat answered as complete (200, ``stop``), whatever the provider had meant by it."""
     done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
     misshapen_upstream.chunks[1:] = [payload, json.dumps(done).encode()]
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    res = chat_requests.chat()
     assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
     _stored()
 
 
 def test_a_well_formed_stream_through_the_same_upstream_still_answers(
-    kb, make_key, misshapen_upstream
+    chat_requests, misshapen_upstream
 ):
     done = {"choices": [{"index": 0, "delta": {"content": None}, "finish_reason": "stop"}]}
     usage = {"choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": None}}
     misshapen_upstream.chunks[1:] = [json.dumps(done).encode(), json.dumps(usage).encode()]
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    res = chat_requests.chat()
     assert res.status_code == 200, res.text
     body = res.json()
     assert (body["answer"], body["finish_reason"]) == (PARTIAL_ANSWER, "stop")
     assert body["usage"] == {"prompt_tokens": 12, "completion_tokens": 0, "total_tokens": 12}
 
 
-def test_a_non_streamed_completion_body_is_an_upstream_error(kb, make_key, misshapen_upstream):
+def test_a_non_streamed_completion_body_is_an_upstream_error(chat_requests, misshapen_upstream):
     """An upstream ignoring ``stream`` and answering one JSON completion (here malformed too):
     no ``data:`` lines, so the stream ended before the answer (already upstream_error)."""
     misshapen_upstream.json_body = b'{"choices": 5}'
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(key, {"bot": "helper", "message": Q}, path="/v1/chat")
+    res = chat_requests.chat()
     assert res.status_code == 502
     assert res.json()["error"]["type"] == "upstream_error"
     stored = Message.objects.filter(role="assistant").get()
     assert (stored.finish_reason, stored.error, stored.content) == ("error", "upstream_error", "")
 
 
-def test_openai_stream_ends_with_an_upstream_error_chunk_and_done(kb, make_key, misshapen_upstream):
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(
-        key, {"model": "helper", "stream": True, "messages": [{"role": "user", "content": Q}]},
-        path="/v1/openai/chat/completions",
-    )  # fmt: skip
+def test_openai_stream_ends_with_an_upstream_error_chunk_and_done(
+    chat_requests, misshapen_upstream
+):
+    res = chat_requests.openai(stream=True)
     assert res.status_code == 200
-    datas = [line[6:] for line in res.text.splitlines() if line.startswith("data: ")]
+    datas = openai_stream_data(res)
     assert datas[-1] == "[DONE]"
     assert json.loads(datas[-2])["error"] == {**UPSTREAM_ERROR, "code": "upstream_error"}
     _stored()
 
 
-def test_openai_json_is_a_502_upstream_error(kb, make_key, misshapen_upstream):
-    key = make_key(kb.tenant, ("chat",))
-    res = _post(
-        key, {"model": "helper", "messages": [{"role": "user", "content": Q}]},
-        path="/v1/openai/chat/completions",
-    )  # fmt: skip
+def test_openai_json_is_a_502_upstream_error(chat_requests, misshapen_upstream):
+    res = chat_requests.openai()
     assert res.status_code == 502
     assert res.json()["error"]["type"] == "upstream_error"
     assert res.json()["error"]["message"] == MALFORMED_CHUNK_MESSAGE
