@@ -8,8 +8,12 @@ not yet ended, leaving those queued behind it. A cancel that arrives before the 
 (while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
-``error`` event (``rate_limited``, with ``details.conversation_id`` when the frame named one) at
-once and is not run.
+``error`` event (``rate_limited``) at once and is not run.
+An ``error`` event for a chat that never started (refused by that cap, the key no longer valid,
+the chat's own 400/404/409/429..., or a failure before it streamed) carries the error's
+``details`` as the HTTP routes do, and ``details.conversation_id`` when the frame named one
+(``_conversation_echo``): a chat frame has no id of its own, and several chats may be sent on
+one socket before the first ends.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 f"This chat was not started: this socket already has {cap} chats running or "
                 f"queued, the most it may (WS_MAX_CHATS_PER_SOCKET). The chats already sent go "
                 "on; send this one again once one of them has ended.",
-                details=_refused_details(content),
+                details=_conversation_echo(content),
             )
             return
         # Chats on one socket run one after another: a new one waits for the previous one.
@@ -193,6 +197,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return
             turn.ended = True
             _status, body, _headers = internal_error(exc)
+            echo = None if turn.streaming else _conversation_echo(content)  # (`start` named it)
+            if echo:
+                body["error"]["details"] = {**echo, **body["error"].get("details", {})}
             with contextlib.suppress(Exception):  # (the socket may be gone)
                 await self.send_json({"type": "error", **body})
 
@@ -202,6 +209,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(
                 "authentication_failed",
                 "The API key is no longer valid (revoked, expired or its tenant suspended).",
+                details=_conversation_echo(content),
             )
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -217,7 +225,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except APIError as exc:
             turn.ended = True
-            await self._error(exc.type, str(exc.detail))
+            details = {**(_conversation_echo(content) or {}), **(exc.details or {})}
+            await self._error(exc.type, str(exc.detail), details)
             return
         try:
             if turn.cancelled:
@@ -288,9 +297,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     await turn.task
 
 
-def _refused_details(content: dict[str, Any]) -> dict[str, str] | None:
-    """What tells a client which chat the socket cap refused: a chat frame carries no id of
-    its own (API.md: the fields of POST /v1/chat, unknown ones refused), so the frame's
+def _conversation_echo(content: dict[str, Any]) -> dict[str, str] | None:
+    """What tells a client which chat an error before its start was for: a chat frame carries
+    no id of its own (API.md: the fields of POST /v1/chat, unknown ones refused), so the frame's
     ``conversation_id`` echoed as sent when it is one (a UUID string); None without it."""
     conversation = content.get("conversation_id")
     if not isinstance(conversation, str) or len(conversation) > 64:
