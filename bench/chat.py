@@ -101,13 +101,14 @@ def main() -> None:
             f"{args.arrival_seconds:.0f} s (one server process each):"
         )
         print("| server | new/s | streams | peak open | failed | first event p50 ms | p95 ms | "
-              "server CPU % | stub / client CPU % | RSS per open stream KB |")  # fmt: skip
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "server CPU % | server CPU ms per stream | stub / client CPU % | "
+              "RSS per open stream KB |")  # fmt: skip
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
             print(
                 f"| {r['server']} | {r['rate']:.0f} | {r['total']} | {r['peak_open']} | "
                 f"{r['failed']} ({r['fail_pct']:.1f}%) | {r['first_p50']:.1f} | "
-                f"{r['first_p95']:.1f} | {r['cpu_pct']:.0f} | "
+                f"{r['first_p95']:.1f} | {r['cpu_pct']:.0f} | {r['cpu_ms_per_stream']:.2f} | "
                 f"{r['stub_cpu_pct']:.0f} / {r['client_cpu_pct']:.0f} | {r['kb_per_stream']:.1f} |"
             )
 

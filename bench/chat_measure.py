@@ -222,6 +222,7 @@ async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_
             "failed": len(failures), "fail_pct": 100 * len(failures) / max(total, 1),
             "first_p50": pct(firsts, 50), "first_p95": pct(firsts, 95), "cpu_pct": cpu,
             "stub_cpu_pct": stub_cpu, "client_cpu_pct": client_cpu,
+            "cpu_ms_per_stream": cpu * elapsed * 10 / max(total, 1),
             "kb_per_stream": (peak["rss"] - rss0) / 1024 / max(peak["open"], 1),
             "errors": sorted({r.get("error", "") for r in failures})[:3],
         }  # fmt: skip

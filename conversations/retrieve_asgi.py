@@ -6,11 +6,14 @@ leaves ~0.4 ms for the whole API, and Django's cycle alone took 1.1-1.9 ms (benc
 
 Plain here: a JSON body the fast validator takes as it is (``apis._plain_retrieve_input``: with
 ``bot``, without ``datasets``) and no ``scope``, and a credential with the ``chat`` permission
-(``fastlane.authenticated``). The work is then what
-the view does, in one DB-thread hop (``_serve``): the rate-limit hit and the question's cached
-embedding in one Redis round trip, the bot (confirmed in the search's round trip) and the search
-(``apis._retrieve``), the JSON body. An API key last verified more than API_KEY_CACHE_SECONDS
-ago is confirmed in the search's round trip too (``fastlane.lane(aged_keys=True)``).
+(``fastlane.authenticated``). The work is then what the view does: on the event loop, the
+rate-limit hit and the question's cached embedding in one Redis script call (``_limit``, on the
+loop's lean connection: ``chatbot_project.redis_lane``); then in one DB-thread hop (``_serve``)
+the bot (confirmed in the search's round trip), the search (``apis._retrieve``) and the JSON
+body. (The Redis call used to run in the DB thread through redis-py: ~0.5-0.8 ms of thread
+scheduling and GIL there, bench/README.md.) An API key last verified more than
+API_KEY_CACHE_SECONDS ago is confirmed in the search's round trip too
+(``fastlane.lane(aged_keys=True)``).
 """
 
 from __future__ import annotations
@@ -39,34 +42,51 @@ def _parse(body: bytes) -> dict[str, Any] | None:
 
 
 def _serve(
-    context: Any, params: dict[str, Any], key_check: Any = None
+    context: Any, params: dict[str, Any], limited: Any, key_check: Any = None
 ) -> tuple[int, bytes, dict[str, str], Any] | None:
     """The request's work in one DB-thread hop. Returns (status, JSON body, extra headers,
     rate-limit decision or None), or None when ``key_check`` (an aged API key, see
     ``fastlane.lane``) was not confirmed: what was done with it is dropped, Django answers."""
     if key_check is None:
-        return _work(context, params)
+        return _work(context, params, limited)
     with key_check.riding():  # the key's rows ride the search's round trip
-        result = _work(context, params)
+        result = _work(context, params, limited)
     try:
         return result if key_check.confirmed() else None
     except Exception:  # the database went away: Django's path answers (its 503)
         return None
 
 
-def _work(context: Any, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str], Any]:
-    from apikeys.ratelimit import hit, hit_and_get, rate_limited_error
+async def _limit(context: Any, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(question, its cache key or None, (decision, cached vector or None) or the exception
+    raised): the outcome is handed to ``_work``, which raises it there, so an aged key's
+    confirmation still decides who answers (a revoked key gets Django's 401, not a 429)."""
+    from apikeys.ratelimit import ahit, ahit_and_get
+    from datasets import query_embeddings
+
+    question = params["query"] if params.get("mode") != "keyword" else None
+    key = query_embeddings.ready_key(question) if question else None
+    try:
+        if key is not None:
+            return question, key, await ahit_and_get(context, key)
+        return question, key, (await ahit(context, bucket="api"), None)
+    except Exception as exc:
+        return question, key, exc
+
+
+def _work(
+    context: Any, params: dict[str, Any], limited: tuple[Any, Any, Any]
+) -> tuple[int, bytes, dict[str, str], Any]:
+    from apikeys.ratelimit import rate_limited_error
     from conversations.apis import _retrieve
     from datasets import query_embeddings
 
     decision = None
     try:
-        question = params["query"] if params.get("mode") != "keyword" else None
-        key = query_embeddings.ready_key(question) if question else None
-        if key is not None:
-            decision, raw = hit_and_get(context, key)
-        else:
-            decision, raw = hit(context, bucket="api"), None
+        question, key, outcome = limited
+        if isinstance(outcome, BaseException):
+            raise outcome
+        decision, raw = outcome
         if not decision.allowed:
             raise rate_limited_error(decision)
         embedding = query_embeddings.after_lookup(question, key, raw) if question else None
@@ -86,7 +106,8 @@ async def _answer(
 ) -> bool:
     from conversations.dbthreads import db_sync
 
-    result = await db_sync(_serve)(context, params, request.key_check)
+    limited = await _limit(context, params)
+    result = await db_sync(_serve)(context, params, limited, request.key_check)
     if result is None:
         return False
     status, body, extra, request.rate_limit_decision = result

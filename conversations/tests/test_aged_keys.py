@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apikeys import authentication, keys
 from apikeys.models import APIKey
-from chatbot_project import pgpipe
+from chatbot_project import pgpipe, redis_client
 from conversations.tests.conftest import build_kb
 from conversations.tests.test_fastlane import Q, _django, _post, _same
 from tenants import auth
@@ -180,3 +180,32 @@ def test_statements_riding_together_each_get_their_rows(db):
         pass
     assert unsent.rows is None
     assert pgpipe.run_on_django_connection([("SELECT 4", [])]) == [[(4,)]]
+
+
+def test_a_revoked_aged_key_over_its_rate_limit_gets_djangos_401_not_a_429(kb, make_key, served):
+    """The lane counts the hit on the event loop before the DB hop; its 429 must still wait for
+    the aged key's confirmation, as the whole answer does."""
+    key = make_key(kb.tenant, ("chat",), rate_limit="1/m")
+    assert _post(key, {"bot": "helper", "query": Q}).status_code == 200
+    assert _post(key, {"bot": "helper", "query": Q}).status_code == 429  # a fresh key: the lane
+    APIKey.objects.filter(prefix=keys.public_prefix(key)).update(revoked_at=timezone.now())
+    _age(key, 30)
+    fast = _post(key, {"bot": "helper", "query": Q})
+    assert fast.status_code == 401
+    assert served == [1, 1]  # the third was handed to Django
+    _same(fast, _post(key, {"bot": "helper", "query": Q}, app=_django()))
+
+
+def test_redis_unreachable_is_a_503_from_the_lane(kb, make_key, served, settings):
+    key = make_key(kb.tenant, ("chat",))
+    assert _post(key, {"bot": "helper", "query": Q}).status_code == 200
+    settings.REDIS_URL = "redis://127.0.0.1:1/3"  # nothing listens on port 1
+    redis_client.get_redis.cache_clear()  # Django's path: the process's client, made again
+    try:
+        res = _post(key, {"bot": "helper", "query": Q})
+        assert res.status_code == 503
+        assert res.json()["error"]["type"] == "unavailable"
+        assert served == [1, 1]
+        _same(res, _post(key, {"bot": "helper", "query": Q}, app=_django()))
+    finally:
+        redis_client.get_redis.cache_clear()
