@@ -197,9 +197,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return
             turn.ended = True
             _status, body, _headers = internal_error(exc)
-            echo = None if turn.streaming else _conversation_echo(content)  # (`start` named it)
-            if echo:
-                body["error"]["details"] = {**echo, **body["error"].get("details", {})}
+            if not turn.streaming:  # (once streaming, `start` named the conversation)
+                details = _conversation_echo(content, body["error"].get("details"))
+                if details:
+                    body["error"]["details"] = details
             with contextlib.suppress(Exception):  # (the socket may be gone)
                 await self.send_json({"type": "error", **body})
 
@@ -225,8 +226,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except APIError as exc:
             turn.ended = True
-            details = {**(_conversation_echo(content) or {}), **(exc.details or {})}
-            await self._error(exc.type, str(exc.detail), details)
+            await self._error(exc.type, str(exc.detail), _conversation_echo(content, exc.details))
             return
         try:
             if turn.cancelled:
@@ -297,18 +297,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     await turn.task
 
 
-def _conversation_echo(content: dict[str, Any]) -> dict[str, str] | None:
-    """What tells a client which chat an error before its start was for: a chat frame carries
-    no id of its own (API.md: the fields of POST /v1/chat, unknown ones refused), so the frame's
-    ``conversation_id`` echoed as sent when it is one (a UUID string); None without it."""
+def _conversation_echo(
+    content: dict[str, Any], details: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """An error's ``details`` for a chat that did not start: what tells a client which chat it
+    was (a chat frame carries no id of its own: API.md, the fields of POST /v1/chat, unknown ones
+    refused), the frame's ``conversation_id`` echoed as sent when it is one (a UUID string),
+    under the error's own ``details`` (its keys win); None when there is neither."""
     conversation = content.get("conversation_id")
-    if not isinstance(conversation, str) or len(conversation) > 64:
-        return None
-    try:
-        uuid.UUID(conversation)
-    except ValueError:
-        return None
-    return {"conversation_id": conversation}
+    echo: dict[str, Any] = {}
+    if isinstance(conversation, str) and len(conversation) <= 64:
+        try:
+            uuid.UUID(conversation)
+            echo["conversation_id"] = conversation
+        except ValueError:
+            pass
+    return {**echo, **(details or {})} or None
 
 
 def _cancelled_end(prep: PreparedChat) -> dict[str, Any]:

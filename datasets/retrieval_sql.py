@@ -30,6 +30,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.models import Q
 
 from chatbot_project.pgpipe import run_on_django_connection, run_pipelined
 from datasets.query_vector import QueryVector, with_query_vectors
@@ -47,6 +48,8 @@ EXACT_SCAN_MAX_ROWS = 4000
 READABLE = (
     "d.status IN ('ready', 'queued', 'processing') AND (d.status = 'ready' OR d.chunk_count > 0)"
 )
+# The same documents as an ORM filter on Document (e.g. ``manage.py reembed``).
+READABLE_Q = Q(status="ready") | Q(status__in=["queued", "processing"], chunk_count__gt=0)
 
 
 @dataclass(frozen=True)

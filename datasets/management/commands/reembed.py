@@ -19,20 +19,15 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Q
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
 from datasets.embeddings import get_embedder
 from datasets.models import Chunk, Dataset, Document
+from datasets.retrieval_sql import READABLE_Q
 from tenants.models import Tenant
 
 BATCH = 64
-# The documents whose chunks retrieval reads (``retrieval.READABLE``): ready, or being
-# re-ingested while serving their previous version.
-READ = Q(status=Document.Status.READY) | Q(
-    status__in=[Document.Status.QUEUED, Document.Status.PROCESSING], chunk_count__gt=0
-)
 
 
 class Command(CheckedCommand):
@@ -74,7 +69,7 @@ class Command(CheckedCommand):
             total = Chunk.objects.filter(dataset=dataset).count()
             bar = tqdm(total=total, desc=f"{dataset.tenant.slug}/{dataset.name}", unit="chunk")
             done, replaced = 0, 0
-            for doc in Document.objects.filter(READ, dataset=dataset).order_by("created_at"):
+            for doc in Document.objects.filter(READABLE_Q, dataset=dataset).order_by("created_at"):
                 count = self._document(doc, embedder, bar)
                 if count is None:
                     replaced += 1
