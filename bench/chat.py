@@ -70,7 +70,12 @@ def main() -> None:
     parser.add_argument("--arrival-seconds", type=float, default=25.0)
     parser.add_argument("--n1", type=int, default=100)
     parser.add_argument("--n50", type=int, default=500)
+    parser.add_argument(
+        "--web-concurrency", type=int, default=1,
+        help="server processes (WEB_CONCURRENCY; uvicorn only); CPU and RSS are summed over them",
+    )  # fmt: skip
     args = parser.parse_args()
+    os.environ["WEB_CONCURRENCY"] = str(args.web_concurrency)
     try:  # the client: ~2,000 streams must not make it the bottleneck (uvicorn ships uvloop)
         import uvloop
 
@@ -98,7 +103,7 @@ def main() -> None:
                 print(row, flush=True)
         print(
             f"\nCapacity: streams of ~{args.stream_seconds:.0f} s opened at a fixed rate for "
-            f"{args.arrival_seconds:.0f} s (one server process each):"
+            f"{args.arrival_seconds:.0f} s ({args.web_concurrency} server process(es) each):"
         )
         print("| server | new/s | streams | peak open | failed | first event p50 ms | p95 ms | "
               "server CPU % | server CPU ms per stream | stub / client CPU % | "

@@ -10,6 +10,8 @@ import json
 import os
 import re
 import time
+from types import SimpleNamespace
+from typing import Any
 
 import psutil
 
@@ -150,13 +152,27 @@ async def ttft(server: str, key: str, n1: int, n50: int) -> None:
 
 
 # --------------------------------------------------------------------------- 2. capacity
+class _Tree:
+    """A process and its children (as at creation), summed: CPU times and RSS."""
+
+    def __init__(self, pid: int) -> None:
+        root = psutil.Process(pid)
+        self.procs = [root, *root.children(recursive=True)]
+
+    def cpu_times(self) -> Any:
+        times = [p.cpu_times() for p in self.procs]
+        return SimpleNamespace(user=sum(t.user for t in times), system=sum(t.system for t in times))
+
+    def memory_info(self) -> Any:
+        return SimpleNamespace(rss=sum(p.memory_info().rss for p in self.procs))
+
+
 async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_s: float) -> dict:
     stub_port, port = free_port(), free_port()
     tokens = max(2, int(stream_s))
     stub = start_stub(stub_port, reply=" ".join(["tok"] * tokens), token_delay=stream_s / tokens)
     proc = start_server(server, port, stub_port)
     auth = {"Authorization": f"Bearer {key}"}
-    server_ps = psutil.Process(proc.pid)
     stub_ps, client_ps = psutil.Process(stub.pid), psutil.Process()
     try:
         warm = [{"bot": "helper", "message": f"warm {i}"} for i in range(5)]
@@ -164,6 +180,8 @@ async def capacity(server: str, key: str, rate: float, arrival_s: float, stream_
             *(stream_once(port, "/v1/chat", b, auth, until="delta", hold=True) for b in warm)
         )
         await asyncio.sleep(1)
+        # The server's processes: one, or the supervisor and its WEB_CONCURRENCY children.
+        server_ps = _Tree(proc.pid)
         rss0 = server_ps.memory_info().rss
         cpu0 = [ps.cpu_times() for ps in (server_ps, stub_ps, client_ps)]
         open_now = 0

@@ -116,12 +116,65 @@ def warm_up() -> None:
     threading.Thread(target=load, name="embedder-warm-up", daemon=True).start()
 
 
-def main() -> None:
+def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot_project.settings")
     from django.conf import settings
 
     import chatbot_project.asgi  # noqa: F401  (Django set up before start-up objects are frozen)
 
+    port = str(settings.PORT)
+    host = os.environ.get("HOST", "127.0.0.1" if settings.DEBUG else "0.0.0.0")  # noqa: S104
+    processes = settings.WEB_CONCURRENCY
+    if settings.ASGI_SERVER == "daphne":
+        if processes > 1:
+            sys.stderr.write(
+                f"WEB_CONCURRENCY={processes} needs ASGI_SERVER=uvicorn (daphne runs one "
+                "process); unset it or run several daphne servers behind a proxy.\n"
+            )
+            return 2
+        _tune_process()
+        from daphne.cli import CommandLineInterface
+
+        CommandLineInterface().run(["-b", host, "-p", port, "chatbot_project.asgi:application"])
+        return 0
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        "chatbot_project.asgi:application",
+        host=host,
+        port=int(port),
+        log_level="warning",
+        backlog=2048,
+        timeout_keep_alive=30,
+        lifespan="off",
+        # "auto" = uvloop and httptools (in requirements.txt) when importable.
+        loop=os.environ.get("UVICORN_LOOP", "auto"),
+        http=os.environ.get("UVICORN_HTTP", "auto"),
+    )
+    try:
+        count = settings.LISTEN_SOCKETS if processes == 1 else max(2, settings.LISTEN_SOCKETS)
+        sockets = listening_sockets(host, int(port), count)
+    except OSError as exc:
+        sys.stderr.write(f"Cannot listen on {host}:{port}: {exc.strerror or exc}\n")
+        return 1
+    if sockets is None and processes > 1:  # no SO_REUSEPORT: one socket for every process
+        sockets = [config.bind_socket()]  # exits with uvicorn's message if it cannot bind
+
+    def serve() -> int:
+        _tune_process()
+        uvicorn.Server(config).run(sockets=sockets)
+        return 0
+
+    if processes == 1:
+        return serve()
+    from chatbot_project.workers import supervise
+
+    return supervise(processes, serve)
+
+
+def _tune_process() -> None:
+    """In each server process (after the fork when there are several)."""
     tune_gc()
     warm_up()
     # The event loop shares the GIL with the chat DB threads; each time it comes back from
@@ -129,34 +182,6 @@ def main() -> None:
     # (CPython: 5) gave lower first-event p95 and server CPU in all four alternating capacity
     # pairs at 100 new/s (bench/README.md, "Capacity"). 5 restores CPython's default.
     sys.setswitchinterval(float(os.environ.get("GIL_SWITCH_INTERVAL_MS") or 1) / 1000)
-    port = str(settings.PORT)
-    host = os.environ.get("HOST", "127.0.0.1" if settings.DEBUG else "0.0.0.0")  # noqa: S104
-    if settings.ASGI_SERVER == "daphne":
-        from daphne.cli import CommandLineInterface
-
-        CommandLineInterface().run(["-b", host, "-p", port, "chatbot_project.asgi:application"])
-    else:
-        import uvicorn
-
-        config = uvicorn.Config(
-            "chatbot_project.asgi:application",
-            host=host,
-            port=int(port),
-            log_level="warning",
-            backlog=2048,
-            timeout_keep_alive=30,
-            lifespan="off",
-            # "auto" = uvloop and httptools (in requirements.txt) when importable.
-            loop=os.environ.get("UVICORN_LOOP", "auto"),
-            http=os.environ.get("UVICORN_HTTP", "auto"),
-        )
-        try:
-            sockets = listening_sockets(host, int(port), settings.LISTEN_SOCKETS)
-        except OSError as exc:
-            sys.stderr.write(f"Cannot listen on {host}:{port}: {exc.strerror or exc}\n")
-            return 1
-        uvicorn.Server(config).run(sockets=sockets)
-    return 0
 
 
 if __name__ == "__main__":

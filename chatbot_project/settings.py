@@ -62,6 +62,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1)
 ASGI_SERVER = env_choice("ASGI_SERVER", "uvicorn", {"uvicorn", "daphne"})
 LISTEN_SOCKETS = env_int("LISTEN_SOCKETS", 8, minimum=1)  # uvicorn: see serve.listening_sockets
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn processes: workers.py
 
 # --------------------------------------------------------------------------- services
 # PostgreSQL, Redis, caches, channel layer, Celery: chatbot_project/settings_services.py.

@@ -1,0 +1,116 @@
+"""Several server processes on one port (``WEB_CONCURRENCY``), supervised by the process that
+bound it.
+
+Why: one process runs its Python under one GIL. The chat benchmark measured ~13 ms of server CPU
+per chat stream (bench/README.md, "Capacity"), so one process saturates near 70-80 new streams a
+second whatever the number of cores. On a machine with more cores, ``WEB_CONCURRENCY=N`` runs N
+uvicorn processes that accept from the same listening sockets (bound once, here, before the
+fork: a process that dies and is replaced loses no queued connection).
+
+Nothing the processes share lives in them: rate limits, stream caps, the question-vector cache
+and WebSocket groups are in Redis; each process keeps its own database connections (N times the
+chat DB threads' connections in PostgreSQL), its own embedder and its own caches, which are
+confirmed against the database as with several replicas.
+
+The supervisor: ``SIGTERM``/``SIGINT`` stop every process gracefully (uvicorn lets open
+requests finish); a second signal makes them quit now. A process that dies on its own is
+replaced; one that keeps dying within seconds of its start (a bad configuration: every process
+would) stops the whole server with exit status 1 instead of looping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+# A process that exits within this many seconds of its start counts as a failed start; after
+# ``MAX_FAILED_STARTS`` in a row the supervisor gives up.
+FAILED_START_SECONDS = 10.0
+MAX_FAILED_STARTS = 5
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"[supervisor {os.getpid()}] {text}\n")
+    sys.stderr.flush()
+
+
+def _spawn(child: Callable[[], int]) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    # The child: default signal handling (uvicorn installs its own), then the server.
+    code = 1
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        code = child() or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return 0  # not reached
+
+
+def _status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"
+
+
+def supervise(count: int, child: Callable[[], int]) -> int:
+    """Run ``child()`` in ``count`` forked processes until a signal stops them; returns the
+    exit status for the whole server (0 after a requested stop)."""
+    started: dict[int, float] = {}
+    stopping = {"signals": 0}
+
+    def on_signal(sig: int, frame: object) -> None:
+        stopping["signals"] += 1
+        # First signal: graceful (uvicorn finishes open requests). Then: SIGINT, which uvicorn
+        # takes as "quit now" once it is already stopping.
+        forward = signal.SIGTERM if stopping["signals"] == 1 else signal.SIGINT
+        for pid in list(started):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, forward)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    for _ in range(count):
+        started[_spawn(child)] = time.monotonic()
+    _say(f"{count} server processes: {', '.join(map(str, started))}")
+    failed_starts = 0
+    result = 0
+    while started:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        began = started.pop(pid, None)
+        if began is None:
+            continue
+        if stopping["signals"]:
+            continue
+        lived = time.monotonic() - began
+        failed_starts = failed_starts + 1 if lived < FAILED_START_SECONDS else 0
+        if failed_starts >= MAX_FAILED_STARTS:
+            _say(
+                f"process {pid} {_status(status)} {lived:.1f}s after it started, the "
+                f"{failed_starts}th such start in a row: stopping the server (see the errors "
+                "above)."
+            )
+            result = 1
+            on_signal(signal.SIGTERM, None)
+            continue
+        new = _spawn(child)
+        started[new] = time.monotonic()
+        _say(f"process {pid} {_status(status)}; started {new} in its place")
+    return result
