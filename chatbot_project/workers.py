@@ -21,6 +21,7 @@ would) stops the whole server with exit status 1 instead of looping.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -31,6 +32,7 @@ from collections.abc import Callable
 # ``MAX_FAILED_STARTS`` in a row the supervisor gives up.
 FAILED_START_SECONDS = 10.0
 MAX_FAILED_STARTS = 5
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _say(text: str) -> None:
@@ -38,7 +40,20 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
+def _die_with(parent: int) -> None:
+    """Linux: this process gets SIGTERM when the supervisor dies (a process manager that
+    SIGKILLs it must not leave server processes holding the port); gone already: exit now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's signals still reach us
+        return
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def _spawn(child: Callable[[], int]) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
@@ -47,6 +62,7 @@ def _spawn(child: Callable[[], int]) -> int:
     try:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
+        _die_with(parent)
         code = child() or 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1

@@ -61,6 +61,19 @@ def test_sigterm_stops_every_process():
     assert not alive
 
 
+@pytest.mark.django_db(transaction=True)
+def test_server_processes_do_not_outlive_a_killed_supervisor():
+    """A process manager that SIGKILLs the supervisor (its signals cannot be forwarded) must
+    not leave server processes holding the port."""
+    proc, base = start_server(WEB_CONCURRENCY="2")
+    children = [psutil.Process(pid) for pid in _children(proc, 2)]
+    _healthy(base, 2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive
+
+
 def test_a_process_that_keeps_failing_to_start_stops_the_server():
     """A bad configuration makes every process die at once: the supervisor gives up with
     status 1 after a few restarts instead of forking forever."""
