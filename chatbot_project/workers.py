@@ -2,20 +2,22 @@
 bound it.
 
 Why: one process runs its Python under one GIL. The chat benchmark measured ~13 ms of server CPU
-per chat stream (bench/README.md, "Capacity"), so one process saturates near 70-80 new streams a
-second whatever the number of cores. On a machine with more cores, ``WEB_CONCURRENCY=N`` runs N
-uvicorn processes that accept from the same listening sockets (bound once, here, before the
-fork: a process that dies and is replaced loses no queued connection).
+per chat stream (bench/README.md, "Capacity"): one process cannot start more than ~75 streams a
+second (first event p95 <= 50 ms held to ~50/s on the 2-core bench machine), whatever the
+cores. On a machine with more cores, ``WEB_CONCURRENCY=N`` runs N uvicorn processes that accept
+from the same listening sockets (bound once, here, before the fork: a process that dies and is
+replaced loses no queued connection).
 
 Nothing the processes share lives in them: rate limits, stream caps, the question-vector cache
 and WebSocket groups are in Redis; each process keeps its own database connections (N times the
 chat DB threads' connections in PostgreSQL), its own embedder and its own caches, which are
 confirmed against the database as with several replicas.
 
-The supervisor: ``SIGTERM``/``SIGINT`` stop every process gracefully (uvicorn lets open
-requests finish); a second signal makes them quit now. A process that dies on its own is
-replaced; one that keeps dying within seconds of its start (a bad configuration: every process
-would) stops the whole server with exit status 1 instead of looping.
+The supervisor: ``SIGTERM``/``SIGINT`` (and ``SIGHUP``: its terminal went away) stop every
+process gracefully (uvicorn lets open requests finish); a second signal makes them quit now. A
+process that dies on its own is replaced; one that keeps dying within seconds of its start (a
+bad configuration: every process would) stops the whole server with exit status 1 instead of
+looping.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def _spawn(child: Callable[[], int]) -> int:
         _die_with(parent)
         code = child() or 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except BaseException:
         import traceback
 
