@@ -204,18 +204,27 @@ class LoopClient:
                         lambda: _Protocol(loop), opts.get("host", "localhost"),
                         int(opts.get("port", 6379)),
                     )  # fmt: skip
-                setup = []
-                if opts.get("password"):
-                    user = [opts["username"]] if opts.get("username") else []
-                    setup.append(protocol.send(_encode(("AUTH", *user, opts["password"]))))
-                if opts.get("db"):
-                    setup.append(protocol.send(_encode(("SELECT", int(opts["db"])))))
-                for reply in setup:
-                    await reply
+                try:
+                    await self._setup(protocol)
+                except BaseException:  # refused AUTH/SELECT, timeout: no half-set-up socket left
+                    if protocol.transport is not None:
+                        protocol.transport.abort()
+                    raise
         except OSError as exc:  # (asyncio.timeout's TimeoutError is an OSError)
             raise ConnectionError(f"Error connecting to Redis: {exc or 'timed out'}") from None
         self._protocol = protocol
         return protocol
+
+    async def _setup(self, protocol: _Protocol) -> None:
+        opts = self.options
+        setup = []
+        if opts.get("password"):
+            user = [opts["username"]] if opts.get("username") else []
+            setup.append(protocol.send(_encode(("AUTH", *user, opts["password"]))))
+        if opts.get("db"):
+            setup.append(protocol.send(_encode(("SELECT", int(opts["db"])))))
+        for reply in setup:
+            await reply
 
 
 class Script:

@@ -13,6 +13,12 @@ and WebSocket groups are in Redis; each process keeps its own database connectio
 chat DB threads' connections in PostgreSQL), its own embedder and its own caches, which are
 confirmed against the database as with several replicas.
 
+Not uvicorn's own ``--workers`` supervisor: it spawns fresh interpreters (Django and the
+embedder imported again per process instead of shared copy-on-write after one set-up, and our
+per-process tuning in ``serve`` would not run), kills a process whose loop misses a 5 s health
+ping (a loop saturated by a burst of chats would be restarted, dropping its streams), and
+restarts everything on SIGHUP.
+
 The supervisor: ``SIGTERM``/``SIGINT`` (and ``SIGHUP``: its terminal went away) stop every
 process gracefully (uvicorn lets open requests finish); a second signal makes them quit now. A
 process that dies on its own is replaced; one that keeps dying within seconds of its start (a

@@ -128,14 +128,19 @@ def test_selects_the_urls_database():
     assert _run(main) == b"in-test-db"
 
 
+_writers: list[asyncio.StreamWriter] = []  # the fake server's side of each connection
+
+
 async def _fake_redis(replies: dict[bytes, bytes], seen: list[bytes]):
     """A socket speaking just enough RESP: answers commands whose name is in ``replies``
     (AUTH, SELECT...), never answers the others."""
 
     async def handle(reader, writer):
+        _writers.append(writer)
         while True:
             head = await reader.readline()
             if not head:
+                writer.close()
                 return
             parts = []
             for _ in range(int(head[1:])):
@@ -163,6 +168,28 @@ def test_auth_and_select_are_sent_first(monkeypatch):
     assert _run(main) == 7
     assert seen[:2] == [b"AUTH bob s3cret", b"SELECT 4"]
     assert seen[2].startswith(b"EVALSHA ")
+
+
+def test_a_refused_auth_is_a_response_error_and_its_socket_is_closed():
+    """A wrong password: the caller gets Redis's error, and the half-set-up connection is not
+    left open (each later call would otherwise leak one)."""
+    seen: list[bytes] = []
+    closed = []
+
+    async def main():
+        server, port = await _fake_redis({b"AUTH": b"-WRONGPASS invalid password\r\n"}, seen)
+        async with server:
+            client = redis_lane.LoopClient(f"redis://bob:nope@127.0.0.1:{port}/0")
+            for _ in range(2):
+                with pytest.raises(redis.exceptions.ResponseError, match="WRONGPASS"):
+                    await redis_lane.Script(client, "return 1")()
+            await asyncio.sleep(0.1)  # the server's handlers see their sockets closed
+            closed.append(all(w.is_closing() for w in _writers))
+
+    _writers.clear()
+    _run(main)
+    assert seen == [b"AUTH bob nope", b"AUTH bob nope"]  # no script sent after a refused AUTH
+    assert closed == [True]
 
 
 def test_an_overdue_reply_is_a_timeout(monkeypatch):
