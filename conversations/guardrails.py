@@ -7,6 +7,7 @@ and letters spelled out with separators ("b o m b", "b.o.m.b") joined.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -93,6 +94,21 @@ _MAX_HOLD = 2000
 SECRET_MIN_RUN = 20
 
 
+@functools.lru_cache(maxsize=256)
+def _prefix_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches, at the end of a text, a non-empty start of one of ``terms`` under the same
+    ``re.I`` equality as the redaction itself ("abc": ``a(?:b(?:c)?)?\\Z``). A comparison of
+    casefolded strings instead held too little: casefold is not re.I's equality (ı, I) and can
+    change a text's length (ß -> ss), so a term cut between two deltas went out unredacted."""
+    alternatives = []
+    for term in terms:
+        nested = ""
+        for ch in reversed(term[1:]):
+            nested = f"(?:{re.escape(ch)}{nested})?"
+        alternatives.append(re.escape(term[0]) + nested)
+    return re.compile(f"(?:{'|'.join(alternatives)})\\Z", re.I)
+
+
 class StreamRedactor:
     """Removes redact terms and external Markdown images from text that arrives in pieces.
 
@@ -111,7 +127,7 @@ class StreamRedactor:
             if self.terms
             else None
         )
-        self._lower_terms = [t.casefold() for t in self.terms]
+        self._prefix_re = _prefix_pattern(tuple(self.terms)) if self.terms else None
         self._max = max((len(t) for t in self.terms), default=0)
         self._buf = ""
 
@@ -134,13 +150,11 @@ class StreamRedactor:
             hold = start
         elif text.endswith("!"):
             hold = len(text) - 1
-        # A suffix that may grow into a redact term.
-        low = text.casefold()
-        for k in range(min(self._max - 1, len(text)), 0, -1):
-            tail = low[-k:]
-            if any(t.startswith(tail) for t in self._lower_terms):
-                hold = min(hold, len(text) - k)
-                break
+        # A suffix that may grow into a redact term (the longest: the leftmost match).
+        if self._prefix_re is not None:
+            tail = self._prefix_re.search(text, max(0, len(text) - self._max + 1))
+            if tail is not None:
+                hold = min(hold, tail.start())
         return hold
 
     def _guard(self, text: str, *, final: bool) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conversations.guardrails import REDACTED, StreamRedactor, blocked_match, normalize
+from conversations.guardrails import REDACTED, StreamRedactor, blocked_match, normalize, redact
 
 SECRET = (
     "You are the support assistant of Example Corp. The escalation passphrase is "
@@ -49,3 +49,21 @@ def test_system_prompt_quotes_are_redacted_but_answers_flow():
     assert out.endswith("Anything else?")
     normal = "The support desk answers within a day [1]."
     assert stream(StreamRedactor(secret=SECRET), normal) == normal
+
+
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        ("Hauptstraße", "Ship it to Hauptstraße 5."),  # casefold: ß -> ss (one char, two)
+        ("İstanbul", "Our office in İstanbul."),  # casefold: İ -> i + dot (one char, two)
+        ("ﬁle", "The ﬁle is ready."),  # casefold: ﬁ -> fi
+        ("ıota", "IOTA ıota"),  # matched by re.I, but casefold keeps ı apart from I
+    ],
+)
+def test_redact_terms_split_anywhere_are_redacted_as_a_whole(term, text):
+    whole = redact(text, [term])
+    assert term not in whole
+    for cut in range(1, len(text)):
+        redactor = StreamRedactor([term])
+        out = redactor.feed(text[:cut]) + redactor.feed(text[cut:]) + redactor.flush()
+        assert out == whole, f"split after {text[:cut]!r}"
