@@ -42,3 +42,15 @@ def test_unknown_tenant_or_bot(kb):
         call_command("chat", "--tenant", "nope", "--bot", "helper", "hi")
     with pytest.raises(CommandError):
         call_command("chat", "--tenant", "acme", "--bot", "nope", "hi")
+
+
+def test_a_single_question_whose_answer_failed_exits_1(kb, openai_stub):
+    # A script (`manage.py chat ... "question" && next-step`) must see the failure, not 0.
+    openai_stub.script.status = 500
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("chat", "--tenant", "acme", "--bot", "helper", Q, stdout=out, stderr=err)
+    assert exited.value.code == 1
+    assert "error: " in err.getvalue()
+    answer = Conversation.objects.get().messages.get(role="assistant")
+    assert answer.finish_reason == "error"  # the turn is stored all the same

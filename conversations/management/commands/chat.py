@@ -8,6 +8,8 @@ In the REPL a line that cannot be sent (NUL, bytes that are not UTF-8) is skippe
 stderr, and a question the API refuses prints its error; either way the REPL goes on. Ctrl-C
 stops the answer being streamed (saved as ``cancelled``, like a client that leaves): the REPL
 goes on; a single question exits with 130. Ctrl-C or Ctrl-D at the prompt ends the REPL.
+A single question whose answer failed (the model provider down...) exits with 1 once its error
+is printed; in the REPL the next question may be asked.
 A turn in an existing conversation takes its lock, as /v1/chat and the WebSocket do: while the
 conversation answers elsewhere the question is refused with one line (the REPL goes on), and
 while the command answers, a message sent to it through the API is a 409 ``conflict``.
@@ -33,6 +35,7 @@ STOPPED = object()  # _ask's answer when Ctrl-C stopped the chat
 
 class Command(CheckedCommand):
     last_conversation: str | None = None
+    failed = False  # the last answer ended with an ``error`` event
     help = "Ask a bot a question (streamed), or start a REPL when no question is given."
 
     def add_arguments(self, parser: Any) -> None:
@@ -60,6 +63,8 @@ class Command(CheckedCommand):
         if question:
             if self._ask(context, opts, question, conversation) is STOPPED:
                 raise SystemExit(130)  # the shell's code for an interrupted command
+            if self.failed:  # the answer failed (its error is printed; the turn is stored)
+                raise SystemExit(1)
             return
         # An unknown bot or scope is said once, not after every question of the REPL.
         selectors.bot_resolve(tenant=tenant, ref=opts["bot"])
@@ -161,7 +166,8 @@ class Command(CheckedCommand):
             self.stderr.write("\n(stopped; the partial answer is saved as cancelled)")
             return STOPPED
         self.stdout.write("")
-        if "error" in state:
+        self.failed = "error" in state
+        if self.failed:
             self.stderr.write(f"error: {state['error']['message']}")
         end = state.get("end") or {}
         if end.get("refused"):
