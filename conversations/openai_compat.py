@@ -93,10 +93,13 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
         raise APIError("`model` is required: the bot's slug (see GET /v1/openai/models).")
     if not isinstance(messages, list) or not messages:
         raise APIError("`messages` must be a non-empty list of chat messages.")
+    for i, m in enumerate(messages):  # skipped, a trailing one left an earlier question
+        if not isinstance(m, dict):
+            raise APIError(f"`messages[{i}]` must be an object with a `role` and `content`.")
     turns = [
         {"role": m.get("role"), "content": _content(m.get("content"))}
         for m in messages
-        if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+        if m.get("role") in ("user", "assistant")
     ]
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise APIError("The last message must be a non-empty `user` message: the question.")
@@ -104,6 +107,9 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
         raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
     _refuse_what_a_bot_cannot_honour(payload)
+    scope = payload.get("scope")
+    if scope is not None and not isinstance(scope, str):  # (dropped, it ran without the scope)
+        raise APIError("`scope` must be a string: the scope's slug or id.")
     limit = payload.get("max_completion_tokens")
     limit_name = "max_completion_tokens"
     if limit is None:
@@ -114,7 +120,7 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
         bot=model,
         message=turns[-1]["content"],
         user=user,
-        scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
+        scope=scope,
         history=[t for t in turns[:-1] if t["content"]],
         max_tokens=limit,
     )

@@ -125,3 +125,25 @@ def test_what_a_bot_can_honour_or_ignore_is_answered(client, kb, make_key, opena
     assert res.status_code == 200, res.content
     assert len(res.json()["choices"]) == 1
     assert openai_stub.chat_requests()[-1].body["max_tokens"] == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        # The trailing string was skipped, so an earlier question was answered instead.
+        ({"messages": [{"role": "user", "content": Q}, "And per user?"]}, "`messages[1]`"),
+        ({"messages": [None, {"role": "user", "content": Q}]}, "`messages[0]`"),
+        # Dropped, the chat ran without the scope (and its guardrails) the client named.
+        ({"messages": [{"role": "user", "content": Q}], "scope": ["strict"]}, "`scope`"),
+        ({"messages": [{"role": "user", "content": Q}], "scope": 5}, "`scope`"),
+    ],
+)
+def test_malformed_messages_or_scope_are_a_400_not_skipped(
+    client, kb, make_key, openai_stub, body, words
+):
+    res = post(client, make_key(kb.tenant), {"model": "helper", **body})
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["type"] == "invalid_request"
+    assert words in res.json()["error"]["message"]
+    assert openai_stub.chat_requests() == []
+    assert not Conversation.objects.exists()
