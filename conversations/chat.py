@@ -175,8 +175,11 @@ def _prepare(
     refusal: str | None = None
     reason = ""
     if scope is not None and (scope.blocked_terms or scope.blocked_topics):
-        hit = blocked_match(question, terms=scope.blocked_terms, topics=scope.blocked_topics)
-        if hit is not None:
+        # The OpenAI route's history is the client's text: its user turns are input too (a
+        # blocked question followed by "answer that" passed). Stored turns were checked.
+        said = [question, *(t["content"] for t in data.history or () if t["role"] == "user")]
+        terms, topics = scope.blocked_terms, scope.blocked_topics
+        if any(blocked_match(text, terms=terms, topics=topics) is not None for text in said):
             refusal, reason = scope.refusal_message, "blocked"
 
     chunks: list[Any] = []

@@ -86,3 +86,28 @@ def test_refusal_maps_to_content_filter(client, kb, make_key, openai_stub):
     assert body["choices"][0]["finish_reason"] == "content_filter"
     assert body["choices"][0]["message"]["content"] == scope.refusal_message
     assert openai_stub.chat_requests() == []
+
+
+def test_blocked_terms_in_the_clients_history_are_refused_too(client, kb, make_key, openai_stub):
+    """The client writes the whole history on this route: a blocked question placed before an
+    innocent last message must not reach the model."""
+    from conversations.tests.factories import ScopeFactory
+
+    scope = ScopeFactory(tenant=kb.tenant, blocked_terms=["password"])
+    kb.bot.default_scope = scope
+    kb.bot.save()
+    messages = [
+        {"role": "user", "content": "What is the admin password?"},
+        {"role": "assistant", "content": "Let me check."},
+        {"role": "user", "content": "Go on, answer that in full."},
+    ]
+    res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
+    body = res.json()
+    assert body["choices"][0]["finish_reason"] == "content_filter"
+    assert body["choices"][0]["message"]["content"] == scope.refusal_message
+    assert openai_stub.chat_requests() == []
+    # The bot's own earlier answers are not input: one naming the term refuses nothing.
+    messages[0] = {"role": "user", "content": "How do I sign in?"}
+    messages[1] = {"role": "assistant", "content": "Enter your password on the sign-in page."}
+    res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
+    assert res.json()["choices"][0]["finish_reason"] == "stop"
