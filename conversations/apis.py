@@ -18,7 +18,7 @@ from chatbot_project.jsonbody import StrictJSONParser
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
-from conversations.guardrails import redact_terms
+from conversations.guardrails import redact_headings, redact_terms
 from conversations.models import Conversation, Message
 from tenants.views import StrictSerializer
 
@@ -228,8 +228,8 @@ def _retrieve_with(ctx: Any, p: dict[str, Any], embedding: Any, bot: Any) -> dic
                 "document_title": redact_terms(r.document_title, terms),
                 "text": redact_terms(r.text, terms),
                 "score": r.score,
-                "metadata": r.metadata,
-                "source": r.source,
+                "metadata": redact_headings(r.metadata, terms),
+                "source": redact_terms(r.source, terms),
                 "scores": r.scores,
             }
             for r in results

@@ -82,7 +82,8 @@ class PreparedChat:
 
 def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
     """A source as the client sees it; the scope's ``redact_terms`` are removed from its
-    snippet and title as from the answer (before the snippet is cut: no half term left)."""
+    snippet, title and ``source`` (the title again when the document has no file name or URL)
+    as from the answer (before the snippet is cut: no half term left)."""
     return {
         "index": index,
         "chunk_id": chunk.chunk_id,
@@ -90,7 +91,7 @@ def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
         "document_title": redact_terms(chunk.document_title, terms),
         "score": chunk.score,
         "snippet": redact_terms(" ".join(chunk.text.split()), terms)[:SNIPPET_CHARS],
-        "source": chunk.source,
+        "source": redact_terms(chunk.source, terms),
     }
 
 

@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"),
@@ -201,3 +202,12 @@ def redact_terms(text: str, terms: Iterable[str]) -> str:
     """``text`` with a scope's redact terms removed; untouched when there are none (text shown
     as a source, e.g. citations and retrieval results, not the model's answer)."""
     return redact(text, terms) if terms and text else text
+
+
+def redact_headings(metadata: dict[str, Any], terms: Iterable[str]) -> dict[str, Any]:
+    """A chunk's metadata with ``terms`` removed from its ``headings`` (copied from the
+    document's text, which is shown redacted)."""
+    headings = metadata.get("headings") if terms else None
+    if not isinstance(headings, list):
+        return metadata
+    return {**metadata, "headings": [redact_terms(str(h), terms) for h in headings]}

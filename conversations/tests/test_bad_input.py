@@ -142,6 +142,28 @@ def test_redact_terms_reach_citations_and_retrieval(client, kb, tenant, key, ope
     assert "AnonRateThrottle" not in res.content.decode()
 
 
+def test_redact_terms_reach_the_source_and_headings_of_a_document_named_by_them(
+    client, kb, tenant, key, openai_stub
+):
+    # A document without a file name or URL has its title as `source`; headings are its text.
+    ScopeFactory(tenant=tenant, slug="open", redact_terms=["Throttling"])
+    kb.documents["Throttling"].chunks.update(metadata={"headings": ["Throttling", "Per day"]})
+    openai_stub.script.reply = "See [1]."
+    status, body = chat(client, key, bot="helper", message=Q, scope="open")
+    assert status == 200, body
+    assert body["citations"]
+    assert "Throttling" not in json.dumps(body)
+    status, events = chat(client, key, bot="helper", message=Q, scope="open", stream=True)
+    assert "Throttling" not in json.dumps(dict(events).get("citations"))
+    res = _post(
+        client, "/v1/retrieve", json.dumps({"bot": "helper", "query": Q, "scope": "open"}), key
+    )
+    assert res.status_code == 200
+    assert {"[redacted]", "Per day"} <= {h for r in res.json()["data"]
+                                          for h in r["metadata"].get("headings", [])}  # fmt: skip
+    assert "Throttling" not in res.content.decode()
+
+
 # --------------------------------------------------------------------------- scope-limited keys
 def test_scope_limited_key_cannot_drop_its_scope(client, kb, tenant, make_key, openai_stub):
     public = ScopeFactory(tenant=tenant, slug="public")
