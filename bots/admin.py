@@ -30,3 +30,12 @@ class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 class ScopeAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = ("slug", "name", "tenant", "require_grounding")
     list_filter = ("tenant",)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Listing datasets limits the scope to them (as the API sets it); only unticking
+        # `limited_to_datasets` lifts it, so saving a scope whose datasets were deleted keeps it.
+        scope = form.instance
+        if not scope.limited_to_datasets and scope.datasets.exists():
+            scope.limited_to_datasets = True
+            scope.save(update_fields=["limited_to_datasets", "updated_at"])

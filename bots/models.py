@@ -13,6 +13,11 @@ class Scope(TenantOwned):
     name = models.CharField(max_length=200)
     slug = models.CharField(max_length=64, validators=[slug_validator])
     datasets = models.ManyToManyField("datasets.Dataset", blank=True, related_name="+")
+    # An empty ``datasets`` reads as "any of the bot's datasets"; this tells a scope whose listed
+    # datasets were all deleted (limited to none) apart from one that never listed any.
+    limited_to_datasets = models.BooleanField(
+        default=False, help_text="Only the datasets listed (none, once they are all deleted)."
+    )
     document_tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     blocked_topics = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     blocked_terms = ArrayField(models.CharField(max_length=200), default=list, blank=True)

@@ -77,6 +77,11 @@ class ScopeSerializer(StrictSerializer):
         child=serializers.UUIDField(), required=False, max_length=100,
         help_text="Ids of the datasets a chat under this scope may read.",
     )  # fmt: skip
+    limited_to_datasets = serializers.BooleanField(
+        read_only=True,
+        help_text="True: chats read only `datasets` (none if that list is empty: they were "
+        "deleted). False: any of the bot's datasets. Set by sending `datasets`.",
+    )
     document_tags = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=500,
         help_text="If set, only documents carrying one of these tags are read.",
@@ -96,6 +101,7 @@ class ScopeSerializer(StrictSerializer):
             "name": scope.name,
             "slug": scope.slug,
             "datasets": [str(d.pk) for d in scope.datasets.all()],
+            "limited_to_datasets": scope.limited_to_datasets,
             "document_tags": list(scope.document_tags),
             "blocked_topics": list(scope.blocked_topics),
             "blocked_terms": list(scope.blocked_terms),

@@ -105,6 +105,10 @@ def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:
 
 def _apply_scope(scope: Scope, data: dict[str, Any]) -> None:
     _set_fields(scope, SCOPE_FIELDS, data)
+    if "datasets" in data:
+        # Listing datasets limits the scope to them, also once they are deleted; sending an
+        # empty list is what lifts the limit.
+        scope.limited_to_datasets = bool(data["datasets"])
 
 
 def _set_fields(obj: Bot | Scope, fields: tuple[str, ...], data: dict[str, Any]) -> None:

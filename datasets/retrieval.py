@@ -241,8 +241,10 @@ def _f(value: Any) -> float | None:
 
 
 def scope_restricts(scope: Any) -> bool:
-    """A scope with no datasets listed restricts by tags only (API.md: 'datasets it may read')."""
-    return bool(scope_dataset_ids(scope))
+    """A scope with no datasets listed restricts by tags only (API.md: 'datasets it may read'),
+    unless it listed some that were deleted since (``limited_to_datasets``): then it reads none,
+    as deleting a scope's datasets must not open the bot's others to it."""
+    return bool(getattr(scope, "limited_to_datasets", False) or scope_dataset_ids(scope))
 
 
 def scope_dataset_ids(scope: Any) -> list[Any]:
