@@ -1,10 +1,27 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from tenants.models import TenantOwned, slug_validator
+
+
+def check_slug_is_not_an_id(slug: str) -> None:
+    """Bots and scopes are named by slug or id (chat, /v1/retrieve, the OpenAI route's `model`,
+    ?bot= filters), and a value that reads as a UUID is looked up as an id: a slug of that form
+    (``12345678-1234-5678-1234-567812345678``, or 32 hex digits) could never be found by it."""
+    try:
+        uuid.UUID(slug)
+    except ValueError:
+        return
+    raise ValidationError(
+        {"slug": "A slug cannot have the form of an id (a UUID): bots and scopes are looked up by "
+         "slug or id. Choose another slug."}
+    )  # fmt: skip
 
 
 class Scope(TenantOwned):
@@ -36,6 +53,9 @@ class Scope(TenantOwned):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        check_slug_is_not_an_id(self.slug)
 
 
 class Bot(TenantOwned):
@@ -75,3 +95,6 @@ class Bot(TenantOwned):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        check_slug_is_not_an_id(self.slug)

@@ -234,3 +234,27 @@ def test_names_refuse_control_characters(api, method, route, name):
     assert res.json()["error"]["message"] == (
         "name: Use printable text only (no control characters)."
     )
+
+
+@pytest.mark.parametrize("route", ["/v1/bots", "/v1/scopes"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x", "slug": "12345678-1234-5678-1234-567812345678"},
+        {"name": "x", "slug": "deadbeefdeadbeefdeadbeefdeadbeef"},  # 32 hex digits: a UUID too
+        {"name": "12345678-1234-5678-1234-567812345678"},  # the slug made from the name
+    ],
+)
+def test_slugs_that_read_as_ids_are_refused(api, tenant, route, body):
+    # A bot with such a slug was created, listed by /v1/openai/models, and then a 404 by that
+    # slug everywhere (chat, the OpenAI route's model, ?bot=): a UUID is looked up as an id.
+    res = api.post(route, body, format="json")
+    assert res.status_code == 400, res.content
+    err = res.json()["error"]
+    assert err["message"].startswith("slug: A slug cannot have the form of an id")
+    assert "slug" in err["details"]["fields"]
+    created = api.post(route, {"name": "Plain"}, format="json").json()
+    res = api.patch(f"{route}/{created['id']}", {"slug": body.get("slug", body["name"])},
+                    format="json")  # fmt: skip
+    assert res.status_code == 400, res.content
+    assert api.get(f"{route}/{created['id']}").json()["slug"] == "plain"
