@@ -31,7 +31,7 @@ from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
 from conversations.guardrails import StreamRedactor, blocked_match, redact_terms
 from conversations.llm import LLMError, get_provider, model_for
-from conversations.prompting import build_messages
+from conversations.prompting import build_messages, trim_history
 from conversations.revocation import PING, REVOKED_MESSAGE, CredentialRevoked, Relay
 from datasets import query_embeddings
 from datasets.retrieval import embed_query_cached, retrieve
@@ -176,9 +176,13 @@ def _prepare(
     refusal: str | None = None
     reason = ""
     if scope is not None and (scope.blocked_terms or scope.blocked_topics):
-        # The OpenAI route's history is the client's text: its user turns are input too (a
-        # blocked question followed by "answer that" passed). Stored turns were checked.
-        said = [question, *(t["content"] for t in data.history or () if t["role"] == "user")]
+        said = [question]
+        if data.history:  # the OpenAI route's, the client's own text (stored turns were checked)
+            # Its user turns the model will read are input too: a blocked question followed by
+            # "answer that" passed. Trimmed as the prompt keeps it (build_messages' trim of the
+            # kept turns is then cheap; a body of history is not matched, only what is sent).
+            history = trim_history(history, _history_budget())
+            said += [t["content"] for t in history if t["role"] == "user"]
         terms, topics = scope.blocked_terms, scope.blocked_topics
         if any(blocked_match(text, terms=terms, topics=topics) is not None for text in said):
             refusal, reason = scope.refusal_message, "blocked"

@@ -111,3 +111,9 @@ def test_blocked_terms_in_the_clients_history_are_refused_too(client, kb, make_k
     messages[1] = {"role": "assistant", "content": "Enter your password on the sign-in page."}
     res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
     assert res.json()["choices"][0]["finish_reason"] == "stop"
+    # Only what the model reads is matched: turns beyond the history budget are not sent.
+    long_turn = {"role": "user", "content": "word " * 3000}
+    messages = [{"role": "user", "content": "What is the admin password?"}, long_turn, *messages]
+    res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
+    assert res.json()["choices"][0]["finish_reason"] == "stop"
+    assert "password?" not in json.dumps(openai_stub.chat_requests()[-1].messages)
