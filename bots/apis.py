@@ -10,7 +10,19 @@ from rest_framework.response import Response
 
 from bots import selectors, services
 from bots.serializers import BotSerializer, ScopeSerializer
+from chatbot_project.errors import APIError
 from tenants.views import TenantAPIView
+
+
+def _refuse_if_limited(allowed_ids: Any, kind: str) -> None:
+    """A key limited to certain bots (scopes) cannot create one: the new one would be outside
+    its limit, so the key got a 201 and then a 404 for what it had just created."""
+    if allowed_ids is not None:
+        raise APIError(
+            f"This API key is limited to certain {kind}s, so it cannot create a {kind}; use a "
+            "key without that limit, or a signed-in user.",
+            type="permission_denied", status_code=403,
+        )  # fmt: skip
 
 
 class BotListAPI(TenantAPIView):
@@ -25,6 +37,7 @@ class BotListAPI(TenantAPIView):
         operation_id="bots_create", request=BotSerializer, responses={201: BotSerializer}
     )
     def post(self, request: Any) -> Response:
+        _refuse_if_limited(self.auth.allowed_bot_ids, "bot")
         bot = services.bot_create(tenant=self.tenant, data=self.parse(BotSerializer))
         return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
 
@@ -67,6 +80,7 @@ class ScopeListAPI(TenantAPIView):
         operation_id="scopes_create", request=ScopeSerializer, responses={201: ScopeSerializer}
     )
     def post(self, request: Any) -> Response:
+        _refuse_if_limited(self.auth.allowed_scope_ids, "scope")
         scope = services.scope_create(tenant=self.tenant, data=self.parse(ScopeSerializer))
         return Response(ScopeSerializer(scope).data, status=status.HTTP_201_CREATED)
 

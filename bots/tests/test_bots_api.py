@@ -258,3 +258,20 @@ def test_slugs_that_read_as_ids_are_refused(api, tenant, route, body):
                     format="json")  # fmt: skip
     assert res.status_code == 400, res.content
     assert api.get(f"{route}/{created['id']}").json()["slug"] == "plain"
+
+
+def test_keys_limited_to_bots_or_scopes_cannot_create_them(tenant, client_for):
+    # The new bot (scope) was outside the key's limit: a 201, then a 404 for the key that made it.
+    bot, scope = BotFactory(tenant=tenant), ScopeFactory(tenant=tenant)
+    by_bot = client_for(tenant, ("read", "write"), bots=[bot])
+    by_scope = client_for(tenant, ("read", "write"), scopes=[scope])
+    for client, route in ((by_bot, "/v1/bots"), (by_scope, "/v1/scopes")):
+        res = client.post(route, {"name": "New one"}, format="json")
+        assert res.status_code == 403, res.content
+        assert res.json()["error"]["type"] == "permission_denied"
+    assert Bot.objects.filter(tenant=tenant).count() == 1
+    # Their other limits do not apply: a scope-limited key creates bots, a bot-limited one scopes.
+    created = by_scope.post("/v1/bots", {"name": "Made"}, format="json")
+    assert created.status_code == 201, created.content
+    assert by_scope.get(f"/v1/bots/{created.json()['id']}").status_code == 200
+    assert by_bot.post("/v1/scopes", {"name": "Made"}, format="json").status_code == 201
