@@ -142,3 +142,31 @@ def test_ctrl_c_on_a_single_question_exits_130_without_a_traceback(kb, openai_st
     assert proc.returncode == 130, err.decode()[-2000:]
     assert b"Traceback" not in err
     assert Message.objects.get(role="assistant").finish_reason == "cancelled"
+
+
+def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, monkeypatch):
+    # Ctrl-C before the answer streams (the first question of a process loads the embedding
+    # model: seconds). "(stopped; ... saved as cancelled)" used to be said with nothing saved.
+    import signal
+    import time
+
+    from conversations import chat
+
+    real = chat.prepare_chat
+
+    def interrupted(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # handled on the main thread: asyncio.run cancels
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chat, "prepare_chat", interrupted)
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("chat", "--tenant", "acme", "--bot", "helper", Q, stderr=err)
+    assert exited.value.code == 130
+    assert "saved as cancelled" in err.getvalue()
+    conversation = Conversation.objects.get()
+    assert [(m.role, m.finish_reason) for m in conversation.messages.order_by("created_at")] == [
+        ("user", ""), ("assistant", "cancelled"),
+    ]  # fmt: skip
+    assert openai_stub.chat_requests() == []

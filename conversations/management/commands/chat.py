@@ -112,6 +112,7 @@ class Command(CheckedCommand):
 
     def _ask(self, context: Any, opts: dict, question: str, conversation: str | None) -> Any:
         """The conversation id (None if none started), or ``STOPPED`` after Ctrl-C."""
+        from conversations import chat_writes
         from conversations.chat import ChatInput, prepare_chat, run_chat
         from conversations.slots import acquire_stream_slot, release_stream_slot
 
@@ -138,7 +139,16 @@ class Command(CheckedCommand):
                     await sync_to_async(connections.close_all)()
 
         async def _events() -> None:
-            prep = await sync_to_async(prepare_chat)(context, data)
+            preparing = asyncio.ensure_future(sync_to_async(prepare_chat)(context, data))
+            try:
+                prep = await asyncio.shield(preparing)
+            except asyncio.CancelledError:  # Ctrl-C before the answer streamed
+                # Stored as cut short once prepared, as /v1/chat stores a client gone by then.
+                with contextlib.suppress(Exception):
+                    prep = await preparing
+                    state["conversation_id"] = str(prep.conversation.id)
+                    await chat_writes.stored_unstarted(prep)
+                raise
             async for event, payload in run_chat(prep):
                 if event == "start":
                     state["conversation_id"] = payload["conversation_id"]
