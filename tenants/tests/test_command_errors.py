@@ -56,6 +56,7 @@ def test_create_user_refuses_a_bad_email(tenant):
         (["a\x00b"], "slug contains the NUL character"),
         (["x" * 300], "slug: Use 1-64 lowercase letters"),
         (["ok", "--name", "A\x01B"], "--name contains a control character"),
+        (["ok", "--name", "   "], "--name is blank; give a name"),  # was stored as "   "
         (["ok", "--name", "N" * 300], "--name: Ensure this value has at most 200 characters"),
         # The API's rule: "0/m" matched the model's pattern and was stored, then ignored.
         (["ok", "--rate-limit", "0/m"], "--rate-limit: Use .* with a count of at least 1"),
@@ -66,6 +67,11 @@ def test_create_tenant_refuses_bad_arguments(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_tenant", *args, stdout=io.StringIO())
     assert not Tenant.objects.exists()
+
+
+def test_create_tenant_trims_the_name_as_the_api_does(db):
+    call_command("create_tenant", "ok", "--name", "  Padded Name ", stdout=io.StringIO())
+    assert Tenant.objects.get(slug="ok").name == "Padded Name"
 
 
 def test_otp_enroll_refuses_bad_arguments(tenant):

@@ -25,6 +25,12 @@ class Command(CheckedCommand):
 
     def handle(self, *args: Any, slug: str, name: str, rate_limit: str, **opts: Any) -> None:
         check_text(name, "--name", controls=True)
+        # Trimmed as the API trims it (PATCH /v1/tenant refuses a blank name): "   " was stored.
+        if name and not name.strip():
+            raise CommandError(
+                "--name is blank; give a name, or leave --name out for one made from the slug."
+            )
+        name = name.strip()
         # The API's rule (PATCH /v1/tenant): the model's pattern alone let "0/m" through, a
         # value the rate limiter then ignores.
         try:
