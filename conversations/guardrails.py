@@ -95,19 +95,34 @@ _MAX_HOLD = 2000
 SECRET_MIN_RUN = 20
 
 
+def _atoms(term: str) -> list[str]:
+    """A term as regular-expression atoms, one per character; the whitespace between its words
+    is one atom matching any run of it (a model may wrap a line or use a no-break space)."""
+    atoms: list[str] = []
+    for word in term.split():
+        if atoms:
+            atoms.append(r"\s+")
+        atoms.extend(re.escape(ch) for ch in word)
+    return atoms
+
+
 @functools.lru_cache(maxsize=256)
-def _prefix_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
-    """Matches, at the end of a text, a non-empty start of one of ``terms`` under the same
-    ``re.I`` equality as the redaction itself ("abc": ``a(?:b(?:c)?)?\\Z``). A comparison of
-    casefolded strings instead held too little: casefold is not re.I's equality (ı, I) and can
-    change a text's length (ß -> ss), so a term cut between two deltas went out unredacted."""
-    alternatives = []
-    for term in terms:
+def _patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(the terms, longest first; a non-empty start of one of them at the end of a text).
+
+    The second decides what to hold back, under the same ``re.I`` equality as the redaction
+    ("abc": ``a(?:b(?:c)?)?\\Z``). A comparison of casefolded strings held too little:
+    casefold is not re.I's equality (ı, I) and can change a text's length (ß -> ss), so a term
+    cut between two deltas went out unredacted."""
+    whole, starts = [], []
+    for term in sorted(terms, key=len, reverse=True):
+        atoms = _atoms(term)
+        whole.append("".join(atoms))
         nested = ""
-        for ch in reversed(term[1:]):
-            nested = f"(?:{re.escape(ch)}{nested})?"
-        alternatives.append(re.escape(term[0]) + nested)
-    return re.compile(f"(?:{'|'.join(alternatives)})\\Z", re.I)
+        for atom in reversed(atoms[1:]):
+            nested = f"(?:{atom}{nested})?"
+        starts.append(atoms[0] + nested)
+    return re.compile("|".join(whole), re.I), re.compile(f"(?:{'|'.join(starts)})\\Z", re.I)
 
 
 class StreamRedactor:
@@ -121,15 +136,11 @@ class StreamRedactor:
         # ``secret``: text the answer must never quote at length (the bot's system prompt).
         self.secret = secret if len(secret) >= SECRET_MIN_RUN else ""
         self.terms = [t for t in (str(t).strip() for t in terms) if t]
-        self._term_re = (
-            re.compile(
-                "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True)), re.I
-            )
-            if self.terms
-            else None
+        self._term_re, self._prefix_re = (
+            _patterns(tuple(self.terms)) if self.terms else (None, None)
         )
-        self._prefix_re = _prefix_pattern(tuple(self.terms)) if self.terms else None
-        self._max = max((len(t) for t in self.terms), default=0)
+        # How far back a held start may begin (twice the longest term: room for wider spaces).
+        self._window = 2 * max((len(t) for t in self.terms), default=0)
         self._buf = ""
 
     @property
@@ -153,7 +164,7 @@ class StreamRedactor:
             hold = len(text) - 1
         # A suffix that may grow into a redact term (the longest: the leftmost match).
         if self._prefix_re is not None:
-            tail = self._prefix_re.search(text, max(0, len(text) - self._max + 1))
+            tail = self._prefix_re.search(text, max(0, len(text) - self._window))
             if tail is not None:
                 hold = min(hold, tail.start())
         return hold

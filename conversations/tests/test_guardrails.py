@@ -67,3 +67,14 @@ def test_redact_terms_split_anywhere_are_redacted_as_a_whole(term, text):
         redactor = StreamRedactor([term])
         out = redactor.feed(text[:cut]) + redactor.feed(text[cut:]) + redactor.flush()
         assert out == whole, f"split after {text[:cut]!r}"
+
+
+@pytest.mark.parametrize("gap", ["\n", "  ", "\u00a0", " \n "])
+def test_a_redact_term_with_other_whitespace_between_its_words_is_redacted(gap):
+    # The model may wrap a line or put a non-breaking space inside a name.
+    text = f"We use Project{gap}Falcon daily."
+    assert redact(text, ["Project Falcon"]) == f"We use {REDACTED} daily."
+    for cut in range(1, len(text)):
+        redactor = StreamRedactor(["project falcon"])
+        out = redactor.feed(text[:cut]) + redactor.feed(text[cut:]) + redactor.flush()
+        assert out == f"We use {REDACTED} daily.", f"split after {text[:cut]!r}"
