@@ -22,7 +22,8 @@ class APIKeySerializer(StrictSerializer):
     prefix = serializers.CharField(read_only=True, help_text="Public start of the key.")
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=PERMISSIONS), required=False, max_length=4,
-        help_text="Any of chat, read, write, admin (default chat + read).",
+        allow_empty=False,
+        help_text="One or more of chat, read, write, admin (default chat + read).",
     )  # fmt: skip
     bots = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=1000,
