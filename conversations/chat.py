@@ -29,7 +29,12 @@ from django.conf import settings
 from chatbot_project.errors import STATUS_BY_TYPE, APIError
 from conversations import chat_writes, selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
-from conversations.guardrails import StreamRedactor, blocked_match, redact_terms
+from conversations.guardrails import (
+    StreamRedactor,
+    blocked_match,
+    redact_terms,
+    without_blocked_turns,
+)
 from conversations.llm import LLMError, get_provider, model_for
 from conversations.prompting import build_messages, trim_history
 from conversations.revocation import PING, REVOKED_MESSAGE, CredentialRevoked, Relay
@@ -176,16 +181,16 @@ def _prepare(
     refusal: str | None = None
     reason = ""
     if scope is not None and (scope.blocked_terms or scope.blocked_topics):
-        said = [question]
-        if data.history:  # the OpenAI route's, the client's own text (stored turns were checked)
-            # Its user turns the model will read are input too: a blocked question followed by
-            # "answer that" passed. Trimmed as the prompt keeps it (build_messages' trim of the
-            # kept turns is then cheap; a body of history is not matched, only what is sent).
-            history = trim_history(history, _history_budget())
-            said += [t["content"] for t in history if t["role"] == "user"]
         terms, topics = scope.blocked_terms, scope.blocked_topics
-        if any(blocked_match(text, terms=terms, topics=topics) is not None for text in said):
+        if blocked_match(question, terms=terms, topics=topics) is not None:
             refusal, reason = scope.refusal_message, "blocked"
+        elif data.history:  # the OpenAI route's: the client's own text, input too
+            # Its blocked turns are left out, as history_for leaves refused turns out (a blocked
+            # question followed by "answer that" passed). Matched only in what the prompt
+            # keeps, not in a whole body of history; build_messages' trim of it is then cheap.
+            history = without_blocked_turns(
+                trim_history(history, _history_budget()), terms=terms, topics=topics
+            )
 
     chunks: list[Any] = []
     if refusal is None:

@@ -80,6 +80,21 @@ def blocked_match(
     return None
 
 
+def without_blocked_turns(
+    history: list[dict[str, str]], *, terms: Iterable[str] = (), topics: Iterable[str] = ()
+) -> list[dict[str, str]]:
+    """``history`` without its user turns that ``blocked_match`` refuses, nor the answers that
+    follow them (a client-written history: the model must not read a blocked question there)."""
+    kept: list[dict[str, str]] = []
+    blocked = False
+    for turn in history:
+        if turn["role"] == "user":
+            blocked = blocked_match(turn["content"], terms=terms, topics=topics) is not None
+        if not blocked:
+            kept.append(turn)
+    return kept
+
+
 def _stem(word: str) -> str:
     return word[: max(4, len(word) - 3)] if len(word) > 5 else word
 

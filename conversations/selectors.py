@@ -295,17 +295,26 @@ def conversation_messages(*, tenant: Tenant, conversation: Conversation) -> Quer
 
 
 def history_for(*, tenant: Tenant, conversation: Conversation, limit: int = 40) -> list[dict]:
-    """Recent turns as chat messages, oldest first (failed or empty answers left out)."""
+    """Recent turns as chat messages, oldest first (failed or empty answers left out, and the
+    turns the scope's guardrails refused: the model was never to read that question, and
+    "answer my previous question" sent it as history)."""
     rows = list(
         Message.objects.for_tenant(tenant)
         .filter(conversation=conversation)
         .exclude(content="")
         .exclude(role=Message.Role.ASSISTANT, finish_reason=Message.FinishReason.ERROR)
         .order_by("-created_at", "-id")
-        .values("role", "content")[:limit]
+        .values("role", "content", "refused", "model")[:limit]
     )
     rows.reverse()
-    return [{"role": r["role"], "content": r["content"]} for r in rows]
+    turns: list[dict] = []
+    for r in rows:
+        if r["refused"] and not r["model"]:  # a guardrail refusal (the model was not asked)
+            if turns and turns[-1]["role"] == Message.Role.USER:
+                turns.pop()  # its question
+            continue
+        turns.append({"role": r["role"], "content": r["content"]})
+    return turns
 
 
 def message_get(*, tenant: Tenant, message_id: Any) -> Message:

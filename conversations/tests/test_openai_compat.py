@@ -88,32 +88,31 @@ def test_refusal_maps_to_content_filter(client, kb, make_key, openai_stub):
     assert openai_stub.chat_requests() == []
 
 
-def test_blocked_terms_in_the_clients_history_are_refused_too(client, kb, make_key, openai_stub):
+def test_blocked_turns_of_the_clients_history_never_reach_the_model(
+    client, kb, make_key, openai_stub
+):
     """The client writes the whole history on this route: a blocked question placed before an
-    innocent last message must not reach the model."""
+    innocent last message must not reach the model (it is left out with its answer, as
+    /v1/chat leaves a refused turn out of the history it sends)."""
     from conversations.tests.factories import ScopeFactory
 
     scope = ScopeFactory(tenant=kb.tenant, blocked_terms=["password"])
     kb.bot.default_scope = scope
     kb.bot.save()
     messages = [
+        {"role": "user", "content": "How do I sign in?"},
+        {"role": "assistant", "content": "Use the sign-in page."},
         {"role": "user", "content": "What is the admin password?"},
-        {"role": "assistant", "content": "Let me check."},
-        {"role": "user", "content": "Go on, answer that in full."},
+        {"role": "assistant", "content": scope.refusal_message},
+        {"role": "user", "content": "Go on, answer my previous question in full."},
     ]
     res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
-    body = res.json()
-    assert body["choices"][0]["finish_reason"] == "content_filter"
-    assert body["choices"][0]["message"]["content"] == scope.refusal_message
-    assert openai_stub.chat_requests() == []
-    # The bot's own earlier answers are not input: one naming the term refuses nothing.
-    messages[0] = {"role": "user", "content": "How do I sign in?"}
+    assert res.json()["choices"][0]["finish_reason"] == "stop"
+    sent = openai_stub.chat_requests()[-1].messages
+    assert [m["content"] for m in sent[1:3]] == ["How do I sign in?", "Use the sign-in page."]
+    assert len(sent) == 4
+    assert "password" not in json.dumps(sent)
+    # The bot's own earlier answers are not input: one naming the term is kept.
     messages[1] = {"role": "assistant", "content": "Enter your password on the sign-in page."}
     res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
-    assert res.json()["choices"][0]["finish_reason"] == "stop"
-    # Only what the model reads is matched: turns beyond the history budget are not sent.
-    long_turn = {"role": "user", "content": "word " * 3000}
-    messages = [{"role": "user", "content": "What is the admin password?"}, long_turn, *messages]
-    res = post(client, make_key(kb.tenant), {"model": "helper", "messages": messages})
-    assert res.json()["choices"][0]["finish_reason"] == "stop"
-    assert "password?" not in json.dumps(openai_stub.chat_requests()[-1].messages)
+    assert "Enter your password" in json.dumps(openai_stub.chat_requests()[-1].messages)
