@@ -8,14 +8,19 @@ recursion limit to hit).
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from datasets.extraction import Block, ExtractionError, no_progress
+from datasets.extraction import Block, ExtractionError, no_progress, normalise
 from datasets.extraction.text import read_text
 
 MAX_DEPTH = 64
+# What json.loads makes of "\\ud800" without its pair: no UTF-8 for it (the tokenizer and
+# PostgreSQL refuse it), so it becomes U+FFFD as undecodable bytes do.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _depth_ok(text: str) -> bool:
@@ -99,6 +104,9 @@ def extract_data(data: Any, progress: Callable[[float], None] = no_progress) -> 
             progress(0.5 + step * index)
         lines = flatten(record)
         text = "\n".join(line for line in lines if line.strip())
+        # Escapes decode to characters the file's text could not hold (\u0000, a lone
+        # \ud800): cleaned here, as read_text cleaned the raw text.
+        text = normalise(_LONE_SURROGATE.sub("\ufffd", text))
         if text.strip():
             yield Block(text=text, headings=(label,) if label and isinstance(data, list) else ())
 
@@ -112,9 +120,14 @@ def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iter
         )
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ExtractionError(
             f"The file is not valid JSON ({exc.msg} at line {exc.lineno})."
+        ) from None
+    except ValueError:  # Python's cap on an integer's digits, not a syntax error
+        raise ExtractionError(
+            f"The JSON holds a number longer than {sys.get_int_max_str_digits():,} digits, "
+            "which cannot be read; store it as a string."
         ) from None
     except RecursionError:
         raise ExtractionError(
