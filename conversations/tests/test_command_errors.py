@@ -27,6 +27,16 @@ def test_chat_refuses_a_question_it_cannot_store(kb, question, message):
     assert not Conversation.objects.exists()
 
 
+@pytest.mark.parametrize("question", [[""], ["  "], ["", " "]])
+def test_chat_refuses_an_empty_question_instead_of_starting_a_repl(kb, question, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(Q.decode() + "\n"))  # a REPL would answer it
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="The question is empty"):
+        call_command("chat", "--tenant", "acme", "--bot", "helper", *question, stdout=out)
+    assert "Type a question" not in out.getvalue()
+    assert not Conversation.objects.exists()
+
+
 def test_chat_refuses_a_bad_tenant_or_bot_argument(kb):
     with pytest.raises(CommandError, match="--tenant is not valid UTF-8"):
         call_command("chat", "--tenant", "\udcff", "--bot", "helper", "hi")

@@ -60,6 +60,10 @@ class Command(CheckedCommand):
         context = AuthContext(tenant=tenant, permissions=ROLE_PERMISSIONS["owner"])
         conversation = opts.get("conversation")
         question = " ".join(opts["question"]).strip()
+        if opts["question"] and not question:
+            # `chat ... "$QUESTION"` with the variable empty: not a REPL reading stdin (a script
+            # then hung at a terminal, or exited 0 with no answer).
+            raise CommandError("The question is empty; give one, or leave it out for a REPL.")
         if question:
             if self._ask(context, opts, question, conversation) is STOPPED:
                 raise SystemExit(130)  # the shell's code for an interrupted command
