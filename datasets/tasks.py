@@ -74,11 +74,15 @@ def ingest_document(self, document_id: str) -> str:
         )
     except Exception as exc:
         log.exception("ingest %s crashed", document_id)
-        return fail_document(
-            document_id,
-            f"Ingestion failed unexpectedly ({exc.__class__.__name__}); it has been logged. "
-            "Try re-ingesting; if it fails again, the file may be malformed.",
-        )
+        return fail_document(document_id, crash_sentence(exc))
+
+
+def crash_sentence(exc: Exception) -> str:
+    """The ``error`` of a run that crashed (its traceback logged by the caller)."""
+    return (
+        f"Ingestion failed unexpectedly ({exc.__class__.__name__}); it has been logged. "
+        "Try re-ingesting; if it fails again, the file may be malformed."
+    )
 
 
 @shared_task(name="datasets.recover_stalled_documents")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
+import logging
 import os
 import time
 from pathlib import Path
@@ -16,13 +16,15 @@ from chatbot_project.commands import CheckedCommand, check_text, validated
 from chatbot_project.errors import APIError
 from chatbot_project.jsonbody import problem
 from datasets import services
-from datasets.ingestion import Skipped, process_document
+from datasets.ingestion import RetryableError, Skipped, fail_document, process_document
 from datasets.models import Document
 from datasets.serializers import DatasetInputSerializer
+from datasets.tasks import crash_sentence
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded
 
 TERMINAL = {Document.Status.READY, Document.Status.FAILED}
+log = logging.getLogger("chatbot.ingest")
 
 
 def broken_link(path: Path) -> str | None:
@@ -134,16 +136,29 @@ class Command(CheckedCommand):
 
         if opts["sync"]:
             for doc in tqdm(docs, desc="ingest", unit="doc"):
-                if doc.status in TERMINAL:
-                    continue
-                with contextlib.suppress(Skipped):
-                    process_document(doc.pk)
+                if doc.status not in TERMINAL:
+                    self._process(doc)
         elif opts["wait"] and docs:
             self._wait([d.pk for d in docs], opts["timeout"])
 
         failed = self._report([d.pk for d in docs], final=opts["sync"] or opts["wait"])
         if refused or failed:
             raise CommandError(f"{refused} refused, {failed} failed.{quota}")
+
+    @staticmethod
+    def _process(doc: Document) -> None:
+        """``--sync``: the worker's task, here. What it records on a crash is recorded too (a
+        document left ``processing`` with no error, and the files after it never processed,
+        otherwise); a provider outage fails the document, with nobody here to retry it later."""
+        try:
+            process_document(doc.pk)
+        except Skipped:
+            pass
+        except RetryableError as exc:
+            fail_document(doc.pk, f"{exc} Re-ingest it later.")
+        except Exception as exc:
+            log.exception("ingest %s crashed", doc.pk)
+            fail_document(doc.pk, crash_sentence(exc))
 
     def _wait(self, ids: list, timeout: float) -> None:
         deadline = time.monotonic() + timeout
