@@ -7,6 +7,7 @@ callers reach both through ``datasets.services``, which re-exports them.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import uuid
 from collections.abc import Iterable
@@ -78,9 +79,27 @@ def _fetch(url: str, path: Path) -> tuple[str, FetchResult]:
         # Keep the server's declared charset: store the text re-encoded as UTF-8.
         from datasets.extraction.text import decode_bytes
 
-        text = decode_bytes(path.read_bytes(), result.charset)
-        path.write_text(text, encoding="utf-8")
+        data = path.read_bytes()
+        text = decode_bytes(data, result.charset)
+        encoding = "utf-8-sig" if kind == "html" and _meta_names_another(data) else "utf-8"
+        path.write_text(text, encoding=encoding)
     return kind, result
+
+
+def _meta_names_another(html: bytes) -> bool:
+    """Whether the page's ``<meta charset>`` names another charset than UTF-8 (as a page in
+    Windows-1252 says twice, in the HTTP header and the ``<meta>``). Stored re-encoded as
+    UTF-8, such a page gets a BOM, which the extractor trusts before the ``<meta>``: else it
+    decoded the UTF-8 bytes as Windows-1252 ("trÃ¨s"). The HTTP header wins, as in browsers."""
+    from datasets.extraction.html import meta_charset
+
+    declared = meta_charset(html)
+    if not declared:
+        return False
+    try:
+        return codecs.lookup(declared).name != "utf-8"
+    except LookupError:
+        return False  # (decode_bytes ignores a charset it does not know)
 
 
 # --------------------------------------------------------------------------- re-ingest

@@ -27,10 +27,14 @@ _BLOCKS = {
 MAX_HTML_BYTES = 50 * 1024 * 1024
 
 
-def decode_html(data: bytes) -> str:
+def meta_charset(data: bytes) -> str | None:
+    """The charset a page's ``<meta>`` names (in its first 4 KB), or None."""
     match = _META_CHARSET.search(data[:4096])
-    declared = match.group(1).decode("ascii", "ignore") if match else None
-    return decode_bytes(data, declared)
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def decode_html(data: bytes) -> str:
+    return decode_bytes(data, meta_charset(data))
 
 
 def extract_html(html: str, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:

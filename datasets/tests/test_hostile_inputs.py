@@ -4,12 +4,17 @@ sentence, or ``ready`` with what it holds, never an unexpected crash or a docume
 
 from __future__ import annotations
 
+import http.server
+import threading
+from contextlib import contextmanager
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from datasets import services
 from datasets.embeddings import EmbeddingError
+from datasets.ingestion import process_document
 from datasets.models import Chunk, Document
 from datasets.tasks import ingest_document
 from datasets.tests.factories import DatasetFactory
@@ -93,3 +98,55 @@ def test_ingest_sync_records_a_failed_run_and_goes_on(tenant, tmp_path, monkeypa
     assert docs["a_boom.txt"].status == "failed"
     assert docs["a_boom.txt"].error.startswith(expect)
     assert docs["b_fine.txt"].status == "ready"
+
+
+@contextmanager
+def _page_server(body: bytes, content_type: str):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("header", "encoding"),
+    [
+        # A page in Windows-1252 saying so twice (as most such pages do): the stored copy is
+        # re-encoded as UTF-8, and the <meta> still said windows-1252: read as "trÃ¨s".
+        ("text/html; charset=windows-1252", "cp1252"),
+        # A server that knows better than the page (the HTTP header wins, as in browsers).
+        ("text/html; charset=utf-8", "utf-8"),
+    ],
+)
+def test_a_fetched_page_is_read_in_the_charset_of_its_http_header(
+    tenant, settings, header, encoding
+):
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    page = (
+        '<html><head><meta charset="windows-1252"><title>Menu</title></head>'
+        "<body><p>Le café est très bon.</p></body></html>"
+    ).encode(encoding)
+    dataset = DatasetFactory(tenant=tenant)
+    with _page_server(page, header) as url:
+        doc, _ = services.document_create_from_url(tenant=tenant, dataset=dataset, url=url)
+    assert process_document(doc.pk) == "ready"
+    assert "Le café est très bon." in Chunk.objects.get(document=doc).text
+    # Re-ingesting reads the stored copy the same way.
+    Document.objects.filter(pk=doc.pk).update(status="queued")
+    assert process_document(doc.pk) == "ready"
+    assert "Le café est très bon." in Chunk.objects.get(document=doc).text
