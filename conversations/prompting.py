@@ -42,11 +42,30 @@ def format_sources(sources: Sequence[Any]) -> str:
     return "\n".join(parts)
 
 
+# A counted piece holds at most 18 characters (the longest word piece of the vocabulary; an
+# [UNK] counts one per 8), whitespace none: a text with more others cannot fit in a budget.
+MAX_CHARS_PER_PIECE = 18
+
+
+def _cannot_fit(text: str, budget: int) -> bool:
+    """True when ``text`` needs more than ``budget`` tokens, told without counting them: the
+    OpenAI route's client sends the history, and counting a 1.8 MB unbroken run took ~5 s of
+    CPU only to find that it does not fit. (A text made mostly of characters the tokenizer
+    drops, zero-width ones or combining marks, may be judged too long: a turn nobody could
+    read is left out of the history.)"""
+    if len(text) <= MAX_CHARS_PER_PIECE * budget:
+        return False
+    visible = len(text) - sum(text.count(c) for c in " \n\t\r")
+    return visible > MAX_CHARS_PER_PIECE * budget
+
+
 def trim_history(history: Sequence[dict[str, str]], budget: int) -> list[dict[str, str]]:
     """The most recent turns that fit in ``budget`` tokens, oldest first."""
     kept: list[dict[str, str]] = []
     used = 0
     for message in reversed(history):
+        if _cannot_fit(message["content"], budget - used - 4):
+            break
         cost = count_tokens(message["content"]) + 4
         if used + cost > budget:
             break
