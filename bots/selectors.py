@@ -72,9 +72,12 @@ def scope_resolve(*, tenant: Tenant, ref: str, allowed_ids: Iterable | None = No
         raise NotFound() from None
 
 
-def _by_ids(model: Any, tenant: Tenant, ids: Iterable, field: str) -> list:
+def _by_ids(model: Any, tenant: Tenant, ids: Iterable, field: str, lock: bool = False) -> list:
     wanted = list(dict.fromkeys(ids))
-    found = {obj.id: obj for obj in model.objects.for_tenant(tenant).filter(id__in=wanted)}
+    rows = model.objects.for_tenant(tenant).filter(id__in=wanted)
+    if lock:
+        rows = rows.select_for_update(no_key=True)
+    found = {obj.id: obj for obj in rows}
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise APIError(
@@ -84,11 +87,16 @@ def _by_ids(model: Any, tenant: Tenant, ids: Iterable, field: str) -> list:
     return [found[i] for i in wanted]
 
 
-def datasets_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "datasets") -> list:
-    """The tenant's datasets with these ids, in order; 400 naming any unknown (or foreign) id."""
+def datasets_by_ids(
+    *, tenant: Tenant, ids: Iterable, field: str = "datasets", lock: bool = False
+) -> list:
+    """The tenant's datasets with these ids, in order; 400 naming any unknown (or foreign) id.
+    ``lock``: rows locked until the transaction ends (FOR NO KEY UPDATE), so a dataset being
+    deleted is waited for and then unknown, and one linked here cannot be deleted meanwhile
+    (``datasets.services.dataset_delete`` locks it first): the link was a 500 either way."""
     from datasets.models import Dataset
 
-    return _by_ids(Dataset, tenant, ids, field)
+    return _by_ids(Dataset, tenant, ids, field, lock)
 
 
 def scopes_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "scopes") -> list[Scope]:

@@ -132,7 +132,7 @@ def _save(obj: Bot | Scope, tenant: Tenant, data: dict[str, Any]) -> None:
     """
     datasets = None
     if "datasets" in data:
-        datasets = datasets_by_ids(tenant=tenant, ids=data["datasets"] or [])
+        datasets = datasets_by_ids(tenant=tenant, ids=data["datasets"] or [], lock=True)
     try:
         # tenant excluded: the (tenant, slug) constraint is checked below as a 409, not a 400.
         obj.full_clean(exclude=["tenant", "datasets", "default_scope"])

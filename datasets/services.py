@@ -99,8 +99,15 @@ def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Datase
     return dataset
 
 
+@transaction.atomic
 def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
+    """Delete ``dataset`` with its documents and their files. Its row is locked first, so a bot
+    or scope being linked to it meanwhile (``bots.selectors.datasets_by_ids(lock=True)``)
+    either commits before (its link is deleted here) or finds it gone (a 400): each was a
+    foreign-key violation (500) on one side or the other."""
     assert dataset.tenant_id == tenant.id
+    if not Dataset.objects.select_for_update().filter(pk=dataset.pk).exists():
+        return  # deleted meanwhile
     # values_list, not .only("file"): a deferred row re-read per document raised DoesNotExist
     # (500) when a concurrent request deleted one of them (found by Schemathesis).
     files = list(dataset.documents.exclude(file="").values_list("file", flat=True))

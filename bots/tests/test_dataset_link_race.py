@@ -1,0 +1,101 @@
+"""A bot or scope linked to a dataset while that dataset is deleted: either order ends cleanly
+(a 400 for the link, or the link deleted with the dataset), never a foreign-key violation (500)
+at commit, which PATCH /v1/bots and DELETE /v1/datasets/{id} both answered under this race."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from bots.models import Bot, Scope
+from bots.services import bot_update, scope_update
+from bots.tests.factories import BotFactory, ScopeFactory
+from chatbot_project.errors import APIError
+from datasets.models import Dataset
+from datasets.services import dataset_delete
+from datasets.tests.factories import DatasetFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _link(owner: Bot | Scope, dataset_id: Any) -> None:
+    update = bot_update if isinstance(owner, Bot) else scope_update
+    fresh = type(owner).objects.get(pk=owner.pk)
+    update(tenant=owner.tenant, **{owner._meta.model_name: fresh}, data={"datasets": [dataset_id]})
+
+
+def _run(first: Any, second: Any) -> dict[str, Any]:
+    """``first`` runs in a transaction held open until ``second`` has started (and waits on it,
+    or not): what each raised, or "ok"."""
+    outcome: dict[str, Any] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                started.set()
+                release.wait(5)
+            outcome["first"] = "ok"
+        except Exception as exc:  # recorded for the assertions
+            outcome["first"] = exc
+        finally:
+            started.set()
+            connection.close()
+
+    def then() -> None:
+        try:
+            second()
+            outcome["second"] = "ok"
+        except Exception as exc:  # recorded for the assertions
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    started.wait(5)
+    follower = threading.Thread(target=then)
+    follower.start()
+    time.sleep(0.5)  # the follower is blocked on the holder's lock by now (or done)
+    release.set()
+    holder.join(10)
+    follower.join(10)
+    return outcome
+
+
+@pytest.mark.parametrize("kind", ["bot", "scope"])
+def test_linking_a_dataset_being_deleted_is_a_400(tenant, kind):
+    owner = (BotFactory if kind == "bot" else ScopeFactory)(tenant=tenant)
+    dataset = DatasetFactory(tenant=tenant)
+    dataset_id = dataset.id  # the deletion sets dataset.id to None
+
+    outcome = _run(
+        lambda: dataset_delete(tenant=tenant, dataset=dataset), lambda: _link(owner, dataset_id)
+    )
+
+    assert outcome["first"] == "ok"
+    error = outcome["second"]
+    assert isinstance(error, APIError), repr(error)  # was IntegrityError at commit: a 500
+    assert error.status_code == 400
+    assert str(error.detail) == f"datasets: no such id(s) in this tenant: {dataset_id}."
+    assert not type(owner).datasets.through.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["bot", "scope"])
+def test_deleting_a_dataset_being_linked_deletes_the_link_too(tenant, kind):
+    owner = (BotFactory if kind == "bot" else ScopeFactory)(tenant=tenant)
+    dataset = DatasetFactory(tenant=tenant)
+    dataset_id = dataset.id
+
+    outcome = _run(
+        lambda: _link(owner, dataset_id), lambda: dataset_delete(tenant=tenant, dataset=dataset)
+    )
+
+    assert outcome == {"first": "ok", "second": "ok"}, outcome  # the link failed at commit
+    assert not Dataset.objects.filter(pk=dataset_id).exists()
+    assert not type(owner).datasets.through.objects.exists()
