@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -51,6 +51,7 @@ ALLOWED_CONTENT_TYPES = {
     "binary/octet-stream": None,
 }
 
+_UNSENDABLE = re.compile(r"[^\x21-\x7e]+")  # outside printable ASCII
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _BLOCKED_EXTRA = [
     ipaddress.ip_network("0.0.0.0/8"),
@@ -179,6 +180,8 @@ def validate_url(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    # http.client sends ASCII only (non-ASCII was a 500): percent-encoded as UTF-8, as browsers do
+    path = _UNSENDABLE.sub(lambda m: quote(m.group(), safe=""), path)
     addresses = resolve_public(host, port)
     return Target(parts.scheme, host, port, path, tuple(addresses))
 
@@ -329,6 +332,8 @@ def _fetch(
                         status_code=502,
                         error_type="upstream_error",
                     )
+                with contextlib.suppress(UnicodeError):  # http.client read it as Latin-1
+                    location = location.encode("latin-1").decode("utf-8")
                 current = urljoin(current, location)
                 continue
             if resp.status != 200:

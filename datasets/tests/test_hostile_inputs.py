@@ -150,3 +150,61 @@ def test_a_fetched_page_is_read_in_the_charset_of_its_http_header(
     Document.objects.filter(pk=doc.pk).update(status="queued")
     assert process_document(doc.pk) == "ready"
     assert "Le café est très bon." in Chunk.objects.get(document=doc).text
+
+
+@contextmanager
+def _echo_server():
+    """Answers every path with the request line's path (as sent); ``/moved`` redirects to
+    ``/köln`` with the Location's UTF-8 bytes raw, as many servers send it."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/köln".encode().decode("latin-1"))
+                self.end_headers()
+                return
+            body = f"You asked for {self.path} here.".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        # http.client sends the request line as ASCII: UnicodeEncodeError, a 500.
+        ("/wiki/Köln?q=ü", "/wiki/K%C3%B6ln?q=%C3%BC"),
+        ("/moved", "/k%C3%B6ln"),
+        # A space was refused by http.client as "the server could not be reached" (502).
+        ("/a b", "/a%20b"),
+        # What was sendable before is sent as it was.
+        ("/k%C3%B6ln?a=1&b=[x]|y", "/k%C3%B6ln?a=1&b=[x]|y"),
+    ],
+)
+def test_urls_with_characters_outside_ascii_are_fetched_percent_encoded(api, settings, path, sent):
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    dataset = api.post("/v1/datasets", {"name": "Web"}, format="json").json()
+    with _echo_server() as (base, seen):
+        res = api.post(
+            f"/v1/datasets/{dataset['id']}/documents", {"url": base + path}, format="json"
+        )
+    assert res.status_code == 202, res.json()
+    assert seen[-1] == sent
+    assert res.json()["source_url"] == base + path
