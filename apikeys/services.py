@@ -106,9 +106,12 @@ def api_key_revoke_for(*, context: AuthContext, key: APIKey) -> APIKey:
     return api_key_revoke(tenant=context.tenant, key=key)
 
 
+@transaction.atomic
 def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[APIKey, str]:
     """Create a key from API input on behalf of ``context``: ids resolved through its tenant,
-    and never more power than the caller holds (permissions, bot and scope restrictions)."""
+    and never more power than the caller holds (permissions, bot and scope restrictions).
+    The bots and scopes named stay locked until the key is stored, so one being deleted
+    meanwhile is a 400 (unknown id), not a foreign-key violation (500) at commit."""
     from bots.selectors import bots_by_ids, scopes_by_ids
 
     tenant = context.tenant
@@ -120,8 +123,8 @@ def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[A
             type="permission_denied",
             status_code=403,
         )
-    bots = bots_by_ids(tenant=tenant, ids=data.get("bots") or [])
-    scopes = scopes_by_ids(tenant=tenant, ids=data.get("scopes") or [])
+    bots = bots_by_ids(tenant=tenant, ids=data.get("bots") or [], lock=True)
+    scopes = scopes_by_ids(tenant=tenant, ids=data.get("scopes") or [], lock=True)
     for field, chosen, allowed in (
         ("bots", bots, context.allowed_bot_ids),
         ("scopes", scopes, context.allowed_scope_ids),

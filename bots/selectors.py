@@ -99,9 +99,15 @@ def datasets_by_ids(
     return _by_ids(Dataset, tenant, ids, field, lock)
 
 
-def scopes_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "scopes") -> list[Scope]:
-    return _by_ids(Scope, tenant, ids, field)
+def scopes_by_ids(
+    *, tenant: Tenant, ids: Iterable, field: str = "scopes", lock: bool = False
+) -> list[Scope]:
+    """As ``datasets_by_ids``; ``services.scope_delete`` locks the scope first."""
+    return _by_ids(Scope, tenant, ids, field, lock)
 
 
-def bots_by_ids(*, tenant: Tenant, ids: Iterable, field: str = "bots") -> list[Bot]:
-    return _by_ids(Bot, tenant, ids, field)
+def bots_by_ids(
+    *, tenant: Tenant, ids: Iterable, field: str = "bots", lock: bool = False
+) -> list[Bot]:
+    """As ``datasets_by_ids``; ``services.bot_delete`` locks the bot first."""
+    return _by_ids(Bot, tenant, ids, field, lock)

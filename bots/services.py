@@ -84,9 +84,14 @@ def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope
     return scope
 
 
+@transaction.atomic
 def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
+    """Delete ``scope``, its row locked first: a bot or key being pointed at it meanwhile
+    (``scopes_by_ids(lock=True)``) commits before (and is cleared or unlinked here) or finds it
+    gone (a 400), instead of a foreign-key violation (500) on one side."""
     assert scope.tenant_id == tenant.id
-    scope.delete()
+    if Scope.objects.select_for_update().filter(pk=scope.pk).exists():
+        scope.delete()
 
 
 def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:
@@ -99,7 +104,7 @@ def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:
         bot.default_scope = (
             None
             if ref is None
-            else scopes_by_ids(tenant=tenant, ids=[ref], field="default_scope")[0]
+            else scopes_by_ids(tenant=tenant, ids=[ref], field="default_scope", lock=True)[0]
         )
 
 

@@ -1,6 +1,7 @@
-"""A bot or scope linked to a dataset while that dataset is deleted: either order ends cleanly
-(a 400 for the link, or the link deleted with the dataset), never a foreign-key violation (500)
-at commit, which PATCH /v1/bots and DELETE /v1/datasets/{id} both answered under this race."""
+"""An object linked to another while that one is deleted (a bot or scope to a dataset, a bot's
+default_scope to a scope, an API key to a bot): either order ends cleanly (a 400 for the link,
+or the link removed with the deleted object), never a foreign-key violation (500) at commit,
+which both routes of each pair answered under this race."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
+from apikeys.models import APIKey
+from apikeys.services import api_key_create_for
 from bots.models import Bot, Scope
-from bots.services import bot_update, scope_update
+from bots.services import bot_delete, bot_update, scope_delete, scope_update
 from bots.tests.factories import BotFactory, ScopeFactory
 from chatbot_project.errors import APIError
 from datasets.models import Dataset
 from datasets.services import dataset_delete
 from datasets.tests.factories import DatasetFactory
+from tenants.context import ROLE_PERMISSIONS, AuthContext
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,3 +103,50 @@ def test_deleting_a_dataset_being_linked_deletes_the_link_too(tenant, kind):
     assert outcome == {"first": "ok", "second": "ok"}, outcome  # the link failed at commit
     assert not Dataset.objects.filter(pk=dataset_id).exists()
     assert not type(owner).datasets.through.objects.exists()
+
+
+def _point_default_scope(bot: Bot, scope_id: Any) -> None:
+    fresh = Bot.objects.get(pk=bot.pk)
+    bot_update(tenant=bot.tenant, bot=fresh, data={"default_scope": scope_id})
+
+
+def _key_for(bot: Bot, bot_id: Any) -> None:
+    owner = AuthContext(tenant=bot.tenant, permissions=ROLE_PERMISSIONS["owner"])
+    api_key_create_for(context=owner, data={"name": "k", "bots": [bot_id]})
+
+
+@pytest.mark.parametrize("link_first", [False, True])
+def test_a_default_scope_and_its_deletion(tenant, link_first):
+    bot, scope = BotFactory(tenant=tenant), ScopeFactory(tenant=tenant)
+    scope_id = scope.id
+    link, delete = (
+        lambda: _point_default_scope(bot, scope_id),
+        lambda: scope_delete(tenant=tenant, scope=scope),
+    )
+    outcome = _run(link, delete) if link_first else _run(delete, link)
+    bot.refresh_from_db()
+    assert bot.default_scope_id is None
+    if link_first:  # the deletion clears the default it waited for
+        assert outcome == {"first": "ok", "second": "ok"}, outcome
+    else:  # was IntegrityError at commit: a 500
+        assert outcome["first"] == "ok"
+        assert isinstance(outcome["second"], APIError), repr(outcome["second"])
+        assert outcome["second"].status_code == 400
+
+
+@pytest.mark.parametrize("link_first", [False, True])
+def test_a_key_limited_to_a_bot_and_the_bots_deletion(tenant, link_first):
+    bot = BotFactory(tenant=tenant)
+    bot_id = bot.id
+    link, delete = lambda: _key_for(bot, bot_id), lambda: bot_delete(tenant=tenant, bot=bot)
+    outcome = _run(link, delete) if link_first else _run(delete, link)
+    if link_first:  # the key was stored, then its bot deleted: limited to none
+        assert outcome == {"first": "ok", "second": "ok"}, outcome
+        key = APIKey.objects.get(name="k")
+        assert key.limited_to_bots
+        assert not key.bots.exists()
+    else:  # was IntegrityError at commit: a 500
+        assert outcome["first"] == "ok"
+        assert isinstance(outcome["second"], APIError), repr(outcome["second"])
+        assert outcome["second"].status_code == 400
+        assert not APIKey.objects.filter(name="k").exists()
