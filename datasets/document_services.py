@@ -27,7 +27,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from chatbot_project.errors import APIError
+from chatbot_project.errors import APIError, NotFound
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
     MAX_JSON_DEPTH,
     MAX_TAGS,
@@ -215,8 +215,15 @@ def _create_document(
             return existing, False
     try:
         with transaction.atomic():
-            enforce_document_quota(tenant=tenant, size_bytes=size, lock=True)
+            enforce_document_quota(tenant=tenant, size_bytes=size, lock=True)  # tenant row first
+            # The dataset's row too (datasets.services.dataset_delete locks it first): a dataset
+            # deleted meanwhile is a 404 here, not a foreign-key violation (500) at commit.
+            if not Dataset.objects.select_for_update(no_key=True).filter(pk=dataset.pk).exists():
+                raise NotFound()
             document.save()
+    except NotFound:
+        delete_stored_files([document.file.name])
+        raise
     except (IntegrityError, QuotaExceeded):
         # The same content was posted concurrently and its row won (or filled the quota):
         # answer with that one.

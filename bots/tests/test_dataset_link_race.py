@@ -1,7 +1,7 @@
 """An object linked to another while that one is deleted (a bot or scope to a dataset, a bot's
-default_scope to a scope, an API key to a bot): either order ends cleanly (a 400 for the link,
-or the link removed with the deleted object), never a foreign-key violation (500) at commit,
-which both routes of each pair answered under this race."""
+default_scope to a scope, an API key to a bot, a new document to its dataset): either order ends
+cleanly (a 400 or 404 for the link, or the link removed with the deleted object), never a
+foreign-key violation (500) at commit, which both routes of each pair answered under this race."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from apikeys.services import api_key_create_for
 from bots.models import Bot, Scope
 from bots.services import bot_delete, bot_update, scope_delete, scope_update
 from bots.tests.factories import BotFactory, ScopeFactory
-from chatbot_project.errors import APIError
-from datasets.models import Dataset
-from datasets.services import dataset_delete
+from chatbot_project.errors import APIError, NotFound
+from datasets.models import Dataset, Document
+from datasets.services import dataset_delete, document_create_from_text
 from datasets.tests.factories import DatasetFactory
 from tenants.context import ROLE_PERMISSIONS, AuthContext
 
@@ -150,3 +150,22 @@ def test_a_key_limited_to_a_bot_and_the_bots_deletion(tenant, link_first):
         assert isinstance(outcome["second"], APIError), repr(outcome["second"])
         assert outcome["second"].status_code == 400
         assert not APIKey.objects.filter(name="k").exists()
+
+
+@pytest.mark.parametrize("create_first", [False, True])
+def test_a_document_posted_to_a_dataset_being_deleted(tenant, create_first, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    dataset = DatasetFactory(tenant=tenant)
+    as_read = Dataset.objects.get(pk=dataset.pk)  # each request reads its own (delete() clears pk)
+    create = lambda: document_create_from_text(  # noqa: E731
+        tenant=tenant, dataset=as_read, text="Posted while the dataset goes.", title="t"
+    )
+    delete = lambda: dataset_delete(tenant=tenant, dataset=dataset)  # noqa: E731
+    outcome = _run(create, delete) if create_first else _run(delete, create)
+    if create_first:  # the deletion waited and took the new document with it
+        assert outcome == {"first": "ok", "second": "ok"}, outcome
+    else:  # was IntegrityError at commit: a 500
+        assert outcome["first"] == "ok"
+        assert isinstance(outcome["second"], NotFound), repr(outcome["second"])
+    assert not Document.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no stored file left behind
