@@ -36,6 +36,9 @@ MODEL_MAX_PIECES = 254  # 256 minus [CLS] and [SEP]
 MIN_BODY = 32
 CHARS_PER_PIECE = 8  # an [UNK] counts one piece per this many characters of its text
 _SECTION_CHARS = 200_000
+# A heading as kept in each chunk's metadata: the whole of an absurd one (a 1 MB line after
+# "# ") in every chunk under it made a 0.7 MB upload 155 MB of chunk rows.
+HEADING_METADATA_CHARS = 500
 # A sentence end and the whitespace after it, where more text follows. Starting with the
 # punctuation (not a look-behind) lets the regular expression engine skip to candidates.
 _SENTENCE_END = re.compile(r"[.!?。]\s+(?=\S)")
@@ -309,6 +312,8 @@ class Chunker:
         """The chunks of one section, ``ranges`` being (start, end, body pieces) of units."""
         paged = pages.count(None) != len(pages)
         coded = any(codes)
+        cap = HEADING_METADATA_CHARS
+        shown = [h if len(h) <= cap else h[: cap - 1] + "…" for h in headings]
         join = "\n\n".join
         index = self.index
         for start, end, used in ranges:
@@ -319,7 +324,7 @@ class Chunker:
                 for i in range(start + 1, end):
                     parts.append(("\n" if codes[i - 1] and codes[i] else "\n\n") + texts[i])
                 body = "".join(parts)
-            metadata: dict = {"headings": list(headings)} if headings else {}
+            metadata: dict = {"headings": list(shown)} if headings else {}
             if paged:
                 numbers = [p for p in pages[start:end] if p is not None]
                 if numbers:

@@ -208,3 +208,21 @@ def test_urls_with_characters_outside_ascii_are_fetched_percent_encoded(api, set
     assert res.status_code == 202, res.json()
     assert seen[-1] == sent
     assert res.json()["source_url"] == base + path
+
+
+def test_an_absurdly_long_heading_is_not_copied_whole_into_every_chunk():
+    """A Markdown file of one 500 KB heading line and 200 KB of text under it: every chunk's
+    metadata held the whole heading (155 MB of rows for a 0.7 MB upload, and as much in every
+    /v1/retrieve answer citing them)."""
+    from datasets.chunking import HEADING_METADATA_CHARS, chunk_blocks
+    from datasets.extraction.markdown import extract_text
+
+    body = "".join(f"Sentence number {i} of the body goes here.\n\n" for i in range(5000))
+    drafts = list(chunk_blocks(extract_text("# " + "word " * 100_000 + "\n\n" + body), title="t"))
+    assert len(drafts) > 100
+    for draft in drafts:
+        (heading,) = draft.metadata["headings"]
+        assert len(heading) == HEADING_METADATA_CHARS
+        assert heading.startswith("word word")
+        assert heading.endswith("…")
+    assert sum(len(d.text) for d in drafts) < 2 * len(body)
