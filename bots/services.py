@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import slugify
 
 from bots.models import Bot, Scope
 from bots.selectors import datasets_by_ids, scopes_by_ids
-from chatbot_project.errors import APIError, Conflict
+from chatbot_project.errors import APIError, Conflict, NotFound
 from conversations.services import conversation_detach_bot
 from tenants.models import Tenant
 from tenants.quotas import enforce_quota
@@ -148,10 +148,16 @@ def _save(obj: Bot | Scope, tenant: Tenant, data: dict[str, Any]) -> None:
     clash = type(obj).objects.filter(tenant_id=obj.tenant_id, slug=obj.slug).exclude(pk=obj.pk)
     if clash.exists():
         raise Conflict(taken)
+    adding = obj._state.adding
     try:
         with transaction.atomic():
-            obj.save()
+            # An update never inserts: a PATCH racing a DELETE saved the deleted row back.
+            obj.save(force_update=not adding)
     except IntegrityError:
         raise Conflict(taken) from None
+    except DatabaseError as exc:
+        if adding or type(exc) is not DatabaseError:  # (OperationalError & co: a 503)
+            raise
+        raise NotFound() from None  # deleted meanwhile: the forced update matched no row
     if datasets is not None:
         obj.datasets.set(datasets)

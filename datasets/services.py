@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
-from chatbot_project.errors import APIError, Conflict
+from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_reingest import TEXT_KINDS, document_create_from_url, document_reingest
 from datasets.document_services import (
     MAX_JSON_DEPTH,
@@ -118,11 +118,17 @@ def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
 def _save(dataset: Dataset) -> None:
     """Validate (400) and save the dataset; a name taken in the tenant is a 409."""
     _validate_dataset(dataset)
+    adding = dataset._state.adding
     try:
         with transaction.atomic():
-            dataset.save()
+            # An update never inserts: a PATCH racing a DELETE saved the deleted row back.
+            dataset.save(force_update=not adding)
     except IntegrityError:
         raise Conflict(f"A dataset named {dataset.name!r} already exists in this tenant.") from None
+    except DatabaseError as exc:
+        if adding or type(exc) is not DatabaseError:  # (OperationalError & co: a 503)
+            raise
+        raise NotFound() from None  # deleted meanwhile: the forced update matched no row
 
 
 def _validate_dataset(dataset: Dataset) -> None:
