@@ -226,3 +226,15 @@ def test_an_absurdly_long_heading_is_not_copied_whole_into_every_chunk():
         assert heading.startswith("word word")
         assert heading.endswith("…")
     assert sum(len(d.text) for d in drafts) < 2 * len(body)
+
+
+def test_ingest_refuses_an_empty_target_instead_of_the_working_directory(
+    tenant, tmp_path, monkeypatch
+):
+    """``ingest ... "$FOLDER"`` with the variable unset passes "": Path("") is ".", so every
+    file of the working directory went in."""
+    (tmp_path / "notes.txt").write_text("A file that happens to be in the working directory.")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CommandError, match="An empty PATH_OR_URL was given"):
+        call_command("ingest", "", tenant=tenant.slug, dataset="Inbox", sync=True)
+    assert not Document.objects.exists()

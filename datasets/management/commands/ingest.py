@@ -52,6 +52,11 @@ def expand(targets: list[str]) -> list[str | Path]:
     """
     out: list[str | Path] = []
     for target in targets:
+        if not target:  # Path("") is the working directory: an unset "$FOLDER" ingested it
+            raise CommandError(
+                "An empty PATH_OR_URL was given (an unset shell variable?); name a file, folder "
+                "or URL (`.` for the current folder)."
+            )
         if target.startswith(("http://", "https://")):
             out.append(target)
             continue
