@@ -6,12 +6,12 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 from django.utils import timezone
 
 from bots.models import Bot, Scope
-from chatbot_project.errors import APIError
+from chatbot_project.errors import APIError, NotFound
 from chatbot_project.pgpipe import run_on_django_connection
 from conversations.models import Conversation, Message
 from tenants.models import Tenant
@@ -210,7 +210,15 @@ def message_feedback(
     message.feedback_rating = rating
     message.feedback_comment = (comment or "")[:5000]
     message.feedback_at = timezone.now()
-    message.save(update_fields=["feedback_rating", "feedback_comment", "feedback_at", "updated_at"])
+    try:
+        message.save(
+            update_fields=["feedback_rating", "feedback_comment", "feedback_at", "updated_at"]
+        )
+    except DatabaseError as exc:
+        if type(exc) is not DatabaseError:  # (OperationalError & co: a 503)
+            raise
+        # Its conversation was deleted since the message was read: no row to update (a 500).
+        raise NotFound("No such message, or it is not visible to this credential.") from None
     return message
 
 
