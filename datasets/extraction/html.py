@@ -9,6 +9,8 @@ UTF-8, then a detector restricted to likely candidates.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,9 +30,18 @@ MAX_HTML_BYTES = 50 * 1024 * 1024
 
 
 def meta_charset(data: bytes) -> str | None:
-    """The charset a page's ``<meta>`` names (in its first 4 KB), or None."""
+    """The charset a page's ``<meta>`` names (in its first 4 KB), or None. A UTF-16 or UTF-32
+    one is None, as in HTML's own sniffing: a ``<meta>`` read as ASCII bytes proves the page is
+    not in it (real UTF-16 has a BOM or its zero bytes, found first); decoding a UTF-8 page of
+    an even length as UTF-16 made every character CJK."""
     match = _META_CHARSET.search(data[:4096])
-    return match.group(1).decode("ascii", "ignore") if match else None
+    if not match:
+        return None
+    declared = match.group(1).decode("ascii", "ignore")
+    with contextlib.suppress(LookupError):
+        if codecs.lookup(declared).name.startswith(("utf-16", "utf-32")):
+            return None
+    return declared
 
 
 def decode_html(data: bytes) -> str:

@@ -238,3 +238,14 @@ def test_ingest_refuses_an_empty_target_instead_of_the_working_directory(
     with pytest.raises(CommandError, match="An empty PATH_OR_URL was given"):
         call_command("ingest", "", tenant=tenant.slug, dataset="Inbox", sync=True)
     assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("padding", ["", " "])  # an even and an odd number of bytes
+def test_an_html_file_whose_meta_claims_utf16_is_read_as_the_utf8_it_is(tenant, tmp_path, padding):
+    page = (
+        '<html><head><meta charset="utf-16"></head>'
+        f"<body><p>Hello world, the café opens at 8.</p></body></html>{padding}"
+    )
+    doc = _ingest_file(tenant, tmp_path, "page.html", page.encode())
+    assert doc.status == "ready", doc.error
+    assert "Hello world, the café opens at 8." in Chunk.objects.get(document=doc).text
