@@ -111,6 +111,19 @@ def extract_data(data: Any, progress: Callable[[float], None] = no_progress) -> 
             yield Block(text=text, headings=(label,) if label and isinstance(data, list) else ())
 
 
+def _json_lines(text: str) -> list | None:
+    """The records of JSON Lines text (one JSON value per line, as ``.jsonl`` files, which the
+    sniffer sends here, hold), or None if it is not that."""
+    records = []
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                return None
+    return records if len(records) > 1 else None
+
+
 def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iterator[Block]:
     text = read_text(path)
     progress(0.1)
@@ -121,9 +134,11 @@ def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iter
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ExtractionError(
-            f"The file is not valid JSON ({exc.msg} at line {exc.lineno})."
-        ) from None
+        data = _json_lines(text) if exc.msg == "Extra data" else None
+        if data is None:
+            raise ExtractionError(
+                f"The file is not valid JSON ({exc.msg} at line {exc.lineno})."
+            ) from None
     except ValueError:  # Python's cap on an integer's digits, not a syntax error
         raise ExtractionError(
             f"The JSON holds a number longer than {sys.get_int_max_str_digits():,} digits, "

@@ -249,3 +249,25 @@ def test_an_html_file_whose_meta_claims_utf16_is_read_as_the_utf8_it_is(tenant, 
     doc = _ingest_file(tenant, tmp_path, "page.html", page.encode())
     assert doc.status == "ready", doc.error
     assert "Hello world, the café opens at 8." in Chunk.objects.get(document=doc).text
+
+
+def test_a_json_lines_file_is_read_record_by_record(tenant, tmp_path):
+    """``.jsonl`` is sniffed as JSON, whose parser stopped at the second line: "The file is
+    not valid JSON (Extra data at line 2)." for every JSON Lines file."""
+    lines = [
+        '{"question": "How do I reset my password?", "answer": "Use the link on the login page."}',
+        '{"question": "Can I change my e-mail address?", "answer": "Yes, in your profile."}',
+        "",
+    ]
+    doc = _ingest_file(tenant, tmp_path, "faq.jsonl", "\n".join(lines).encode())
+    assert doc.status == "ready", doc.error
+    text = "\n".join(Chunk.objects.filter(document=doc).values_list("text", flat=True))
+    assert "Record 1" in text
+    assert "question: Can I change my e-mail address?" in text
+    assert "answer: Use the link on the login page." in text
+
+
+def test_json_with_extra_data_that_is_not_json_lines_still_fails_with_a_sentence(tenant, tmp_path):
+    doc = _ingest_file(tenant, tmp_path, "data.json", b'{"a": 1}\nnot json at all\n')
+    assert doc.status == "failed"
+    assert doc.error == "The file is not valid JSON (Extra data at line 2)."
