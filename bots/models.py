@@ -84,8 +84,11 @@ class Bot(TenantOwned):
     retrieval_mode = models.CharField(
         max_length=10, choices=RetrievalMode.choices, default=RetrievalMode.HYBRID
     )
+    # RESTRICT: a scope that is a bot's default cannot be deleted on its own (deleting it used
+    # to clear the default, silently lifting its guardrails and dataset limit from every chat
+    # that names no scope, a widget's included); deleting the tenant takes both.
     default_scope = models.ForeignKey(
-        Scope, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Scope, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     is_active = models.BooleanField(default=True)
 

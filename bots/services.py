@@ -87,11 +87,25 @@ def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope
 @transaction.atomic
 def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
     """Delete ``scope``, its row locked first: a bot or key being pointed at it meanwhile
-    (``scopes_by_ids(lock=True)``) commits before (and is cleared or unlinked here) or finds it
-    gone (a 400), instead of a foreign-key violation (500) on one side."""
+    (``scopes_by_ids(lock=True)``) commits before or finds it gone (a 400), instead of a
+    foreign-key violation (500) on one side. A scope that is a bot's default is a 409 naming
+    the bots (``Bot.default_scope`` is RESTRICT); a key limited to it keeps the limit, to none."""
     assert scope.tenant_id == tenant.id
-    if Scope.objects.select_for_update().filter(pk=scope.pk).exists():
-        scope.delete()
+    if not Scope.objects.select_for_update().filter(pk=scope.pk).exists():
+        return
+    users = list(
+        Bot.objects.for_tenant(tenant).filter(default_scope=scope).order_by("slug")
+        .values_list("slug", flat=True)
+    )  # fmt: skip
+    if users:  # (the row lock above: a bot pointed at it later waits, then finds it gone)
+        names = ", ".join(f"'{slug}'" for slug in users[:10]) + (" ..." if len(users) > 10 else "")
+        raise Conflict(
+            f"This scope is the default scope of the bot(s) {names}: deleting it would lift its "
+            "guardrails and dataset limit from their chats. Give those bots another default "
+            'scope (or none, PATCH /v1/bots/{id} with "default_scope") first.',
+            details={"bots": users},
+        )
+    scope.delete()
 
 
 def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:

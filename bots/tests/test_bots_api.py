@@ -149,13 +149,6 @@ def test_scope_crud_and_validation(api, tenant):
     assert api.delete(f"/v1/scopes/{scope['id']}").status_code == 204
 
 
-def test_deleting_a_scope_clears_it_as_default(api, tenant):
-    scope = ScopeFactory(tenant=tenant)
-    bot = BotFactory(tenant=tenant, default_scope=scope)
-    assert api.delete(f"/v1/scopes/{scope.id}").status_code == 204
-    assert api.get(f"/v1/bots/{bot.id}").json()["default_scope"] is None
-
-
 def test_key_restricted_to_scopes_sees_only_those(tenant, client_for):
     allowed, hidden = ScopeFactory(tenant=tenant), ScopeFactory(tenant=tenant)
     client = client_for(tenant, ("read",), scopes=[allowed])

@@ -125,10 +125,13 @@ def test_a_default_scope_and_its_deletion(tenant, link_first):
     )
     outcome = _run(link, delete) if link_first else _run(delete, link)
     bot.refresh_from_db()
-    assert bot.default_scope_id is None
-    if link_first:  # the deletion clears the default it waited for
-        assert outcome == {"first": "ok", "second": "ok"}, outcome
+    if link_first:  # the deletion waited for the link, then refuses: a bot's default (409)
+        assert bot.default_scope_id == scope_id
+        assert outcome["first"] == "ok"
+        assert isinstance(outcome["second"], APIError), repr(outcome["second"])
+        assert outcome["second"].status_code == 409
     else:  # was IntegrityError at commit: a 500
+        assert bot.default_scope_id is None
         assert outcome["first"] == "ok"
         assert isinstance(outcome["second"], APIError), repr(outcome["second"])
         assert outcome["second"].status_code == 400
