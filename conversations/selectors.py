@@ -373,7 +373,9 @@ def usage_by_day(
             "prompt_tokens": r["prompt_tokens"] or 0,
             "completion_tokens": r["completion_tokens"] or 0,
             "total_tokens": r["total_tokens"] or 0,
-            "avg_latency_ms": round(r["avg_latency_ms"], 1) if r["avg_latency_ms"] else None,
+            "avg_latency_ms": (
+                None if r["avg_latency_ms"] is None else round(r["avg_latency_ms"], 1)
+            ),  # (null: no answer that day; 0.0 is an average like any other)
             "max_latency_ms": r["max_latency_ms"],
         }
         for r in rows

@@ -105,6 +105,13 @@ def test_usage_per_day_and_bot(api, convo):
     assert api.get("/v1/usage?from=yesterday").status_code == 400
 
 
+def test_usage_average_latency_of_zero_is_zero_not_null(api, convo):
+    _conv, answer = convo
+    type(answer).objects.filter(pk=answer.pk).update(latency_ms=0)
+    (row,) = api.get("/v1/usage").json()["data"]
+    assert (row["avg_latency_ms"], row["max_latency_ms"]) == (0.0, 0)
+
+
 def test_cross_tenant_every_route(api, other_api, convo):
     conv, answer = convo
     assert other_api.get("/v1/conversations").json()["data"] == []
