@@ -271,3 +271,27 @@ def test_json_with_extra_data_that_is_not_json_lines_still_fails_with_a_sentence
     doc = _ingest_file(tenant, tmp_path, "data.json", b'{"a": 1}\nnot json at all\n')
     assert doc.status == "failed"
     assert doc.error == "The file is not valid JSON (Extra data at line 2)."
+
+
+def test_html_nested_absurdly_deep_fails_with_a_sentence_before_it_is_parsed(tenant, tmp_path):
+    # 100k nested <div>s (1.1 MB) held a worker for minutes: the parser's time grows with the
+    # square of the depth. Refused in milliseconds instead, with a sentence.
+    deep = b"<html><body>" + b"<div>" * 100_000 + b"hello" + b"</div>" * 100_000
+    doc = _ingest_file(tenant, tmp_path, "deep.html", deep)
+    assert doc.status == Document.Status.FAILED
+    assert "nests elements more than 5,000 levels deep" in doc.error
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>para " * 20_000,  # unclosed <p>s do not nest
+        "<ul>" + "<li>item " * 20_000 + "</ul>",
+        "<script>" + "'<div>'+" * 20_000 + "</script><div>ok</div>",  # strings, not elements
+        "<br><img src=x><hr>" * 10_000,
+    ],
+)
+def test_long_flat_html_is_not_taken_for_deep(html):
+    from datasets.extraction.html import MAX_HTML_DEPTH, nesting_depth
+
+    assert nesting_depth(html, MAX_HTML_DEPTH) <= 2
