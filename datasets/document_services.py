@@ -142,6 +142,8 @@ def document_create_from_json(
     """A parsed JSON value, stored as indented JSON with sorted keys."""
     if data is None:
         raise APIError("json must be a JSON value.")
+    if data in ({}, [], "") or (isinstance(data, str) and not data.strip()):  # (not: 202, failed)
+        raise APIError("json is empty: send a value with something in it.")
     if json_depth(data) > MAX_JSON_DEPTH:
         raise APIError(f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels; flatten it first.")
     body = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")

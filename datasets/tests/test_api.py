@@ -171,6 +171,16 @@ def test_deeply_nested_json_body_is_400(api):
     assert "nested deeper" in res.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("empty", [{}, [], "", "  "])
+def test_an_empty_json_document_is_400_not_a_failed_document_later(api, empty):
+    ds = _dataset(api)
+    res = api.post(f"/v1/datasets/{ds['id']}/documents", {"json": empty}, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["message"] == "json is empty: send a value with something in it."
+    ok = api.post(f"/v1/datasets/{ds['id']}/documents", {"json": [0]}, format="json")
+    assert ok.status_code == 202, ok.content
+
+
 def test_json_document_size_is_counted_in_bytes(api, settings):
     """Non-ASCII JSON is limited by its UTF-8 size, as uploads are (not by characters)."""
     settings.MAX_UPLOAD_BYTES = 10_000
