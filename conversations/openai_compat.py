@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -142,10 +143,14 @@ def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any], **extra: Any
 async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
     prep.streaming = True  # from here on released_after gives the slot back
     created = int(time.time())
-    events = run_chat(prep)
+    # Pings as SSE comments while the model is silent (as /v1/chat sends them): a proxy's idle
+    # timeout must not cut a slow first token; SSE clients, the openai SDK's included, skip them.
+    events = run_chat(prep, ping_seconds=settings.SSE_PING_SECONDS)
     async with contextlib.aclosing(events):
         async for event, data in events:
-            if event == "citations":
+            if event == "ping":
+                yield b": ping\n\n"
+            elif event == "citations":
                 yield _chunk(
                     prep, created, {"role": "assistant", "content": ""},
                     citations=data["citations"], conversation_id=str(prep.conversation.id),

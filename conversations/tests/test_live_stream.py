@@ -220,6 +220,28 @@ def test_official_openai_sdk_sync_and_streaming(live):
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
 
 
+def test_openai_stream_pings_while_the_model_is_silent_and_the_sdk_skips_them(live):
+    base, key, stub = live
+    # SSE_PING_SECONDS is 0.2 here: a slow first token gets pings, as on /v1/chat.
+    stub.script = Script(reply="Use AnonRateThrottle [1].", first_token_delay=0.7)
+    body = {"model": "helper", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    with httpx.Client(timeout=10) as http, http.stream(
+        "POST", f"{base}/v1/openai/chat/completions", json=body,
+        headers={"Authorization": f"Bearer {key}"},
+    ) as res:  # fmt: skip
+        lines = [line for line in res.iter_lines() if line]
+    first_content = next(i for i, line in enumerate(lines) if '"delta":{"content":' in line)
+    assert ": ping" in lines[:first_content], lines[:first_content]
+    assert lines[-1] == "data: [DONE]"
+
+    client = openai.OpenAI(base_url=f"{base}/v1/openai", api_key=key, max_retries=0)
+    stream = client.chat.completions.create(
+        model="helper", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == "Use AnonRateThrottle [1]."
+
+
 def test_sse_api_sample_never_leaks_other_tenant_canary(live, other_tenant, make_key):
     base, _key, stub = live
     build_kb(
