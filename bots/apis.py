@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -25,6 +26,25 @@ def _refuse_if_limited(allowed_ids: Any, kind: str) -> None:
         )  # fmt: skip
 
 
+def _check_default_scope(allowed_ids: Any, data: dict, current: Any = None) -> None:
+    """A key limited to certain scopes sets a bot's ``default_scope`` only from none or one of
+    its scopes to one of its scopes: clearing it, or swapping another scope out, would change
+    the guardrails of every chat that names no scope (a widget's) beyond the key's limit."""
+    if allowed_ids is None or "default_scope" not in data:
+        return
+    try:
+        new = uuid.UUID(str(data["default_scope"])) if data["default_scope"] is not None else None
+    except ValueError:
+        return  # not an id: the service's 400
+    if new not in allowed_ids or (current is not None and current not in allowed_ids):
+        raise APIError(
+            "This API key is limited to certain scopes, so it may set a bot's default_scope "
+            "only to one of them, and only in place of none or another of them; use a key "
+            "without that limit, or a signed-in user.",
+            type="permission_denied", status_code=403,
+        )  # fmt: skip
+
+
 class BotListAPI(TenantAPIView):
     serializer_class = BotSerializer
 
@@ -38,7 +58,9 @@ class BotListAPI(TenantAPIView):
     )
     def post(self, request: Any) -> Response:
         _refuse_if_limited(self.auth.allowed_bot_ids, "bot")
-        bot = services.bot_create(tenant=self.tenant, data=self.parse(BotSerializer))
+        data = self.parse(BotSerializer)
+        _check_default_scope(self.auth.allowed_scope_ids, data)
+        bot = services.bot_create(tenant=self.tenant, data=data)
         return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
 
 
@@ -57,9 +79,9 @@ class BotDetailAPI(TenantAPIView):
     @extend_schema(operation_id="bots_update", request=BotSerializer, responses=BotSerializer)
     def patch(self, request: Any, bot_id: Any) -> Response:
         bot = self._bot(bot_id)
-        bot = services.bot_update(
-            tenant=self.tenant, bot=bot, data=self.parse(BotSerializer, partial=True)
-        )
+        data = self.parse(BotSerializer, partial=True)
+        _check_default_scope(self.auth.allowed_scope_ids, data, bot.default_scope_id)
+        bot = services.bot_update(tenant=self.tenant, bot=bot, data=data)
         return Response(BotSerializer(bot).data)
 
     @extend_schema(operation_id="bots_destroy", responses={204: None})

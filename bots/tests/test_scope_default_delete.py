@@ -68,3 +68,39 @@ def test_the_admin_lists_the_bots_that_protect_a_default_scope(client, tenant):
     assert b"protected" in page.content
     root.post(url, {"post": "yes"})
     assert Scope.objects.filter(pk=scope.pk).exists()
+
+
+def test_a_scope_limited_key_moves_a_default_scope_only_within_its_scopes(api, tenant, client_for):
+    # Clearing a bot's default, or swapping another scope out of it, would change the
+    # guardrails of every chat naming no scope (a widget's) beyond the key's own limit.
+    mine, also_mine, strict = (ScopeFactory(tenant=tenant) for _ in range(3))
+    limited = client_for(tenant, ("read", "write"), scopes=[mine, also_mine])
+    bot = BotFactory(tenant=tenant, default_scope=mine)
+
+    def patch(client, value):
+        url = f"/v1/bots/{bot.id}"
+        return client.patch(url, {"default_scope": value}, format="json").status_code
+
+    assert patch(limited, None) == 403
+    assert patch(limited, str(strict.id)) == 403
+    assert patch(limited, str(also_mine.id)) == 200
+    assert (
+        limited.patch(f"/v1/bots/{bot.id}", {"name": "Renamed"}, format="json").status_code == 200
+    )
+    assert patch(api, str(strict.id)) == 200  # a key without the limit may
+    assert patch(limited, str(mine.id)) == 403  # strict is not the key's to swap out
+    assert patch(api, None) == 200
+    assert patch(limited, str(mine.id)) == 200  # from none: only narrows what chats may do
+    bot.refresh_from_db()
+    assert bot.default_scope_id == mine.id
+
+    created = limited.post(
+        "/v1/bots", {"name": "b2", "default_scope": str(strict.id)}, format="json"
+    )
+    assert created.status_code == 403
+    error = created.json()["error"]
+    assert (error["type"], "limited to certain scopes" in error["message"]) == (
+        "permission_denied", True,
+    )  # fmt: skip
+    ok = limited.post("/v1/bots", {"name": "b3", "default_scope": str(mine.id)}, format="json")
+    assert ok.status_code == 201, ok.content
