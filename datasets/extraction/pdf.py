@@ -3,6 +3,8 @@
 pypdf is used for pages whose text is right-to-left (pdfium returns Arabic in visual, i.e.
 reversed, order) and for the whole file when pdfium cannot open it. Encrypted files fail with
 "password-protected PDF"; a file that opens with zero pages is a failure, never an empty success.
+A form's filled-in text and choice fields (which pdfium's page text leaves out) follow the last
+page as one "Form fields: name: value; ..." block.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from datasets.extraction import Block, ExtractionError, normalise
 
@@ -169,8 +172,35 @@ def extract(path: Path, info: dict | None = None) -> Iterator[Block]:
                 with contextlib.suppress(Exception):  # else keep pdfium's text for this page
                     text = reader.pages[index].extract_text() or text
             yield from _paragraphs(_clean(text), index + 1, short_line_breaks=True)
+        has_form = False
+        with contextlib.suppress(Exception):
+            has_form = doc.get_formtype() != 0  # (pdfium.FORMTYPE_NONE)
+        if has_form:
+            yield from _form_values(reader or _open_pypdf(path), len(doc))
     finally:
         doc.close()
+
+
+MAX_FORM_FIELDS = 2000
+
+
+def _form_values(reader: Any, last_page: int) -> Iterator[Block]:
+    """The filled-in values of a PDF form's text and choice fields, as one block after the last
+    page ("Form fields: First Name: Alice; ..."): pdfium's page text leaves them out."""
+    try:
+        fields = reader.get_fields() or {}
+    except Exception:  # a damaged form: the pages' text is still the document
+        return
+    values = []
+    for name, field in list(fields.items())[:MAX_FORM_FIELDS]:
+        value = field.get("/V") if field.get("/FT") in ("/Tx", "/Ch") else None
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        value = _clean(str(value or "")).strip()[:1000]
+        if value:
+            values.append(f"{_clean(str(name)).strip()}: {value}")
+    if values:
+        yield Block("Form fields: " + "; ".join(values), ("Form fields",), last_page)
 
 
 def _extract_pypdf(path: Path, info: dict | None = None) -> Iterator[Block]:
@@ -182,3 +212,4 @@ def _extract_pypdf(path: Path, info: dict | None = None) -> Iterator[Block]:
         except Exception:
             text = ""
         yield from _paragraphs(_clean(text), index + 1)
+    yield from _form_values(reader, len(reader.pages))

@@ -45,3 +45,23 @@ def test_pdf_words_split_at_line_ends_come_out_joined(corpus, name, words):
     assert not _STRAY.search(text), _STRAY.findall(text)
     for word in words:
         assert re.search(rf"\b{word}\b", text), word
+
+
+def test_a_filled_pdf_forms_values_are_read(corpus):
+    # pdfium's page text leaves form fields out: "Alice" and "Bob" were lost.
+    drafts, _, _ = run_pipeline(
+        corpus / "pdf" / "libreoffice-form.pdf", "pdf", title="form", chunk_size=200,
+        chunk_overlap=30, embed=False,
+    )  # fmt: skip
+    text = "\n".join(d.text for d in drafts)
+    assert "First Name: Alice" in text
+    assert "First Name_2: Bob" in text
+    assert "Last Name:" not in text  # empty fields say nothing
+
+
+def test_a_pdf_without_a_form_gets_no_form_block(corpus):
+    drafts, _, _ = run_pipeline(
+        corpus / "pdf" / "minimal-document.pdf", "pdf", title="m", chunk_size=200,
+        chunk_overlap=30, embed=False,
+    )  # fmt: skip
+    assert not any("Form fields" in d.text for d in drafts)
