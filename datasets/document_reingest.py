@@ -54,6 +54,10 @@ def document_create_from_url(
     """Fetch ``url`` now (SSRF-safe, size/time capped) and ingest what came back."""
     with _staging() as path:
         kind, result = _fetch(url, path)
+        if not title.strip() and kind == "html":  # a page is called by its <title>, not its URL
+            from datasets.extraction.html import page_title
+
+            title = page_title(path)
         return _create_document(
             tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
             title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],

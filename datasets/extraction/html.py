@@ -58,6 +58,22 @@ def meta_charset(data: bytes) -> str | None:
     return declared
 
 
+_TITLE = re.compile(r"<title\b[^<>]*>([^<]{1,2000})</title", re.IGNORECASE)
+
+
+def page_title(path: Path) -> str:
+    """The ``<title>`` of the HTML page stored at ``path`` (read from its first 256 KB), or "":
+    what a fetched page is called when the request named no title (not its URL)."""
+    import html
+
+    with path.open("rb") as f:
+        head = f.read(256 * 1024)
+    match = _TITLE.search(decode_html(head))
+    if match is None:
+        return ""
+    return re.sub(r"\s+", " ", normalise(html.unescape(match.group(1)))).strip()[:500]
+
+
 def decode_html(data: bytes) -> str:
     return decode_bytes(data, meta_charset(data))
 

@@ -152,6 +152,26 @@ def test_a_fetched_page_is_read_in_the_charset_of_its_http_header(
     assert "Le café est très bon." in Chunk.objects.get(document=doc).text
 
 
+@pytest.mark.parametrize(
+    ("page", "given", "expect"),
+    [
+        (b"<html><head><title>\n  Caf&eacute; menu &amp; prices </title></head><p>x</p>", "",
+         "Café menu & prices"),
+        (b"<html><head><title>Menu</title></head><p>x</p>", "Our menu", "Our menu"),
+        (b"<html><p>no title here</p></html>", "", "URL"),
+    ],
+)  # fmt: skip
+def test_a_fetched_page_is_called_by_its_title(tenant, settings, page, given, expect):
+    # It was called by its URL whatever its <title> said (citations showed the URL).
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    dataset = DatasetFactory(tenant=tenant)
+    with _page_server(page, "text/html; charset=utf-8") as url:
+        doc, _ = services.document_create_from_url(
+            tenant=tenant, dataset=dataset, url=url, title=given
+        )
+    assert doc.title == (url if expect == "URL" else expect)
+
+
 @contextmanager
 def _echo_server():
     """Answers every path with the request line's path (as sent); ``/moved`` redirects to
