@@ -204,6 +204,9 @@ def run_pipeline(
     if not drafts:
         raise ExtractionError(
             "No text could be extracted from this document (is it a scanned image or empty?)."
+            if kind in ("pdf", "docx")  # (images: a scan, or pictures of text)
+            else "No text could be extracted from this document: it is empty, or holds only "
+            "headings or markup."
         )
     if embedder is None:
         return drafts, None, info.get("pages")

@@ -315,3 +315,12 @@ def test_long_flat_html_is_not_taken_for_deep(html):
     from datasets.extraction.html import MAX_HTML_DEPTH, nesting_depth
 
     assert nesting_depth(html, MAX_HTML_DEPTH) <= 2
+
+
+def test_a_markdown_file_of_headings_only_fails_without_blaming_a_scan(tenant, tmp_path):
+    doc = _ingest_file(tenant, tmp_path, "toc.md", b"# Title\n\n## Part one\n\n## Part two\n")
+    assert doc.status == Document.Status.FAILED
+    assert doc.error == (
+        "No text could be extracted from this document: it is empty, or holds only headings or "
+        "markup."
+    )
