@@ -34,6 +34,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from datasets import retrieval_sql as _sql
 from datasets.query_embeddings import embed_query_cached
 from datasets.query_vector import QueryVector
 from datasets.retrieval_sql import (
@@ -113,7 +114,24 @@ def vector_search(
     ``plan`` forces "exact", "hnsw" or "hnsw_default" (no iterative scan: the benchmark's
     baseline); by default the candidate row count decides.
     """
-    return _run(_vector_statements(flt, QueryVector(vec), limit, plan))[-1]
+    qvec = QueryVector(vec)
+    return _complete(flt, qvec, limit, plan, _run(_vector_statements(flt, qvec, limit, plan))[-1])
+
+
+def _complete(
+    flt: _Filter, qvec: QueryVector, limit: int, plan: str | None, rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``rows``, or the exact scan's when an HNSW search came back short of ``limit`` although
+    the filter holds more rows: the iterative scan gives up after ``hnsw.max_scan_tuples``
+    index entries, which an index full of dead entries (many deleted or re-ingested chunks
+    before VACUUM) can use up. Fewer citations than there are chunks must never be silent."""
+    if len(rows) >= limit or plan in ("exact", "hnsw_default"):
+        return rows
+    count = _sql.candidate_count(flt)  # (cached: the statements just asked for it)
+    if (plan is None and count <= _sql.EXACT_SCAN_MAX_ROWS) or count <= len(rows):
+        return rows  # that was the exact scan, or every row is there
+    log.warning("HNSW search returned %d of %d rows; exact scan instead", len(rows), limit)
+    return _run(_vector_statements(flt, qvec, limit, "exact"))[-1]
 
 
 def keyword_search(
@@ -138,12 +156,13 @@ def hybrid_search(
         statements.append(_similarity_statement(qvec, [r[0] for r in krows]))
         results = _run(statements)
         sims = dict(results[-1])
-        return results[-2], [(*r[:10], sims.get(r[0])) for r in krows]
+        vrows = _complete(flt, qvec, pool, None, results[-2])
+        return vrows, [(*r[:10], sims.get(r[0])) for r in krows]
     qvec = QueryVector(vec.result() if isinstance(vec, Future) else vec)
     statements = _vector_statements(flt, qvec, pool, None)
     statements.append(_keyword_statement(flt, query, pool, qvec))
     results = _run(statements)
-    return results[-2], results[-1]
+    return _complete(flt, qvec, pool, None, results[-2]), results[-1]
 
 
 def _chunk(row: Sequence[Any], score: float, scores: dict[str, float | None]) -> RetrievedChunk:

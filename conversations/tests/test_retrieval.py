@@ -143,6 +143,27 @@ def test_exact_and_hnsw_plans_agree(kb):
     assert EXACT_SCAN_MAX_ROWS > 0
 
 
+def test_an_hnsw_search_short_of_rows_falls_back_to_the_exact_scan(kb, monkeypatch):
+    # The iterative scan stops after hnsw.max_scan_tuples entries (an index bloated with dead
+    # entries): fewer rows than asked while the filter holds more must not go out silently.
+    from datasets import retrieval
+    from datasets.retrieval import _Filter
+
+    real = retrieval._run
+
+    def short_hnsw(statements):
+        rows = real(statements)
+        return [*rows[:-1], rows[-1][:1]] if "enable_sort" in statements[0][0] else rows
+
+    monkeypatch.setattr(retrieval, "_run", short_hnsw)
+    flt = _Filter(tenant_id=str(kb.tenant.id), dataset_ids=(str(kb.dataset.id),), tags=None)
+    vec = embed_cached("Throttling > " + Q)
+    exact = [r[0] for r in vector_search(flt, vec, 3, plan="exact")]
+    assert len(exact) == 3
+    assert [r[0] for r in vector_search(flt, vec, 3, plan="hnsw")] == exact
+    assert len(vector_search(flt, vec, 3, plan="hnsw_default")) == 1  # the baseline stays raw
+
+
 def test_query_embedding_is_cached_in_redis(kb):
     redis = get_redis()
     assert not list(redis.scan_iter("qemb:*"))
