@@ -147,18 +147,29 @@ def test_ctrl_c_on_a_single_question_exits_130_without_a_traceback(kb, openai_st
 def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, monkeypatch):
     # Ctrl-C before the answer streams (the first question of a process loads the embedding
     # model: seconds). "(stopped; ... saved as cancelled)" used to be said with nothing saved.
+    import asyncio.runners
     import signal
-    import time
+    import threading
 
     from conversations import chat
 
-    real = chat.prepare_chat
+    real, seen = chat.prepare_chat, threading.Event()
+    on_sigint = asyncio.runners.Runner._on_sigint
+
+    def noted(self, *args, **kwargs):
+        on_sigint(self, *args, **kwargs)  # asyncio.run cancels its task
+        seen.set()
 
     def interrupted(*args, **kwargs):
-        signal.raise_signal(signal.SIGINT)  # handled on the main thread: asyncio.run cancels
-        time.sleep(1.0)  # (0.2 s was too short once under a loaded machine's full suite)
+        # To the main thread, as a terminal's Ctrl-C reaches it (raise_signal here would hit
+        # this thread: the main one slept on in select() until the preparation ended).
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        # Prepared only once asyncio.run has cancelled the chat (a fixed sleep lost that race
+        # twice in full runs on the loaded machine).
+        assert seen.wait(10), "SIGINT never reached asyncio.run"
         return real(*args, **kwargs)
 
+    monkeypatch.setattr(asyncio.runners.Runner, "_on_sigint", noted)
     monkeypatch.setattr(chat, "prepare_chat", interrupted)
     err = io.StringIO()
     # asyncio.run cancels its task on SIGINT only while Python's default handler is installed
