@@ -5,7 +5,6 @@ sentence, or ``ready`` with what it holds, never an unexpected crash or a docume
 from __future__ import annotations
 
 import http.server
-import threading
 from contextlib import contextmanager
 
 import pytest
@@ -18,6 +17,7 @@ from datasets.ingestion import process_document
 from datasets.models import Chunk, Document
 from datasets.tasks import ingest_document
 from datasets.tests.factories import DatasetFactory
+from datasets.tests.test_fetch import http_server
 
 pytestmark = pytest.mark.django_db
 
@@ -113,14 +113,8 @@ def _page_server(body: bytes, content_type: str):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as port:
+        yield f"http://127.0.0.1:{port}/page.html"
 
 
 @pytest.mark.parametrize(
@@ -196,14 +190,8 @@ def _echo_server():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as port:
+        yield f"http://127.0.0.1:{port}", seen
 
 
 @pytest.mark.parametrize(
