@@ -60,7 +60,7 @@ def document_create_from_url(
             title = page_title(path)
         return _create_document(
             tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
-            title=title or result.title or url, tags=tags, metadata=metadata, source_url=url[:2000],
+            title=title or url, tags=tags, metadata=metadata, source_url=url[:2000],
             original_filename=result.filename,
         )  # fmt: skip
 

@@ -81,7 +81,6 @@ class FetchResult:
     charset: str | None
     kind: str | None
     filename: str
-    title: str = ""
 
 
 def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -99,9 +98,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
         out.append(ip.sixtofour)
     if ip.teredo:
         out.extend(ip.teredo)
-    if ip in _NAT64:
-        out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d
+    if ip in _NAT64 or (int(ip) >> 32 == 0 and int(ip) > 1):  # (or IPv4-compatible ::a.b.c.d)
         out.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return out
 
@@ -177,9 +174,7 @@ def validate_url(url: str) -> Target:
     if not host:
         raise FetchError("The URL has no host.")
     port = port or (443 if parts.scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     # http.client sends ASCII only (non-ASCII was a 500): percent-encoded as UTF-8, as browsers do
     path = _UNSENDABLE.sub(lambda m: quote(m.group(), safe=""), path)
     addresses = resolve_public(host, port)
