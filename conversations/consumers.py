@@ -9,6 +9,10 @@ not yet ended, leaving those queued behind it. A cancel that arrives before the 
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
 ``error`` event (``rate_limited``) at once and is not run.
+When the socket closes, the chat that streams is cancelled (its partial answer saved) and every
+chat still queued or being prepared is prepared to the end and stored as ``cancelled`` without
+calling the model, as a cancel would (no question sent is lost; each is still checked: key,
+rate limit, bot, conversation). Nothing more is sent on the closed socket.
 An ``error`` event for a chat that never started (refused by that cap, the key no longer valid,
 the chat's own 400/404/409/429..., or a failure before it streamed) carries the error's
 ``details`` as the HTTP routes do, and ``details.conversation_id`` when the frame named one
@@ -84,6 +88,7 @@ class _Turn:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
+    closed = False  # the client went away: events are dropped, chats still stored
     # Nothing is ever sent to a chat socket through the channel layer, so it does not listen
     # on one: subscribed, every socket of the process waited on one blocking Redis read loop,
     # and a Redis blip dropped them all without a close frame, mid-answer too. (Rate limits
@@ -172,6 +177,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         turn = _Turn()
         turn.task = asyncio.ensure_future(self._chat(turn, content, after=previous))
         self.turns.append(turn)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        if not self.closed:
+            await super().send_json(content, close)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if not self.closed:
+            await super().close(code, reason)
 
     async def _error(self, type_: str, message: str, details: dict | None = None) -> None:
         error: dict[str, Any] = {"type": type_, "message": message}
@@ -289,10 +302,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return visitor_of(self.context, *self._origin_and_address())
 
     async def disconnect(self, code: int) -> None:
-        # Newest first: a queued chat must not start once the one before it is cancelled.
-        for turn in reversed(self.turns):
+        # A streaming chat is cancelled (``run_chat`` saves its partial answer); the chats
+        # queued behind it or still being prepared are cancels noted, so each is prepared
+        # and stored as cancelled in turn (they used to be dropped, their questions lost).
+        self.closed = True
+        for turn in self.turns:
+            turn.cancel()
+        for turn in self.turns:
             if turn.task is not None and not turn.task.done():
-                turn.task.cancel()
                 with contextlib.suppress(BaseException):
                     await turn.task
 
