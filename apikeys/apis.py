@@ -19,7 +19,9 @@ class APIKeyListAPI(TenantAPIView):
 
     @extend_schema(operation_id="api_keys_list", responses=APIKeySerializer(many=True))
     def get(self, request: Any) -> Response:
-        return self.list_response(selectors.api_key_list(tenant=self.tenant), APIKeySerializer)
+        return self.list_response(
+            selectors.api_key_list(tenant=self.tenant, context=self.auth), APIKeySerializer
+        )
 
     @extend_schema(
         operation_id="api_keys_create",
@@ -39,7 +41,9 @@ class APIKeyDetailAPI(TenantAPIView):
     @extend_schema(operation_id="api_keys_retrieve", responses=APIKeySerializer)
     def get(self, request: Any, key_id: Any) -> Response:
         return Response(
-            APIKeySerializer(selectors.api_key_get(tenant=self.tenant, key_id=key_id)).data
+            APIKeySerializer(
+                selectors.api_key_get(tenant=self.tenant, key_id=key_id, context=self.auth)
+            ).data
         )
 
     @extend_schema(
@@ -48,6 +52,6 @@ class APIKeyDetailAPI(TenantAPIView):
         description="Revokes the key (it stops working within seconds everywhere) and returns it.",
     )
     def delete(self, request: Any, key_id: Any) -> Response:
-        key = selectors.api_key_get(tenant=self.tenant, key_id=key_id)
+        key = selectors.api_key_get(tenant=self.tenant, key_id=key_id, context=self.auth)
         key = services.api_key_revoke_for(context=self.auth, key=key)
         return Response(APIKeySerializer(key).data)

@@ -45,6 +45,32 @@ def _check_default_scope(allowed_ids: Any, data: dict, current: Any = None) -> N
         )  # fmt: skip
 
 
+def _check_datasets(context: Any, data: dict, *, scope: bool = False) -> None:
+    """A key limited to certain bots or scopes links only datasets it may see itself
+    (``readable_dataset_ids``: its bots' datasets its scopes read): else a key meant for one bot
+    could add any dataset of the tenant, by id, to its bot and read it through chats. A scope
+    of such a key cannot be set to ``"datasets": []`` either, which reads any dataset."""
+    from datasets.selectors import readable_dataset_ids
+
+    if "datasets" not in data:
+        return
+    readable = readable_dataset_ids(context=context)
+    if readable is None:
+        return
+    wanted = set()
+    for raw in data["datasets"] or []:
+        try:
+            wanted.add(uuid.UUID(str(raw)))
+        except ValueError:
+            return  # (the service answers the 400 naming it)
+    if not wanted <= readable or (scope and not wanted and context.allowed_scope_ids is not None):
+        raise APIError(
+            "This API key is limited to certain bots or scopes, so it may link only the datasets "
+            "it can see (GET /v1/datasets); use a key without those limits, or a signed-in user.",
+            type="permission_denied", status_code=403,
+        )  # fmt: skip
+
+
 class BotListAPI(TenantAPIView):
     serializer_class = BotSerializer
 
@@ -60,6 +86,7 @@ class BotListAPI(TenantAPIView):
         _refuse_if_limited(self.auth.allowed_bot_ids, "bot")
         data = self.parse(BotSerializer)
         _check_default_scope(self.auth.allowed_scope_ids, data)
+        _check_datasets(self.auth, data)
         bot = services.bot_create(tenant=self.tenant, data=data)
         return Response(BotSerializer(bot).data, status=status.HTTP_201_CREATED)
 
@@ -81,6 +108,7 @@ class BotDetailAPI(TenantAPIView):
         bot = self._bot(bot_id)
         data = self.parse(BotSerializer, partial=True)
         _check_default_scope(self.auth.allowed_scope_ids, data, bot.default_scope_id)
+        _check_datasets(self.auth, data)
         bot = services.bot_update(tenant=self.tenant, bot=bot, data=data)
         return Response(BotSerializer(bot).data)
 
@@ -103,7 +131,9 @@ class ScopeListAPI(TenantAPIView):
     )
     def post(self, request: Any) -> Response:
         _refuse_if_limited(self.auth.allowed_scope_ids, "scope")
-        scope = services.scope_create(tenant=self.tenant, data=self.parse(ScopeSerializer))
+        data = self.parse(ScopeSerializer)
+        _check_datasets(self.auth, data, scope=True)
+        scope = services.scope_create(tenant=self.tenant, data=data)
         return Response(ScopeSerializer(scope).data, status=status.HTTP_201_CREATED)
 
 
@@ -122,9 +152,9 @@ class ScopeDetailAPI(TenantAPIView):
     @extend_schema(operation_id="scopes_update", request=ScopeSerializer, responses=ScopeSerializer)
     def patch(self, request: Any, scope_id: Any) -> Response:
         scope = self._scope(scope_id)
-        scope = services.scope_update(
-            tenant=self.tenant, scope=scope, data=self.parse(ScopeSerializer, partial=True)
-        )
+        data = self.parse(ScopeSerializer, partial=True)
+        _check_datasets(self.auth, data, scope=True)
+        scope = services.scope_update(tenant=self.tenant, scope=scope, data=data)
         return Response(ScopeSerializer(scope).data)
 
     @extend_schema(operation_id="scopes_destroy", responses={204: None})

@@ -62,16 +62,30 @@ def _parse_tags(raw: str) -> list[str]:
     return raw.split(",")
 
 
+class LimitedAPIView(TenantAPIView):
+    # Datasets and documents as the caller may see them: a key limited to certain bots or
+    # scopes sees only their datasets (``selectors.readable_dataset_ids``), the rest are 404s.
+
+    def dataset(self, dataset_id: Any) -> Any:
+        return selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id, context=self.auth)
+
+    def document(self, document_id: Any) -> Document:
+        return selectors.document_get(
+            tenant=self.tenant, document_id=document_id, context=self.auth
+        )
+
+
 class ChunkPagination(CursorPagination):
     ordering = ("index",)
 
 
-class DatasetListAPI(TenantAPIView):
+class DatasetListAPI(LimitedAPIView):
     serializer_class = DatasetSerializer
 
     @extend_schema(operation_id="datasets_list", responses=DatasetSerializer(many=True))
     def get(self, request: Any) -> Response:
-        return self.list_response(selectors.dataset_list(tenant=self.tenant), DatasetSerializer)
+        datasets = selectors.dataset_list(tenant=self.tenant, context=self.auth)
+        return self.list_response(datasets, DatasetSerializer)
 
     @extend_schema(
         operation_id="datasets_create",
@@ -79,38 +93,43 @@ class DatasetListAPI(TenantAPIView):
         responses={201: DatasetSerializer},
     )
     def post(self, request: Any) -> Response:
+        if selectors.readable_dataset_ids(context=self.auth) is not None:
+            # (a new dataset belongs to no bot yet: outside the key's limit at once)
+            raise APIError(
+                "This API key is limited to certain bots or scopes, so it cannot create a "
+                "dataset; use a key without those limits, or a signed-in user.",
+                type="permission_denied", status_code=403,
+            )  # fmt: skip
         dataset = services.dataset_create(tenant=self.tenant, **self.parse(DatasetInputSerializer))
         dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset.pk)
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
-class DatasetDetailAPI(TenantAPIView):
+class DatasetDetailAPI(LimitedAPIView):
     serializer_class = DatasetSerializer
 
     @extend_schema(operation_id="datasets_retrieve", responses=DatasetSerializer)
     def get(self, request: Any, dataset_id: Any) -> Response:
-        return Response(
-            DatasetSerializer(selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)).data
-        )
+        return Response(DatasetSerializer(self.dataset(dataset_id)).data)
 
     @extend_schema(
         operation_id="datasets_update", request=DatasetInputSerializer, responses=DatasetSerializer
     )
     def patch(self, request: Any, dataset_id: Any) -> Response:
-        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        dataset = self.dataset(dataset_id)
         fields = self.parse(DatasetInputSerializer, partial=True)
         services.dataset_update(tenant=self.tenant, dataset=dataset, **fields)
-        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        dataset = self.dataset(dataset_id)
         return Response(DatasetSerializer(dataset).data)
 
     @extend_schema(operation_id="datasets_destroy", responses={204: None})
     def delete(self, request: Any, dataset_id: Any) -> Response:
-        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        dataset = self.dataset(dataset_id)
         services.dataset_delete(tenant=self.tenant, dataset=dataset)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DocumentListAPI(TenantAPIView):
+class DocumentListAPI(LimitedAPIView):
     serializer_class = DocumentSerializer
     # Strict (NUL, NaN, unpaired surrogates, deep nesting are a 400: chatbot_project/jsonbody.py);
     # Django's refusals of a form body in our words (datasets/upload_parsers.py)
@@ -150,7 +169,7 @@ class DocumentListAPI(TenantAPIView):
         responses=DocumentSerializer(many=True),
     )
     def get(self, request: Any, dataset_id: Any) -> Response:
-        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        dataset = self.dataset(dataset_id)
         wanted = request.query_params.get("status")
         if wanted and wanted not in Document.Status.values:
             raise APIError(f"status must be one of {', '.join(Document.Status.values)}.")
@@ -177,7 +196,7 @@ class DocumentListAPI(TenantAPIView):
         "existing one when identical content was already posted to this dataset.",
     )
     def post(self, request: Any, dataset_id: Any) -> Response:
-        dataset = selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id)
+        dataset = self.dataset(dataset_id)
         common = {"tenant": self.tenant, "dataset": dataset}
         if request.content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
             uploads = request.FILES.getlist("file")
@@ -229,22 +248,22 @@ class DocumentListAPI(TenantAPIView):
         return Response(DocumentSerializer(document).data, status=code)
 
 
-class DocumentDetailAPI(TenantAPIView):
+class DocumentDetailAPI(LimitedAPIView):
     serializer_class = DocumentSerializer
 
     @extend_schema(operation_id="documents_retrieve", responses=DocumentSerializer)
     def get(self, request: Any, document_id: Any) -> Response:
-        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        document = self.document(document_id)
         return Response(DocumentSerializer(document).data)
 
     @extend_schema(operation_id="documents_destroy", responses={204: None})
     def delete(self, request: Any, document_id: Any) -> Response:
-        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        document = self.document(document_id)
         services.document_delete(tenant=self.tenant, document=document)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DocumentReingestAPI(TenantAPIView):
+class DocumentReingestAPI(LimitedAPIView):
     serializer_class = DocumentSerializer
     required_permission = "write"
 
@@ -254,7 +273,7 @@ class DocumentReingestAPI(TenantAPIView):
         responses={202: DocumentSerializer},
     )
     def post(self, request: Any, document_id: Any) -> Response:
-        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        document = self.document(document_id)
         refetch = self.parse(DocumentReingestInputSerializer)["refetch"]
         document = services.document_reingest(
             tenant=self.tenant, document=document, refetch=refetch
@@ -262,7 +281,7 @@ class DocumentReingestAPI(TenantAPIView):
         return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
 
 
-class DocumentChunksAPI(TenantAPIView):
+class DocumentChunksAPI(LimitedAPIView):
     serializer_class = ChunkSerializer
     pagination_class = ChunkPagination
 
@@ -278,7 +297,7 @@ class DocumentChunksAPI(TenantAPIView):
                 "text directly; use /v1/retrieve or /v1/chat, or a key without those limits.",
                 type="permission_denied", status_code=403,
             )  # fmt: skip
-        document = selectors.document_get(tenant=self.tenant, document_id=document_id)
+        document = self.document(document_id)
         return self.list_response(
             selectors.chunk_list(tenant=self.tenant, document=document), ChunkSerializer
         )

@@ -11,12 +11,45 @@ from datasets.models import Chunk, Dataset, Document
 from tenants.models import Tenant
 
 
-def dataset_list(*, tenant: Tenant) -> QuerySet[Dataset]:
-    return Dataset.objects.for_tenant(tenant).annotate(document_count=Count("documents"))
+def readable_dataset_ids(*, context: Any) -> frozenset | None:
+    """The datasets a key limited to certain bots or scopes may see and manage: its bots'
+    datasets, and of those only the ones its scopes read (a scope listing none, never limited,
+    reads any of the bot's). None = no limit (an unlimited key, a signed-in user). Outside them
+    a dataset and its documents are a 404 for that key, as another bot is: a key meant for one
+    bot used to list, and with ``write`` delete, every dataset of the tenant."""
+    from bots.models import Bot, Scope
+
+    if context is None or (context.allowed_bot_ids is None and context.allowed_scope_ids is None):
+        return None
+    ids: set | None = None
+    if context.allowed_bot_ids is not None:  # (the M2M has no reverse name: its table)
+        ids = set(
+            Bot.datasets.through.objects.filter(
+                bot_id__in=context.allowed_bot_ids, bot__tenant_id=context.tenant.id
+            ).values_list("dataset_id", flat=True)
+        )
+    if context.allowed_scope_ids is not None:
+        scopes = Scope.objects.for_tenant(context.tenant).filter(id__in=context.allowed_scope_ids)
+        read: set = set()
+        for scope in scopes.prefetch_related("datasets"):
+            listed = {d.id for d in scope.datasets.all()}
+            if not listed and not scope.limited_to_datasets:
+                read = None  # type: ignore[assignment]
+                break
+            read |= listed
+        if read is not None:
+            ids = read if ids is None else ids & read
+    return None if ids is None else frozenset(ids)  # (None: scopes that read any, no bot limit)
 
 
-def dataset_get(*, tenant: Tenant, dataset_id: Any) -> Dataset:
-    dataset = dataset_list(tenant=tenant).filter(pk=dataset_id).first()
+def dataset_list(*, tenant: Tenant, context: Any = None) -> QuerySet[Dataset]:
+    qs = Dataset.objects.for_tenant(tenant).annotate(document_count=Count("documents"))
+    readable = readable_dataset_ids(context=context)
+    return qs if readable is None else qs.filter(id__in=readable)
+
+
+def dataset_get(*, tenant: Tenant, dataset_id: Any, context: Any = None) -> Dataset:
+    dataset = dataset_list(tenant=tenant, context=context).filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound()
     return dataset
@@ -35,8 +68,10 @@ def document_list(
     return qs
 
 
-def document_get(*, tenant: Tenant, document_id: Any) -> Document:
-    document = Document.objects.for_tenant(tenant).filter(pk=document_id).first()
+def document_get(*, tenant: Tenant, document_id: Any, context: Any = None) -> Document:
+    qs = Document.objects.for_tenant(tenant).filter(pk=document_id)
+    readable = readable_dataset_ids(context=context)
+    document = (qs if readable is None else qs.filter(dataset_id__in=readable)).first()
     if document is None:
         raise NotFound()
     return document
