@@ -67,11 +67,20 @@ class _TokenAPI(APIView):
         return serializer
 
 
-def _login_guard(request: Any) -> None:
-    from apikeys.ratelimit import check, rate_limited_error
+def count_sign_in(request: Any) -> Any:
+    """Count one password check from the request's address (``LOGIN_LIMIT``): the
+    ``Decision``. Shared by this route and the admin's login form (``chatbot_project.admin_site``)
+    so that neither is an unlimited way to guess passwords."""
+    from apikeys.ratelimit import check
 
     addr = request.META.get("REMOTE_ADDR", "") or "unknown"
-    decision = check(f"rl:login:{addr}", LOGIN_LIMIT)
+    return check(f"rl:login:{addr}", LOGIN_LIMIT)
+
+
+def _login_guard(request: Any) -> None:
+    from apikeys.ratelimit import rate_limited_error
+
+    decision = count_sign_in(request)
     if not decision.allowed:
         raise rate_limited_error(decision, "sign-ins from this address")
 
