@@ -107,6 +107,13 @@ def _redis_key(context: AuthContext, bucket: str, identity: str | None) -> str:
     return key
 
 
+def _counter(key: str, window: int) -> str:
+    """The Redis key counting hits on ``key`` in windows of ``window`` seconds. One count per
+    window length: a limit changed to a shorter window ("100/d" -> "3/m") starts its own count,
+    where one key for any limit kept the day's window, and refused the rest of the day."""
+    return f"{key}:w{window}"
+
+
 def _decide(count: int, ttl_ms: int, limit: int) -> Decision:
     allowed = count <= limit
     retry = 0 if allowed else max(1, math.ceil(int(ttl_ms) / 1000))
@@ -150,13 +157,13 @@ _sync_scripts: dict[str, Any] = {}
 def check(key: str, limit: str) -> Decision:
     """Count one hit on the raw counter ``key`` against ``limit`` (``"10/m"``)."""
     count_limit, window = _parse_or_default(limit)
-    count, ttl = _sync_run(_LUA, [key], window)
+    count, ttl = _sync_run(_LUA, [_counter(key, window)], window)
     return _decide(int(count), int(ttl), count_limit)
 
 
 async def acheck(key: str, limit: str) -> Decision:
     count_limit, window = _parse_or_default(limit)
-    count, ttl = await _async_run(_LUA, [key], window)
+    count, ttl = await _async_run(_LUA, [_counter(key, window)], window)
     return _decide(int(count), int(ttl), count_limit)
 
 
@@ -165,7 +172,7 @@ def hit_and_get(context: AuthContext, get_key: str, *, bucket: str = "api") -> t
     (decision, the value or None). The GET is a cache read: its value is returned whether or
     not the hit is allowed."""
     count_limit, window = _parse_or_default(limit_for(context))
-    keys = [_redis_key(context, bucket, None), get_key]
+    keys = [_counter(_redis_key(context, bucket, None), window), get_key]
     count, ttl, value = _sync_run(_LUA_AND_GET, keys, window)
     return _decide(int(count), int(ttl), count_limit), value or None
 
@@ -175,7 +182,7 @@ async def ahit_and_get(
 ) -> tuple[Decision, Any]:
     """``hit_and_get`` on the running loop's Redis client: one command for the hit and the GET."""
     count_limit, window = _parse_or_default(limit_for(context))
-    keys = [_redis_key(context, bucket, None), get_key]
+    keys = [_counter(_redis_key(context, bucket, None), window), get_key]
     count, ttl, value = await _async_run(_LUA_AND_GET, keys, window)
     return _decide(int(count), int(ttl), count_limit), value or None
 

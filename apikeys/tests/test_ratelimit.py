@@ -173,3 +173,20 @@ def test_limits_in_other_scripts_digits_are_400(api, route):
     res = send(route, {"name": "x", field: "５/m"}, format="json")
     assert res.status_code == 400, res.content  # was stored as "５/m"
     assert res.json()["error"]["message"].startswith(f"{field}:")
+
+
+@pytest.mark.django_db
+def test_a_new_limit_with_a_shorter_window_starts_its_own_count(tenant, make_key, api):
+    """A tenant that moves its keys from "100/d" to "3/m" gets 3 a minute at once. The count
+    used to be one Redis key for any limit: the day's window (and count) went on, so the
+    key was refused for the rest of the day (Retry-After ~86400) under a per-minute limit."""
+    tenant.default_rate_limit = "100/d"
+    tenant.save()
+    client = _bearer(make_key(tenant, ("read",)))
+    for _ in range(5):
+        assert client.get("/v1/bots").status_code == 200
+    assert api.patch("/v1/tenant", {"default_rate_limit": "3/m"}, format="json").status_code == 200
+    statuses = [client.get("/v1/bots") for _ in range(4)]
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+    assert statuses[0]["X-RateLimit-Limit"] == "3"
+    assert 1 <= int(statuses[-1]["Retry-After"]) <= 60
