@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
+from urllib.parse import parse_qs
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.response import Response
@@ -31,6 +34,17 @@ class CursorPagination(pagination.CursorPagination):
         return int(raw)
 
     def decode_cursor(self, request):
+        raw = request.query_params.get(self.cursor_query_param)
+        # DRF's decoder skips characters that are not base64, so `?cursor=!!!` read as no
+        # cursor at all: page one again, a client's loop never ending. Ours are strict base64
+        # of a query string naming at least one of o, r, p.
+        if raw:
+            try:
+                decoded = b64decode(raw.encode("ascii"), validate=True).decode("ascii")
+            except (ValueError, UnicodeError):
+                raise _bad_cursor() from None
+            if not set(parse_qs(decoded, keep_blank_values=True)) & {"o", "r", "p"}:
+                raise _bad_cursor()
         try:
             return super().decode_cursor(request)
         except Exception:
@@ -51,7 +65,7 @@ class CursorPagination(pagination.CursorPagination):
         url = self.get_next_link()
         if not url:
             return None
-        from urllib.parse import parse_qs, urlparse
+        from urllib.parse import urlparse
 
         return parse_qs(urlparse(url).query).get(self.cursor_query_param, [None])[0]
 

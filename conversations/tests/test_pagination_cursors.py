@@ -67,3 +67,20 @@ def test_limit_takes_ascii_digits_only(client, kb, key, limit):
     res = _get(client, key, f"/v1/conversations?limit={limit}")
     assert res.status_code == 400
     assert res.json()["error"]["message"] == "limit must be an integer between 1 and 100."
+
+
+@pytest.mark.parametrize(
+    "cursor", ["!!!", "%E2%98%83", _cursor("x=1"), _cursor("p=1")[:-1] + "!", "YQ"]
+)
+@pytest.mark.parametrize("route", ["conversations", "chunks", "bots"])
+def test_cursors_that_are_not_ours_are_a_400_not_page_one(client, kb, key, route, cursor):
+    """DRF's decoder skipped what is not base64: `?cursor=!!!` was read as no cursor, page one
+    again (a client following it loops for ever)."""
+    path = {
+        "conversations": "/v1/conversations",
+        "chunks": f"/v1/documents/{kb.documents['Throttling'].id}/chunks",
+        "bots": "/v1/bots",
+    }[route]
+    res = _get(client, key, f"{path}?limit=1&cursor={cursor}")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"] == {"type": "invalid_request", "message": CURSOR_SENTENCE}
