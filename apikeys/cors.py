@@ -33,7 +33,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def canonical_origin(value: str) -> str | None:
     """``value`` as a browser writes it in ``Origin`` (lowercase scheme and host, no default
-    port: ``HTTPS://Example.com:443`` -> ``https://example.com``), or None when it is not an
+    port: ``HTTPS://Example.com:443`` -> ``https://example.com``; an international name in
+    punycode: ``https://bücher.de`` -> ``https://xn--bcher-kva.de``), or None when it is not an
     http(s) origin (a path, query, user info, wildcard or bad port)."""
     from urllib.parse import urlsplit
 
@@ -52,6 +53,13 @@ def canonical_origin(value: str) -> str | None:
         return None
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
+    elif not host.isascii():  # browsers send an international name in its ASCII form
+        import idna
+
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
     if port is None or port == _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"

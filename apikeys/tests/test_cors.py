@@ -107,3 +107,28 @@ def test_a_stored_origin_with_its_default_port_matches(tenant, make_key):
     raw = make_key(tenant, ("read",), allowed_origins=["https://shop.example.com:443"])
     assert _browser(raw, SHOP).get("/v1/bots").status_code == 200
     assert _browser(raw, "https://shop.example.com:8443").get("/v1/bots").status_code == 403
+
+
+def test_an_international_domain_is_stored_and_matched_as_browsers_send_it(tenant, api, make_key):
+    """Browsers send an internationalised host in ``Origin`` in its ASCII (punycode) form; an
+    origin given in Unicode was stored as given and never matched: the site's widget was
+    always refused (403)."""
+    res = api.post(
+        "/v1/api-keys",
+        {"name": "books", "permissions": ["read"], "allowed_origins": ["https://Bücher.de"]},
+        format="json",
+    )
+    assert res.status_code == 201, res.content
+    assert res.json()["allowed_origins"] == ["https://xn--bcher-kva.de"]
+    books = _browser(res.json()["key"], "https://xn--bcher-kva.de")
+    assert books.get("/v1/bots").status_code == 200
+    # A key stored before (the admin's form stores what it is given) matches too.
+    raw = make_key(tenant, ("read",), allowed_origins=["https://bücher.de"])
+    assert _browser(raw, "https://xn--bcher-kva.de").get("/v1/bots").status_code == 200
+    assert _browser(raw, "https://buecher.de").get("/v1/bots").status_code == 403
+    bad = api.post(
+        "/v1/api-keys",
+        {"name": "x", "permissions": ["read"], "allowed_origins": ["https://bü..cher.de"]},
+        format="json",
+    )
+    assert bad.status_code == 400, bad.content
