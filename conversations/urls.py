@@ -1,5 +1,6 @@
 from django.urls import path
 
+from chatbot_project import converters  # noqa: F401  (registers <id:...>, any-case UUIDs)
 from conversations import apis, openai_compat, streaming
 
 urlpatterns = [
@@ -7,12 +8,12 @@ urlpatterns = [
     path("retrieve", apis.retrieve_view, name="retrieve"),
     path("conversations", apis.ConversationListView.as_view(), name="conversation-list"),
     path(
-        "conversations/<uuid:conversation_id>",
+        "conversations/<id:conversation_id>",
         apis.ConversationDetailView.as_view(),
         name="conversation-detail",
     ),
     path(
-        "messages/<uuid:message_id>/feedback",
+        "messages/<id:message_id>/feedback",
         apis.MessageFeedbackView.as_view(),
         name="message-feedback",
     ),
