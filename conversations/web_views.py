@@ -109,13 +109,14 @@ def staff_memberships(user: Any) -> list[Any]:
 
 def session_credential(request: HttpRequest) -> dict[str, Any] | None:
     """For a verified staff session: a short-lived JWT access token (SIMPLE_JWT's lifetime, 15
-    minutes by default) that the playground sends as its bearer credential, with X-Tenant."""
+    minutes by default) that the playground sends as its bearer credential, with X-Tenant.
+    Signing out of the admin ends it (``tenants.jwt_sessions``)."""
     memberships = staff_memberships(request.user)
     if not memberships:
         return None
-    from rest_framework_simplejwt.tokens import AccessToken
+    from tenants.jwt_sessions import access_token_for_session
 
-    token = AccessToken.for_user(request.user)
+    token = access_token_for_session(request)
     return {
         "token": str(token),
         "expires_at": int(token["exp"]),

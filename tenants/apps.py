@@ -6,5 +6,11 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
         # OpenAPI descriptions of both credentials (drf-spectacular extensions register on import).
         from tenants import schema  # noqa: F401
+        from tenants.jwt_sessions import end_browser_session
+
+        # Signing out of the admin ends the playground's token of that session.
+        user_logged_out.connect(end_browser_session, dispatch_uid="tenants.end_browser_session")

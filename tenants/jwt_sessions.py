@@ -7,6 +7,10 @@ the sid in Redis (``jwt:logout:<sid>``) for as long as the session's refresh tok
 JWT authentication and the re-checks of open chats refuse tokens of a recorded session. Other
 sign-ins of the same user (other devices) are not affected. Tokens issued before sessions
 existed carry no sid and simply expire.
+
+The playground's token for a signed-in admin session (``access_token_for_session``) carries a
+sid kept in that Django session, and signing out of the admin ends it the same way
+(``end_browser_session``, on ``user_logged_out``): it used to work on until it expired.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 SID_CLAIM = "sid"
 _KEY = "jwt:logout:{}"
+_BROWSER_SID = "jwt_sid"  # the Django session's key for its tokens' sid
 
 
 class SessionTokenObtainSerializer(TokenObtainPairSerializer):
@@ -39,6 +44,34 @@ def end_session(refresh: Any) -> None:
     from chatbot_project.redis_client import get_redis
 
     seconds = max(1, int(refresh["exp"] - time.time()) + 1)
+    get_redis().set(_KEY.format(sid), 1, ex=seconds)
+
+
+def access_token_for_session(request: Any) -> Any:
+    """An access token for ``request.user`` of a signed-in browser session, with the session's
+    own sid (made once and kept in the session), so that signing out ends it."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    sid = request.session.get(_BROWSER_SID)
+    if not sid:
+        sid = request.session[_BROWSER_SID] = uuid.uuid4().hex
+    token = AccessToken.for_user(request.user)
+    token[SID_CLAIM] = sid
+    return token
+
+
+def end_browser_session(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver: the tokens of ``access_token_for_session`` stop working.
+    Redis errors propagate: the sign-out fails (and can be retried) rather than leave them."""
+    session = getattr(request, "session", None)
+    sid = session.get(_BROWSER_SID) if session is not None else None
+    if not sid:
+        return
+    from rest_framework_simplejwt.settings import api_settings
+
+    from chatbot_project.redis_client import get_redis
+
+    seconds = int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) + 1
     get_redis().set(_KEY.format(sid), 1, ex=seconds)
 
 

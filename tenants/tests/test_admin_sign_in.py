@@ -52,3 +52,45 @@ def test_rest_sign_ins_count_against_the_admin_form(client, olga):
         APIClient().post("/v1/auth/token", {"username": "olga", "password": "x"}, format="json")
     res = client.post("/admin/login/", {"username": "olga", "password": "correct-horse-battery"})
     assert res.status_code == 429
+
+
+def _playground_token(client) -> str:
+    import json
+    import re
+
+    page = client.get("/playground/").content.decode()
+    found = re.search(r'<script id="pg-session" type="application/json">(.*?)</script>', page)
+    assert found, page[:500]
+    return json.loads(found.group(1))["token"]
+
+
+def test_signing_out_of_the_admin_ends_the_playgrounds_token(olga):
+    """The playground's token of an admin session carried no session id: after signing out it
+    kept working (writes included) until it expired, 15 minutes later."""
+    from django.test import Client
+
+    from tenants.tests.admin_support import admin_client
+
+    laptop, phone = admin_client(Client(), olga), admin_client(Client(), olga)  # two sign-ins
+    tokens = [_playground_token(laptop), _playground_token(laptop)]
+    other = _playground_token(phone)
+    for token in (*tokens, other):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert api.get("/v1/tenant").status_code == 200
+
+    assert laptop.post("/admin/logout/").status_code == 200
+    for token in tokens:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        res = api.post("/v1/bots", {"name": "After", "slug": "after"}, format="json")
+        assert res.status_code == 401, res.content  # was 201
+        assert "logged out" in res.json()["error"]["message"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert api.get("/v1/tenant").status_code == 200  # the other sign-in is unaffected
+    # Signing in again gives a working token.
+    laptop = admin_client(Client(), olga)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {_playground_token(laptop)}")
+    assert api.get("/v1/tenant").status_code == 200
