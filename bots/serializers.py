@@ -32,7 +32,7 @@ class BotSerializer(StrictSerializer):
     )  # fmt: skip
     system_prompt = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     model = serializers.CharField(
-        required=False, allow_blank=True, max_length=100,
+        required=False, allow_blank=True, max_length=100, validators=[validate_printable],
         help_text="Chat model; blank = the tenant's default model, else the instance's.",
     )  # fmt: skip
     temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False)

@@ -13,7 +13,9 @@ class TenantSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
     slug = serializers.CharField(read_only=True)
     name = serializers.CharField(max_length=200, required=False, validators=[validate_printable])
-    default_model = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    default_model = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, validators=[validate_printable]
+    )
     default_rate_limit = serializers.CharField(
         max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],
         help_text='Limit for keys without their own, e.g. "60/m"; blank = the instance default.',

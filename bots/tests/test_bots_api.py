@@ -229,6 +229,22 @@ def test_names_refuse_control_characters(api, method, route, name):
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "route", "field"),
+    [("post", "/v1/bots", "model"), ("patch", "/v1/tenant", "default_model")],
+)
+@pytest.mark.parametrize("model", ["gpt-4o\nX-Injected: 1", "esc\x1b[2Jape", "c1\x85mid"])
+def test_model_names_refuse_control_characters(api, method, route, field, model):
+    """A model name goes into every upstream request body and the logs: a newline or an escape
+    sequence there was stored as given (the request then failed upstream on each chat)."""
+    body = {field: model} if method == "patch" else {"name": "x", field: model}
+    res = getattr(api, method)(route, body, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["message"] == (
+        f"{field}: Use printable text only (no control characters)."
+    )
+
+
 @pytest.mark.parametrize("route", ["/v1/bots", "/v1/scopes"])
 @pytest.mark.parametrize(
     "body",
