@@ -185,10 +185,16 @@ async def visitor_limit(context: AuthContext, origin: str, address: str) -> None
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The key's X-RateLimit-* on ``response``, unless it has its own: a refusal by another
+    limit (a visitor's 429) describes that limit, as on the fast lane and the DRF routes."""
     decision = getattr(request, "rate_limit_decision", None)
     if decision is not None:
-        response["X-RateLimit-Limit"] = str(decision.limit)
-        response["X-RateLimit-Remaining"] = str(decision.remaining)
+        for name, value in (
+            ("X-RateLimit-Limit", str(decision.limit)),
+            ("X-RateLimit-Remaining", str(decision.remaining)),
+        ):
+            if name not in response:
+                response[name] = value
     return response
 
 

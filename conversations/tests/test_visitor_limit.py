@@ -73,3 +73,19 @@ def test_the_websocket_counts_visitors_too(settings, kb, make_key, openai_stub):
     assert first["type"] == "end"
     assert second["type"] == "error"
     assert second["error"]["type"] == "rate_limited"
+
+
+def test_a_visitors_429_carries_the_visitors_limit_headers(settings, kb, make_key, openai_stub):
+    """The refusal's X-RateLimit-* describe the limit that refused it (the visitor's), as the
+    fast lane and the DRF routes do: the chat routes overwrote them with the key's, so a 429
+    said "X-RateLimit-Remaining: 119" beside "Retry-After: 60"."""
+    settings.VISITOR_RATE_LIMIT = "1/m"
+    openai_stub.script = Script(reply="ok")
+    browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP], rate_limit="100/m")
+    allowed = _chat(browser, "203.0.113.5")
+    assert allowed.status_code == 200
+    assert (allowed["X-RateLimit-Limit"], allowed["X-RateLimit-Remaining"]) == ("100", "99")
+    refused = _chat(browser, "203.0.113.5")
+    assert refused.status_code == 429
+    assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("1", "0")
+    assert int(refused["Retry-After"]) >= 1
