@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from tenants.auth import _context_for_jwt
+from tenants.auth import _context_for_jwt, _Headers, _jwt_from
 from tenants.context import attach
 
 
@@ -15,13 +15,12 @@ class TenantJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
     def authenticate(self, request):
-        header = self.get_header(request)
-        if header is None:
-            return None
-        raw = self.get_raw_token(header)
+        # The header read as the async views and API keys read it (tenants.auth): the scheme
+        # in any case ("bearer", RFC 9110); simplejwt's own reading wanted "Bearer" exactly.
+        raw = _jwt_from(_Headers(request.headers))
         if raw is None:
             return None
-        context = _context_for_jwt(raw.decode(), request.headers.get("X-Tenant", "").strip())
+        context = _context_for_jwt(raw, request.headers.get("X-Tenant", "").strip())
         user = context.user
         # OTPMiddleware ran before DRF authentication: JWT users never passed OTP.
         user.is_verified = lambda: False

@@ -228,3 +228,18 @@ def test_sign_in_flood_is_429_naming_the_address_not_a_credential(owner):
     assert res.json()["error"]["type"] == "rate_limited"
     assert "sign-ins from this address" in res.json()["error"]["message"]
     assert res["Retry-After"]
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_the_bearer_scheme_is_read_in_any_case(owner, scheme):
+    """RFC 9110: the scheme is case-insensitive, as API keys and the chat routes read it; the
+    REST routes answered 401 "send an API key" to a staff token under "bearer"."""
+    access = _login("olga")["access"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {access}")
+    res = client.get("/v1/tenant")
+    assert res.status_code == 200, res.content
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {access} trailing")
+    res = client.get("/v1/tenant")
+    assert res.status_code == 401
+    assert res.json()["error"]["type"] == "authentication_failed"
