@@ -16,9 +16,12 @@ uploads) are still checked by the routes, with their own sentences.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.conf import settings
+
+from chatbot_project.middleware import _REQUEST_ID_RE
 
 
 def _message(limit: int) -> bytes:
@@ -34,7 +37,18 @@ def _message(limit: int) -> bytes:
     return json.dumps(body).encode()
 
 
-async def _refuse(send: Any, limit: int) -> None:
+def _request_id(scope: dict[str, Any]) -> bytes:
+    """The X-Request-ID every answer carries (API.md), chosen as the request-id middleware
+    chooses it: the client's own when well-formed, else a new one."""
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            if _REQUEST_ID_RE.match(incoming):
+                return value
+    return uuid.uuid4().hex.encode()
+
+
+async def _refuse(send: Any, limit: int, scope: dict[str, Any]) -> None:
     body = _message(limit)
     await send(
         {
@@ -44,6 +58,7 @@ async def _refuse(send: Any, limit: int) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                (b"x-request-id", _request_id(scope)),
             ],
         }
     )
@@ -70,7 +85,7 @@ def limit_body(app: Any) -> Any:
         declared = _declared_length(scope)
         if declared is not None:
             if declared > limit:
-                return await _refuse(send, limit)
+                return await _refuse(send, limit, scope)
             return await app(scope, receive, send)  # the server stops at the declared length
         state = {"read": 0, "refused": False, "started": False}
 
@@ -84,7 +99,7 @@ def limit_body(app: Any) -> Any:
                     state["refused"] = True
                     if not state["started"]:
                         state["started"] = True
-                        await _refuse(send, limit)
+                        await _refuse(send, limit, scope)
                     return {"type": "http.disconnect"}
             return message
 
