@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.schema.document_errors",
         "conversations.schema.document_chat_routes",
+        "chatbot_project.schema.document_health",
     ],
 }
 

@@ -19,66 +19,17 @@ from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
 from conversations.guardrails import redact_headings, redact_terms
-from conversations.models import Conversation, Message
+from conversations.models import Message
+from conversations.serializers import (
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    MessageSerializer,
+    UsageSerializer,
+)
 from tenants.views import StrictSerializer
 
 
-# --------------------------------------------------------------------------- serializers
-class MessageSerializer(serializers.ModelSerializer):
-    usage = serializers.SerializerMethodField()
-    feedback = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Message
-        fields = [
-            "id", "role", "content", "citations", "usage", "latency_ms", "model",
-            "finish_reason", "refused", "feedback", "created_at",
-        ]  # fmt: skip
-
-    def get_usage(self, obj: Message) -> dict[str, int]:
-        return obj.usage
-
-    def get_feedback(self, obj: Message) -> dict[str, Any] | None:
-        if not obj.feedback_rating:
-            return None
-        return {
-            "rating": obj.feedback_rating,
-            "comment": obj.feedback_comment,
-            "created_at": obj.feedback_at.isoformat() if obj.feedback_at else None,
-        }
-
-
-class ConversationSerializer(serializers.ModelSerializer):
-    bot = serializers.SerializerMethodField()
-    bot_slug = serializers.SerializerMethodField()
-    scope = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Conversation
-        fields = [
-            "id",
-            "bot",
-            "bot_slug",
-            "user",
-            "scope",
-            "title",
-            "created_at",
-            "updated_at",
-            "message_count",
-        ]
-
-    def get_bot(self, obj: Conversation) -> str | None:
-        """The bot's id, as always; None once the bot was deleted (``bot_slug`` names it)."""
-        return str(obj.bot_id) if obj.bot_id else None
-
-    def get_bot_slug(self, obj: Conversation) -> str:
-        """The bot's slug (a deleted bot's: the one the conversation kept)."""
-        return obj.bot.slug if obj.bot is not None else obj.bot_slug
-
-    def get_scope(self, obj: Conversation) -> str | None:
-        return str(obj.scope_id) if obj.scope_id else None
-
-
+# --------------------------------------------------------------------------- input
 class RetrieveInput(StrictSerializer):  # JSON types as documented: no coercion
     bot = serializers.CharField(required=False)
     datasets = serializers.ListField(child=serializers.UUIDField(), required=False)
@@ -289,8 +240,10 @@ _PAGE = [
 
 
 class ConversationListView(APIView):
+    pagination_class = CursorPagination  # (read by the schema: a {"data", "next"} page)
+
     @extend_schema(
-        operation_id="conversations_list", responses={200: OpenApiTypes.OBJECT},
+        operation_id="conversations_list", responses={200: ConversationSerializer(many=True)},
         parameters=[
             *_PAGE,
             OpenApiParameter("bot", str, description="A bot's slug or id."),
@@ -310,7 +263,7 @@ class ConversationListView(APIView):
 
 
 class ConversationDetailView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: ConversationDetailSerializer})
     def get(self, request, conversation_id):
         conv = selectors.conversation_get(
             tenant=request.tenant, conversation_id=conversation_id, context=request.auth_context
@@ -333,7 +286,7 @@ class MessageFeedbackView(APIView):
     required_permission = "chat"
     parser_classes = [StrictJSONParser]  # JSON bodies, as API.md says (forms were taken too)
 
-    @extend_schema(request=FeedbackInput, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=FeedbackInput, responses={200: MessageSerializer})
     def post(self, request, message_id):
         params = FeedbackInput(data=request.data)
         params.is_valid(raise_exception=True)
@@ -372,7 +325,7 @@ def _date(value: str | None, name: str) -> date | None:
 
 class UsageView(APIView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: UsageSerializer},
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),

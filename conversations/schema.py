@@ -162,7 +162,8 @@ def document_chat_routes(
                     "description": "The answer (JSON), or its event stream.",
                     "content": {"application/json": {"schema": CHAT_RESPONSE}, **SSE},
                 },
-                **errors,
+                # 409: the conversation is answering another message, or its bot was deleted
+                **_errors("400", "401", "403", "404", "409", "413", "415", "429", "502", "503"),
             },
         }
     }

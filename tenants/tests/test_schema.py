@@ -95,6 +95,8 @@ def test_every_operation_documents_the_error_body(schema_and_log):
     schema, _ = schema_and_log
     assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
     for path, operations in schema["paths"].items():
+        if path.startswith("/v1/health"):
+            continue  # the probes answer no error body (chatbot_project/schema.py)
         for method, op in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue

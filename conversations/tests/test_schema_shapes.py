@@ -1,0 +1,73 @@
+"""``/v1/schema`` against API.md for the conversation routes: the conversation, message
+(feedback) and usage bodies were a bare ``object`` (no field declared, any body conformed), and
+``POST /v1/chat`` did not list its 409. Real answers are checked against the published shapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    with django_db_blocker.unblock():
+        res = APIClient().get("/v1/schema?format=json")
+    assert res.status_code == 200, res.content[:500]
+    return json.loads(res.content)
+
+
+def _response_schema(schema, path: str, method: str, status: str) -> dict:
+    response = schema["paths"][path][method]["responses"][status]
+    body = response["content"]["application/json"]["schema"]
+    return {**body, "components": schema["components"]}
+
+
+def _errors(schema, path: str, method: str, status: str, body) -> list[str]:
+    validator = OAS30Validator(_response_schema(schema, path, method, status))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+
+def test_chat_lists_its_409(schema):
+    assert "409" in schema["paths"]["/v1/chat"]["post"]["responses"]
+
+
+def test_conversation_message_and_usage_bodies_are_described(schema, kb, api):
+    """The documented fields are declared (a bare object declared none), and real answers
+    conform: the conversation list page, one conversation with its messages, feedback, usage."""
+    conversation = schema["components"]["schemas"]["Conversation"]
+    assert {"id", "bot", "user", "scope", "title", "created_at", "updated_at",
+            "message_count"} <= set(conversation["properties"])  # fmt: skip
+    message = schema["components"]["schemas"]["Message"]
+    fields = {"id", "role", "content", "citations", "usage", "latency_ms", "model",
+              "finish_reason", "refused", "feedback", "created_at"}  # fmt: skip
+    assert fields <= set(message["properties"])
+    assert message["properties"]["citations"]["items"]["properties"]["document_title"]
+
+    answer = api.post("/v1/chat", {"bot": "helper", "message": "How do I limit clients?"},
+                      format="json").json()  # fmt: skip
+    conv_id, message_id = answer["conversation_id"], answer["message_id"]
+    page = api.get("/v1/conversations").json()
+    detail = api.get(f"/v1/conversations/{conv_id}").json()
+    feedback = api.post(f"/v1/messages/{message_id}/feedback", {"rating": "up"}, format="json")
+    usage = api.get("/v1/usage").json()
+    assert detail["messages"][1]["citations"]
+    assert usage["data"]
+    checks = [
+        ("/v1/conversations", page),
+        ("/v1/conversations/{conversation_id}", detail),
+        ("/v1/usage", usage),
+    ]
+    for path, body in checks:
+        assert not _errors(schema, path, "get", "200", body), path
+    assert not _errors(schema, "/v1/messages/{message_id}/feedback", "post", "200",
+                       feedback.json())  # fmt: skip
+    # A declared body, not a bare object: a wrong shape is caught.
+    assert _errors(schema, "/v1/conversations/{conversation_id}", "get", "200",
+                   {**detail, "messages": [{"id": 1}]})  # fmt: skip
+    assert _errors(schema, "/v1/usage", "get", "200", {"data": [{"date": 5}]})
+    assert _errors(schema, "/v1/conversations", "get", "200", {"data": "x"})
