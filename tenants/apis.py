@@ -36,8 +36,8 @@ class TenantAPI(TenantAPIView):
         operation_id="tenant_update", request=TenantSerializer, responses=TenantSerializer
     )
     def patch(self, request: Any) -> Response:
-        tenant = services.tenant_update(
-            tenant=self.tenant, data=self.parse(TenantSerializer, partial=True)
+        tenant = services.tenant_update_for(
+            context=self.auth, data=self.parse(TenantSerializer, partial=True)
         )
         return Response(TenantSerializer(tenant).data)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -64,6 +66,31 @@ def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
     tenant.save()
     invalidate_key_cache(tenant_id=tenant.id)  # the new default rate limit applies at once here
     return tenant
+
+
+def tenant_update_for(*, context: Any, data: dict) -> Tenant:
+    """``tenant_update`` on behalf of ``context``. A credential restricted to some bots (or
+    scopes) changes nothing tenant-wide: its default rate limit and quotas bind every key
+    (a key limited to one bot could set "1/d" for all the others, or lift the quotas), as it
+    may not create or revoke keys beyond its restriction (apikeys.services)."""
+    from chatbot_project.errors import APIError
+
+    limited = [
+        name
+        for name, allowed in (
+            ("bots", context.allowed_bot_ids),
+            ("scopes", context.allowed_scope_ids),
+        )
+        if allowed is not None
+    ]
+    if limited:
+        raise APIError(
+            f"Your credential is restricted to some {' and '.join(limited)}, so it cannot "
+            "change the tenant's settings; use an unrestricted admin key or sign in as an admin.",
+            type="permission_denied",
+            status_code=403,
+        )
+    return tenant_update(tenant=context.tenant, data=data)
 
 
 def tenant_deactivate(*, tenant: Tenant) -> Tenant:

@@ -71,3 +71,22 @@ def test_read_only_fields_are_refused_not_ignored(api, tenant, field):
     assert body["details"]["fields"] == {field: ["Read-only; it cannot be set."]}
     tenant.refresh_from_db()
     assert (tenant.slug, tenant.name) == ("acme", "Acme")
+
+
+def test_a_key_restricted_to_some_bots_cannot_change_tenant_settings(tenant, client_for, api):
+    """The default rate limit and quotas bind every key of the tenant: an admin key limited to
+    one bot set "1/d" for all of them (200), as it may not create or revoke keys beyond its
+    restriction."""
+    from bots.tests.factories import BotFactory
+
+    bot = BotFactory(tenant=tenant)
+    limited = client_for(tenant, ("read", "admin"), bots=[bot])
+    res = limited.patch("/v1/tenant", {"default_rate_limit": "1/d"}, format="json")
+    assert res.status_code == 403, res.content
+    assert res.json()["error"]["type"] == "permission_denied"
+    res = limited.patch("/v1/tenant", {"quotas": {"max_api_keys": 0}}, format="json")
+    assert res.status_code == 403, res.content
+    tenant.refresh_from_db()
+    assert (tenant.default_rate_limit, tenant.quotas) == ("", {})
+    assert limited.get("/v1/tenant").status_code == 200  # reading stays allowed
+    assert api.patch("/v1/tenant", {"name": "Acme 2"}, format="json").status_code == 200
