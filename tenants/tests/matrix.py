@@ -1,7 +1,7 @@
 """Routes and objects for the generated cross-tenant and permission matrices.
 
 Routes come from the URL resolver, so a route another app adds later is covered without editing
-the tests. Each ``<uuid:kwarg>`` maps to a factory (imported lazily by name); a kwarg whose
+the tests. Each ``<id:kwarg>`` maps to a factory (imported lazily by name); a kwarg whose
 factory module does not exist yet is skipped with a message, an unknown kwarg fails.
 """
 
@@ -53,7 +53,7 @@ _PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>\w+)>")
 
 @dataclass(frozen=True)
 class Route:
-    template: str  # "/v1/bots/<uuid:bot_id>"
+    template: str  # "/v1/bots/<id:bot_id>"
     callback: Any
 
     @property
@@ -109,7 +109,7 @@ def api_routes() -> list[Route]:
 
 
 def object_routes() -> list[Route]:
-    return [r for r in api_routes() if r.kwargs and r.converters == {"uuid"}]
+    return [r for r in api_routes() if r.kwargs and r.converters == {"id"}]
 
 
 def collection_routes() -> list[Route]:

@@ -47,9 +47,9 @@ def b_admin(other_tenant, make_key) -> APIClient:
 def test_matrix_covers_the_known_object_routes():
     templates = {r.template for r in OBJECT_ROUTES}
     for expected in (
-        "/v1/bots/<uuid:bot_id>",
-        "/v1/scopes/<uuid:scope_id>",
-        "/v1/api-keys/<uuid:key_id>",
+        "/v1/bots/<id:bot_id>",
+        "/v1/scopes/<id:scope_id>",
+        "/v1/api-keys/<id:key_id>",
     ):
         assert expected in templates
 
@@ -163,7 +163,7 @@ def _write_routes() -> list[tuple[str, str]]:
 
     out = []
     for route in api_routes():
-        if route.methods is None or route.is_public or route.converters - {"uuid"}:
+        if route.methods is None or route.is_public or route.converters - {"id"}:
             continue
         view = route.view_class
         for method in route.methods:
@@ -181,13 +181,13 @@ def test_write_routes_cover_every_managed_resource():
     covered = {(str(r), m) for r, m in WRITE_ROUTES}
     for expected in (
         ("/v1/bots", "post"),
-        ("/v1/bots/<uuid:bot_id>", "patch"),
-        ("/v1/bots/<uuid:bot_id>", "delete"),
+        ("/v1/bots/<id:bot_id>", "patch"),
+        ("/v1/bots/<id:bot_id>", "delete"),
         ("/v1/scopes", "post"),
-        ("/v1/scopes/<uuid:scope_id>", "patch"),
-        ("/v1/scopes/<uuid:scope_id>", "delete"),
+        ("/v1/scopes/<id:scope_id>", "patch"),
+        ("/v1/scopes/<id:scope_id>", "delete"),
         ("/v1/api-keys", "post"),
-        ("/v1/api-keys/<uuid:key_id>", "delete"),
+        ("/v1/api-keys/<id:key_id>", "delete"),
         ("/v1/tenant", "patch"),
     ):
         assert expected in covered, expected
