@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
@@ -51,15 +50,11 @@ def touch_last_used(key: APIKey) -> None:
 
 
 def extract_key(headers) -> str | None:
-    """The raw key from the headers, or None when the request carries no API key."""
-    explicit = headers.get("X-API-Key")
-    if explicit:
-        return explicit.strip()
-    auth = headers.get("Authorization", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip().startswith(settings.API_KEY_PREFIX):
-        return value.strip()
-    return None
+    """The raw key from the headers, or None when the request carries no API key (a 401 when
+    they carry two different credentials: ``tenants.auth._key_from``)."""
+    from tenants.auth import _Headers, _key_from
+
+    return _key_from(_Headers(headers))
 
 
 def context_for_key(raw: str) -> AuthContext | None:

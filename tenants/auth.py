@@ -41,6 +41,10 @@ from tenants.context import ROLE_PERMISSIONS, AuthContext
 
 INVALID_KEY = "The API key is invalid, revoked or expired; create a new one with /v1/api-keys."
 INVALID_TOKEN = "The access token is invalid or expired; obtain a new one at /v1/auth/token."  # noqa: S105
+TWO_CREDENTIALS = (
+    "The request carries two different credentials (X-API-Key and an Authorization Bearer "
+    "value); send one of them."
+)
 WWW_AUTHENTICATE = 'Bearer realm="api"'
 
 
@@ -199,13 +203,20 @@ def invalidate_key_cache(*, key_id: Any = None, tenant_id: Any = None) -> None:
 
 # --------------------------------------------------------------------------- resolution
 def _key_from(headers: _Headers) -> str | None:
+    """The API key of these headers: ``X-API-Key``, else a ``Bearer`` key. Both, naming two
+    different credentials (another key, a staff token), is a 401: which one acts was a silent
+    choice (``X-API-Key`` won), so a request could run under a credential its sender did not
+    mean. ``X-API-Key`` beside another scheme (``Basic`` for a proxy) is fine."""
     explicit = headers.get("x-api-key").strip()
-    if explicit:
-        return explicit
     scheme, _, value = headers.get("authorization").partition(" ")
     value = value.strip()
-    if scheme.lower() == "bearer" and value.startswith(settings.API_KEY_PREFIX):
-        return value
+    bearer = value if scheme.lower() == "bearer" and value else ""
+    if explicit:
+        if bearer and bearer != explicit:
+            raise auth_failed(TWO_CREDENTIALS)
+        return explicit
+    if bearer.startswith(settings.API_KEY_PREFIX):
+        return bearer
     return None
 
 
