@@ -72,7 +72,19 @@ class TenantListFilter(admin.RelatedFieldListFilter):
 
 
 class SameTenantForm(forms.ModelForm):
-    """A model form refusing references to objects of another tenant than the object's."""
+    """A model form refusing references to objects of another tenant than the object's.
+
+    An object's ``tenant`` is read-only once it exists, so not a form field, and Django skips
+    every unique rule naming a field the form lacks: a bot's slug, a dataset's name or a
+    membership's user already taken in the tenant reached the database (an IntegrityError, a
+    500). ``_get_validation_exclusions`` keeps ``tenant`` in those checks.
+    """
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclude = super()._get_validation_exclusions()
+        if "tenant" not in self.fields and self.instance.tenant_id:
+            exclude.discard("tenant")
+        return exclude
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
