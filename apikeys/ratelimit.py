@@ -44,12 +44,12 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from chatbot_project.env import rate_limit_parts
 from chatbot_project.errors import APIError, Unavailable
 from chatbot_project.redis_client import get_redis, loop_script
 from tenants.context import AuthContext
 
 log = logging.getLogger("chatbot.ratelimit")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 REDIS_DOWN = (
     "Rate limiting is unavailable because its store (Redis) cannot be reached; "
     "try again in a few seconds."
@@ -82,12 +82,12 @@ class Decision:
 
 
 def parse_limit(value: str) -> tuple[int, int]:
-    """``"60/m"`` -> (60, 60). Raises ValueError on anything else."""
-    count, _, unit = value.strip().partition("/")
-    # isascii: str.isdigit() and int() also take other scripts' digits ("５/m", "٣/m").
-    if unit not in UNITS or not (count.isascii() and count.isdigit()) or int(count) < 1:
+    """``"60/m"`` -> (60, 60). Raises ValueError on anything else (settings check theirs at
+    start with the same ``rate_limit_parts``)."""
+    parts = rate_limit_parts(value)
+    if parts is None:
         raise ValueError(f"Bad rate limit {value!r}; use <count>/<s|m|h|d>, e.g. 60/m.")
-    return int(count), UNITS[unit]
+    return parts
 
 
 def limit_for(context: AuthContext) -> str:

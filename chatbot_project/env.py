@@ -80,6 +80,34 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
+RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def rate_limit_parts(value: str) -> tuple[int, int] | None:
+    """``"60/m"`` -> (60, 60): the count and the window in seconds; None when ``value`` is not
+    ``<count>/<s|m|h|d>`` with a count of at least 1 (``apikeys.ratelimit.parse_limit``)."""
+    count, _, unit = value.strip().partition("/")
+    # isascii: str.isdigit() and int() also take other scripts' digits ("５/m", "٣/m").
+    if unit not in RATE_UNITS or not (count.isascii() and count.isdigit()) or int(count) < 1:
+        return None
+    return int(count), RATE_UNITS[unit]
+
+
+def env_rate_limit(name: str, default: str, *, empty_is_off: bool = False) -> str:
+    """A rate limit such as ``60/m``; a bad one fails at start (it used to fail every request
+    counted against it with a 500). ``empty_is_off``: set but empty means no limit ("")."""
+    value = _raw(name)
+    if value is None or not value.strip():
+        return "" if value is not None and empty_is_off else default
+    value = value.strip()
+    if rate_limit_parts(value) is None:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate limit; use <count>/<s|m|h|d> with a count of at "
+            "least 1, e.g. 60/m" + (", or set it empty for none." if empty_is_off else ".")
+        )
+    return value
+
+
 def running_tests() -> bool:
     """Whether this process runs the tests: pytest is imported, or TESTING is set (settings'
     ``TESTING``)."""

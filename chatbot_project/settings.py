@@ -18,6 +18,7 @@ from chatbot_project.env import (
     env_float,
     env_int,
     env_list,
+    env_rate_limit,
     env_str,
     running_tests,
 )
@@ -243,9 +244,9 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
 # (otp_enroll shows them once); device admins are superuser-only (tenants/admin_operators.py).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-RATE_LIMIT_DEFAULT = env_str("RATE_LIMIT_DEFAULT", "120/m")
+RATE_LIMIT_DEFAULT = env_rate_limit("RATE_LIMIT_DEFAULT", "120/m")
 # Per visitor (client address) on browser keys' chats, beside the key's shared limit; "" = off.
-VISITOR_RATE_LIMIT = env_str("VISITOR_RATE_LIMIT", "30/m")
+VISITOR_RATE_LIMIT = env_rate_limit("VISITOR_RATE_LIMIT", "30/m", empty_is_off=True)
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)
 # Plain POST /v1/chat and /v1/retrieve requests answered without Django's request cycle
 # (chatbot_project/fastlane.py); false sends every request through Django.
