@@ -1,8 +1,8 @@
 """OpenAPI for the routes that are plain async views (not DRF), so drf-spectacular cannot see
-them: ``POST /v1/chat``, ``POST /v1/retrieve``, ``GET /v1/openai/models`` and
-``POST /v1/openai/chat/completions`` (a post-processing hook, listed after
-``tenants.schema.document_errors``). Clients and the Schemathesis run (``make hardening``) read
-them from ``/v1/schema`` like every other route."""
+them: ``POST /v1/chat``, ``POST /v1/retrieve``, ``GET /v1/openai/models`` (and
+``/v1/openai/models/{model}``) and ``POST /v1/openai/chat/completions`` (a post-processing
+hook, listed after ``tenants.schema.document_errors``). Clients and the Schemathesis run
+(``make hardening``) read them from ``/v1/schema`` like every other route."""
 
 from __future__ import annotations
 
@@ -109,6 +109,12 @@ RETRIEVE_RESPONSE = {
         }
     },
 }
+CONTENT_PART = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+    "description": "Only `text` parts carry text; other parts (images...) are left out.",
+}
 OPENAI_REQUEST = {
     "type": "object",
     "required": ["model", "messages"],
@@ -117,17 +123,86 @@ OPENAI_REQUEST = {
         "messages": {
             "type": "array",
             "minItems": 1,
+            "description": "The last `user` message is the question; earlier `user` and "
+            "`assistant` turns are the history. Other roles (system, developer, tool) are "
+            "left out: the bot's own settings apply.",
             "items": {
                 "type": "object",
-                "required": ["role", "content"],
+                "required": ["role"],
                 "properties": {
-                    "role": {"type": "string", "enum": ["system", "user", "assistant"]},
-                    "content": {"type": "string"},
+                    "role": {
+                        "type": "string",
+                        "enum": ["system", "developer", "user", "assistant", "tool", "function"],
+                    },
+                    "content": {
+                        "oneOf": [
+                            {"type": "string", "nullable": True},
+                            {"type": "array", "items": CONTENT_PART},
+                        ]
+                    },
                 },
             },
         },
         "stream": {"type": "boolean", "default": False},
-        "user": {"type": "string"},
+        "user": {"type": "string", "maxLength": 200},
+        "max_tokens": {"type": "integer", "minimum": 1, "description": "Below the bot's."},
+        "max_completion_tokens": {"type": "integer", "minimum": 1},
+        "n": {"type": "integer", "enum": [1]},
+        "scope": {"type": "string", "description": "Scope slug or id (an extension)."},
+    },
+}
+OPENAI_MODEL = {
+    "type": "object",
+    "required": ["id", "object", "created", "owned_by"],
+    "properties": {
+        "id": {"type": "string", "description": "The bot's slug."},
+        "object": {"type": "string", "enum": ["model"]},
+        "created": {"type": "integer", "description": "Unix time the bot was created."},
+        "owned_by": {"type": "string", "description": "The tenant's slug."},
+        "name": {"type": "string", "description": "The bot's name."},
+    },
+}
+OPENAI_MODEL_LIST = {
+    "type": "object",
+    "required": ["object", "data"],
+    "properties": {
+        "object": {"type": "string", "enum": ["list"]},
+        "data": {"type": "array", "items": OPENAI_MODEL},
+    },
+}
+CHAT_COMPLETION = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices", "usage"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"type": "string", "enum": ["chat.completion"]},
+        "created": {"type": "integer"},
+        "model": {"type": "string", "description": "The bot's slug."},
+        "choices": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "message", "finish_reason"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "message": {
+                        "type": "object",
+                        "required": ["role", "content"],
+                        "properties": {
+                            "role": {"type": "string", "enum": ["assistant"]},
+                            "content": {"type": "string"},
+                        },
+                    },
+                    "finish_reason": {
+                        "type": "string",
+                        "enum": ["stop", "length", "content_filter"],
+                    },
+                },
+            },
+        },
+        "usage": USAGE,
+        "citations": {"type": "array", "items": CITATION},
+        "conversation_id": {"type": "string", "format": "uuid"},
     },
 }
 
@@ -195,7 +270,31 @@ def document_chat_routes(
             "responses": {
                 "200": {
                     "description": "Model list.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {"application/json": {"schema": OPENAI_MODEL_LIST}},
+                },
+                **_errors("400", "401", "403", "404", "429", "503"),
+            },
+        }
+    }
+    paths["/v1/openai/models/{model}"] = {
+        "get": {
+            "operationId": "openai_model",
+            "summary": "One bot as an OpenAI model (what the SDK's models.retrieve asks).",
+            "tags": ["openai"],
+            "security": SECURITY,
+            "parameters": [
+                {
+                    "name": "model",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "The bot's slug.",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The model.",
+                    "content": {"application/json": {"schema": OPENAI_MODEL}},
                 },
                 **_errors("400", "401", "403", "404", "429", "503"),
             },
@@ -214,7 +313,7 @@ def document_chat_routes(
             "responses": {
                 "200": {
                     "description": "A chat.completion, or chunks ending with data: [DONE].",
-                    "content": {"application/json": {"schema": {"type": "object"}}, **SSE},
+                    "content": {"application/json": {"schema": CHAT_COMPLETION}, **SSE},
                 },
                 **errors,
             },

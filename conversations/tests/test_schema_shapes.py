@@ -71,3 +71,36 @@ def test_conversation_message_and_usage_bodies_are_described(schema, kb, api):
                    {**detail, "messages": [{"id": 1}]})  # fmt: skip
     assert _errors(schema, "/v1/usage", "get", "200", {"data": [{"date": 5}]})
     assert _errors(schema, "/v1/conversations", "get", "200", {"data": "x"})
+
+
+def _request_errors(schema, path: str, body) -> list[str]:
+    content = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    validator = OAS30Validator({**content["schema"], "components": schema["components"]})
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+
+def test_openai_routes_publish_the_shapes_the_sdk_reads(schema, kb, api):
+    """The model list, one model (the SDK's models.retrieve) and the chat.completion were a bare
+    object (models/{model} was not listed); a request as the SDK sends it (a `developer` message,
+    content parts) was refused by the published request schema while the route takes it."""
+    path = "/v1/openai/chat/completions"
+    request = {
+        "model": "helper",
+        "messages": [
+            {"role": "developer", "content": "Be brief."},
+            {"role": "assistant", "content": None},
+            {"role": "user", "content": [{"type": "text", "text": "How do I limit clients?"}]},
+        ],
+        "max_completion_tokens": 50,
+    }
+    assert not _request_errors(schema, path, request)
+    res = api.post(path, request, format="json")
+    assert res.status_code == 200, res.content[:300]
+    assert not _errors(schema, path, "post", "200", res.json())
+    assert _errors(schema, path, "post", "200", {**res.json(), "choices": [{"index": 0}]})
+
+    models = api.get("/v1/openai/models").json()
+    assert not _errors(schema, "/v1/openai/models", "get", "200", models)
+    assert _errors(schema, "/v1/openai/models", "get", "200", {"object": "list", "data": [{}]})
+    one = api.get("/v1/openai/models/helper").json()
+    assert not _errors(schema, "/v1/openai/models/{model}", "get", "200", one)
