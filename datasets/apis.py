@@ -49,7 +49,7 @@ class LimitedUploadHandler(FileUploadHandler):
 
 def _parse_tags(raw: str) -> list[str]:
     """One form field: "a,b" or a JSON list '["a", "b"]'; an empty field (a web form's blank
-    input) is no tags. Blank items (``a,,b``) are refused by the service (``_clean_tags``)."""
+    input) is no tags. Blank items (``a,,b``) are refused by the service (``clean_tags``)."""
     if not raw.strip():
         return []
     if raw.strip().startswith("["):

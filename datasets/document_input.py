@@ -59,7 +59,7 @@ def _tag_error(message: str, index: int | None = None) -> APIError:
     )
 
 
-def _clean_tags(tags: Iterable[str] | None) -> list[str]:
+def clean_tags(tags: Iterable[str] | None) -> list[str]:
     """Stripped, deduplicated tags. A blank one ("", spaces, the empty item of ``a,,b``) is a
     400 naming it, never dropped: JSON bodies refuse it too (``DocumentJSONInputSerializer``)."""
     if tags is None:

@@ -32,8 +32,8 @@ from datasets.document_input import (  # noqa: F401 - re-exported via datasets.s
     MAX_JSON_DEPTH,
     MAX_TAGS,
     _clean_metadata,
-    _clean_tags,
     _looks_markdown,
+    clean_tags,
     json_depth,
     payload_too_large,
 )
@@ -176,7 +176,7 @@ def _create_document(
     if kind is None:
         kind = sniff(path, original_filename)
     assert dataset.tenant_id == tenant.id, "cross-tenant dataset passed to a document service"
-    tags = _clean_tags(tags)
+    tags = clean_tags(tags)
     metadata = _clean_metadata(metadata)
     content_hash, size = _sha256(path)
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)

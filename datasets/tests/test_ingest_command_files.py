@@ -97,3 +97,22 @@ def test_a_broken_link_named_on_the_command_line_is_refused_with_a_line(tenant, 
         )  # fmt: skip
     assert f"refused  {link}: it is a symbolic link to {tmp_path}/missing.pdf" in err.getvalue()
     assert Document.objects.count() == 1
+
+
+def test_urls_are_recognised_whatever_the_case_of_their_scheme():
+    """`ingest HTTP://...` was read as a path: "neither a file, a folder nor an http(s) URL"."""
+    urls = ["HTTP://example.com/a", "Https://example.com/b", "https://example.com/c"]
+    assert ingest_command.expand(urls) == urls
+
+
+@pytest.mark.parametrize("tags", ["a,,b", "a,", " , "])
+def test_blank_tags_are_refused_before_anything_is_uploaded(tenant, tmp_path, tags):
+    """--tags dropped blank items silently; the API refuses them (datasets/document_input)."""
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nSome text to keep.")
+    args = ["ingest", "--tenant", tenant.slug, "--dataset", "d", "--tags", tags, str(note)]
+    with pytest.raises(CommandError, match=r"^--tags: A tag cannot be empty"):
+        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Document.objects.exists()
+    call_command(*args[:5], "--tags", "a, b", str(note), stdout=io.StringIO(), stderr=io.StringIO())
+    assert Document.objects.get().tags == ["a", "b"]

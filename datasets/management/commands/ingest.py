@@ -16,6 +16,7 @@ from chatbot_project.commands import CheckedCommand, check_text, validated
 from chatbot_project.errors import APIError
 from chatbot_project.jsonbody import problem
 from datasets import services
+from datasets.document_input import BLANK_TAG, clean_tags
 from datasets.ingestion import RetryableError, Skipped, fail_document, process_document
 from datasets.models import Document
 from datasets.serializers import DatasetInputSerializer
@@ -57,7 +58,7 @@ def expand(targets: list[str]) -> list[str | Path]:
                 "An empty PATH_OR_URL was given (an unset shell variable?); name a file, folder "
                 "or URL (`.` for the current folder)."
             )
-        if target.startswith(("http://", "https://")):
+        if target.lower().startswith(("http://", "https://")):  # (schemes are case-blind)
             out.append(target)
             continue
         path = Path(target).expanduser()
@@ -73,6 +74,19 @@ def expand(targets: list[str]) -> list[str | Path]:
         else:
             raise CommandError(f"{target} is neither a file, a folder nor an http(s) URL.")
     return out
+
+
+def _tags(raw: str) -> list[str]:
+    """--tags as the API reads a form's tags: ``a,b``; a blank item (``a,,b``, a trailing
+    comma) is refused with the API's sentence before anything is uploaded, never dropped."""
+    if not raw.strip():
+        return []
+    if any(not tag.strip() for tag in raw.split(",")):
+        raise CommandError(f"--tags: {BLANK_TAG} ({raw!r} has an empty item.)")
+    try:
+        return clean_tags(raw.split(","))
+    except APIError as exc:
+        raise CommandError(f"--tags: {exc.detail}") from None
 
 
 class Command(CheckedCommand):
@@ -103,7 +117,7 @@ class Command(CheckedCommand):
         dataset, created = services.dataset_get_or_create(tenant=tenant, name=opts["dataset"])
         if created:
             self.stderr.write(f"Created dataset {dataset.name!r}.")
-        tags = [t for t in opts["tags"].split(",") if t.strip()]
+        tags = _tags(opts["tags"])
         docs: list[Document] = []
         refused = 0
         quota = ""  # the first quota sentence, repeated in the final error
