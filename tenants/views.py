@@ -53,8 +53,10 @@ class TenantAPIView(GenericAPIView):
 
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects unknown fields (a typo like ``dataset`` must not be silently ignored), and
-    read-only ones (``{"slug": ...}`` on /v1/tenant answered 200 and changed nothing)."""
+    # Rejects unknown fields (a typo like `dataset` must not be silently ignored), and
+    # read-only ones (`{"slug": ...}` on /v1/tenant answered 200 and changed nothing).
+    # A comment, not a docstring: drf-spectacular publishes the nearest docstring as the
+    # description of every serializer built on this one (Bot, Scope, Tenant... in /docs).
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):

@@ -124,6 +124,18 @@ def test_operations_publish_no_internal_docstrings(schema_and_log):
     assert "next" in params["cursor"]["description"]
 
 
+def test_components_publish_no_internal_docstrings(schema_and_log):
+    """StrictSerializer's docstring (a note for developers) was the description of every body
+    built on it in /docs: Bot, Scope, Tenant, their requests..."""
+    schema, _ = schema_and_log
+    leaked = [
+        f"{name}: {component['description'][:60]}"
+        for name, component in schema["components"]["schemas"].items()
+        if "Rejects unknown fields" in component.get("description", "")
+    ]
+    assert not leaked, leaked
+
+
 def test_docs_page_has_a_csp_no_inline_script_and_no_csrf_cookie(client):
     """/docs runs under a Content-Security-Policy (scripts only from this origin) and sets no
     csrftoken cookie (the API has no session auth; drf-spectacular's page set one per visit)."""
