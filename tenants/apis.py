@@ -11,13 +11,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenBlacklistSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from chatbot_project.jsonbody import StrictJSONParser
 from tenants import services
 from tenants.auth import auth_failed
-from tenants.jwt_sessions import SessionTokenObtainSerializer, end_session
+from tenants.jwt_sessions import (
+    SessionTokenObtainSerializer,
+    SessionTokenRefreshSerializer,
+    end_session,
+)
 from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
 from tenants.views import TenantAPIView
 
@@ -98,7 +102,7 @@ class TokenObtainAPI(_TokenAPI):
 
 
 class TokenRefreshAPI(_TokenAPI):
-    serializer_class = TokenRefreshSerializer
+    serializer_class = SessionTokenRefreshSerializer
 
     @extend_schema(
         operation_id="auth_token_refresh", request=RefreshRequest, responses=TokenPair, auth=[],

@@ -19,7 +19,9 @@ import time
 import uuid
 from typing import Any
 
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
 
 SID_CLAIM = "sid"
 _KEY = "jwt:logout:{}"
@@ -34,6 +36,34 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         token = super().get_token(user)
         token[SID_CLAIM] = uuid.uuid4().hex
         return token
+
+
+class _SingleUseRefreshToken(RefreshToken):
+    """Rotated once: of concurrent refreshes of one token, only the one whose blacklisting
+    created the row goes on (simplejwt checks the blacklist first and blacklists later, so
+    parallel refreshes each got a new pair: a stolen token raced with the real one forked the
+    sign-in in two)."""
+
+    def blacklist(self) -> Any:
+        blacklisted, created = super().blacklist()
+        if not created:
+            raise TokenError("Token is blacklisted")
+        return blacklisted, created
+
+
+class SessionTokenRefreshSerializer(TokenRefreshSerializer):
+    """``POST /v1/auth/token/refresh``: single-use rotation, and none for a logged-out session
+    (a token that escaped the logout's blacklist, such as a fork from before this check, got a
+    new pair whose access tokens were then refused)."""
+
+    token_class = _SingleUseRefreshToken
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        data = super().validate(attrs)
+        rotated = RefreshToken(data.get("refresh") or attrs["refresh"], verify=False)
+        if session_ended(rotated.get(SID_CLAIM) or ""):
+            raise TokenError("This sign-in session was logged out.")
+        return data
 
 
 def end_session(refresh: Any) -> None:

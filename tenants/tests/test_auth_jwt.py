@@ -243,3 +243,37 @@ def test_the_bearer_scheme_is_read_in_any_case(owner, scheme):
     res = client.get("/v1/tenant")
     assert res.status_code == 401
     assert res.json()["error"]["type"] == "authentication_failed"
+
+
+def _refresh(token: str):
+    return APIClient().post("/v1/auth/token/refresh", {"refresh": token}, format="json")
+
+
+def test_a_refresh_token_rotates_once_even_when_refreshes_race(owner, monkeypatch):
+    """simplejwt checks the blacklist when it reads the token and blacklists it later, so
+    parallel refreshes of one token each got a new pair (2 of 6 threads against the old code):
+    a stolen token raced with the real one forked the sign-in. Here both requests pass the
+    check, as racing ones do; only the one that blacklists the token goes on."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    refresh = _login("olga")["refresh"]
+    monkeypatch.setattr(RefreshToken, "check_blacklist", lambda self: None)
+    assert _refresh(refresh).status_code == 200
+    second = _refresh(refresh)
+    assert second.status_code == 401, second.content  # was 200 with a second pair
+    assert second.json()["error"]["type"] == "authentication_failed"
+
+
+def test_no_refresh_for_a_logged_out_session(owner):
+    """A refresh token of the session that escaped the logout's blacklist (a fork as above)
+    got a new pair, whose access tokens were then refused; the refresh itself is now a 401."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    tokens = _login("olga")
+    sibling = RefreshToken(tokens["refresh"])
+    sibling.set_jti()  # same session, another token
+    out = APIClient().post("/v1/auth/logout", {"refresh": tokens["refresh"]}, format="json")
+    assert out.status_code == 204
+    res = _refresh(str(sibling))
+    assert res.status_code == 401, res.content  # was 200
+    assert res.json()["error"]["type"] == "authentication_failed"
