@@ -228,8 +228,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
-            data = ChatInput.from_payload(content, transport=("type",))
+            # Counted before the frame is read, as HTTP counts a bad request once its
+            # credential is known: malformed chat frames were free (a database check each).
             await self._rate_limit()
+            data = ChatInput.from_payload(content, transport=("type",))
             # Started here, the embedding computes while the bot is read.
             embedding = await query_embeddings.aprefetch(data.message.strip())
             # The credential's chat slot and the conversation's lock, as for SSE: a socket's

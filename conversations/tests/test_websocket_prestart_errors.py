@@ -184,3 +184,22 @@ def test_a_failure_before_the_chat_starts_echoes_the_conversation_id(
     assert failed[0]["error"]["type"] == "internal_error"
     assert failed[0]["error"]["details"] == {"conversation_id": conversation}
     assert after[-1]["finish_reason"] == "stop"
+
+
+def test_a_malformed_chat_frame_counts_against_the_rate_limit(kb, make_key, openai_stub):
+    """As a bad POST /v1/chat counts once its key is known: a socket could send any number
+    of malformed chat frames (each a database check of the key) without a count."""
+    key = make_key(kb.tenant, rate_limit="2/m")
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        errors = []
+        for frame in (_chat(message="  "), _chat(message="  "), _chat()):
+            await comm.send_json_to(frame)
+            errors.append((await comm.receive_json_from(timeout=10))["error"]["type"])
+        await comm.disconnect()
+        return errors
+
+    assert async_to_sync(run)() == ["invalid_request", "invalid_request", "rate_limited"]
+    assert openai_stub.chat_requests() == []
