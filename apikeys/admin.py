@@ -4,7 +4,7 @@ from django.db import transaction
 
 from apikeys.models import PERMISSIONS, APIKey
 from apikeys.ratelimit import parse_limit
-from apikeys.services import api_key_create
+from apikeys.services import api_key_create, api_key_revoke
 from tenants.admin_scoping import SameTenantForm, TenantScopedAdminMixin
 from tenants.auth import invalidate_key_cache
 from tenants.quotas import QuotaExceeded, enforce_quota
@@ -50,8 +50,21 @@ class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     form = APIKeyForm
     list_display = ("name", "prefix", "tenant", "permissions", "revoked_at", "last_used_at")
     list_filter = ("tenant",)
-    readonly_fields = ("prefix", "key_hash", "last_used_at", "created_by")
+    # revoked_at: revoking is final, as DELETE /v1/api-keys/{id} (the "Revoke" action); an
+    # editable field let a revoked key be brought back by clearing it.
+    readonly_fields = ("prefix", "key_hash", "last_used_at", "created_by", "revoked_at")
     search_fields = ("name", "prefix")
+    actions = ["revoke_selected"]
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        """Revoke each selected key whose tenant the user may write (the others are left)."""
+        revoked = 0
+        for key in queryset.select_related("tenant").filter(revoked_at__isnull=True):
+            if self.may_write(request, key):
+                api_key_revoke(tenant=key.tenant, key=key)
+                revoked += 1
+        self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         # Adding: only what api_key_create takes; the key, its prefix and hash are generated.
