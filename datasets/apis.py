@@ -24,7 +24,12 @@ from datasets.serializers import (
     DocumentReingestInputSerializer,
     DocumentSerializer,
 )
-from datasets.upload_parsers import UploadFormParser, UploadMultiPartParser
+from datasets.upload_parsers import (
+    TRUNCATED,
+    UploadFormParser,
+    UploadMultiPartParser,
+    body_was_cut_short,
+)
 from tenants.views import TenantAPIView
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and boundaries around the file
@@ -200,6 +205,8 @@ class DocumentListAPI(LimitedAPIView):
         common = {"tenant": self.tenant, "dataset": dataset}
         if request.content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
             uploads = request.FILES.getlist("file")
+            if not uploads and body_was_cut_short(request):
+                raise APIError(TRUNCATED)
             if not uploads:
                 # Django reads a part without a file name, or whose headers are not UTF-8, as
                 # no file at all (curl sends a Latin-1 name's bytes as they are).

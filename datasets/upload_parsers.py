@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http.multipartparser import MAX_TOTAL_HEADER_SIZE
+from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 
 from chatbot_project import jsonbody
@@ -51,8 +52,46 @@ def _refusal(exc: Exception) -> APIError | None:
     return None
 
 
+class _ClosingWatch:
+    """The request body as the multipart parser reads it, noting whether its closing delimiter
+    (``--boundary--``) went by: Django drops a part the body ends inside of without a word,
+    so a cut-short upload read as "no file sent" (``TRUNCATED``, said by the view instead)."""
+
+    def __init__(self, stream: Any, boundary: bytes) -> None:
+        self.stream = stream
+        self.closing = b"--" + boundary + b"--"
+        self.tail = b""
+        self.closed = False
+
+    def read(self, *args: Any) -> bytes:
+        data = self.stream.read(*args)
+        if not self.closed and data:
+            window = self.tail + data
+            self.closed = self.closing in window
+            self.tail = window[-len(self.closing) :]
+        return data
+
+
+TRUNCATED = (
+    "The multipart body ends before its closing boundary, so the file in it is incomplete: "
+    "the upload was cut short (or the body was built without the final `--boundary--` line). "
+    "Send it again."
+)
+
+
+def body_was_cut_short(request: Any) -> bool:
+    """Whether the multipart body of ``request`` (parsed by ``UploadMultiPartParser``) ended
+    before its closing delimiter."""
+    watch = getattr(request, "_closing_watch", None)
+    return watch is not None and bool(watch.tail) and not watch.closed  # (an empty body: no)
+
+
 class UploadMultiPartParser(jsonbody.StrictMultiPartParser):
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+        if request is not None and boundary:
+            stream = request._closing_watch = _ClosingWatch(stream, boundary.encode("latin-1"))
         try:
             return super().parse(stream, media_type, parser_context)
         except (ParseError, TooManyFilesSent, TooManyFieldsSent) as exc:

@@ -152,3 +152,28 @@ def test_control_characters_in_a_title_or_tag_are_refused_as_in_dataset_names(ap
     form_tag = api.post(url, {"file": upload, "tags": tags}, format="multipart")
     assert _error(form_tag) == "tags: Use printable text only (no control characters)."
     assert not Document.objects.exists()
+
+
+def test_a_multipart_body_cut_short_says_so(api):
+    """Django drops a part the body ends inside of: a cut-short upload was told to "send the
+    document as a multipart field named `file`", which it had done."""
+    ds = _dataset(api)
+    b = "XyZ"
+    full = (
+        f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nhello world, some text\r\n--{b}--\r\n"
+    ).encode()
+    route = f"/v1/datasets/{ds}/documents"
+    for cut in (len(full) - 12, 120, 70):
+        res = api.generic(
+            "POST", route, full[:cut], content_type=f"multipart/form-data; boundary={b}"
+        )
+        assert _error(res).startswith("The multipart body ends before its closing boundary")
+    # A complete body without a file part still gets the sentence about `file`.
+    fields_only = f'--{b}\r\nContent-Disposition: form-data; name="title"\r\n\r\nT\r\n--{b}--\r\n'
+    res = api.generic(
+        "POST", route, fields_only.encode(), content_type=f"multipart/form-data; boundary={b}"
+    )
+    assert _error(res).startswith("Send the document as a multipart field named `file`")
+    res = api.generic("POST", route, full, content_type=f"multipart/form-data; boundary={b}")
+    assert res.status_code == 202, res.content
