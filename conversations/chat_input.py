@@ -61,8 +61,11 @@ class ChatInput:
         bot = payload.get("bot")
         if not isinstance(bot, str) or not bot:
             raise APIError("`bot` is required: the bot's slug or id.")
-        user = payload.get("user") or ""
-        metadata = payload.get("metadata") or {}
+        # null is the default; another falsy value ([], 0, false) is a wrong type like any other
+        user = payload.get("user")
+        user = "" if user is None else user
+        metadata = payload.get("metadata")
+        metadata = {} if metadata is None else metadata
         if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
             raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
         if not isinstance(metadata, dict):

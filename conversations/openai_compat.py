@@ -104,7 +104,8 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
     ]
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise APIError("The last message must be a non-empty `user` message: the question.")
-    user = payload.get("user") or ""
+    user = payload.get("user")
+    user = "" if user is None else user  # (a falsy [] or 0 was taken as no user)
     if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
         raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
     _refuse_what_a_bot_cannot_honour(payload)

@@ -71,3 +71,26 @@ def test_websocket_frame_with_an_unknown_field(key, settings):
     assert events[-1]["type"] == "error"
     assert "`history` is not a field" in events[-1]["error"]["message"]
     assert async_to_sync(_ws_events)(key, frame)[-1]["type"] == "end"
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"metadata": []}, "`metadata` must be a JSON object"),
+        ({"metadata": ""}, "`metadata` must be a JSON object"),
+        ({"metadata": False}, "`metadata` must be a JSON object"),
+        ({"user": []}, "`user` must be a string"),
+        ({"user": 0}, "`user` must be a string"),
+    ],
+)
+def test_falsy_values_of_the_wrong_type_are_a_400(client, key, settings, extra, words):
+    """API.md: `metadata` is an object and `user` a string. An empty list, 0 or false was read
+    as absent (`or {}`) and answered 200, while a non-empty one was a 400; null stays absent."""
+    settings.CHAT_PROVIDER = "extractive"
+    status, body = chat(client, key, bot="helper", message=Q, **extra)
+    assert status == 400, body
+    assert body["error"]["type"] == "invalid_request"
+    assert words in body["error"]["message"]
+    assert not Conversation.objects.exists()
+    status, body = chat(client, key, bot="helper", message=Q, user=None, metadata=None)
+    assert status == 200, body

@@ -25,6 +25,8 @@ def post(client, key, body):
     [
         ({"user": "u" * 201}, "`user` must be a string of at most 200 characters"),
         ({"user": 42}, "`user` must be a string"),
+        ({"user": []}, "`user` must be a string"),  # falsy: was taken as no user
+        ({"user": 0}, "`user` must be a string"),
     ],
 )
 def test_user_too_long_or_not_a_string_is_a_400(client, kb, make_key, openai_stub, extra, words):
