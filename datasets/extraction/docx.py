@@ -148,7 +148,13 @@ def extract(path: Path, progress: Callable[[float], None] = no_progress) -> Iter
         document = docx.Document(str(path))
         levels = _heading_styles(document.styles.element)
         body = document.element.body
-    except Exception:
+    except Exception as exc:
+        if "Excessive depth" in str(exc):  # lxml's cap (256 levels): tables nested ~60 deep
+            raise ExtractionError(
+                "The DOCX file nests its content deeper than the XML reader allows (256 "
+                "levels: tables inside tables inside tables...); flatten the nested tables "
+                "and upload it again."
+            ) from None
         raise ExtractionError("The DOCX file is damaged and could not be opened.") from None
     progress(_OPENED)
     share = (_WALKED - _OPENED) / max(len(body), 1)  # children inside content controls: capped
