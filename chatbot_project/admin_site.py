@@ -7,11 +7,56 @@ Sign-in attempts (POSTs to the login form) count against the same per-address li
 ``POST /v1/auth/token`` (``tenants.apis.count_sign_in``): the form checks the password before
 the one-time code and says which of the two was wrong, so without a limit it was an unlimited
 password oracle, and the password alone signs in to the REST API.
+
+``StrictJSONFormField`` is the form field of every JSON model field in our admins
+(``ADMIN_FORMFIELD_OVERRIDES``): values the REST API refuses (``chatbot_project.jsonbody``)
+are a form error there too.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponse
 from django_otp.admin import OTPAdminSite
+
+from chatbot_project import jsonbody
+
+
+class StrictJSONFormField(forms.JSONField):
+    """Django's JSON form field, refusing what PostgreSQL cannot store or Python cannot parse
+    (NaN, Infinity, 1e999, the NUL character, unpaired surrogates: a DataError on save; deep
+    nesting: a RecursionError): each was a 500 on the admin's change page."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value not in self.empty_values and not self.disabled:
+            found = _problem(value)
+            if found:
+                raise ValidationError(found, code="invalid")
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and not self.disabled and _problem(data):
+            return InvalidJSONInput(data)  # shown again as typed (parsed, it may not render)
+        return super().bound_data(data, initial)
+
+
+def _problem(text: str) -> str | None:
+    if text.strip() == "":
+        return None  # Django's field decides about blanks
+    try:
+        jsonbody.loads(text)
+    except jsonbody.BadJSON as exc:
+        message = str(exc)
+        if message == jsonbody.NOT_JSON:
+            return "Enter a valid JSON."
+        message = message.replace(jsonbody.NOT_JSON[:-1], "Not valid JSON")
+        return message.replace("The request body", "The JSON")
+    return None
+
+
+ADMIN_FORMFIELD_OVERRIDES = {models.JSONField: {"form_class": StrictJSONFormField}}
 
 
 class ChatbotAdminSite(OTPAdminSite):

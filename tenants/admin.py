@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from chatbot_project.admin_site import ADMIN_FORMFIELD_OVERRIDES
 from tenants.admin_operators import restrict_to_superusers
 from tenants.admin_roles import (
     RoleRequiredAdminMixin,
@@ -44,6 +45,7 @@ OPERATOR_FIELDS = ("slug", "is_active")  # read-only for staff who are not super
 @admin.register(Tenant)
 class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
     write_permission = "admin"  # tenant settings, as for PATCH /v1/tenant
+    formfield_overrides = ADMIN_FORMFIELD_OVERRIDES  # quotas: refused JSON is a form error
     list_display = ("slug", "name", "is_active", "created_at")
     search_fields = ("slug", "name")
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
+from chatbot_project.admin_site import ADMIN_FORMFIELD_OVERRIDES
 from tenants.admin_roles import RoleRequiredAdminMixin, admin_roles, tenants_allowing
 from tenants.models import Membership, Tenant, TenantOwned
 
@@ -134,6 +135,7 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
     """
 
     form = SameTenantForm
+    formfield_overrides = ADMIN_FORMFIELD_OVERRIDES
     # The tenant quota a new object counts against (tenants.quotas), checked as the services
     # check it: the form shows the refusal, save_model re-checks under the tenant's lock.
     creation_quota: str | None = None

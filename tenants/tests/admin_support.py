@@ -91,3 +91,16 @@ def bot_form(bot, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def as_posted(form, **overrides) -> dict:
+    """The data a browser posts for ``form`` as shown (its initial values), with ``overrides``."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is True:
+            data[name] = "on"
+        elif value is not None and value is not False:
+            data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    data.update(overrides)
+    return data

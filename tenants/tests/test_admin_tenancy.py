@@ -20,7 +20,7 @@ from bots.models import Bot
 from bots.tests.factories import BotFactory, ScopeFactory
 from datasets.models import Dataset, Document
 from datasets.tests.factories import DatasetFactory, DocumentFactory
-from tenants.tests.admin_support import KINDS, admin_url, bot_form
+from tenants.tests.admin_support import KINDS, admin_url, as_posted, bot_form
 from tenants.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,19 +250,6 @@ def test_an_objects_tenant_is_fixed_once_it_exists(superuser, acme, kind):
     assert b"acme" in res.content.lower()
 
 
-def _as_posted(form, **overrides) -> dict:
-    """The data a browser posts for ``form`` as shown (its initial values), with ``overrides``."""
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is True:
-            data[name] = "on"
-        elif value is not None and value is not False:
-            data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
-    data.update(overrides)
-    return data
-
-
 @pytest.mark.parametrize(
     ("kind", "field", "taken"),
     [
@@ -278,12 +265,12 @@ def test_a_value_taken_in_the_tenant_is_a_form_error(superuser, acme, tenant, ki
     obj = acme[kind]
     value = taken(tenant)
     form = superuser.get(admin_url(obj)).context["adminform"].form
-    res = superuser.post(admin_url(obj), _as_posted(form, **{field: value}))
+    res = superuser.post(admin_url(obj), as_posted(form, **{field: value}))
     assert res.status_code == 200  # the form again, with the error
     errors = res.context["adminform"].form.errors
     assert "already exists" in str(errors), errors
     stored = type(obj).objects.get(pk=obj.pk)
     assert str(getattr(stored, "user_id" if field == "user" else field)) != value  # unchanged
     # An unchanged value is no conflict with the object itself.
-    res = superuser.post(admin_url(obj), _as_posted(form))
+    res = superuser.post(admin_url(obj), as_posted(form))
     assert res.status_code == 302, res.context["adminform"].form.errors
