@@ -109,10 +109,14 @@ def _visitor_key(context: AuthContext, visitor: str) -> str:
 
 def visitor_of(context: AuthContext, origin: str, address: str) -> str:
     """Who a chat is counted for within a browser key, as ``VISITOR_RATE_LIMIT`` and the
-    concurrent-chat cap count them: the client address of a browser request (an ``Origin``) on
-    a key with ``allowed_origins``; "" for anything else (a server-side credential, a request
-    without ``Origin``, an unknown address), which is counted for the credential alone."""
-    return address if origin and address and context.allowed_origins else ""
+    concurrent-chat cap count them: the client address of any request on a key with
+    ``allowed_origins``; "" for anything else (a server-side credential, an unknown address),
+    which is counted for the credential alone. With or without an ``Origin``: a browser key is
+    public (it is in the site's pages), and a request without one (curl with the key copied
+    from the page) used to be counted for the site alone, so one person could spend the whole
+    site's allowance by leaving the header out. (``origin`` is kept for the callers' sake.)"""
+    del origin
+    return address if address and context.allowed_origins else ""
 
 
 def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:

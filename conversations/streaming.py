@@ -135,11 +135,12 @@ async def limit_and_embed(
 ) -> Future | None:
     """The rate-limit hit (its decision left on ``request``, a Django request or a
     ``fastlane.FastRequest``) and ``question``'s embedding-cache read in the same Redis command;
-    returns the embedding started (None without a question)."""
+    returns the embedding started (None without a question). A browser visitor's own limit
+    is checked first: a request it refuses does not spend the site key's allowance."""
+    await visitor_limit(context, _origin(request), _address(request))
     key = query_embeddings.ready_key(question) if question else None
     if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
-        await visitor_limit(context, _origin(request), _address(request))
         return query_embeddings.after_lookup(question, None, None) if question else None
     from apikeys.ratelimit import ahit_and_get, rate_limited_error
 
@@ -149,7 +150,6 @@ async def limit_and_embed(
     request.rate_limit_decision = decision
     if not decision.allowed:
         raise rate_limited_error(decision)
-    await visitor_limit(context, _origin(request), _address(request))
     return query_embeddings.after_lookup(question, key, raw)
 
 
@@ -171,8 +171,9 @@ def request_visitor(request: Any, context: AuthContext) -> str:
 async def visitor_limit(context: AuthContext, origin: str, address: str) -> None:
     """``VISITOR_RATE_LIMIT`` per visitor (client address) on a browser key's chats, on top of
     the key's own limit, which every visitor of a site shares: one visitor could spend the
-    whole site's allowance. Browser requests only (an ``Origin`` and a key with
-    ``allowed_origins``: ``slots.visitor_of``); server-side keys have their own limit alone."""
+    whole site's allowance. Checked before the key's limit (so that a refused request is not
+    counted for the site). Keys with ``allowed_origins`` only (``slots.visitor_of``), with or
+    without an ``Origin``; server-side keys have their own limit alone."""
     limit = settings.VISITOR_RATE_LIMIT
     visitor = visitor_of(context, origin, address)
     if not (limit and visitor):

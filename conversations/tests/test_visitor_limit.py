@@ -89,3 +89,64 @@ def test_a_visitors_429_carries_the_visitors_limit_headers(settings, kb, make_ke
     assert refused.status_code == 429
     assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("1", "0")
     assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_visitor_over_its_limit_does_not_spend_the_sites_allowance(
+    settings, kb, make_key, openai_stub
+):
+    """The per-visitor limit exists so that one visitor cannot spend the site key's limit; its
+    refused chats were counted against the key first, so one visitor sending on after its
+    own 429s locked every other visitor out (HTTP and WebSocket alike)."""
+    settings.VISITOR_RATE_LIMIT = "1/m"
+    openai_stub.script = Script(reply="ok")
+    browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP], rate_limit="3/m")
+    statuses = [_chat(browser, "203.0.113.5").status_code for _ in range(5)]
+    assert statuses == [200, 429, 429, 429, 429]
+    assert _chat(browser, "203.0.113.6").status_code == 200  # another visitor of the site
+    assert _chat(browser, "203.0.113.7").status_code == 200
+
+
+def test_a_websocket_visitor_over_its_limit_does_not_spend_the_sites_allowance(
+    settings, kb, make_key, openai_stub
+):
+    settings.VISITOR_RATE_LIMIT = "1/m"
+    openai_stub.script = Script(reply="ok")
+    from chatbot_project.asgi import application
+
+    key = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP], rate_limit="2/m")
+
+    async def run() -> list[str]:
+        comm = WebsocketCommunicator(
+            application, f"/ws/chat/?key={key}", headers=[(b"origin", SHOP.encode())]
+        )
+        comm.scope["client"] = ("198.51.100.7", 50000)
+        assert (await comm.connect())[0]
+        seen = []
+        for _ in range(4):
+            await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+            while True:
+                msg = await comm.receive_json_from(timeout=10)
+                if msg["type"] in ("end", "error"):
+                    seen.append(msg["type"])
+                    break
+        await comm.disconnect()
+        return seen
+
+    assert async_to_sync(run)() == ["end", "error", "error", "error"]
+    assert _chat(key, "203.0.113.6").status_code == 200  # another visitor of the site
+
+
+def test_leaving_the_origin_out_does_not_escape_the_visitor_limit(
+    settings, kb, make_key, openai_stub
+):
+    """A browser key is public: curl with the key copied from the page and no Origin header
+    was counted for the site alone, so one person could spend the site's whole allowance."""
+    settings.VISITOR_RATE_LIMIT = "2/m"
+    openai_stub.script = Script(reply="ok")
+    browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
+    assert _chat(browser, "203.0.113.7", origin="").status_code == 200
+    assert _chat(browser, "203.0.113.7").status_code == 200  # with or without: one visitor
+    refused = _chat(browser, "203.0.113.7", origin="")
+    assert refused.status_code == 429
+    assert "one visitor of this site" in refused.json()["error"]["message"]
+    assert _chat(browser, "203.0.113.8", origin="").status_code == 200

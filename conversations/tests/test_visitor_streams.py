@@ -3,7 +3,7 @@
 Every visitor of a site uses the site's key, and ``MAX_CONCURRENT_STREAMS_PER_KEY`` (20) counted
 all their chats together: 20 visitors chatting at once locked the 21st out. A browser key has
 its own, larger cap (``MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY``) and each visitor (client
-address of a request with an ``Origin``, as ``VISITOR_RATE_LIMIT`` counts) one of its own
+address, with or without an ``Origin``, as ``VISITOR_RATE_LIMIT`` counts) one of its own
 (``MAX_CONCURRENT_STREAMS_PER_VISITOR``); server-side keys keep the per-key cap alone.
 
 Chats are held open the way a client holds them: a streamed response whose body has not been
@@ -157,7 +157,7 @@ def test_the_site_key_keeps_a_cap_for_all_its_visitors(kb, make_key, limits, hel
         "This site's key already has 4 chats answering at once, the most it may have for all "
         "of the site's visitors together; try again in a moment (limit per site key)."
     )
-    # The site's own server (no Origin) uses the same key: counted for the key alone.
+    # Without an Origin (a server, or curl with the copied key): the site cap holds it too.
     assert "(limit per site key)" in _refused(browser, "192.0.2.9", origin="")
 
 
