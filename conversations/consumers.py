@@ -287,12 +287,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             from apikeys.ratelimit import ahit, rate_limited_error
         except ImportError:  # pragma: no cover
             return
+        from conversations.streaming import visitor_limit
+
+        # The visitor's own limit first: a chat it refuses does not spend the site key's.
+        await visitor_limit(self.context, *self._origin_and_address())
         decision = await ahit(self.context, bucket="api")
         if not decision.allowed:
             raise rate_limited_error(decision)
-        from conversations.streaming import visitor_limit
-
-        await visitor_limit(self.context, *self._origin_and_address())
 
     def _origin_and_address(self) -> tuple[str, str]:
         origin = next((v for k, v in self.scope["headers"] if k.lower() == b"origin"), b"")
