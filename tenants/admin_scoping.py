@@ -22,8 +22,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -57,6 +58,29 @@ def scope_users(queryset: QuerySet, request: HttpRequest) -> QuerySet:
         return queryset
     sharing = Membership.objects.filter(tenant_id__in=tenant_ids).values("user_id")
     return queryset.filter(Q(pk=request.user.pk) | Q(pk__in=sharing))
+
+
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id field that names the chosen object only if it is one of the field's choices.
+
+    Django looks the typed id up among all rows to show its name beside the box, also when the
+    form comes back with "Select a valid choice": a posted made-up id showed another tenant's
+    object, and as user ids count up from 1, every username of the instance (superusers
+    included). ``scoped_to`` is the form field's queryset (set by ``TenantScopedAdminMixin``).
+    """
+
+    scoped_to: QuerySet | None = None
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        if self.scoped_to is not None:
+            key = self.rel.get_related_field().name
+            try:
+                known = self.scoped_to.filter(**{key: value}).exists()
+            except (TypeError, ValueError, ValidationError):
+                known = False
+            if not known:
+                return "", ""
+        return super().label_and_url_for_value(value)
 
 
 class TenantListFilter(admin.RelatedFieldListFilter):
@@ -165,6 +189,16 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
         if related is get_user_model():
             return scope_users(queryset, request)
         return scope_to_tenants(queryset, admin_tenant_ids(request))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.name in self.raw_id_fields and "widget" not in kwargs:
+            kwargs["widget"] = ScopedRawIdWidget(
+                db_field.remote_field, self.admin_site, using=kwargs.get("using")
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and isinstance(field.widget, ScopedRawIdWidget):
+            field.widget.scoped_to = field.queryset
+        return field
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))

@@ -133,6 +133,32 @@ def test_staff_cannot_point_a_message_at_another_tenants_conversation(staff, acm
     assert message.conversation_id == acme["conversation"].pk
 
 
+def test_a_refused_raw_id_does_not_name_another_tenants_object(staff, acme, globex, tenant):
+    """Django named the object of a typed raw id beside the box, looked up among all rows,
+    also when the form came back refusing it: user ids count up from 1, so posting the
+    membership form with 1, 2, 3... listed every username of the instance."""
+    from tenants.tests.factories import UserFactory
+
+    root = UserFactory(username="root-operator", is_superuser=True, is_staff=True)
+    outsider = globex["membership"].user
+    for user in (root, outsider):
+        res = staff.post(
+            "/admin/tenants/membership/add/",
+            {"user": str(user.pk), "tenant": str(tenant.pk), "role": "member"},
+        )
+        assert "user" in res.context["adminform"].form.errors
+        assert user.username.encode() not in res.content  # was shown with a link to it
+    message = acme["message"]
+    form = staff.get(admin_url(message)).context["adminform"].form
+    res = staff.post(
+        admin_url(message), as_posted(form, conversation=str(globex["conversation"].pk))
+    )
+    assert "conversation" in res.context["adminform"].form.errors
+    assert b"globex conversation" not in res.content
+    # One of the user's own choices is still named.
+    assert b"acme conversation" in staff.get(admin_url(message)).content
+
+
 def test_superuser_sees_every_tenant_but_cannot_mix_them_on_a_bot(superuser, acme, globex):
     res = superuser.get("/admin/bots/bot/")
     assert {b.slug for b in res.context["cl"].result_list} == {"acme-bot", "globex-bot"}
