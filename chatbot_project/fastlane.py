@@ -10,7 +10,8 @@ The contract, for every route using it:
 - Only a *plain* request takes the lane: no ``Origin`` (CORS stays django-cors-headers' job), a
   host Django accepts, no HTTPS redirect due, each header once, a JSON body (or none) under
   ``MAX_BODY`` that the route's own ``parse`` takes as it is, and a credential with the route's
-  permission (``authenticated``: from the in-process key cache, else one read in a DB thread).
+  permission (``authenticated``: from the in-process key cache, else one read in a DB thread)
+  that is not a browser key (one with ``allowed_origins``: counted per visitor address).
 - Anything else goes to Django untouched (the body replayed) before any side effect, so errors
   keep one wording and one code path.
 - The lane answers with the status, body and headers the lean chain would (``static_headers``
@@ -205,6 +206,11 @@ async def authenticated(
     except Exception:  # refused, or the database is down: Django's path answers either way
         return None
     if found is None or not found[0].has(permission):
+        return None
+    if found[0].allowed_origins:
+        # A browser key is counted per visitor address (slots.visitor_of), which the lane
+        # does not know: Django's path answers it. (Browsers send an Origin, which comes to
+        # Django anyway; this is the key copied out of a page, used without one.)
         return None
     return found
 
