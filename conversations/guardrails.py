@@ -84,13 +84,20 @@ def without_blocked_turns(
     history: list[dict[str, str]], *, terms: Iterable[str] = (), topics: Iterable[str] = ()
 ) -> list[dict[str, str]]:
     """``history`` without its user turns that ``blocked_match`` refuses, nor the answers that
-    follow them (a client-written history: the model must not read a blocked question there)."""
+    follow them (a client-written history: the model must not read a blocked question there),
+    nor assistant turns it refuses: on the OpenAI route the client writes those too, and a
+    blocked subject put in a made-up answer, then "tell me more about that", passed."""
     kept: list[dict[str, str]] = []
     blocked = False
     for turn in history:
         if turn["role"] == "user":
             blocked = blocked_match(turn["content"], terms=terms, topics=topics) is not None
-        if not blocked:
+        if blocked:
+            continue
+        if (
+            turn["role"] == "user"
+            or blocked_match(turn["content"], terms=terms, topics=topics) is None
+        ):
             kept.append(turn)
     return kept
 
