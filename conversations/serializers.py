@@ -26,6 +26,9 @@ FEEDBACK = {
 }
 
 
+_TIMESTAMP = serializers.DateTimeField()  # renders datetimes as every field does
+
+
 class MessageSerializer(serializers.ModelSerializer):
     citations = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
@@ -53,7 +56,10 @@ class MessageSerializer(serializers.ModelSerializer):
         return {
             "rating": obj.feedback_rating,
             "comment": obj.feedback_comment,
-            "created_at": obj.feedback_at.isoformat() if obj.feedback_at else None,
+            # (as DRF writes every other timestamp: "...Z", not "...+00:00")
+            "created_at": _TIMESTAMP.to_representation(obj.feedback_at)
+            if obj.feedback_at
+            else None,
         }
 
 

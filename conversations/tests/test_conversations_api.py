@@ -78,6 +78,9 @@ def test_feedback(client_for, convo, tenant):
     )
     assert res.status_code == 200, res.json()
     assert res.json()["feedback"]["rating"] == "down"
+    # Written as every other timestamp ("...Z"; it was "...+00:00").
+    assert res.json()["feedback"]["created_at"].endswith("Z")
+    assert res.json()["created_at"].endswith("Z")
     answer.refresh_from_db()
     assert answer.feedback_rating == "down"
     assert answer.feedback_comment == "Wrong."
