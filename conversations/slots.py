@@ -116,7 +116,24 @@ def visitor_of(context: AuthContext, origin: str, address: str) -> str:
     from the page) used to be counted for the site alone, so one person could spend the whole
     site's allowance by leaving the header out. (``origin`` is kept for the callers' sake.)"""
     del origin
-    return address if address and context.allowed_origins else ""
+    return _visitor_address(address) if address and context.allowed_origins else ""
+
+
+def _visitor_address(address: str) -> str:
+    """``address`` as one visitor: an IPv6 address by its /64 network, which one host or home
+    is given whole (counted by the full address, it could send from a new one each time and
+    never reach its limit); an IPv4-mapped one as IPv4; anything else as it is."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def conversation_lock_key(context: AuthContext, conversation_id: Any) -> str:
