@@ -233,7 +233,7 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
     from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-    from tenants.jwt_sessions import SID_CLAIM, session_ended
+    from tenants.jwt_sessions import PASSWORD_CLAIM, SID_CLAIM, session_ended, stamp_matches
     from tenants.models import Membership
 
     backend = JWTAuthentication()
@@ -245,6 +245,9 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
     session_id = validated.get(SID_CLAIM) or ""
     if session_ended(session_id):
         raise auth_failed("This sign-in session was logged out; sign in again.")
+    stamp = validated.get(PASSWORD_CLAIM)
+    if not stamp_matches(stamp, user.password):
+        raise auth_failed("The password was changed since this sign-in; sign in again.")
     memberships = list(
         Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     )
@@ -266,6 +269,7 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
         role=membership.role,
         rate_limit=membership.tenant.default_rate_limit,
         session_id=session_id,
+        password_stamp=str(stamp) if stamp is not None else None,
     )
 
 
@@ -337,7 +341,7 @@ def context_still_valid(context: AuthContext) -> bool:
     """Whether the credential behind ``context`` still works right now (one small query, no
     cache): for long-lived streams and sockets, which should check every second or two and end
     with ``authentication_failed`` once this is False (revoked/expired key, suspended tenant,
-    removed membership)."""
+    removed membership, a staff user's logout or password change)."""
     from django.db.models import Q
     from django.utils import timezone
 
@@ -353,16 +357,22 @@ def context_still_valid(context: AuthContext) -> bool:
             tenant__is_active=True,
         ).exists()
     elif context.user is not None:
-        from tenants.jwt_sessions import session_ended
+        from tenants.jwt_sessions import session_ended, stamp_matches
 
-        alive = (
-            not session_ended(context.session_id)
-            and Membership.objects.filter(
+        password = (
+            Membership.objects.filter(
                 user_id=context.user.pk,
                 tenant_id=context.tenant.id,
                 tenant__is_active=True,
                 user__is_active=True,
-            ).exists()
+            )
+            .values_list("user__password", flat=True)
+            .first()
+        )
+        alive = (
+            not session_ended(context.session_id)
+            and password is not None
+            and stamp_matches(context.password_stamp, password)
         )
     else:
         return False

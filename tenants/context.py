@@ -32,6 +32,7 @@ class AuthContext:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rate_limit: str = ""
     session_id: str = ""  # a staff JWT's sign-in session (tenants.jwt_sessions), else ""
+    password_stamp: str | None = None  # a staff JWT's password stamp (tenants.jwt_sessions)
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions

@@ -11,6 +11,12 @@ existed carry no sid and simply expire.
 The playground's token for a signed-in admin session (``access_token_for_session``) carries a
 sid kept in that Django session, and signing out of the admin ends it the same way
 (``end_browser_session``, on ``user_logged_out``): it used to work on until it expired.
+
+Changing a user's password (themself, an admin, ``changepassword``) ends their sign-ins, as it
+ends their Django sessions: tokens carry a stamp of the password hash (``pwd``,
+``password_stamp``) that must still match. Refresh rotation renews a refresh token's lifetime,
+so a stolen one lived on indefinitely, password change or not. Tokens from before the stamp
+get it at their next refresh.
 """
 
 from __future__ import annotations
@@ -19,11 +25,15 @@ import time
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 SID_CLAIM = "sid"
+PASSWORD_CLAIM = "pwd"  # noqa: S105 (a claim name)
 _KEY = "jwt:logout:{}"
 _BROWSER_SID = "jwt_sid"  # the Django session's key for its tokens' sid
 
@@ -35,7 +45,19 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
     def get_token(cls, user: Any) -> Any:
         token = super().get_token(user)
         token[SID_CLAIM] = uuid.uuid4().hex
+        token[PASSWORD_CLAIM] = password_stamp(user.password)
         return token
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short keyed hash of a user's stored password hash: changes whenever the password does."""
+    return salted_hmac("tenants.jwt_sessions.password", password_hash).hexdigest()[:16]
+
+
+def stamp_matches(claim: Any, password_hash: str) -> bool:
+    """Whether a token's ``pwd`` claim fits this password hash (no claim: a token from before
+    the stamp, which its next refresh stamps)."""
+    return claim is None or constant_time_compare(str(claim), password_stamp(password_hash))
 
 
 class _SingleUseRefreshToken(RefreshToken):
@@ -52,18 +74,34 @@ class _SingleUseRefreshToken(RefreshToken):
 
 
 class SessionTokenRefreshSerializer(TokenRefreshSerializer):
-    """``POST /v1/auth/token/refresh``: single-use rotation, and none for a logged-out session
-    (a token that escaped the logout's blacklist, such as a fork from before this check, got a
-    new pair whose access tokens were then refused)."""
+    """``POST /v1/auth/token/refresh``: rotates (``ROTATE_REFRESH_TOKENS``, with the old token
+    blacklisted) like simplejwt's, and also refuses a token whose password stamp no longer
+    fits, or whose session was logged out (a token of it that escaped the logout's blacklist
+    got a new pair whose access tokens were then refused). Errors are ``TokenError`` (401)."""
 
     token_class = _SingleUseRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        data = super().validate(attrs)
-        rotated = RefreshToken(data.get("refresh") or attrs["refresh"], verify=False)
-        if session_ended(rotated.get(SID_CLAIM) or ""):
+        refresh = self.token_class(attrs["refresh"])  # signature, expiry, blacklist
+        user_id = refresh.get(api_settings.USER_ID_CLAIM)
+        user = (
+            get_user_model()
+            ._default_manager.filter(**{api_settings.USER_ID_FIELD: user_id})
+            .first()
+        )
+        if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise TokenError("No active account for this token.")
+        if not stamp_matches(refresh.get(PASSWORD_CLAIM), user.password):
+            raise TokenError("The password changed since this sign-in.")
+        if session_ended(refresh.get(SID_CLAIM) or ""):
             raise TokenError("This sign-in session was logged out.")
-        return data
+        refresh.blacklist()  # once: a refresh racing this one fails here
+        refresh[PASSWORD_CLAIM] = password_stamp(user.password)  # stamps an older token
+        refresh.set_jti()
+        refresh.set_exp()
+        refresh.set_iat()
+        refresh.outstand()
+        return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 def end_session(refresh: Any) -> None:
@@ -87,6 +125,7 @@ def access_token_for_session(request: Any) -> Any:
         sid = request.session[_BROWSER_SID] = uuid.uuid4().hex
     token = AccessToken.for_user(request.user)
     token[SID_CLAIM] = sid
+    token[PASSWORD_CLAIM] = password_stamp(request.user.password)
     return token
 
 

@@ -277,3 +277,42 @@ def test_no_refresh_for_a_logged_out_session(owner):
     res = _refresh(str(sibling))
     assert res.status_code == 401, res.content  # was 200
     assert res.json()["error"]["type"] == "authentication_failed"
+
+
+def test_a_password_change_ends_the_users_sign_ins(owner, member):
+    """Refresh rotation renews a refresh token's lifetime, so a stolen one lived on
+    indefinitely: changing the password (what one does after a leak) did not end it, where it
+    ends the user's Django sessions."""
+    from tenants.auth import authenticate, context_still_valid
+
+    tokens, others = _login("olga"), _login("mia")
+    streaming = authenticate({"authorization": f"Bearer {tokens['access']}"})
+    assert context_still_valid(streaming)
+    owner.set_password("a-new-horse-battery-staple")
+    owner.save()
+
+    res = _as(tokens["access"]).get("/v1/tenant")
+    assert res.status_code == 401, res.content  # was 200
+    assert "password was changed" in res.json()["error"]["message"]
+    assert _refresh(tokens["refresh"]).status_code == 401  # was 200, with a new pair
+    assert not context_still_valid(streaming)  # an open chat ends too
+    assert _as(others["access"]).get("/v1/tenant").status_code == 200  # other users' stay
+    fresh = APIClient().post(
+        "/v1/auth/token",
+        {"username": "olga", "password": "a-new-horse-battery-staple"},
+        format="json",
+    )
+    assert _as(fresh.json()["access"]).get("/v1/tenant").status_code == 200
+
+
+def test_a_token_from_before_the_password_stamp_gets_it_at_its_refresh(owner):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    older = RefreshToken.for_user(owner)  # as signed before tokens carried the stamp
+    older["sid"] = "0" * 32
+    assert _as(str(older.access_token)).get("/v1/tenant").status_code == 200
+    rotated = _refresh(str(older)).json()
+    owner.set_password("a-new-horse-battery-staple")
+    owner.save()
+    assert _refresh(rotated["refresh"]).status_code == 401
+    assert _as(rotated["access"]).get("/v1/tenant").status_code == 401
