@@ -108,6 +108,36 @@ def env_rate_limit(name: str, default: str, *, empty_is_off: bool = False) -> st
     return value
 
 
+def dotenv_values(text: str) -> dict[str, str]:
+    """``NAME=value`` lines of a ``.env`` file as docker compose reads them (the same file
+    serves both): blank lines and ``#`` lines skipped, an optional ``export``, a value in
+    matching quotes taken as it is, and an unquoted value cut at a ``#`` that follows
+    whitespace (a trailing comment; a value of spaces then ``# ...`` is empty). `.env.example`
+    comments its lines so: copied to `.env`, `DEBUG=false   # ...` was the value
+    "false   # ...", and `DATABASE_URL=   # postgresql://...` a database URL."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        name = name.strip()
+        if name.startswith("export "):
+            name = name[len("export ") :].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0]:
+            value = value[1:-1]
+        elif value.startswith("#"):
+            value = ""
+        else:
+            for index, char in enumerate(value):
+                if char == "#" and value[index - 1] in " \t":
+                    value = value[:index].rstrip()
+                    break
+        values[name] = value
+    return values
+
+
 def running_tests() -> bool:
     """Whether this process runs the tests: pytest is imported, or TESTING is set (settings'
     ``TESTING``)."""

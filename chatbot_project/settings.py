@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chatbot_project.csp import widget_asset_headers
 from chatbot_project.env import (
+    dotenv_values,
     env_bool,
     env_choice,
     env_float,
@@ -28,11 +29,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # A local .env is read for convenience (never overrides the real environment).
 _dotenv = BASE_DIR / ".env"
 if _dotenv.exists():
-    for _line in _dotenv.read_text().splitlines():
-        _line = _line.strip()
-        if _line and not _line.startswith("#") and "=" in _line:
-            _k, _v = _line.split("=", 1)
-            os.environ.setdefault(_k.strip(), _v.strip().strip('"').strip("'"))
+    for _k, _v in dotenv_values(_dotenv.read_text()).items():
+        os.environ.setdefault(_k, _v)
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = running_tests()
