@@ -27,6 +27,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.crypto import constant_time_compare, salted_hmac
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
@@ -39,7 +41,28 @@ _BROWSER_SID = "jwt_sid"  # the Django session's key for its tokens' sid
 
 
 class SessionTokenObtainSerializer(TokenObtainPairSerializer):
-    """``POST /v1/auth/token``: the usual pair, its refresh token carrying a new session id."""
+    """``POST /v1/auth/token``: the usual pair, its refresh token carrying a new session id.
+    A user with a confirmed TOTP device (``otp_enroll``) must also send ``otp``, the current
+    code: the admin asks for it, and the password alone gave the same powers over REST (API
+    keys, tenant settings) to whoever had guessed or phished it."""
+
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=16)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        data = super().validate(attrs)  # (the password first: a wrong one says only that)
+        from django_otp import devices_for_user
+
+        devices = list(devices_for_user(self.user, confirmed=True))
+        if devices:
+            code = str(attrs.get("otp") or "").strip()
+            if not code:
+                raise AuthenticationFailed(
+                    "This account signs in with a one-time code: send `otp` with the current "
+                    "code of your authenticator app (as the admin asks for it)."
+                )
+            if not any(device.verify_token(code) for device in devices):
+                raise AuthenticationFailed("The one-time code (`otp`) is wrong or has expired.")
+        return data
 
     @classmethod
     def get_token(cls, user: Any) -> Any:

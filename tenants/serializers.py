@@ -52,6 +52,10 @@ class TenantSerializer(StrictSerializer):
 class TokenObtainRequest(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField()
+    otp = serializers.CharField(
+        required=False,
+        help_text="The current one-time code, for a user with a TOTP device (otp_enroll).",
+    )
 
 
 class TokenPair(serializers.Serializer):
