@@ -5,6 +5,7 @@ from django.db import transaction
 from apikeys.models import PERMISSIONS, APIKey
 from apikeys.ratelimit import parse_limit
 from apikeys.services import api_key_create, api_key_revoke
+from tenants.admin_roles import tenants_allowing
 from tenants.admin_scoping import SameTenantForm, TenantScopedAdminMixin
 from tenants.auth import invalidate_key_cache
 from tenants.quotas import QuotaExceeded, enforce_quota
@@ -55,6 +56,17 @@ class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ("prefix", "key_hash", "last_used_at", "created_by", "revoked_at")
     search_fields = ("name", "prefix")
     actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        # Keys are seen only where the role is admin (owner, admin), as GET /v1/api-keys: a
+        # ``member`` with Django's view permission listed every key of the tenant (names,
+        # permissions, bots, origins, hashes) though the API refuses it the list.
+        allowed = tenants_allowing(request, self.write_permission)
+        queryset = super().get_queryset(request)
+        return queryset if allowed is None else queryset.filter(tenant_id__in=allowed)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self.may_write(request, obj)
 
     @admin.action(description="Revoke the selected API keys", permissions=["change"])
     def revoke_selected(self, request, queryset):

@@ -32,7 +32,7 @@ def mixed(client, tenant, other_tenant):
     return staff_client(client, {tenant: "admin", other_tenant: "member"})
 
 
-@pytest.mark.parametrize("kind", [*KINDS, "membership"])
+@pytest.mark.parametrize("kind", [*(k for k in KINDS if k != "apikey"), "membership"])
 def test_a_member_gets_view_only_pages(member, acme, kind):
     obj = acme[kind]
     res = member.get(admin_url(obj, "changelist"))
@@ -48,6 +48,21 @@ def test_a_member_gets_view_only_pages(member, acme, kind):
     assert member.post(admin_url(obj, "delete"), {"post": "yes"}).status_code == 403
     assert member.get(admin_url(obj, "changelist") + "add/").status_code == 403
     assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_a_member_does_not_see_api_keys(member, acme):
+    """As GET /v1/api-keys (admin): a member with Django's view permission listed every key of
+    the tenant, its permissions, bots, origins and hash included."""
+    assert member.get("/admin/apikeys/apikey/").status_code == 403
+    assert member.get(admin_url(acme["apikey"])).status_code == 403
+
+
+def test_api_keys_are_seen_only_where_the_role_is_admin(mixed, acme, globex):
+    key = acme["apikey"]
+    listed = mixed.get("/admin/apikeys/apikey/")  # admin of acme, member of globex
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == [key]
+    assert mixed.get(admin_url(globex["apikey"])).status_code in (302, 403, 404)
 
 
 def test_a_member_cannot_bulk_delete_or_change_tenant_settings(member, acme, tenant):
