@@ -6,7 +6,8 @@ who is not a superuser:
 - Users: they see the users who share at least one of their active tenants, and themself
   (``scope_users``); any other user is the admin's "doesn't exist" answer, like a missing one.
   ``is_superuser``, ``is_staff``, ``groups`` and ``user_permissions`` are read-only for them.
-  They may change themself (name, e-mail, password), and change or delete another user only if
+  They may change themself (name, e-mail; their password on the admin's own page, which asks
+  for the current one, as everyone's own password is), and change or delete another user only if
   that user is neither a superuser nor staff and, in every tenant the user belongs to, they
   hold a role with ``admin`` at least as high as the user's (an admin does not manage owners):
   whoever sets a user's password acts as that user in all of the user's tenants.
@@ -22,6 +23,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 
 from tenants.admin_operators import SuperuserWritesMixin
 from tenants.admin_roles import admin_roles, may_grant, role_allows
@@ -68,6 +70,14 @@ class TenantUserAdmin(UserAdmin):
         return super().has_delete_permission(request, obj) and (
             obj is None or may_manage_user(request, obj, itself=False)
         )
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        # One's own password is changed on the admin's own page, which asks for the current
+        # one: this form does not, so a borrowed or hijacked session could set a new password
+        # and keep the account (and its REST sign-in) for good.
+        if str(id) == str(request.user.pk):
+            return redirect("admin:password_change")
+        return super().user_change_password(request, id, form_url)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         # "Delete selected" already asked has_delete_permission per user; a tripwire.

@@ -222,3 +222,20 @@ def test_superusers_keep_the_full_user_and_group_admins(superuser, people):
     res = superuser.post("/admin/auth/group/add/", {"name": "ops", "permissions": []})
     assert res.status_code == 302
     assert Group.objects.filter(name="ops").exists()
+
+
+def test_ones_own_password_is_changed_with_the_current_one(user_staff):
+    """The user admin's password form asks for no current password: a hijacked session set a
+    new one and kept the account. One's own goes to the admin's own page, which asks."""
+    own = user_staff.staff_user
+    res = user_staff.post(
+        admin_url(own, "password"),
+        {"password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+    assert res.status_code == 302
+    assert res["Location"] == "/admin/password_change/"
+    own.refresh_from_db()
+    assert not own.check_password("a-new-long-passphrase")  # was changed
+    page = user_staff.get("/admin/password_change/")
+    assert page.status_code == 200
+    assert "old_password" in page.context["form"].fields
