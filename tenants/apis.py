@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,6 +62,11 @@ class _TokenAPI(APIView):
     def _validated(self, request: Any) -> Any:
         body = request.data if isinstance(request.data, dict) else {}
         serializer = self.serializer_class(data=body)
+        unknown = sorted(name for name in body if name not in serializer.fields)
+        if unknown:  # as every other route (StrictSerializer): a typo is not ignored
+            raise serializers.ValidationError(
+                {name: ["Unknown field; see /docs for this route's fields."] for name in unknown}
+            )
         try:
             serializer.is_valid(raise_exception=True)
         except (TokenError, ObjectDoesNotExist):

@@ -49,3 +49,13 @@ def test_users_without_a_device_and_unconfirmed_devices_sign_in_with_the_passwor
     assert _sign_in(password=PASSWORD).status_code == 200
     TOTPDevice.objects.create(user=owner, name="half-done", confirmed=False)
     assert _sign_in(password=PASSWORD).status_code == 200
+
+
+def test_unknown_fields_are_refused_as_on_every_route(owner):
+    """`{"username", "password", "opt": ...}` (a typo of otp) answered 200 and ignored it."""
+    res = _sign_in(password=PASSWORD, opt="123456")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["message"].startswith("opt: Unknown field")
+    refresh = APIClient().post("/v1/auth/token/refresh", {"refresh": "x", "extra": 1}, "json")
+    assert refresh.status_code == 400
+    assert refresh.json()["error"]["message"].startswith("extra: Unknown field")
