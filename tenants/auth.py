@@ -240,7 +240,8 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
     try:
         validated = backend.get_validated_token(raw.encode())
         user = backend.get_user(validated)
-    except (InvalidToken, TokenError, AuthenticationFailed):
+    except (InvalidToken, TokenError, AuthenticationFailed, ValueError, TypeError):
+        # (ValueError: a signed token whose user id is not one, e.g. "abc": a 500 before)
         raise auth_failed(INVALID_TOKEN) from None
     session_id = validated.get(SID_CLAIM) or ""
     if session_ended(session_id):

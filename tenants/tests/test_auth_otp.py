@@ -59,3 +59,16 @@ def test_unknown_fields_are_refused_as_on_every_route(owner):
     refresh = APIClient().post("/v1/auth/token/refresh", {"refresh": "x", "extra": 1}, "json")
     assert refresh.status_code == 400
     assert refresh.json()["error"]["message"].startswith("extra: Unknown field")
+
+
+@pytest.mark.parametrize("user_id", ["abc", [1], 10**30])
+def test_a_signed_token_with_an_odd_user_id_is_a_401(owner, user_id):
+    """Forging one needs the signing key; still a 401, not a 500 (found by the review)."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(owner)
+    token["user_id"] = user_id
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    res = client.get("/v1/bots")
+    assert res.status_code == 401, res.content
