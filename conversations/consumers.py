@@ -241,7 +241,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except APIError as exc:
             turn.ended = True
-            await self._error(exc.type, str(exc.detail), _conversation_echo(content, exc.details))
+            details = dict(exc.details or {})
+            if exc.headers.get("Retry-After", "").isdigit():  # what HTTP says in the header
+                details.setdefault("retry_after", int(exc.headers["Retry-After"]))
+            await self._error(exc.type, str(exc.detail), _conversation_echo(content, details))
             return
         try:
             if turn.cancelled:

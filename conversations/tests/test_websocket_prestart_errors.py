@@ -100,7 +100,8 @@ def test_a_busy_conversation_409_echoes_the_conversation_id(kb, make_key, openai
         gate.set()
     assert [e["type"] for e in refused] == ["error"]
     assert refused[0]["error"]["type"] == "conflict"
-    assert refused[0]["error"]["details"] == {"conversation_id": conversation}
+    # HTTP's Retry-After, as a number (the socket has no headers)
+    assert refused[0]["error"]["details"] == {"conversation_id": conversation, "retry_after": 1}
     assert rest[-1]["finish_reason"] == "stop"
 
 
@@ -119,7 +120,9 @@ def test_a_rate_limited_chat_429_echoes_the_conversation_id(kb, make_key, openai
     conversation, refused = async_to_sync(run)()
     assert [e["type"] for e in refused] == ["error"]
     assert refused[0]["error"]["type"] == "rate_limited"
-    assert refused[0]["error"]["details"] == {"conversation_id": conversation}
+    details = refused[0]["error"]["details"]
+    assert details["conversation_id"] == conversation
+    assert 1 <= details["retry_after"] <= 60  # was missing: HTTP has Retry-After
     assert len(openai_stub.chat_requests()) == 1
 
 
