@@ -333,7 +333,6 @@
       Accept: "text/event-stream",
       Authorization: "Bearer " + options.key,
     };
-    if (options.user) headers["X-End-User"] = options.user;
     if (options.headers) {
       Object.keys(options.headers).forEach(function (name) { headers[name] = options.headers[name]; });
     }
