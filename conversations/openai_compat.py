@@ -174,7 +174,7 @@ async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
 async def completions_view(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
     if request.method != "POST":
-        return error_json(
+        return _error(
             APIError("Use POST for chat completions.", status_code=405, headers={"Allow": "POST"})
         )
     try:
@@ -192,14 +192,14 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
         # (start_chat gives the slot back on its errors)
         prep, slot = await start_chat(context, data, embedding, started, visitor=visitor)
     except APIError as exc:
-        return _with_rate_headers(request, error_json(exc))
+        return _with_rate_headers(request, _error(exc))
     if stream:
         body = released_after(_openai_stream(prep), context, slot)
         return streaming_response(body, request, prep=prep, slot=slot)
     try:
         result = await collect(prep)
     except APIError as exc:
-        return _with_rate_headers(request, error_json(exc))
+        return _with_rate_headers(request, _error(exc))
     finally:
         await release_stream_slot(context, slot)
     body = {
@@ -219,6 +219,16 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
         "conversation_id": result["conversation_id"],
     }
     return _with_rate_headers(request, JsonResponse(body))
+
+
+def _error(exc: APIError) -> HttpResponse:
+    """API.md's error body plus OpenAI's ``code`` (the type) and ``param`` (null), which OpenAI
+    clients read (the SDK's ``e.code``; the stream's error event carries ``code`` too)."""
+    response = error_json(exc)
+    body = json.loads(response.content)
+    body["error"].update(code=exc.type, param=None)
+    response.content = json.dumps(body).encode()
+    return response
 
 
 def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:
@@ -244,7 +254,7 @@ async def models_view(request: HttpRequest, model: str | None = None) -> HttpRes
     """GET /v1/openai/models (the list) and /v1/openai/models/{model} (one, as the SDK's
     ``client.models.retrieve`` asks for it; 404 in OpenAI's error shape when unknown)."""
     if request.method != "GET":
-        return error_json(
+        return _error(
             APIError("Use GET for the model list.", status_code=405, headers={"Allow": "GET"})
         )
     try:
@@ -256,6 +266,6 @@ async def models_view(request: HttpRequest, model: str | None = None) -> HttpRes
                 type="not_found", status_code=404,
             )  # fmt: skip
     except APIError as exc:
-        return _with_rate_headers(request, error_json(exc))
+        return _with_rate_headers(request, _error(exc))
     body = data[0] if model is not None else {"object": "list", "data": data}
     return _with_rate_headers(request, JsonResponse(body))

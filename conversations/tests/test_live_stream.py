@@ -187,8 +187,9 @@ def test_official_openai_sdk_sync_and_streaming(live):
     models = client.models.list()
     assert [m.id for m in models.data] == ["helper"]
     assert client.models.retrieve("helper").id == "helper"
-    with pytest.raises(openai.NotFoundError):
+    with pytest.raises(openai.NotFoundError) as missing:
         client.models.retrieve("no-such-bot")
+    assert missing.value.code == "not_found"  # OpenAI's `code` (was None)
 
     completion = client.chat.completions.create(
         model="helper",
@@ -216,8 +217,10 @@ def test_official_openai_sdk_sync_and_streaming(live):
     assert chunks[0].model_extra["citations"][0]["document_title"] == "Throttling"
     assert chunks[-1].choices[0].finish_reason == "stop"
 
-    with pytest.raises(openai.NotFoundError):
+    with pytest.raises(openai.NotFoundError) as unknown:
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+    assert unknown.value.code == "not_found"
+    assert unknown.value.body["type"] == "not_found"  # API.md's shape, code and param beside
 
 
 def test_openai_stream_pings_while_the_model_is_silent_and_the_sdk_skips_them(live):
