@@ -50,6 +50,14 @@ if not SECRET_KEY:
             "Set SECRET_KEY (or SECRET_KEY_FILE): it signs sessions and JWTs and keys API-key "
             "hashes. Generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
+# .env.example's placeholder, copied to .env and never replaced (its compose recipe), is public:
+# anyone could sign staff JWTs and sessions with it. Refused outside development.
+_EXAMPLE_SECRET_KEY = "change-me-to-50-random-characters"  # noqa: S105 (refused below)
+if SECRET_KEY == _EXAMPLE_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder of .env.example, which anyone can read; set a "
+        "random one: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 # Earlier keys, while rotating SECRET_KEY: API keys hashed under one still work (and are re-hashed
 # under the new key on first use); Django's signing accepts them too. JWTs need a new sign-in.
