@@ -19,6 +19,14 @@ def _cursor(raw: str) -> str:
     return base64.b64encode(raw.encode()).decode()
 
 
+def _path(kb, route: str) -> str:
+    return {
+        "conversations": "/v1/conversations",
+        "chunks": f"/v1/documents/{kb.documents['Throttling'].id}/chunks",
+        "bots": "/v1/bots",
+    }[route]
+
+
 def _get(client, key, path):
     return client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
 
@@ -28,11 +36,7 @@ def _get(client, key, path):
 def test_made_up_cursor_positions_are_a_400(client, kb, key, settings, route, position):
     settings.CHAT_PROVIDER = "extractive"
     chat(client, key, bot="helper", message="What is throttling?")
-    path = {
-        "conversations": "/v1/conversations",
-        "chunks": f"/v1/documents/{kb.documents['Throttling'].id}/chunks",
-        "bots": "/v1/bots",
-    }[route]
+    path = _path(kb, route)
     res = _get(client, key, f"{path}?limit=1&cursor={_cursor('p=' + position)}")
     assert res.status_code == 400, res.content
     assert res.json()["error"] == {"type": "invalid_request", "message": CURSOR_SENTENCE}
@@ -76,11 +80,7 @@ def test_limit_takes_ascii_digits_only(client, kb, key, limit):
 def test_cursors_that_are_not_ours_are_a_400_not_page_one(client, kb, key, route, cursor):
     """DRF's decoder skipped what is not base64: `?cursor=!!!` was read as no cursor, page one
     again (a client following it loops for ever)."""
-    path = {
-        "conversations": "/v1/conversations",
-        "chunks": f"/v1/documents/{kb.documents['Throttling'].id}/chunks",
-        "bots": "/v1/bots",
-    }[route]
+    path = _path(kb, route)
     res = _get(client, key, f"{path}?limit=1&cursor={cursor}")
     assert res.status_code == 400, res.content
     assert res.json()["error"] == {"type": "invalid_request", "message": CURSOR_SENTENCE}
