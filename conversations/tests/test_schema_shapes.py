@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from openapi_schema_validator import OAS30Validator
-from rest_framework.test import APIClient
+
+from chatbot_project.testing.schema_check import published_schema, response_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -16,20 +15,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
     with django_db_blocker.unblock():
-        res = APIClient().get("/v1/schema?format=json")
-    assert res.status_code == 200, res.content[:500]
-    return json.loads(res.content)
+        return published_schema()
 
 
-def _response_schema(schema, path: str, method: str, status: str) -> dict:
-    response = schema["paths"][path][method]["responses"][status]
-    body = response["content"]["application/json"]["schema"]
-    return {**body, "components": schema["components"]}
-
-
-def _errors(schema, path: str, method: str, status: str, body) -> list[str]:
-    validator = OAS30Validator(_response_schema(schema, path, method, status))
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+_errors = response_errors
 
 
 def test_chat_lists_its_409(schema):
