@@ -33,3 +33,16 @@ def chat(client, key: str, **body: Any):
     if getattr(res, "streaming", False):
         return res.status_code, parse_sse(b"".join(res).decode())
     return res.status_code, res.json()
+
+
+SHOP = "https://shop.example"  # the site of the browser-key tests
+
+
+def browser_chat(key: str, address: str, origin: str = SHOP, message: str = ""):
+    """POST /v1/chat as a visitor of ``origin`` at client ``address`` (Django's test client)."""
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=address).post(
+        "/v1/chat", {"bot": "helper", "message": message or "How do I limit anonymous clients?"},
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ORIGIN=origin,
+    )  # fmt: skip

@@ -8,10 +8,10 @@ one: counted by the full address, such a visitor never reached ``VISITOR_RATE_LI
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from chatbot_project.testing.openai_stub import Script
 from conversations.slots import visitor_of
+from conversations.tests.helpers import SHOP, browser_chat
 from tenants.context import AuthContext
 
 pytestmark = [
@@ -19,26 +19,19 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::Warning"),
 ]
 
-SHOP = "https://shop.example"
-
-
-def _chat(key: str, address: str):
-    return Client(REMOTE_ADDR=address).post(
-        "/v1/chat", {"bot": "helper", "message": "How do I limit anonymous clients?"},
-        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ORIGIN=SHOP,
-    )  # fmt: skip
-
 
 def test_addresses_of_one_ipv6_64_are_one_visitor(settings, kb, make_key, openai_stub):
     settings.VISITOR_RATE_LIMIT = "2/m"
     openai_stub.script = Script(reply="ok")
     browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
-    assert _chat(browser, "2001:db8:1:2::1").status_code == 200
-    assert _chat(browser, "2001:db8:1:2:aaaa:bbbb:cccc:dddd").status_code == 200
-    refused = _chat(browser, "2001:db8:1:2::ffff")
+    assert browser_chat(browser, "2001:db8:1:2::1").status_code == 200
+    assert browser_chat(browser, "2001:db8:1:2:aaaa:bbbb:cccc:dddd").status_code == 200
+    refused = browser_chat(browser, "2001:db8:1:2::ffff")
     assert refused.status_code == 429
     assert "one visitor of this site" in refused.json()["error"]["message"]
-    assert _chat(browser, "2001:db8:1:3::1").status_code == 200  # the next /64: another visitor
+    assert (
+        browser_chat(browser, "2001:db8:1:3::1").status_code == 200
+    )  # the next /64: another visitor
 
 
 def test_visitor_addresses(tenant):

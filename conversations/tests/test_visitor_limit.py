@@ -7,24 +7,20 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from chatbot_project.testing.openai_stub import Script
+from conversations.tests.helpers import SHOP, browser_chat
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.filterwarnings("ignore::Warning"),
 ]
 
-SHOP = "https://shop.example"
 Q = "How do I limit anonymous clients per day?"
 
 
 def _chat(key: str, address: str, origin: str = SHOP):
-    return Client(REMOTE_ADDR=address).post(
-        "/v1/chat", {"bot": "helper", "message": Q}, content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ORIGIN=origin,
-    )  # fmt: skip
+    return browser_chat(key, address, origin, message=Q)
 
 
 def test_one_visitor_cannot_spend_a_sites_allowance(settings, kb, make_key, openai_stub):
