@@ -35,7 +35,7 @@ from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
 
 from chatbot_project.errors import TYPES_BY_STATUS, error_body, unavailable_message
-from chatbot_project.middleware import _DJANGO_MESSAGES, _REQUEST_ID_RE
+from chatbot_project.middleware import _DJANGO_MESSAGES, _REQUEST_ID_RE, API_CACHE_CONTROL
 
 MAX_BODY = 64 * 1024  # larger bodies go to Django (its size limits and errors)
 _JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
@@ -72,6 +72,7 @@ class FastRequest:
         from apikeys.ratelimit import headers_for
 
         merged = dict(extra or {})
+        merged.setdefault("Cache-Control", API_CACHE_CONTROL)  # as the request-id middleware
         if self.rate_limit_decision is not None:
             for name, value in headers_for(self.rate_limit_decision).items():
                 merged.setdefault(name, value)

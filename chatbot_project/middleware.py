@@ -15,6 +15,9 @@ from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_
 
 access_log = logging.getLogger("chatbot.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The API's answers carry tenant data, new API keys and JWTs: no browser or proxy may keep them
+# (RFC 6749 asks it of token answers). A route that sets its own Cache-Control keeps it (SSE).
+API_CACHE_CONTROL = "no-store"
 _DJANGO_MESSAGES = {
     404: "No route matches this path. See /docs for the API.",
     405: "This method is not allowed on this route.",
@@ -161,6 +164,8 @@ class RequestContextMiddleware:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Expose-Headers"] = "retry-after, x-request-id"
             patch_vary_headers(response, ("Origin",))
+        if request.path.startswith("/v1/"):
+            response.headers.setdefault("Cache-Control", API_CACHE_CONTROL)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         tenant = getattr(request, "tenant", None)
         access_log.info(
