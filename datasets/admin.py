@@ -35,10 +35,28 @@ class DatasetAdmin(_ServiceDeleteAdmin):
 
 @admin.register(Document)
 class DocumentAdmin(_ServiceDeleteAdmin):
+    """Documents come in through the API or ``manage.py ingest`` (hashed, deduplicated, within
+    the quotas, queued for ingestion): an admin-added one was never ingested, had no
+    ``content_hash`` (the second was a 500) and skipped the quotas. Here only ``title``,
+    ``tags`` and ``metadata`` change; what ingestion wrote, and the stored file, stay as they
+    are. Changed tags reach the chunks, which scopes' tag filters read."""
+
     list_display = ("title", "tenant", "dataset", "status", "chunk_count", "created_at")
     list_filter = ("status", "tenant")
     search_fields = ("title",)
-    readonly_fields = ("content_hash", "error", "progress")
+    readonly_fields = (
+        "dataset", "source_type", "source_url", "original_filename", "file", "mime_type",
+        "size_bytes", "content_hash", "status", "progress", "error", "chunk_count", "page_count",
+        "embedding_model", "attempts", "processed_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "tags" in form.changed_data:  # (the admin's transaction)
+            Chunk.objects.filter(document_id=obj.pk).update(tags=obj.tags)
 
     def delete_one(self, obj):
         services.document_delete(tenant=obj.tenant, document=obj)

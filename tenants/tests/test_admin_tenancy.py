@@ -91,7 +91,6 @@ def test_staff_add_forms_offer_only_their_tenants_choices(staff, acme, globex, t
             "/admin/bots/scope/add/",
             "/admin/apikeys/apikey/add/",
             "/admin/conversations/conversation/add/",
-            "/admin/datasets/document/add/",
         )
     }
     assert list(forms["/admin/bots/bot/add/"].fields["tenant"].queryset) == [tenant]
@@ -103,7 +102,6 @@ def test_staff_add_forms_offer_only_their_tenants_choices(staff, acme, globex, t
         ("/admin/apikeys/apikey/add/", "scopes"): [acme["scope"]],
         ("/admin/conversations/conversation/add/", "bot"): [acme["bot"]],
         ("/admin/conversations/conversation/add/", "api_key"): [acme["apikey"]],
-        ("/admin/datasets/document/add/", "dataset"): [acme["dataset"]],
     }
     for (path, field), objects in expected.items():
         assert list(forms[path].fields[field].queryset) == objects, (path, field)
