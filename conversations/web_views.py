@@ -43,11 +43,19 @@ def demo_key_files() -> list[Path]:
     return [embedded.DATA_DIR / "demo_widget_key", embedded.DATA_DIR / "demo_api_key"]
 
 
+def shown_path(path: Path) -> str:
+    """A key file as the public /demo/ page names it: the full path on a developer's machine
+    (DEBUG), else only its name, so that the page does not tell every visitor where the server
+    is installed (its operator knows the data directory, ``EMBEDDED_DATA_DIR``)."""
+    return str(path) if settings.DEBUG else f"{path.name} (in the data directory)"
+
+
 def demo_key(origin: str = "") -> tuple[str | None, str]:
     """(key to embed, note for the page). The page is public, so a key that can do more than
     chat (``seed_demo``'s key also reads every conversation of the demo tenant) is only put on
     it with DEBUG on, i.e. on a developer's machine. A key that does not allow ``origin`` (the
-    page's own) is embedded with a note saying why the widget will be refused."""
+    page's own) is embedded with a note saying why the widget will be refused. Notes name key
+    files by ``shown_path``."""
     from apikeys.authentication import context_for_key
     from apikeys.cors import origin_allowed
 
@@ -61,12 +69,14 @@ def demo_key(origin: str = "") -> tuple[str | None, str]:
             continue
         context = context_for_key(raw)
         if context is None:
-            problem = f"The key in {path} no longer works; run `manage.py seed_demo` again."
+            problem = (
+                f"The key in {shown_path(path)} no longer works; run `manage.py seed_demo` again."
+            )
             continue
         if context.permissions <= {"chat"}:
             if origin and not origin_allowed(context, origin):
                 return raw, (
-                    f"The demo's browser key (in {path}) allows "
+                    f"The demo's browser key (in {shown_path(path)}) allows "
                     f"{', '.join(context.allowed_origins)}, not this page's origin {origin}, so "
                     "the widget will be refused here. Open the page at one of those addresses, "
                     "or run `manage.py seed_demo` again with PORT set to the port you serve on."
@@ -79,9 +89,9 @@ def demo_key(origin: str = "") -> tuple[str | None, str]:
                 "the chat permission, is limited to the bot and lists the site's origin."
             )
         problem = (
-            f"The key in {path} can do more than chat, so it is not put on a public page while "
-            "DEBUG is off. Save a browser key (chat only, limited to the demo bot, with this "
-            f"site's origin allowed) to {demo_key_files()[0]}."
+            f"The key in {shown_path(path)} can do more than chat, so it is not put on a public "
+            "page while DEBUG is off. Save a browser key (chat only, limited to the demo bot, "
+            f"with this site's origin allowed) to {shown_path(demo_key_files()[0])}."
         )
     return None, problem
 
@@ -141,7 +151,7 @@ def demo(request: HttpRequest) -> HttpResponse:
         "demo_key": key,
         "note": note,
         "bot_slug": DEMO_BOT_SLUG,
-        "key_file": str(demo_key_files()[-1]),
+        "key_file": shown_path(demo_key_files()[-1]),
         "origin": origin,
     }
     return _secure(render(request, "web/demo.html", context, status=200 if key else 503))
