@@ -135,7 +135,9 @@ def main() -> int:
         _tune_process()
         from daphne.cli import CommandLineInterface
 
-        CommandLineInterface().run(["-b", host, "-p", port, "chatbot_project.asgi:application"])
+        CommandLineInterface().run(
+            ["-b", host, "-p", port, "--no-server-name", "chatbot_project.asgi:application"]
+        )
         return 0
 
     import uvicorn
@@ -148,6 +150,7 @@ def main() -> int:
         backlog=2048,
         timeout_keep_alive=30,
         lifespan="off",
+        server_header=False,  # no "server: uvicorn" telling every client what to probe for
         # "auto" = uvloop and httptools (in requirements.txt) when importable.
         loop=os.environ.get("UVICORN_LOOP", "auto"),
         http=os.environ.get("UVICORN_HTTP", "auto"),
