@@ -175,7 +175,11 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 WHITENOISE_MAX_AGE = 3600
 WHITENOISE_ADD_HEADERS_FUNCTION = widget_asset_headers  # chatbot_project/csp.py
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+# Tests, and the servers and workers they start (TESTING=1), store documents apart from the
+# development server's uploads, one folder per test database: `make test` left hundreds of
+# test documents in .data/media, files no database row names.
+_MEDIA = f"test-media-{env_str('TEST_DATABASE_NAME', 'test_chatbot')}" if TESTING else "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / ".data" / _MEDIA)))
 MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/admin/login/"
