@@ -64,7 +64,16 @@ class DocumentAdmin(_ServiceDeleteAdmin):
 
 @admin.register(Chunk)
 class ChunkAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """View only: a chunk's text edited here kept the vector of its old text (answers ranked
+    it by what it no longer said), and an added one had none. Ingestion writes chunks."""
+
     list_display = ("document", "index", "token_count", "tenant")
     list_filter = ("tenant",)
     raw_id_fields = ("document", "dataset")
     exclude = ("embedding",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

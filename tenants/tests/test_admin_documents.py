@@ -1,11 +1,12 @@
 """Documents in the admin: only title, tags and metadata change, and changed tags reach the
-chunks; documents are not added there.
+chunks; documents are not added there, and chunks are only viewed.
 
 Repro (ops review): a tag changed in the admin stayed on the chunks as it was, and scopes filter
 the chunks' tags, so a scope limited to "public" kept answering from a document moved to
 "internal". An admin-added document was never ingested, had an empty content_hash (a second one
 was a 500, IntegrityError) and skipped max_documents / max_storage_mb; its stored file, size and
-status could be edited over what ingestion wrote (the replaced file stayed on disk).
+status could be edited over what ingestion wrote (the replaced file stayed on disk). A chunk's
+text edited there kept the embedding of its old text.
 """
 
 from __future__ import annotations
@@ -64,3 +65,15 @@ def test_documents_are_not_added_in_the_admin(staff, superuser, tenant):
         res = client.post("/admin/datasets/document/add/", {"tenant": str(tenant.pk)})
         assert res.status_code == 403
     assert not Document.objects.exists()
+
+
+def test_chunks_are_only_viewed(staff, document):
+    chunk = Chunk.objects.get()
+    page = staff.get(admin_url(chunk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    res = staff.post(admin_url(chunk), {"text": "changed", "index": 0, "token_count": 1})
+    assert res.status_code == 403
+    assert staff.get("/admin/datasets/chunk/add/").status_code == 403
+    chunk.refresh_from_db()
+    assert chunk.text == "some text"
