@@ -8,6 +8,9 @@ from tenants.admin_scoping import TenantScopedAdminMixin
 class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     # bot_slug names the bot once it is deleted (bot empty); set from the bot on save.
     list_display = ("id", "tenant", "bot", "bot_slug", "user", "message_count", "created_at")
+    # ``bot`` may be NULL, and Django's default select_related() follows only non-null foreign
+    # keys: each row's bot was a query of its own (50 rows: 57 queries, not 7).
+    list_select_related = ("tenant", "bot")
     list_filter = ("tenant",)
     readonly_fields = ("bot_slug",)
 

@@ -1,0 +1,74 @@
+"""The admin's changelists cost the same number of queries with 1 row as with 50.
+
+A query per row (a relation read for each line of the list) grows with a tenant's size: the
+conversation list read each row's bot on its own (50 conversations: 57 queries instead of 7).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apikeys.tests.factories import APIKeyFactory
+from bots.tests.factories import BotFactory, ScopeFactory
+from conversations.tests.factories import ConversationFactory, MessageFactory
+from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
+from tenants.tests.admin_support import admin_url
+from tenants.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MORE = 49  # rows added to the one of each kind that ``acme`` has
+
+
+def _add_rows(kind: str, acme: dict) -> None:
+    tenant = acme["bot"].tenant
+    dataset, scope, bot = acme["dataset"], acme["scope"], acme["bot"]
+    for _ in range(MORE):
+        if kind == "bot":
+            BotFactory(tenant=tenant, datasets=[dataset], default_scope=scope)
+        elif kind == "scope":
+            ScopeFactory(tenant=tenant, datasets=[dataset])
+        elif kind == "dataset":
+            DatasetFactory(tenant=tenant)
+        elif kind == "document":
+            DocumentFactory(dataset=dataset)
+        elif kind == "chunk":
+            ChunkFactory(document=acme["document"])
+        elif kind == "conversation":
+            ConversationFactory(bot=BotFactory(tenant=tenant), scope=scope)
+        elif kind == "message":
+            MessageFactory(conversation=ConversationFactory(bot=bot))
+        elif kind == "apikey":
+            key = APIKeyFactory(tenant=tenant, limited_to_bots=True, limited_to_scopes=True)
+            key.bots.set([bot])
+            key.scopes.set([scope])
+        elif kind == "membership":
+            MembershipFactory(tenant=tenant, user=UserFactory(), role="member")
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        res = client.get(url)
+    assert res.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+KIND_LIST = (
+    "bot", "scope", "dataset", "document", "chunk", "conversation", "message", "apikey",
+    "membership",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["superuser", "staff"])
+@pytest.mark.parametrize("kind", KIND_LIST)
+def test_a_changelist_costs_the_same_queries_for_50_rows_as_for_1(request, who, kind, acme):
+    client = request.getfixturevalue(who)
+    url = admin_url(acme[kind], "changelist")
+    rows = len(client.get(url).context["cl"].result_list)  # (and first-request caches)
+    one = _queries(client, url)
+    _add_rows(kind, acme)
+    res = client.get(url)
+    assert len(res.context["cl"].result_list) == rows + MORE
+    assert _queries(client, url) == one
