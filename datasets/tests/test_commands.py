@@ -169,3 +169,26 @@ def test_reembed_keeps_a_new_version_that_lands_while_it_embeds(tenant, monkeypa
     assert not Chunk.objects.filter(id__in=[c.id for c in old]).exists()
     assert doc.embedding_model == "reingest"
     assert "Old: 0 chunks re-embedded. 1 document(s) skipped" in out.getvalue()
+
+
+def test_reembed_says_in_one_sentence_that_the_provider_failed(tenant, monkeypatch):
+    """Repro (ops review): with the embedding provider down, reembed ended in a traceback
+    (EmbeddingError from datasets/embedders/openai.py)."""
+    from datasets.embeddings import EmbeddingError, get_embedder
+    from datasets.management.commands import reembed
+
+    stale = DatasetFactory(tenant=tenant, name="Old", embedding_model="text-embedding-3-small")
+    ChunkFactory(document=DocumentFactory(dataset=stale), text="One.", embedding=[0.0] * 384)
+    real = get_embedder()
+
+    class Down:
+        model_name, dimensions = real.model_name, real.dimensions
+
+        def embed_documents(self, texts):
+            raise EmbeddingError("The embedding provider could not be reached (ConnectError).")
+
+    monkeypatch.setattr(reembed, "get_embedder", Down)
+    with pytest.raises(CommandError, match=r"Old: stopped after 0 of 1 chunks: The embedding"):
+        call_command("reembed", stdout=io.StringIO(), stderr=io.StringIO())
+    stale.refresh_from_db()
+    assert stale.embedding_model == "text-embedding-3-small"  # still to do

@@ -22,7 +22,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
-from datasets.embeddings import get_embedder
+from datasets.embeddings import EmbeddingError, get_embedder
 from datasets.models import Chunk, Dataset, Document
 from datasets.retrieval_sql import READABLE_Q
 from tenants.models import Tenant
@@ -70,7 +70,15 @@ class Command(CheckedCommand):
             bar = tqdm(total=total, desc=f"{dataset.tenant.slug}/{dataset.name}", unit="chunk")
             done, replaced = 0, 0
             for doc in Document.objects.filter(READABLE_Q, dataset=dataset).order_by("created_at"):
-                count = self._document(doc, embedder, bar)
+                try:
+                    count = self._document(doc, embedder, bar)
+                except EmbeddingError as exc:  # a sentence, not a traceback
+                    bar.close()
+                    raise CommandError(
+                        f"{dataset.tenant.slug}/{dataset.name}: stopped after {done} of {total} "
+                        f"chunks: {exc} The documents done keep their new vectors; run reembed "
+                        "again once the provider answers."
+                    ) from None
                 if count is None:
                     replaced += 1
                 else:
