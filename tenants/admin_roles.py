@@ -124,3 +124,9 @@ class RoleRequiredAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and self.may_write(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # A big cascade is counted, not listed row by row (tenants.admin_deletes).
+        from tenants.admin_deletes import deleted_objects
+
+        return deleted_objects(self, objs, request)
