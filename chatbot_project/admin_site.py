@@ -11,7 +11,15 @@ password oracle, and the password alone signs in to the REST API.
 ``StrictJSONFormField`` is the form field of every JSON model field in our admins
 (``ADMIN_FORMFIELD_OVERRIDES``): values the REST API refuses (``chatbot_project.jsonbody``)
 are a form error there too.
+
+Every admin page carries a Content-Security-Policy (``ADMIN_CONTENT_SECURITY_POLICY``): the
+admin shows what tenants typed (bot names, document titles, messages) to operators, so a
+markup bug there must not run script with a superuser's session. Django's admin has no inline
+script (test_browser_admin_csp); styles keep ``'unsafe-inline'`` for other apps' widgets that
+write style attributes.
 """
+
+import functools
 
 from django import forms
 from django.contrib import admin
@@ -22,6 +30,14 @@ from django.http import HttpResponse
 from django_otp.admin import OTPAdminSite
 
 from chatbot_project import jsonbody
+from chatbot_project.csp import content_security_policy
+
+ADMIN_CONTENT_SECURITY_POLICY = content_security_policy(style_src="'self' 'unsafe-inline'")
+
+
+def _with_csp(response: HttpResponse) -> HttpResponse:
+    response.headers.setdefault("Content-Security-Policy", ADMIN_CONTENT_SECURITY_POLICY)
+    return response
 
 
 class StrictJSONFormField(forms.JSONField):
@@ -60,7 +76,20 @@ ADMIN_FORMFIELD_OVERRIDES = {models.JSONField: {"form_class": StrictJSONFormFiel
 
 
 class ChatbotAdminSite(OTPAdminSite):
+    def admin_view(self, view, cacheable=False):
+        """Every view the admin wraps (all but ``login``) answers under the admin's policy."""
+        wrapped = super().admin_view(view, cacheable)
+
+        @functools.wraps(wrapped)
+        def with_policy(request, *args, **kwargs):
+            return _with_csp(wrapped(request, *args, **kwargs))
+
+        return with_policy
+
     def login(self, request, extra_context=None):
+        return _with_csp(self._login(request, extra_context))
+
+    def _login(self, request, extra_context=None):
         if request.method == "POST":
             from apikeys.ratelimit import headers_for
             from tenants.apis import count_sign_in
