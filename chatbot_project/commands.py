@@ -3,8 +3,8 @@
 ``CheckedCommand.execute`` refuses text arguments PostgreSQL could not store (the NUL character;
 bytes that are not UTF-8, which Python hands over as lone surrogates) before ``handle`` runs, and
 turns the errors the API answers with a 400 (``APIError``, DRF's and Django's
-``ValidationError``) into ``CommandError``: Django prints ``CommandError: <sentence>`` on stderr
-and exits with status 1.
+``ValidationError``), and the database or Redis (the broker) being unreachable, into
+``CommandError``: Django prints ``CommandError: <sentence>`` on stderr and exits with status 1.
 
 The helpers check values the way the API does: ``text_problem`` (jsonbody's rules, plus control
 characters where a name is expected) and ``validated`` (an API serializer's validation).
@@ -60,6 +60,26 @@ def validated(
     return dict(serializer.validated_data)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unreachable(exc: BaseException) -> tuple[str, str] | None:
+    """``(service, its variable)`` when ``exc`` says the database or Redis (the broker too)
+    cannot be reached: a sentence for the operator rather than a traceback."""
+    from django.db import InterfaceError, OperationalError
+    from kombu.exceptions import OperationalError as BrokerError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return "The database", "DATABASE_URL"
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | BrokerError):
+        return "Redis", "REDIS_URL"
+    return None
+
+
 class CheckedCommand(BaseCommand):
     """BaseCommand with argument checks and the API's errors as CommandError (module doc)."""
 
@@ -74,9 +94,17 @@ class CheckedCommand(BaseCommand):
 
             raise CommandError(str(invalid(exc).detail)) from None
         except DataError as exc:  # a value the checks above did not foresee
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
             raise CommandError(
-                f"The database refused a value ({first}); check the arguments."
+                f"The database refused a value ({_first_line(exc)}); check the arguments."
+            ) from None
+        except Exception as exc:
+            service = _unreachable(exc)
+            if service is None:
+                raise
+            name, variable = service
+            raise CommandError(
+                f"{name} cannot be used right now ({_first_line(exc)}); check {variable} and "
+                "that it runs, then run the command again."
             ) from None
 
     def _check_arguments(self, args: tuple, options: dict[str, Any]) -> None:

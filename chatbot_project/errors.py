@@ -102,12 +102,13 @@ def unavailable_message(exc: BaseException | None) -> str | None:
     if exc is None:
         return None
     from django.db import InterfaceError, OperationalError
+    from kombu.exceptions import OperationalError as BrokerError  # Celery's publish
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     if isinstance(exc, OperationalError | InterfaceError):
         return "The database is unavailable right now; retry in a few seconds."
-    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | BrokerError):
         return "Redis (rate limits, queue, cache) is unavailable right now; retry in a few seconds."
     return None
 

@@ -183,6 +183,10 @@ def _create_document(
     if existing is not None and not _needs_repost(existing):
         if stored_file_problem(existing) is not None:
             _restore_stored_file(existing, path)
+        if enqueue and existing.status == Document.Status.QUEUED:
+            # Its task may be lost (the broker was down after its row committed: that post
+            # failed, and a retry waited for a worker restart). A duplicate task is skipped.
+            _enqueue(existing)
         return existing, False
     if existing is None:  # (a failed one posted again is re-queued: not one more document)
         enforce_document_quota(tenant=tenant, size_bytes=size)  # before its file is stored
