@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from bots.models import Bot, Scope
 from chatbot_project.errors import APIError, Conflict, NotFound
@@ -325,6 +326,15 @@ def message_get(*, tenant: Tenant, message_id: Any) -> Message:
     return msg
 
 
+def _as_date(day: date | datetime) -> date:
+    return day.date() if isinstance(day, datetime) else day
+
+
+def _midnight(day: date | datetime) -> datetime:
+    """The first instant of ``day`` in the current time zone (the one TruncDate reads days in)."""
+    return timezone.make_aware(datetime.combine(_as_date(day), time.min))
+
+
 def usage_by_day(
     *,
     tenant: Tenant,
@@ -336,10 +346,12 @@ def usage_by_day(
     """Tokens, messages and latency per day and bot (assistant messages carry the usage).
     A deleted bot's rows stay, under the slug its conversations kept, with ``bot_id`` null."""
     qs = visible_to(Message.objects.for_tenant(tenant), context, "conversation__")
+    # The days' bounds as instants on created_at itself: "created_at::date >= ..." is the same
+    # rows, but no index serves it, so a one-day report scanned every message of the instance.
     if start:
-        qs = qs.filter(created_at__date__gte=start)
-    if end:
-        qs = qs.filter(created_at__date__lte=end)
+        qs = qs.filter(created_at__gte=_midnight(start))
+    if end and _as_date(end) < date.max:
+        qs = qs.filter(created_at__lt=_midnight(_as_date(end) + timedelta(days=1)))
     if bot:
         qs = qs.filter(bot_filter(tenant, bot, "conversation__bot_slug"))
     assistant = Q(role=Message.Role.ASSISTANT)
