@@ -6,13 +6,15 @@ import re
 from datetime import datetime, timedelta
 
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from chatbot_project.commands import CheckedCommand
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from tenants.models import Tenant
 
 _UNITS = {"d": "days", "h": "hours", "min": "minutes", "w": "weeks"}
+BATCH = 1000  # conversations deleted per transaction
 
 
 def parse_age(text: str) -> timedelta:
@@ -72,11 +74,20 @@ class Command(CheckedCommand):
                 qs = qs.filter(tenant=Tenant.objects.get(slug=tenant))
             except Tenant.DoesNotExist:
                 raise CommandError(f"No tenant {tenant!r}.") from None
-        count = qs.count()
         if dry_run:
+            count = qs.count()
             self.stdout.write(f"{count} conversation(s) older than {older_than} would be deleted.")
             return
-        qs.delete()
+        conversations = messages = 0
+        while ids := list(qs.values_list("pk", flat=True)[:BATCH]):
+            # A batch at a time, each its own transaction: one delete of every match loaded them
+            # all into memory and held their locks until the end (the first purge of a large
+            # install). Still idle (updated_at): one continued meanwhile is kept.
+            with transaction.atomic():
+                _, counts = qs.filter(pk__in=ids).delete()
+            conversations += counts.get(Conversation._meta.label, 0)
+            messages += counts.get(Message._meta.label, 0)
         self.stdout.write(
-            f"Deleted {count} conversation(s) last active before {cutoff:%Y-%m-%d %H:%M} UTC."
+            f"Deleted {conversations} conversation(s) ({messages} messages) last active before "
+            f"{cutoff:%Y-%m-%d %H:%M} UTC."
         )
