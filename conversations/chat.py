@@ -100,12 +100,12 @@ def _citation(index: int, chunk: Any, terms: Any = ()) -> dict[str, Any]:
     }
 
 
-def prefetch_embedding(question: str) -> Future | None:
+def prefetch_embedding(question: str, tenant_id: Any) -> Future | None:
     """Start the question's embedding (the slowest step before retrieval) while the bot, scope
     and conversation are looked up; questions arriving together are embedded in one batch.
     Callers must have authenticated and rate limited first."""
     try:
-        return query_embeddings.submit(question)
+        return query_embeddings.submit(question, tenant_id=tenant_id)
     except RuntimeError:  # interpreter shutting down
         return None
 
@@ -169,7 +169,7 @@ def _prepare(
 
     question = data.message.strip()
     if embedding is None:
-        embedding = prefetch_embedding(question)
+        embedding = prefetch_embedding(question, tenant.id)
     max_chars = scope.max_input_chars if scope is not None else MAX_MESSAGE_CHARS
     if len(question) > max_chars:
         raise APIError(
@@ -196,7 +196,11 @@ def _prepare(
     if refusal is None:
         vector: Any = None
         if bot.retrieval_mode in ("vector", "hybrid"):  # a Future: retrieve() waits for it
-            vector = embedding if embedding is not None else embed_query_cached(question)
+            vector = (
+                embedding
+                if embedding is not None
+                else embed_query_cached(question, tenant_id=tenant.id)
+            )
         chunks = retrieve(
             tenant=tenant,
             query=question,

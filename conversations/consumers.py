@@ -233,7 +233,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._rate_limit()
             data = ChatInput.from_payload(content, transport=("type",))
             # Started here, the embedding computes while the bot is read.
-            embedding = await query_embeddings.aprefetch(data.message.strip())
+            embedding = await query_embeddings.aprefetch(
+                data.message.strip(), self.context.tenant.id
+            )
             # The credential's chat slot and the conversation's lock, as for SSE: a socket's
             # chat and an HTTP chat on one conversation do not answer at the same time.
             prep, slot = await start_chat(

@@ -65,7 +65,8 @@ async def _limit(context: Any, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     from datasets import query_embeddings
 
     question = params["query"] if params.get("mode") != "keyword" else None
-    key = query_embeddings.ready_key(question) if question else None
+    tenant_id = context.tenant.id
+    key = query_embeddings.ready_key(question, tenant_id) if question else None
     try:
         if key is not None:
             return question, key, await ahit_and_get(context, key)
@@ -89,7 +90,11 @@ def _work(
         decision, raw = outcome
         if not decision.allowed:
             raise rate_limited_error(decision)
-        embedding = query_embeddings.after_lookup(question, key, raw) if question else None
+        embedding = (
+            query_embeddings.after_lookup(question, key, raw, tenant_id=context.tenant.id)
+            if question
+            else None
+        )
         body = _retrieve(context, params, embedding)
         return 200, fastlane.encode_json(body).encode(), {}, decision
     except APIError as exc:

@@ -138,10 +138,15 @@ async def limit_and_embed(
     returns the embedding started (None without a question). A browser visitor's own limit
     is checked first: a request it refuses does not spend the site key's allowance."""
     await visitor_limit(context, _origin(request), _address(request))
-    key = query_embeddings.ready_key(question) if question else None
+    tenant_id = context.tenant.id
+    key = query_embeddings.ready_key(question, tenant_id) if question else None
     if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
-        return query_embeddings.after_lookup(question, None, None) if question else None
+        return (
+            query_embeddings.after_lookup(question, None, None, tenant_id=tenant_id)
+            if question
+            else None
+        )
     from apikeys.ratelimit import ahit_and_get, rate_limited_error
 
     # One Redis command for both (a chat's Redis writes were a visible share of the event
@@ -150,7 +155,7 @@ async def limit_and_embed(
     request.rate_limit_decision = decision
     if not decision.allowed:
         raise rate_limited_error(decision)
-    return query_embeddings.after_lookup(question, key, raw)
+    return query_embeddings.after_lookup(question, key, raw, tenant_id=tenant_id)
 
 
 def _origin(request: Any) -> str:

@@ -212,7 +212,11 @@ def retrieve(
 
     vec: Sequence[float] | Future | None = None
     if mode in ("vector", "hybrid"):
-        vec = query_vector if query_vector is not None else embed_query_cached(query)
+        vec = (
+            query_vector
+            if query_vector is not None
+            else embed_query_cached(query, tenant_id=tenant.id)
+        )
         if mode == "vector" and isinstance(vec, Future):
             vec = vec.result()
 
