@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apikeys.models import APIKey
+from datasets.models import Document
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,17 @@ def test_seed_demo_run_again_says_what_is_there(tmp_path, monkeypatch):
     assert " documents ready (" in lines[0]
     assert f"chat + read key in {key_file}, browser key (for http://localhost:8123/demo/) in " \
         f"{key_file.parent / 'demo_widget_key'}." in lines[0]  # fmt: skip
+
+
+@pytest.mark.parametrize("timeout", ["nan", "0", "-5"])
+def test_ingest_refuses_a_timeout_that_is_no_time(tenant, tmp_path, timeout):
+    """--wait --timeout nan waited for ever (nothing is later than nan); 0 or less gave up at
+    once, with the documents already queued."""
+    path = tmp_path / "a.md"
+    path.write_text("# A\n\nSome text.\n")
+    with pytest.raises(CommandError, match=r"--timeout .*: give a number of seconds above 0"):
+        call_command(
+            "ingest", str(path), tenant=tenant.slug, dataset="D", wait=True,
+            timeout=float(timeout), stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+    assert not Document.objects.exists()

@@ -111,6 +111,8 @@ class Command(CheckedCommand):
         if tenant is None:
             raise CommandError(f"No tenant {opts['tenant']!r}; create it with `create_tenant`.")
         check_text(opts["dataset"], "--dataset", controls=True)
+        if not opts["timeout"] > 0:  # nan waited for ever (inf says so), 0 or less not at all
+            raise CommandError(f"--timeout {opts['timeout']}: give a number of seconds above 0.")
         # The API's rules for a dataset name (POST /v1/datasets).
         validated(DatasetInputSerializer, {"name": opts["dataset"]}, {"name": "--dataset"})
         items = expand(opts["targets"])
