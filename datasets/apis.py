@@ -71,8 +71,10 @@ class LimitedAPIView(TenantAPIView):
     # Datasets and documents as the caller may see them: a key limited to certain bots or
     # scopes sees only their datasets (``selectors.readable_dataset_ids``), the rest are 404s.
 
-    def dataset(self, dataset_id: Any) -> Any:
-        return selectors.dataset_get(tenant=self.tenant, dataset_id=dataset_id, context=self.auth)
+    def dataset(self, dataset_id: Any, *, counted: bool = False) -> Any:
+        return selectors.dataset_get(
+            tenant=self.tenant, dataset_id=dataset_id, context=self.auth, counted=counted
+        )
 
     def document(self, document_id: Any) -> Document:
         return selectors.document_get(
@@ -115,7 +117,7 @@ class DatasetDetailAPI(LimitedAPIView):
 
     @extend_schema(operation_id="datasets_retrieve", responses=DatasetSerializer)
     def get(self, request: Any, dataset_id: Any) -> Response:
-        return Response(DatasetSerializer(self.dataset(dataset_id)).data)
+        return Response(DatasetSerializer(self.dataset(dataset_id, counted=True)).data)
 
     @extend_schema(
         operation_id="datasets_update", request=DatasetInputSerializer, responses=DatasetSerializer
@@ -124,7 +126,7 @@ class DatasetDetailAPI(LimitedAPIView):
         dataset = self.dataset(dataset_id)
         fields = self.parse(DatasetInputSerializer, partial=True)
         services.dataset_update(tenant=self.tenant, dataset=dataset, **fields)
-        dataset = self.dataset(dataset_id)
+        dataset = self.dataset(dataset_id, counted=True)
         return Response(DatasetSerializer(dataset).data)
 
     @extend_schema(operation_id="datasets_destroy", responses={204: None})

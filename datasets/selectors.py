@@ -42,14 +42,22 @@ def readable_dataset_ids(*, context: Any) -> frozenset | None:
     return None if ids is None else frozenset(ids)  # (None: scopes that read any, no bot limit)
 
 
-def dataset_list(*, tenant: Tenant, context: Any = None) -> QuerySet[Dataset]:
-    qs = Dataset.objects.for_tenant(tenant).annotate(document_count=Count("documents"))
+def dataset_list(*, tenant: Tenant, context: Any = None, counted: bool = True) -> QuerySet[Dataset]:
+    """``counted``: with ``document_count`` (what the dataset's JSON shows)."""
+    qs = Dataset.objects.for_tenant(tenant)
+    if counted:
+        qs = qs.annotate(document_count=Count("documents"))
     readable = readable_dataset_ids(context=context)
     return qs if readable is None else qs.filter(id__in=readable)
 
 
-def dataset_get(*, tenant: Tenant, dataset_id: Any, context: Any = None) -> Dataset:
-    dataset = dataset_list(tenant=tenant, context=context).filter(pk=dataset_id).first()
+def dataset_get(
+    *, tenant: Tenant, dataset_id: Any, context: Any = None, counted: bool = True
+) -> Dataset:
+    """``counted=False`` for a lookup that shows no count (a dataset's documents, uploads):
+    counting a big dataset's documents on each of those requests was work thrown away."""
+    qs = dataset_list(tenant=tenant, context=context, counted=counted)
+    dataset = qs.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound()
     return dataset
