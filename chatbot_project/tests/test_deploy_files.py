@@ -46,3 +46,13 @@ def test_compose_runs_the_products_server_and_existing_commands():
     for name in ("requirements.txt", "requirements-model.txt"):
         assert name in dockerfile
         assert (BASE / name).exists()
+
+
+def test_compose_worker_takes_worker_concurrency_as_the_procfile_does():
+    """.env.example offers WORKER_CONCURRENCY, which the Procfile reads; compose's worker had
+    `--concurrency 2` written in, so setting it in .env changed nothing there."""
+    compose = yaml.safe_load((BASE / "docker-compose.yml").read_text())
+    worker = compose["services"]["worker"]["command"]
+    assert worker[worker.index("--concurrency") + 1] == "${WORKER_CONCURRENCY:-2}"
+    assert "${WORKER_CONCURRENCY:-2}" in (BASE / "Procfile").read_text()
+    assert "WORKER_CONCURRENCY=" in (BASE / ".env.example").read_text()
