@@ -1,7 +1,9 @@
-"""The admin's changelists cost the same number of queries with 1 row as with 50.
+"""The admin's pages do not grow with the number of rows.
 
-A query per row (a relation read for each line of the list) grows with a tenant's size: the
-conversation list read each row's bot on its own (50 conversations: 57 queries instead of 7).
+Changelists cost the same number of queries with 1 row as with 50: a query per row (a relation
+read for each line) grows with a tenant's size; the conversation list read each row's bot on
+its own (50 conversations: 57 queries instead of 7). A change page does not offer every row of
+the instance in a drop-down.
 """
 
 from __future__ import annotations
@@ -72,3 +74,19 @@ def test_a_changelist_costs_the_same_queries_for_50_rows_as_for_1(request, who, 
     res = client.get(url)
     assert len(res.context["cl"].result_list) == rows + MORE
     assert _queries(client, url) == one
+
+
+def test_a_conversations_page_does_not_list_every_bot_of_the_instance(superuser, acme, globex):
+    from tenants.tests.factories import TenantFactory
+
+    elsewhere = TenantFactory(slug="elsewhere")
+    for i in range(MORE):
+        key = APIKeyFactory(tenant=elsewhere, name=f"far-key-{i}")
+        BotFactory(tenant=elsewhere, slug=f"far-bot-{i}")
+        ScopeFactory(tenant=elsewhere, slug=f"far-scope-{i}")
+    res = superuser.get(admin_url(acme["conversation"]))
+    assert res.status_code == 200
+    assert b"far-bot-" not in res.content
+    assert b"far-scope-" not in res.content
+    assert key.prefix.encode() not in res.content
+    assert acme["bot"].slug.encode() in res.content  # its own bot, named beside the id
