@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from datasets import services
+from datasets.embeddings import configured_model_name
 from datasets.models import Chunk, Dataset, Document
 from tenants.admin_scoping import TenantScopedAdminMixin
 
@@ -25,9 +26,19 @@ class _ServiceDeleteAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Dataset)
 class DatasetAdmin(_ServiceDeleteAdmin):
+    """The embedding model is what its vectors were made with (``reembed`` and the
+    ``datasets.W001`` check read it): recorded on add as the API does, never edited here. An
+    admin-added dataset recorded none, and an edited one hid stale vectors from both."""
+
     creation_quota = "max_datasets"
     list_display = ("name", "tenant", "embedding_model", "created_at")
     list_filter = ("tenant",)
+    readonly_fields = ("embedding_model", "embedding_dimensions")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.embedding_model = configured_model_name()
+        super().save_model(request, obj, form, change)
 
     def delete_one(self, obj):
         services.dataset_delete(tenant=obj.tenant, dataset=obj)

@@ -77,3 +77,27 @@ def test_chunks_are_only_viewed(staff, document):
     assert staff.get("/admin/datasets/chunk/add/").status_code == 403
     chunk.refresh_from_db()
     assert chunk.text == "some text"
+
+
+def test_a_datasets_embedding_model_is_recorded_on_add_and_never_edited(superuser, tenant):
+    """An admin-added dataset recorded no embedding model (the API records the configured
+    one), and the field was editable: set to the configured name, stale vectors were hidden
+    from `reembed` and the datasets.W001 check."""
+    from datasets.embeddings import configured_model_name
+    from datasets.models import Dataset
+
+    form = superuser.get("/admin/datasets/dataset/add/").context["adminform"].form
+    assert not {"embedding_model", "embedding_dimensions"} & set(form.fields)
+    res = superuser.post(
+        "/admin/datasets/dataset/add/",
+        as_posted(form, tenant=str(tenant.pk), name="Manuals", embedding_model="other"),
+    )
+    assert res.status_code == 302
+    dataset = Dataset.objects.get(name="Manuals")
+    assert dataset.embedding_model == configured_model_name()
+    Dataset.objects.filter(pk=dataset.pk).update(embedding_model="old-model")
+    form = superuser.get(admin_url(dataset)).context["adminform"].form
+    res = superuser.post(admin_url(dataset), as_posted(form, embedding_model="new-model"))
+    assert res.status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.embedding_model == "old-model"
