@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
-from chatbot_project.errors import APIError, Conflict
+from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_services import (
     _create_document,
     _enqueue,
@@ -214,9 +214,11 @@ def _queue_again(
                     tenant=document.tenant, size_bytes=fields["size_bytes"], lock=True,
                     replacing_bytes=replacing_bytes,
                 )  # fmt: skip
-            Document.objects.filter(pk=document.pk).update(
+            updated = Document.objects.filter(pk=document.pk).update(
                 status=Document.Status.QUEUED, progress=0.0, error="", attempts=0, **(fields or {})
             )
+            if not updated:  # deleted meanwhile (say during a refetch's download): a 404, not
+                raise NotFound()  # refresh_from_db's DoesNotExist (a 500)
     finally:
         lease.release()
     document.refresh_from_db()

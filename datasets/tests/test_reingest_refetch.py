@@ -171,3 +171,29 @@ def test_refetch_is_not_one_more_document_but_its_growth_counts(api, site, tenan
     assert res.status_code == 409, res.json()
     assert res.json()["error"]["details"]["quota"] == "max_storage_mb"
     assert Document.objects.get(pk=doc_id).size_bytes == len(PAGES["/hours.html"])
+
+
+def test_a_document_deleted_while_its_page_is_fetched_again_is_a_404(api, site, monkeypatch):
+    """Repro (ops review): a DELETE landing during the refetch's download (up to
+    FETCH_TIMEOUT_SECONDS) made the re-ingest a 500 (Document.DoesNotExist from
+    refresh_from_db); the fetched file is removed either way."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from datasets import document_reingest
+
+    _, doc_id = _url_document(api, site)
+    real = document_reingest._fetch
+
+    def fetch_then_delete(url, path):
+        out = real(url, path)
+        Document.objects.filter(pk=doc_id).delete()
+        return out
+
+    monkeypatch.setattr(document_reingest, "_fetch", fetch_then_delete)
+    files = set(Path(settings.MEDIA_ROOT).rglob("*"))
+    res = api.post(f"/v1/documents/{doc_id}/reingest", {"refetch": True}, format="json")
+    assert res.status_code == 404, res.content
+    assert res.json()["error"]["type"] == "not_found"
+    assert set(Path(settings.MEDIA_ROOT).rglob("*")) == files
