@@ -135,9 +135,13 @@ def main() -> int:
         _tune_process()
         from daphne.cli import CommandLineInterface
 
+        # --verbosity 0: no access log of daphne's own (uvicorn runs without one too). It wrote
+        # every request's client address and full query string to stdout, beside the app's
+        # JSON access line (chatbot.access), which leaves both out.
         CommandLineInterface().run(
-            ["-b", host, "-p", port, "--no-server-name", "chatbot_project.asgi:application"]
-        )
+            ["-b", host, "-p", port, "--no-server-name", "--verbosity", "0",
+             "chatbot_project.asgi:application"]
+        )  # fmt: skip
         return 0
 
     import uvicorn
