@@ -63,7 +63,10 @@ if SECRET_KEY == _EXAMPLE_SECRET_KEY and not DEBUG:
 # under the new key on first use); Django's signing accepts them too. JWTs need a new sign-in.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# (Django's test client's "testserver" only in tests: a server took it as its own name.)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", *(["testserver"] if TESTING else [])]
+)
 CORS_ORIGINS = env_list("CORS_ORIGINS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000, minimum=1)
