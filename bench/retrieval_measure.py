@@ -193,10 +193,8 @@ def load_bench(n_queries: int, floor: bool = False) -> None:
                 info = tenants[owner]
                 vec = _sample(qrng, centres, 1)[0]
                 text = f"bench-query {group} {qi}"
-                redis.set(
-                    query_key(embedder, text),
-                    vec.astype("<f4").tobytes(), ex=3600,
-                )  # fmt: skip
+                cache_key = query_key(embedder, text, info["tenant"].id)  # per tenant
+                redis.set(cache_key, vec.astype("<f4").tobytes(), ex=3600)
                 flt = _Filter(
                     tenant_id=str(info["tenant"].id), dataset_ids=(str(info["dataset"].id),),
                     tags=None,
@@ -223,7 +221,7 @@ def load_bench(n_queries: int, floor: bool = False) -> None:
                     api_ms.append(ms)
                 assert res.status_code == 200, res.text
                 for mode, fc in floor_clients.items():  # after the pair: the same warm rows
-                    body = retrieval_floor.payload(info, vec, query_key(embedder, text), plan)
+                    body = retrieval_floor.payload(info, vec, cache_key, plan)
                     t0 = time.perf_counter()
                     floor_res = fc.post("/", json=body)
                     ms = (time.perf_counter() - t0) * 1000
