@@ -90,3 +90,20 @@ def test_a_conversations_page_does_not_list_every_bot_of_the_instance(superuser,
     assert b"far-scope-" not in res.content
     assert key.prefix.encode() not in res.content
     assert acme["bot"].slug.encode() in res.content  # its own bot, named beside the id
+
+
+@pytest.mark.parametrize("who", ["superuser", "staff"])
+def test_the_message_list_reads_a_page_in_index_order_and_counts_once(request, who, acme):
+    # (600,000 messages: the page sorted every message by created_at, 1.2 s, and counted them
+    # twice; the index msg_tenant_conv_idx gives the page in ~3 ms)
+    client = request.getfixturevalue(who)
+    with CaptureQueriesContext(connection) as ctx:
+        res = client.get(admin_url(acme["message"], "changelist"))
+    assert res.status_code == 200
+    sqls = [q["sql"] for q in ctx.captured_queries if '"conversations_message"' in q["sql"]]
+    assert len([sql for sql in sqls if "COUNT(*)" in sql]) == 1
+    page = next(sql for sql in sqls if "COUNT(*)" not in sql)
+    assert page.split("ORDER BY ", 1)[1].startswith(
+        '"conversations_message"."tenant_id" ASC, "conversations_message"."conversation_id" ASC, '
+        '"conversations_message"."created_at" ASC'
+    )
