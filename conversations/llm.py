@@ -33,6 +33,7 @@ from conversations.llm_errors import (
     UNREACHABLE_MESSAGE,
     LLMError,
     _usage,
+    provider_url,
 )
 from conversations.llm_errors import MALFORMED_CHUNK_MESSAGE as MALFORMED_CHUNK_MESSAGE
 from conversations.llm_stream import _choices, _chunk_usage, _decode_chunk, _sse_data
@@ -184,7 +185,7 @@ async def _log_status_error(response: Any, model: str) -> None:
                 if len(got) >= ERROR_BODY_LOGGED:
                     break
     log.warning(
-        "model provider %s answered HTTP %s for model %r: %s", settings.OPENAI_BASE_URL,
+        "model provider %s answered HTTP %s for model %r: %s", provider_url(),
         response.status_code, model, got[:ERROR_BODY_LOGGED].decode(errors="replace"),
     )  # fmt: skip
 
@@ -246,7 +247,7 @@ def _lean_headers() -> dict[str, str]:
 def _http_error(exc: Exception) -> LLMError:
     import httpx
 
-    log.warning("model provider %s failed: %r", settings.OPENAI_BASE_URL, exc)
+    log.warning("model provider %s failed: %r", provider_url(), exc)
     from conversations.upstream_http import UpstreamHTTPError
 
     if isinstance(exc, UpstreamHTTPError):

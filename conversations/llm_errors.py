@@ -14,6 +14,25 @@ INCOMPLETE_MESSAGE = "The model provider's stream ended before the answer was co
 MALFORMED_CHUNK_MESSAGE = "The model provider sent a malformed stream chunk."
 
 
+def provider_url() -> str:
+    """``OPENAI_BASE_URL`` as the logs name it: without a user name, password or query, where a
+    gateway's credentials may ride (``https://user:secret@gateway/v1``, ``...?key=...``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(settings.OPENAI_BASE_URL)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 class LLMError(Exception):
     """The model provider failed; the message is a sentence for the API client."""
 

@@ -14,14 +14,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.conf import settings
-
 from conversations.llm_errors import (
     ERROR_BODY_LOGGED,
     FAILED_MESSAGE,
     MALFORMED_CHUNK_MESSAGE,
     LLMError,
     _usage,
+    provider_url,
 )
 
 log = logging.getLogger("chatbot.llm")  # the provider's logger, as before the split
@@ -59,7 +58,7 @@ def _decode_chunk(data: bytes) -> dict[str, Any] | None:
         raise _malformed(chunk)
     if chunk.get("error"):
         log.warning(
-            "model provider %s sent an error in its stream: %s", settings.OPENAI_BASE_URL,
+            "model provider %s sent an error in its stream: %s", provider_url(),
             json.dumps(chunk["error"])[:ERROR_BODY_LOGGED],
         )  # fmt: skip
         raise LLMError(FAILED_MESSAGE)
@@ -95,7 +94,7 @@ def _chunk_usage(chunk: dict[str, Any]) -> dict[str, int]:
 
 def _malformed(chunk: Any) -> LLMError:
     log.warning(
-        "model provider %s sent a malformed stream chunk: %s", settings.OPENAI_BASE_URL,
+        "model provider %s sent a malformed stream chunk: %s", provider_url(),
         json.dumps(chunk)[:ERROR_BODY_LOGGED],
     )  # fmt: skip
     return LLMError(MALFORMED_CHUNK_MESSAGE)

@@ -57,3 +57,22 @@ def test_unreachable_provider_is_logged(client, key, openai_stub, settings, capl
     assert code == 502
     assert "could not be reached" in body["error"]["message"]
     assert any("127.0.0.1:9" in r.getMessage() for r in caplog.records if r.name == "chatbot.llm")
+
+
+@pytest.mark.parametrize("status", [401, 0])
+def test_the_log_names_the_provider_without_its_credentials(
+    client, key, openai_stub, settings, caplog, status
+):
+    """A gateway's credentials in OPENAI_BASE_URL (user info, a query) are not logged with
+    every upstream failure; the host, port and path are."""
+    caplog.set_level(logging.WARNING, logger="chatbot.llm")
+    base = openai_stub.base_url if status else "http://127.0.0.1:9/v1"  # 0: unreachable
+    scheme, rest = base.split("://", 1)
+    settings.OPENAI_BASE_URL = f"{scheme}://gw-user:gw-s3cret@{rest}?key=q-s3cret"
+    openai_stub.script.status = status or 200
+    code, _ = chat(client, key, bot="helper", message=Q)
+    assert code == 502
+    logged = [r.getMessage() for r in caplog.records if r.name == "chatbot.llm"]
+    assert logged
+    assert any(f"model provider {base} " in m for m in logged), logged
+    assert not any("s3cret" in m or "gw-user" in m for m in logged), logged
