@@ -42,6 +42,28 @@ def _key(embedder: Any, text: str, tenant_id: Any) -> str:
     return f"qemb:{tenant_id}:{model}:{digest}"  # per tenant: see the module's docstring
 
 
+def forget_cached_questions(tenant_id: Any) -> int:
+    """Delete a tenant's cached question embeddings (its tenant's deletion): the number gone.
+    A cache: a Redis failure is logged, not raised."""
+    from chatbot_project.redis_client import get_redis
+
+    try:
+        client = get_redis()
+        gone = 0
+        batch: list = []
+        for key in client.scan_iter(match=f"qemb:{tenant_id}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                gone += client.delete(*batch)
+                batch = []
+        if batch:
+            gone += client.delete(*batch)
+        return gone
+    except Exception:
+        log.warning("could not forget the cached questions of tenant %s", tenant_id, exc_info=True)
+        return 0
+
+
 def _cache_get(keys: list[str]) -> list[bytes | None]:
     from chatbot_project.redis_client import get_redis
 

@@ -141,9 +141,11 @@ def tenant_delete(*, tenant: Tenant, with_users: bool = False) -> None:
     rows alone left customers' uploads on disk). ``with_users``: also the users who belonged to
     this tenant only. Keys stop working at once in this process, within the key cache time
     (API_KEY_CACHE_SECONDS) elsewhere; a worker ingesting one of its documents stops at its
-    next progress write."""
+    next progress write. Its questions' cached embeddings (Redis, ``qemb:<tenant id>:...``)
+    go too: they were kept up to a week after the tenant."""
     from datasets.document_services import delete_stored_files
     from datasets.models import Document
+    from datasets.query_embeddings import forget_cached_questions
     from tenants.auth import invalidate_key_cache
 
     with transaction.atomic():
@@ -158,4 +160,5 @@ def tenant_delete(*, tenant: Tenant, with_users: bool = False) -> None:
         if users:
             get_user_model().objects.filter(pk__in=users).delete()
         transaction.on_commit(lambda: delete_stored_files(files))
+        transaction.on_commit(lambda: forget_cached_questions(tenant.id))
     invalidate_key_cache(tenant_id=tenant.id)

@@ -90,3 +90,21 @@ def test_admin_delete_removes_the_files_too(
     assert res.status_code == 302, res.content[:300]
     assert not Tenant.objects.filter(pk=tenant.pk).exists()
     assert not default_storage.exists(doc.file.name)
+
+
+@pytest.mark.django_db(transaction=True)  # (the cache is forgotten once the delete commits)
+def test_delete_tenant_forgets_its_cached_question_embeddings(tenant, other_tenant):
+    """They were kept for up to a week after the tenant (question hashes and vectors)."""
+    from chatbot_project.redis_client import get_redis
+    from datasets.embeddings import get_embedder
+    from datasets.query_embeddings import _key
+    from tenants.services import tenant_delete
+
+    embedder, redis = get_embedder(), get_redis()
+    mine = [_key(embedder, f"question {i}", tenant.id) for i in range(3)]
+    theirs = _key(embedder, "question 0", other_tenant.id)
+    for key in (*mine, theirs):
+        redis.set(key, b"\x00" * 8, ex=60)
+    tenant_delete(tenant=tenant)
+    assert redis.exists(*mine) == 0
+    assert redis.exists(theirs) == 1
