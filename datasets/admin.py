@@ -80,6 +80,8 @@ class ChunkAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     list_display = ("document", "index", "token_count", "tenant")
     list_filter = ("tenant",)
+    # Counted once, not twice (no "N total"): 100,000 chunks of a tenant cost ~180 ms a count.
+    show_full_result_count = False
     raw_id_fields = ("document", "dataset")
     exclude = ("embedding",)
 
