@@ -196,11 +196,7 @@ def _prepare(
     if refusal is None:
         vector: Any = None
         if bot.retrieval_mode in ("vector", "hybrid"):  # a Future: retrieve() waits for it
-            vector = (
-                embedding
-                if embedding is not None
-                else embed_query_cached(question, tenant_id=tenant.id)
-            )
+            vector = embedding or embed_query_cached(question, tenant_id=tenant.id)
         chunks = retrieve(
             tenant=tenant,
             query=question,

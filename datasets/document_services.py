@@ -183,10 +183,8 @@ def _create_document(
     if existing is not None and not _needs_repost(existing):
         if stored_file_problem(existing) is not None:
             _restore_stored_file(existing, path)
-        if enqueue and existing.status == Document.Status.QUEUED:
-            # Its task may be lost (the broker was down after its row committed: that post
-            # failed, and a retry waited for a worker restart). A duplicate task is skipped.
-            _enqueue(existing)
+        if enqueue and existing.status == Document.Status.QUEUED:  # its task may be lost (broker
+            _enqueue(existing)  # down after its row committed); a duplicate task is skipped
         return existing, False
     if existing is None:  # (a failed one posted again is re-queued: not one more document)
         enforce_document_quota(tenant=tenant, size_bytes=size)  # before its file is stored
@@ -294,16 +292,14 @@ def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
 
 
 def _create_from_bytes(data: bytes, **fields: Any) -> tuple[Document, bool]:
-    """Stage ``data`` as a file and create the document from it (``fields`` as for
-    ``_create_document``)."""
+    """Stage ``data`` as a file and create the document from it (``_create_document``'s fields)."""
     with _staging() as path:
         path.write_bytes(data)
         return _create_document(path=path, **fields)
 
 
 @contextlib.contextmanager
-def _staging() -> Iterator[Path]:
-    """A path in a fresh temporary directory, removed with its content on exit."""
+def _staging() -> Iterator[Path]:  # a path in a fresh temporary directory, removed on exit
     with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
         yield Path(tmp) / "content"
 
