@@ -224,11 +224,7 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
 def _error(exc: APIError) -> HttpResponse:
     """API.md's error body plus OpenAI's ``code`` (the type) and ``param`` (null), which OpenAI
     clients read (the SDK's ``e.code``; the stream's error event carries ``code`` too)."""
-    response = error_json(exc)
-    body = json.loads(response.content)
-    body["error"].update(code=exc.type, param=None)
-    response.content = json.dumps(body).encode()
-    return response
+    return error_json(exc, code=exc.type, param=None)
 
 
 def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:

@@ -46,10 +46,11 @@ from tenants.context import AuthContext
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def error_json(exc: APIError) -> JsonResponse:
-    response = JsonResponse(
-        error_body(exc.type, str(exc.detail), exc.details), status=exc.status_code
-    )
+def error_json(exc: APIError, **extra: Any) -> JsonResponse:
+    """API.md's error body for ``exc``; ``extra`` joins its ``error`` object (OpenAI's fields)."""
+    body = error_body(exc.type, str(exc.detail), exc.details)
+    body["error"].update(extra)
+    response = JsonResponse(body, status=exc.status_code)
     for name, value in (exc.headers or {}).items():
         response[name] = value
     return response
