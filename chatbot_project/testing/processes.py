@@ -50,6 +50,20 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def settings_in_child(
+    code: str, *, unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python after ``django.setup()`` (settings loaded as a server
+    loads them, from ``env`` with the names in ``unset`` removed): stdout, stderr, returncode."""
+    environment = child_env(**env)
+    for name in unset:
+        environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,22 +3,13 @@ started without ALLOWED_HOSTS answered requests for Host: testserver (ops review
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from chatbot_project.testing.processes import BASE_DIR, child_env
+from chatbot_project.testing.processes import settings_in_child
 
 READ = "from django.conf import settings; print(settings.ALLOWED_HOSTS)"
 
 
 def _hosts(**env: str) -> str:
-    code = f"import django; django.setup(); {READ}"
-    environment = child_env(**env)
-    environment.pop("ALLOWED_HOSTS", None)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    done = settings_in_child(READ, unset=("ALLOWED_HOSTS",), **env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -8,21 +8,16 @@ a bad one fell back to RATE_LIMIT_DEFAULT without a word.
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from chatbot_project.testing.processes import BASE_DIR, child_env
+from chatbot_project.testing.processes import settings_in_child
 
 READ = "from django.conf import settings; print(settings.RATE_LIMIT_DEFAULT, repr(settings.VISITOR_RATE_LIMIT))"  # noqa: E501
 
 
 def _settings(**env: str) -> subprocess.CompletedProcess:
-    code = f"import django; django.setup(); {READ}"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR, env=child_env(**env), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return settings_in_child(READ, **env)
 
 
 @pytest.mark.parametrize(

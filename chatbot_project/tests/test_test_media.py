@@ -8,25 +8,18 @@ Repro (ops review): after test runs .data/media held 483 files that no database 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from django.conf import settings
 
-from chatbot_project.testing.processes import BASE_DIR, child_env
+from chatbot_project.testing.processes import BASE_DIR, settings_in_child
 
-READ = "import django; django.setup(); from django.conf import settings; print(settings.MEDIA_ROOT)"
+READ = "from django.conf import settings; print(settings.MEDIA_ROOT)"
 
 
 def _media_root(**env: str) -> Path:
-    environ = child_env(**env)
-    if "MEDIA_ROOT" not in env:
-        environ.pop("MEDIA_ROOT", None)
-    done = subprocess.run(
-        [sys.executable, "-c", READ],
-        cwd=BASE_DIR, env=environ, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    unset = () if "MEDIA_ROOT" in env else ("MEDIA_ROOT",)
+    done = settings_in_child(READ, unset=unset, **env)
     assert done.returncode == 0, done.stderr
     return Path(done.stdout.strip())
 
