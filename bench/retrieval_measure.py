@@ -61,7 +61,7 @@ def quality() -> dict[str, dict[str, float]]:
         for line in (CORPUS / "drf-qa-dev.jsonl").read_text().splitlines()
         if line.strip()
     ]
-    client = Client()
+    client = Client(HTTP_HOST="localhost")  # ALLOWED_HOSTS has testserver only under tests
     results: dict[str, dict[str, float]] = {}
     for mode in ("keyword", "vector", "hybrid"):
         hits, rr, times = 0, 0.0, []
