@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from datasets import services
 from datasets.embeddings import configured_model_name
@@ -90,3 +93,37 @@ class ChunkAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        self.check_tenant(request, obj)
+        delete_chunks(Chunk.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        delete_chunks(self.writable(request, queryset))
+
+
+def delete_chunks(chunks) -> None:
+    """Delete ``chunks`` and set each of their documents' ``chunk_count`` to what is left.
+
+    The documents are locked first, as ingestion locks one before it replaces its chunks, so
+    a re-ingest finishing meanwhile does not have its count overwritten (or overwrite ours).
+    One UPDATE recounts them all."""
+    with transaction.atomic():
+        doc_ids = list(
+            Document.objects.select_for_update()
+            .filter(pk__in=chunks.values("document_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        chunks.delete()
+        left = (
+            Chunk.objects.filter(document_id=OuterRef("pk"))
+            .order_by()
+            .values("document_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        Document.objects.filter(pk__in=doc_ids).update(
+            chunk_count=Coalesce(Subquery(left, output_field=IntegerField()), Value(0)),
+            updated_at=timezone.now(),
+        )
