@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
 from conversations.models import Conversation, Message
+from conversations.usage import archive_usage
 from tenants.admin_scoping import TenantScopedAdminMixin
 
 
@@ -21,6 +23,18 @@ class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         if obj.bot is not None:
             obj.bot_slug = obj.bot.slug
         super().save_model(request, obj, form, change)
+
+    # Deleting conversations keeps their usage in GET /v1/usage (conversations.usage).
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            archive_usage(Message.objects.filter(conversation=obj))
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            writable = self.writable(request, queryset)
+            archive_usage(Message.objects.filter(conversation__in=writable))
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(Message)

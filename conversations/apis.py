@@ -26,6 +26,7 @@ from conversations.serializers import (
     MessageSerializer,
     UsageSerializer,
 )
+from conversations.usage import usage_by_day
 from tenants.views import StrictSerializer
 
 
@@ -337,7 +338,7 @@ class UsageView(APIView):
         end = _date(request.query_params.get("to"), "to")
         if start and end and start > end:  # (an empty answer read as "no usage")
             raise APIError(f"`from` ({start}) is after `to` ({end}); swap them.")
-        rows = selectors.usage_by_day(
+        rows = usage_by_day(
             tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot"),
             context=request.auth_context,
         )  # fmt: skip

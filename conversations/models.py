@@ -100,3 +100,39 @@ class Message(TenantOwned):
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
         }
+
+
+class UsageArchive(TenantOwned):
+    """What deleted conversations' messages counted in ``GET /v1/usage``, per day, bot and scope.
+
+    Deleting a conversation (``DELETE /v1/conversations/{id}``, ``purge_conversations``, the
+    admin) erases its text but not the tenant's usage history: the messages' figures are summed
+    here first (``conversations.usage.archive_usage``) and ``usage_by_day`` adds these rows to the
+    live messages' ones. Several rows may hold the same day/bot/scope (one per deleting batch);
+    the report sums them. Latency is kept as a sum and a count so averages merge exactly.
+    """
+
+    day = models.DateField()
+    bot = models.ForeignKey(  # NULL once the bot is deleted (bot_slug keeps its last slug)
+        "bots.Bot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bot_slug = models.CharField(max_length=64, blank=True, default="")
+    scope = models.ForeignKey(
+        "bots.Scope", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    messages = models.BigIntegerField(default=0)
+    user_messages = models.BigIntegerField(default=0)
+    assistant_messages = models.BigIntegerField(default=0)
+    refused = models.BigIntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+    latency_ms_sum = models.BigIntegerField(default=0)  # over assistant messages with a latency
+    latency_count = models.BigIntegerField(default=0)
+    max_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day"], name="usage_archive_tenant_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.bot_slug}: {self.messages} messages"

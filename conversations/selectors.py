@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from bots.models import Bot, Scope
 from chatbot_project.errors import APIError, Conflict, NotFound
@@ -324,71 +321,3 @@ def message_get(*, tenant: Tenant, message_id: Any) -> Message:
     if msg is None:
         raise NotFound("No such message, or it is not visible to this credential.")
     return msg
-
-
-def _as_date(day: date | datetime) -> date:
-    return day.date() if isinstance(day, datetime) else day
-
-
-def _midnight(day: date | datetime) -> datetime:
-    """The first instant of ``day`` in the current time zone (the one TruncDate reads days in)."""
-    return timezone.make_aware(datetime.combine(_as_date(day), time.min))
-
-
-def usage_by_day(
-    *,
-    tenant: Tenant,
-    start: date | datetime | None = None,
-    end: date | datetime | None = None,
-    bot: str | None = None,
-    context: AuthContext | None = None,
-) -> list[dict[str, Any]]:
-    """Tokens, messages and latency per day and bot (assistant messages carry the usage).
-    A deleted bot's rows stay, under the slug its conversations kept, with ``bot_id`` null."""
-    qs = visible_to(Message.objects.for_tenant(tenant), context, "conversation__")
-    # The days' bounds as instants on created_at itself: "created_at::date >= ..." is the same
-    # rows, but no index serves it, so a one-day report scanned every message of the instance.
-    if start:
-        qs = qs.filter(created_at__gte=_midnight(start))
-    if end and _as_date(end) < date.max:
-        qs = qs.filter(created_at__lt=_midnight(_as_date(end) + timedelta(days=1)))
-    if bot:
-        qs = qs.filter(bot_filter(tenant, bot, "conversation__bot_slug"))
-    assistant = Q(role=Message.Role.ASSISTANT)
-    rows = (
-        qs.annotate(
-            day=TruncDate("created_at"), slug=Coalesce("bot__slug", "conversation__bot_slug")
-        )
-        .values("day", "bot_id", "slug")
-        .annotate(
-            messages=Count("id"),
-            user_messages=Count("id", filter=Q(role=Message.Role.USER)),
-            assistant_messages=Count("id", filter=assistant),
-            refused=Count("id", filter=assistant & Q(refused=True)),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
-            total_tokens=Sum("total_tokens"),
-            avg_latency_ms=Avg("latency_ms", filter=assistant),
-            max_latency_ms=Max("latency_ms", filter=assistant),
-        )
-        .order_by("day", "slug", "bot_id")
-    )
-    return [
-        {
-            "date": r["day"].isoformat(),
-            "bot": r["slug"],
-            "bot_id": str(r["bot_id"]) if r["bot_id"] else None,
-            "messages": r["messages"],
-            "user_messages": r["user_messages"],
-            "assistant_messages": r["assistant_messages"],
-            "refused": r["refused"],
-            "prompt_tokens": r["prompt_tokens"] or 0,
-            "completion_tokens": r["completion_tokens"] or 0,
-            "total_tokens": r["total_tokens"] or 0,
-            "avg_latency_ms": (
-                None if r["avg_latency_ms"] is None else round(r["avg_latency_ms"], 1)
-            ),  # (null: no answer that day; 0.0 is an average like any other)
-            "max_latency_ms": r["max_latency_ms"],
-        }
-        for r in rows
-    ]

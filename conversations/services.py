@@ -6,14 +6,15 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from bots.models import Bot, Scope
 from chatbot_project.errors import APIError, NotFound
 from chatbot_project.pgpipe import run_on_django_connection
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, UsageArchive
+from conversations.usage import archive_usage
 from tenants.models import Tenant
 
 
@@ -224,7 +225,9 @@ def message_feedback(
 
 def conversation_delete(*, tenant: Tenant, conversation: Conversation) -> None:
     assert conversation.tenant_id == tenant.id
-    conversation.delete()
+    with transaction.atomic():  # its usage stays in GET /v1/usage (UsageArchive)
+        archive_usage(Message.objects.for_tenant(tenant).filter(conversation=conversation))
+        conversation.delete()
 
 
 def conversation_detach_bot(*, tenant: Tenant, bot: Bot) -> None:
@@ -235,3 +238,4 @@ def conversation_detach_bot(*, tenant: Tenant, bot: Bot) -> None:
     assert bot.tenant_id == tenant.id
     Conversation.objects.for_tenant(tenant).filter(bot=bot).update(bot=None, bot_slug=bot.slug)
     Message.objects.for_tenant(tenant).filter(bot=bot).update(bot=None)
+    UsageArchive.objects.for_tenant(tenant).filter(bot=bot).update(bot=None, bot_slug=bot.slug)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chatbot_project.commands import CheckedCommand
 from conversations.models import Conversation, Message
+from conversations.usage import archive_usage
 from tenants.models import Tenant
 
 _UNITS = {"d": "days", "h": "hours", "min": "minutes", "w": "weeks"}
@@ -84,7 +85,12 @@ class Command(CheckedCommand):
             # all into memory and held their locks until the end (the first purge of a large
             # install). Still idle (updated_at): one continued meanwhile is kept.
             with transaction.atomic():
-                _, counts = qs.filter(pk__in=ids).delete()
+                batch = qs.filter(pk__in=ids)
+                # Text goes, the usage history stays (GET /v1/usage reads UsageArchive too). The
+                # ids are re-checked by the delete: sum only what it is about to delete.
+                ids = list(batch.select_for_update().values_list("pk", flat=True))
+                archive_usage(Message.objects.filter(conversation_id__in=ids))
+                _, counts = Conversation.objects.filter(pk__in=ids).delete()
             conversations += counts.get(Conversation._meta.label, 0)
             messages += counts.get(Message._meta.label, 0)
         self.stdout.write(
