@@ -12,7 +12,10 @@ where the role does not allow it).
 
 For everyone, superusers included, the form refuses a reference to another tenant's object (a
 bot's datasets or default scope, a key's bots, ...), and an object's tenant is fixed once it
-exists: moving it would leave its conversations, chunks or keys behind in the old tenant.
+exists: moving it would leave its conversations, chunks or keys behind in the old tenant. So an
+existing object's change page offers only its own tenant's objects (``limit_choices_to_tenant``);
+an add page, where the tenant is chosen on the form, offers the user's tenants' and refuses the
+others on save.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
     """
 
     scoped_to: QuerySet | None = None
+    tenant_id: Any = None  # the object's tenant, on its change page: the lookup popup's filter
+
+    def url_parameters(self) -> dict[str, str]:
+        params = super().url_parameters()
+        if self.tenant_id is not None and issubclass(self.rel.model, TenantOwned):
+            params["tenant__id__exact"] = str(self.tenant_id)  # (the ``tenant`` list filter)
+        return params
 
     def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
         if self.scoped_to is not None:
@@ -81,6 +91,24 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
             if not known:
                 return "", ""
         return super().label_and_url_for_value(value)
+
+
+def limit_choices_to_tenant(form_class: type[forms.BaseForm], tenant_id: Any) -> None:
+    """The choices of ``form_class``'s tenant-owned relations limited to tenant ``tenant_id``.
+
+    A superuser's change page listed every tenant's objects (a bot's datasets, a key's bots),
+    and a staff user's the objects of all their tenants, though only the object's tenant's can
+    be saved (``SameTenantForm``). ``get_form`` makes a new form class, fields included, each
+    time, so narrowing its ``base_fields`` touches no other request's form."""
+    only = frozenset({tenant_id})
+    for field in form_class.base_fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is None or not issubclass(queryset.model, TenantOwned):
+            continue
+        field.queryset = scope_to_tenants(queryset, only)
+        widget = getattr(field.widget, "widget", field.widget)  # (RelatedFieldWidgetWrapper)
+        if isinstance(widget, ScopedRawIdWidget):
+            widget.scoped_to, widget.tenant_id = field.queryset, tenant_id
 
 
 class TenantListFilter(admin.RelatedFieldListFilter):
@@ -167,6 +195,8 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.creation_quota = self.creation_quota
+        if obj is not None and obj.tenant_id:
+            limit_choices_to_tenant(form, obj.tenant_id)
         return form
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
