@@ -129,23 +129,39 @@ def address_is_public(address: str) -> bool:
 def resolve_public(host: str, port: int) -> list[str]:
     """Resolve ``host``; every answer must be public. Returns the addresses to connect to."""
     host = host.strip("[]")
+    # A name gets one sentence whether it does not resolve or resolves to an internal address:
+    # two sentences told any tenant which internal names exist (db.internal, redis.local...).
+    unusable = FetchError(
+        f"The host {host!r} could not be resolved to a public address; only public addresses "
+        "can be fetched."
+    )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise FetchError(f"The host {host!r} could not be resolved.") from None
+        raise unusable from None
     addresses = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         addr = str(sockaddr[0])
         if not address_is_public(addr):
-            raise FetchError(
-                f"The URL points to {host!r}, which resolves to a private, loopback, link-local or "
-                "otherwise internal address; only public addresses can be fetched."
-            )
+            if _is_literal(host):  # an address written in the URL: nothing to hide, say why
+                raise FetchError(
+                    f"The URL points to {host!r}, a private, loopback, link-local or otherwise "
+                    "internal address; only public addresses can be fetched."
+                )
+            raise unusable
         if addr not in addresses:
             addresses.append(addr)
     if not addresses:
-        raise FetchError(f"The host {host!r} could not be resolved.")
+        raise unusable
     return addresses
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

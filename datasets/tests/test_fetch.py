@@ -93,7 +93,7 @@ def test_internal_addresses_are_refused_and_never_connected(tmp_path):
             with pytest.raises(FetchError) as info:
                 fetch_to_file(url, tmp_path / "out")
             message = str(info.value)
-            assert "internal address" in message or "private" in message, (url, message)
+            assert "internal address" in message or "public address" in message, (url, message)
             assert info.value.status_code == 400
         for url in (
             "ftp://example.com/x",
@@ -234,3 +234,27 @@ def test_url_document_through_the_api(api, settings):
     res = api.post(f"/v1/datasets/{ds['id']}/documents", {"url": "http://[::1]/x"}, format="json")
     assert res.status_code == 400
     assert "internal" in res.json()["error"]["message"]
+
+
+def test_a_name_that_resolves_inside_reads_like_one_that_does_not_resolve(tmp_path, monkeypatch):
+    """Repro (leakage review): "db.internal resolves to a private address" vs "no-such.internal
+    could not be resolved" told any tenant with a write key which internal names exist. Names
+    now get one sentence either way; an address written in the URL still says it is internal."""
+    with pytest.raises(FetchError) as inside:
+        fetch_to_file("http://localhost/", tmp_path / "out")  # resolves to 127.0.0.1 / ::1
+    real = socket.getaddrinfo
+
+    def nxdomain(host, *args, **kwargs):
+        if host == "localhost":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", nxdomain)
+    with pytest.raises(FetchError) as missing:
+        fetch_to_file("http://localhost/", tmp_path / "out")
+    assert str(inside.value) == str(missing.value)
+    assert "public address" in str(inside.value)
+    assert inside.value.status_code == missing.value.status_code == 400
+    with pytest.raises(FetchError) as literal:
+        fetch_to_file("http://10.0.0.1/", tmp_path / "out")
+    assert "internal address" in str(literal.value)
