@@ -2,8 +2,9 @@
 
 ``model`` is the bot's slug; the last user message is the question and the earlier user/assistant
 messages are the history (the client owns it, as with OpenAI). Answers carry ``citations`` as an
-extra top-level field (on the first chunk when streaming). Each request is recorded as a new
-conversation of the bot, like any other chat.
+extra top-level field (on the first chunk when streaming). A stream carries ``usage`` only when
+asked, as OpenAI's does (``stream_options.include_usage``: one last chunk without choices). Each
+request is recorded as a new conversation of the bot, like any other chat.
 """
 
 from __future__ import annotations
@@ -85,7 +86,25 @@ def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
         )
 
 
-def chat_input(payload: Any) -> tuple[ChatInput, bool]:
+def _include_usage(payload: dict[str, Any]) -> bool:
+    """``stream_options.include_usage`` (OpenAI's: the usage in one last chunk of the stream).
+    ``stream_options`` is only taken with ``"stream": true``, as OpenAI answers it; null is
+    absent, as elsewhere on this route."""
+    options = payload.get("stream_options")
+    if options is None:
+        return False
+    if payload.get("stream") is not True:
+        raise APIError("`stream_options` is only allowed when `stream` is true.")
+    if not isinstance(options, dict):
+        raise APIError('`stream_options` must be an object, such as {"include_usage": true}.')
+    include = options.get("include_usage")
+    if include is not None and not isinstance(include, bool):
+        raise APIError("`stream_options.include_usage` must be true or false.")
+    return include is True
+
+
+def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
+    """The chat, whether it streams, and whether the stream ends with a usage chunk."""
     if not isinstance(payload, dict):
         raise APIError("Send a JSON object with `model` and `messages`.")
     model = payload.get("model")
@@ -126,24 +145,31 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool]:
         history=[t for t in turns[:-1] if t["content"]],
         max_tokens=limit,
     )
-    return data, payload.get("stream") is True
+    return data, payload.get("stream") is True, _include_usage(payload)
 
 
-def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any], **extra: Any) -> bytes:
+def _chunk(prep: PreparedChat, created: int, delta: dict[str, Any] | None, **extra: Any) -> bytes:
+    """One ``chat.completion.chunk``; ``delta`` None: the usage chunk (no choices)."""
+    finish = extra.pop("finish", None)
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     body = {
         "id": f"chatcmpl-{prep.message_id.hex}",
         "object": "chat.completion.chunk",
         "created": created,
         "model": prep.bot.slug,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": extra.pop("finish", None)}],
+        "choices": choices,
         **extra,
     }
     return f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
 
 
-async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
+async def _openai_stream(prep: PreparedChat, include_usage: bool = False) -> AsyncIterator[bytes]:
+    """OpenAI's chunks. ``include_usage`` (``stream_options``): as OpenAI sends it, every chunk
+    has ``"usage": null`` and one more chunk after the finish has no choices and the usage;
+    without it no chunk carries usage."""
     prep.streaming = True  # from here on released_after gives the slot back
     created = int(time.time())
+    null = {"usage": None} if include_usage else {}
     # Pings as SSE comments while the model is silent (as /v1/chat sends them): a proxy's idle
     # timeout must not cut a slow first token; SSE clients, the openai SDK's included, skip them.
     events = run_chat(prep, ping_seconds=settings.SSE_PING_SECONDS)
@@ -153,16 +179,16 @@ async def _openai_stream(prep: PreparedChat) -> AsyncIterator[bytes]:
                 yield b": ping\n\n"
             elif event == "citations":
                 yield _chunk(
-                    prep, created, {"role": "assistant", "content": ""},
+                    prep, created, {"role": "assistant", "content": ""}, **null,
                     citations=data["citations"], conversation_id=str(prep.conversation.id),
                 )  # fmt: skip
             elif event == "delta":
-                yield _chunk(prep, created, {"content": data["text"]})
+                yield _chunk(prep, created, {"content": data["text"]}, **null)
             elif event == "end":
-                yield _chunk(
-                    prep, created, {}, finish=FINISH.get(data["finish_reason"], "stop"),
-                    usage=data["usage"],
-                )  # fmt: skip
+                finish = FINISH.get(data["finish_reason"], "stop")
+                yield _chunk(prep, created, {}, finish=finish, **null)
+                if include_usage:
+                    yield _chunk(prep, created, None, usage=data["usage"])
             elif event == "error":
                 body = {"error": {**data["error"], "code": data["error"]["type"]}}
                 yield f"data: {json.dumps(body)}\n\n".encode()
@@ -187,14 +213,14 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
         if bad is not None:
             raise bad
         assert parsed is not None
-        data, stream = parsed
+        data, stream, include_usage = parsed
         visitor = request_visitor(request, context)
         # (start_chat gives the slot back on its errors)
         prep, slot = await start_chat(context, data, embedding, started, visitor=visitor)
     except APIError as exc:
         return _with_rate_headers(request, _error(exc))
     if stream:
-        body = released_after(_openai_stream(prep), context, slot)
+        body = released_after(_openai_stream(prep, include_usage), context, slot)
         return streaming_response(body, request, prep=prep, slot=slot)
     try:
         result = await collect(prep)

@@ -144,6 +144,13 @@ OPENAI_REQUEST = {
             },
         },
         "stream": {"type": "boolean", "default": False},
+        "stream_options": {
+            "type": "object",
+            "nullable": True,
+            "description": "With `stream` only. `include_usage`: true adds a last chunk with "
+            "`choices: []` and the `usage` (every chunk has `usage: null`); else no usage.",
+            "properties": {"include_usage": {"type": "boolean"}},
+        },
         "user": {"type": "string", "maxLength": 200},
         "max_tokens": {"type": "integer", "minimum": 1, "description": "Below the bot's."},
         "max_completion_tokens": {"type": "integer", "minimum": 1},
