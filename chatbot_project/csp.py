@@ -1,7 +1,22 @@
 """Security headers of what this app serves to browsers: the Content-Security-Policy of its
-pages (playground, demo, /docs) and the headers of the widget's files on other sites."""
+pages (playground, demo, /docs), the Permissions-Policy of every answer and the headers of the
+widget's files on other sites."""
 
 from __future__ import annotations
+
+# No page of this app (admin, playground, demo, /docs) uses a camera, microphone, location,
+# payment or device API, so none may (nor anything framed in it). One constant header on every
+# answer (RequestContextMiddleware, and the fast lane's static headers): on a document it
+# applies, elsewhere browsers ignore it. The widget runs as a script in its host's page, whose
+# own policy governs it: this header never reaches it. Features browsers know only (an unknown
+# one is an error in Chrome's console).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+        "magnetometer", "microphone", "midi", "payment", "serial", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
 
 
 def content_security_policy(*, style_src: str = "'self'") -> str:

@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
 
+from chatbot_project.csp import PERMISSIONS_POLICY
 from chatbot_project.errors import TYPES_BY_STATUS, error_body, unavailable_message
 from chatbot_project.middleware import _DJANGO_MESSAGES, _REQUEST_ID_RE, API_CACHE_CONTROL
 
@@ -298,7 +299,8 @@ def _replay(body: bytes, more: bool, receive: Any) -> Any:
 @lru_cache(maxsize=16)
 def static_headers(path: str, secure: bool) -> tuple[tuple[bytes, bytes], ...]:
     """The headers the lean chain's CORS (no ``Origin``), Security and X-Frame-Options
-    middleware add to a response on ``path``, got once by running their own hooks."""
+    middleware add to a response on ``path``, got once by running their own hooks, and the
+    constant Permissions-Policy RequestContextMiddleware adds."""
     from corsheaders.middleware import CorsMiddleware
 
     from chatbot_project.lean import InlineSecurityMiddleware, InlineXFrameOptionsMiddleware
@@ -322,6 +324,7 @@ def static_headers(path: str, secure: bool) -> tuple[tuple[bytes, bytes], ...]:
     CorsMiddleware(get_response).add_response_headers(_Request(), response)  # type: ignore[arg-type]
     for cls in (InlineSecurityMiddleware, InlineXFrameOptionsMiddleware):
         response = cls(get_response).process_response(_Request(), response)
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)  # as RequestContext's
     return tuple(
         (k.lower().encode("latin-1"), v.encode("latin-1"))
         for k, v in response.headers.items()

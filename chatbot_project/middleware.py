@@ -11,6 +11,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
+from chatbot_project.csp import PERMISSIONS_POLICY
 from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_message
 
 access_log = logging.getLogger("chatbot.access")
@@ -167,6 +168,7 @@ class RequestContextMiddleware:
         if request.path.startswith("/v1/"):
             response.headers.setdefault("Cache-Control", API_CACHE_CONTROL)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         tenant = getattr(request, "tenant", None)
         access_log.info(
             "%s %s %s",
