@@ -1,12 +1,30 @@
-"""JSON log lines for production (LOG_FORMAT=json, the default when DEBUG is off)."""
+"""Log lines: JSON for production (LOG_FORMAT=json, the default when DEBUG is off) or text, with
+secrets and end users' ids taken out of any query string they would carry."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
+
+# Query parameters whose values never reach a log line: API keys (the WebSocket takes ``?key=``),
+# tokens and passwords, and end users' ids (``GET /v1/conversations?user=``). Django logs every
+# 5xx with the request, whose repr is the full path and query string; a server or library may
+# log a URL in its message. Only after ``?`` or ``&``: ``key=`` in a traceback's code stays.
+_SENSITIVE = re.compile(
+    r"(?i)([?&](?:key|api_key|apikey|token|access_token|refresh_token|password|secret|user"
+    r"|end_user)=)[^&#\s'\"<>]*"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of sensitive query parameters replaced by ``[redacted]``."""
+    if "=" not in text:  # most lines (the access log names the path, never the query)
+        return text
+    return _SENSITIVE.sub(r"\1[redacted]", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,7 +37,12 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STD and not key.startswith("_"):
-                out[key] = value
+                out[key] = value  # e.g. Django's ``request``: its repr has the query string
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
+        return redact(json.dumps(out, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
