@@ -46,6 +46,7 @@ from conversations.streaming import finish_unrun, start_chat
 from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
+_INVALID_KEY = "The API key is no longer valid (revoked, expired or its tenant suspended)."
 CLOSE_FORBIDDEN = 4403
 BEARER = "bearer."
 
@@ -89,6 +90,8 @@ class _Turn:
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
     closed = False  # the client went away: events are dropped, chats still stored
+    closing = False  # we sent the close frame
+    _guard: asyncio.Task | None = None  # _close_when_revoked
     # Nothing is ever sent to a chat socket through the channel layer, so it does not listen
     # on one: subscribed, every socket of the process waited on one blocking Redis read loop,
     # and a Redis blip dropped them all without a close frame, mid-answer too. (Rate limits
@@ -122,6 +125,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.accept(subprotocol=chosen)
+        self._guard = asyncio.get_running_loop().create_task(self._close_when_revoked())
+
+    async def _close_when_revoked(self) -> None:
+        """An idle socket ends within CHAT_REVALIDATE_SECONDS of its key's revocation (expiry,
+        tenant suspension), as streams do: it used to stay open until its next frame. The loop's
+        watcher checks each credential once per interval, however many sockets share it."""
+        from conversations.revocation import watcher
+
+        watch = watcher(float(getattr(settings, "CHAT_REVALIDATE_SECONDS", 2.0)))
+        revoked = watch.watch(self.context)
+        try:
+            await revoked.wait()
+        finally:
+            watch.unwatch(self.context, revoked)
+        # A streaming chat ends itself (its error event); a queued one is refused by _run.
+        running = [t.task for t in self.turns if t.task is not None and not t.task.done()]
+        if running:
+            await asyncio.wait(running)
+        if not self.closed and not self.closing:
+            await self._error("authentication_failed", _INVALID_KEY)
+            await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -183,7 +207,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await super().send_json(content, close)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        if not self.closed:
+        if not self.closed and not self.closing:
+            self.closing = True
             await super().close(code, reason)
 
     async def _error(self, type_: str, message: str, details: dict | None = None) -> None:
@@ -221,9 +246,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not await db_sync(_still_valid)(self.context):
             # A socket outlives its key: each chat re-checks it (revoked, expired, suspended).
             await self._error(
-                "authentication_failed",
-                "The API key is no longer valid (revoked, expired or its tenant suspended).",
-                details=_conversation_echo(content),
+                "authentication_failed", _INVALID_KEY, details=_conversation_echo(content)
             )
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -314,6 +337,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # queued behind it or still being prepared are cancels noted, so each is prepared
         # and stored as cancelled in turn (they used to be dropped, their questions lost).
         self.closed = True
+        if self._guard is not None:
+            self._guard.cancel()
         for turn in self.turns:
             turn.cancel()
         for turn in self.turns:
