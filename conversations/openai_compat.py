@@ -19,7 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bots.models import Bot
+from bots.selectors import bot_list
 from chatbot_project.errors import APIError
 from chatbot_project.lean import lean_async
 from conversations.chat import (
@@ -254,11 +254,13 @@ def _error(exc: APIError) -> HttpResponse:
 
 
 def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:
-    qs = Bot.objects.for_tenant(context.tenant).filter(is_active=True).order_by("slug")
+    """The bots this credential may chat with, active ones: the tenant's, narrowed for a key
+    limited to certain bots by the rule /v1/bots applies (``bots.selectors.bot_list``; a key
+    limited to scopes chats with any bot under one of its scopes, so it lists them all)."""
+    qs = bot_list(tenant=context.tenant, allowed_ids=context.allowed_bot_ids)
+    qs = qs.prefetch_related(None).filter(is_active=True).order_by("slug")  # (no datasets read)
     if slug is not None:
         qs = qs.filter(slug=slug)
-    if context.allowed_bot_ids is not None:
-        qs = qs.filter(id__in=context.allowed_bot_ids)
     return [
         {
             "id": bot.slug,
