@@ -22,7 +22,7 @@ REFUSED_JSON = {
 @pytest.mark.parametrize("case", sorted(REFUSED_JSON))
 @pytest.mark.parametrize(
     ("kind", "field"),
-    [("conversation", "metadata"), ("message", "citations"), ("tenant", "quotas")],
+    [("conversation", "metadata"), ("message", "metadata"), ("tenant", "quotas")],
 )
 def test_json_the_database_cannot_store_is_a_form_error(superuser, acme, tenant, kind, field, case):
     """Django's JSON form field took NaN, Infinity, 1e999, NUL and lone surrogates (then a

@@ -84,13 +84,15 @@ def test_staff_cannot_attach_another_tenants_dataset_to_their_bot(staff, acme, g
 
 
 def test_staff_add_forms_offer_only_their_tenants_choices(staff, acme, globex, tenant):
+    # (Conversations are not added in the admin: their change page's raw ids, as scoped.)
+    conversation = admin_url(acme["conversation"])
     forms = {
         path: staff.get(path).context["adminform"].form
         for path in (
             "/admin/bots/bot/add/",
             "/admin/bots/scope/add/",
             "/admin/apikeys/apikey/add/",
-            "/admin/conversations/conversation/add/",
+            conversation,
         )
     }
     assert list(forms["/admin/bots/bot/add/"].fields["tenant"].queryset) == [tenant]
@@ -100,35 +102,22 @@ def test_staff_add_forms_offer_only_their_tenants_choices(staff, acme, globex, t
         ("/admin/bots/scope/add/", "datasets"): [acme["dataset"]],
         ("/admin/apikeys/apikey/add/", "bots"): [acme["bot"]],
         ("/admin/apikeys/apikey/add/", "scopes"): [acme["scope"]],
-        ("/admin/conversations/conversation/add/", "bot"): [acme["bot"]],
-        ("/admin/conversations/conversation/add/", "api_key"): [acme["apikey"]],
+        (conversation, "bot"): [acme["bot"]],
+        (conversation, "api_key"): [acme["apikey"]],
     }
     for (path, field), objects in expected.items():
         assert list(forms[path].fields[field].queryset) == objects, (path, field)
 
 
-def test_staff_cannot_point_a_message_at_another_tenants_conversation(staff, acme, globex):
+def test_staff_cannot_point_a_conversation_at_another_tenants_bot(staff, acme, globex):
     # Raw-id fields too: the id is checked against the user's tenants.
-    message = acme["message"]
-    res = staff.post(
-        admin_url(message),
-        {
-            "tenant": str(message.tenant_id),
-            "conversation": str(globex["conversation"].pk),
-            "bot": str(message.bot_id),
-            "role": message.role,
-            "content": message.content,
-            "citations": "[]",
-            "prompt_tokens": 0,
-            "completion_tokens": 0,
-            "total_tokens": 0,
-            "metadata": "{}",
-        },
-    )
+    conversation = acme["conversation"]
+    form = staff.get(admin_url(conversation)).context["adminform"].form
+    res = staff.post(admin_url(conversation), as_posted(form, bot=str(globex["bot"].pk)))
     assert res.status_code == 200
-    assert "conversation" in res.context["adminform"].form.errors
-    message.refresh_from_db()
-    assert message.conversation_id == acme["conversation"].pk
+    assert "bot" in res.context["adminform"].form.errors
+    conversation.refresh_from_db()
+    assert conversation.bot_id == acme["bot"].pk
 
 
 def test_a_refused_raw_id_does_not_name_another_tenants_object(staff, acme, globex, tenant):
@@ -146,15 +135,14 @@ def test_a_refused_raw_id_does_not_name_another_tenants_object(staff, acme, glob
         )
         assert "user" in res.context["adminform"].form.errors
         assert user.username.encode() not in res.content  # was shown with a link to it
-    message = acme["message"]
-    form = staff.get(admin_url(message)).context["adminform"].form
-    res = staff.post(
-        admin_url(message), as_posted(form, conversation=str(globex["conversation"].pk))
-    )
-    assert "conversation" in res.context["adminform"].form.errors
-    assert b"globex conversation" not in res.content
-    # One of the user's own choices is still named.
-    assert b"acme conversation" in staff.get(admin_url(message)).content
+    conversation = acme["conversation"]
+    form = staff.get(admin_url(conversation)).context["adminform"].form
+    res = staff.post(admin_url(conversation), as_posted(form, bot=str(globex["bot"].pk)))
+    assert "bot" in res.context["adminform"].form.errors
+    assert admin_url(globex["bot"]).encode() not in res.content
+    assert b"globex-bot" not in res.content
+    # One of the user's own choices is still named (with a link to it).
+    assert admin_url(acme["bot"]).encode() in staff.get(admin_url(conversation)).content
 
 
 def test_superuser_sees_every_tenant_but_cannot_mix_them_on_a_bot(superuser, acme, globex):
