@@ -126,12 +126,12 @@ class Command(CheckedCommand):
         for item in tqdm(items, desc="upload", unit="file", disable=len(items) < 2):
             if problem(str(item)):  # a file in a folder whose name's bytes are not UTF-8
                 refused += 1
-                tqdm.write(f"refused  {item}: its name is not UTF-8; rename it.", file=self.stderr)
+                self._line(self.stderr, f"refused  {item}: its name is not UTF-8; rename it.")
                 continue
             why = broken_link(item) if isinstance(item, Path) else None
             if why:
                 refused += 1
-                tqdm.write(f"refused  {item}: {why}", file=self.stderr)
+                self._line(self.stderr, f"refused  {item}: {why}")
                 continue
             try:
                 if isinstance(item, Path):
@@ -150,9 +150,9 @@ class Command(CheckedCommand):
                 refused += 1
                 if isinstance(exc, QuotaExceeded) and not quota:
                     quota = f" {exc.detail}"
-                tqdm.write(f"refused  {item}: {exc.detail}", file=self.stderr)
+                self._line(self.stderr, f"refused  {item}: {exc.detail}")
                 continue
-            tqdm.write(f"{'queued ' if new else 'exists '}  {item} -> {doc.id}", file=self.stdout)
+            self._line(self.stdout, f"{'queued ' if new else 'exists '}  {item} -> {doc.id}")
             docs.append(doc)
 
         if opts["sync"]:
@@ -165,6 +165,14 @@ class Command(CheckedCommand):
         failed = self._report([d.pk for d in docs], final=opts["sync"] or opts["wait"])
         if refused or failed:
             raise CommandError(f"{refused} refused, {failed} failed.{quota}")
+
+    @staticmethod
+    def _line(stream: Any, text: str) -> None:
+        """``text`` as one line above the upload bar (cleared and drawn again under it).
+        tqdm.write ends the line itself, and Django's wrapper of the stream ended it once more:
+        a blank line after every file."""
+        with tqdm.external_write_mode(file=stream._out):
+            stream.write(text)
 
     @staticmethod
     def _process(doc: Document) -> None:
