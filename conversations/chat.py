@@ -311,7 +311,7 @@ async def run_chat(
                         prep.finish_reason = piece.finish_reason
                         prep.usage = piece.usage or {}
             except LLMError as exc:
-                prep.error = {"type": exc.type, "message": str(exc)}
+                prep.error = {"type": exc.type, "message": exc.message_for(prep.context)}
                 prep.finish_reason = "error"
             except CredentialRevoked:
                 prep.error = {"type": "authentication_failed", "message": REVOKED_MESSAGE}
