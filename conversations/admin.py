@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models.functions import Greatest
 
 from conversations.models import Conversation, Message
 from conversations.usage import archive_usage
@@ -71,3 +73,33 @@ class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # Deleting messages keeps their usage in GET /v1/usage, as deleting conversations does.
+    def delete_model(self, request, obj):
+        self.check_tenant(request, obj)
+        delete_messages(Message.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        delete_messages(self.writable(request, queryset))
+
+
+def delete_messages(messages) -> None:
+    """Delete ``messages``: their figures go to ``UsageArchive`` first (``archive_usage``), and
+    each conversation's ``message_count`` goes down by the messages it lost, in one UPDATE.
+
+    Down by, not recounted: a chat inserts the question when it starts and counts both turns
+    when the answer is stored, so a recount meanwhile would be one too many afterwards."""
+    with transaction.atomic():
+        archive_usage(messages)
+        lost = messages.order_by().values("conversation_id").annotate(n=Count("pk"))
+        per_conversation = {row["conversation_id"]: row["n"] for row in lost}
+        messages.delete()
+        if not per_conversation:
+            return
+        minus = Case(
+            *(When(pk=pk, then=Value(n)) for pk, n in per_conversation.items()),
+            output_field=IntegerField(),
+        )
+        Conversation.objects.filter(pk__in=per_conversation).update(
+            message_count=Greatest(F("message_count") - minus, Value(0))
+        )

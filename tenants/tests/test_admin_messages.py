@@ -109,3 +109,37 @@ def test_a_conversations_message_count_is_read_only(staff, acme):
     assert res.status_code == 302, res.context["adminform"].form.errors
     conversation.refresh_from_db()
     assert (conversation.title, conversation.message_count) == ("Renamed", 2)
+
+
+def test_deleted_messages_keep_their_usage_and_leave_their_conversations_count(
+    staff, acme, api, django_capture_on_commit_callbacks
+):
+    """Repro: a message deleted in the admin (its delete page, or "Delete selected") took its
+    tokens out of GET /v1/usage, and its conversation's message_count stayed as it was."""
+    bot = acme["bot"]
+    one, two = ConversationFactory(bot=bot), ConversationFactory(bot=bot)
+    turns = {}
+    for conv in (one, two):
+        turns[conv.pk] = [
+            MessageFactory(conversation=conv, role="user"),
+            MessageFactory(conversation=conv, role="assistant", **RECORDED),
+        ]
+    Conversation.objects.filter(pk__in=[one.pk, two.pk]).update(message_count=2)
+    before = _totals(api)
+    with django_capture_on_commit_callbacks(execute=True):
+        res = staff.post(admin_url(turns[one.pk][1], "delete"), {"post": "yes"})
+        assert res.status_code == 302
+        res = staff.post(
+            "/admin/conversations/message/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [str(m.pk) for m in turns[two.pk]],
+                "post": "yes",
+            },
+        )
+        assert res.status_code == 302
+    assert not Message.objects.filter(conversation__in=[one, two], role="assistant").exists()
+    assert _totals(api) == before
+    counts = dict(Conversation.objects.values_list("pk", "message_count"))
+    assert (counts[one.pk], counts[two.pk]) == (1, 0)
+    assert api.get(f"/v1/conversations/{one.pk}").json()["message_count"] == 1
