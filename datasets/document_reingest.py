@@ -30,6 +30,7 @@ from datasets.document_services import (
 )
 from datasets.filetypes import EXTENSION_BY_KIND, MIME_BY_KIND, sniff
 from datasets.models import Dataset, Document
+from datasets.shown_url import shown_url
 from tenants.models import Tenant
 from tenants.quotas import enforce_document_quota
 
@@ -60,7 +61,7 @@ def document_create_from_url(
             title = page_title(path)
         return _create_document(
             tenant=tenant, dataset=dataset, path=path, kind=kind, source_type=Document.Source.URL,
-            title=title or url, tags=tags, metadata=metadata, source_url=url[:2000],
+            title=title or shown_url(url), tags=tags, metadata=metadata, source_url=url[:2000],
             original_filename=result.filename,
         )  # fmt: skip
 

@@ -54,6 +54,7 @@ from datasets.retrieval_sql import (
     ef_search_for,
     run_statements,
 )
+from datasets.shown_url import shown_url
 
 __all__ = [
     "COUNT_CACHE_SECONDS",
@@ -176,7 +177,11 @@ def _chunk(row: Sequence[Any], score: float, scores: dict[str, float | None]) ->
         score=round(max(0.0, min(1.0, float(score))), 6),
         metadata=meta or {},
         dataset_id=ds_id,
-        source=url or (doc_meta or {}).get("source", "") or filename or title or "",
+        source=(url and shown_url(url))
+        or (doc_meta or {}).get("source", "")
+        or filename
+        or title
+        or "",
         scores=scores,
     )
 
