@@ -27,7 +27,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponse
-from django_otp.admin import OTPAdminSite
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from chatbot_project import jsonbody
 from chatbot_project.csp import content_security_policy
@@ -75,7 +76,24 @@ def _problem(text: str) -> str | None:
 ADMIN_FORMFIELD_OVERRIDES = {models.JSONField: {"form_class": StrictJSONFormField}}
 
 
+class AdminLoginForm(OTPAdminAuthenticationForm):
+    """django-otp's admin login, taking the code of a user's only confirmed device without a
+    device choice. django-otp 1.7 requires the choice (trying each device in turn would count
+    failures against the others): its login answered a right code with "Please select a
+    device." and a list, and the code had to be typed again. Several devices: asked, as before."""
+
+    def _chosen_device(self, user):
+        device = super()._chosen_device(user)
+        if device is None and not self.cleaned_data.get("otp_device"):
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                return devices[0]
+        return device
+
+
 class ChatbotAdminSite(OTPAdminSite):
+    login_form = AdminLoginForm
+
     def admin_view(self, view, cacheable=False):
         """Every view the admin wraps (all but ``login``) answers under the admin's policy."""
         wrapped = super().admin_view(view, cacheable)
