@@ -34,7 +34,8 @@ def _check_password(password: str, user: Any) -> None:
 class Command(CheckedCommand):
     help = (
         "Create a user (or reuse one) with a membership in a tenant: "
-        "create_user --tenant <slug> <username> [--role owner|admin|member] [--password P]. "
+        "create_user --tenant <slug> <username> [--role owner|admin|member] "
+        "[--password-stdin | --password P]. "
         "A new membership is a member unless --role says otherwise; an existing one keeps its "
         "role unless --role is given. Without --password it prompts when run in a terminal, "
         "else a new user gets no usable password (set one later with changepassword) and an "
@@ -50,7 +51,17 @@ class Command(CheckedCommand):
             default=None,
             help="default: member for a new membership, unchanged for an existing one",
         )
-        parser.add_argument("--password", default=None)
+        secret = parser.add_mutually_exclusive_group()
+        secret.add_argument(
+            "--password", default=None,
+            help="visible to other users in the process list and kept in shell history; "
+            "prefer the prompt or --password-stdin",
+        )  # fmt: skip
+        secret.add_argument(
+            "--password-stdin", action="store_true",
+            help="read the password from the first line of standard input (for scripts: "
+            "printf '%%s\\n' \"$PW\" | manage.py create_user ...)",
+        )  # fmt: skip
         parser.add_argument("--email", default="")
         parser.add_argument("--no-input", action="store_true", help="never prompt for a password")
 
@@ -70,6 +81,11 @@ class Command(CheckedCommand):
             Membership.objects.filter(tenant=tenant, user=existing).first() if existing else None
         )
         password = opts["password"]
+        if opts["password_stdin"]:
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not password:
+                raise CommandError("--password-stdin: standard input held no password.")
+            check_text(password, "The password")
         if password is None and not opts["no_input"] and sys.stdin.isatty():
             password = getpass.getpass("Password (empty for none): ") or None
             if password and getpass.getpass("Password again: ") != password:
