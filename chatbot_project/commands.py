@@ -83,6 +83,11 @@ def _unreachable(exc: BaseException) -> tuple[str, str] | None:
 class CheckedCommand(BaseCommand):
     """BaseCommand with argument checks and the API's errors as CommandError (module doc)."""
 
+    def note(self, message: str) -> None:
+        """An informational line on stderr (stdout keeps what scripts read), in plain text:
+        Django styles stderr as an error, bold red on a terminal."""
+        self.stderr.write(message, style_func=_plain)
+
     def execute(self, *args: Any, **options: Any) -> Any:
         self._check_arguments(args, options)
         try:
@@ -116,3 +121,7 @@ class CheckedCommand(BaseCommand):
             for item in value if isinstance(value, list | tuple) else [value]:
                 if isinstance(item, str | PurePath):
                     check_text(str(item), label)
+
+
+def _plain(text: str) -> str:
+    return text

@@ -112,7 +112,7 @@ class Command(CheckedCommand):
             f"origins {', '.join(row.allowed_origins)}" if row.allowed_origins else "any origin",
             f"rate limit {row.rate_limit}" if row.rate_limit else "",
         ]
-        self.stderr.write(
+        self.note(
             f"Created key {row.name!r} ({row.prefix}…) for tenant {tenant.slug} with "
             f"{', '.join(row.permissions)} permissions ({'; '.join(filter(None, limits))}). "
             "Store it now; it is not shown again."

@@ -118,7 +118,7 @@ class Command(CheckedCommand):
         items = expand(opts["targets"])
         dataset, created = services.dataset_get_or_create(tenant=tenant, name=opts["dataset"])
         if created:
-            self.stderr.write(f"Created dataset {dataset.name!r}.")
+            self.note(f"Created dataset {dataset.name!r}.")
         tags = _tags(opts["tags"])
         docs: list[Document] = []
         refused = 0

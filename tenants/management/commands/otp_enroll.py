@@ -57,7 +57,7 @@ class Command(CheckedCommand):
                 user.save(update_fields=["is_staff"])
             device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
         if removed:
-            self.stderr.write(
+            self.note(
                 f"Deleted {removed} earlier TOTP device(s) of {username}; their codes no longer "
                 "work."
             )
