@@ -559,9 +559,16 @@
     if (data.accent) host.style.setProperty("--cb-accent", data.accent);
     var root = host.attachShadow({ mode: "open" });
     var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
-    var reveal = function () { host.hidden = false; };
-    stylesheet.addEventListener("load", reveal);
-    stylesheet.addEventListener("error", reveal);
+    stylesheet.addEventListener("load", function () { host.hidden = false; });
+    stylesheet.addEventListener("error", function () {
+      // Unstyled, the panel would spill into the host page's content: stay hidden and say why
+      // (usually the page's Content-Security-Policy: style-src must allow the chat server).
+      if (window.console) {
+        window.console.warn("Chatbot widget: its stylesheet " + cfg.css + " did not load, so the " +
+          "widget stays hidden. If this page sends a Content-Security-Policy, allow " +
+          new URL(cfg.css).origin + " in style-src.");
+      }
+    });
     root.appendChild(stylesheet);
 
     var launcher = el("button", {
@@ -576,14 +583,10 @@
     var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title });
     var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
     var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
-    var log = el("div", {
-      className: "cb-messages",
-      role: "log",
-      "aria-live": "polite",
-      "aria-relevant": "additions text",
-      "aria-label": "Conversation",
-      tabindex: "0",
-    });
+    // Not a live region: a streamed answer is re-rendered many times a second, and a screen
+    // reader would read every partial state. `announcer` says each finished answer once.
+    var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
+    var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     var notice = el("div", { className: "cb-notice", role: "alert", hidden: true });
     var input = el("textarea", {
       id: "cb-input",
@@ -612,6 +615,7 @@
         closeButton,
       ]),
       log,
+      announcer,
       notice,
       form,
       el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
@@ -621,8 +625,19 @@
 
     // ---------------------------------------------------------------- rendering
 
+    // A visitor who scrolls up to read keeps their place while the answer streams on below.
+    var follow = true;
+    log.addEventListener("scroll", function () {
+      follow = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    });
+
     function scrollToEnd() {
+      follow = true;
       log.scrollTop = log.scrollHeight;
+    }
+
+    function announce(message) {
+      announcer.textContent = message || "";
     }
 
     function showNotice(message) {
@@ -669,7 +684,7 @@
             // Never leave the widget stuck mid-answer: show the text as it is.
             bubble.replaceChildren(document.createTextNode(view.text));
           }
-          scrollToEnd();
+          if (follow) scrollToEnd();
         },
         schedule: function () {
           if (!view.frame) view.frame = window.requestAnimationFrame(view.render);
@@ -710,11 +725,15 @@
     // ---------------------------------------------------------------- behaviour
 
     function setBusy(value) {
+      // The button that hides had the focus when a keyboard user sent (or stopped) with it:
+      // hand it to the input rather than drop it on the host page's body.
+      var refocus = root.activeElement === (value ? sendButton : stopButton);
       busy = value;
       sendButton.hidden = value;
       stopButton.hidden = !value;
       input.setAttribute("aria-busy", value ? "true" : "false");
       newButton.disabled = value;
+      if (refocus) input.focus();
     }
 
     function open() {
@@ -834,9 +853,16 @@
           });
         }
         saveState();
+        if (follow) scrollToEnd();
+        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
         setBusy(false);
-        scrollToEnd();
       }
+    }
+
+    /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
+    function spokenText(view) {
+      var text = view.node.querySelector(".cb-bubble").textContent.replace(/\s+/g, " ").trim();
+      return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
     }
 
     launcher.addEventListener("click", function () {
