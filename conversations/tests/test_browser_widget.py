@@ -266,11 +266,13 @@ CONTRAST_JS = """([sel, targets]) => {
 
 
 def test_widget_small_texts_meet_the_contrast_minimum(browser, streaming_app, demo):
-    """WCAG AA asks 4.5:1 for text this small; the footnote was #94a3b8 on white (2.56:1)."""
+    """WCAG AA asks 4.5:1 for text this small; the footnote was #94a3b8 on white (2.56:1), the
+    [n] citation numbers in answers the accent on a light accent tint (4.24:1)."""
     with new_page(browser, DESKTOP) as (page, problems):
         page.goto(streaming_app.base_url + "/demo/")
         ask_widget(page, QUESTION)
         targets = [".cb-footnote", ".cb-chips-label", ".cb-title", ".cb-msg--greeting .cb-bubble"]
+        targets += [".cb-ref", ".cb-chip-n"]  # the 11px citation numbers (in and under answers)
         ratios = page.evaluate(CONTRAST_JS, [WIDGET, targets])
         assert all(ratio >= 4.5 for _, ratio in ratios), ratios
         assert problems == []
