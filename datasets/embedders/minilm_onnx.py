@@ -113,15 +113,28 @@ def _quantized(model: Any) -> Any:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger("root").setLevel(logging.ERROR)  # the tool warns about pre-processing
-    with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
-        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(model, str(src))
-        quantize_dynamic(
-            str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )  # fmt: skip
-        return onnx.load(str(dst))
+    # The tool warns about pre-processing through the root logger itself (logging.warning):
+    # those records are dropped while it runs. Setting the root logger's level instead, as
+    # this did, silenced every logger below ERROR for the rest of the process (access log).
+    root = logging.getLogger()
+    root.addFilter(_errors_only)
+    try:
+        with tempfile.TemporaryDirectory(prefix="minilm-int8-") as tmp:
+            src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+            onnx.save(model, str(src))
+            quantize_dynamic(
+                str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )  # fmt: skip
+            return onnx.load(str(dst))
+    finally:
+        root.removeFilter(_errors_only)
+
+
+def _errors_only(record: Any) -> bool:
+    """A filter of the root logger: it sees only records logged on the root logger itself
+    (other loggers' records reach its handlers without passing its filters)."""
+    return record.levelno >= 40  # logging.ERROR
 
 
 def encoder_model(layers: list[dict[str, Any]]) -> Any:
