@@ -49,3 +49,13 @@ def test_the_example_lists_what_the_embedders_and_embedded_services_read():
         read |= _variables_read(path)
     assert {"QUERY_MODEL_CACHE_DIR", "EMBEDDED_REDIS_PORT"} <= read
     assert sorted(read - listed) == []
+
+
+def test_the_example_lists_what_docker_compose_reads_from_env():
+    """POSTGRES_PASSWORD (the db's password, default `chatbot`) was read by the compose file
+    only, so nobody copying .env.example learnt it can be set."""
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", EXAMPLE.read_text(), re.MULTILINE))
+    compose = (BASE_DIR / "docker-compose.yml").read_text()
+    read = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", compose))
+    assert {"POSTGRES_PASSWORD", "PORT", "WORKER_CONCURRENCY"} <= read
+    assert sorted(read - listed) == []
