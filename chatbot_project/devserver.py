@@ -77,20 +77,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{web_port}"
         key_file = embedded.DATA_DIR / "demo_api_key"
         key = key_file.read_text().strip() if key_file.exists() else "(run `manage.py seed_demo`)"
-        print(
-            "\n"
-            f"  API         {base}/v1/   (health: {base}/v1/health/ready)\n"
-            f"  Docs        {base}/docs\n"
-            f"  Admin       {base}/admin/   (needs a TOTP device: manage.py otp_enroll <user>)\n"
-            f"  Playground  {base}/playground/\n"
-            f"  Widget demo {base}/demo/\n"
-            f"  Demo key    {key}\n"
-            f"  Try: curl -s {base}/v1/chat -H 'Authorization: Bearer {key}' "
-            "-H 'Content-Type: application/json' "
-            '-d \'{"bot":"demo","message":"How do I run it?"}\'\n'
-            f"  (ready to serve after {time.monotonic() - t0:.1f}s; Ctrl-C stops everything)\n",
-            flush=True,
-        )
+        print(banner(base, key, time.monotonic() - t0), flush=True)
         # honcho gives each process its own PORT (5000, 5100, ... unless told a base): the
         # web process must get the one printed above.
         proc = subprocess.Popen(
@@ -114,6 +101,26 @@ def main() -> int:
             embedded.stop_redis()
         if started_pg:
             embedded.stop_postgres()
+
+
+def banner(base: str, key: str, seconds: float) -> str:
+    """What ``make run`` prints once the demo is ready. The admin line names the command that
+    lets demo-admin in: `otp_enroll <user>` without --staff gave a device to a user the admin
+    still refused, and adding --staff then asked for --replace (a new QR code)."""
+    return (
+        "\n"
+        f"  API         {base}/v1/   (health: {base}/v1/health/ready)\n"
+        f"  Docs        {base}/docs\n"
+        f"  Admin       {base}/admin/   (first: .venv/bin/python manage.py otp_enroll demo-admin "
+        "--staff)\n"
+        f"  Playground  {base}/playground/\n"
+        f"  Widget demo {base}/demo/\n"
+        f"  Demo key    {key}\n"
+        f"  Try: curl -s {base}/v1/chat -H 'Authorization: Bearer {key}' "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"bot":"demo","message":"How do I run it?"}\'\n'
+        f"  (ready to serve after {seconds:.1f}s; Ctrl-C stops everything)\n"
+    )
 
 
 if __name__ == "__main__":
