@@ -2,7 +2,7 @@
 knowledge base, the question asked of it and the stub model's streamed reply, the ``demo`` fixture
 (demo bot, its browser key on the demo page, a staff key; registered in conftest.py), and helpers
 that drive and read the widget's shadow DOM, the streamed states of an answer, and rows the
-server saves asynchronously.
+server saves asynchronously, and ``site_page`` (a third-party page embedding a new bot's widget).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from apikeys.services import api_key_create
 from chatbot_project.testing.openai_stub import Script
+from conversations.tests.browser_fixtures import widget_page
 
 DEMO_DOCS = {
     "Getting started": [
@@ -79,6 +80,20 @@ def wait_for_row(query, timeout: float = 5.0):
         time.sleep(0.05)
     assert row is not None, "the row did not appear in time"
     return row
+
+
+def site_page(site, app, tenant, name: str, *, head: str = "", docs=None) -> str:
+    """A page of the third-party site embedding the widget (README's tag) for a new bot whose
+    browser key allows that site's origin; returns the page's URL."""
+    from conversations.tests.conftest import build_kb  # here: conftest imports this module
+
+    kb = build_kb(tenant, slug=name, docs=docs or DEMO_DOCS)
+    _, key = api_key_create(
+        tenant=tenant, name=f"{name} site", permissions=["chat"], bots=[kb.bot],
+        allowed_origins=[site.base_url],
+    )  # fmt: skip
+    site.pages[f"/{name}.html"] = widget_page(app_url=app.base_url, bot=name, key=key, head=head)
+    return site.url(f"/{name}.html")
 
 
 @pytest.fixture

@@ -1,16 +1,15 @@
-"""The widget as a customer's site and its visitors meet it, in headless Chromium against the real
-ASGI app (uvicorn process, test database, the stub model streaming token by token), embedded with
-the README's one script tag on a page of another origin whose key allows it: screen readers hear
-each answer once (not every token), keyboard-only use keeps the focus in the widget, focus rings
-show, the host page's CSS and Content-Security-Policy do not break it, a visitor reading back up
-keeps their place while an answer streams, and citation sources are never javascript: links.
+"""The widget as a customer's visitors meet it, in headless Chromium against the real ASGI app
+(uvicorn process, test database, the stub model streaming token by token), embedded with the
+README's one script tag on a page of another origin whose key allows it: screen readers hear each
+answer once (not every token), keyboard-only use keeps the focus in the widget, focus rings show,
+a visitor reading back up keeps their place while an answer streams (at 360 px), and citation
+sources are never javascript: links. The host page's side: test_browser_widget_hosts.py.
 
 Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chromium is missing).
 """
 
 from __future__ import annotations
 
-from apikeys.services import api_key_create
 from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import (
     DEMO_DOCS,
@@ -19,10 +18,10 @@ from conversations.tests.browser_demo import (
     WIDGET,
     ask_widget,
     shadow,
+    site_page,
     wait_widget_answer,
 )
-from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page, widget_page
-from conversations.tests.conftest import build_kb
+from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page
 from datasets.models import Document
 
 pytestmark = BROWSER_TEST_MARKS
@@ -31,18 +30,6 @@ ACTIVE_JS = f"""() => {{
   const active = document.querySelector('{WIDGET}').shadowRoot.activeElement;
   return active ? active.className : 'outside the widget: ' + document.activeElement.tagName;
 }}"""
-
-
-def site_page(site, app, tenant, name: str, *, head: str = "", docs=None) -> str:
-    """A page of the third-party site embedding the widget (README's tag) for a new bot whose
-    browser key allows that site's origin; returns the page's URL."""
-    kb = build_kb(tenant, slug=name, docs=docs or DEMO_DOCS)
-    _, key = api_key_create(
-        tenant=tenant, name=f"{name} site", permissions=["chat"], bots=[kb.bot],
-        allowed_origins=[site.base_url],
-    )  # fmt: skip
-    site.pages[f"/{name}.html"] = widget_page(app_url=app.base_url, bot=name, key=key, head=head)
-    return site.url(f"/{name}.html")
 
 
 # Every element that a screen reader treats as a live region, and the texts each one held.
@@ -201,96 +188,6 @@ def test_focus_rings_are_visible_against_their_surroundings(
             assert width >= 2, (name, width)
             assert ratio >= 3, rings
         assert problems == []
-
-
-HOSTILE_CSS = """<style>
-* { font-family: cursive !important; letter-spacing: 4px !important; line-height: 3 !important;
-    text-transform: uppercase !important; text-align: right !important; color: red !important;
-    font-style: italic !important; word-spacing: 12px !important; }
-</style>"""
-TYPE_JS = f"""() => {{
-  const root = document.querySelector('{WIDGET}').shadowRoot;
-  return [...root.querySelectorAll('.cb-title, .cb-msg--greeting .cb-bubble, .cb-footnote')]
-    .map((node) => {{
-      const s = getComputedStyle(node);
-      return [s.fontFamily.split(',')[0], s.letterSpacing, s.lineHeight, s.textTransform,
-              s.textAlign, s.fontStyle, s.wordSpacing, s.color === 'rgb(255, 0, 0)'];
-    }});
-}}"""
-
-
-def test_the_host_pages_css_does_not_restyle_the_widget(
-    browser, streaming_app, third_party_site, tenant
-):
-    """`:host { all: initial }` loses to the page's own rules for <chatbot-widget>, so a page's
-    `* { letter-spacing; text-transform; font-family ... }` flowed into the whole panel."""
-    url = site_page(third_party_site, streaming_app, tenant, "hostile", head=HOSTILE_CSS)
-    with new_page(browser, DESKTOP) as (page, problems):
-        page.goto(url)
-        shadow(page, ".cb-launcher").click()
-        title, greeting, footnote = page.evaluate(TYPE_JS)
-        expected = ["system-ui", "normal", "22.5px", "none", "start", "normal", "0px", False]
-        assert greeting == expected
-        for typeset in (title, footnote):
-            assert typeset[0] == "system-ui"
-            assert typeset[1] == "normal", typeset  # letter-spacing
-            assert typeset[3] == "none", typeset  # text-transform
-            assert typeset[5] == "normal", typeset  # font-style
-            assert not typeset[7], typeset  # the page's red
-        assert problems == []
-
-
-def csp_page(app_url: str, bot: str, key: str) -> str:
-    """A page without inline style or script of its own (its CSP allows neither)."""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CSP site</title>
-</head><body><h1>A site with a Content-Security-Policy</h1><p>Its own content.</p>
-<script src="{app_url}/static/chatbot/widget.js" data-bot="{bot}" data-key="{key}"
-  data-accent="#0f766e" async></script></body></html>"""
-
-
-def test_a_host_page_csp_without_inline_styles(
-    browser, streaming_app, third_party_site, tenant, openai_stub
-):
-    """docs/widget.md's policy (the chat server in script-src, style-src and connect-src, no
-    'unsafe-inline') runs the widget without a violation. A page whose style-src leaves the chat
-    server out blocks widget.css: the widget then showed unstyled inside the page's content (its
-    buttons, headings and form between the page's paragraphs); now it stays hidden and says why
-    in the console."""
-    openai_stub.script = Script(reply=REPLY, token_delay=0)
-    app = streaming_app.base_url
-    kb = build_kb(tenant, slug="csp", docs=DEMO_DOCS)
-    _, key = api_key_create(
-        tenant=tenant, name="csp site", permissions=["chat"], bots=[kb.bot],
-        allowed_origins=[third_party_site.base_url],
-    )  # fmt: skip
-    documented = f"default-src 'self'; script-src {app}; style-src {app}; connect-src {app}"
-    strict = f"default-src 'self'; script-src {app}; style-src 'self'; connect-src {app}"
-    for path, policy in (("/csp.html", documented), ("/strict.html", strict)):
-        third_party_site.pages[path] = csp_page(app, "csp", key)
-        third_party_site.headers[path] = {"Content-Security-Policy": policy}
-
-    with new_page(browser, DESKTOP) as (page, problems):
-        page.goto(third_party_site.url("/csp.html"))
-        ask_widget(page, QUESTION)
-        assert "one script tag" in shadow(page, ".cb-bubble").last.text_content()
-        accent = shadow(page, ".cb-send").evaluate("b => getComputedStyle(b).backgroundColor")
-        assert accent == "rgb(15, 118, 110)"  # data-accent, set through the CSSOM
-        assert problems == []
-
-    with new_page(browser, DESKTOP) as (page, problems):
-        warnings: list[str] = []
-        page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-        page.goto(third_party_site.url("/strict.html"))
-        page.wait_for_function("() => !!document.querySelector('chatbot-widget')")
-        page.wait_for_function(
-            "() => document.querySelector('chatbot-widget').shadowRoot.querySelector('link')"
-            " && !!window.ChatbotWidget"
-        )
-        page.wait_for_timeout(500)  # the stylesheet's error event has fired by now
-        assert not shadow(page, ".cb-launcher").is_visible()
-        assert page.evaluate("document.querySelector('chatbot-widget').hidden") is True
-        assert any(f"allow {app} in style-src" in w for w in warnings), warnings
-        assert any("widget.css" in p for p in problems), problems  # the browser's own report
 
 
 def test_a_visitor_reading_back_keeps_their_place_while_an_answer_streams(

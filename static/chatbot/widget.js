@@ -531,6 +531,16 @@
       position: data.position === "left" ? "left" : "right",
       css: data.css || new URL("widget.css", scriptUrl).href,
     };
+    var twin = (window.ChatbotWidget.instances || []).some(function (other) {
+      var c = other.config;
+      return c && c.api === cfg.api && c.bot === cfg.bot && c.scope === cfg.scope;
+    });
+    if (twin) {
+      // The tag twice (a template and a tag manager, say): two panels would overwrite each
+      // other's stored conversation, the second hiding the first.
+      if (window.console) window.console.warn("Chatbot widget: " + cfg.bot + " is already on this page.");
+      return null;
+    }
 
     var store = storage();
     var storeKey = STORAGE_PREFIX + cfg.api + ":" + cfg.bot;
@@ -554,7 +564,7 @@
     }
 
     // Host element + shadow root keep the page's CSS out and ours in.
-    var host = el("chatbot-widget", { "data-bot": cfg.bot });
+    var host = el("chatbot-widget", { "data-bot": cfg.bot, "data-position": cfg.position });
     host.hidden = true;
     if (data.accent) host.style.setProperty("--cb-accent", data.accent);
     var root = host.attachShadow({ mode: "open" });
@@ -907,6 +917,9 @@
 
     renderTranscript();
     var attach = function () {
+      // Other bots' widgets in the same corner: stack this launcher above theirs.
+      var below = document.querySelectorAll('chatbot-widget[data-position="' + cfg.position + '"]').length;
+      if (below) host.style.setProperty("--cb-stack", String(below));
       document.body.appendChild(host);
       if (data.open === "true") open();
     };
