@@ -144,9 +144,9 @@ def test_ctrl_c_on_a_single_question_exits_130_without_a_traceback(kb, openai_st
     assert Message.objects.get(role="assistant").finish_reason == "cancelled"
 
 
-def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, monkeypatch):
-    # Ctrl-C before the answer streams (the first question of a process loads the embedding
-    # model: seconds). "(stopped; ... saved as cancelled)" used to be said with nothing saved.
+def _ctrl_c_while_prepared(monkeypatch, prepared=None) -> tuple[int, str]:
+    """Run one chat whose preparation gets a terminal's Ctrl-C; ``prepared`` replaces what the
+    preparation returns after it (default: the real one). Returns (exit code, stderr)."""
     import asyncio.runners
     import signal
     import threading
@@ -154,22 +154,29 @@ def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, 
     from conversations import chat
 
     real, seen = chat.prepare_chat, threading.Event()
-    on_sigint = asyncio.runners.Runner._on_sigint
+    on_sigint, run = asyncio.runners.Runner._on_sigint, asyncio.runners.Runner.run
+    runners = []
 
     def noted(self, *args, **kwargs):
         on_sigint(self, *args, **kwargs)  # asyncio.run cancels its task
         seen.set()
 
+    def recorded(self, *args, **kwargs):
+        runners.append(self)
+        return run(self, *args, **kwargs)
+
     def interrupted(*args, **kwargs):
-        # To the main thread, as a terminal's Ctrl-C reaches it (raise_signal here would hit
-        # this thread: the main one slept on in select() until the preparation ended).
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-        # Prepared only once asyncio.run has cancelled the chat (a fixed sleep lost that race
-        # twice in full runs on the loaded machine).
+        # SIGINT raised in the main thread by its own event loop, as a terminal's Ctrl-C is
+        # handled there (raise_signal here would hit this thread; pthread_kill to the main
+        # thread, asleep in epoll_wait without a wakeup fd, was now and then not handled for
+        # 10 s on the loaded machine: a flaky test, not the command).
+        runners[-1].get_loop().call_soon_threadsafe(signal.raise_signal, signal.SIGINT)
+        # Prepared only once asyncio.run has cancelled the chat.
         assert seen.wait(10), "SIGINT never reached asyncio.run"
-        return real(*args, **kwargs)
+        return (prepared or real)(*args, **kwargs)
 
     monkeypatch.setattr(asyncio.runners.Runner, "_on_sigint", noted)
+    monkeypatch.setattr(asyncio.runners.Runner, "run", recorded)
     monkeypatch.setattr(chat, "prepare_chat", interrupted)
     err = io.StringIO()
     # asyncio.run cancels its task on SIGINT only while Python's default handler is installed
@@ -180,10 +187,32 @@ def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, 
             call_command("chat", "--tenant", "acme", "--bot", "helper", Q, stderr=err)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert exited.value.code == 130
-    assert "saved as cancelled" in err.getvalue()
+    return exited.value.code, err.getvalue()
+
+
+def test_ctrl_c_while_the_chat_is_prepared_stores_the_question(kb, openai_stub, monkeypatch):
+    # Ctrl-C before the answer streams (the first question of a process loads the embedding
+    # model: seconds). "(stopped; ... saved as cancelled)" used to be said with nothing saved.
+    code, err = _ctrl_c_while_prepared(monkeypatch)
+    assert code == 130
+    assert "saved as cancelled" in err, err
     conversation = Conversation.objects.get()
     assert [(m.role, m.finish_reason) for m in conversation.messages.order_by("created_at")] == [
         ("user", ""), ("assistant", "cancelled"),
     ]  # fmt: skip
     assert openai_stub.chat_requests() == []
+
+
+def test_ctrl_c_says_so_when_the_question_could_not_be_stored(kb, openai_stub, monkeypatch):
+    # The preparation failed after the Ctrl-C (here: the bot was deactivated meanwhile): the
+    # command said "saved as cancelled" anyway; it now says the question was not stored, why.
+    from chatbot_project.errors import NotFound
+
+    def gone(*args, **kwargs):
+        raise NotFound("No such bot, or it is not visible to this credential.")
+
+    code, err = _ctrl_c_while_prepared(monkeypatch, gone)
+    assert code == 130
+    assert "saved as cancelled" not in err
+    assert "the question was not stored: No such bot" in err, err
+    assert not Conversation.objects.exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import sys
 from typing import Any
 
@@ -148,10 +149,15 @@ class Command(CheckedCommand):
                 prep = await asyncio.shield(preparing)
             except asyncio.CancelledError:  # Ctrl-C before the answer streamed
                 # Stored as cut short once prepared, as /v1/chat stores a client gone by then.
-                with contextlib.suppress(Exception):
+                try:
                     prep = await preparing
                     state["conversation_id"] = str(prep.conversation.id)
                     await chat_writes.stored_unstarted(prep)
+                except Exception as exc:  # said, not hidden: the question was not stored
+                    logging.getLogger("chatbot.chat").warning(
+                        "chat command: the interrupted question was not stored", exc_info=True
+                    )
+                    state["unsaved"] = getattr(exc, "detail", None) or type(exc).__name__
                 raise
             async for event, payload in run_chat(prep):
                 if event == "start":
@@ -177,7 +183,10 @@ class Command(CheckedCommand):
             raise CommandError(str(exc.detail)) from None
         except KeyboardInterrupt:  # asyncio.run cancelled the chat: run_chat stored it
             self.last_conversation = state.get("conversation_id")
-            self.stderr.write("\n(stopped; the partial answer is saved as cancelled)")
+            if "unsaved" in state:
+                self.stderr.write(f"\n(stopped; the question was not stored: {state['unsaved']})")
+            else:
+                self.stderr.write("\n(stopped; the partial answer is saved as cancelled)")
             return STOPPED
         self.stdout.write("")
         self.failed = "error" in state
