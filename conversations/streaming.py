@@ -138,11 +138,13 @@ async def limit_and_embed(
     ``fastlane.FastRequest``) and ``question``'s embedding-cache read in the same Redis command;
     returns the embedding started (None without a question). A browser visitor's own limit
     is checked first: a request it refuses does not spend the site key's allowance."""
-    await visitor_limit(context, _origin(request), _address(request))
+    visitor = await visitor_limit(context, _origin(request), _address(request))
     tenant_id = context.tenant.id
     key = query_embeddings.ready_key(question, tenant_id) if question else None
     if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
+        if visitor is not None:
+            request.rate_limit_decision = visitor  # (see below)
         return (
             query_embeddings.after_lookup(question, None, None, tenant_id=tenant_id)
             if question
@@ -156,6 +158,10 @@ async def limit_and_embed(
     request.rate_limit_decision = decision
     if not decision.allowed:
         raise rate_limited_error(decision)
+    if visitor is not None:
+        # A site visitor's X-RateLimit-* describe its own allowance: the key's remaining count
+        # told every visitor how busy the site was (the key's own 429 still describes the key).
+        request.rate_limit_decision = visitor
     return query_embeddings.after_lookup(question, key, raw, tenant_id=tenant_id)
 
 
@@ -174,21 +180,23 @@ def request_visitor(request: Any, context: AuthContext) -> str:
     return visitor_of(context, _origin(request), _address(request))
 
 
-async def visitor_limit(context: AuthContext, origin: str, address: str) -> None:
+async def visitor_limit(context: AuthContext, origin: str, address: str) -> Any:
     """``VISITOR_RATE_LIMIT`` per visitor (client address) on a browser key's chats, on top of
     the key's own limit, which every visitor of a site shares: one visitor could spend the
     whole site's allowance. Checked before the key's limit (so that a refused request is not
     counted for the site). Keys with ``allowed_origins`` only (``slots.visitor_of``), with or
-    without an ``Origin``; server-side keys have their own limit alone."""
+    without an ``Origin``; server-side keys have their own limit alone. Returns the visitor's
+    decision (None when not counted per visitor)."""
     limit = settings.VISITOR_RATE_LIMIT
     visitor = visitor_of(context, origin, address)
     if not (limit and visitor):
-        return
+        return None
     from apikeys.ratelimit import ahit, rate_limited_error
 
     decision = await ahit(context, bucket="visitor", identity=visitor, limit=limit)
     if not decision.allowed:
         raise rate_limited_error(decision, "one visitor of this site")
+    return decision
 
 
 def _with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:

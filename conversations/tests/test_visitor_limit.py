@@ -80,7 +80,8 @@ def test_a_visitors_429_carries_the_visitors_limit_headers(settings, kb, make_ke
     browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP], rate_limit="100/m")
     allowed = _chat(browser, "203.0.113.5")
     assert allowed.status_code == 200
-    assert (allowed["X-RateLimit-Limit"], allowed["X-RateLimit-Remaining"]) == ("100", "99")
+    # The visitor's own allowance, not the site key's (test_a_visitors_rate_headers_...).
+    assert (allowed["X-RateLimit-Limit"], allowed["X-RateLimit-Remaining"]) == ("1", "0")
     refused = _chat(browser, "203.0.113.5")
     assert refused.status_code == 429
     assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("1", "0")
@@ -146,3 +147,20 @@ def test_leaving_the_origin_out_does_not_escape_the_visitor_limit(
     assert refused.status_code == 429
     assert "one visitor of this site" in refused.json()["error"]["message"]
     assert _chat(browser, "203.0.113.8", origin="").status_code == 200
+
+
+def test_a_visitors_rate_headers_describe_its_own_allowance(settings, kb, make_key, openai_stub):
+    """Repro (leakage review): X-RateLimit-Remaining on a browser key's chat was the site key's
+    count, shared by every visitor: any visitor could watch how busy the site was. A visitor
+    now sees its own allowance (VISITOR_RATE_LIMIT); a server key still sees the key's."""
+    settings.VISITOR_RATE_LIMIT = "5/m"
+    openai_stub.script = Script(reply="Use AnonRateThrottle [1].")
+    browser = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP], rate_limit="1000/m")
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):  # the site's other visitors
+        assert _chat(browser, address).status_code == 200
+    res = _chat(browser, "203.0.113.9")
+    assert res.status_code == 200
+    assert (res["X-RateLimit-Limit"], res["X-RateLimit-Remaining"]) == ("5", "4")
+    server = make_key(kb.tenant, ("chat",), rate_limit="1000/m")
+    res = _chat(server, "203.0.113.9")
+    assert (res["X-RateLimit-Limit"], res["X-RateLimit-Remaining"]) == ("1000", "999")
