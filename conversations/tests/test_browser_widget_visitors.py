@@ -2,13 +2,19 @@
 (uvicorn process, test database, the stub model streaming token by token), embedded with the
 README's one script tag on a page of another origin whose key allows it: screen readers hear each
 answer once (not every token), keyboard-only use keeps the focus in the widget, focus rings show,
-a visitor reading back up keeps their place while an answer streams (at 360 px), and citation
-sources are never javascript: links. The host page's side: test_browser_widget_hosts.py.
+a visitor reading back up keeps their place while an answer streams (at 360 px), citation
+sources are never javascript: links, and a connection dropped mid-answer is explained.
+The host page's side: test_browser_widget_hosts.py.
 
 Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chromium is missing).
 """
 
 from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from urllib.parse import urlparse
 
 from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import (
@@ -253,4 +259,70 @@ def test_citation_sources_are_never_script_links(
         )
         assert all(h.startswith(("http://", "https://")) for h in hrefs), hrefs
         assert page.evaluate("window.__cbXss") is None
+        assert problems == []
+
+
+def dropping_proxy(target_port: int) -> tuple[str, threading.Event]:
+    """A TCP proxy to the app that, while its event is set, drops the connection (both ways)
+    in the middle of what follows a chat answer's third delta, as a lost network does."""
+    armed = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(source: socket.socket, sink: socket.socket, answers: bool) -> None:
+        deltas = 0
+        try:
+            while data := source.recv(65536):
+                if armed.is_set() and deltas >= 3:  # three deltas went through whole
+                    armed.clear()
+                    sink.sendall(data[: len(data) // 2])
+                    break
+                sink.sendall(data)
+                deltas += data.count(b"event: delta") if answers else 0
+        except OSError:
+            pass
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", target_port))
+            threading.Thread(target=pipe, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client, True), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}", armed
+
+
+def test_a_connection_dropped_mid_answer_is_explained_and_the_next_question_works(
+    browser, streaming_app, third_party_site, tenant, openai_stub
+):
+    proxy, armed = dropping_proxy(urlparse(streaming_app.base_url).port)
+    url = site_page(third_party_site, streaming_app, tenant, "dropped")
+    page_html = third_party_site.pages["/dropped.html"]
+    third_party_site.pages["/dropped.html"] = page_html.replace(
+        "data-bot=", f'data-api="{proxy}" data-bot='
+    )
+    openai_stub.script = Script(reply="word " * 100, token_delay=0.02)
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(url)
+        armed.set()
+        ask_widget(page, QUESTION)
+        status = shadow(page, ".cb-status").last.text_content()
+        assert status == "The connection was lost before the answer finished. Please try again."
+        partial = shadow(page, ".cb-bubble").last.text_content()
+        assert partial.startswith("word"), partial  # what came before the drop stays
+        assert len(partial) < len("word " * 100)
+        assert shadow(page, ".cb-send").is_visible()
+
+        openai_stub.script = Script(reply="Back again.", token_delay=0)
+        shadow(page, "textarea").fill("Are you there?")
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 2)
+        assert shadow(page, ".cb-bubble").last.text_content() == "Back again."
         assert problems == []
