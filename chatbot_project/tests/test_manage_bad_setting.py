@@ -1,0 +1,32 @@
+"""manage.py with a bad environment variable prints that variable's sentence, once, without a
+traceback. Repro (fresh clone, embedded services, no DEBUG): `RATE_LIMIT_DEFAULT=abc manage.py
+check` showed a traceback ending in "Set SECRET_KEY (or SECRET_KEY_FILE) ...": Django imports
+the settings a second time after a failed first import, which had already set DATABASE_URL for
+the embedded server, so the second import no longer counted as local development and asked for
+a SECRET_KEY; the variable actually wrong was never named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from chatbot_project.testing.processes import BASE_DIR
+
+DROP = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "TESTING", "TEST_KEEP_REDIS_URL"}
+
+
+def test_a_bad_variable_is_named_in_one_sentence():
+    env = {k: v for k, v in os.environ.items() if k not in DROP and not k.startswith("PYTEST")}
+    env.update(RATE_LIMIT_DEFAULT="abc", DJANGO_SETTINGS_MODULE="chatbot_project.settings")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "Set SECRET_KEY" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ImproperlyConfigured: RATE_LIMIT_DEFAULT='abc' is not a rate limit; use "
+        "<count>/<s|m|h|d> with a count of at least 1, e.g. 60/m."
+    )
