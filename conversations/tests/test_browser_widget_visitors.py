@@ -326,3 +326,31 @@ def test_a_connection_dropped_mid_answer_is_explained_and_the_next_question_work
         wait_widget_answer(page, 2)
         assert shadow(page, ".cb-bubble").last.text_content() == "Back again."
         assert problems == []
+
+
+PHONE_360 = {"width": 360, "height": 640}
+
+
+def test_on_a_phone_the_full_screen_panel_keeps_tab_inside(
+    browser, streaming_app, third_party_site, tenant, openai_stub
+):
+    """At 360 px the open panel covers the page and hides its launcher: Tab went on from the
+    Send button to the page's own links underneath, focused out of sight (WCAG 2.4.11)."""
+    openai_stub.script = Script(reply=REPLY, token_delay=0)
+    links = '<p><a href="#a">A page link</a> <a href="#b">another</a></p>'
+    url = site_page(third_party_site, streaming_app, tenant, "phone")
+    page_html = third_party_site.pages["/phone.html"]
+    third_party_site.pages["/phone.html"] = page_html.replace("</h1>", "</h1>" + links)
+    with new_page(browser, PHONE_360) as (page, problems):
+        page.goto(url)
+        ask_widget(page, QUESTION)
+        seen = []
+        for key in ["Tab"] * 12 + ["Shift+Tab"] * 12:
+            page.keyboard.press(key)
+            seen.append(page.evaluate(ACTIVE_JS))
+        assert not [name for name in seen if name.startswith("outside")], seen
+        assert {"cb-input", "cb-send", "cb-icon-btn cb-close", "cb-chip"} <= set(seen), seen
+        assert shadow(page, ".cb-panel").get_attribute("aria-modal") == "true"
+        page.keyboard.press("Escape")
+        assert page.evaluate(ACTIVE_JS) == "cb-launcher"
+        assert problems == []

@@ -748,6 +748,7 @@
 
     function open() {
       panel.hidden = false;
+      panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
       wrapper.classList.add("cb-open");
       launcher.setAttribute("aria-expanded", "true");
       launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
@@ -908,10 +909,23 @@
       }
     });
     input.addEventListener("input", autosize);
+    // On a phone the open panel covers the whole page (its launcher hidden): Tab cycles in the
+    // panel rather than move to the page's links underneath, out of sight.
+    var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : { matches: false };
     wrapper.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && !panel.hidden) {
         event.stopPropagation();
         close();
+      } else if (event.key === "Tab" && !panel.hidden && phone.matches) {
+        var stops = Array.prototype.filter.call(
+          panel.querySelectorAll("button, textarea, a[href], [tabindex='0']"),
+          function (node) { return !node.disabled && node.getClientRects().length > 0; }
+        );
+        var edge = event.shiftKey ? stops[0] : stops[stops.length - 1];
+        if (stops.length && root.activeElement === edge) {
+          event.preventDefault();
+          (event.shiftKey ? stops[stops.length - 1] : stops[0]).focus();
+        }
       }
     });
 
