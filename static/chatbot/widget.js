@@ -10,7 +10,8 @@
  * data-css (stylesheet URL; defaults to widget.css beside this script).
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
- * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height.
+ * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height, --cb-focus
+ * (focus rings), --cb-focus-on-accent (focus rings on the accent-coloured header).
  *
  * Safety: model output and document text are never parsed as HTML. The tiny Markdown renderer
  * below builds DOM nodes with createElement/textContent only; links are limited to http(s).
