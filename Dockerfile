@@ -14,7 +14,7 @@ RUN pip install --no-cache-dir -r requirements.txt \
 
 COPY . .
 RUN useradd --system --uid 10001 --home /app app \
- && mkdir -p /app/.data/media /app/.data/staticfiles \
+ && mkdir -p /app/.data/media /app/.data/staticfiles /app/.data/cache \
  && SECRET_KEY=build DATABASE_URL=postgresql://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput -v 0 \
  && chown -R app:app /app/.data

@@ -56,3 +56,18 @@ def test_compose_worker_takes_worker_concurrency_as_the_procfile_does():
     assert worker[worker.index("--concurrency") + 1] == "${WORKER_CONCURRENCY:-2}"
     assert "${WORKER_CONCURRENCY:-2}" in (BASE / "Procfile").read_text()
     assert "WORKER_CONCURRENCY=" in (BASE / ".env.example").read_text()
+
+
+def test_compose_workers_and_api_match_the_procfile_and_keep_the_encoder():
+    """Repro (fresh-clone review): compose's worker lacked the Procfile's --without-gossip
+    --without-mingle, and .data/cache (the int8 question encoder, 3-12 s to build) was on no
+    volume, so every api container built it again and its first questions waited."""
+    compose = yaml.safe_load((BASE / "docker-compose.yml").read_text())
+    worker = compose["services"]["worker"]["command"]
+    for flag in ("--without-gossip", "--without-mingle"):
+        assert flag in worker
+        assert flag in (BASE / "Procfile").read_text()
+    api_volumes = compose["services"]["api"]["volumes"]
+    assert "modelcache:/app/.data/cache" in api_volumes
+    assert "modelcache" in compose["volumes"]
+    assert "/app/.data/cache" in (BASE / "Dockerfile").read_text()  # owned by the app user
