@@ -54,9 +54,10 @@ def test_delete_tenant_removes_rows_files_and_sole_users(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("delete_tenant", "acme", "--yes", "--with-users", stdout=out)
     text = out.getvalue()
-    assert "1 bots, 1 datasets, 1 documents" in text
-    assert "1 stored files" in text
-    assert "1 users belong to no other tenant (deleted too" in text
+    assert "1 bot, 1 dataset, 1 document (" in text  # (read "1 bots, 1 datasets")
+    assert "1 stored file," in text
+    assert "0 conversations (0 messages)" in text
+    assert "1 user belongs to no other tenant (deleted too" in text
     assert "Deleted tenant acme" in text
 
     assert not Tenant.objects.filter(slug="acme").exists()

@@ -40,12 +40,20 @@ class Command(CheckedCommand):
             known = ", ".join(Tenant.objects.order_by("slug").values_list("slug", flat=True)[:20])
             raise CommandError(f"No tenant {slug!r}. Tenants: {known or 'none'}.")
         f = tenant_footprint(tenant=tenant)
+        n = _counted
         self.stdout.write(
-            f"Tenant {tenant.slug} ({tenant.name}) holds {f['bots']} bots, {f['datasets']} "
-            f"datasets, {f['documents']} documents ({f['chunks']} chunks; {f['stored_files']} "
-            f"stored files, {_size(f['stored_bytes'])}), {f['conversations']} conversations "
-            f"({f['messages']} messages), {f['api_keys']} API keys, {f['memberships']} "
-            f"memberships; {f['users_left_without_tenant']} users belong to no other tenant "
+            f"Tenant {tenant.slug} ({tenant.name}) holds {n(f['bots'], 'bot')}, "
+            f"{n(f['datasets'], 'dataset')}, {n(f['documents'], 'document')} "
+            f"({n(f['chunks'], 'chunk')}; {n(f['stored_files'], 'stored file')}, "
+            f"{_size(f['stored_bytes'])}), {n(f['conversations'], 'conversation')} "
+            f"({n(f['messages'], 'message')}), {n(f['api_keys'], 'API key')}, "
+            f"{n(f['memberships'], 'membership')}; "
+            + (
+                "1 user belongs"
+                if f["users_left_without_tenant"] == 1
+                else f"{f['users_left_without_tenant']} users belong"
+            )
+            + " to no other tenant "
             + ("(deleted too: --with-users)." if with_users else "(kept: --with-users deletes).")
         )
         if not yes:
@@ -56,3 +64,8 @@ class Command(CheckedCommand):
                 raise CommandError("Nothing deleted: the slug did not match.")
         tenant_delete(tenant=tenant, with_users=with_users)
         self.stdout.write(f"Deleted tenant {slug} and everything it owned.")
+
+
+def _counted(count: int, noun: str) -> str:
+    """``1 bot``, ``2 bots``: the summary read "1 conversations" (fresh-clone review)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
