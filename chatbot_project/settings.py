@@ -7,6 +7,7 @@ below at the point where they were defined.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -363,7 +364,10 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "retry-after"]
 
 # --------------------------------------------------------------------------- logging
-LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"text", "json"})
+# Default: text for a person (DEBUG, or a command run at a terminal: `manage.py ingest` mixed
+# JSON lines into its own output), JSON for log collectors (servers and workers in containers).
+_AT_TERMINAL = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG or _AT_TERMINAL else "json", {"text", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
