@@ -5,18 +5,12 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot_project.settings")
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from chatbot_project.env import load_settings_or_exit
+
     if not any(arg.startswith("--settings") for arg in sys.argv[1:]):
-        try:
-            settings.INSTALLED_APPS  # noqa: B018 (loads the settings, once)
-        except ImproperlyConfigured as exc:
-            # A bad environment variable: its sentence alone. Django would import the settings
-            # again, after the first import had set DATABASE_URL for the embedded server, and
-            # report a missing SECRET_KEY instead of the variable that is wrong.
-            sys.exit(f"ImproperlyConfigured: {exc}")
+        load_settings_or_exit()  # a bad environment variable: its sentence alone, exit 1
     execute_from_command_line(sys.argv)
 
 

@@ -54,6 +54,18 @@ def main() -> int:
         )
         return 1
 
+    # The server's own variables (the settings' are checked by `manage.py migrate` below): a bad
+    # one stopped the server after the set-up, as web.1's "ImproperlyConfigured: ..." line.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chatbot_project.serve import process_tuning
+
+    try:
+        process_tuning()
+    except ImproperlyConfigured as exc:
+        print(f"make run: ImproperlyConfigured: {exc}", file=sys.stderr)
+        return 1
+
     from chatbot_project import embedded
 
     started_pg = started_redis = False

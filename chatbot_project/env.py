@@ -108,6 +108,21 @@ def env_rate_limit(name: str, default: str, *, empty_is_off: bool = False) -> st
     return value
 
 
+def load_settings_or_exit() -> None:
+    """Load Django's settings now, in a process's entry point (manage.py, serve, the Celery
+    worker): a bad environment variable exits 1 with its sentence alone, "ImproperlyConfigured:
+    <sentence>", instead of a traceback. Loaded once: after a failed first import Django imports
+    the settings again, and the first had already put the embedded server's DATABASE_URL into
+    the environment, so the second no longer counted as local development and reported a missing
+    SECRET_KEY instead of the variable that is wrong."""
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 (loads the settings, once)
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"ImproperlyConfigured: {exc}") from None
+
+
 def dotenv_values(text: str) -> dict[str, str]:
     """``NAME=value`` lines of a ``.env`` file as docker compose reads them (the same file
     serves both): blank lines and ``#`` lines skipped, an optional ``export``, a value in

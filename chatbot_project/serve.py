@@ -14,7 +14,7 @@ import threading
 import time
 
 
-def tune_gc() -> None:
+def tune_gc(seconds: float) -> None:
     """Keep CPython's full (generation 2) collections off the request path.
 
     A streaming server holds ~500 tracked objects per open stream; CPython runs a full
@@ -23,11 +23,10 @@ def tune_gc() -> None:
     streams/s (measured with gc.callbacks in bench/chat.py's capacity run): every chat arriving
     meanwhile waited. Here: the objects of start-up (Django, models, the embedder) are frozen out
     of collection, automatic full collections are off, and a thread runs one every
-    ``GC_FULL_COLLECT_SECONDS`` (default 60; 0 keeps CPython's default). Young generations are
-    collected as usual, so most cyclic garbage goes within milliseconds; what reaches the old
-    generation waits at most that long.
+    ``seconds`` (``GC_FULL_COLLECT_SECONDS``, default 60; 0 keeps CPython's default). Young
+    generations are collected as usual, so most cyclic garbage goes within milliseconds; what
+    reaches the old generation waits at most that long.
     """
-    seconds = float(os.environ.get("GC_FULL_COLLECT_SECONDS", "60"))
     if seconds <= 0:
         return
     gc.collect()
@@ -116,9 +115,33 @@ def warm_up() -> None:
     threading.Thread(target=load, name="embedder-warm-up", daemon=True).start()
 
 
+def process_tuning() -> tuple[float, float]:
+    """(``GC_FULL_COLLECT_SECONDS``, ``GIL_SWITCH_INTERVAL_MS``), read by the server alone (not
+    the settings); a bad one raises ImproperlyConfigured naming it."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chatbot_project.env import env_float
+
+    gc_seconds = env_float("GC_FULL_COLLECT_SECONDS", 60)
+    switch_ms = env_float("GIL_SWITCH_INTERVAL_MS", 1)
+    if not switch_ms > 0:  # sys.setswitchinterval refuses 0 (and NaN)
+        raise ImproperlyConfigured(f"GIL_SWITCH_INTERVAL_MS={switch_ms} must be > 0.")
+    return gc_seconds, switch_ms
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot_project.settings")
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from chatbot_project.env import load_settings_or_exit
+
+    # A bad environment variable: "ImproperlyConfigured: <sentence>" and exit 1, no traceback.
+    load_settings_or_exit()
+    try:
+        tuning = process_tuning()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"ImproperlyConfigured: {exc}") from None
 
     import chatbot_project.asgi  # noqa: F401  (Django set up before start-up objects are frozen)
 
@@ -132,7 +155,7 @@ def main() -> int:
                 "process); unset it or run several daphne servers behind a proxy.\n"
             )
             return 2
-        _tune_process()
+        _tune_process(*tuning)
         from daphne.cli import CommandLineInterface
 
         # --verbosity 0: no access log of daphne's own (uvicorn runs without one too). It wrote
@@ -169,7 +192,7 @@ def main() -> int:
         sockets = [config.bind_socket()]  # exits with uvicorn's message if it cannot bind
 
     def serve() -> int:
-        _tune_process()
+        _tune_process(*tuning)
         uvicorn.Server(config).run(sockets=sockets)
         return 0
 
@@ -180,15 +203,15 @@ def main() -> int:
     return supervise(processes, serve)
 
 
-def _tune_process() -> None:
+def _tune_process(gc_seconds: float, switch_ms: float) -> None:
     """In each server process (after the fork when there are several)."""
-    tune_gc()
+    tune_gc(gc_seconds)
     warm_up()
     # The event loop shares the GIL with the chat DB threads; each time it comes back from
     # waiting for sockets it may wait up to this long for a DB thread running Python. 1 ms
     # (CPython: 5) gave lower first-event p95 and server CPU in all four alternating capacity
     # pairs at 100 new/s (bench/README.md, "Capacity"). 5 restores CPython's default.
-    sys.setswitchinterval(float(os.environ.get("GIL_SWITCH_INTERVAL_MS") or 1) / 1000)
+    sys.setswitchinterval(switch_ms / 1000)
 
 
 if __name__ == "__main__":

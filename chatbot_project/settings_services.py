@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from chatbot_project.env import env_bool, env_float, env_int, env_str, running_tests
 
@@ -33,9 +34,18 @@ REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=1)
 # per loop (chatbot_project.redis_lane); false: through redis-py's asyncio pool instead.
 REDIS_LANE = env_bool("REDIS_LANE", True)
 
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-}
+_conn_max_age = env_int("DB_CONN_MAX_AGE", 60)
+try:
+    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=_conn_max_age)
+except ValueError:  # dj_database_url's ParseError/UnknownSchemeError (a traceback at start)
+    _database = {}
+if not _database.get("ENGINE", "").endswith(("postgresql", "postgis")):
+    # Without the URL itself, which may hold a password.
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a valid PostgreSQL URL: use postgresql://<user>:<password>@<host>"
+        ":<port>/<database>, with special characters of the password percent-encoded (@ as %40)."
+    )
+DATABASES = {"default": _database}
 _opts = DATABASES["default"].get("OPTIONS") or {}
 if "host" in _opts:  # postgresql://user@/db?host=/socket/dir form: keep HOST/PORT authoritative
     DATABASES["default"]["HOST"] = _opts.pop("host")
