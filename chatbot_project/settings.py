@@ -109,7 +109,7 @@ MIDDLEWARE = [
     "chatbot_project.middleware.RequestContextMiddleware",
     "apikeys.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chatbot_project.staticfiles.StaticFilesMiddleware",  # WhiteNoise; ASGI-ready file bodies
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,6 +135,7 @@ API_MIDDLEWARE = [
     _API_INLINE.get(name, name)
     for name in MIDDLEWARE
     if name.startswith(("chatbot_project.", "apikeys.", "corsheaders.")) or name in _API_INLINE
+    if name != "chatbot_project.staticfiles.StaticFilesMiddleware"
 ]
 
 ROOT_URLCONF = "chatbot_project.urls"
