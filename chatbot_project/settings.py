@@ -362,7 +362,10 @@ CORS_ALLOW_HEADERS = [
     "accept", "authorization", "content-type", "x-api-key", "x-tenant", "x-request-id",
     "x-end-user",
 ]  # fmt: skip
-CORS_EXPOSE_HEADERS = ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "retry-after"]
+CORS_EXPOSE_HEADERS = [
+    "x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "retry-after",
+    "x-sse-ping-seconds",  # the widget's stall timeout (a few keep-alive intervals)
+]  # fmt: skip
 
 # --------------------------------------------------------------------------- logging
 # Default: text for a person (DEBUG, or a command run at a terminal: `manage.py ingest` mixed

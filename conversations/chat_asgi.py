@@ -53,11 +53,11 @@ async def _chat(
 ) -> None:
     from conversations.slots import release_stream_slot
     from conversations.streaming import (
-        SSE_HEADERS,
         collect,
         finish_unrun,
         limit_and_embed,
         request_visitor,
+        sse_headers,
         sse_stream,
         wants_stream,
     )
@@ -80,7 +80,7 @@ async def _chat(
         # the server reports the client as gone, and until_disconnect would cancel any await.
         released = False
         try:
-            await send(request.response_start(200, SSE_TYPE, SSE_HEADERS))
+            await send(request.response_start(200, SSE_TYPE, sse_headers()))
             chunks = sse_stream(prep, None)
             async with contextlib.aclosing(chunks):  # type: ignore[type-var]
                 async for part in chunks:

@@ -46,6 +46,11 @@ from tenants.context import AuthContext
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
+def sse_headers() -> dict[str, str]:
+    """SSE_HEADERS and the keep-alive interval (a few of them silent: the widget gives up)."""
+    return {**SSE_HEADERS, "X-SSE-Ping-Seconds": f"{settings.SSE_PING_SECONDS or 0:g}"}
+
+
 def error_json(exc: APIError, **extra: Any) -> JsonResponse:
     """API.md's error body for ``exc``; ``extra`` joins its ``error`` object (OpenAI's fields)."""
     body = error_body(exc.type, str(exc.detail), exc.details)
@@ -277,7 +282,7 @@ def streaming_response(
     response = SSEResponse(body, content_type="text/event-stream; charset=utf-8")
     if prep is not None:
         response._resource_closers.append(partial(_release_unstreamed, prep, slot))
-    for name, value in SSE_HEADERS.items():
+    for name, value in sse_headers().items():
         response[name] = value
     _with_rate_headers(request, response)
     return response
