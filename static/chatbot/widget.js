@@ -278,8 +278,13 @@
   }
 
   /** A sentence for the person in front of the widget, from an HTTP status and error body. */
-  function describeError(status, body, retryAfter) {
+  function describeError(status, body, retryAfter, api) {
     var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+    if ((status === 404 || status === 405) && !serverMessage) {
+      // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
+      return "The chat server was not found" + (api ? " at " + api : "") + " (HTTP " + status + "). " +
+        "If you run this site, set the widget's data-api to the chat server's address.";
+    }
     if (status === 401) {
       return "This chat is unavailable: its access key is invalid, revoked or expired. " +
         "If you run this site, check the widget's data-key.";
@@ -287,9 +292,7 @@
     if (status === 403) {
       return "Refused: " + (serverMessage || "this website is not allowed to use this chatbot.");
     }
-    if (status === 404) {
-      return serverMessage || "This chatbot was not found. If you run this site, check the widget's data-bot.";
-    }
+    if (status === 404) return serverMessage;
     if (status === 429) {
       var seconds = parseInt(retryAfter, 10);
       // The key's limits (messages per minute, answers at once) are shared by all of the
@@ -312,21 +315,41 @@
       "browser key's allowed origins and check the widget's data-key.";
   }
 
+  var cspBlocked = {};  // origins the page's CSP refused (its fetch fails as when offline)
+  document.addEventListener("securitypolicyviolation", function (event) {
+    if (!/^(connect|default)-src/.test(event.effectiveDirective || event.violatedDirective || "")) return;
+    try { cspBlocked[new URL(event.blockedURI).origin] = true; } catch (e) { /* not a URL */ }
+  });
+
   /**
-   * A failed fetch is either the network or a CORS refusal (the server refuses a key used from an
-   * origin it does not allow, and the browser hides that response from us). An opaque no-cors
-   * request to the health route tells them apart: if the server answers, the origin was refused.
+   * A failed fetch is the page's CSP, the network or a CORS refusal (the server refuses a key
+   * used from an origin it does not allow, and the browser hides that response from us). An
+   * opaque no-cors request to the health route tells the last two apart: if the server answers,
+   * the origin was refused. (The CSP's violation event comes a task after the failure.)
    */
   function explainFetchFailure(api) {
     return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
       function () { return new ChatError("origin", originRefusedMessage(), 403); },
-      function () { return new ChatError("network", NETWORK_MESSAGE); }
+      function () {
+        return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
+          var origin = new URL(api).origin;
+          if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+          if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
+            "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
+          return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+        });
+      }
     );
   }
 
+  // Stalled: no byte (a keep-alive ping is one) for 3 of the ping intervals the server announces
+  // in X-SSE-Ping-Seconds (0: it sends none; until it answers, its default of 15 s).
+  var STALL_PINGS = 3, DEFAULT_PING_SECONDS = 15;
+
   /**
    * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
-   * Resolves when the stream ends; rejects with a ChatError (kind: http, network, aborted, stream).
+   * Resolves when the stream ends; rejects with a ChatError (kind: http, network, origin, csp,
+   * aborted, stalled, stream).
    */
   function streamChat(options, handlers) {
     var headers = {
@@ -344,11 +367,26 @@
     if (options.metadata) body.metadata = options.metadata;
 
     var sawEnd = false;
+    // Stop (options.signal) aborts the request, and so does the stall timer `alive` re-arms.
+    var controller = new AbortController(), stalled = false, timer = 0;
+    function alive(seconds) {
+      window.clearTimeout(timer);
+      if (seconds > 0) timer = window.setTimeout(function () { stalled = true; controller.abort(); }, seconds * STALL_PINGS * 1000);
+    }
+    function aborted() {
+      if (!stalled) return new ChatError("aborted", "Stopped.");
+      return new ChatError("stalled", "The connection stalled before the answer finished. Please try again.");
+    }
+    if (options.signal) {
+      if (options.signal.aborted) controller.abort();
+      options.signal.addEventListener("abort", function () { controller.abort(); });
+    }
+    alive(DEFAULT_PING_SECONDS);
     return fetch(options.api + "/v1/chat", {
       method: "POST",
       headers: headers,
       body: JSON.stringify(body),
-      signal: options.signal,
+      signal: controller.signal,
       credentials: "omit",
       mode: "cors",
       cache: "no-store",
@@ -359,12 +397,15 @@
           return response.text().then(function (text) {
             var parsed = null;
             try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-            throw new ChatError("http", describeError(response.status, parsed, retryAfter), response.status, retryAfter);
+            throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api), response.status, retryAfter);
           });
         }
         if (!response.body || !response.body.getReader) {
           throw new ChatError("stream", "This browser cannot read streamed answers.");
         }
+        var ping = parseFloat(response.headers.get("X-SSE-Ping-Seconds"));
+        if (!(ping >= 0)) ping = DEFAULT_PING_SECONDS;
+        alive(ping);
         var reader = response.body.getReader();
         var decoder = new TextDecoder();
         var feed = createSSEParser(function (name, raw) {
@@ -382,23 +423,25 @@
               }
               return;
             }
+            alive(ping);
             feed(decoder.decode(step.value, { stream: true }));
             return pump();
           });
         }
         return pump().catch(function (err) {
           if (err instanceof ChatError) throw err;
-          if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+          if (err && err.name === "AbortError") throw aborted();
           throw new ChatError("stream", "The connection was lost before the answer finished. Please try again.");
         });
       },
       function (err) {
-        if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+        if (err && err.name === "AbortError") throw aborted();
         return explainFetchFailure(options.api).then(function (chatError) { throw chatError; });
       }
-    ).catch(function (err) {
+    ).then(function () { alive(0); }, function (err) {
+      alive(0);
       if (err instanceof ChatError) throw err;
-      if (err && err.name === "AbortError") throw new ChatError("aborted", "Stopped.");
+      if (err && err.name === "AbortError") throw aborted();
       throw new ChatError("network", NETWORK_MESSAGE);
     });
   }
