@@ -6,6 +6,7 @@ is cut there, with ``finish_reason`` "length", as a model's would be."""
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -20,11 +21,41 @@ _STOP_WORDS = (
     "this to was what when where which who why will with you your me we use using"
 )
 _STOP = frozenset(_STOP_WORDS.split(" "))
+_CODE = re.compile(  # a line of code left outside a fenced block (indented blocks, docstrings)
+    r"^(class|def|return|from|import|if|for|@)\b|^[\w.]+ = |^\"\"\"|[{;=]\s*$|^[\w.]+\(.*\):?$"
+)
+_ITEM = re.compile(r"[-*+]\s+|\d{1,2}[.)]\s+")
 PIECE_WORDS = 3
+HEADING_WEIGHT = 0.5  # a term found only in the chunk's "title > heading" line counts half
+RANK_PENALTY = 0.05  # each source further down the ranking takes this share off its scores
+
+
+def _stem(word: str) -> str:
+    """A light suffix stripper: run/runs/running, index/indexes, query/queries, fail/failed."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                break
+            if suffix == "es" and not word.endswith(("ses", "xes", "ches", "shes", "zes")):
+                continue
+            word = word[: -len(suffix)] + keep
+            if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] not in "ls":
+                word = word[:-1]  # running -> run, but not pull/pass
+            break
+    return word[:7]
 
 
 def _terms(text: str) -> set[str]:
-    return {w[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOP and len(w) > 1}
+    """Stemmed content words; an identifier's parts count too (MAX_UPLOAD_BYTES: upload)."""
+    words = _TOKEN.findall(text.lower())
+    words += [p for w in words if "_" in w for p in w.split("_")]
+    return {_stem(w) for w in words if w not in _STOP and len(w) > 1}
+
+
+def _heading(text: str) -> str:
+    """The chunk's "title > heading > subheading" first line (what ``chunking`` prefixes)."""
+    first = text.lstrip().split("\n", 1)[0]
+    return first if " > " in first or first.startswith("#") else ""
 
 
 def _sentences(text: str) -> list[str]:
@@ -38,13 +69,42 @@ def _sentences(text: str) -> list[str]:
             continue
         if in_code or s.startswith("#") or (i == 0 and " > " in s):
             continue
+        item = _ITEM.match(s)
+        if item:  # a list item is a sentence of its own, without its marker
+            kept.append("")
+            s = s[item.end() :]
         kept.append(s.lstrip(">").strip())
     out = []
     for part in _SENTENCE.split("\n".join(kept)):
         part = " ".join(part.split())
-        if 20 <= len(part) <= 400:
+        if 20 <= len(part) <= 400 and not _CODE.search(part):
             out.append(part)
     return out
+
+
+def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int, str]]:
+    """(score, source number, position, sentence), best first.
+
+    A sentence scores the IDF-weighted question terms it holds (IDF over all the candidate
+    sentences, so a term every passage repeats counts little), plus half for those only its
+    chunk's heading holds; better-ranked sources weigh more."""
+    wanted = _terms(question)
+    candidates = []
+    for n, chunk in enumerate(sources, 1):
+        context = _terms(_heading(chunk.text)) & wanted
+        for pos, sentence in enumerate(_sentences(chunk.text)):
+            candidates.append((n, pos, sentence, _terms(sentence) & wanted, context))
+    total = len(candidates)
+    df = {t: sum(t in c[3] or t in c[4] for c in candidates) for t in wanted}
+    idf = {t: math.log(1 + (total + 1) / (df[t] + 0.5)) for t in wanted}
+    scored = []
+    for n, pos, sentence, own, context in candidates:
+        score = sum(idf[t] for t in own) + HEADING_WEIGHT * sum(idf[t] for t in context - own)
+        score *= 1 - RANK_PENALTY * min(n - 1, 4)
+        # Earlier (better-ranked) sources and earlier sentences win ties.
+        scored.append((score - 0.001 * n - 0.0001 * pos, n, pos, sentence))
+    scored.sort(reverse=True)
+    return scored
 
 
 def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: int = 3) -> str:
@@ -53,15 +113,8 @@ def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: i
             "I could not find anything about that in the knowledge base "
             "(extractive mode: I only quote the documents)."
         )
-    wanted = _terms(question)
-    scored: list[tuple[float, int, int, str]] = []
-    for n, chunk in enumerate(sources, 1):
-        for pos, sentence in enumerate(_sentences(chunk.text)):
-            overlap = len(wanted & _terms(sentence))
-            # Earlier (better-ranked) sources and earlier sentences win ties.
-            scored.append((overlap - 0.01 * n - 0.001 * pos, n, pos, sentence))
-    scored.sort(reverse=True)
-    picked = sorted(scored[:max_sentences], key=lambda s: (s[1], s[2]))
+    scored = _ranked(question, sources)
+    picked = scored[:max_sentences]  # best first: the answer opens with its best sentence
     if not picked:
         first = sources[0].text.strip().splitlines()
         return f"From the documentation (extractive answer): {' '.join(first)[:400]} [1]"
