@@ -11,9 +11,6 @@ keep-alive ping every half second so that a stall is found within 1.5 s.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,6 +31,7 @@ from conversations.tests.browser_fixtures import (
     _serve,
     new_page,
 )
+from conversations.tests.tcp_faults import faulty_proxy
 
 pytestmark = BROWSER_TEST_MARKS
 
@@ -54,50 +52,11 @@ def pinging_app(django_db_setup, tmp_path_factory, _openai_stub_server):
         yield app
 
 
-def stalling_proxy(target_port: int) -> tuple[str, threading.Event]:
-    """A TCP proxy to the app that, while its event is set, stops forwarding what follows a chat
-    answer's third delta (pings included) and keeps both connections open: a stalled network
-    (a NAT or proxy that lost the flow), where the visitor sees the answer stop forever."""
-    armed = threading.Event()
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def pipe(source: socket.socket, sink: socket.socket, answers: bool) -> None:
-        deltas, stalled = 0, False
-        try:
-            while data := source.recv(65536):
-                if answers and armed.is_set() and deltas >= 3:  # three deltas went through
-                    armed.clear()
-                    stalled = True
-                if not stalled:
-                    sink.sendall(data)
-                    if answers and armed.is_set():  # a kept-alive connection: this answer's
-                        deltas += data.count(b"event: delta")
-        except OSError:
-            pass
-        for end in (source, sink):  # the browser gave up (or the app ended): close both
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", target_port))
-            threading.Thread(target=pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, client, True), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    return f"http://127.0.0.1:{server.getsockname()[1]}", armed
-
-
 def test_a_stalled_connection_is_given_up_and_the_next_question_works(
     browser, pinging_app, third_party_site, tenant, openai_stub
 ):
     """The widget waited for bytes that never came until the visitor pressed Stop."""
-    proxy, armed = stalling_proxy(urlparse(pinging_app.base_url).port)
+    proxy, armed = faulty_proxy(urlparse(pinging_app.base_url).port, "stall")
     url = site_page(third_party_site, pinging_app, tenant, "stalled")
     page_html = third_party_site.pages["/stalled.html"]
     third_party_site.pages["/stalled.html"] = page_html.replace(

@@ -11,9 +11,6 @@ Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chr
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 from urllib.parse import urlparse
 
 from chatbot_project.testing.openai_stub import Script
@@ -28,6 +25,7 @@ from conversations.tests.browser_demo import (
     wait_widget_answer,
 )
 from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page
+from conversations.tests.tcp_faults import faulty_proxy
 from datasets.models import Document
 
 pytestmark = BROWSER_TEST_MARKS
@@ -262,47 +260,10 @@ def test_citation_sources_are_never_script_links(
         assert problems == []
 
 
-def dropping_proxy(target_port: int) -> tuple[str, threading.Event]:
-    """A TCP proxy to the app that, while its event is set, drops the connection (both ways)
-    in the middle of what follows a chat answer's third delta, as a lost network does."""
-    armed = threading.Event()
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def pipe(source: socket.socket, sink: socket.socket, answers: bool) -> None:
-        deltas = 0
-        try:
-            while data := source.recv(65536):
-                if armed.is_set() and deltas >= 3:  # three deltas went through whole
-                    armed.clear()
-                    sink.sendall(data[: len(data) // 2])
-                    break
-                sink.sendall(data)
-                deltas += data.count(b"event: delta") if answers else 0
-        except OSError:
-            pass
-        for end in (source, sink):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", target_port))
-            threading.Thread(target=pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, client, True), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    return f"http://127.0.0.1:{server.getsockname()[1]}", armed
-
-
 def test_a_connection_dropped_mid_answer_is_explained_and_the_next_question_works(
     browser, streaming_app, third_party_site, tenant, openai_stub
 ):
-    proxy, armed = dropping_proxy(urlparse(streaming_app.base_url).port)
+    proxy, armed = faulty_proxy(urlparse(streaming_app.base_url).port, "drop")
     url = site_page(third_party_site, streaming_app, tenant, "dropped")
     page_html = third_party_site.pages["/dropped.html"]
     third_party_site.pages["/dropped.html"] = page_html.replace(
