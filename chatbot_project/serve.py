@@ -120,12 +120,18 @@ def process_tuning() -> tuple[float, float]:
     the settings); a bad one raises ImproperlyConfigured naming it."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from chatbot_project.env import env_float
+    from chatbot_project.env import env_choice, env_float
 
     gc_seconds = env_float("GC_FULL_COLLECT_SECONDS", 60)
     switch_ms = env_float("GIL_SWITCH_INTERVAL_MS", 1)
     if not switch_ms > 0:  # sys.setswitchinterval refuses 0 (and NaN)
         raise ImproperlyConfigured(f"GIL_SWITCH_INTERVAL_MS={switch_ms} must be > 0.")
+    # uvicorn's own choices (a bad one was a uvicorn traceback once the server started).
+    import uvicorn.config
+
+    loops = getattr(uvicorn.config, "LOOP_SETUPS", None) or uvicorn.config.LOOP_FACTORIES
+    env_choice("UVICORN_LOOP", "auto", set(loops))
+    env_choice("UVICORN_HTTP", "auto", set(uvicorn.config.HTTP_PROTOCOLS))
     return gc_seconds, switch_ms
 
 

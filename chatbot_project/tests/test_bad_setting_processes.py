@@ -61,6 +61,18 @@ def test_the_server_names_its_own_bad_variable():
     assert_one_sentence(done, "ImproperlyConfigured: GC_FULL_COLLECT_SECONDS='x' is not a number.")
 
 
+def test_the_server_names_a_bad_uvicorn_choice():
+    # Repro: UVICORN_LOOP=uvlop (a typo) was a uvicorn traceback once the server started.
+    import uvicorn.config
+
+    loops = sorted(getattr(uvicorn.config, "LOOP_SETUPS", None) or uvicorn.config.LOOP_FACTORIES)
+    done = run(SERVER, child_env(UVICORN_LOOP="uvlop"))
+    assert_one_sentence(done, f"ImproperlyConfigured: UVICORN_LOOP='uvlop' must be one of {loops}.")
+    https = sorted(uvicorn.config.HTTP_PROTOCOLS)
+    done = run(SERVER, child_env(UVICORN_HTTP="h2"))
+    assert_one_sentence(done, f"ImproperlyConfigured: UVICORN_HTTP='h2' must be one of {https}.")
+
+
 def test_the_worker_names_a_bad_setting():
     assert_one_sentence(run(WORKER, child_env(RATE_LIMIT_DEFAULT="abc")), RATE)
 
