@@ -143,3 +143,24 @@ def test_create_user_refuses_a_password_the_validators_refuse(tenant, password, 
     with pytest.raises(CommandError, match=f"The password is refused: .*{message}"):
         _create_user("bob", "--password", password)
     assert _users() == 0
+
+
+def test_otp_enroll_staff_after_enrolling_marks_staff_and_keeps_the_device(tenant):
+    """Repro (fresh-clone review): enrolling without --staff printed "pass --staff to let them
+    use /admin/"; doing so was refused ("already has a TOTP device ... Pass --replace"), i.e.
+    marking the user as staff required enrolling the phone again."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.create_user(username="ann")
+    _, err = _enroll("ann")
+    assert "pass --staff" in err
+    device = TOTPDevice.objects.get(user=user)
+    out, _ = _enroll("ann", "--staff")
+    assert out.strip() == (
+        "Marked ann as staff; their TOTP device 'authenticator' is kept (its codes keep working)."
+    )
+    user.refresh_from_db()
+    assert user.is_staff
+    assert list(TOTPDevice.objects.filter(user=user)) == [device]
+    with pytest.raises(CommandError, match="already has a TOTP device"):  # staff now: as before
+        _enroll("ann", "--staff")

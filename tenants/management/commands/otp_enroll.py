@@ -44,6 +44,16 @@ class Command(CheckedCommand):
                 f"No user {username!r}; create it with `manage.py create_user`."
             ) from None
         existing = TOTPDevice.objects.filter(user=user)
+        if not replace and staff and not user.is_staff and existing.filter(name=name).exists():
+            # What this command's own note says to do after enrolling without --staff: it
+            # demanded --replace (a new phone enrollment) just to mark the user as staff.
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            self.stdout.write(
+                f"Marked {username} as staff; their TOTP device {name!r} is kept (its codes "
+                "keep working)."
+            )
+            return
         if not replace and existing.filter(name=name).exists():
             raise CommandError(
                 f"{username!r} already has a TOTP device named {name!r}, whose codes keep "
