@@ -4,6 +4,7 @@ from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 
 from conversations.models import Conversation, Message
+from conversations.services import conversations_delete
 from conversations.usage import archive_usage
 from tenants.admin_scoping import TenantScopedAdminMixin
 
@@ -33,17 +34,13 @@ class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             obj.bot_slug = obj.bot.slug
         super().save_model(request, obj, form, change)
 
-    # Deleting conversations keeps their usage in GET /v1/usage (conversations.usage).
+    # Deleting conversations keeps their usage in GET /v1/usage (services.conversations_delete).
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            archive_usage(Message.objects.filter(conversation=obj))
-            super().delete_model(request, obj)
+        self.check_tenant(request, obj)
+        conversations_delete(Conversation.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            writable = self.writable(request, queryset)
-            archive_usage(Message.objects.filter(conversation__in=writable))
-            super().delete_queryset(request, queryset)
+        conversations_delete(self.writable(request, queryset))
 
 
 @admin.register(Message)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from bots.models import Bot, Scope
@@ -225,9 +225,18 @@ def message_feedback(
 
 def conversation_delete(*, tenant: Tenant, conversation: Conversation) -> None:
     assert conversation.tenant_id == tenant.id
-    with transaction.atomic():  # its usage stays in GET /v1/usage (UsageArchive)
-        archive_usage(Message.objects.for_tenant(tenant).filter(conversation=conversation))
-        conversation.delete()
+    conversations_delete(Conversation.objects.for_tenant(tenant).filter(pk=conversation.pk))
+
+
+def conversations_delete(conversations: QuerySet[Conversation]) -> dict[str, int]:
+    """Delete ``conversations`` and their messages, keeping what the messages counted in
+    GET /v1/usage (``UsageArchive``, summed in the same transaction, of exactly the rows
+    deleted: they are locked first). Every deleting path (the API, ``purge_conversations``, the
+    admin) goes through here. Returns Django's deleted-row counts per model label."""
+    with transaction.atomic():
+        ids = list(conversations.select_for_update().values_list("pk", flat=True))
+        archive_usage(Message.objects.filter(conversation_id__in=ids))
+        return Conversation.objects.filter(pk__in=ids).delete()[1]
 
 
 def conversation_detach_bot(*, tenant: Tenant, bot: Bot) -> None:

@@ -6,12 +6,11 @@ import re
 from datetime import datetime, timedelta
 
 from django.core.management.base import CommandError
-from django.db import transaction
 from django.utils import timezone
 
 from chatbot_project.commands import CheckedCommand
 from conversations.models import Conversation, Message
-from conversations.usage import archive_usage
+from conversations.services import conversations_delete
 from tenants.models import Tenant
 
 _UNITS = {"d": "days", "h": "hours", "min": "minutes", "w": "weeks"}
@@ -84,13 +83,9 @@ class Command(CheckedCommand):
             # A batch at a time, each its own transaction: one delete of every match loaded them
             # all into memory and held their locks until the end (the first purge of a large
             # install). Still idle (updated_at): one continued meanwhile is kept.
-            with transaction.atomic():
-                batch = qs.filter(pk__in=ids)
-                # Text goes, the usage history stays (GET /v1/usage reads UsageArchive too). The
-                # ids are re-checked by the delete: sum only what it is about to delete.
-                ids = list(batch.select_for_update().values_list("pk", flat=True))
-                archive_usage(Message.objects.filter(conversation_id__in=ids))
-                _, counts = Conversation.objects.filter(pk__in=ids).delete()
+            # Text goes, the usage history stays (conversations_delete: GET /v1/usage reads
+            # UsageArchive too); the batch's rows are re-checked under their locks.
+            counts = conversations_delete(qs.filter(pk__in=ids))
             conversations += counts.get(Conversation._meta.label, 0)
             messages += counts.get(Message._meta.label, 0)
         self.stdout.write(
