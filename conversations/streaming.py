@@ -148,25 +148,22 @@ async def limit_and_embed(
     key = query_embeddings.ready_key(question, tenant_id) if question else None
     if key is None:  # no question, or the embedder not built yet (the embed thread looks up)
         await _rate_limit(request, context)
-        if visitor is not None:
-            request.rate_limit_decision = visitor  # (see below)
-        return (
-            query_embeddings.after_lookup(question, None, None, tenant_id=tenant_id)
-            if question
-            else None
-        )
-    from apikeys.ratelimit import ahit_and_get, rate_limited_error
+        raw = None
+    else:
+        from apikeys.ratelimit import ahit_and_get, rate_limited_error
 
-    # One Redis command for both (a chat's Redis writes were a visible share of the event
-    # loop's time at 100 new chats/s: bench/README.md, "Capacity").
-    decision, raw = await ahit_and_get(context, key)
-    request.rate_limit_decision = decision
-    if not decision.allowed:
-        raise rate_limited_error(decision)
+        # One Redis command for both (a chat's Redis writes were a visible share of the event
+        # loop's time at 100 new chats/s: bench/README.md, "Capacity").
+        decision, raw = await ahit_and_get(context, key)
+        request.rate_limit_decision = decision
+        if not decision.allowed:
+            raise rate_limited_error(decision)
     if visitor is not None:
         # A site visitor's X-RateLimit-* describe its own allowance: the key's remaining count
         # told every visitor how busy the site was (the key's own 429 still describes the key).
         request.rate_limit_decision = visitor
+    if not question:
+        return None
     return query_embeddings.after_lookup(question, key, raw, tenant_id=tenant_id)
 
 
