@@ -58,16 +58,38 @@ def _heading(text: str) -> str:
     return first if " > " in first or first.startswith("#") else ""
 
 
+def _sections(text: str) -> list[tuple[str, list[str]]]:
+    """(heading line, its lines) of a chunk: one part, or several when small sections share the
+    chunk (``datasets/chunk_packing.py``: each later one opens with its own "title > ..." line,
+    which starts as the chunk's first line does)."""
+    heading = _heading(text)
+    marker = heading.split(" > ", 1)[0] + " > " if " > " in heading else None
+    parts: list[tuple[str, list[str]]] = [(heading, [])]
+    for i, line in enumerate(text.lstrip().splitlines()):
+        if i == 0 and heading:
+            continue
+        if marker and line.startswith(marker):
+            parts.append((line.strip(), []))
+        else:
+            parts[-1][1].append(line)
+    return parts
+
+
 def _sentences(text: str) -> list[str]:
-    """Prose sentences of a chunk: no code blocks, headings or the "path > heading" prefix."""
+    """Prose sentences of a chunk: no code blocks, headings or "path > heading" lines."""
+    return [s for _, lines in _sections(text) for s in _prose(lines)]
+
+
+def _prose(lines: list[str]) -> list[str]:
+    """Prose sentences of some of a chunk's lines (no code blocks or headings)."""
     kept: list[str] = []
     in_code = False
-    for i, line in enumerate(text.splitlines()):
+    for line in lines:
         s = line.strip()
         if s.startswith("```"):
             in_code = not in_code
             continue
-        if in_code or s.startswith("#") or (i == 0 and " > " in s):
+        if in_code or s.startswith("#"):
             continue
         item = _ITEM.match(s)
         if item:  # a list item is a sentence of its own, without its marker
@@ -91,9 +113,12 @@ def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int
     wanted = _terms(question)
     candidates = []
     for n, chunk in enumerate(sources, 1):
-        context = _terms(_heading(chunk.text)) & wanted
-        for pos, sentence in enumerate(_sentences(chunk.text)):
-            candidates.append((n, pos, sentence, _terms(sentence) & wanted, context))
+        pos = 0
+        for heading, lines in _sections(chunk.text):
+            context = _terms(heading) & wanted
+            for sentence in _prose(lines):
+                candidates.append((n, pos, sentence, _terms(sentence) & wanted, context))
+                pos += 1
     total = len(candidates)
     df = {t: sum(t in c[3] or t in c[4] for c in candidates) for t in wanted}
     idf = {t: math.log(1 + (total + 1) / (df[t] + 0.5)) for t in wanted}

@@ -4,10 +4,11 @@ Sizes are measured in the local embedder's word pieces (``datasets.tokens``), be
 reads at most 256 of them: every chunk's text is ``title > heading > subheading`` plus the body,
 and the body budget is ``min(chunk_size, 254 - prefix pieces)`` so the whole chunk fits.
 
-Rules, in order: a chunk never spans two sections (heading paths); paragraphs are packed whole
+Rules, in order: a section (heading path) is chunked on its own; paragraphs are packed whole
 while they fit; a paragraph too big for one chunk is split at sentence ends (code: at line ends,
 so a fence is only cut between lines), then at words as the last resort. Consecutive chunks of a
-section overlap by up to ``overlap`` pieces of whole sentences/lines.
+section overlap by up to ``overlap`` pieces of whole sentences/lines; then small consecutive
+sections of the document share a chunk while they fit (``datasets/chunk_packing.py``).
 
 An ``[UNK]`` counts one piece per ``CHARS_PER_PIECE`` characters of the text behind it, not one:
 WordPiece gives up on a word over 100 characters (a long run of letters, base64, minified code,
@@ -25,10 +26,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import accumulate
 from unicodedata import category
 
+from datasets.chunk_packing import ChunkDraft, SectionPacker
 from datasets.extraction import Block, Section
 from datasets.tokens import count_tokens, count_tokens_batch
 
@@ -42,14 +43,6 @@ HEADING_METADATA_CHARS = 500
 # A sentence end and the whitespace after it, where more text follows. Starting with the
 # punctuation (not a look-behind) lets the regular expression engine skip to candidates.
 _SENTENCE_END = re.compile(r"[.!?。]\s+(?=\S)")
-
-
-@dataclass(slots=True)
-class ChunkDraft:
-    index: int
-    text: str
-    token_count: int
-    metadata: dict = field(default_factory=dict)
 
 
 def _count(text: str) -> int:
@@ -198,7 +191,7 @@ class Chunker:
         self.chunk_size = chunk_size
         self.overlap = min(overlap, chunk_size // 2)
         self.max_pieces = max_pieces
-        self.index = 0
+        self._packer = SectionPacker(chunk_size=chunk_size, max_pieces=max_pieces)
         self._prefix_cache: dict[tuple[str, ...], tuple[str, int]] = {}
         self._pending: list[tuple[tuple[str, ...], list[str], list, list[bool]]] = []
         self._pending_chars = 0
@@ -261,6 +254,7 @@ class Chunker:
         if texts:
             yield from self._queue(key, texts, pages, codes, size)
         yield from self._flush()
+        yield from self._packer.flush()
 
     def _queue(self, headings, texts, pages, codes, size: int) -> Iterator[ChunkDraft]:
         """Holds a section until ``_SECTION_CHARS`` of text wait; the chunks come out in the
@@ -315,7 +309,7 @@ class Chunker:
         cap = HEADING_METADATA_CHARS
         shown = [h if len(h) <= cap else h[: cap - 1] + "…" for h in headings]
         join = "\n\n".join
-        index = self.index
+        add = self._packer.add
         for start, end, used in ranges:
             if not coded:
                 body = join(texts[start:end])
@@ -332,9 +326,7 @@ class Chunker:
                     if numbers[-1] != numbers[0]:
                         metadata["page_end"] = numbers[-1]
             text = f"{prefix}\n\n{body}" if prefix else body
-            yield ChunkDraft(index, text, prefix_tokens + used, metadata)
-            index += 1
-            self.index = index
+            yield from add(headings, text, prefix_tokens + used, prefix_tokens, metadata)
 
 
 def _pack(counts: list[int], budget: int, overlap: int) -> list[tuple[int, int, int]]:

@@ -74,3 +74,18 @@ def test_list_markers_and_code_lines_are_not_quoted():
         "Owners may edit their objects at any time.",
         "Everyone else may only read the objects.",
     ]
+
+
+def test_sections_sharing_a_chunk_each_give_their_own_context():
+    # datasets/chunk_packing.py joins small sections, each after its own "title > ..." line.
+    chunk = _src(
+        "Docs > Uploads\n\nSome uploads take long to process in the background.\n\n"
+        "Docs > Formats\n\nPDF, DOCX, Markdown, HTML, JSON and plain text are accepted."
+    )
+    assert _sentences(chunk.text) == [
+        "Some uploads take long to process in the background.",
+        "PDF, DOCX, Markdown, HTML, JSON and plain text are accepted.",
+    ]
+    other = _src("Docs > Uploads\n\nAll uploads are stored as files that are accepted.")
+    quoted = _quoted(extractive_answer("What formats are supported?", [other, chunk]))
+    assert quoted[0] == ("PDF, DOCX, Markdown, HTML, JSON and plain text are accepted.", 2)

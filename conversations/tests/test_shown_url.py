@@ -61,7 +61,9 @@ def test_citations_and_retrieval_show_the_url_without_its_signature(kb, make_key
     assert "X-Amz-Signature" not in body
     assert "deadbeef" not in body
     assert "AKIAEXAMPLE" not in body
-    assert cited[0]["source"].startswith("https://bucket.s3.eu-west-1.amazonaws.com/policies/leave.md")
+    assert cited[0]["source"].startswith(
+        "https://bucket.s3.eu-west-1.amazonaws.com/policies/leave.md"
+    )
     assert Document.objects.get(pk=doc.pk).source_url == S3  # kept whole for a re-fetch
 
 
