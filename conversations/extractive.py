@@ -63,7 +63,11 @@ def _sections(text: str) -> list[tuple[str, list[str]]]:
     chunk (``datasets/chunk_packing.py``: each later one opens with its own "title > ..." line,
     which starts as the chunk's first line does)."""
     heading = _heading(text)
-    marker = heading.split(" > ", 1)[0] + " > " if " > " in heading else None
+    # The document title: before the first " > ", or the whole first line of a chunk whose
+    # first section has no heading (its prefix is the bare title).
+    first = text.lstrip().split("\n", 1)[0].strip()
+    root = heading.split(" > ", 1)[0] if " > " in heading else first
+    marker = root + " > " if root else None
     parts: list[tuple[str, list[str]]] = [(heading, [])]
     for i, line in enumerate(text.lstrip().splitlines()):
         if i == 0 and heading:

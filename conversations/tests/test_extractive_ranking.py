@@ -89,3 +89,14 @@ def test_sections_sharing_a_chunk_each_give_their_own_context():
     other = _src("Docs > Uploads\n\nAll uploads are stored as files that are accepted.")
     quoted = _quoted(extractive_answer("What formats are supported?", [other, chunk]))
     assert quoted[0] == ("PDF, DOCX, Markdown, HTML, JSON and plain text are accepted.", 2)
+
+
+def test_a_joined_section_after_an_untitled_start_is_not_quoted():
+    # A document's text before its first heading has the bare title as its prefix line.
+    text = (
+        "Handbook\n\nThis handbook explains the leave rules for everyone.\n\n"
+        "Handbook > Leave > Parental leave\n\nParents get sixteen weeks of paid leave."
+    )
+    assert "Handbook > Leave > Parental leave" not in " ".join(_sentences(text))
+    quoted = _quoted(extractive_answer("How long is parental leave?", [_src(text)]))
+    assert quoted[0] == ("Parents get sixteen weeks of paid leave.", 1)
