@@ -49,7 +49,11 @@ def _request_id(scope: dict[str, Any]) -> bytes:
 
 
 async def _refuse(send: Any, limit: int, scope: dict[str, Any]) -> None:
+    from chatbot_project.fastlane import _secure, static_headers
+
     body = _message(limit)
+    raw = scope.get("headers") or ()
+    names = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in raw}
     await send(
         {
             "type": "http.response.start",
@@ -59,6 +63,10 @@ async def _refuse(send: Any, limit: int, scope: dict[str, Any]) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 (b"x-request-id", _request_id(scope)),
+                # The security headers of every other answer (HSTS when secure, nosniff,
+                # Referrer-Policy, X-Frame-Options, Permissions-Policy): the middleware that
+                # adds them has not run.
+                *static_headers(scope.get("path", "/"), _secure(scope, names)),
             ],
         }
     )

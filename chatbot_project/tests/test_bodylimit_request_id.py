@@ -79,3 +79,21 @@ def test_the_ceilings_413_echoes_a_well_formed_client_request_id():
 def test_a_body_under_the_ceiling_reaches_the_application():
     status, _ = _start(_call([AUTH, (b"content-length", b"10")], [b"x" * 10]))
     assert status == 200
+
+
+def test_the_ceilings_413_carries_the_security_headers(settings):
+    # It is sent before the middleware that adds them runs (HSTS, nosniff, Permissions-Policy).
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proto = (b"x-forwarded-proto", b"https")
+    from chatbot_project.fastlane import static_headers
+
+    static_headers.cache_clear()
+    _, headers = _start(_call([AUTH, proto, (b"content-length", b"5000000000")], [b""]))
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    assert b"permissions-policy" in headers
+    assert headers[b"strict-transport-security"].startswith(b"max-age=3600")
+    _, plain = _start(_call([AUTH, (b"content-length", b"5000000000")], [b""]))
+    assert b"strict-transport-security" not in plain  # not over plain HTTP
+    assert plain[b"content-type"] == b"application/json"
+    static_headers.cache_clear()
