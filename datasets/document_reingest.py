@@ -127,19 +127,28 @@ def document_reingest(*, tenant: Tenant, document: Document, refetch: bool = Fal
     assert document.tenant_id == tenant.id
     if refetch:
         return _reingest_refetched(tenant=tenant, document=document)
-    if not document.file:
-        raise APIError("This document has no stored content to re-ingest; post it again.")
-    problem = stored_file_problem(document)
-    if problem is not None:
-        code, clause = problem
-        then = "that re-ingests it" if _needs_repost(document) else "then re-ingest it"
-        raise Conflict(
-            f"{clause}, so this document cannot be re-ingested; post the same content again to "
-            f"restore it ({then}).",
-            details={"stored_file": code},
-        )
+    refusal = reingest_refusal(document)
+    if refusal is not None:
+        raise refusal
     _queue_again(document)
     return document
+
+
+def reingest_refusal(document: Document) -> APIError | None:
+    """The error ``document_reingest`` refuses ``document`` with for its stored file (none, or
+    not the posted content), or None; ``manage.py reingest --dry-run`` asks it too."""
+    if not document.file:
+        return APIError("This document has no stored content to re-ingest; post it again.")
+    problem = stored_file_problem(document)
+    if problem is None:
+        return None
+    code, clause = problem
+    then = "that re-ingests it" if _needs_repost(document) else "then re-ingest it"
+    return Conflict(
+        f"{clause}, so this document cannot be re-ingested; post the same content again to "
+        f"restore it ({then}).",
+        details={"stored_file": code},
+    )
 
 
 def _reingest_refetched(*, tenant: Tenant, document: Document) -> Document:
