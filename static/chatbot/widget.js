@@ -1,3 +1,5 @@
+/* GENERATED FILE, do not edit: built by `python -m chatbot_project.build_widget` from
+ * static_src/widget/*.js (edit those, rebuild, commit both; docs/widget.md). */
 /*!
  * Chatbot widget: one script tag adds a floating chat button and panel to any page.
  *
@@ -549,82 +551,10 @@
     };
   }
 
-  // ------------------------------------------------------------------ the widget
+  // ------------------------------------------------------------------ the panel's DOM
 
-  function findScript() {
-    if (document.currentScript) return document.currentScript;
-    var scripts = document.querySelectorAll('script[src*="widget.js"]');
-    return scripts.length ? scripts[scripts.length - 1] : null;
-  }
-
-  function mount(script) {
-    if (!script || script.getAttribute("data-cb-mounted")) return null;
-    var data = script.dataset;
-    if (!data.bot) return null;
-    script.setAttribute("data-cb-mounted", "true");
-
-    var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
-    var cfg = {
-      bot: data.bot,
-      key: data.key || "",
-      api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
-      scope: data.scope || "",
-      title: data.title || "Ask our assistant",
-      greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
-      placeholder: data.placeholder || "Type your question\u2026",
-      position: data.position === "left" ? "left" : "right",
-      css: data.css || new URL("widget.css", scriptUrl).href,
-    };
-    var twin = (window.ChatbotWidget.instances || []).some(function (other) {
-      var c = other.config;
-      return c && c.api === cfg.api && c.bot === cfg.bot && c.scope === cfg.scope;
-    });
-    if (twin) {
-      // The tag twice (a template and a tag manager, say): two panels would overwrite each
-      // other's stored conversation, the second hiding the first.
-      if (window.console) window.console.warn("Chatbot widget: " + cfg.bot + " is already on this page.");
-      return null;
-    }
-
-    var store = storage();
-    var storeKey = STORAGE_PREFIX + cfg.api + ":" + cfg.bot;
-    var userId = endUserId(store);
-    var state = loadState();
-    var controller = null;
-    var busy = false;
-    var counter = 0;
-
-    function loadState() {
-      try {
-        var saved = JSON.parse(store.getItem(storeKey) || "null");
-        if (saved && Array.isArray(saved.messages)) return saved;
-      } catch (e) { /* corrupt: start over */ }
-      return { conversationId: null, messages: [] };
-    }
-
-    function saveState() {
-      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
-      try { store.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* quota: keep in memory */ }
-    }
-
-    // Host element + shadow root keep the page's CSS out and ours in.
-    var host = el("chatbot-widget", { "data-bot": cfg.bot, "data-position": cfg.position });
-    host.hidden = true;
-    if (data.accent) host.style.setProperty("--cb-accent", data.accent);
-    var root = host.attachShadow({ mode: "open" });
-    var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
-    stylesheet.addEventListener("load", function () { host.hidden = false; });
-    stylesheet.addEventListener("error", function () {
-      // Unstyled, the panel would spill into the host page's content: stay hidden and say why
-      // (usually the page's Content-Security-Policy: style-src must allow the chat server).
-      if (window.console) {
-        window.console.warn("Chatbot widget: its stylesheet " + cfg.css + " did not load, so the " +
-          "widget stays hidden. If this page sends a Content-Security-Policy, allow " +
-          new URL(cfg.css).origin + " in style-src.");
-      }
-    });
-    root.appendChild(stylesheet);
-
+  /** The panel and its launcher, built for one widget; mount() wires their behaviour. */
+  function buildPanel(cfg) {
     var launcher = el("button", {
       type: "button",
       className: "cb-launcher",
@@ -675,9 +605,18 @@
       el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
     ]);
     var wrapper = el("div", { className: "cb-root", "data-position": cfg.position }, [panel, launcher]);
-    root.appendChild(wrapper);
+    return {
+      launcher: launcher, titleEl: titleEl, newButton: newButton, closeButton: closeButton, log: log,
+      announcer: announcer, notice: notice, input: input, sendButton: sendButton, stopButton: stopButton,
+      form: form, panel: panel, wrapper: wrapper,
+    };
+  }
 
-    // ---------------------------------------------------------------- rendering
+  // ------------------------------------------------------------------ the transcript's messages
+
+  /** The messages in `log`: the greeting, the visitor's questions and the answers' views. */
+  function createTranscript(log, greeting) {
+    var counter = 0;
 
     // A visitor who scrolls up to read keeps their place while the answer streams on below.
     var follow = true;
@@ -690,18 +629,9 @@
       log.scrollTop = log.scrollHeight;
     }
 
-    function announce(message) {
-      announcer.textContent = message || "";
-    }
-
-    function showNotice(message) {
-      notice.textContent = message || "";
-      notice.hidden = !message;
-    }
-
     function addGreeting() {
       log.appendChild(el("div", { className: "cb-msg cb-msg--assistant cb-msg--greeting" }, [
-        el("div", { className: "cb-bubble", text: cfg.greeting }),
+        el("div", { className: "cb-bubble", text: greeting }),
       ]));
     }
 
@@ -759,10 +689,10 @@
       return view;
     }
 
-    function renderTranscript() {
+    function render(messages) {
       log.replaceChildren();
       addGreeting();
-      state.messages.forEach(function (m) {
+      messages.forEach(function (m) {
         if (m.role === "user") {
           addUserMessage(m.content);
         } else {
@@ -774,6 +704,116 @@
         }
       });
       scrollToEnd();
+    }
+
+    return {
+      scrollToEnd: scrollToEnd,
+      following: function () { return follow; },
+      addUserMessage: addUserMessage,
+      addAssistantMessage: addAssistantMessage,
+      render: render,
+    };
+  }
+
+  // ------------------------------------------------------------------ the widget
+
+  function findScript() {
+    if (document.currentScript) return document.currentScript;
+    var scripts = document.querySelectorAll('script[src*="widget.js"]');
+    return scripts.length ? scripts[scripts.length - 1] : null;
+  }
+
+  function mount(script) {
+    if (!script || script.getAttribute("data-cb-mounted")) return null;
+    var data = script.dataset;
+    if (!data.bot) return null;
+    script.setAttribute("data-cb-mounted", "true");
+
+    var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
+    var cfg = {
+      bot: data.bot,
+      key: data.key || "",
+      api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
+      scope: data.scope || "",
+      title: data.title || "Ask our assistant",
+      greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
+      placeholder: data.placeholder || "Type your question\u2026",
+      position: data.position === "left" ? "left" : "right",
+      css: data.css || new URL("widget.css", scriptUrl).href,
+    };
+    var twin = (window.ChatbotWidget.instances || []).some(function (other) {
+      var c = other.config;
+      return c && c.api === cfg.api && c.bot === cfg.bot && c.scope === cfg.scope;
+    });
+    if (twin) {
+      // The tag twice (a template and a tag manager, say): two panels would overwrite each
+      // other's stored conversation, the second hiding the first.
+      if (window.console) window.console.warn("Chatbot widget: " + cfg.bot + " is already on this page.");
+      return null;
+    }
+
+    var store = storage();
+    var storeKey = STORAGE_PREFIX + cfg.api + ":" + cfg.bot;
+    var userId = endUserId(store);
+    var state = loadState();
+    var controller = null;
+    var busy = false;
+
+    function loadState() {
+      try {
+        var saved = JSON.parse(store.getItem(storeKey) || "null");
+        if (saved && Array.isArray(saved.messages)) return saved;
+      } catch (e) { /* corrupt: start over */ }
+      return { conversationId: null, messages: [] };
+    }
+
+    function saveState() {
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      try { store.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* quota: keep in memory */ }
+    }
+
+    // Host element + shadow root keep the page's CSS out and ours in.
+    var host = el("chatbot-widget", { "data-bot": cfg.bot, "data-position": cfg.position });
+    host.hidden = true;
+    if (data.accent) host.style.setProperty("--cb-accent", data.accent);
+    var root = host.attachShadow({ mode: "open" });
+    var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
+    stylesheet.addEventListener("load", function () { host.hidden = false; });
+    stylesheet.addEventListener("error", function () {
+      // Unstyled, the panel would spill into the host page's content: stay hidden and say why
+      // (usually the page's Content-Security-Policy: style-src must allow the chat server).
+      if (window.console) {
+        window.console.warn("Chatbot widget: its stylesheet " + cfg.css + " did not load, so the " +
+          "widget stays hidden. If this page sends a Content-Security-Policy, allow " +
+          new URL(cfg.css).origin + " in style-src.");
+      }
+    });
+    root.appendChild(stylesheet);
+
+    var ui = buildPanel(cfg);
+    var launcher = ui.launcher, newButton = ui.newButton, closeButton = ui.closeButton;
+    var announcer = ui.announcer, notice = ui.notice, input = ui.input, form = ui.form;
+    var sendButton = ui.sendButton, stopButton = ui.stopButton, panel = ui.panel, wrapper = ui.wrapper;
+    root.appendChild(wrapper);
+
+    // ---------------------------------------------------------------- rendering
+
+    var transcript = createTranscript(ui.log, cfg.greeting);
+    var scrollToEnd = transcript.scrollToEnd;
+    var addUserMessage = transcript.addUserMessage;
+    var addAssistantMessage = transcript.addAssistantMessage;
+
+    function announce(message) {
+      announcer.textContent = message || "";
+    }
+
+    function showNotice(message) {
+      notice.textContent = message || "";
+      notice.hidden = !message;
+    }
+
+    function renderTranscript() {
+      transcript.render(state.messages);
     }
 
     // ---------------------------------------------------------------- behaviour
@@ -908,7 +948,7 @@
           });
         }
         saveState();
-        if (follow) scrollToEnd();
+        if (transcript.following()) scrollToEnd();
         announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
         setBusy(false);
       }

@@ -1,0 +1,18 @@
+window.ChatbotWidget = window.ChatbotWidget || {
+  renderMarkdown: renderMarkdown,
+  renderCitations: renderCitations,
+  citationRef: citationRefFactory,
+  safeHref: safeHref,
+  streamChat: streamChat,
+  describeError: describeError,
+  createSSEParser: createSSEParser,
+  endUserId: function () { return endUserId(storage()); },
+  mount: mount,
+  instances: [],
+};
+
+var script = findScript();
+if (script && script.dataset && script.dataset.bot) {
+  var instance = mount(script);
+  if (instance) window.ChatbotWidget.instances.push(instance);
+}

@@ -1,0 +1,162 @@
+// ------------------------------------------------------------------ safe Markdown
+
+function safeHref(url) {
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url.trim())) return null;
+  try {
+    var parsed = new URL(url.trim());
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function link(href, parent) {
+  var a = el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow" });
+  parent.appendChild(a);
+  return a;
+}
+
+// Quotes nested deeper stay lines of text: an answer of thousands of ">" overflowed the call
+// stack and the widget hung mid-answer. (Inline nesting is bounded by INLINE_RE itself.)
+var MAX_QUOTE_DEPTH = 8;
+
+// code | **bold** | *em* | [label](url) | [n] citation | bare http(s) URL
+var INLINE_RE =
+  /(`+)([^`][\s\S]*?)\1|\*\*(?=\S)([\s\S]*?\S)\*\*|\*(?=[^\s*])([^*]*?[^\s*]|[^\s*])\*|\[([^\]\n]+)\]\(([^()\s]+)\)|\[(\d{1,3})\]|(https?:\/\/[^\s<>()"'`]*[^\s<>()"'`.,;:!?])/g;
+
+function renderInline(text, parent, opts) {
+  var re = new RegExp(INLINE_RE.source, "g");
+  var last = 0;
+  var match;
+  while ((match = re.exec(text)) !== null) {
+    if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+    last = re.lastIndex;
+    if (match[1]) {
+      parent.appendChild(el("code", { text: match[2] }));
+    } else if (match[3] !== undefined) {
+      var strong = el("strong");
+      renderInline(match[3], strong, opts);
+      parent.appendChild(strong);
+    } else if (match[4] !== undefined) {
+      var em = el("em");
+      renderInline(match[4], em, opts);
+      parent.appendChild(em);
+    } else if (match[5] !== undefined) {
+      var href = safeHref(match[6]);
+      if (href) renderInline(match[5], link(href, parent), opts);
+      else parent.appendChild(document.createTextNode(match[0]));
+    } else if (match[7] !== undefined) {
+      var n = parseInt(match[7], 10);
+      if (opts && opts.citationRef && opts.citationRef(n, parent)) continue;
+      parent.appendChild(document.createTextNode(match[0]));
+    } else if (match[8] !== undefined) {
+      var bare = safeHref(match[8]);
+      if (bare) link(bare, parent).textContent = match[8];
+      else parent.appendChild(document.createTextNode(match[0]));
+    }
+  }
+  if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+}
+
+function renderLines(lines, parent, opts) {
+  lines.forEach(function (line, i) {
+    if (i > 0) parent.appendChild(el("br"));
+    renderInline(line, parent, opts);
+  });
+}
+
+var FENCE_RE = /^\s{0,3}(```|~~~)\s*([\w+#.-]*)\s*$/;
+var HEADING_RE = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+var UL_RE = /^\s{0,3}[-*+]\s+(.*)$/;
+var OL_RE = /^\s{0,3}(\d{1,9})[.)]\s+(.*)$/;
+var QUOTE_RE = /^\s{0,3}>\s?(.*)$/;
+var RULE_RE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+
+function isBlockStart(line) {
+  return FENCE_RE.test(line) || HEADING_RE.test(line) || UL_RE.test(line) || OL_RE.test(line) ||
+    QUOTE_RE.test(line) || RULE_RE.test(line);
+}
+
+/**
+ * Render Markdown into `container` using DOM APIs only. Everything that is not a recognised
+ * construct stays literal text, so "<script>" shows as the characters "<script>".
+ * opts.citationRef(n, parent) may append a citation marker for "[n]" and return true.
+ * (depth: internal, the blockquote nesting.)
+ */
+function renderMarkdown(source, container, opts, depth) {
+  depth = depth || 0;
+  var lines = String(source || "").replace(/\r\n?/g, "\n").split("\n");
+  var i = 0;
+  while (i < lines.length) {
+    var line = lines[i];
+    var m;
+    if (/^\s*$/.test(line)) {
+      i++;
+    } else if ((m = FENCE_RE.exec(line))) {
+      var fence = m[1];
+      var body = [];
+      i++;
+      while (i < lines.length && lines[i].trim() !== fence) body.push(lines[i++]);
+      i++; // closing fence (or past the end while streaming)
+      var code = el("code", { text: body.join("\n") });
+      if (m[2]) code.setAttribute("data-lang", m[2]);
+      container.appendChild(el("pre", null, [code]));
+    } else if ((m = HEADING_RE.exec(line))) {
+      var heading = el("h" + Math.min(6, m[1].length + 2), { className: "md-h" });
+      renderInline(m[2], heading, opts);
+      container.appendChild(heading);
+      i++;
+    } else if (RULE_RE.test(line)) {
+      container.appendChild(el("hr"));
+      i++;
+    } else if (UL_RE.test(line) || OL_RE.test(line)) {
+      var ordered = !UL_RE.test(line);
+      var itemRe = ordered ? OL_RE : UL_RE;
+      var list = el(ordered ? "ol" : "ul");
+      if (ordered) {
+        var start = parseInt(OL_RE.exec(line)[1], 10);
+        if (start !== 1) list.setAttribute("start", String(start));
+      }
+      while (i < lines.length && (m = itemRe.exec(lines[i]))) {
+        var itemLines = [ordered ? m[2] : m[1]];
+        i++;
+        // Indented continuation lines belong to the item.
+        while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !itemRe.test(lines[i])) {
+          itemLines.push(lines[i].trim());
+          i++;
+        }
+        var li = el("li");
+        renderLines(itemLines, li, opts);
+        list.appendChild(li);
+      }
+      container.appendChild(list);
+    } else if (QUOTE_RE.test(line)) {
+      var quoted = [];
+      while (i < lines.length && (m = QUOTE_RE.exec(lines[i]))) {
+        quoted.push(m[1]);
+        i++;
+      }
+      if (depth >= MAX_QUOTE_DEPTH) {
+        // Too deep: the rest is shown as lines of text, its further ">" literal.
+        var flat = el("p");
+        renderLines(quoted, flat, opts);
+        container.appendChild(flat);
+      } else {
+        var quote = el("blockquote");
+        renderMarkdown(quoted.join("\n"), quote, opts, depth + 1);
+        container.appendChild(quote);
+      }
+    } else {
+      var para = [line];
+      i++;
+      while (i < lines.length && !/^\s*$/.test(lines[i]) && !isBlockStart(lines[i])) {
+        para.push(lines[i]);
+        i++;
+      }
+      var p = el("p");
+      renderLines(para, p, opts);
+      container.appendChild(p);
+    }
+  }
+  return container;
+}

@@ -1,0 +1,311 @@
+// ------------------------------------------------------------------ the widget
+
+function findScript() {
+  if (document.currentScript) return document.currentScript;
+  var scripts = document.querySelectorAll('script[src*="widget.js"]');
+  return scripts.length ? scripts[scripts.length - 1] : null;
+}
+
+function mount(script) {
+  if (!script || script.getAttribute("data-cb-mounted")) return null;
+  var data = script.dataset;
+  if (!data.bot) return null;
+  script.setAttribute("data-cb-mounted", "true");
+
+  var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
+  var cfg = {
+    bot: data.bot,
+    key: data.key || "",
+    api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
+    scope: data.scope || "",
+    title: data.title || "Ask our assistant",
+    greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
+    placeholder: data.placeholder || "Type your question\u2026",
+    position: data.position === "left" ? "left" : "right",
+    css: data.css || new URL("widget.css", scriptUrl).href,
+  };
+  var twin = (window.ChatbotWidget.instances || []).some(function (other) {
+    var c = other.config;
+    return c && c.api === cfg.api && c.bot === cfg.bot && c.scope === cfg.scope;
+  });
+  if (twin) {
+    // The tag twice (a template and a tag manager, say): two panels would overwrite each
+    // other's stored conversation, the second hiding the first.
+    if (window.console) window.console.warn("Chatbot widget: " + cfg.bot + " is already on this page.");
+    return null;
+  }
+
+  var store = storage();
+  var storeKey = STORAGE_PREFIX + cfg.api + ":" + cfg.bot;
+  var userId = endUserId(store);
+  var state = loadState();
+  var controller = null;
+  var busy = false;
+
+  function loadState() {
+    try {
+      var saved = JSON.parse(store.getItem(storeKey) || "null");
+      if (saved && Array.isArray(saved.messages)) return saved;
+    } catch (e) { /* corrupt: start over */ }
+    return { conversationId: null, messages: [] };
+  }
+
+  function saveState() {
+    state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+    try { store.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* quota: keep in memory */ }
+  }
+
+  // Host element + shadow root keep the page's CSS out and ours in.
+  var host = el("chatbot-widget", { "data-bot": cfg.bot, "data-position": cfg.position });
+  host.hidden = true;
+  if (data.accent) host.style.setProperty("--cb-accent", data.accent);
+  var root = host.attachShadow({ mode: "open" });
+  var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
+  stylesheet.addEventListener("load", function () { host.hidden = false; });
+  stylesheet.addEventListener("error", function () {
+    // Unstyled, the panel would spill into the host page's content: stay hidden and say why
+    // (usually the page's Content-Security-Policy: style-src must allow the chat server).
+    if (window.console) {
+      window.console.warn("Chatbot widget: its stylesheet " + cfg.css + " did not load, so the " +
+        "widget stays hidden. If this page sends a Content-Security-Policy, allow " +
+        new URL(cfg.css).origin + " in style-src.");
+    }
+  });
+  root.appendChild(stylesheet);
+
+  var ui = buildPanel(cfg);
+  var launcher = ui.launcher, newButton = ui.newButton, closeButton = ui.closeButton;
+  var announcer = ui.announcer, notice = ui.notice, input = ui.input, form = ui.form;
+  var sendButton = ui.sendButton, stopButton = ui.stopButton, panel = ui.panel, wrapper = ui.wrapper;
+  root.appendChild(wrapper);
+
+  // ---------------------------------------------------------------- rendering
+
+  var transcript = createTranscript(ui.log, cfg.greeting);
+  var scrollToEnd = transcript.scrollToEnd;
+  var addUserMessage = transcript.addUserMessage;
+  var addAssistantMessage = transcript.addAssistantMessage;
+
+  function announce(message) {
+    announcer.textContent = message || "";
+  }
+
+  function showNotice(message) {
+    notice.textContent = message || "";
+    notice.hidden = !message;
+  }
+
+  function renderTranscript() {
+    transcript.render(state.messages);
+  }
+
+  // ---------------------------------------------------------------- behaviour
+
+  function setBusy(value) {
+    // The button that hides had the focus when a keyboard user sent (or stopped) with it:
+    // hand it to the input rather than drop it on the host page's body.
+    var refocus = root.activeElement === (value ? sendButton : stopButton);
+    busy = value;
+    sendButton.hidden = value;
+    stopButton.hidden = !value;
+    input.setAttribute("aria-busy", value ? "true" : "false");
+    newButton.disabled = value;
+    if (refocus) input.focus();
+  }
+
+  function open() {
+    panel.hidden = false;
+    panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
+    wrapper.classList.add("cb-open");
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
+    scrollToEnd();
+    input.focus();
+  }
+
+  function close() {
+    panel.hidden = true;
+    wrapper.classList.remove("cb-open");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
+    launcher.focus();
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 140) + "px";
+  }
+
+  /** retried: the conversation id the first attempt used, when this is its retry without it. */
+  function send(text, retried) {
+    if (!cfg.key) {
+      showNotice("This chat is not configured: the widget has no data-key.");
+      return;
+    }
+    showNotice("");
+    setBusy(true);
+    if (!retried) {
+      addUserMessage(text);
+      state.messages.push({ role: "user", content: text });
+      saveState();
+    }
+    var view = addAssistantMessage();
+    view.node.setAttribute("aria-busy", "true");
+    view.node.classList.add("cb-streaming");
+    view.setStatus("Thinking\u2026", "pending");
+    controller = new AbortController();
+    var failed = null;
+    var handlers = {
+      failed: false,
+      onEvent: function (name, payload) {
+        if (name === "start") {
+          if (payload.conversation_id) state.conversationId = payload.conversation_id;
+          view.messageId = payload.message_id;
+        } else if (name === "citations") {
+          view.setCitations(payload.citations);
+        } else if (name === "delta") {
+          if (typeof payload.text === "string") {
+            view.text += payload.text;
+            view.setStatus("");
+            view.schedule();
+          }
+        } else if (name === "end") {
+          view.finishReason = payload.finish_reason;
+        } else if (name === "error") {
+          handlers.failed = true;
+          failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+        }
+      },
+    };
+    var conversationBefore = state.conversationId;
+    streamChat({
+      api: cfg.api,
+      key: cfg.key,
+      bot: cfg.bot,
+      message: text,
+      conversationId: state.conversationId,
+      scope: cfg.scope,
+      user: userId,
+      signal: controller.signal,
+    }, handlers).then(function () {
+      finish(failed ? "error" : null, failed);
+    }, function (err) {
+      if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
+        // The stored conversation is gone (deleted or purged): start a new one once.
+        state.conversationId = null;
+        view.node.remove();
+        setBusy(false);
+        send(text, conversationBefore);
+        return;
+      }
+      if (err.kind === "http" && err.status === 404 && retried && !state.conversationId) {
+        // A new conversation was refused too (a wrong data-bot or data-scope): the first 404
+        // was not about the stored conversation, so keep it for when the page is fixed.
+        state.conversationId = retried;
+      }
+      finish(err.kind === "aborted" ? "aborted" : "error", err.message);
+    });
+
+    function finish(kind, message) {
+      controller = null;
+      if (view.frame) window.cancelAnimationFrame(view.frame);
+      view.render();
+      view.node.removeAttribute("aria-busy");
+      view.node.classList.remove("cb-streaming");
+      var note = null;
+      if (kind === "aborted") note = "Stopped.";
+      else if (kind === "error") note = message;
+      else if (view.finishReason === "length") note = "The answer reached its length limit.";
+      if (kind === "error" && !view.text) {
+        view.node.classList.add("cb-msg--error");
+      }
+      view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+      if (view.text || view.citations.length) {
+        state.messages.push({
+          role: "assistant",
+          content: view.text,
+          citations: view.citations,
+          messageId: view.messageId || null,
+          note: note,
+          noteKind: kind === "error" ? "error" : "muted",
+        });
+      }
+      saveState();
+      if (transcript.following()) scrollToEnd();
+      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
+      setBusy(false);
+    }
+  }
+
+  /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
+  function spokenText(view) {
+    var text = view.node.querySelector(".cb-bubble").textContent.replace(/\s+/g, " ").trim();
+    return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
+  }
+
+  launcher.addEventListener("click", function () {
+    if (panel.hidden) open();
+    else close();
+  });
+  closeButton.addEventListener("click", close);
+  newButton.addEventListener("click", function () {
+    if (busy) return;
+    state = { conversationId: null, messages: [] };
+    saveState();
+    showNotice("");
+    renderTranscript();
+    input.focus();
+  });
+  stopButton.addEventListener("click", function () {
+    if (controller) controller.abort();
+    input.focus();
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || busy) return;
+    input.value = "";
+    autosize();
+    send(text, false);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (form.requestSubmit) form.requestSubmit();
+      else form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  input.addEventListener("input", autosize);
+  // On a phone the open panel covers the whole page (its launcher hidden): Tab cycles in the
+  // panel rather than move to the page's links underneath, out of sight.
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : { matches: false };
+  wrapper.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !panel.hidden) {
+      event.stopPropagation();
+      close();
+    } else if (event.key === "Tab" && !panel.hidden && phone.matches) {
+      var stops = Array.prototype.filter.call(
+        panel.querySelectorAll("button, textarea, a[href], [tabindex='0']"),
+        function (node) { return !node.disabled && node.getClientRects().length > 0; }
+      );
+      var edge = event.shiftKey ? stops[0] : stops[stops.length - 1];
+      if (stops.length && root.activeElement === edge) {
+        event.preventDefault();
+        (event.shiftKey ? stops[stops.length - 1] : stops[0]).focus();
+      }
+    }
+  });
+
+  renderTranscript();
+  var attach = function () {
+    // Other bots' widgets in the same corner: stack this launcher above theirs.
+    var below = document.querySelectorAll('chatbot-widget[data-position="' + cfg.position + '"]').length;
+    if (below) host.style.setProperty("--cb-stack", String(below));
+    document.body.appendChild(host);
+    if (data.open === "true") open();
+  };
+  if (document.body) attach();
+  else document.addEventListener("DOMContentLoaded", attach);
+
+  return { open: open, close: close, host: host, config: cfg };
+}

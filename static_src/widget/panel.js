@@ -1,0 +1,60 @@
+// ------------------------------------------------------------------ the panel's DOM
+
+/** The panel and its launcher, built for one widget; mount() wires their behaviour. */
+function buildPanel(cfg) {
+  var launcher = el("button", {
+    type: "button",
+    className: "cb-launcher",
+    "aria-label": "Open chat: " + cfg.title,
+    "aria-expanded": "false",
+    "aria-controls": "cb-panel",
+    "aria-haspopup": "dialog",
+  }, [icon(ICONS.chat, 26)]);
+
+  var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title });
+  var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
+  var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
+  // Not a live region: a streamed answer is re-rendered many times a second, and a screen
+  // reader would read every partial state. `announcer` says each finished answer once.
+  var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
+  var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  var notice = el("div", { className: "cb-notice", role: "alert", hidden: true });
+  var input = el("textarea", {
+    id: "cb-input",
+    className: "cb-input",
+    rows: "1",
+    placeholder: cfg.placeholder,
+    "aria-label": "Your message",
+    maxlength: "4000",
+    enterkeyhint: "send",
+  });
+  var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": "Send message", title: "Send (Enter)" }, [icon(ICONS.send, 20)]);
+  var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true }, [icon(ICONS.stop, 18)]);
+  var form = el("form", { className: "cb-form" }, [input, stopButton, sendButton]);
+  var panel = el("div", {
+    id: "cb-panel",
+    className: "cb-panel",
+    role: "dialog",
+    "aria-modal": "false",
+    "aria-labelledby": "cb-title",
+    hidden: true,
+  }, [
+    el("header", { className: "cb-header" }, [
+      el("span", { className: "cb-avatar", "aria-hidden": "true" }, [icon(ICONS.chat, 18)]),
+      titleEl,
+      newButton,
+      closeButton,
+    ]),
+    log,
+    announcer,
+    notice,
+    form,
+    el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
+  ]);
+  var wrapper = el("div", { className: "cb-root", "data-position": cfg.position }, [panel, launcher]);
+  return {
+    launcher: launcher, titleEl: titleEl, newButton: newButton, closeButton: closeButton, log: log,
+    announcer: announcer, notice: notice, input: input, sendButton: sendButton, stopButton: stopButton,
+    form: form, panel: panel, wrapper: wrapper,
+  };
+}

@@ -1,0 +1,213 @@
+// ------------------------------------------------------------------ SSE over fetch
+
+function createSSEParser(onEvent) {
+  var buffer = "";
+  function dispatch(block) {
+    var name = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      if (!line || line.charAt(0) === ":") return; // comment / keep-alive ping
+      var colon = line.indexOf(":");
+      var field = colon === -1 ? line : line.slice(0, colon);
+      var value = colon === -1 ? "" : line.slice(colon + 1);
+      if (value.charAt(0) === " ") value = value.slice(1);
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+    });
+    if (data.length) onEvent(name, data.join("\n"));
+  }
+  return function feed(chunk) {
+    buffer += chunk;
+    // Normalise line endings, keeping a trailing "\r" until we know whether "\n" follows.
+    var tail = buffer.slice(-1) === "\r" ? "\r" : "";
+    buffer = buffer.slice(0, buffer.length - tail.length).replace(/\r\n?/g, "\n") + tail;
+    var idx;
+    while ((idx = buffer.indexOf("\n\n")) !== -1) {
+      var block = buffer.slice(0, idx);
+      buffer = buffer.slice(idx + 2);
+      dispatch(block);
+    }
+  };
+}
+
+function ChatError(kind, message, status, retryAfter) {
+  this.name = "ChatError";
+  this.kind = kind;
+  this.message = message;
+  this.status = status || 0;
+  this.retryAfter = retryAfter || null;
+}
+ChatError.prototype = Object.create(Error.prototype);
+
+function plural(n, word) {
+  return n + " " + word + (n === 1 ? "" : "s");
+}
+
+/** A sentence for the person in front of the widget, from an HTTP status and error body. */
+function describeError(status, body, retryAfter, api) {
+  var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+  if ((status === 404 || status === 405) && !serverMessage) {
+    // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
+    return "The chat server was not found" + (api ? " at " + api : "") + " (HTTP " + status + "). " +
+      "If you run this site, set the widget's data-api to the chat server's address.";
+  }
+  if (status === 401) {
+    return "This chat is unavailable: its access key is invalid, revoked or expired. " +
+      "If you run this site, check the widget's data-key.";
+  }
+  if (status === 403) {
+    return "Refused: " + (serverMessage || "this website is not allowed to use this chatbot.");
+  }
+  if (status === 404) return serverMessage;
+  if (status === 429) {
+    var seconds = parseInt(retryAfter, 10);
+    // The key's limits (messages per minute, answers at once) are shared by all of the
+    // site's visitors, so this is rarely the visitor's own doing.
+    return "This chat is receiving too many messages right now. " +
+      (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
+  }
+  if (status >= 500) {
+    return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
+  }
+  return serverMessage || "The request failed (HTTP " + status + ").";
+}
+
+var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
+
+function originRefusedMessage() {
+  // The browser hides the refused response, so an invalid key looks the same from here.
+  return "Refused: this website (" + window.location.origin + ") is not allowed to use this " +
+    "chatbot, or its key is no longer valid. If you run this site, add its address to the " +
+    "browser key's allowed origins and check the widget's data-key.";
+}
+
+var cspBlocked = {};  // origins the page's CSP refused (its fetch fails as when offline)
+document.addEventListener("securitypolicyviolation", function (event) {
+  if (!/^(connect|default)-src/.test(event.effectiveDirective || event.violatedDirective || "")) return;
+  try { cspBlocked[new URL(event.blockedURI).origin] = true; } catch (e) { /* not a URL */ }
+});
+
+/**
+ * A failed fetch is the page's CSP, the network or a CORS refusal (the server refuses a key
+ * used from an origin it does not allow, and the browser hides that response from us). An
+ * opaque no-cors request to the health route tells the last two apart: if the server answers,
+ * the origin was refused. (The CSP's violation event comes a task after the failure.)
+ */
+function explainFetchFailure(api) {
+  return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
+    function () { return new ChatError("origin", originRefusedMessage(), 403); },
+    function () {
+      return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
+        var origin = new URL(api).origin;
+        if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+        if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
+          "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
+        return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+      });
+    }
+  );
+}
+
+// Stalled: no byte (a keep-alive ping is one) for 3 of the ping intervals the server announces
+// in X-SSE-Ping-Seconds (0: it sends none; until it answers, its default of 15 s).
+var STALL_PINGS = 3, DEFAULT_PING_SECONDS = 15;
+
+/**
+ * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
+ * Resolves when the stream ends; rejects with a ChatError (kind: http, network, origin, csp,
+ * aborted, stalled, stream).
+ */
+function streamChat(options, handlers) {
+  var headers = {
+    "Content-Type": "application/json",
+    Accept: "text/event-stream",
+    Authorization: "Bearer " + options.key,
+  };
+  if (options.headers) {
+    Object.keys(options.headers).forEach(function (name) { headers[name] = options.headers[name]; });
+  }
+  var body = { bot: options.bot, message: options.message, stream: true };
+  if (options.conversationId) body.conversation_id = options.conversationId;
+  if (options.scope) body.scope = options.scope;
+  if (options.user) body.user = options.user;
+  if (options.metadata) body.metadata = options.metadata;
+
+  var sawEnd = false;
+  // Stop (options.signal) aborts the request, and so does the stall timer `alive` re-arms.
+  var controller = new AbortController(), stalled = false, timer = 0;
+  function alive(seconds) {
+    window.clearTimeout(timer);
+    if (seconds > 0) timer = window.setTimeout(function () { stalled = true; controller.abort(); }, seconds * STALL_PINGS * 1000);
+  }
+  function aborted() {
+    if (!stalled) return new ChatError("aborted", "Stopped.");
+    return new ChatError("stalled", "The connection stalled before the answer finished. Please try again.");
+  }
+  if (options.signal) {
+    if (options.signal.aborted) controller.abort();
+    options.signal.addEventListener("abort", function () { controller.abort(); });
+  }
+  alive(DEFAULT_PING_SECONDS);
+  return fetch(options.api + "/v1/chat", {
+    method: "POST",
+    headers: headers,
+    body: JSON.stringify(body),
+    signal: controller.signal,
+    credentials: "omit",
+    mode: "cors",
+    cache: "no-store",
+  }).then(
+    function (response) {
+      if (!response.ok) {
+        var retryAfter = response.headers.get("Retry-After");
+        return response.text().then(function (text) {
+          var parsed = null;
+          try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+          throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api), response.status, retryAfter);
+        });
+      }
+      if (!response.body || !response.body.getReader) {
+        throw new ChatError("stream", "This browser cannot read streamed answers.");
+      }
+      var ping = parseFloat(response.headers.get("X-SSE-Ping-Seconds"));
+      if (!(ping >= 0)) ping = DEFAULT_PING_SECONDS;
+      alive(ping);
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var feed = createSSEParser(function (name, raw) {
+        var data;
+        try { data = JSON.parse(raw); } catch (e) { return; }
+        if (name === "end") sawEnd = true;
+        handlers.onEvent(name, data);
+      });
+      function pump() {
+        return reader.read().then(function (step) {
+          if (step.done) {
+            feed(decoder.decode() + "\n\n");
+            if (!sawEnd && !handlers.failed) {
+              throw new ChatError("stream", "The answer was cut off before it finished. Please try again.");
+            }
+            return;
+          }
+          alive(ping);
+          feed(decoder.decode(step.value, { stream: true }));
+          return pump();
+        });
+      }
+      return pump().catch(function (err) {
+        if (err instanceof ChatError) throw err;
+        if (err && err.name === "AbortError") throw aborted();
+        throw new ChatError("stream", "The connection was lost before the answer finished. Please try again.");
+      });
+    },
+    function (err) {
+      if (err && err.name === "AbortError") throw aborted();
+      return explainFetchFailure(options.api).then(function (chatError) { throw chatError; });
+    }
+  ).then(function () { alive(0); }, function (err) {
+    alive(0);
+    if (err instanceof ChatError) throw err;
+    if (err && err.name === "AbortError") throw aborted();
+    throw new ChatError("network", NETWORK_MESSAGE);
+  });
+}
