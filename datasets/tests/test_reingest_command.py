@@ -156,8 +156,8 @@ def test_refused_documents_are_skipped_and_counted_by_reason(
         f"1 document(s) would be re-ingested; {reasons}. Nothing was changed (--dry-run)."
         if dry_run
         else f"Queued 1 document(s) for re-ingestion; {reasons}. Answers use each document's "
-        "previous version until its new one is ready (its status in the admin or "
-        "GET /v1/documents/{id}); --wait follows them."
+        "previous version until its new one is ready; follow them in the admin or with "
+        "GET /v1/documents/{id}."
     )
     skipped = {line.split("): ")[0] + ")": line for line in lines if line.startswith("skipped")}
     assert skipped[f"skipped  acme/Guides: No file ({no_file.pk})"].endswith(

@@ -119,8 +119,8 @@ class Command(CheckedCommand):
         if not opts["wait"] or not queued:
             self.stdout.write(
                 f"Queued {len(queued)} document(s) for re-ingestion{left}. Answers use each "
-                "document's previous version until its new one is ready (its status in the "
-                "admin or GET /v1/documents/{id}); --wait follows them."
+                "document's previous version until its new one is ready; follow them in the "
+                "admin or with GET /v1/documents/{id}."
             )
             return
         finished = self._wait(list(queued), opts["timeout"])
