@@ -77,10 +77,98 @@ function isBlockStart(line) {
     QUOTE_RE.test(line) || RULE_RE.test(line);
 }
 
+// GitHub-style pipe tables: a header row, a delimiter row of as many cells ("| --- | :-: | --: |",
+// its colons the columns' alignment), then body rows (lines with a "|") up to a blank line or
+// another block. Cells are inline Markdown, like a paragraph's text.
+var TABLE_DELIM_CELL_RE = /^:?-+:?$/;
+var MAX_TABLE_COLUMNS = 64;
+
+/** The cells of a table row: its outer pipes dropped, "\|" a literal pipe. */
+function tableCells(line) {
+  var text = line.trim();
+  if (text.charAt(0) === "|") text = text.slice(1);
+  if (/(^|[^\\])\|$/.test(text)) text = text.slice(0, -1);
+  var cells = [];
+  var cell = "";
+  for (var k = 0; k < text.length; k++) {
+    var ch = text.charAt(k);
+    if (ch === "\\" && text.charAt(k + 1) === "|") {
+      cell += "|";
+      k++;
+    } else if (ch === "|") {
+      cells.push(cell.trim());
+      cell = "";
+    } else {
+      cell += ch;
+    }
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+/**
+ * The columns' alignments ("left", "center", "right" or "") when lines[i] starts a table, else
+ * null. While an answer streams (opts.streaming) a delimiter row on its last line may still be
+ * arriving: the header stays text until that row is whole, so a table never turns back to text.
+ */
+function tableAt(lines, i, opts) {
+  if (i + 1 >= lines.length || lines[i].indexOf("|") === -1 || lines[i + 1].indexOf("|") === -1) return null;
+  if (opts && opts.streaming && i + 1 === lines.length - 1) return null;
+  var head = tableCells(lines[i]);
+  var delim = tableCells(lines[i + 1]);
+  if (head.length !== delim.length || head.length > MAX_TABLE_COLUMNS) return null;
+  if (!delim.every(function (cell) { return TABLE_DELIM_CELL_RE.test(cell); })) return null;
+  return delim.map(function (cell) {
+    var left = cell.charAt(0) === ":";
+    var right = cell.charAt(cell.length - 1) === ":";
+    return left && right ? "center" : right ? "right" : left ? "left" : "";
+  });
+}
+
+function isTableRow(line) {
+  return line.indexOf("|") !== -1 && !/^\s*$/.test(line) && !isBlockStart(line);
+}
+
+/** Render the table starting at lines[i] into `container`; returns the index after it. */
+function renderTable(lines, i, aligns, container, opts) {
+  function row(line, tag) {
+    var cells = tableCells(line);
+    var tr = el("tr");
+    aligns.forEach(function (align, c) {
+      var cell = el(tag, { scope: tag === "th" ? "col" : null, "data-align": align || null });
+      renderInline(cells[c] || "", cell, opts);
+      tr.appendChild(cell);
+    });
+    return tr;
+  }
+  var table = el("table", null, [el("thead", null, [row(lines[i], "th")])]);
+  var body = el("tbody");
+  i += 2;
+  while (i < lines.length && isTableRow(lines[i])) {
+    // A streaming answer's last line may be a row still arriving: it is shown once whole.
+    if (!(opts && opts.streaming && i === lines.length - 1)) body.appendChild(row(lines[i], "td"));
+    i++;
+  }
+  if (body.firstChild) table.appendChild(body);
+  // Its own scroller: a wide table scrolls sideways instead of widening the panel.
+  container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0" }, [table]));
+  return i;
+}
+
+/** opts for a part of the answer that has been received whole (no longer streaming). */
+function settled(opts) {
+  if (!opts || !opts.streaming) return opts;
+  var copy = {};
+  Object.keys(opts).forEach(function (name) { copy[name] = opts[name]; });
+  copy.streaming = false;
+  return copy;
+}
+
 /**
  * Render Markdown into `container` using DOM APIs only. Everything that is not a recognised
  * construct stays literal text, so "<script>" shows as the characters "<script>".
- * opts.citationRef(n, parent) may append a citation marker for "[n]" and return true.
+ * opts.citationRef(n, parent) may append a citation marker for "[n]" and return true;
+ * opts.streaming: the source is an answer still arriving (its last line may be incomplete).
  * (depth: internal, the blockquote nesting.)
  */
 function renderMarkdown(source, container, opts, depth) {
@@ -101,6 +189,8 @@ function renderMarkdown(source, container, opts, depth) {
       var code = el("code", { text: body.join("\n") });
       if (m[2]) code.setAttribute("data-lang", m[2]);
       container.appendChild(el("pre", null, [code]));
+    } else if ((m = tableAt(lines, i, opts))) {
+      i = renderTable(lines, i, m, container, opts);
     } else if ((m = HEADING_RE.exec(line))) {
       var heading = el("h" + Math.min(6, m[1].length + 2), { className: "md-h" });
       renderInline(m[2], heading, opts);
@@ -143,13 +233,13 @@ function renderMarkdown(source, container, opts, depth) {
         container.appendChild(flat);
       } else {
         var quote = el("blockquote");
-        renderMarkdown(quoted.join("\n"), quote, opts, depth + 1);
+        renderMarkdown(quoted.join("\n"), quote, i < lines.length ? settled(opts) : opts, depth + 1);
         container.appendChild(quote);
       }
     } else {
       var para = [line];
       i++;
-      while (i < lines.length && !/^\s*$/.test(lines[i]) && !isBlockStart(lines[i])) {
+      while (i < lines.length && !/^\s*$/.test(lines[i]) && !isBlockStart(lines[i]) && !tableAt(lines, i, opts)) {
         para.push(lines[i]);
         i++;
       }

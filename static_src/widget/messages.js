@@ -43,13 +43,17 @@ function createTranscript(log, greeting) {
     var view = {
       node: node,
       text: "",
+      streaming: false,  // set while the answer arrives: a table's incomplete last row waits
       citations: [],
       frame: 0,
       render: function () {
         view.frame = 0;
         bubble.replaceChildren();
         try {
-          renderMarkdown(view.text, bubble, { citationRef: citationRefFactory(function () { return view.citations; }, cites) });
+          renderMarkdown(view.text, bubble, {
+            citationRef: citationRefFactory(function () { return view.citations; }, cites),
+            streaming: view.streaming,
+          });
         } catch (e) {
           // Never leave the widget stuck mid-answer: show the text as it is.
           bubble.replaceChildren(document.createTextNode(view.text));

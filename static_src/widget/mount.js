@@ -152,6 +152,7 @@ function mount(script) {
     var view = addAssistantMessage();
     view.node.setAttribute("aria-busy", "true");
     view.node.classList.add("cb-streaming");
+    view.streaming = true;
     view.setStatus("Thinking\u2026", "pending");
     controller = new AbortController();
     var failed = null;
@@ -209,6 +210,7 @@ function mount(script) {
     function finish(kind, message) {
       controller = null;
       if (view.frame) window.cancelAnimationFrame(view.frame);
+      view.streaming = false;
       view.render();
       view.node.removeAttribute("aria-busy");
       view.node.classList.remove("cb-streaming");
