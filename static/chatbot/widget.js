@@ -69,6 +69,7 @@
     send: ["M3 11.5L21 3l-6.5 18-3-7.5z", "M11.5 13.5L21 3"],
     stop: ["M7 7h10v10H7z"],
     plus: ["M12 5v14M5 12h14"],
+    retry: ["M20 11a8 8 0 1 0-2.3 5.7", "M20 4v7h-7"],
   };
 
   // ------------------------------------------------------------------ safe Markdown
@@ -852,6 +853,7 @@
     var state = loadState();
     var controller = null;
     var busy = false;
+    var retryButton = null;  // on the last failed answer, while it is the last one
 
     function loadState() {
       try {
@@ -947,15 +949,19 @@
       input.style.height = Math.min(input.scrollHeight, 140) + "px";
     }
 
-    /** retried: the conversation id the first attempt used, when this is its retry without it. */
-    function send(text, retried) {
+    /**
+     * retried: the conversation id the first attempt used, when this is its retry without it;
+     * again: the visitor's Retry of a failed answer (their question is on screen already).
+     */
+    function send(text, retried, again) {
       if (!cfg.key) {
         showNotice("This chat is not configured: the widget has no data-key.");
         return;
       }
       showNotice("");
       setBusy(true);
-      if (!retried) {
+      dropRetry();
+      if (!retried && !again) {
         addUserMessage(text);
         state.messages.push({ role: "user", content: text });
         saveState();
@@ -1000,7 +1006,7 @@
         user: userId,
         signal: controller.signal,
       }, handlers).then(function () {
-        finish(failed ? "error" : null, failed);
+        finish(failed ? "error" : null, failed, true);
       }, function (err) {
         if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
           // The stored conversation is gone (deleted or purged): start a new one once.
@@ -1015,10 +1021,11 @@
           // was not about the stored conversation, so keep it for when the page is fixed.
           state.conversationId = retried;
         }
-        finish(err.kind === "aborted" ? "aborted" : "error", err.message);
+        finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
       });
 
-      function finish(kind, message) {
+      /** retry: the failure is one that sending the question again may get past. */
+      function finish(kind, message, retry) {
         controller = null;
         if (view.frame) window.cancelAnimationFrame(view.frame);
         view.streaming = false;
@@ -1034,7 +1041,7 @@
         }
         view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
         if (view.text || view.citations.length) {
-          state.messages.push({
+          state.messages.push(view.stored = {
             role: "assistant",
             content: view.text,
             citations: view.citations,
@@ -1044,10 +1051,41 @@
           });
         }
         saveState();
+        if (kind === "error" && retry) offerRetry(view, text);
         if (transcript.following()) scrollToEnd();
         announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
         setBusy(false);
       }
+    }
+
+    /** Worth sending again: a dropped or stalled answer, the server's or the model's failure. */
+    function retryable(err) {
+      if (err.kind === "http") return err.status >= 500 || err.status === 429 || err.status === 409;
+      return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
+    }
+
+    /** A Retry button under the failed answer: it sends the same question again in the same
+     * conversation, in the failed answer's place (the question's bubble stays as it is). */
+    function offerRetry(view, text) {
+      var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
+        icon(ICONS.retry, 16), "Retry",
+      ]);
+      button.addEventListener("click", function () {
+        if (busy) return;
+        var keyboard = root.activeElement === button;
+        if (view.stored && state.messages[state.messages.length - 1] === view.stored) state.messages.pop();
+        view.node.remove();
+        announce("Sending your question again\u2026");
+        send(text, null, true);
+        if (keyboard) input.focus();  // the button is gone: not onto the host page's body
+      });
+      view.node.appendChild(button);
+      retryButton = button;
+    }
+
+    function dropRetry() {
+      if (retryButton) retryButton.remove();
+      retryButton = null;
     }
 
     /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
