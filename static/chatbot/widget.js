@@ -9,6 +9,7 @@
  * Optional attributes: data-api (API origin; defaults to the origin of this script's src),
  * data-title, data-greeting, data-placeholder, data-scope, data-accent (a CSS colour),
  * data-position ("right" | "left"), data-open ("true" opens the panel on load),
+ * data-theme ("light" | "dark" | "auto", the default: the visitor's prefers-color-scheme),
  * data-css (stylesheet URL; defaults to widget.css beside this script).
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
@@ -703,6 +704,20 @@
     };
   }
 
+  /**
+   * Light or dark colours (widget.css) on `wrapper`: the script tag's data-theme, "light" or
+   * "dark", or by default ("auto") the visitor's prefers-color-scheme, followed when it changes.
+   */
+  function followTheme(wrapper, theme) {
+    var dark = theme === "auto" && window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+    function apply() {
+      wrapper.setAttribute("data-theme", dark ? (dark.matches ? "dark" : "light") : theme === "dark" ? "dark" : "light");
+    }
+    apply();
+    if (dark && dark.addEventListener) dark.addEventListener("change", apply);
+    else if (dark && dark.addListener) dark.addListener(apply);  // Safari before 14
+  }
+
   // ------------------------------------------------------------------ the transcript's messages
 
   /** The messages in `log`: the greeting, the visitor's questions and the answers' views. */
@@ -834,6 +849,7 @@
       greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
       placeholder: data.placeholder || "Type your question\u2026",
       position: data.position === "left" ? "left" : "right",
+      theme: data.theme === "light" || data.theme === "dark" ? data.theme : "auto",
       css: data.css || new URL("widget.css", scriptUrl).href,
     };
     var twin = (window.ChatbotWidget.instances || []).some(function (other) {
@@ -891,6 +907,7 @@
     var announcer = ui.announcer, notice = ui.notice, input = ui.input, form = ui.form;
     var sendButton = ui.sendButton, stopButton = ui.stopButton, panel = ui.panel, wrapper = ui.wrapper;
     root.appendChild(wrapper);
+    followTheme(wrapper, cfg.theme);
 
     // ---------------------------------------------------------------- rendering
 

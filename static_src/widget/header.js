@@ -7,6 +7,7 @@
  * Optional attributes: data-api (API origin; defaults to the origin of this script's src),
  * data-title, data-greeting, data-placeholder, data-scope, data-accent (a CSS colour),
  * data-position ("right" | "left"), data-open ("true" opens the panel on load),
+ * data-theme ("light" | "dark" | "auto", the default: the visitor's prefers-color-scheme),
  * data-css (stylesheet URL; defaults to widget.css beside this script).
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,

@@ -22,6 +22,7 @@ function mount(script) {
     greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
     placeholder: data.placeholder || "Type your question\u2026",
     position: data.position === "left" ? "left" : "right",
+    theme: data.theme === "light" || data.theme === "dark" ? data.theme : "auto",
     css: data.css || new URL("widget.css", scriptUrl).href,
   };
   var twin = (window.ChatbotWidget.instances || []).some(function (other) {
@@ -79,6 +80,7 @@ function mount(script) {
   var announcer = ui.announcer, notice = ui.notice, input = ui.input, form = ui.form;
   var sendButton = ui.sendButton, stopButton = ui.stopButton, panel = ui.panel, wrapper = ui.wrapper;
   root.appendChild(wrapper);
+  followTheme(wrapper, cfg.theme);
 
   // ---------------------------------------------------------------- rendering
 

@@ -58,3 +58,17 @@ function buildPanel(cfg) {
     form: form, panel: panel, wrapper: wrapper,
   };
 }
+
+/**
+ * Light or dark colours (widget.css) on `wrapper`: the script tag's data-theme, "light" or
+ * "dark", or by default ("auto") the visitor's prefers-color-scheme, followed when it changes.
+ */
+function followTheme(wrapper, theme) {
+  var dark = theme === "auto" && window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  function apply() {
+    wrapper.setAttribute("data-theme", dark ? (dark.matches ? "dark" : "light") : theme === "dark" ? "dark" : "light");
+  }
+  apply();
+  if (dark && dark.addEventListener) dark.addEventListener("change", apply);
+  else if (dark && dark.addListener) dark.addListener(apply);  // Safari before 14
+}
