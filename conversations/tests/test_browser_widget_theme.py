@@ -111,3 +111,37 @@ def test_auto_follows_a_change_of_the_visitors_scheme_without_a_reload(
         )
         assert page.evaluate(BACKGROUND_JS)[:2] == ["dark", PANEL["dark"]]
         assert problems == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_tables_failures_and_retry_keep_their_contrast_in_both_themes(
+    browser, streaming_app, third_party_site, tenant, openai_stub, theme
+):
+    name = f"theme-failure-{theme}"
+    url = site_page(third_party_site, streaming_app, tenant, name)
+    path = f"/{name}.html"
+    third_party_site.pages[path] = third_party_site.pages[path].replace(
+        "data-bot=", f'data-theme="{theme}" data-bot='
+    )
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(url)
+        openai_stub.script = Script(reply="| Plan | Seats |\n| --- | ---: |\n| Team | 10 |")
+        shadow(page, ".cb-launcher").click()
+        shadow(page, "textarea").fill(QUESTION)
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 1)
+        openai_stub.script = Script(reply="unused", status=500)
+        shadow(page, "textarea").fill("And then?")
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 2)
+        targets = [".cb-md th", ".cb-md td", ".cb-status--error", ".cb-retry"]
+        ratios = page.evaluate(CONTRAST_JS, [WIDGET, targets])
+        assert all(ratio >= 4.5 for _, ratio in ratios), (theme, ratios)
+        shadow(page, ".cb-retry").focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # the keyboard's focus, so that :focus-visible applies
+        ring = page.evaluate(RING_JS)
+        assert ring[0] == "cb-retry"
+        assert ring[1:3] == ["solid", 3]
+        assert ring[3] >= 3, ring
+        assert problems == []
