@@ -293,9 +293,11 @@ def conversation_messages(*, tenant: Tenant, conversation: Conversation) -> Quer
 
 
 def history_for(*, tenant: Tenant, conversation: Conversation, limit: int = 40) -> list[dict]:
-    """Recent turns as chat messages, oldest first (failed or empty answers left out, and the
-    turns the scope's guardrails refused: the model was never to read that question, and
-    "answer my previous question" sent it as history)."""
+    """Recent turns as chat messages, oldest first (failed or empty answers left out with
+    their questions, and the turns the scope's guardrails refused: the model was never to read
+    that question, and "answer my previous question" sent it as history). A question left
+    without an answer (it failed, or another chat of the conversation is still answering it)
+    is not history: the widget's Retry asks it again, and the model read it twice."""
     rows = list(
         Message.objects.for_tenant(tenant)
         .filter(conversation=conversation)
@@ -311,7 +313,11 @@ def history_for(*, tenant: Tenant, conversation: Conversation, limit: int = 40) 
             if turns and turns[-1]["role"] == Message.Role.USER:
                 turns.pop()  # its question
             continue
+        if r["role"] == Message.Role.USER and turns and turns[-1]["role"] == Message.Role.USER:
+            turns.pop()  # the question before it was never answered
         turns.append({"role": r["role"], "content": r["content"]})
+    if turns and turns[-1]["role"] == Message.Role.USER:
+        turns.pop()
     return turns
 
 
