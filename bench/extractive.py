@@ -53,10 +53,10 @@ CORPUS = BASE.parent / "shared" / "corpus"
 # (question, sentences a good answer starts with: any one of them, by its beginning)
 DEMO: list[tuple[str, tuple[str, ...]]] = [
     ("How do I run the platform?", ("`make run` creates a virtual environment",)),
-    ("How do I run the tests?", ("The tests run against the real embedded PostgreSQL",
+    ("How do I run the tests?", ("The tests use the real embedded PostgreSQL",
                                  "`make test` runs everything against the real embedded")),
     ("How do I use my own PostgreSQL and Redis?", ("Set `DATABASE_URL` (PostgreSQL 15+",)),
-    ("Which file formats can I upload?", ("PDF, DOCX, Markdown, HTML, JSON and plain text",
+    ("Which file formats can I upload?", ("You can upload PDF, DOCX, Markdown, HTML, JSON",
                                           "Documents can be PDF, DOCX, Markdown")),
     ("How do I authenticate with an API key?", ("Send an API key as `Authorization: Bearer",)),
     ("What happens when a re-ingest fails?", ("If a re-ingest of a document that was `ready`",
