@@ -290,6 +290,10 @@ if EMBEDDING_DIMENSIONS != 384:
         "EMBEDDING_DIMENSIONS must be 384: the chunk column is vector(384). OpenAI's "
         "text-embedding-3 models return 384 dimensions when asked (we send `dimensions`)."
     )
+# Local model: document chunks through the int8 onnxruntime encoder, one chunk per call (~3.5x the
+# chunks/s of the float32 numpy pass, bench/README.md "Chunk embeddings in int8"), or fp32.
+# int8 falls back to fp32 without onnxruntime; the label (datasets' embedding_model) says which.
+DOCUMENT_EMBEDDING_PRECISION = env_choice("DOCUMENT_EMBEDDING_PRECISION", "int8", {"int8", "fp32"})
 LLM_TIMEOUT_SECONDS = env_float("LLM_TIMEOUT_SECONDS", 60.0)
 # The upstream's HTTP client: "auto" = the lean asyncio client (conversations/upstream_http.py)
 # unless a proxy is configured for OPENAI_BASE_URL, then httpx; "httpx" forces httpx.

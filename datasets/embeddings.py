@@ -41,9 +41,9 @@ _cache: dict[tuple[str, str], Embedder] = {}
 def configured_model_name() -> str:
     """The model name new datasets record (without loading the model)."""
     if settings.EMBEDDING_PROVIDER == "local":
-        from datasets.embedders.minilm import MODEL_NAME
+        from datasets.embedders.minilm import model_label
 
-        return MODEL_NAME
+        return model_label()  # "-int8" when chunks are embedded in int8
     return settings.EMBEDDING_MODEL
 
 

@@ -213,13 +213,14 @@ def run_pipeline(
     matrix = np.empty((len(drafts), embedder.dimensions), dtype=np.float32)
     for start in range(0, len(drafts), EMBED_BATCH):
         texts = [d.text for d in drafts[start : start + EMBED_BATCH]]
-        if hasattr(embedder, "embed_array"):
-            # Progress (and the deletion check) after each forward pass, not each 64 chunks:
-            # those took 8-10 s on 2 cores, as long as a deleted document kept the worker.
+        if hasattr(embedder, "embed_chunks"):  # the local model, in its configured precision
+            # Progress (and the deletion check) after each forward pass (or int8 chunk), not
+            # each 64 chunks: those took 8-10 s on 2 cores (float32), as long as a deleted
+            # document kept the worker.
             def done(count: int, start: int = start) -> None:
                 on_progress(0.3 + 0.65 * (start + count) / len(drafts))
 
-            matrix[start : start + len(texts)] = embedder.embed_array(
+            matrix[start : start + len(texts)] = embedder.embed_chunks(
                 texts, done=None if on_progress is None else done
             )
         else:

@@ -6,6 +6,14 @@ checking the file's SHA-256, and its ``tokenizer.json`` with ``tokenizers``. The
 BERT as in ``transformers`` (6 layers, 12 heads, hidden 384, exact GELU, LayerNorm eps 1e-12),
 then mean pooling over the attention mask and L2 normalisation, as sentence-transformers does.
 Everything runs in float32; texts are batched by similar length so padding stays small.
+
+Document chunks go, by default, through the same layers quantised to int8 under onnxruntime
+(``minilm_onnx``), one chunk per call so a chunk's vector never depends on its batch-mates:
+~3.5x the chunks/s of the numpy pass, cosine to it >= 0.989, dev-set retrieval as good
+(bench/README.md, "Chunk embeddings in int8"). ``DOCUMENT_EMBEDDING_PRECISION=fp32`` (or no
+onnxruntime) keeps the numpy pass. The model label says which: ``local-minilm-l6-v2-int8`` or
+``local-minilm-l6-v2``, so ``manage.py reembed`` treats a dataset embedded the other way as
+embedded with another model.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach the network
 
-MODEL_NAME = "local-minilm-l6-v2"
+MODEL_NAME = "local-minilm-l6-v2"  # chunks in float32; "-int8" appended when they are in int8
 DIMENSIONS = 384
 MAX_PIECES = 256  # sentence-transformers' max_seq_length for this model (incl. [CLS]/[SEP])
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -66,6 +74,29 @@ def load_tokenizer():
     tok.no_padding()
     tok.no_truncation()
     return tok
+
+
+@lru_cache(maxsize=1)
+def _onnx_available() -> bool:
+    from datasets.embedders import minilm_onnx
+
+    return minilm_onnx.available()  # ~80 us a call: not on every question's cache key
+
+
+def document_precision() -> str:
+    """ "int8" or "fp32": how document chunks are embedded now (DOCUMENT_EMBEDDING_PRECISION,
+    int8 only when onnxruntime is installed). Read at each use, without loading the model."""
+    from django.conf import settings
+
+    wanted = getattr(settings, "DOCUMENT_EMBEDDING_PRECISION", "int8")
+    return "int8" if wanted == "int8" and _onnx_available() else "fp32"
+
+
+def model_label(precision: str | None = None) -> str:
+    """The label datasets and documents record for chunks embedded in ``precision`` (default:
+    the configured one). int8 and float32 chunk vectors carry different labels."""
+    precision = precision or document_precision()
+    return f"{MODEL_NAME}-int8" if precision == "int8" else MODEL_NAME
 
 
 def _sha256(path: Path) -> str:
@@ -115,7 +146,6 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
 
 
 class MiniLMEmbedder:
-    model_name = MODEL_NAME
     dimensions = DIMENSIONS
 
     def __init__(self, directory: Path | None = None) -> None:
@@ -181,12 +211,46 @@ class MiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_PIECES)
         self._lock = threading.Lock()  # numpy releases the GIL; one forward pass at a time
         self._session_lock = threading.Lock()
-        self._session: Any = None  # the int8 question encoder, built on first use
+        self._session: Any = None  # the int8 encoder (questions, chunks), built on first use
         self._query_precision: str | None = None
 
     # ------------------------------------------------------------------ public API
+    @property
+    def model_name(self) -> str:
+        """The label of the chunk vectors this embedder writes now (``model_label``)."""
+        return model_label(self.document_precision)
+
+    @property
+    def document_precision(self) -> str:
+        return document_precision()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(texts).tolist()
+        return self.embed_chunks(texts).tolist()
+
+    def embed_chunks(
+        self, texts: list[str], *, done: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Document chunks: (len(texts), 384) float32, in the configured precision. In int8,
+        one chunk per call (dynamic quantisation scales each call's activations by their own
+        range: in a batch a chunk's vector would depend on its batch-mates), ``done(n)`` after
+        each chunk; in fp32, exactly ``embed_array`` (``done`` after each forward pass)."""
+        if self.document_precision != "int8":
+            return self.embed_array(texts, done=done)
+        session = self._int8_session()
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self.embed_array([text], session=session)[0]
+            if done is not None:
+                done(i + 1)
+        return out
+
+    def _int8_session(self) -> Any:
+        with self._session_lock:
+            if self._session is None:
+                from datasets.embedders import minilm_onnx
+
+                self._session = minilm_onnx.build_session(self._layers, int8=True)
+        return self._session
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0].tolist()
@@ -194,7 +258,7 @@ class MiniLMEmbedder:
     @property
     def query_precision(self) -> str:
         """ "int8" when questions go through the int8 onnxruntime encoder (``minilm_onnx``),
-        "fp32" when they use the numpy pass like documents (``QUERY_EMBEDDING_PRECISION``)."""
+        "fp32" when they use the numpy float32 pass (``QUERY_EMBEDDING_PRECISION``)."""
         if self._query_precision is None:
             from datasets.embedders import minilm_onnx
 
@@ -210,16 +274,12 @@ class MiniLMEmbedder:
         question's vector never depends on the other questions passed with it."""
         if self.query_precision != "int8":
             return self.embed_array(texts)
-        with self._session_lock:
-            if self._session is None:
-                from datasets.embedders import minilm_onnx
-
-                self._session = minilm_onnx.build_session(self._layers, int8=True)
+        session = self._int8_session()
         # One question per call: dynamic quantisation scales each call's activations by their
         # own range, so batching would make a question's vector depend on its batch-mates.
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = self.embed_array([text], session=self._session)[0]
+            out[i] = self.embed_array([text], session=session)[0]
         return out
 
     async def aembed_query(self, text: str) -> list[float]:

@@ -16,13 +16,19 @@ def _embed(text: str) -> list[float]:
     return get_embedder().embed_documents([text])[0]
 
 
+def _configured_model() -> str:
+    from datasets.embeddings import configured_model_name
+
+    return configured_model_name()  # local-minilm-l6-v2, "-int8" when chunks are in int8
+
+
 class DatasetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Dataset
 
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Dataset {n}")
-    embedding_model = "local-minilm-l6-v2"
+    embedding_model = factory.LazyFunction(_configured_model)
     embedding_dimensions = 384
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from datasets.embeddings import configured_model_name
 from datasets.ingestion import process_document
 from datasets.models import Chunk, Dataset, Document
 from datasets.tests.factories import DatasetFactory, DocumentFactory
@@ -23,7 +24,7 @@ def _dataset(api, name="Docs", **kw):
 
 def test_dataset_crud_records_the_embedding_model(api):
     ds = _dataset(api, chunk_size=180, chunk_overlap=20)
-    assert ds["embedding_model"] == "local-minilm-l6-v2"
+    assert ds["embedding_model"] == configured_model_name()  # local-minilm-l6-v2(-int8)
     assert ds["embedding_dimensions"] == 384
     assert ds["chunk_size"] == 180
     assert api.get("/v1/datasets").json()["data"][0]["id"] == ds["id"]

@@ -13,6 +13,7 @@ from django.db import transaction
 from apikeys.authentication import context_for_key
 from apikeys.models import APIKey
 from bots.models import Bot
+from datasets.embeddings import configured_model_name
 from datasets.models import Chunk, Dataset, Document
 from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
 
@@ -101,11 +102,11 @@ def test_reembed_replaces_vectors_of_stale_datasets(tenant):
     stale.refresh_from_db()
     doc.refresh_from_db()
     assert abs(sum(v * v for v in chunk.embedding) - 1.0) < 1e-4
-    assert stale.embedding_model == doc.embedding_model == "local-minilm-l6-v2"
+    assert stale.embedding_model == doc.embedding_model == configured_model_name()
     out = io.StringIO()
     call_command("reembed", stdout=out)
     assert "already embedded" in out.getvalue()
-    assert fresh.embedding_model == "local-minilm-l6-v2"
+    assert fresh.embedding_model == configured_model_name()
 
 
 def test_reembed_includes_documents_serving_their_previous_version(tenant):
@@ -125,7 +126,7 @@ def test_reembed_includes_documents_serving_their_previous_version(tenant):
         status = doc.status
         doc.refresh_from_db()
         assert doc.status == status
-        assert doc.embedding_model == "local-minilm-l6-v2"
+        assert doc.embedding_model == configured_model_name()
         chunk = doc.chunks.get()
         assert abs(sum(v * v for v in chunk.embedding) - 1.0) < 1e-4
     first.refresh_from_db()

@@ -12,6 +12,7 @@ import pytest
 from chatbot_project.errors import APIError
 from datasets import services
 from datasets.chunking import MODEL_MAX_PIECES, chunk_blocks
+from datasets.embeddings import configured_model_name
 from datasets.extraction import Block, ExtractionError
 from datasets.filetypes import sniff
 from datasets.ingestion import process_document, run_pipeline
@@ -151,7 +152,7 @@ def test_embedder_vectors_are_normalised_deterministic_and_meaningful():
     emb = get_embedder()
     assert emb is get_embedder()
     assert emb.dimensions == 384
-    assert emb.model_name == "local-minilm-l6-v2"
+    assert emb.model_name == configured_model_name()  # "-int8" with onnxruntime (the default)
     docs = [
         "Serializers convert querysets and model instances to JSON.",
         "The weather in spring is mild and rainy.",

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Q
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
@@ -33,7 +34,8 @@ BATCH = 64
 class Command(CheckedCommand):
     help = (
         "Re-embed the chunks of datasets whose embedding model differs from the configured one "
-        "(after changing EMBEDDING_PROVIDER/EMBEDDING_MODEL). The text is not re-extracted; "
+        "(after changing EMBEDDING_PROVIDER/EMBEDDING_MODEL or DOCUMENT_EMBEDDING_PRECISION), "
+        "or holding documents embedded otherwise. The text is not re-extracted; "
         "each document's vectors are swapped in one transaction."
     )
 
@@ -60,7 +62,15 @@ class Command(CheckedCommand):
                 raise CommandError(f"No dataset named {opts['dataset']!r}{where}.")
         embedder = get_embedder()
         if not opts["all"] and not opts["dataset"]:
-            datasets = datasets.exclude(embedding_model=embedder.model_name)
+            # Also a dataset labelled with the current model holding a document whose chunks
+            # were embedded otherwise (e.g. by a worker configured differently): vectors of two
+            # kinds (int8/float32 chunks, two models) must not stay mixed in one dataset.
+            other = (
+                Document.objects.filter(READABLE_Q)
+                .exclude(embedding_model__in=(embedder.model_name, ""))
+                .values("dataset_id")
+            )
+            datasets = datasets.filter(~Q(embedding_model=embedder.model_name) | Q(pk__in=other))
         todo = list(datasets)
         if not todo:
             self.stdout.write(f"Every dataset is already embedded with {embedder.model_name}.")
