@@ -32,6 +32,7 @@ from unicodedata import category
 from datasets.chunk_packing import ChunkDraft, SectionPacker
 from datasets.extraction import Block, Section
 from datasets.tokens import count_tokens, count_tokens_batch
+from datasets.unk_runs import may_hold_long_unk
 
 MODEL_MAX_PIECES = 254  # 256 minus [CLS] and [SEP]
 MIN_BODY = 32
@@ -130,13 +131,10 @@ def count_pieces(texts: list[str]) -> list[int]:
 def _with_unk(texts: list[str], counts: list[int]) -> list[int]:
     """``counts`` (embedder pieces of ``texts``) with long ``[UNK]``s counted by their length.
 
-    Only texts of at least ``CHARS_PER_PIECE`` characters per piece are encoded again (ordinary
-    text has 4-6): a cheap test on the hot path. A text below it may hold a long ``[UNK]`` among
-    ordinary words and keeps its count, but still has fewer characters per counted piece than
-    that, which is what bounds a chunk's length.
+    Only texts that may hold one are encoded again (``datasets.unk_runs``: a cheap test on the
+    hot path, on the text's words, so a chunk's count is the sum of its units').
     """
-    limit = CHARS_PER_PIECE
-    suspects = [i for i, n in enumerate(counts) if len(texts[i]) >= limit * n]
+    suspects = [i for i, text in enumerate(texts) if may_hold_long_unk(text)]
     if not suspects:
         return counts
     counts = counts[:]
@@ -201,8 +199,13 @@ class Chunker:
         if cached is None:
             prefix = heading_prefix(self.title, headings)
             tokens = _count(prefix) if prefix else 0
-            if tokens > self.max_pieces // 3:  # absurdly long headings: keep the last ones
+            limit = self.max_pieces // 3
+            if tokens > limit:  # absurdly long headings: keep the last ones
                 prefix = prefix[-300:]
+                tokens = _count(prefix)
+            if tokens > limit:  # 300 characters can be 300 pieces (CJK): keep the last pieces
+                starts, _ = _piece_starts(prefix)
+                prefix = prefix[starts[-limit] :].strip()
                 tokens = _count(prefix)
             cached = (prefix, tokens)
             if len(self._prefix_cache) > 10_000:
