@@ -136,3 +136,18 @@ def test_reembed_fixes_a_dataset_whose_documents_were_embedded_otherwise(tenant)
     call_command("reembed", stdout=out)
     assert "already embedded" in out.getvalue()
     assert Document.objects.filter(dataset=dataset).exclude(embedding_model=current).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_system_check_reports_a_dataset_holding_documents_embedded_otherwise(tenant):
+    from datasets.checks import embedding_model_matches
+
+    current = configured_model_name()
+    other = "local-minilm-l6-v2" if current.endswith("-int8") else "local-minilm-l6-v2-int8"
+    dataset = DatasetFactory(tenant=tenant, name="Mixed", embedding_model=current)
+    DocumentFactory(dataset=dataset, embedding_model=current)
+    assert embedding_model_matches() == []
+    DocumentFactory(dataset=dataset, embedding_model=other)
+    (warning,) = embedding_model_matches()
+    assert warning.id == "datasets.W001"
+    assert "'Mixed' (some documents otherwise)" in warning.msg
