@@ -1,45 +1,76 @@
-"""System check: datasets embedded with another model than the one configured now (or holding
-documents embedded otherwise: int8 and float32 chunks carry different labels)."""
+"""System check: datasets embedded with another model than the one configured now, or holding
+documents embedded otherwise.
+
+Another model (``datasets.W001``, a warning): its vectors are not comparable with new questions.
+The same local model in the other precision (int8 vs float32 chunks, DOCUMENT_EMBEDDING_PRECISION;
+``datasets.I001``, information): the vectors stay comparable (cosine >= 0.989 to each other,
+bench/README.md "Chunk embeddings in int8"), so retrieval is not degraded and a deploy check
+(``--fail-level WARNING``) does not fail on an upgrade; ``manage.py reembed`` makes them uniform.
+"""
 
 from __future__ import annotations
 
-from django.core.checks import Warning, register
+from django.core.checks import CheckMessage, Info, Warning, register
 from django.db import DatabaseError
 
 
-@register("datasets", deploy=False)
-def embedding_model_matches(app_configs=None, **kwargs) -> list[Warning]:
-    from django.db.models import Q
+def _same_model(configured: str) -> set[str]:
+    """Labels of the configured model in either chunk precision (just itself if not local)."""
+    from datasets.embedders.minilm import model_label
 
+    variants = {model_label("fp32"), model_label("int8")}
+    return variants if configured in variants else {configured}
+
+
+@register("datasets", deploy=False)
+def embedding_model_matches(app_configs=None, **kwargs) -> list[CheckMessage]:
     from datasets.embeddings import configured_model_name
     from datasets.models import Dataset, Document
     from datasets.retrieval_sql import READABLE_Q
 
     configured = configured_model_name()
-    mixed = (
-        Document.objects.filter(READABLE_Q)
-        .exclude(embedding_model__in=(configured, ""))
-        .values("dataset_id")
-    )  # as `reembed` selects them
     try:
         stale = list(
-            Dataset.objects.filter(
-                (~Q(embedding_model=configured) & ~Q(embedding_model="")) | Q(pk__in=mixed)
-            ).values_list("name", "embedding_model")[:20]
+            Dataset.objects.exclude(embedding_model__in=(configured, ""))
+            .values_list("name", "embedding_model")
+            .order_by("name")[:20]
+        )
+        mixed = list(  # as `reembed` selects them: readable documents embedded otherwise
+            Document.objects.filter(READABLE_Q)
+            .exclude(embedding_model__in=(configured, ""))
+            .values_list("dataset__name", "embedding_model")
+            .order_by("dataset__name")
+            .distinct()[:20]
         )
     except DatabaseError:
         return []  # no database yet (first migrate): nothing to compare
-    if not stale:
-        return []
-    names = ", ".join(
-        f"{name!r} ({'some documents otherwise' if model == configured else model})"
-        for name, model in stale
-    )
-    return [
-        Warning(
-            f"Datasets embedded with another model than the configured {configured!r}: {names}. "
-            "Their vectors are not comparable with new queries.",
-            hint="Run `manage.py reembed` (or `reembed --dataset NAME`) to re-embed them.",
-            id="datasets.W001",
+    same = _same_model(configured)
+    found: dict[bool, list[str]] = {True: [], False: []}  # precision only? -> entries
+    for name, model in stale:
+        found[model in same].append(f"{name!r} ({model})")
+    for name, model in mixed:
+        entry = f"{name!r} (documents in {model})"
+        if not any(e.startswith(f"{name!r} ") for e in found[model in same]):
+            found[model in same].append(entry)
+    out: list[CheckMessage] = []
+    hint = "Run `manage.py reembed` (or `reembed --dataset NAME`) to re-embed them."
+    if found[False]:
+        out.append(
+            Warning(
+                f"Datasets embedded with another model than the configured {configured!r}: "
+                f"{', '.join(found[False])}. Their vectors are not comparable with new queries.",
+                hint=hint,
+                id="datasets.W001",
+            )
         )
-    ]
+    if found[True]:
+        out.append(
+            Info(
+                f"Datasets with chunks embedded in the other precision than the configured "
+                f"{configured!r} (DOCUMENT_EMBEDDING_PRECISION): {', '.join(found[True])}. Same "
+                "model, so their vectors stay comparable with new queries.",
+                hint=hint,
+                id="datasets.I001",
+            )
+        )
+    return out

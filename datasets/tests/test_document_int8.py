@@ -148,6 +148,31 @@ def test_the_system_check_reports_a_dataset_holding_documents_embedded_otherwise
     DocumentFactory(dataset=dataset, embedding_model=current)
     assert embedding_model_matches() == []
     DocumentFactory(dataset=dataset, embedding_model=other)
-    (warning,) = embedding_model_matches()
-    assert warning.id == "datasets.W001"
-    assert "'Mixed' (some documents otherwise)" in warning.msg
+    (message,) = embedding_model_matches()
+    assert message.id == "datasets.I001"  # same model, other precision: information
+    assert f"'Mixed' (documents in {other})" in message.msg
+    DocumentFactory(dataset=dataset, embedding_model="text-embedding-3-small")
+    warning, info = embedding_model_matches()
+    assert warning.id == "datasets.W001"  # another model: a warning, as for a whole dataset
+    assert "'Mixed' (documents in text-embedding-3-small)" in warning.msg
+    assert info.id == "datasets.I001"
+
+
+@pytest.mark.django_db
+def test_datasets_embedded_in_float32_before_the_upgrade_are_information(tenant):
+    """After the upgrade every dataset embedded before carries the float32 label: reported
+    (reembed makes it uniform), but not a warning: `check --deploy --fail-level WARNING`
+    (make hardening, test_hsts_preload) failed on any instance with documents."""
+    from django.core.checks import INFO
+
+    from datasets.checks import embedding_model_matches
+
+    current = configured_model_name()
+    other = "local-minilm-l6-v2" if current.endswith("-int8") else "local-minilm-l6-v2-int8"
+    old = DatasetFactory(tenant=tenant, name="Before", embedding_model=other)
+    DocumentFactory(dataset=old, embedding_model=other)
+    (message,) = embedding_model_matches()
+    assert message.level == INFO
+    assert message.id == "datasets.I001"
+    assert f"'Before' ({other})" in message.msg
+    assert "reembed" in message.hint
