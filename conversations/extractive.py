@@ -58,14 +58,16 @@ def _heading(text: str) -> str:
     return first if " > " in first or first.startswith("#") else ""
 
 
-def _sections(text: str) -> list[tuple[str, list[str]]]:
+def _sections(text: str, title: str = "") -> list[tuple[str, list[str]]]:
     """(heading line, its lines) of a chunk: one part, or several when small sections share the
     chunk (``datasets/chunk_packing.py``: each later one opens with its own "title > ..." line,
-    which starts as the chunk's first line does)."""
+    which starts as the chunk's first line does). ``title``: the document's, when known."""
     heading = _heading(text)
     # The document title: before the first " > ", or the whole first line of a chunk whose
     # first section has no heading (its prefix is the bare title).
     first = text.lstrip().split("\n", 1)[0].strip()
+    if not heading and title.strip() and first == title.strip():
+        heading = first  # context, like a heading: not a sentence to quote
     root = heading.split(" > ", 1)[0] if " > " in heading else first
     marker = root + " > " if root else None
     parts: list[tuple[str, list[str]]] = [(heading, [])]
@@ -79,9 +81,9 @@ def _sections(text: str) -> list[tuple[str, list[str]]]:
     return parts
 
 
-def _sentences(text: str) -> list[str]:
+def _sentences(text: str, title: str = "") -> list[str]:
     """Prose sentences of a chunk: no code blocks, headings or "path > heading" lines."""
-    return [s for _, lines in _sections(text) for s in _prose(lines)]
+    return [s for _, lines in _sections(text, title) for s in _prose(lines)]
 
 
 def _prose(lines: list[str]) -> list[str]:
@@ -108,6 +110,10 @@ def _prose(lines: list[str]) -> list[str]:
     return out
 
 
+def _title(chunk: Any) -> str:
+    return getattr(chunk, "document_title", "") or ""
+
+
 def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int, str]]:
     """(score, source number, position, sentence), best first.
 
@@ -118,7 +124,7 @@ def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int
     candidates = []
     for n, chunk in enumerate(sources, 1):
         pos = 0
-        for heading, lines in _sections(chunk.text):
+        for heading, lines in _sections(chunk.text, _title(chunk)):
             context = _terms(heading) & wanted
             for sentence in _prose(lines):
                 candidates.append((n, pos, sentence, _terms(sentence) & wanted, context))
@@ -144,8 +150,10 @@ def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: i
         )
     scored = _ranked(question, sources)
     picked = scored[:max_sentences]  # best first: the answer opens with its best sentence
-    if not picked:
-        first = sources[0].text.strip().splitlines()
+    if not picked:  # no prose: the first source's lines, without its heading lines
+        parts = _sections(sources[0].text, _title(sources[0]))
+        first = [line for _, lines in parts for line in lines if line.strip()]
+        first = first or sources[0].text.strip().splitlines()
         return f"From the documentation (extractive answer): {' '.join(first)[:400]} [1]"
     body = " ".join(f"{s[3]} [{s[1]}]" for s in picked)
     return f"From the documentation (an extractive answer quoting the best passages): {body}"
