@@ -66,8 +66,8 @@ def _sections(text: str, title: str = "") -> list[tuple[str, list[str]]]:
     # The document title: before the first " > ", or the whole first line of a chunk whose
     # first section has no heading (its prefix is the bare title).
     first = text.lstrip().split("\n", 1)[0].strip()
-    if not heading and title.strip() and first == title.strip():
-        heading = first  # context, like a heading: not a sentence to quote
+    if not heading and first and title.strip().endswith(first):
+        heading = first  # the title (its end when too long): context, not a sentence to quote
     root = heading.split(" > ", 1)[0] if " > " in heading else first
     marker = root + " > " if root else None
     parts: list[tuple[str, list[str]]] = [(heading, [])]

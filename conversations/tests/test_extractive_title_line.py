@@ -33,4 +33,17 @@ def test_without_prose_the_quoted_text_leaves_the_heading_lines_out():
     text = "Guide\n\n```\npip install x\n```\n\nGuide > Setup\n\n```\nmake run\n```"
     answer = extractive_answer("How do I set it up?", [_src(text, "Guide")])
     assert "Guide" not in answer.split(": ", 1)[1], answer
-    assert "pip install x" in answer and "make run" in answer
+    assert "pip install x" in answer
+    assert "make run" in answer
+
+
+def test_the_end_of_a_title_too_long_for_a_prefix_is_context_too():
+    from datasets.chunking import chunk_blocks
+    from datasets.extraction import Block
+
+    title = "https://example.com/" + "/".join(f"section-{i}/page-{i}" for i in range(40))
+    [chunk] = chunk_blocks([Block("Parents get sixteen weeks of paid leave.")], title=title)
+    first = chunk.text.split("\n", 1)[0]
+    assert first != title
+    assert title.endswith(first)
+    assert _sentences(chunk.text, title) == ["Parents get sixteen weeks of paid leave."]
