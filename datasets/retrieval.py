@@ -12,7 +12,7 @@ Modes (see ../shared/design/RETRIEVAL.md for the measurements behind each choice
 - ``vector``: cosine distance over the 384-d embeddings, an exact scan or the HNSW index
   depending on how many rows the filter leaves.
 - ``keyword``: PostgreSQL full text, an OR of the question's lexemes ranked by ``ts_rank``.
-- ``hybrid``: reciprocal rank fusion (k = 60) of both lists.
+- ``hybrid``: reciprocal rank fusion (k = 60) of both lists (the keyword list length-normalised).
 
 Scores, all in 0..1, are what ``score_threshold`` applies to:
 - ``vector`` and ``hybrid``: the cosine similarity of the chunk to the question (clamped at 0). In
@@ -151,7 +151,7 @@ def hybrid_search(
     search goes first, while it computes, and the keyword hits' similarities come back with
     the vector search (same expression, same values): only that round trip waits for it."""
     if isinstance(vec, Future) and not vec.done():
-        krows = _run([_keyword_statement(flt, query, pool, None)])[-1]
+        krows = _run([_keyword_statement(flt, query, pool, None, for_fusion=True)])[-1]
         qvec = QueryVector(vec.result())
         statements = _vector_statements(flt, qvec, pool, None)
         statements.append(_similarity_statement(qvec, [r[0] for r in krows]))
@@ -161,7 +161,7 @@ def hybrid_search(
         return vrows, [(*r[:10], sims.get(r[0])) for r in krows]
     qvec = QueryVector(vec.result() if isinstance(vec, Future) else vec)
     statements = _vector_statements(flt, qvec, pool, None)
-    statements.append(_keyword_statement(flt, query, pool, qvec))
+    statements.append(_keyword_statement(flt, query, pool, qvec, for_fusion=True))
     results = _run(statements)
     return _complete(flt, qvec, pool, None, results[-2]), results[-1]
 

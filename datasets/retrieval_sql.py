@@ -174,16 +174,22 @@ def _vector_statements(
 
 
 def _keyword_statement(
-    flt: _Filter, query: str, limit: int, qvec: QueryVector | None
+    flt: _Filter, query: str, limit: int, qvec: QueryVector | None, *, for_fusion: bool = False
 ) -> tuple[str, list[Any]]:
+    """``for_fusion``: the keyword list of a hybrid search, ranked by ``ts_rank`` divided by
+    1 + log(chunk length) (normalisation 1). Packed sections make chunk lengths vary more, and
+    unnormalised, a long chunk ranks high for repeating the question's words, pushing a
+    shorter, better chunk down the fused list. Measured on drf-qa-dev (bench/README.md, "Length
+    normalisation in the fused keyword list"); keyword mode alone ranks better unnormalised."""
     where, params = flt.sql()
+    rank = "ts_rank(c.search_vector, q.tsq, 1)" if for_fusion else "ts_rank(c.search_vector, q.tsq)"
     sim = "1 - (c.embedding <=> %s::vector)" if qvec is not None else "NULL::float"
     sim_params = [qvec] if qvec is not None else []
     sql = (
         "WITH q AS (SELECT array_agg(lexeme) AS lexemes, "
         "string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq "
         "FROM unnest(to_tsvector('english', %s))), "
-        "hits AS (SELECT c.id, ts_rank(c.search_vector, q.tsq) AS rank "
+        f"hits AS (SELECT c.id, {rank} AS rank "
         "FROM datasets_chunk c, q WHERE q.tsq IS NOT NULL AND c.search_vector @@ q.tsq "
         f"AND {where} "
         "ORDER BY rank DESC LIMIT %s) "
