@@ -52,8 +52,9 @@ async def _refuse(send: Any, limit: int, scope: dict[str, Any]) -> None:
     from chatbot_project.fastlane import _secure, static_headers
 
     body = _message(limit)
-    raw = scope.get("headers") or ()
-    names = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in raw}
+    names: dict[str, str] = {}
+    for n, v in scope.get("headers") or ():  # a header given twice: its first, as is_secure reads
+        names.setdefault(n.decode("latin-1").lower(), v.decode("latin-1"))
     await send(
         {
             "type": "http.response.start",
