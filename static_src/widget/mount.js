@@ -248,9 +248,10 @@ function mount(script) {
     }
   }
 
-  /** Worth sending again: a dropped or stalled answer, the server's or the model's failure. */
+  /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
+   * conversation still answering (409 with Retry-After; without, its bot was deleted). */
   function retryable(err) {
-    if (err.kind === "http") return err.status >= 500 || err.status === 429 || err.status === 409;
+    if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
     return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
   }
 
