@@ -38,6 +38,13 @@ REPLY = (
 
 WIDGET = "chatbot-widget"
 
+# The class of the element focused inside the widget's shadow root (what keyboard users are on),
+# or where focus went instead.
+ACTIVE_JS = f"""() => {{
+  const active = document.querySelector('{WIDGET}').shadowRoot.activeElement;
+  return active ? active.className : 'outside the widget: ' + document.activeElement.tagName;
+}}"""
+
 
 def shadow(page, selector: str):
     """Playwright CSS selectors pierce open shadow roots."""

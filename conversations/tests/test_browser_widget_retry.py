@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import (
+    ACTIVE_JS,
     QUESTION,
     WIDGET,
     ask_widget,
@@ -27,10 +28,6 @@ from conversations.tests.tcp_faults import faulty_proxy
 
 pytestmark = BROWSER_TEST_MARKS
 
-ACTIVE_JS = f"""() => {{
-  const active = document.querySelector('{WIDGET}').shadowRoot.activeElement;
-  return active ? active.className : 'outside the widget';
-}}"""
 
 # The texts the widget's polite status region (its announcer) held, in order.
 ANNOUNCED_JS = f"""() => {{

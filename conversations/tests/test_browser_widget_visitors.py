@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import (
+    ACTIVE_JS,
     DEMO_DOCS,
     QUESTION,
     REPLY,
@@ -29,11 +30,6 @@ from conversations.tests.tcp_faults import faulty_proxy
 from datasets.models import Document
 
 pytestmark = BROWSER_TEST_MARKS
-
-ACTIVE_JS = f"""() => {{
-  const active = document.querySelector('{WIDGET}').shadowRoot.activeElement;
-  return active ? active.className : 'outside the widget: ' + document.activeElement.tagName;
-}}"""
 
 
 # Every element that a screen reader treats as a live region, and the texts each one held.
