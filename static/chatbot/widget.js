@@ -708,6 +708,12 @@
    * Light or dark colours (widget.css) on `wrapper`: the script tag's data-theme, "light" or
    * "dark", or by default ("auto") the visitor's prefers-color-scheme, followed when it changes.
    */
+  /** The script tag's data-theme as "light", "dark" or "auto" (any case, spaces ignored). */
+  function themeOf(value) {
+    var theme = String(value || "").trim().toLowerCase();
+    return theme === "light" || theme === "dark" ? theme : "auto";
+  }
+
   function followTheme(wrapper, theme) {
     var dark = theme === "auto" && window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
     function apply() {
@@ -849,7 +855,7 @@
       greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
       placeholder: data.placeholder || "Type your question\u2026",
       position: data.position === "left" ? "left" : "right",
-      theme: data.theme === "light" || data.theme === "dark" ? data.theme : "auto",
+      theme: themeOf(data.theme),
       css: data.css || new URL("widget.css", scriptUrl).href,
     };
     var twin = (window.ChatbotWidget.instances || []).some(function (other) {
@@ -990,6 +996,7 @@
       view.setStatus("Thinking\u2026", "pending");
       controller = new AbortController();
       var failed = null;
+      var failedType = null;  // the error event's type: some can never succeed when sent again
       var handlers = {
         failed: false,
         onEvent: function (name, payload) {
@@ -1009,6 +1016,7 @@
           } else if (name === "error") {
             handlers.failed = true;
             failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+            failedType = payload.error && payload.error.type;
           }
         },
       };
@@ -1023,7 +1031,7 @@
         user: userId,
         signal: controller.signal,
       }, handlers).then(function () {
-        finish(failed ? "error" : null, failed, true);
+        finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
       }, function (err) {
         if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
           // The stored conversation is gone (deleted or purged): start a new one once.
@@ -1074,6 +1082,10 @@
         setBusy(false);
       }
     }
+
+    /** Error events that sending the same question again cannot get past (the key was revoked
+     * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
+    var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
 
     /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
      * conversation still answering (409 with Retry-After; without, its bot was deleted). */

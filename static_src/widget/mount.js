@@ -22,7 +22,7 @@ function mount(script) {
     greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
     placeholder: data.placeholder || "Type your question\u2026",
     position: data.position === "left" ? "left" : "right",
-    theme: data.theme === "light" || data.theme === "dark" ? data.theme : "auto",
+    theme: themeOf(data.theme),
     css: data.css || new URL("widget.css", scriptUrl).href,
   };
   var twin = (window.ChatbotWidget.instances || []).some(function (other) {
@@ -163,6 +163,7 @@ function mount(script) {
     view.setStatus("Thinking\u2026", "pending");
     controller = new AbortController();
     var failed = null;
+    var failedType = null;  // the error event's type: some can never succeed when sent again
     var handlers = {
       failed: false,
       onEvent: function (name, payload) {
@@ -182,6 +183,7 @@ function mount(script) {
         } else if (name === "error") {
           handlers.failed = true;
           failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+          failedType = payload.error && payload.error.type;
         }
       },
     };
@@ -196,7 +198,7 @@ function mount(script) {
       user: userId,
       signal: controller.signal,
     }, handlers).then(function () {
-      finish(failed ? "error" : null, failed, true);
+      finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
     }, function (err) {
       if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
         // The stored conversation is gone (deleted or purged): start a new one once.
@@ -247,6 +249,10 @@ function mount(script) {
       setBusy(false);
     }
   }
+
+  /** Error events that sending the same question again cannot get past (the key was revoked
+   * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
+  var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
 
   /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
    * conversation still answering (409 with Retry-After; without, its bot was deleted). */

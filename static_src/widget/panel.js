@@ -63,6 +63,12 @@ function buildPanel(cfg) {
  * Light or dark colours (widget.css) on `wrapper`: the script tag's data-theme, "light" or
  * "dark", or by default ("auto") the visitor's prefers-color-scheme, followed when it changes.
  */
+/** The script tag's data-theme as "light", "dark" or "auto" (any case, spaces ignored). */
+function themeOf(value) {
+  var theme = String(value || "").trim().toLowerCase();
+  return theme === "light" || theme === "dark" ? theme : "auto";
+}
+
 function followTheme(wrapper, theme) {
   var dark = theme === "auto" && window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
   function apply() {
