@@ -1193,6 +1193,7 @@
 
   window.ChatbotWidget = window.ChatbotWidget || {
     renderMarkdown: renderMarkdown,
+    el: el,
     renderCitations: renderCitations,
     citationRef: citationRefFactory,
     safeHref: safeHref,

@@ -1,5 +1,6 @@
 window.ChatbotWidget = window.ChatbotWidget || {
   renderMarkdown: renderMarkdown,
+  el: el,
   renderCitations: renderCitations,
   citationRef: citationRefFactory,
   safeHref: safeHref,
