@@ -123,3 +123,21 @@ def demo(tenant, streaming_app, openai_stub):
     streaming_app.demo_key_file.write_text(browser_key + "\n")
     yield kb, browser_key, staff_key
     streaming_app.demo_key_file.unlink(missing_ok=True)
+
+
+def assert_partial_kept_then_recovers(page, openai_stub, failure: str, *, answers: int) -> None:
+    """After a connection failed mid-answer (``failure``, its sentence): the status says so, the
+    words that came before it stay, the widget can send again, and the next question (answer
+    number ``answers``) is answered."""
+    status = shadow(page, ".cb-status").last.text_content()
+    assert status == f"{failure} Please try again."
+    partial = shadow(page, ".cb-bubble").last.text_content()
+    assert partial.startswith("word"), partial  # what came before the failure stays
+    assert len(partial) < len("word " * 100)
+    assert shadow(page, ".cb-send").is_visible()
+
+    openai_stub.script = Script(reply="Back again.", token_delay=0)
+    shadow(page, "textarea").fill("Are you there?")
+    page.keyboard.press("Enter")
+    wait_widget_answer(page, answers)
+    assert shadow(page, ".cb-bubble").last.text_content() == "Back again."

@@ -140,14 +140,18 @@ def streaming_app(django_db_setup, tmp_path_factory, _openai_stub_server) -> Ite
     """The same app with the `openai` provider pointed at the local OpenAI-compatible stub, whose
     per-token delay makes an answer stream over about a second as a real model's does (the
     extractive provider emits its whole answer within milliseconds)."""
-    with _serve(
-        tmp_path_factory,
-        CHAT_PROVIDER="openai",
-        OPENAI_BASE_URL=_openai_stub_server.base_url,
-        OPENAI_API_KEY="sk-stub",
-        CHAT_MODEL="stub-model",
-    ) as app:
+    with _serve(tmp_path_factory, **stub_provider(_openai_stub_server)) as app:
         yield app
+
+
+def stub_provider(stub) -> dict[str, str]:
+    """The server settings of the `openai` chat provider pointed at the local stub."""
+    return {
+        "CHAT_PROVIDER": "openai",
+        "OPENAI_BASE_URL": stub.base_url,
+        "OPENAI_API_KEY": "sk-stub",
+        "CHAT_MODEL": "stub-model",
+    }
 
 
 @dataclass

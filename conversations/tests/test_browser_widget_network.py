@@ -21,6 +21,7 @@ from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import (
     QUESTION,
     ask_widget,
+    assert_partial_kept_then_recovers,
     shadow,
     site_page,
     wait_widget_answer,
@@ -30,6 +31,7 @@ from conversations.tests.browser_fixtures import (
     DESKTOP,
     _serve,
     new_page,
+    stub_provider,
 )
 from conversations.tests.tcp_faults import faulty_proxy
 
@@ -43,10 +45,7 @@ def pinging_app(django_db_setup, tmp_path_factory, _openai_stub_server):
     """streaming_app's server, its keep-alive ping every PING_SECONDS."""
     with _serve(
         tmp_path_factory,
-        CHAT_PROVIDER="openai",
-        OPENAI_BASE_URL=_openai_stub_server.base_url,
-        OPENAI_API_KEY="sk-stub",
-        CHAT_MODEL="stub-model",
+        **stub_provider(_openai_stub_server),
         SSE_PING_SECONDS=str(PING_SECONDS),
     ) as app:
         yield app
@@ -75,18 +74,9 @@ def test_a_stalled_connection_is_given_up_and_the_next_question_works(
         shadow(page, "textarea").fill("And then?")
         page.keyboard.press("Enter")
         wait_widget_answer(page, 2, timeout=8_000)  # 1.5 s after the stall
-        status = shadow(page, ".cb-status").last.text_content()
-        assert status == "The connection stalled before the answer finished. Please try again."
-        partial = shadow(page, ".cb-bubble").last.text_content()
-        assert partial.startswith("word"), partial  # what came before the stall stays
-        assert len(partial) < len("word " * 100)
-        assert shadow(page, ".cb-send").is_visible()
-
-        openai_stub.script = Script(reply="Back again.", token_delay=0)
-        shadow(page, "textarea").fill("Are you there?")
-        page.keyboard.press("Enter")
-        wait_widget_answer(page, 3)
-        assert shadow(page, ".cb-bubble").last.text_content() == "Back again."
+        assert_partial_kept_then_recovers(
+            page, openai_stub, "The connection stalled before the answer finished.", answers=3
+        )
         assert problems == []
 
 

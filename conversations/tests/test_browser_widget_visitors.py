@@ -21,6 +21,7 @@ from conversations.tests.browser_demo import (
     REPLY,
     WIDGET,
     ask_widget,
+    assert_partial_kept_then_recovers,
     shadow,
     site_page,
     wait_widget_answer,
@@ -270,18 +271,9 @@ def test_a_connection_dropped_mid_answer_is_explained_and_the_next_question_work
         page.goto(url)
         armed.set()
         ask_widget(page, QUESTION)
-        status = shadow(page, ".cb-status").last.text_content()
-        assert status == "The connection was lost before the answer finished. Please try again."
-        partial = shadow(page, ".cb-bubble").last.text_content()
-        assert partial.startswith("word"), partial  # what came before the drop stays
-        assert len(partial) < len("word " * 100)
-        assert shadow(page, ".cb-send").is_visible()
-
-        openai_stub.script = Script(reply="Back again.", token_delay=0)
-        shadow(page, "textarea").fill("Are you there?")
-        page.keyboard.press("Enter")
-        wait_widget_answer(page, 2)
-        assert shadow(page, ".cb-bubble").last.text_content() == "Back again."
+        assert_partial_kept_then_recovers(
+            page, openai_stub, "The connection was lost before the answer finished.", answers=2
+        )
         assert problems == []
 
 
