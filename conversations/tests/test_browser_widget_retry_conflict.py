@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import json
 
-from conversations.tests.browser_demo import QUESTION, ask_widget, shadow, site_page
-from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page
+from apikeys.services import api_key_create
+from bots.services import bot_delete
+from conversations.models import Conversation
+from conversations.tests.browser_demo import (
+    DEMO_DOCS,
+    QUESTION,
+    ask_widget,
+    shadow,
+    site_page,
+    wait_widget_answer,
+)
+from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page, widget_page
+from conversations.tests.conftest import build_kb
+from conversations.tests.factories import BotFactory
 
 pytestmark = BROWSER_TEST_MARKS
 
@@ -52,3 +64,40 @@ def test_only_a_busy_conversations_409_offers_retry(
             ask_widget(page, QUESTION)
             assert message in shadow(page, ".cb-status").last.text_content()
             assert shadow(page, ".cb-retry").count() == offered, message
+
+
+def test_a_conversation_whose_bot_was_deleted_continues_in_a_new_one(
+    browser, live_app, third_party_site, tenant
+):
+    """The bot was deleted and made again under the same slug (the page's data-bot works again):
+    the visitor's stored conversation belongs to the deleted bot, so every question got the 409
+    "start a new conversation" until the visitor found the New conversation button. The widget
+    now does what the message says, once, as it does for a stored conversation that is gone."""
+    kb = build_kb(tenant, slug="rebuilt", docs=DEMO_DOCS)
+    _, key = api_key_create(
+        tenant=tenant, name="rebuilt site", permissions=["chat"],
+        allowed_origins=[third_party_site.base_url],
+    )  # fmt: skip
+    third_party_site.pages["/rebuilt.html"] = widget_page(
+        app_url=live_app.base_url, bot="rebuilt", key=key
+    )
+    stored_id = "() => Object.entries(localStorage).filter(([k]) => k.endsWith(':rebuilt'))" \
+        ".map(([, v]) => JSON.parse(v).conversationId)[0]"  # fmt: skip
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(third_party_site.url("/rebuilt.html"))
+        ask_widget(page, QUESTION)
+        first = page.evaluate(stored_id)
+        bot_delete(tenant=tenant, bot=kb.bot)
+        BotFactory(tenant=tenant, slug="rebuilt", datasets=[kb.dataset])
+
+        page.goto(third_party_site.url("/rebuilt.html"))
+        shadow(page, ".cb-launcher").click()
+        shadow(page, "textarea").fill("And the rate limits?")
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 2)
+        assert shadow(page, ".cb-msg--error").count() == 0
+        second = page.evaluate(stored_id)
+        assert second and second != first
+        assert Conversation.objects.get(id=second).messages.count() == 2
+        assert Conversation.objects.filter(id=first, bot=None).exists()  # kept, as before
+        assert problems == []

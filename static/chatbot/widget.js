@@ -1033,8 +1033,11 @@
       }, handlers).then(function () {
         finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
       }, function (err) {
-        if (err.kind === "http" && err.status === 404 && conversationBefore && !retried) {
-          // The stored conversation is gone (deleted or purged): start a new one once.
+        if (err.kind === "http" && conversationBefore && !retried &&
+            (err.status === 404 || (err.status === 409 && !err.retryAfter))) {
+          // The stored conversation is gone (deleted or purged: 404) or cannot be continued (its
+          // bot was deleted: 409 without Retry-After, "start a new conversation"): start a new
+          // one once.
           state.conversationId = null;
           view.node.remove();
           setBusy(false);
