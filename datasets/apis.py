@@ -67,6 +67,20 @@ def _parse_tags(raw: str) -> list[str]:
     return raw.split(",")
 
 
+UPLOAD_FIELDS = frozenset({"file", "title", "tags", "metadata"})
+
+
+def _refuse_unknown_parts(request: Any) -> None:
+    """A part other than API.md's fields is a 400 naming it, as an unknown JSON field is
+    (``StrictSerializer``): a misspelt ``tittle`` was dropped, the document titled otherwise."""
+    unknown = sorted({*request.data.keys(), *request.FILES.keys()} - UPLOAD_FIELDS)
+    if unknown:
+        problem = "Unknown field; send `file` with optional `title`, `tags` and `metadata`."
+        raise APIError(
+            f"{unknown[0]}: {problem}", details={"fields": {name: [problem] for name in unknown}}
+        )
+
+
 class LimitedAPIView(TenantAPIView):
     # Datasets and documents as the caller may see them: a key limited to certain bots or
     # scopes sees only their datasets (``selectors.readable_dataset_ids``), the rest are 404s.
@@ -218,6 +232,7 @@ class DocumentListAPI(LimitedAPIView):
                 )
             if len(uploads) > 1:
                 raise APIError("Send one `file` per request; each file becomes its own document.")
+            _refuse_unknown_parts(request)
             upload = uploads[0]
             title = request.data.get("title", "")
             if len(title) > 500:  # as the JSON route's serializer says it
