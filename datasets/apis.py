@@ -70,15 +70,28 @@ def _parse_tags(raw: str) -> list[str]:
 UPLOAD_FIELDS = frozenset({"file", "title", "tags", "metadata"})
 
 
-def _refuse_unknown_parts(request: Any) -> None:
-    """A part other than API.md's fields is a 400 naming it, as an unknown JSON field is
-    (``StrictSerializer``): a misspelt ``tittle`` was dropped, the document titled otherwise."""
+def _field_error(name: str, problem: str) -> APIError:
+    return APIError(f"{name}: {problem}", details={"fields": {name: [problem]}})
+
+
+def _check_parts(request: Any) -> None:
+    """The parts of a multipart upload as API.md lists them, else a 400 naming the part, as
+    for a JSON field (``StrictSerializer``): an unknown part (a misspelt ``tittle``) was
+    dropped; ``title`` or ``tags`` sent as a file (``curl -F title=@notes.txt``) was a 500;
+    a second ``title`` or ``metadata`` silently replaced the first (``tags`` may repeat)."""
     unknown = sorted({*request.data.keys(), *request.FILES.keys()} - UPLOAD_FIELDS)
     if unknown:
         problem = "Unknown field; send `file` with optional `title`, `tags` and `metadata`."
         raise APIError(
             f"{unknown[0]}: {problem}", details={"fields": {name: [problem] for name in unknown}}
         )
+    for name in ("title", "tags", "metadata"):
+        if name in request.FILES:
+            raise _field_error(name, "Send it as a text field, not a file.")
+    for name in ("title", "metadata"):
+        count = len(request.data.getlist(name))
+        if count > 1:
+            raise _field_error(name, f"Send it once; it was sent {count} times.")
 
 
 class LimitedAPIView(TenantAPIView):
@@ -232,7 +245,7 @@ class DocumentListAPI(LimitedAPIView):
                 )
             if len(uploads) > 1:
                 raise APIError("Send one `file` per request; each file becomes its own document.")
-            _refuse_unknown_parts(request)
+            _check_parts(request)
             upload = uploads[0]
             title = request.data.get("title", "")
             if len(title) > 500:  # as the JSON route's serializer says it

@@ -57,3 +57,35 @@ def test_the_documented_fields_are_still_taken(api, other_api):
     upload = SimpleUploadedFile("x.txt", b"Other.")
     res = other_api.post(url, {"file": upload, "tittle": "x"}, format="multipart")
     assert res.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["title", "tags", "metadata"])
+def test_a_text_field_sent_as_a_file_is_a_400_not_a_500(api, name):
+    # curl -F title=@notes.txt (a file part) where -F title=... was meant: a 500 for title
+    # and tags (a file object has no .strip()), a misleading "not a JSON object" for metadata.
+    upload = SimpleUploadedFile("policy.txt", b"Sixteen weeks of parental leave.")
+    part = SimpleUploadedFile("notes.txt", b"hr")
+    res = api.post(_url(api), {"file": upload, name: part}, format="multipart")
+    assert res.status_code == 400, res.content
+    error = res.json()["error"]
+    assert error["message"] == f"{name}: Send it as a text field, not a file."
+    assert set(error["details"]["fields"]) == {name}
+    assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "values"), [("title", ["Leave", "Holidays"]), ("metadata", ['{"a": 1}', '{"b": 2}'])]
+)
+def test_a_title_or_metadata_given_twice_is_refused_not_the_last_one_taken(api, name, values):
+    upload = SimpleUploadedFile("policy.txt", b"Sixteen weeks of parental leave.")
+    res = api.post(_url(api), {"file": upload, name: values}, format="multipart")
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["message"] == f"{name}: Send it once; it was sent 2 times."
+    assert not Document.objects.exists()
+
+
+def test_tags_may_still_be_repeated(api):
+    upload = SimpleUploadedFile("policy.txt", b"Sixteen weeks of parental leave.")
+    res = api.post(_url(api), {"file": upload, "tags": ["hr", "policy"]}, format="multipart")
+    assert res.status_code == 202, res.json()
+    assert res.json()["tags"] == ["hr", "policy"]
