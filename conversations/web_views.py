@@ -23,7 +23,16 @@ from chatbot_project.csp import content_security_policy
 DEMO_BOT_SLUG = "demo"
 WIDGET_ASSETS_DIR = Path(settings.BASE_DIR) / "static" / "chatbot"
 WIDGET_ASSETS = frozenset(
-    {"widget.js", "widget.css", "playground.js", "playground.css", "site.css", "index.js"}
+    {
+        "widget.js",
+        "widget.css",
+        "playground.js",
+        "playground_messages.js",
+        "playground_chat.js",
+        "playground.css",
+        "site.css",
+        "index.js",
+    }
 )
 
 CONTENT_SECURITY_POLICY = content_security_policy()

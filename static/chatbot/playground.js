@@ -1,15 +1,18 @@
 /*
  * Playground: chat with a tenant's bots using an API key kept in sessionStorage.
  * Uses the widget's safe Markdown renderer and SSE client (window.ChatbotWidget from widget.js);
- * nothing from the API is ever inserted as HTML.
+ * nothing from the API is ever inserted as HTML. This file holds the page's state, the connection,
+ * the list of past conversations and the events; playground_messages.js (message views,
+ * inspector) and playground_chat.js (sending, streaming) are loaded before it.
  */
 (function () {
   "use strict";
 
   var kit = window.ChatbotWidget;
+  var pg = window.ChatbotPlayground;
   var KEY_STORAGE = "chatbot:playground:key";
   var root = document.getElementById("playground");
-  if (!root || !kit) return;
+  if (!root || !kit || !pg) return;
   var api = (root.getAttribute("data-api") || window.location.origin).replace(/\/+$/, "");
 
   function $(id) { return document.getElementById(id); }
@@ -86,13 +89,6 @@
     });
   }
 
-  function fmtMs(ms) {
-    if (ms === null || ms === undefined || isNaN(ms)) return "—";
-    return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
-  }
-  function fmtScore(score) {
-    return typeof score === "number" ? score.toFixed(3) : "—";
-  }
   function fmtDate(iso) {
     var d = new Date(iso);
     return isNaN(d.getTime()) ? "" : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
@@ -244,296 +240,16 @@
     ui.input.focus();
   }
 
-  // ---------------------------------------------------------------- messages
-
-  function addUser(text) {
-    ui.empty.hidden = true;
-    var node = el("div", { className: "pg-msg pg-msg-user" }, [el("div", { className: "pg-bubble", text: text })]);
-    ui.messages.appendChild(node);
-    ui.messages.scrollTop = ui.messages.scrollHeight;
-  }
-
-  var answerCount = 0;
-  var THUMB_UP = "M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3zm0 0l4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.3 8A2 2 0 0 1 18.2 21H7";
-  var THUMB_DOWN = "M17 14V3h3a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1h-3zm0 0l-4 8a3 3 0 0 1-3-3v-4H4.5a2 2 0 0 1-2-2.3l1.3-8A2 2 0 0 1 5.8 3H17";
-
-  function thumb(d) {
-    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "16");
-    svg.setAttribute("height", "16");
-    svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-    path.setAttribute("d", d);
-    svg.appendChild(path);
-    return svg;
-  }
-
-  function addAssistant() {
-    ui.empty.hidden = true;
-    answerCount += 1;
-    var bubble = el("div", { className: "pg-bubble pg-md" });
-    var cites = el("ol", { className: "pg-citations", "aria-label": "Citations" });
-    var citesBox = el("aside", { className: "pg-cites-box" }, [el("h3", { text: "Citations" }), cites]);
-    var up = el("button", { type: "button", className: "pg-fb pg-fb-up", "aria-pressed": "false", "aria-label": "Good answer", title: "Good answer", disabled: true }, [thumb(THUMB_UP)]);
-    var down = el("button", { type: "button", className: "pg-fb pg-fb-down", "aria-pressed": "false", "aria-label": "Bad answer", title: "Bad answer", disabled: true }, [thumb(THUMB_DOWN)]);
-    var meta = el("span", { className: "pg-meta" });
-    var status = el("span", { className: "pg-status", role: "status" });
-    var node = el("div", { className: "pg-msg pg-msg-assistant", tabindex: "-1" }, [
-      el("div", { className: "pg-answer" }, [bubble, el("div", { className: "pg-actions" }, [up, down, meta, status])]),
-      citesBox,
-    ]);
-    ui.messages.appendChild(node);
-    var view = {
-      node: node,
-      text: "",
-      citations: [],
-      messageId: null,
-      retrieval: null,
-      timings: {},
-      frame: 0,
-      render: function () {
-        view.frame = 0;
-        bubble.replaceChildren();
-        kit.renderMarkdown(view.text, bubble, { citationRef: citeRef });
-        followAnswer(node);
-      },
-      schedule: function () { if (!view.frame) view.frame = window.requestAnimationFrame(view.render); },
-      setCitations: function (list) {
-        view.citations = Array.isArray(list) ? list : [];
-        cites.replaceChildren();
-        citesBox.hidden = !view.citations.length;
-        view.citations.forEach(function (c, i) {
-          var n = c.index || i + 1;
-          var head = el("div", { className: "pg-cite-head" }, [
-            el("span", { className: "pg-cite-n", text: String(n) }),
-            el("span", { className: "pg-cite-title", text: c.document_title || "Untitled document" }),
-            el("span", { className: "pg-score", title: "Retrieval score", text: fmtScore(c.score) }),
-          ]);
-          var item = el("li", { className: "pg-cite", id: "pg-cite-" + answerId + "-" + n }, [head]);
-          if (c.snippet) item.appendChild(el("p", { className: "pg-cite-snippet", text: c.snippet }));
-          var href = kit.safeHref(c.source);
-          if (href) item.appendChild(el("a", { href: href, target: "_blank", rel: "noopener noreferrer nofollow", className: "pg-cite-source", text: c.source }));
-          cites.appendChild(item);
-        });
-        view.schedule();
-      },
-      setMessageId: function (id) {
-        view.messageId = id || null;
-        up.disabled = down.disabled = !view.messageId;
-      },
-      setFeedback: function (rating) {
-        up.setAttribute("aria-pressed", rating === "up" ? "true" : "false");
-        down.setAttribute("aria-pressed", rating === "down" ? "true" : "false");
-      },
-      setMeta: function (m) {
-        var parts = [];
-        if (m.latency !== null && m.latency !== undefined) parts.push(fmtMs(m.latency));
-        if (m.usage && m.usage.total_tokens) parts.push(m.usage.total_tokens + " tokens");
-        if (m.finish && m.finish !== "stop") parts.push(m.finish);
-        if (m.model) parts.push(m.model);
-        meta.textContent = parts.join(" · ");
-      },
-      setStatus: function (text, kind) {
-        status.textContent = text || "";
-        status.className = "pg-status" + (kind ? " pg-status-" + kind : "");
-      },
-    };
-    var answerId = answerCount;
-    function citeRef(n, parent) {
-      if (!view.citations.some(function (c, i) { return (c.index || i + 1) === n; })) return false;
-      var ref = el("button", { type: "button", className: "pg-ref", "aria-label": "Citation " + n, text: String(n) });
-      ref.addEventListener("click", function (event) {
-        event.stopPropagation();
-        var target = document.getElementById("pg-cite-" + answerId + "-" + n);
-        if (target) {
-          target.classList.remove("pg-flash");
-          void target.offsetWidth;
-          target.classList.add("pg-flash");
-          target.scrollIntoView({ block: "nearest" });
-        }
-      });
-      parent.appendChild(el("sup", null, [ref]));
-      return true;
-    }
-    function rate(rating) {
-      if (!view.messageId) return;
-      view.setStatus("Saving feedback\u2026");
-      request("POST", "/v1/messages/" + encodeURIComponent(view.messageId) + "/feedback", { rating: rating })
-        .then(function () {
-          view.setFeedback(rating);
-          view.setStatus("Feedback saved.", "ok");
-        })
-        .catch(function (err) { view.setStatus(err.message, "error"); });
-    }
-    up.addEventListener("click", function (e) { e.stopPropagation(); rate("up"); });
-    down.addEventListener("click", function (e) { e.stopPropagation(); rate("down"); });
-    node.addEventListener("click", function () { select(view); });
-    return view;
-  }
-
-  /** Keep the newest exchange in view: follow the answer down, but never scroll its question
-   * off the top (long answers are then read from their start). */
-  function followAnswer(node) {
-    var question = node.previousElementSibling;
-    var bottom = ui.messages.scrollHeight - ui.messages.clientHeight;
-    var pin = question ? question.offsetTop - 12 : bottom;
-    ui.messages.scrollTop = Math.max(0, Math.min(bottom, pin));
-  }
-
-  function select(view) {
-    Array.prototype.forEach.call(ui.messages.querySelectorAll(".pg-selected"), function (n) { n.classList.remove("pg-selected"); });
-    if (view) view.node.classList.add("pg-selected");
-    state.selected = view;
-    renderInspector(view);
-  }
-
-  // ---------------------------------------------------------------- inspector
-
-  function renderInspector(view) {
-    ui.timings.replaceChildren();
-    ui.chunks.replaceChildren();
-    if (!view || (!view.retrieval && !view.timings.total)) {
-      ui.timings.appendChild(el("dt", { text: "\u2014" }));
-      ui.timings.appendChild(el("dd", { text: view ? "No timings recorded for this answer (loaded from history)." : "Send a message to see timings." }));
-      return;
-    }
-    var t = view.timings;
-    [
-      ["Retrieval (client)", t.retrieveClient],
-      ["Retrieval (server)", t.retrieveServer],
-      ["First token", t.firstToken],
-      ["Full answer (client)", t.total],
-      ["Answer latency (server)", t.server],
-    ].filter(function (row) { return typeof row[1] === "number"; }).map(function (row) {
-      return [row[0], fmtMs(row[1])];
-    }).concat(t.tokens ? [["Tokens", String(t.tokens)]] : []).forEach(function (row) {
-      ui.timings.appendChild(el("dt", { text: row[0] }));
-      ui.timings.appendChild(el("dd", { text: row[1] }));
-    });
-    if (view.retrievalError) {
-      ui.chunks.appendChild(el("li", { className: "pg-error", text: view.retrievalError }));
-      return;
-    }
-    var rows = view.retrieval || [];
-    if (!rows.length) ui.chunks.appendChild(el("li", { className: "pg-muted", text: "No chunk matched." }));
-    rows.forEach(function (chunk) {
-      ui.chunks.appendChild(el("li", { className: "pg-chunk" }, [
-        el("div", { className: "pg-cite-head" }, [
-          el("span", { className: "pg-cite-title", text: chunk.document_title || "Untitled document" }),
-          el("span", { className: "pg-score", text: fmtScore(chunk.score) }),
-        ]),
-        el("p", { className: "pg-chunk-text", text: chunk.text || "" }),
-      ]));
-    });
-  }
-
-  // ---------------------------------------------------------------- chat
-
-  function setBusy(busy) {
-    ui.send.hidden = busy;
-    ui.stop.hidden = !busy;
-    ui.bot.disabled = ui.scope.disabled = busy;
-  }
-
-  function abortStream() {
-    if (state.controller) state.controller.abort();
-  }
-
-  function send(text) {
-    var bot = currentBot();
-    if (!bot) {
-      showError(ui.chatError, "Pick a bot first.");
-      return;
-    }
-    showError(ui.chatError, "");
-    addUser(text);
-    var view = addAssistant();
-    select(view);
-    view.node.setAttribute("aria-busy", "true");
-    view.node.classList.add("pg-streaming");
-    view.setStatus("Thinking\u2026", "pending");
-    setBusy(true);
-    var scope = ui.scope.value || undefined;
-    var started = performance.now();
-
-    var retrieveBody = { bot: bot.slug, query: text };
-    if (scope) retrieveBody.scope = scope;
-    request("POST", "/v1/retrieve", retrieveBody).then(function (res) {
-      view.timings.retrieveClient = performance.now() - started;
-      view.timings.retrieveServer = res && typeof res.latency_ms === "number" ? res.latency_ms : null;
-      view.retrieval = (res && res.data) || [];
-      if (state.selected === view) renderInspector(view);
-    }, function (err) {
-      view.retrievalError = "Retrieval panel: " + err.message;
-      if (state.selected === view) renderInspector(view);
-    });
-
-    state.controller = new AbortController();
-    var streamError = null;
-    kit.streamChat({
-      api: api,
-      key: state.key,
-      bot: bot.slug,
-      message: text,
-      conversationId: state.conversationId,
-      scope: scope,
-      user: "playground",
-      headers: state.tenant ? { "X-Tenant": state.tenant } : null,
-      signal: state.controller.signal,
-    }, {
-      failed: false,
-      onEvent: function (name, data) {
-        if (name === "start") {
-          var isNew = state.conversationId !== data.conversation_id;
-          state.conversationId = data.conversation_id;
-          view.setMessageId(null);
-          view.pendingId = data.message_id;
-          if (isNew) ui.convTitle.textContent = text.length > 60 ? text.slice(0, 60) + "\u2026" : text;
-        } else if (name === "citations") {
-          view.setCitations(data.citations);
-        } else if (name === "delta") {
-          if (view.timings.firstToken === undefined) view.timings.firstToken = performance.now() - started;
-          view.text += data.text || "";
-          view.setStatus("");
-          view.schedule();
-        } else if (name === "end") {
-          view.timings.server = data.latency_ms;
-          view.timings.tokens = data.usage && data.usage.total_tokens;
-          view.setMeta({ latency: data.latency_ms, usage: data.usage, finish: data.finish_reason });
-        } else if (name === "error") {
-          this.failed = true;
-          streamError = (data.error && data.error.message) || "The answer failed.";
-        }
-      },
-    }).then(function () {
-      done(streamError ? "error" : null, streamError);
-    }, function (err) {
-      done(err.kind === "aborted" ? "aborted" : "error", err.status === 401 ? unusableCredential() : err.message);
-    });
-
-    function done(kind, message) {
-      state.controller = null;
-      view.timings.total = performance.now() - started;
-      if (view.frame) window.cancelAnimationFrame(view.frame);
-      view.render();
-      view.node.removeAttribute("aria-busy");
-      view.node.classList.remove("pg-streaming");
-      // The message exists server-side once the stream started, whatever happened after.
-      view.setMessageId(view.pendingId);
-      if (kind === "error") {
-        view.setStatus(message, "error");
-        if (!view.text) showError(ui.chatError, message);
-      } else if (kind === "aborted") {
-        view.setStatus("Stopped.");
-      } else {
-        view.setStatus("");
-      }
-      if (state.selected === view) renderInspector(view);
-      setBusy(false);
-      loadConversations(false);
-    }
-  }
+  // The message views and inspector (playground_messages.js) and the chat (playground_chat.js),
+  // loaded before this file, get the page's state here, once.
+  var page = {
+    kit: kit, api: api, ui: ui, state: state, request: request, showError: showError,
+    unusableCredential: unusableCredential, currentBot: currentBot, loadConversations: loadConversations,
+  };
+  var views = pg.messages(page);
+  var addUser = views.addUser, addAssistant = views.addAssistant, renderInspector = views.renderInspector;
+  var chat = pg.chat(page, views);
+  var send = chat.send, abortStream = chat.abortStream;
 
   // ---------------------------------------------------------------- events
 

@@ -1,0 +1,136 @@
+/*
+ * Playground, chat: sends a question, streams the answer into its view (the widget's SSE client)
+ * and asks /v1/retrieve for the inspector's chunks at the same time. Loaded before playground.js,
+ * which hands it the page's state and the message views once (ChatbotPlayground.chat).
+ */
+(function () {
+  "use strict";
+
+  // The page's, from playground.js and playground_messages.js.
+  var kit, api, ui, state, request, showError, unusableCredential, currentBot, loadConversations;
+  var addUser, addAssistant, select, renderInspector;
+
+  // ---------------------------------------------------------------- chat
+
+  function setBusy(busy) {
+    ui.send.hidden = busy;
+    ui.stop.hidden = !busy;
+    ui.bot.disabled = ui.scope.disabled = busy;
+  }
+
+  function abortStream() {
+    if (state.controller) state.controller.abort();
+  }
+
+  function send(text) {
+    var bot = currentBot();
+    if (!bot) {
+      showError(ui.chatError, "Pick a bot first.");
+      return;
+    }
+    showError(ui.chatError, "");
+    addUser(text);
+    var view = addAssistant();
+    select(view);
+    view.node.setAttribute("aria-busy", "true");
+    view.node.classList.add("pg-streaming");
+    view.setStatus("Thinking\u2026", "pending");
+    setBusy(true);
+    var scope = ui.scope.value || undefined;
+    var started = performance.now();
+
+    var retrieveBody = { bot: bot.slug, query: text };
+    if (scope) retrieveBody.scope = scope;
+    request("POST", "/v1/retrieve", retrieveBody).then(function (res) {
+      view.timings.retrieveClient = performance.now() - started;
+      view.timings.retrieveServer = res && typeof res.latency_ms === "number" ? res.latency_ms : null;
+      view.retrieval = (res && res.data) || [];
+      if (state.selected === view) renderInspector(view);
+    }, function (err) {
+      view.retrievalError = "Retrieval panel: " + err.message;
+      if (state.selected === view) renderInspector(view);
+    });
+
+    state.controller = new AbortController();
+    var streamError = null;
+    kit.streamChat({
+      api: api,
+      key: state.key,
+      bot: bot.slug,
+      message: text,
+      conversationId: state.conversationId,
+      scope: scope,
+      user: "playground",
+      headers: state.tenant ? { "X-Tenant": state.tenant } : null,
+      signal: state.controller.signal,
+    }, {
+      failed: false,
+      onEvent: function (name, data) {
+        if (name === "start") {
+          var isNew = state.conversationId !== data.conversation_id;
+          state.conversationId = data.conversation_id;
+          view.setMessageId(null);
+          view.pendingId = data.message_id;
+          if (isNew) ui.convTitle.textContent = text.length > 60 ? text.slice(0, 60) + "\u2026" : text;
+        } else if (name === "citations") {
+          view.setCitations(data.citations);
+        } else if (name === "delta") {
+          if (view.timings.firstToken === undefined) view.timings.firstToken = performance.now() - started;
+          view.text += data.text || "";
+          view.setStatus("");
+          view.schedule();
+        } else if (name === "end") {
+          view.timings.server = data.latency_ms;
+          view.timings.tokens = data.usage && data.usage.total_tokens;
+          view.setMeta({ latency: data.latency_ms, usage: data.usage, finish: data.finish_reason });
+        } else if (name === "error") {
+          this.failed = true;
+          streamError = (data.error && data.error.message) || "The answer failed.";
+        }
+      },
+    }).then(function () {
+      done(streamError ? "error" : null, streamError);
+    }, function (err) {
+      done(err.kind === "aborted" ? "aborted" : "error", err.status === 401 ? unusableCredential() : err.message);
+    });
+
+    function done(kind, message) {
+      state.controller = null;
+      view.timings.total = performance.now() - started;
+      if (view.frame) window.cancelAnimationFrame(view.frame);
+      view.render();
+      view.node.removeAttribute("aria-busy");
+      view.node.classList.remove("pg-streaming");
+      // The message exists server-side once the stream started, whatever happened after.
+      view.setMessageId(view.pendingId);
+      if (kind === "error") {
+        view.setStatus(message, "error");
+        if (!view.text) showError(ui.chatError, message);
+      } else if (kind === "aborted") {
+        view.setStatus("Stopped.");
+      } else {
+        view.setStatus("");
+      }
+      if (state.selected === view) renderInspector(view);
+      setBusy(false);
+      loadConversations(false);
+    }
+  }
+
+  (window.ChatbotPlayground = window.ChatbotPlayground || {}).chat = function (page, views) {
+    kit = page.kit;
+    api = page.api;
+    ui = page.ui;
+    state = page.state;
+    request = page.request;
+    showError = page.showError;
+    unusableCredential = page.unusableCredential;
+    currentBot = page.currentBot;
+    loadConversations = page.loadConversations;
+    addUser = views.addUser;
+    addAssistant = views.addAssistant;
+    select = views.select;
+    renderInspector = views.renderInspector;
+    return { send: send, abortStream: abortStream };
+  };
+})();
