@@ -31,7 +31,6 @@ WIDGET_ASSETS = frozenset(
         "playground_chat.js",
         "playground.css",
         "site.css",
-        "index.js",
     }
 )
 
