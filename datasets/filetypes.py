@@ -212,9 +212,13 @@ def sniff(path: Path, filename: str = "") -> str:
     if wide is None:
         if not _looks_textual(head):
             raise unsupported("binary data")
-        return text_kind(decode_bytes(head, partial=True), filename)
-    # UTF-16/32: judge the characters, not the bytes (half of which are zeros).
-    text = head.decode(wide, errors="replace")
-    if not _looks_textual_characters(text):
-        raise unsupported("binary data")
+        text = decode_bytes(head, partial=True)
+    else:
+        # UTF-16/32: judge the characters, not the bytes (half of which are zeros).
+        text = head.decode(wide, errors="replace")
+        if not _looks_textual_characters(text):
+            raise unsupported("binary data")
+    if not text.replace("\ufeff", "").strip() and path.stat().st_size <= SNIFF_BYTES:
+        # (whole: refused at once, like empty text posted as JSON, not failed by the worker)
+        raise APIError("The file holds only whitespace; there is nothing to ingest.")
     return text_kind(text, filename)
