@@ -23,7 +23,7 @@ from tenants.jwt_sessions import (
     end_session,
 )
 from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
-from tenants.views import TenantAPIView
+from tenants.views import TenantAPIView, _type_problem
 
 LOGIN_LIMIT = "20/m"  # per client address, against password guessing
 
@@ -60,13 +60,25 @@ class _TokenAPI(APIView):
         return 'Bearer realm="api"'
 
     def _validated(self, request: Any) -> Any:
-        body = request.data if isinstance(request.data, dict) else {}
+        body = request.data
+        if not isinstance(body, dict):  # (a list was read as {}: "username: required")
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object as the request body."]}
+            )
         serializer = self.serializer_class(data=body)
         unknown = sorted(name for name in body if name not in serializer.fields)
         if unknown:  # as every other route (StrictSerializer): a typo is not ignored
             raise serializers.ValidationError(
                 {name: ["Unknown field; see /docs for this route's fields."] for name in unknown}
             )
+        wrong = {  # JSON types as StrictSerializer has them: 5 was read as "5"
+            name: [problem]
+            for name, value in body.items()
+            for problem in [_type_problem(serializer.fields[name], value)]
+            if problem
+        }
+        if wrong:
+            raise serializers.ValidationError(wrong)
         try:
             serializer.is_valid(raise_exception=True)
         except (TokenError, ObjectDoesNotExist):
