@@ -43,6 +43,8 @@ from conversations.streaming import (
 )
 
 FINISH = {"stop": "stop", "length": "length", "refused": "content_filter", "error": "stop"}
+# OpenAI's roles; only user and assistant turns are read (the bot has its own system prompt)
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
 def _content(value: Any) -> str:
@@ -116,6 +118,8 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
     for i, m in enumerate(messages):  # skipped, a trailing one left an earlier question
         if not isinstance(m, dict):
             raise APIError(f"`messages[{i}]` must be an object with a `role` and `content`.")
+        if not isinstance(m.get("role"), str) or m["role"] not in ROLES:  # (skipped, too)
+            raise APIError(f"`messages[{i}].role` must be one of: {', '.join(ROLES)}.")
     turns = [
         {"role": m.get("role"), "content": _content(m.get("content"))}
         for m in messages

@@ -135,6 +135,21 @@ def test_what_a_bot_can_honour_or_ignore_is_answered(client, kb, make_key, opena
         # The trailing string was skipped, so an earlier question was answered instead.
         ({"messages": [{"role": "user", "content": Q}, "And per user?"]}, "`messages[1]`"),
         ({"messages": [None, {"role": "user", "content": Q}]}, "`messages[0]`"),
+        # A typo in the role: the message was skipped, the earlier question answered.
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "What is pagination?"},
+                    {"role": "User", "content": Q},
+                ]
+            },
+            "`messages[1].role` must be one of",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "What is pagination?"}, {"content": Q}]},
+            "`messages[1].role`",
+        ),
+        ({"messages": [{"role": ["user"], "content": Q}]}, "`messages[0].role`"),
         # Dropped, the chat ran without the scope (and its guardrails) the client named.
         ({"messages": [{"role": "user", "content": Q}], "scope": ["strict"]}, "`scope`"),
         ({"messages": [{"role": "user", "content": Q}], "scope": 5}, "`scope`"),
@@ -149,3 +164,24 @@ def test_malformed_messages_or_scope_are_a_400_not_skipped(
     assert words in res.json()["error"]["message"]
     assert openai_stub.chat_requests() == []
     assert not Conversation.objects.exists()
+
+
+def test_every_openai_role_is_taken_and_only_user_and_assistant_turns_are_history(
+    client, kb, make_key, openai_stub
+):
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    res = post(client, make_key(kb.tenant), {"model": "helper", "messages": [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "developer", "content": "Be kind."},
+        {"role": "user", "content": "What is pagination?"},
+        {"role": "assistant", "content": "Pages of results.", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+        {"role": "function", "name": "f", "content": "42"},
+        {"role": "user", "content": Q},
+    ]})  # fmt: skip
+    assert res.status_code == 200, res.content
+    sent = [(m["role"], m["content"]) for m in openai_stub.chat_requests()[-1].messages]
+    assert sent[1:3] == [("user", "What is pagination?"), ("assistant", "Pages of results.")]
+    assert sent[-1][0] == "user"
+    assert Q in sent[-1][1]
+    assert len(sent) == 4  # the bot's system prompt, the two turns, the question
