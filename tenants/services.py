@@ -50,20 +50,29 @@ TENANT_FIELDS = ("name", "default_model", "default_rate_limit", "quotas")
 def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
     """Update the tenant's settings (name, default model, default rate limit, quotas)."""
     from django.core.exceptions import ValidationError
+    from django.db import DatabaseError
 
+    from chatbot_project.errors import NotFound
     from tenants.auth import invalidate_key_cache
     from tenants.views import invalid
 
     tenant = Tenant.objects.get(pk=tenant.pk)  # a fresh row, never the cached auth copy
-    for field in TENANT_FIELDS:
-        if field in data:
-            setattr(tenant, field, data[field])
+    changed = [field for field in TENANT_FIELDS if field in data]
+    for field in changed:
+        setattr(tenant, field, data[field])
     try:
         # Quotas stored before they were validated do not block a change of something else.
         tenant.full_clean(exclude=None if "quotas" in data else ["quotas"])
     except ValidationError as exc:
         raise invalid(exc) from None
-    tenant.save()
+    # Only what was sent: saving the row as read undid a suspension committed meanwhile
+    # (is_active written back) and the field of a concurrent PATCH.
+    try:
+        tenant.save(update_fields=[*changed, "updated_at"])
+    except DatabaseError as exc:
+        if type(exc) is not DatabaseError:  # (OperationalError & co: a 503)
+            raise
+        raise NotFound() from None  # deleted meanwhile (a plain save() inserted it again)
     invalidate_key_cache(tenant_id=tenant.id)  # the new default rate limit applies at once here
     return tenant
 
