@@ -46,6 +46,7 @@ def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
 @transaction.atomic
 def bot_update(*, tenant: Tenant, bot: Bot, data: dict[str, Any]) -> Bot:
     assert bot.tenant_id == tenant.id
+    bot = _locked(Bot, tenant, bot)
     _apply_bot(bot, tenant, data)
     _save(bot, tenant, data)
     return bot
@@ -79,6 +80,7 @@ def scope_create(*, tenant: Tenant, data: dict[str, Any]) -> Scope:
 @transaction.atomic
 def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope:
     assert scope.tenant_id == tenant.id
+    scope = _locked(Scope, tenant, scope)
     _apply_scope(scope, data)
     _save(scope, tenant, data)
     return scope
@@ -106,6 +108,18 @@ def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
             details={"bots": users},
         )
     scope.delete()
+
+
+def _locked(model: type[Bot] | type[Scope], tenant: Tenant, obj: Bot | Scope) -> Any:
+    """``obj``'s row as it is now, locked until the update commits (FOR NO KEY UPDATE: chats
+    inserting rows that reference it go on), so a PATCH applies its fields to the row as a
+    concurrent PATCH left it: saving the row its request had read put the other one's fields
+    back (a bot switched off was on again). NotFound when it was deleted meanwhile."""
+    rows = model.objects.for_tenant(tenant).select_for_update(no_key=True)
+    row = rows.filter(pk=obj.pk).first()
+    if row is None:
+        raise NotFound()
+    return row
 
 
 def _apply_bot(bot: Bot, tenant: Tenant, data: dict[str, Any]) -> None:

@@ -87,12 +87,20 @@ def dataset_get_or_create(*, tenant: Tenant, name: str) -> tuple[Dataset, bool]:
         return Dataset.objects.for_tenant(tenant).get(name=name.strip()), False
 
 
+@transaction.atomic
 def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Dataset:
     assert dataset.tenant_id == tenant.id
     allowed = {"name", "description", "chunk_size", "chunk_overlap"}
     unknown = set(fields) - allowed
     if unknown:
         raise APIError(f"These fields cannot be changed: {sorted(unknown)}.")
+    # The row as it is now, locked: the fields apply to it as a concurrent PATCH left it (the
+    # row as read put the other's fields back, and chunk_overlap was checked against a stale
+    # chunk_size). FOR NO KEY UPDATE: documents being inserted into it go on.
+    rows = Dataset.objects.for_tenant(tenant).select_for_update(no_key=True)
+    dataset = rows.filter(pk=dataset.pk).first()
+    if dataset is None:
+        raise NotFound()
     for key, value in fields.items():
         setattr(dataset, key, value.strip() if key == "name" and isinstance(value, str) else value)
     _save(dataset)
