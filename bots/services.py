@@ -153,8 +153,12 @@ def _set_fields(obj: Bot | Scope, fields: tuple[str, ...], data: dict[str, Any])
 def _with_slug(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``data`` with its slug, or one made from the name (400 when none can be)."""
     slug = data.get("slug") or slugify(data.get("name", ""))[:64].strip("-")
-    if not slug:
-        raise APIError("slug: give a slug of lowercase letters, digits and hyphens.")
+    if not slug:  # (a name of no Latin letters or digits: Japanese, emoji)
+        problem = (
+            f"no slug can be made from the name {data.get('name', '')!r}; send a `slug` of "
+            'lowercase letters a-z, digits and hyphens, e.g. "support".'
+        )
+        raise APIError(f"slug: {problem}", details={"fields": {"slug": [problem]}})
     return {**data, "slug": slug}
 
 
