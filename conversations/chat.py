@@ -381,10 +381,11 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
     async for event, data in run_chat(prep):
         if event == "error":
             error = data["error"]
-    if error is not None:
+    if error is not None:  # (the turn is stored: its ids, as SSE's start event gives them)
         # Each type with its own status: a key revoked mid-answer is a 401, not a 502.
+        ids = {"conversation_id": str(prep.conversation.id), "message_id": str(prep.message_id)}
         status = STATUS_BY_TYPE.get(error["type"], 502)
-        raise APIError(error["message"], type=error["type"], status_code=status)
+        raise APIError(error["message"], type=error["type"], status_code=status, details=ids)
     return {
         "conversation_id": str(prep.conversation.id),
         "message_id": str(prep.message_id),

@@ -28,6 +28,15 @@ def _stored() -> Message:
     return stored
 
 
+def _error_naming_the_turn(res) -> dict:
+    """A JSON answer's error, its ``details`` checked to name the stored turn."""
+    error = dict(res.json()["error"])
+    stored = _stored()
+    ids = {"conversation_id": str(stored.conversation_id), "message_id": str(stored.id)}
+    assert error.pop("details") == ids
+    return error
+
+
 @pytest.mark.parametrize("lane", ["fast lane", "django"])
 def test_sse_ends_with_an_upstream_error_event(chat_requests, misshapen_upstream, lane):
     res = chat_requests.chat(lane=lane, stream=True)
@@ -44,8 +53,7 @@ def test_sse_ends_with_an_upstream_error_event(chat_requests, misshapen_upstream
 def test_json_is_a_502_upstream_error(chat_requests, misshapen_upstream, lane):
     res = chat_requests.chat(lane=lane)
     assert res.status_code == 502
-    assert res.json()["error"] == UPSTREAM_ERROR
-    _stored()
+    assert _error_naming_the_turn(res) == UPSTREAM_ERROR
 
 
 @pytest.mark.parametrize(
@@ -69,8 +77,7 @@ def test_json_is_a_502_upstream_error(chat_requests, misshapen_upstream, lane):
 def test_every_misshapen_chunk_is_an_upstream_error(chat_requests, misshapen_upstream, chunk):
     misshapen_upstream.chunks[1] = json.dumps(chunk).encode()
     res = chat_requests.chat()
-    assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
-    _stored()
+    assert (res.status_code, _error_naming_the_turn(res)) == (502, UPSTREAM_ERROR)
 
 
 @pytest.mark.parametrize("payload", [b"5", b"[]", b'"text"', b"null", b"[{}]"])
@@ -80,8 +87,7 @@ def test_a_non_object_chunk_is_not_skipped(chat_requests, misshapen_upstream, pa
     done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
     misshapen_upstream.chunks[1:] = [payload, json.dumps(done).encode()]
     res = chat_requests.chat()
-    assert (res.status_code, res.json()["error"]) == (502, UPSTREAM_ERROR)
-    _stored()
+    assert (res.status_code, _error_naming_the_turn(res)) == (502, UPSTREAM_ERROR)
 
 
 def test_a_well_formed_stream_through_the_same_upstream_still_answers(

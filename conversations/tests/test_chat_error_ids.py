@@ -1,0 +1,36 @@
+"""A JSON chat that fails once it has started (upstream error, key revoked mid-answer, a bug)
+still stored its turn; the error body's ``details`` name it (``conversation_id``,
+``message_id``), as SSE's ``start`` event does, so a client can ask again in that conversation
+rather than leave its first question in one it cannot name."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.models import Conversation, Message
+from conversations.tests.live_fixtures import QUESTION
+from conversations.tests.test_fastlane import _django, _post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_a_failed_first_answer_names_its_stored_conversation(kb, make_key, openai_stub, lane):
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    openai_stub.script.status = 500
+    res = _post(key, {"bot": "helper", "message": QUESTION}, app=app, path="/v1/chat")
+    assert res.status_code == 502, res.text
+    error = res.json()["error"]
+    assert error["type"] == "upstream_error"
+    conversation = Conversation.objects.get()
+    assert error["details"] == {
+        "conversation_id": str(conversation.id),
+        "message_id": str(Message.objects.get(role="assistant").id),
+    }
+    openai_stub.script.status = 200
+    again = {"bot": "helper", "message": QUESTION, "conversation_id": str(conversation.id)}
+    res = _post(key, again, app=app, path="/v1/chat")
+    assert res.status_code == 200, res.text
+    assert res.json()["conversation_id"] == str(conversation.id)
+    assert Conversation.objects.count() == 1
