@@ -172,8 +172,9 @@ def _prepare(
         embedding = prefetch_embedding(question, tenant.id)
     max_chars = scope.max_input_chars if scope is not None else MAX_MESSAGE_CHARS
     if len(question) > max_chars:
-        raise APIError(
-            f"The message is {len(question)} characters long; this scope accepts at most "
+        raise APIError(  # (the OpenAI route's question meets this limit without a scope)
+            f"The message is {len(question)} characters long; "
+            f"{'this scope' if scope is not None else 'a chat'} accepts at most "
             f"{max_chars}. Shorten the question and try again.",
             details={"max_input_chars": max_chars},
         )

@@ -185,3 +185,16 @@ def test_every_openai_role_is_taken_and_only_user_and_assistant_turns_are_histor
     assert sent[-1][0] == "user"
     assert Q in sent[-1][1]
     assert len(sent) == 4  # the bot's system prompt, the two turns, the question
+
+
+def test_a_question_over_the_chat_limit_without_a_scope_names_no_scope(
+    client, kb, make_key, openai_stub
+):
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": "x" * 100_001}],
+    })  # fmt: skip
+    assert res.status_code == 400, res.content
+    message = res.json()["error"]["message"]
+    assert "a chat accepts at most 100000" in message
+    assert "scope" not in message  # (it said "this scope" of a chat that ran under none)
+    assert openai_stub.chat_requests() == []
