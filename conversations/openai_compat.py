@@ -281,9 +281,9 @@ def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:
 async def models_view(request: HttpRequest, model: str | None = None) -> HttpResponse:
     """GET /v1/openai/models (the list) and /v1/openai/models/{model} (one, as the SDK's
     ``client.models.retrieve`` asks for it; 404 in OpenAI's error shape when unknown)."""
-    if request.method != "GET":
+    if request.method not in ("GET", "HEAD"):  # (HEAD as on every other GET route)
         return _error(
-            APIError("Use GET for the model list.", status_code=405, headers={"Allow": "GET"})
+            APIError("Use GET for the model list.", status_code=405, headers={"Allow": "GET, HEAD"})
         )
     try:
         context = await authenticate_request(request)

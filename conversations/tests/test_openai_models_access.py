@@ -88,3 +88,15 @@ def test_the_model_list_reads_the_bots_once_and_no_datasets(client, kb, make_key
     bot_reads = [q["sql"] for q in seen.captured_queries if '"bots_bot"' in q["sql"]]
     assert len(bot_reads) == 1, bot_reads
     assert not [q for q in seen.captured_queries if "datasets" in q["sql"]]
+
+
+def test_head_is_answered_like_get_as_on_the_other_get_routes(client, kb, make_key):
+    key = make_key(kb.tenant, ("chat", "read"))
+    assert client.head("/v1/conversations", **_auth(key)).status_code == 200
+    for path in ("/v1/openai/models", "/v1/openai/models/helper"):
+        res = client.head(path, **_auth(key))
+        assert res.status_code == 200, (path, res.content)  # was 405
+        assert res.content == b""
+    res = client.post("/v1/openai/models", **_auth(key))
+    assert res.status_code == 405
+    assert res["Allow"] == "GET, HEAD"
