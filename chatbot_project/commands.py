@@ -80,6 +80,25 @@ def _unreachable(exc: BaseException) -> tuple[str, str] | None:
     return None
 
 
+def worker_answers(timeout: float = 1.0) -> bool:
+    """Whether a Celery worker answers a ping within ``timeout`` s (as /v1/health/ready asks).
+    True when the ping itself fails: a command waiting for workers then says what it sees."""
+    from chatbot_project.celery import app
+
+    try:
+        return bool(app.control.ping(timeout=timeout, limit=1))
+    except Exception:
+        return True
+
+
+# Said before waiting for workers that are not there: the wait showed a progress bar stuck at 0
+# until its timeout (an hour for ingest --wait) without a word.
+NO_WORKER = (
+    "No Celery worker answered a ping: the documents stay queued until one runs (`make run` "
+    "starts one; otherwise `celery -A chatbot_project worker` with the same settings)"
+)
+
+
 class CheckedCommand(BaseCommand):
     """BaseCommand with argument checks and the API's errors as CommandError (module doc)."""
 

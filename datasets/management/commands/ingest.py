@@ -12,7 +12,13 @@ from typing import Any
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
-from chatbot_project.commands import CheckedCommand, check_text, validated
+from chatbot_project.commands import (
+    NO_WORKER,
+    CheckedCommand,
+    check_text,
+    validated,
+    worker_answers,
+)
 from chatbot_project.errors import APIError
 from chatbot_project.jsonbody import problem
 from datasets import services
@@ -63,12 +69,18 @@ def expand(targets: list[str]) -> list[str | Path]:
             continue
         path = Path(target).expanduser()
         if path.is_dir():
-            out += sorted(
+            found = sorted(
                 p
                 for p in path.rglob("*")
                 if (p.is_file() or (p.is_symlink() and not p.exists()))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            if not found:  # a mistyped or not yet filled folder ended "successfully"
+                raise CommandError(
+                    f"{target} is a folder with no files to ingest (hidden files and folders, "
+                    "whose names start with '.', are skipped)."
+                )
+            out += found
         elif path.is_file() or broken_link(path):
             out.append(path)
         else:
@@ -191,6 +203,12 @@ class Command(CheckedCommand):
 
     def _wait(self, ids: list, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        pending = Document.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists()
+        if pending and not worker_answers():
+            self.note(
+                f"{NO_WORKER}; --sync processes them in this command instead. Waiting up to "
+                f"{timeout:g} s (--timeout)."
+            )
         with tqdm(total=len(ids), desc="ingest", unit="doc") as bar:
             while True:
                 rows = list(Document.objects.filter(pk__in=ids).values_list("status", "progress"))

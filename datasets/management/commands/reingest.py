@@ -25,7 +25,7 @@ from django.core.management.base import CommandError
 from django.db.models import Q, QuerySet
 from tqdm import tqdm
 
-from chatbot_project.commands import CheckedCommand
+from chatbot_project.commands import NO_WORKER, CheckedCommand, worker_answers
 from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_reingest import BUSY, document_reingest, reingest_refusal
 from datasets.ingestion import lease_is_live
@@ -191,6 +191,12 @@ class Command(CheckedCommand):
     def _wait(self, ids: list, timeout: float) -> bool:
         """A progress line until every document is ready or failed (or deleted); False if
         nothing moved for ``timeout`` seconds."""
+        pending = Document.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists()
+        if pending and not worker_answers():
+            self.note(
+                f"{NO_WORKER}. Waiting while they move, up to {timeout:g} s without progress "
+                "(--timeout)."
+            )
         moved_at, last = time.monotonic(), None
         with tqdm(total=len(ids), desc="reingest", unit="doc") as bar:
             while True:
