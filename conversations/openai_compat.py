@@ -67,8 +67,9 @@ def _content(value: Any) -> str:
 
 def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
     """Parameters whose request a bot cannot meet are a 400 (OpenAI's own answer to a value it
-    does not take), not dropped: a client asking for two choices, a tool call or JSON output
-    would otherwise index a choice that is not there or parse prose as JSON. Sampling knobs
+    does not take), not dropped: a client asking for two choices, a tool call, JSON output,
+    token log probabilities or audio would otherwise index a choice that is not there, parse
+    prose as JSON or read a null ``logprobs`` / ``audio``. Sampling knobs
     (temperature, top_p, stop, seed...) are the bot's settings and are ignored."""
     stream = payload.get("stream")
     if stream is not None and not isinstance(stream, bool):
@@ -86,6 +87,13 @@ def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
             '`response_format` can only be {"type": "text"}: a bot answers in text with '
             "citations, not in JSON."
         )
+    if payload.get("logprobs") not in (None, False) or payload.get("top_logprobs") not in (None, 0):
+        raise APIError(
+            "`logprobs` and `top_logprobs` are not available: a bot returns its answer's text, "
+            "not the model's token probabilities."
+        )
+    if payload.get("modalities") not in (None, ["text"]):
+        raise APIError('`modalities` can only be ["text"]: a bot answers in text, not audio.')
 
 
 def _include_usage(payload: dict[str, Any]) -> bool:

@@ -104,6 +104,10 @@ def test_other_tenants_model_is_a_404(client, kb, make_key, other_tenant, openai
         ({"response_format": {"type": "json_schema", "json_schema": {}}}, "`response_format`"),
         ({"stream": "true"}, "`stream` must be true or false"),
         ({"max_completion_tokens": 0, "max_tokens": 5}, "`max_completion_tokens` must be"),
+        ({"logprobs": True}, "`logprobs` and `top_logprobs` are not available"),
+        ({"top_logprobs": 3}, "`logprobs` and `top_logprobs`"),
+        ({"modalities": ["text", "audio"]}, "`modalities` can only be"),
+        ({"modalities": "audio"}, "`modalities`"),
     ],
 )
 def test_requests_a_bot_cannot_honour_are_a_400(client, kb, make_key, openai_stub, extra, words):
@@ -122,7 +126,8 @@ def test_what_a_bot_can_honour_or_ignore_is_answered(client, kb, make_key, opena
         "model": "helper", "messages": [{"role": "user", "content": Q}], "n": 1,
         "tools": tools, "tool_choice": "auto", "response_format": {"type": "text"},
         "temperature": 0.5, "top_p": 1, "stop": ["\n"], "seed": 7, "stream": False,
-        "max_completion_tokens": None, "max_tokens": 7,
+        "max_completion_tokens": None, "max_tokens": 7, "logprobs": False, "top_logprobs": None,
+        "modalities": ["text"],
     })  # fmt: skip
     assert res.status_code == 200, res.content
     assert len(res.json()["choices"]) == 1
