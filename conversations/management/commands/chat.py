@@ -32,6 +32,13 @@ from chatbot_project.commands import CheckedCommand, text_problem
 from chatbot_project.errors import APIError
 
 STOPPED = object()  # _ask's answer when Ctrl-C stopped the chat
+# The API's 404s are worded for a credential; the operator has none and named the tenant.
+_NOT_VISIBLE = ", or it is not visible to this credential."
+_HINTS = {
+    "bot": "bots are made through the API (POST /v1/bots) or the admin",
+    "scope": "scopes are made through the API (POST /v1/scopes) or the admin",
+    "conversation": "leave --conversation out to start a new one",
+}
 
 
 class Command(CheckedCommand):
@@ -72,9 +79,12 @@ class Command(CheckedCommand):
                 raise SystemExit(1)
             return
         # An unknown bot or scope is said once, not after every question of the REPL.
-        selectors.bot_resolve(tenant=tenant, ref=opts["bot"])
-        if opts.get("scope"):
-            selectors.scope_resolve(tenant=tenant, ref=opts["scope"])
+        try:
+            selectors.bot_resolve(tenant=tenant, ref=opts["bot"])
+            if opts.get("scope"):
+                selectors.scope_resolve(tenant=tenant, ref=opts["scope"])
+        except APIError as exc:
+            raise CommandError(_sentence(exc, opts)) from None
         self.stdout.write("Type a question (empty line or Ctrl-D to quit).")
         # Bytes that are not UTF-8 arrive as lone surrogates (refused below), not as a
         # UnicodeDecodeError that would end the REPL.
@@ -180,7 +190,7 @@ class Command(CheckedCommand):
                     f"Conversation {conversation} is still answering a message sent elsewhere "
                     "(an API or WebSocket chat); ask again once that answer has ended."
                 ) from None
-            raise CommandError(str(exc.detail)) from None
+            raise CommandError(_sentence(exc, opts)) from None
         except KeyboardInterrupt:  # asyncio.run cancelled the chat: run_chat stored it
             self.last_conversation = state.get("conversation_id")
             if "unsaved" in state:
@@ -204,3 +214,13 @@ class Command(CheckedCommand):
                 )
         sys.stdout.flush()
         return state.get("conversation_id")
+
+
+def _sentence(exc: APIError, opts: dict) -> str:
+    """The API error's sentence; a bot, scope or conversation not found names what was asked
+    for, in which tenant ("No such bot, or it is not visible to this credential." before)."""
+    detail = str(exc.detail)
+    for noun, hint in _HINTS.items():
+        if detail == f"No such {noun}{_NOT_VISIBLE}":
+            return f"No such {noun} {opts.get(noun)!r} in tenant {opts['tenant']!r}; {hint}."
+    return detail
