@@ -13,6 +13,7 @@ characters where a name is expected) and ``validated`` (an API serializer's vali
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -107,10 +108,29 @@ class CheckedCommand(BaseCommand):
         Django styles stderr as an error, bold red on a terminal."""
         self.stderr.write(message, style_func=_plain)
 
+    def prompt(self, read: Callable[[str], str], text: str) -> str:
+        """``read(text)`` (``input``, ``getpass.getpass``) at a terminal. Ctrl-D or Ctrl-C there
+        ends the command with one sentence (exit 1 or 130) instead of a traceback; call it
+        before changing anything, as it says nothing was changed."""
+        try:
+            return read(text)
+        except (EOFError, KeyboardInterrupt) as exc:
+            self.stderr.write("", style_func=_plain)  # end the prompt's line
+            if isinstance(exc, EOFError):
+                raise CommandError(
+                    "No answer at the prompt (Ctrl-D); nothing was changed."
+                ) from None
+            raise CommandError(
+                "Stopped at the prompt (Ctrl-C); nothing was changed.", returncode=130
+            ) from None
+
     def execute(self, *args: Any, **options: Any) -> Any:
         self._check_arguments(args, options)
         try:
             return super().execute(*args, **options)
+        except KeyboardInterrupt:  # a traceback otherwise; 130 is the shell's code for it
+            self.stderr.write("", style_func=_plain)
+            raise CommandError("Interrupted (Ctrl-C).", returncode=130) from None
         except APIException as exc:  # includes our APIError
             raise CommandError(_flatten(exc.detail)) from None
         except DjangoValidationError as exc:

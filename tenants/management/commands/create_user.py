@@ -87,8 +87,8 @@ class Command(CheckedCommand):
                 raise CommandError("--password-stdin: standard input held no password.")
             check_text(password, "The password")
         if password is None and not opts["no_input"] and sys.stdin.isatty():
-            password = getpass.getpass("Password (empty for none): ") or None
-            if password and getpass.getpass("Password again: ") != password:
+            password = self.prompt(getpass.getpass, "Password (empty for none): ") or None
+            if password and self.prompt(getpass.getpass, "Password again: ") != password:
                 raise CommandError("The passwords differ.")
             if password:
                 check_text(password, "The password")

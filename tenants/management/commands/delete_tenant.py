@@ -59,7 +59,9 @@ class Command(CheckedCommand):
         if not yes:
             if not sys.stdin.isatty():
                 raise CommandError("Nothing deleted: confirm with --yes when not at a terminal.")
-            answer = input(f"Type the slug ({tenant.slug}) to delete all of this for good: ")
+            answer = self.prompt(
+                input, f"Type the slug ({tenant.slug}) to delete all of this for good: "
+            )
             if answer.strip() != tenant.slug:
                 raise CommandError("Nothing deleted: the slug did not match.")
         tenant_delete(tenant=tenant, with_users=with_users)
