@@ -134,6 +134,12 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
         if m.get("role") in ("user", "assistant")
     ]
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
+        last = [m for m in messages if m["role"] in ("user", "assistant")][-1:]
+        if last and last[0]["role"] == "user" and isinstance(last[0].get("content"), list):
+            raise APIError(  # (it said "non-empty" of a question sent as an image)
+                "The question (the last `user` message) has no text: a bot reads `text` "
+                "content parts only (images, audio and files are skipped)."
+            )
         raise APIError("The last message must be a non-empty `user` message: the question.")
     user = payload.get("user")
     user = "" if user is None else user  # (a falsy [] or 0 was taken as no user)

@@ -83,6 +83,17 @@ def test_text_parts_are_joined_and_other_parts_skipped(client, kb, make_key, ope
     assert Q in sent
 
 
+def test_a_question_sent_without_a_text_part_says_so(client, kb, make_key, openai_stub):
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    res = post(client, make_key(kb.tenant), {
+        "model": "helper", "messages": [{"role": "user", "content": [image]}],
+    })  # fmt: skip
+    assert res.status_code == 400
+    message = res.json()["error"]["message"]
+    assert "has no text: a bot reads `text` content parts only" in message  # was "non-empty"
+    assert openai_stub.chat_requests() == []
+
+
 def test_other_tenants_model_is_a_404(client, kb, make_key, other_tenant, openai_stub):
     build_kb(other_tenant, slug="theirs")
     res = post(client, make_key(kb.tenant), {
