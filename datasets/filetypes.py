@@ -218,7 +218,20 @@ def sniff(path: Path, filename: str = "") -> str:
         text = head.decode(wide, errors="replace")
         if not _looks_textual_characters(text):
             raise unsupported("binary data")
-    if not text.replace("\ufeff", "").strip() and path.stat().st_size <= SNIFF_BYTES:
-        # (whole: refused at once, like empty text posted as JSON, not failed by the worker)
+    whole = path.stat().st_size <= SNIFF_BYTES  # (refused at once, like the same posted as
+    if whole and not text.replace("\ufeff", "").strip():  # JSON, not failed by the worker)
         raise APIError("The file holds only whitespace; there is nothing to ingest.")
-    return text_kind(text, filename)
+    kind = text_kind(text, filename)
+    if whole and kind == "json" and _empty_json(text):
+        raise APIError(
+            'The JSON file holds an empty value ({}, [] or ""); there is nothing to ingest.'
+        )
+    return kind
+
+
+def _empty_json(text: str) -> bool:
+    try:
+        value = json.loads(text.replace("\ufeff", ""))
+    except (ValueError, RecursionError):
+        return False  # JSON lines, or not JSON: the extractor decides
+    return value in ({}, []) or (isinstance(value, str) and not value.strip())

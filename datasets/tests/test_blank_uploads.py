@@ -51,3 +51,32 @@ def test_text_after_a_long_blank_start_is_still_taken(api):
 def test_a_short_file_with_text_is_taken(api):
     res = api.post(_url(api), {"file": SimpleUploadedFile("a.txt", b"  ok  ")}, format="multipart")
     assert res.status_code == 202, res.json()
+
+
+EMPTY_JSON = 'The JSON file holds an empty value ({}, [] or ""); there is nothing to ingest.'
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("data.json", b"{}"),
+        ("data.json", b"  [ ]\n"),
+        ("data.json", b'"  "'),
+        ("data.txt", b"{ }"),  # read as JSON by its content
+    ],
+)
+def test_a_json_file_of_an_empty_value_is_a_400_as_in_a_json_body(api, name, content):
+    # {"json": {}} in a JSON body is refused at once (document_create_from_json); the same
+    # value uploaded as a file was taken and failed in the worker.
+    res = api.post(_url(api), {"file": SimpleUploadedFile(name, content)}, format="multipart")
+    assert res.status_code == 400, res.json()
+    assert res.json()["error"] == {"type": "invalid_request", "message": EMPTY_JSON}
+    assert not Document.objects.exists()
+
+
+@pytest.mark.parametrize("content", [b'{"a": 1}', b"[0]", b'{}\n{"a": 1}\n', b"false", b"null"])
+def test_json_files_with_something_in_them_are_taken(api, content):
+    res = api.post(
+        _url(api), {"file": SimpleUploadedFile("data.json", content)}, format="multipart"
+    )
+    assert res.status_code == 202, res.json()
