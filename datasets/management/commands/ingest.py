@@ -119,6 +119,9 @@ class Command(CheckedCommand):
         parser.add_argument("--timeout", type=float, default=3600, help="seconds for --wait")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        # What the report names each document by: the file or URL as its `queued` line did
+        # (the title alone left a folder's many `index` documents apart only by their ids).
+        self.labels: dict[Any, str] = {}
         tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
         if tenant is None:
             raise CommandError(f"No tenant {opts['tenant']!r}; create it with `create_tenant`.")
@@ -166,6 +169,7 @@ class Command(CheckedCommand):
                 continue
             self._line(self.stdout, f"{'queued ' if new else 'exists '}  {item} -> {doc.id}")
             docs.append(doc)
+            self.labels[doc.pk] = str(item)
 
         if opts["sync"]:
             for doc in tqdm(docs, desc="ingest", unit="doc"):
@@ -223,6 +227,13 @@ class Command(CheckedCommand):
                     raise CommandError("Timed out waiting; is a worker running (`make run`)?")
                 time.sleep(0.5)
 
+    def _label(self, doc: Document) -> str:
+        """The file or URL, with the document's title when it is not the file's name."""
+        item = self.labels.get(doc.pk)
+        if item is None:
+            return doc.title
+        return item if doc.title in (item, Path(item).stem) else f"{item} ({doc.title})"
+
     def _report(self, ids: list, *, final: bool) -> int:
         failed = 0
         docs = list(Document.objects.filter(pk__in=ids).order_by("created_at"))
@@ -232,7 +243,7 @@ class Command(CheckedCommand):
         for doc in docs:
             if doc.status == Document.Status.FAILED or doc.error:  # (ready: previous version)
                 failed += 1
-                self.stdout.write(f"failed   {doc.title}: {doc.error}")
+                self.stdout.write(f"failed   {self._label(doc)}: {doc.error}")
             elif final:
-                self.stdout.write(f"{doc.status:8} {doc.title} ({doc.chunk_count} chunks)")
+                self.stdout.write(f"{doc.status:8} {self._label(doc)} ({doc.chunk_count} chunks)")
         return failed
