@@ -73,7 +73,8 @@ class Command(CheckedCommand):
             )
         uri = device.config_url
         self.stdout.write(
-            f"Scan this with an authenticator app (device #{device.pk} for {username}):\n"
+            # (It said "device #<pk>": a number across all users, "#2" for a first device.)
+            f"Scan this with an authenticator app (device {name!r} of {username}):\n"
         )
         try:
             import qrcode
@@ -87,4 +88,9 @@ class Command(CheckedCommand):
             self.stderr.write(f"(could not draw a QR code: {exc})")
         if not user.is_staff:
             self.stderr.write("Note: this user is not staff; pass --staff to let them use /admin/.")
+        if not user.has_usable_password():  # the code alone signs nobody in
+            self.stderr.write(
+                f"Note: {username} has no usable password yet; set one with `manage.py "
+                f"changepassword {username}` before they sign in."
+            )
         self.stdout.write(uri)
