@@ -1,4 +1,4 @@
-"""reembed [--dataset NAME] [--tenant SLUG] [--all]: re-embed chunks with the configured model.
+"""reembed [--dataset NAME_OR_ID] [--tenant SLUG] [--all]: re-embed chunks with the current model.
 
 Every document whose chunks are read is re-embedded (``retrieval.READABLE``): ``ready`` ones, and
 those being re-ingested that still serve their previous version (queued/processing with
@@ -15,6 +15,8 @@ old ones. An UPDATE never inserts, so no replaced chunk comes back.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -40,7 +42,9 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--dataset", help="only datasets with this name")
+        parser.add_argument(
+            "--dataset", metavar="NAME_OR_ID", help="only datasets with this name, or this id"
+        )
         parser.add_argument("--tenant", help="only this tenant (slug)")
         parser.add_argument("--all", action="store_true", help="also datasets already up to date")
 
@@ -56,10 +60,14 @@ class Command(CheckedCommand):
                 raise CommandError(f"No tenant {opts['tenant']!r}; see `manage.py create_tenant`.")
             datasets = datasets.filter(tenant=tenant)
         if opts["dataset"]:
-            datasets = datasets.filter(name=opts["dataset"])
+            # A name, or the id the API answers with (as reingest takes; an id was "no dataset").
+            match = Q(name=opts["dataset"])
+            with contextlib.suppress(ValueError):
+                match |= Q(pk=uuid.UUID(opts["dataset"]))
+            datasets = datasets.filter(match)
             if not datasets.exists():
                 where = f" in tenant {opts['tenant']!r}" if opts["tenant"] else ""
-                raise CommandError(f"No dataset named {opts['dataset']!r}{where}.")
+                raise CommandError(f"No dataset {opts['dataset']!r} (name or id){where}.")
         embedder = get_embedder()
         if not opts["all"] and not opts["dataset"]:
             # Also a dataset labelled with the current model holding a document whose chunks
