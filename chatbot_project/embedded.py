@@ -347,10 +347,13 @@ def _run(cmd: list[str]) -> int:
     return rc
 
 
+USAGE = "usage: python -m chatbot_project.embedded up|down|status|run -- CMD..."
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not argv or argv[0] not in {"up", "down", "status", "run"}:
-        print("usage: python -m chatbot_project.embedded up|down|status|run -- CMD...")
+        print(USAGE, file=sys.stderr)
         return 2
     action = argv[0]
     if action == "up":
@@ -371,9 +374,13 @@ def main(argv: list[str]) -> int:
     cmd = argv[1:]
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
-    if not cmd or (shutil.which(cmd[0]) is None and not Path(cmd[0]).exists()):
-        print(f"nothing to run: {cmd!r}")
+    if not cmd:
+        print(f"nothing to run: give the command after `run --`.\n{USAGE}", file=sys.stderr)
         return 2
+    if shutil.which(cmd[0]) is None and not Path(cmd[0]).exists():
+        # It said "nothing to run: ['/nonexistent/cmd']", as if no command had been given.
+        print(f"{cmd[0]}: command not found (nothing was started).", file=sys.stderr)
+        return 127  # the shell's status for a command not found
     return _run(cmd)
 
 
