@@ -8,6 +8,9 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: install run test test-corpus test-fast lint services stop status bench hardening clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-model.txt
+	@test -x $(PY) || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "make: this project needs Python 3.11 or newer; PYTHON='$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'no Python')." >&2; \
+		echo "      Install it, or name one: make $(or $(MAKECMDGOALS),install) PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing Python packages into $(VENV) (first run takes ~1 min)"
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
