@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.management.base import CommandError
 from django.utils import timezone
+from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
 from conversations.models import Conversation, Message
@@ -79,6 +80,13 @@ class Command(CheckedCommand):
             self.stdout.write(f"{count} conversation(s) older than {older_than} would be deleted.")
             return
         conversations = messages = 0
+        # A progress bar (stderr) when it takes more than one batch: the first purge of a large
+        # install ran for minutes without a word.
+        total = qs.count()
+        bar = tqdm(
+            total=total, desc="purge", unit="conversation", file=self.stderr._out,
+            disable=total <= BATCH,
+        )  # fmt: skip
         while ids := list(qs.values_list("pk", flat=True)[:BATCH]):
             # A batch at a time, each its own transaction: one delete of every match loaded them
             # all into memory and held their locks until the end (the first purge of a large
@@ -88,6 +96,8 @@ class Command(CheckedCommand):
             counts = conversations_delete(qs.filter(pk__in=ids))
             conversations += counts.get(Conversation._meta.label, 0)
             messages += counts.get(Message._meta.label, 0)
+            bar.update(len(ids))
+        bar.close()
         self.stdout.write(
             f"Deleted {conversations} conversation(s) ({messages} messages) last active before "
             f"{cutoff:%Y-%m-%d %H:%M} UTC."
