@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -43,7 +44,12 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true/false).")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+# Every number read from the environment is a size, count, port or duration: none is negative
+# (MAX_UPLOAD_BYTES=-1 refused every upload, SECURE_HSTS_SECONDS=-5 sent an invalid header,
+# FETCH_TIMEOUT_SECONDS=nan never timed out), so 0 is the least unless a call says otherwise.
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     value = _raw(name)
     if value is None or value.strip() == "":
         return default
@@ -51,19 +57,24 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         out = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from exc
-    if minimum is not None and out < minimum:
+    if out < minimum:
         raise ImproperlyConfigured(f"{name}={out} must be >= {minimum}.")
     return out
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
     value = _raw(name)
     if value is None or value.strip() == "":
         return default
     try:
-        return float(value)
+        out = float(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from exc
+    if not math.isfinite(out):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number.")
+    if out < minimum:
+        raise ImproperlyConfigured(f"{name}={value.strip()} must be >= {minimum:g}.")
+    return out
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
