@@ -49,7 +49,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 # FETCH_TIMEOUT_SECONDS=nan never timed out), so 0 is the least unless a call says otherwise.
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     value = _raw(name)
     if value is None or value.strip() == "":
         return default
@@ -59,6 +59,8 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from exc
     if out < minimum:
         raise ImproperlyConfigured(f"{name}={out} must be >= {minimum}.")
+    if maximum is not None and out > maximum:
+        raise ImproperlyConfigured(f"{name}={out} must be <= {maximum}.")
     return out
 
 
@@ -82,6 +84,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def env_log_level(name: str, default: str) -> str:
+    """A logging level, in any letter case (``debug`` too). Anything else is a sentence naming
+    the variable: logging's dictConfig ended Django's start in a traceback ("Unable to configure
+    root logger"), for ``LOG_LEVEL=debug`` as well."""
+    value = env_str(name, default).strip().upper()
+    if value not in _LOG_LEVELS:
+        raise ImproperlyConfigured(
+            f"{name}={_raw(name)!r} is not a logging level; use one of {', '.join(_LOG_LEVELS)}."
+        )
+    return value
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:

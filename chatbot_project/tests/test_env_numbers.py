@@ -8,11 +8,14 @@ DB_CONN_MAX_AGE=-3, FETCH_TIMEOUT_SECONDS=-1 or nan (a fetch that never times ou
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from chatbot_project.env import env_float, env_int
-from chatbot_project.testing.processes import settings_in_child
+from chatbot_project.testing.processes import BASE_DIR, child_env, settings_in_child
 
 
 @pytest.mark.parametrize(
@@ -66,3 +69,37 @@ def test_settings_refuse_them_at_start(name, value):
     assert done.returncode != 0
     assert "started" not in done.stdout
     assert f"ImproperlyConfigured: {name}=" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "sentence"),
+    [
+        # make run ended in a bind() traceback (OverflowError: port must be 0-65535).
+        ("PORT", "99999", "ImproperlyConfigured: PORT=99999 must be <= 65535."),
+        # logging's dictConfig ended the start in a traceback ("Unable to configure root logger").
+        (
+            "LOG_LEVEL",
+            "LOUD",
+            "ImproperlyConfigured: LOG_LEVEL='LOUD' is not a logging level; use one of DEBUG, "
+            "INFO, WARNING, ERROR, CRITICAL.",
+        ),
+    ],
+)
+def test_a_port_or_log_level_out_of_range_is_one_sentence(name, value, sentence):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR, env=child_env(DEBUG="true", **{name: value}),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == sentence
+
+
+def test_a_log_level_in_lower_case_is_taken():
+    done = settings_in_child(
+        "import logging; print(logging.getLevelName(logging.getLogger().level))",
+        DEBUG="true", LOG_LEVEL="warning",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "WARNING"
