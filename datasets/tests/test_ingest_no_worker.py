@@ -56,13 +56,16 @@ def test_ingest_wait_says_at_once_that_no_worker_answers(tenant, tmp_path):
     note = tmp_path / "note.md"
     note.write_text("# Note\n\nQueued with nobody to ingest it.")
     err = io.StringIO()
-    with pytest.raises(CommandError, match="Timed out waiting"):
+    with pytest.raises(CommandError, match=r"^Nothing moved for 1 s with 1 document\(s\) still"):
         call_command(
             "ingest", str(note), tenant="acme", dataset="Inbox", wait=True, timeout=1,
             stdout=io.StringIO(), stderr=err,
         )  # fmt: skip
     assert "No Celery worker answered a ping" in err.getvalue()
-    assert "--sync processes them in this command instead. Waiting up to 1 s" in err.getvalue()
+    assert (
+        "--sync processes them in this command instead. Waiting while they move, up to 1 s "
+        "without progress (--timeout)." in err.getvalue()
+    )
 
 
 def test_ingest_wait_says_nothing_of_workers_when_nothing_waits(tenant, tmp_path):
@@ -99,3 +102,38 @@ def test_reingest_wait_says_at_once_that_no_worker_answers(api):
             stdout=io.StringIO(), stderr=err,
         )  # fmt: skip
     assert "No Celery worker answered a ping" in err.getvalue()
+
+
+def test_wait_gives_up_only_when_nothing_moves(tenant, tmp_path, monkeypatch):
+    """--timeout counts from the last progress, as reingest's does: it was a deadline for the
+    whole wait, so a corpus taking longer than it failed while the workers were busy with it
+    ("Timed out waiting; is a worker running?")."""
+    import types
+
+    from datasets.management.commands import ingest as ingest_command
+
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nA long ingestion that keeps moving.")
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a worker moving on by a tenth every 10 s
+        now[0] += 10
+        doc = Document.objects.get()
+        if doc.progress >= 0.5:
+            Document.objects.filter(pk=doc.pk).update(status="failed", error="Stopped here.")
+        else:
+            Document.objects.filter(pk=doc.pk).update(
+                status="processing", progress=doc.progress + 0.1
+            )
+
+    clock = types.SimpleNamespace(monotonic=lambda: now[0], sleep=sleep)
+    monkeypatch.setattr(ingest_command, "time", clock)
+    monkeypatch.setattr(ingest_command, "worker_answers", lambda: True)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="0 refused, 1 failed"):  # ended, not timed out
+        call_command(
+            "ingest", str(note), tenant="acme", dataset="Inbox", wait=True, timeout=15,
+            stdout=out, stderr=io.StringIO(),
+        )  # fmt: skip
+    assert now[0] > 15
+    assert out.getvalue().splitlines()[-1] == f"failed   {note}: Stopped here."

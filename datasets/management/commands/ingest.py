@@ -116,7 +116,10 @@ class Command(CheckedCommand):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--wait", action="store_true", help="wait for the worker to finish")
         mode.add_argument("--sync", action="store_true", help="process here, without a worker")
-        parser.add_argument("--timeout", type=float, default=3600, help="seconds for --wait")
+        parser.add_argument(
+            "--timeout", type=float, default=3600,
+            help="with --wait: give up after this many seconds without progress (3600)",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **opts: Any) -> None:
         # What the report names each document by: the file or URL as its `queued` line did
@@ -206,12 +209,15 @@ class Command(CheckedCommand):
             fail_document(doc.pk, crash_sentence(exc))
 
     def _wait(self, ids: list, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        """The progress bar until every document is ready or failed (or deleted); an error once
+        nothing moved for ``timeout`` s (it was a deadline for the whole wait: a corpus that
+        took longer failed while the workers were busy with it, asking if one ran)."""
+        moved_at, last = time.monotonic(), None
         pending = Document.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists()
         if pending and not worker_answers():
             self.note(
-                f"{NO_WORKER}; --sync processes them in this command instead. Waiting up to "
-                f"{timeout:g} s (--timeout)."
+                f"{NO_WORKER}; --sync processes them in this command instead. Waiting while "
+                f"they move, up to {timeout:g} s without progress (--timeout)."
             )
         with tqdm(total=len(ids), desc="ingest", unit="doc") as bar:
             while True:
@@ -223,8 +229,14 @@ class Command(CheckedCommand):
                 bar.refresh()
                 if done == len(ids):
                     return
-                if time.monotonic() > deadline:
-                    raise CommandError("Timed out waiting; is a worker running (`make run`)?")
+                if (done, partial) != last:
+                    moved_at, last = time.monotonic(), (done, partial)
+                elif time.monotonic() - moved_at > timeout:
+                    raise CommandError(
+                        f"Nothing moved for {timeout:g} s with {len(ids) - done} document(s) "
+                        "still queued or processing; is a worker running (`make run`)? They "
+                        "stay queued: a worker ingests them when it runs."
+                    )
                 time.sleep(0.5)
 
     def _label(self, doc: Document) -> str:
