@@ -58,9 +58,15 @@ if env_bool("DB_POOL", True):
     # bench/README.md). psycopg's pool hands out a checked, already-open connection instead.
     # CONN_HEALTH_CHECKS (above) makes Django pass ConnectionPool.check_connection.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool: close() returns it
+    _pool = (env_int("DB_POOL_MIN", 2, minimum=0), env_int("DB_POOL_MAX", 40, minimum=1))
+    if _pool[0] > _pool[1]:  # psycopg_pool's ValueError traceback at the first query otherwise
+        raise ImproperlyConfigured(
+            f"DB_POOL_MIN={_pool[0]} is above DB_POOL_MAX={_pool[1]}; lower it or raise "
+            "DB_POOL_MAX."
+        )
     DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
-        "max_size": env_int("DB_POOL_MAX", 40, minimum=1),
+        "min_size": _pool[0],
+        "max_size": _pool[1],
         "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 3.0),  # fail fast (503) when the DB is down
     }
 # Django turns psycopg's prepared statements off (prepare_threshold None, for transaction-mode

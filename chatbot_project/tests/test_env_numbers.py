@@ -103,3 +103,19 @@ def test_a_log_level_in_lower_case_is_taken():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "WARNING"
+
+
+def test_a_pool_minimum_above_its_maximum_is_one_sentence():
+    """DB_POOL_MIN=50 with DB_POOL_MAX's default 40 ended every command in psycopg_pool's
+    traceback ("ValueError: max_size must be greater or equal than min_size")."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR, env=child_env(DEBUG="true", DB_POOL_MIN="50"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ImproperlyConfigured: DB_POOL_MIN=50 is above DB_POOL_MAX=40; lower it or raise "
+        "DB_POOL_MAX."
+    )
