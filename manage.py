@@ -11,7 +11,16 @@ def main() -> None:
 
     if not any(arg.startswith("--settings") for arg in sys.argv[1:]):
         load_settings_or_exit()  # a bad environment variable: its sentence alone, exit 1
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except Exception as exc:  # Django's own commands: the database or Redis down is a sentence
+        from chatbot_project.commands import unreachable_sentence
+
+        sentence = unreachable_sentence(exc)
+        if sentence is None or "--traceback" in sys.argv:
+            raise
+        sys.stderr.write(f"CommandError: {sentence}\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,20 @@ def _unreachable(exc: BaseException) -> tuple[str, str] | None:
     return None
 
 
+def unreachable_sentence(exc: BaseException) -> str | None:
+    """The operator's sentence when ``exc`` says the database or Redis cannot be reached, else
+    None. Our commands raise it as their CommandError; manage.py prints it for Django's own
+    commands (``migrate``, ``createsuperuser``...), which showed a traceback."""
+    service = _unreachable(exc)
+    if service is None:
+        return None
+    name, variable = service
+    return (
+        f"{name} cannot be used right now ({_first_line(exc)}); check {variable} and that it "
+        "runs, then run the command again."
+    )
+
+
 def worker_answers(timeout: float = 1.0) -> bool:
     """Whether a Celery worker answers a ping within ``timeout`` s (as /v1/health/ready asks).
     True when the ping itself fails: a command waiting for workers then says what it sees."""
@@ -142,14 +156,10 @@ class CheckedCommand(BaseCommand):
                 f"The database refused a value ({_first_line(exc)}); check the arguments."
             ) from None
         except Exception as exc:
-            service = _unreachable(exc)
-            if service is None:
+            sentence = unreachable_sentence(exc)
+            if sentence is None:
                 raise
-            name, variable = service
-            raise CommandError(
-                f"{name} cannot be used right now ({_first_line(exc)}); check {variable} and "
-                "that it runs, then run the command again."
-            ) from None
+            raise CommandError(sentence) from None
 
     def _check_arguments(self, args: tuple, options: dict[str, Any]) -> None:
         parser = self.create_parser("manage.py", self.__module__.rsplit(".", 1)[-1])

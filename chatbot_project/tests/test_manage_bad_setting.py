@@ -30,3 +30,28 @@ def test_a_bad_variable_is_named_in_one_sentence():
         "ImproperlyConfigured: RATE_LIMIT_DEFAULT='abc' is not a rate limit; use "
         "<count>/<s|m|h|d> with a count of at least 1, e.g. 60/m."
     )
+
+
+def test_django_commands_name_an_unreachable_database_in_one_sentence():
+    """`manage.py migrate` (a Django command, not one of ours) with the database down printed a
+    traceback ending in psycopg_pool's PoolTimeout; our commands already said it in a sentence."""
+    env = {k: v for k, v in os.environ.items() if k not in DROP and not k.startswith("PYTEST")}
+    env.update(
+        DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere", DEBUG="true",
+        REDIS_URL="redis://127.0.0.1:1/0", DB_POOL_TIMEOUT_SECONDS="1",
+        SECRET_KEY="x" * 50, DJANGO_SETTINGS_MODULE="chatbot_project.settings",
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("CommandError: The database cannot be used right now ("), line
+    assert line.endswith("check DATABASE_URL and that it runs, then run the command again."), line
+    again = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--traceback"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" in again.stderr  # asked for
