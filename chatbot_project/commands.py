@@ -95,6 +95,11 @@ def unreachable_sentence(exc: BaseException) -> str | None:
     )
 
 
+def chunks_label(count: int) -> str:
+    """'1 chunk', '16 chunks': the commands' report lines."""
+    return f"{count} chunk" if count == 1 else f"{count} chunks"
+
+
 def worker_answers(timeout: float = 1.0) -> bool:
     """Whether a Celery worker answers a ping within ``timeout`` s (as /v1/health/ready asks).
     True when the ping itself fails: a command waiting for workers then says what it sees."""

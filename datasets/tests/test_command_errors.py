@@ -37,7 +37,9 @@ def test_ingest_refuses_a_bad_dataset_name(tenant, tmp_path, dataset, message):
 
 
 def test_ingest_creates_no_dataset_for_a_missing_file(tenant, tmp_path):
-    with pytest.raises(CommandError, match="is neither a file"):
+    """A missing path (a typo, most often) was 'is neither a file, a folder nor an http(s) URL',
+    which reads as if the file were there but of a wrong kind."""
+    with pytest.raises(CommandError, match=r"missing.md does not exist \(give a file, a folder"):
         call_command("ingest", str(tmp_path / "missing.md"), tenant="acme", dataset="Inbox")
     assert not Dataset.objects.exists()
 

@@ -32,7 +32,7 @@ def test_the_report_names_the_files(tenant, tmp_path):
         f"ready    {tmp_path}/guide/index.md",
         f"ready    {tmp_path}/setup.md",
     ], report
-    assert f"ready    {tmp_path}/setup.md (1 chunks)" in report, report  # (title: its name)
+    assert f"ready    {tmp_path}/setup.md (1 chunk)" in report, report  # (title: its name)
 
 
 def test_a_title_other_than_the_file_name_is_kept_beside_it(tenant, tmp_path):
@@ -49,4 +49,4 @@ def test_a_title_other_than_the_file_name_is_kept_beside_it(tenant, tmp_path):
         "ingest", str(note), tenant="acme", dataset="Docs", sync=True,
         stdout=out, stderr=io.StringIO(),
     )  # fmt: skip
-    assert out.getvalue().splitlines()[-1] == f"ready    {note} (Lunch hours) (1 chunks)"
+    assert out.getvalue().splitlines()[-1] == f"ready    {note} (Lunch hours) (1 chunk)"

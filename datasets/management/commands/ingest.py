@@ -16,6 +16,7 @@ from chatbot_project.commands import (
     NO_WORKER,
     CheckedCommand,
     check_text,
+    chunks_label,
     validated,
     worker_answers,
 )
@@ -83,6 +84,10 @@ def expand(targets: list[str]) -> list[str | Path]:
             out += found
         elif path.is_file() or broken_link(path):
             out.append(path)
+        elif not path.exists():  # a typo, most often: say so, not what it is not
+            raise CommandError(
+                f"{target} does not exist (give a file, a folder or an http(s) URL)."
+            )
         else:
             raise CommandError(f"{target} is neither a file, a folder nor an http(s) URL.")
     return out
@@ -257,5 +262,7 @@ class Command(CheckedCommand):
                 failed += 1
                 self.stdout.write(f"failed   {self._label(doc)}: {doc.error}")
             elif final:
-                self.stdout.write(f"{doc.status:8} {self._label(doc)} ({doc.chunk_count} chunks)")
+                self.stdout.write(
+                    f"{doc.status:8} {self._label(doc)} ({chunks_label(doc.chunk_count)})"
+                )
         return failed

@@ -36,7 +36,7 @@ from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
 from bots.models import Bot, Scope
 from bots.services import bot_create, bot_update, scope_create, scope_update
-from chatbot_project.commands import CheckedCommand
+from chatbot_project.commands import CheckedCommand, chunks_label
 from datasets import services
 from datasets.ingestion import Skipped, process_document
 from datasets.models import Document
@@ -183,7 +183,9 @@ class Command(CheckedCommand):
                 with contextlib.suppress(Skipped):
                     process_document(doc.pk)
                 doc.refresh_from_db()
-                self.stdout.write(f"demo: {path.name} {doc.status} ({doc.chunk_count} chunks)")
+                self.stdout.write(
+                    f"demo: {path.name} {doc.status} ({chunks_label(doc.chunk_count)})"
+                )
             # A changed file is a new document (new content hash): drop the old version.
             stale = (
                 Document.objects.for_tenant(tenant)
