@@ -6,6 +6,7 @@ holds nothing to ingest.
 - `ingest --wait` / `reingest --wait` with no Celery worker (README's step by step runs the
   commands "`make run` or not") showed a progress bar stuck at 0 without a word until the
   timeout: an hour for ingest. They now say at once that no worker answered and what to do.
+- A new dataset where every item was refused stayed behind, empty; it is removed now.
 
 No worker runs in these tests (the documents' tasks are never sent: the test's transaction does
 not commit), so the ping finds none."""
@@ -18,6 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from datasets import services
 from datasets.ingestion import process_document
 from datasets.models import Dataset, Document
 
@@ -137,3 +139,31 @@ def test_wait_gives_up_only_when_nothing_moves(tenant, tmp_path, monkeypatch):
         )  # fmt: skip
     assert now[0] > 15
     assert out.getvalue().splitlines()[-1] == f"failed   {note}: Stopped here."
+
+
+@pytest.mark.parametrize("kind", ["url", "file"])
+def test_a_new_dataset_where_everything_is_refused_is_not_left_behind(tenant, tmp_path, kind):
+    """Only a refused URL (a private address) or only files refused at upload left the dataset
+    the command had just created behind, empty."""
+    image = tmp_path / "image.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    target = "http://127.0.0.1:9/page" if kind == "url" else str(image)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 refused, 0 failed"):
+        call_command(
+            "ingest", target, tenant="acme", dataset="Fresh", stdout=io.StringIO(), stderr=err,
+        )  # fmt: skip
+    assert not Dataset.objects.exists()
+    assert "Removed the new dataset 'Fresh': nothing was accepted into it." in err.getvalue()
+
+
+def test_a_dataset_that_existed_stays_when_everything_is_refused(tenant, tmp_path):
+    services.dataset_get_or_create(tenant=tenant, name="Kept")
+    image = tmp_path / "image.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    with pytest.raises(CommandError, match="1 refused, 0 failed"):
+        call_command(
+            "ingest", str(image), tenant="acme", dataset="Kept",
+            stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+    assert list(Dataset.objects.values_list("name", flat=True)) == ["Kept"]

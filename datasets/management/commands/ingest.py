@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.db import transaction
 from tqdm import tqdm
 
 from chatbot_project.commands import (
@@ -25,7 +26,7 @@ from chatbot_project.jsonbody import problem
 from datasets import services
 from datasets.document_input import BLANK_TAG, clean_tags
 from datasets.ingestion import RetryableError, Skipped, fail_document, process_document
-from datasets.models import Document
+from datasets.models import Dataset, Document
 from datasets.serializers import DatasetInputSerializer
 from datasets.tasks import crash_sentence
 from tenants.models import Tenant
@@ -178,6 +179,8 @@ class Command(CheckedCommand):
             self._line(self.stdout, f"{'queued ' if new else 'exists '}  {item} -> {doc.id}")
             docs.append(doc)
             self.labels[doc.pk] = str(item)
+        if created and not docs:  # everything refused: no empty dataset left behind
+            self._drop_new(tenant, dataset)
 
         if opts["sync"]:
             for doc in tqdm(docs, desc="ingest", unit="doc"):
@@ -189,6 +192,16 @@ class Command(CheckedCommand):
         failed = self._report([d.pk for d in docs], final=opts["sync"] or opts["wait"])
         if refused or failed:
             raise CommandError(f"{refused} refused, {failed} failed.{quota}")
+
+    def _drop_new(self, tenant: Tenant, dataset: Any) -> None:
+        """Delete the dataset this command created when nothing went into it (it stayed
+        behind, empty); one someone filled meanwhile (an API upload) is kept."""
+        with transaction.atomic():  # its row locked first: a document inserted meanwhile waits
+            locked = Dataset.objects.select_for_update().filter(pk=dataset.pk).exists()
+            if not locked or dataset.documents.exists():
+                return
+            services.dataset_delete(tenant=tenant, dataset=dataset)
+        self.note(f"Removed the new dataset {dataset.name!r}: nothing was accepted into it.")
 
     @staticmethod
     def _line(stream: Any, text: str) -> None:
