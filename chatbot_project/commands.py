@@ -24,6 +24,7 @@ from rest_framework.exceptions import APIException
 
 from chatbot_project.errors import _flatten
 from chatbot_project.jsonbody import problem
+from chatbot_project.logging import command_logging
 
 # C0 and C1 control characters and DEL: never part of a name someone typed on purpose.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -146,7 +147,8 @@ class CheckedCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         self._check_arguments(args, options)
         try:
-            return super().execute(*args, **options)
+            with command_logging(options.get("verbosity", 1)):  # its report, not INFO records
+                return super().execute(*args, **options)
         except KeyboardInterrupt:  # a traceback otherwise; 130 is the shell's code for it
             self.stderr.write("", style_func=_plain)
             raise CommandError("Interrupted (Ctrl-C).", returncode=130) from None

@@ -1,11 +1,15 @@
 """Log lines: JSON for production (LOG_FORMAT=json, the default when DEBUG is off) or text, with
-secrets and end users' ids taken out of any query string they would carry."""
+secrets and end users' ids taken out of any query string they would carry. While a management
+command runs at verbosity 0 or 1, the console shows only WARNING and above (``command_logging``):
+its own report says what the INFO records would repeat."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 _STD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
@@ -46,3 +50,29 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+_quiet = False  # a management command runs at verbosity 0 or 1 (command_logging)
+
+
+class ConsoleHandler(logging.StreamHandler):
+    """The console handler (settings.LOGGING). Under ``command_logging`` at verbosity 0 or 1 it
+    drops records below WARNING: ``manage.py ingest`` and ``seed_demo`` printed each file's
+    "document ... created" / "ready" records beside their own line for it. Servers and workers
+    never run under it, so what they log is unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool | logging.LogRecord:
+        if _quiet and record.levelno < logging.WARNING:
+            return False
+        return super().filter(record)
+
+
+@contextmanager
+def command_logging(verbosity: int) -> Iterator[None]:
+    """While a management command runs: INFO and below reach the console only at ``-v 2``+."""
+    global _quiet
+    before, _quiet = _quiet, verbosity < 2
+    try:
+        yield
+    finally:
+        _quiet = before

@@ -387,7 +387,9 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {  # ConsoleHandler: a management command's INFO records only at -v 2
+        "console": {"class": "chatbot_project.logging.ConsoleHandler", "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
