@@ -29,6 +29,7 @@ from datasets.upload_parsers import (
     UploadFormParser,
     UploadMultiPartParser,
     body_was_cut_short,
+    file_name_dropped,
 )
 from tenants.views import TenantAPIView
 
@@ -68,6 +69,10 @@ def _parse_tags(raw: str) -> list[str]:
 
 
 UPLOAD_FIELDS = frozenset({"file", "title", "tags", "metadata"})
+NO_FILE_NAME = (
+    "The file part has no usable file name (its filename is missing, empty or only a path "
+    'such as ".." or "/"); send it with the file\'s name, e.g. filename="notes.pdf".'
+)
 
 
 def _field_error(name: str, problem: str) -> APIError:
@@ -236,6 +241,10 @@ class DocumentListAPI(LimitedAPIView):
             uploads = request.FILES.getlist("file")
             if not uploads and body_was_cut_short(request):
                 raise APIError(TRUNCATED)
+            named = "file" in request.data or file_name_dropped(request)
+            if not uploads and named and request.content_type.startswith("multipart/"):
+                # filename="" (or none) is read as a text field, "..", "/" as nothing at all
+                raise _field_error("file", NO_FILE_NAME)
             if not uploads:
                 # Django reads a part without a file name, or whose headers are not UTF-8, as
                 # no file at all (curl sends a Latin-1 name's bytes as they are).

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
-from django.http.multipartparser import MAX_TOTAL_HEADER_SIZE
+from django.http.multipartparser import MAX_TOTAL_HEADER_SIZE, MultiPartParserError
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import DataAndFiles, get_encoding
 
 from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
@@ -86,6 +88,25 @@ def body_was_cut_short(request: Any) -> bool:
     return watch is not None and bool(watch.tail) and not watch.closed  # (an empty body: no)
 
 
+class _NameWatch(DjangoMultiPartParser):
+    """Django's multipart parser, counting the file parts it drops because their file name
+    comes to nothing once the path is taken out (``..``, ``/``, ``a/``): they read as "no
+    `file` sent" (``file_name_dropped``)."""
+
+    dropped = 0
+
+    def sanitize_file_name(self, file_name: str) -> str | None:
+        name = super().sanitize_file_name(file_name)
+        self.dropped += name is None
+        return name
+
+
+def file_name_dropped(request: Any) -> bool:
+    """Whether the multipart body of ``request`` had a file part Django dropped for its name."""
+    watch = getattr(request, "_name_watch", None)
+    return watch is not None and watch.dropped > 0
+
+
 class UploadMultiPartParser(jsonbody.StrictMultiPartParser):
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         request = (parser_context or {}).get("request")
@@ -93,12 +114,27 @@ class UploadMultiPartParser(jsonbody.StrictMultiPartParser):
         if request is not None and boundary:
             stream = request._closing_watch = _ClosingWatch(stream, boundary.encode("latin-1"))
         try:
-            return super().parse(stream, media_type, parser_context)
+            if request is None:
+                return super().parse(stream, media_type, parser_context)
+            return jsonbody._checked(self._parse(request, stream, media_type, parser_context))
         except (ParseError, TooManyFilesSent, TooManyFieldsSent) as exc:
             refusal = _refusal(exc)
             if refusal is None:
                 raise
             raise refusal from None
+
+    @staticmethod
+    def _parse(request: Any, stream: Any, media_type: Any, parser_context: Any) -> DataAndFiles:
+        """DRF's MultiPartParser.parse with ``_NameWatch`` for Django's parser."""
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        encoding = get_encoding(parser_context)
+        try:
+            parser = _NameWatch(meta, stream, request.upload_handlers, encoding)
+            request._name_watch = parser
+            return DataAndFiles(*parser.parse())
+        except MultiPartParserError as exc:
+            raise ParseError(f"Multipart form parse error - {exc}") from None
 
 
 class UploadFormParser(jsonbody.StrictFormParser):

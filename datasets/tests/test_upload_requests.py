@@ -177,3 +177,15 @@ def test_a_multipart_body_cut_short_says_so(api):
     assert _error(res).startswith("Send the document as a multipart field named `file`")
     res = api.generic("POST", route, full, content_type=f"multipart/form-data; boundary={b}")
     assert res.status_code == 202, res.content
+
+
+@pytest.mark.parametrize("filename", [b"..", b"/", b"", b".", b"notes/"])
+def test_a_file_name_django_reduces_to_nothing_is_named_as_the_cause(api, filename):
+    """Django drops a file part whose name is nothing once the path is taken out ("..", "/")
+    and reads filename="" as a text field: each was told to "send the document as a multipart
+    field named `file`", which it had done."""
+    ds = _dataset(api)
+    res = _raw_upload(api, ds, filename)
+    assert _error(res).startswith("file: The file part has no usable file name"), res.json()
+    assert list(res.json()["error"]["details"]["fields"]) == ["file"]
+    assert not Document.objects.exists()
