@@ -43,7 +43,8 @@ def _ingest(tmp_path, **options) -> None:
 def test_ingest_shows_no_info_records_at_the_default_verbosity(tenant, tmp_path, console):
     _ingest(tmp_path)
     assert "created" not in console.getvalue(), console.getvalue()
-    assert " INFO " not in console.getvalue() and '"info"' not in console.getvalue()
+    assert " INFO " not in console.getvalue()
+    assert '"info"' not in console.getvalue()
 
 
 def test_ingest_shows_them_at_verbosity_2(tenant, tmp_path, console):
@@ -59,4 +60,5 @@ def test_warnings_stay_and_outside_a_command_everything_is_logged(console):
     log.info("server info")  # a server or worker: unchanged
     out = console.getvalue()
     assert "quiet info" not in out
-    assert "loud warning" in out and "server info" in out
+    assert "loud warning" in out
+    assert "server info" in out
