@@ -382,9 +382,9 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
     async for event, data in run_chat(prep):
         if event == "error":
             error = data["error"]
-    if error is not None:  # (the turn is stored: its ids, as SSE's start event gives them)
+    if error is not None:  # (details: the stored turn's ids, when it was stored)
         # Each type with its own status: a key revoked mid-answer is a 401, not a 502.
-        ids = {"conversation_id": str(prep.conversation.id), "message_id": str(prep.message_id)}
+        ids = chat_writes.turn_ids(prep)
         status = STATUS_BY_TYPE.get(error["type"], 502)
         raise APIError(error["message"], type=error["type"], status_code=status, details=ids)
     return {

@@ -95,6 +95,16 @@ async def settle(saving: asyncio.Future, prep: PreparedChat) -> BaseException | 
     return None
 
 
+def turn_ids(prep: PreparedChat) -> dict[str, str] | None:
+    """What a JSON chat's error names in its ``details`` (``chat.collect``): the turn stored
+    with that error (``prep.error``, set before the save), as SSE's ``start`` event gives its
+    ids. None after an ``unsaved_error`` (``prep.error`` unset: the conversation deleted
+    meanwhile, or the save failed), whose ids named an answer that is not there."""
+    if prep.error is None:
+        return None
+    return {"conversation_id": str(prep.conversation.id), "message_id": str(prep.message_id)}
+
+
 def unsaved_error(exc: BaseException) -> dict[str, str]:
     """The ``error`` event for an answer that could not be stored (sent instead of ``end``,
     which promises the answer is in the conversation)."""

@@ -34,3 +34,26 @@ def test_a_failed_first_answer_names_its_stored_conversation(kb, make_key, opena
     assert res.status_code == 200, res.text
     assert res.json()["conversation_id"] == str(conversation.id)
     assert Conversation.objects.count() == 1
+
+
+@pytest.mark.parametrize("lane", ["fast lane", "django"])
+def test_an_answer_that_could_not_be_stored_names_no_turn(kb, make_key, monkeypatch, lane):
+    """The answer's save failed (the conversation deleted meanwhile: 409; the database: 500,
+    ``chat_writes.unsaved_error``): the details named a message that is not there."""
+    from conversations import services
+
+    def fail(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "message_save_assistant", fail)
+    key = make_key(kb.tenant, ("chat",))
+    app = _django() if lane == "django" else None
+    res = _post(key, {"bot": "helper", "message": QUESTION}, app=app, path="/v1/chat")
+    assert res.status_code == 500, res.text
+    error = res.json()["error"]
+    assert (error["type"], error["message"]) == (
+        "internal_error",
+        "The answer could not be stored; the error has been logged.",
+    )
+    assert not Message.objects.filter(role="assistant").exists()
+    assert "details" not in error, error  # named a message_id that is not there
