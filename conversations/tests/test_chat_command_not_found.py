@@ -55,3 +55,56 @@ def test_an_unknown_conversation_is_named_with_its_tenant(kb, settings):
         f"No such conversation '{missing}' in tenant 'acme'; leave --conversation out to start "
         "a new one."
     )
+
+
+def _repl_deleting_between(monkeypatch, delete) -> tuple[list[Conversation], str]:
+    """A REPL of three questions; ``delete(conversation)`` runs after the first answer."""
+    asked = iter(["How do I limit anonymous clients?", "And per user?", "And per view?", ""])
+
+    def typed(prompt=""):
+        question = next(asked)
+        if question == "And per user?":
+            delete(Conversation.objects.get())
+        return question
+
+    monkeypatch.setattr("builtins.input", typed)
+    err = io.StringIO()
+    call_command("chat", "--tenant", "acme", "--bot", "helper", stdout=io.StringIO(), stderr=err)
+    return list(Conversation.objects.order_by("created_at")), err.getvalue()
+
+
+def test_a_repl_whose_conversation_was_deleted_starts_a_new_one(kb, settings, monkeypatch):
+    """Deleted during the REPL: every later question said "No such conversation None in tenant
+    'acme'; leave --conversation out..." (a flag never given) and the REPL kept the dead id."""
+    settings.CHAT_PROVIDER = "extractive"
+    kept, err = _repl_deleting_between(monkeypatch, lambda c: c.delete())
+    assert "None" not in err, err
+    assert "can no longer be continued (it was deleted); the next question starts a new " \
+        "conversation." in err, err  # fmt: skip
+    assert len(kept) == 1
+    assert kept[0].messages.count() == 2  # the third question, answered
+
+
+def test_a_conversation_whose_bot_was_deleted_is_not_called_busy(kb, settings, monkeypatch):
+    """Its bot deleted: `chat --conversation` said it was "still answering a message sent
+    elsewhere" (every 409 read as the busy one); the REPL then failed every question."""
+    from bots.services import bot_delete
+    from conversations.tests.factories import BotFactory
+
+    settings.CHAT_PROVIDER = "extractive"
+
+    def rebuild(conversation):
+        bot_delete(tenant=kb.tenant, bot=kb.bot)
+        BotFactory(tenant=kb.tenant, slug="helper", datasets=[kb.dataset])
+
+    kept, err = _repl_deleting_between(monkeypatch, rebuild)
+    assert "still answering" not in err, err
+    assert "can no longer be continued (its bot was deleted)" in err, err
+    assert len(kept) == 2
+    assert kept[1].messages.count() == 2
+    with pytest.raises(CommandError) as caught:
+        _chat("--bot", "helper", "--conversation", str(kept[0].id), "And per view?")
+    assert str(caught.value) == (
+        f"Conversation {kept[0].id}'s bot was deleted, so it cannot be continued; leave "
+        "--conversation out to start a new one."
+    )

@@ -118,6 +118,13 @@ class Command(CheckedCommand):
                 continue
             try:
                 asked = self._ask(context, opts, question, conversation)
+            except _Gone as exc:  # deleted (or its bot deleted) while the REPL ran
+                self.stderr.write(
+                    f"error: conversation {conversation} can no longer be continued "
+                    f"({exc.reason}); the next question starts a new conversation."
+                )
+                conversation = None
+                continue
             except CommandError as exc:  # e.g. a question over the length limit
                 self.stderr.write(f"error: {exc}")
                 continue
@@ -185,12 +192,15 @@ class Command(CheckedCommand):
         try:
             asyncio.run(stream())
         except APIError as exc:
-            if exc.type == "conflict":
+            if exc.type == "conflict" and "Retry-After" in (exc.headers or {}):
                 raise CommandError(
                     f"Conversation {conversation} is still answering a message sent elsewhere "
                     "(an API or WebSocket chat); ask again once that answer has ended."
                 ) from None
-            raise CommandError(_sentence(exc, opts)) from None
+            sentence = _sentence(exc, opts, conversation)
+            if conversation and (exc.type == "conflict" or sentence.startswith("No such conv")):
+                raise _Gone(sentence) from None  # deleted, or its bot deleted
+            raise CommandError(sentence) from None
         except KeyboardInterrupt:  # asyncio.run cancelled the chat: run_chat stored it
             self.last_conversation = state.get("conversation_id")
             if "unsaved" in state:
@@ -216,11 +226,27 @@ class Command(CheckedCommand):
         return state.get("conversation_id")
 
 
-def _sentence(exc: APIError, opts: dict) -> str:
+class _Gone(CommandError):
+    """The conversation asked in cannot be continued: deleted, or its bot deleted (the REPL then
+    starts a new one; a single question says so and exits 1)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.reason = "it was deleted" if sentence.startswith("No such") else "its bot was deleted"
+
+
+def _sentence(exc: APIError, opts: dict, conversation: str | None = None) -> str:
     """The API error's sentence; a bot, scope or conversation not found names what was asked
-    for, in which tenant ("No such bot, or it is not visible to this credential." before)."""
+    for, in which tenant ("No such bot, or it is not visible to this credential." before);
+    ``conversation``: the one asked in (the REPL's own, when --conversation was not given)."""
     detail = str(exc.detail)
+    asked = {**opts, "conversation": conversation or opts.get("conversation")}
     for noun, hint in _HINTS.items():
         if detail == f"No such {noun}{_NOT_VISIBLE}":
-            return f"No such {noun} {opts.get(noun)!r} in tenant {opts['tenant']!r}; {hint}."
+            return f"No such {noun} {asked.get(noun)!r} in tenant {opts['tenant']!r}; {hint}."
+    if exc.type == "conflict" and conversation:  # its bot was deleted
+        return (
+            f"Conversation {conversation}'s bot was deleted, so it cannot be continued; leave "
+            "--conversation out to start a new one."
+        )
     return detail
