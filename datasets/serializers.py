@@ -63,12 +63,16 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentJSONInputSerializer(StrictSerializer):
-    """One of ``url``, ``text`` or ``json``, plus optional title/tags/metadata."""
+    """One of ``url``, ``text`` or ``json``, plus tags/metadata and a title (optional for a
+    ``url``, required for ``text`` and ``json``, as API.md says)."""
 
     url = serializers.CharField(required=False, max_length=2000)
     text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
     json = serializers.JSONField(required=False)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    title = serializers.CharField(
+        required=False, allow_blank=True, max_length=500,
+        help_text="Required with `text` and `json`; with `url`, the page's title when left out.",
+    )  # fmt: skip
     tags = serializers.ListField(
         child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
         required=False,
@@ -91,6 +95,12 @@ class DocumentJSONInputSerializer(StrictSerializer):
         if len(given) != 1:
             raise serializers.ValidationError(
                 "Send exactly one of `url`, `text` or `json` (or a multipart `file`)."
+            )
+        if given[0] != "url" and not attrs.get("title", "").strip():
+            # API.md: `{"text", "title"}` / `{"json", "title"}`. A URL has its page's title and a
+            # file its name; text sent inline has nothing to be cited by but this.
+            raise serializers.ValidationError(
+                {"title": f"A `{given[0]}` document needs a title: citations and lists name it."}
             )
         return attrs
 

@@ -175,10 +175,12 @@ def test_deeply_nested_json_body_is_400(api):
 @pytest.mark.parametrize("empty", [{}, [], "", "  "])
 def test_an_empty_json_document_is_400_not_a_failed_document_later(api, empty):
     ds = _dataset(api)
-    res = api.post(f"/v1/datasets/{ds['id']}/documents", {"json": empty}, format="json")
+    res = api.post(
+        f"/v1/datasets/{ds['id']}/documents", {"json": empty, "title": "t"}, format="json"
+    )
     assert res.status_code == 400, res.content
     assert res.json()["error"]["message"] == "json is empty: send a value with something in it."
-    ok = api.post(f"/v1/datasets/{ds['id']}/documents", {"json": [0]}, format="json")
+    ok = api.post(f"/v1/datasets/{ds['id']}/documents", {"json": [0], "title": "t"}, format="json")
     assert ok.status_code == 202, ok.content
 
 
@@ -309,3 +311,19 @@ def test_other_tenant_sees_nothing(api, other_api, tenant, other_tenant):
     assert other_api.delete(f"/v1/datasets/{mine.pk}").status_code == 404
     assert Document.objects.filter(pk=doc.pk).exists()
     assert api.get(f"/v1/datasets/{theirs.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body", [{"text": "Lunch is at noon."}, {"text": "Lunch.", "title": "  "}, {"json": {"a": 1}}]
+)
+def test_text_and_json_documents_need_a_title(api, body):
+    """API.md: `{"text": "...", "title", "tags"?}` and `{"json": <any JSON>, "title"}`. Without
+    one they were stored titled "" and cited as an empty name; a URL keeps its page's title."""
+    ds = _dataset(api)
+    res = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json")
+    assert res.status_code == 400, res.content
+    kind = "text" if "text" in body else "json"
+    assert res.json()["error"]["details"]["fields"] == {
+        "title": [f"A `{kind}` document needs a title: citations and lists name it."]
+    }
+    assert not Document.objects.exists()

@@ -73,6 +73,8 @@ def test_an_empty_tags_field_is_no_tags_and_tags_are_stripped(api):
     res = api.post(url, {"file": upload, "tags": " hr , policies "}, format="multipart")
     assert res.status_code == 202, res.json()
     assert res.json()["tags"] == ["hr", "policies"]
-    res = api.post(url, {"text": "More text.", "tags": [" hr ", "policies"]}, format="json")
+    res = api.post(
+        url, {"text": "More text.", "title": "More", "tags": [" hr ", "policies"]}, format="json"
+    )
     assert res.status_code == 202, res.json()
     assert res.json()["tags"] == ["hr", "policies"]

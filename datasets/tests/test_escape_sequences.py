@@ -65,7 +65,9 @@ def test_a_log_with_colour_codes_is_ingested_without_them(api, name, content):
 
 def test_posted_text_loses_its_escape_sequences_too(api):
     res = api.post("/v1/datasets", {"name": "Logs"}, format="json")
-    res = api.post(f"/v1/datasets/{res.json()['id']}/documents", {"text": LOG}, format="json")
+    res = api.post(
+        f"/v1/datasets/{res.json()['id']}/documents", {"text": LOG, "title": "Log"}, format="json"
+    )
     assert res.status_code == 202, res.json()
     assert process_document(res.json()["id"]) == "ready"
     assert "WARN retrying" in _text(res.json()["id"])
