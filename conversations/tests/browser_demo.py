@@ -66,6 +66,15 @@ def wait_widget_answer(page, count: int, timeout: float = 20_000) -> None:
     )
 
 
+def stored_conversation_id(page, bot: str) -> str | None:
+    """The conversation id the widget for ``bot`` keeps in the page's localStorage."""
+    return page.evaluate(
+        "bot => Object.entries(localStorage).filter(([k]) => k.endsWith(':' + bot))"
+        ".map(([, v]) => JSON.parse(v).conversationId)[0]",
+        bot,
+    )
+
+
 def ask_widget(page, question: str) -> None:
     """Open the widget's panel, send `question` with Enter and wait for the answer to finish."""
     shadow(page, ".cb-launcher").click()

@@ -25,6 +25,7 @@ from conversations.tests.browser_demo import (
     ask_widget,
     partial_states,
     shadow,
+    stored_conversation_id,
     wait_for_row,
     wait_widget_answer,
 )
@@ -323,17 +324,15 @@ def test_a_wrong_data_scope_does_not_lose_the_visitors_conversation(
     third_party_site.pages["/typo.html"] = third_party_site.pages["/good.html"].replace(
         'data-bot="scoped"', 'data-bot="scoped" data-scope="no-such-scope"'
     )
-    stored_id = "() => Object.entries(localStorage).filter(([k]) => k.endsWith(':scoped'))" \
-        ".map(([, v]) => JSON.parse(v).conversationId)[0]"  # fmt: skip
     with new_page(browser, DESKTOP) as (page, problems):
         page.goto(third_party_site.url("/good.html"))
         ask_widget(page, QUESTION)
-        conversation_id = page.evaluate(stored_id)
+        conversation_id = stored_conversation_id(page, "scoped")
         assert Conversation.objects.filter(id=conversation_id).exists()
 
         page.goto(third_party_site.url("/typo.html"))
         ask_widget(page, "And the rate limits?")
         message = shadow(page, ".cb-msg--error .cb-status").text_content()
         assert "No such scope" in message
-        assert page.evaluate(stored_id) == conversation_id
+        assert stored_conversation_id(page, "scoped") == conversation_id
         assert problems == []

@@ -19,6 +19,7 @@ from conversations.tests.browser_demo import (
     ask_widget,
     shadow,
     site_page,
+    stored_conversation_id,
     wait_widget_answer,
 )
 from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page, widget_page
@@ -81,12 +82,10 @@ def test_a_conversation_whose_bot_was_deleted_continues_in_a_new_one(
     third_party_site.pages["/rebuilt.html"] = widget_page(
         app_url=live_app.base_url, bot="rebuilt", key=key
     )
-    stored_id = "() => Object.entries(localStorage).filter(([k]) => k.endsWith(':rebuilt'))" \
-        ".map(([, v]) => JSON.parse(v).conversationId)[0]"  # fmt: skip
     with new_page(browser, DESKTOP) as (page, problems):
         page.goto(third_party_site.url("/rebuilt.html"))
         ask_widget(page, QUESTION)
-        first = page.evaluate(stored_id)
+        first = stored_conversation_id(page, "rebuilt")
         bot_delete(tenant=tenant, bot=kb.bot)
         BotFactory(tenant=tenant, slug="rebuilt", datasets=[kb.dataset])
 
@@ -96,8 +95,9 @@ def test_a_conversation_whose_bot_was_deleted_continues_in_a_new_one(
         page.keyboard.press("Enter")
         wait_widget_answer(page, 2)
         assert shadow(page, ".cb-msg--error").count() == 0
-        second = page.evaluate(stored_id)
-        assert second and second != first
+        second = stored_conversation_id(page, "rebuilt")
+        assert second
+        assert second != first
         assert Conversation.objects.get(id=second).messages.count() == 2
         assert Conversation.objects.filter(id=first, bot=None).exists()  # kept, as before
         assert problems == []
