@@ -22,3 +22,17 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+
+# daphne reads no X-Forwarded-For: behind a proxy every visitor had the proxy's address, so the
+# per-visitor limits (browser keys) and the sign-in limit per address held the whole site to one
+# visitor's share. It serves this instead (chatbot_project.serve): the client address and scheme
+# from the proxy's headers on uvicorn's terms, i.e. only from a peer in FORWARDED_ALLOW_IPS
+# (default 127.0.0.1; "*" trusts any), the variable uvicorn reads for the same purpose.
+def _behind_proxy(app):
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(app, os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+
+
+daphne_application = _behind_proxy(application)

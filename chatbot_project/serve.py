@@ -169,7 +169,7 @@ def main() -> int:
         # JSON access line (chatbot.access), which leaves both out.
         CommandLineInterface().run(
             ["-b", host, "-p", port, "--no-server-name", "--verbosity", "0",
-             "chatbot_project.asgi:application"]
+             "chatbot_project.asgi:daphne_application"]
         )  # fmt: skip
         return 0
 
