@@ -672,6 +672,7 @@
       "aria-label": "Your message",
       maxlength: "4000",
       enterkeyhint: "send",
+      dir: "auto",  // an Arabic or Hebrew question is typed right to left
     });
     var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": "Send message", title: "Send (Enter)" }, [icon(ICONS.send, 20)]);
     var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true }, [icon(ICONS.stop, 18)]);
