@@ -1002,7 +1002,10 @@
         failed: false,
         onEvent: function (name, payload) {
           if (name === "start") {
-            if (payload.conversation_id) state.conversationId = payload.conversation_id;
+            if (payload.conversation_id && payload.conversation_id !== state.conversationId) {
+              state.conversationId = payload.conversation_id;
+              saveState();  // a reload mid-answer continues this conversation, not a new one
+            }
             view.messageId = payload.message_id;
           } else if (name === "citations") {
             view.setCitations(payload.citations);
