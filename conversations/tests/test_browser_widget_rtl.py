@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from chatbot_project.testing.openai_stub import Script
 from conversations.tests.browser_demo import WIDGET, shadow, site_page, wait_widget_answer
-from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, PHONE, new_page, screenshot
+from conversations.tests.browser_fixtures import (
+    BROWSER_TEST_MARKS,
+    DESKTOP,
+    PHONE,
+    new_page,
+    screenshot,
+)
 
 pytestmark = BROWSER_TEST_MARKS
 
@@ -22,7 +28,8 @@ QUESTION = "كيف أضيف المساعد إلى صفحتي?"
 # closing punctuation) is drawn left of its first one, and how far its last line's text sits from
 # the element's right and left edges.
 READING_JS = f"""(selectors) => {{
-  const root = document.querySelector('{WIDGET}').shadowRoot;
+  const host = document.querySelector('{WIDGET}');
+  const root = host ? host.shadowRoot : document;
   return selectors.map((sel) => {{
     const node = root.querySelector(sel);
     const text = node.firstChild.nodeType === 3 ? node.firstChild : node.querySelector('*').firstChild;
@@ -72,4 +79,34 @@ def test_arabic_questions_and_answers_read_right_to_left(
         assert item[0] == "rtl", item
         assert english[0] == "ltr", english
         assert english[2] <= 2, english
+        assert problems == []
+
+
+def test_the_playground_reads_arabic_right_to_left_too(browser, streaming_app, demo, openai_stub):
+    _, _, staff_key = demo
+    openai_stub.script = Script(reply=REPLY, token_delay=0.002)
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(streaming_app.base_url + "/playground/")
+        page.fill("#pg-key", staff_key)
+        page.click("#pg-connect")
+        page.wait_for_selector("#pg-app:not([hidden])")
+        assert page.locator("#pg-input").get_attribute("dir") == "auto"
+        page.fill("#pg-input", QUESTION)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".pg-msg-assistant:not(.pg-streaming) .pg-fb-up:not([disabled])")
+        answer = ".pg-msg-assistant .pg-md"
+        question, arabic, english, item = page.evaluate(
+            READING_JS,
+            [
+                ".pg-msg-user .pg-bubble",
+                f"{answer} > p:nth-of-type(1)",
+                f"{answer} > p:nth-of-type(2)",
+                f"{answer} li",
+            ],
+        )
+        assert question[0] == "rtl", question
+        assert arabic[0] == "rtl", arabic
+        assert arabic[1] <= 2, arabic
+        assert item[0] == "rtl", item
+        assert english[0] == "ltr", english
         assert problems == []
