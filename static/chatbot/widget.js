@@ -1127,7 +1127,12 @@
 
     /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
     function spokenText(view) {
-      var text = view.node.querySelector(".cb-bubble").textContent.replace(/\s+/g, " ").trim();
+      var bubble = view.node.querySelector(".cb-bubble").cloneNode(true);
+      // A space after each block: "chips.</p><ul><li>Browser" is not read as "chips.Browser".
+      Array.prototype.forEach.call(bubble.querySelectorAll("p, li, pre, blockquote, .md-h, tr, th, td, br"), function (node) {
+        node.parentNode.insertBefore(document.createTextNode(" "), node.nextSibling);
+      });
+      var text = bubble.textContent.replace(/\s+/g, " ").trim();
       return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
     }
 
