@@ -49,8 +49,10 @@ def test_a_reload_mid_answer_keeps_the_conversation(
         wait_widget_answer(page, 1)
         assert Conversation.objects.filter(bot__slug="reloaded").count() == 1
         wait_for_row(
-            lambda: Message.objects.filter(conversation=first, role="user")
-            .exclude(content="How do answers stream?")
-            .first()
+            lambda: (
+                Message.objects.filter(conversation=first, role="user")
+                .exclude(content="How do answers stream?")
+                .first()
+            )
         )
         assert problems == []

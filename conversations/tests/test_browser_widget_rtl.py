@@ -32,9 +32,14 @@ READING_JS = f"""(selectors) => {{
   const root = host ? host.shadowRoot : document;
   return selectors.map((sel) => {{
     const node = root.querySelector(sel);
-    const text = node.firstChild.nodeType === 3 ? node.firstChild : node.querySelector('*').firstChild;
-    const at = (i) => {{ const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
-                         return r.getBoundingClientRect(); }};
+    const text = node.firstChild.nodeType === 3
+      ? node.firstChild : node.querySelector('*').firstChild;
+    const at = (i) => {{
+      const r = document.createRange();
+      r.setStart(text, i);
+      r.setEnd(text, i + 1);
+      return r.getBoundingClientRect();
+    }};
     const first = at(0), last = at(text.length - 1);
     const lines = document.createRange(); lines.selectNodeContents(node);
     const rects = [...lines.getClientRects()], box = node.getBoundingClientRect();
@@ -75,7 +80,9 @@ def test_arabic_questions_and_answers_read_right_to_left(
         )
         assert question[0] == "rtl", question
         assert arabic[0] == "rtl", arabic
-        assert arabic[1] <= 2, f"the Arabic paragraph's last line is not against the right: {arabic}"
+        assert arabic[1] <= 2, (
+            f"the Arabic paragraph's last line is not against the right: {arabic}"
+        )
         assert item[0] == "rtl", item
         assert english[0] == "ltr", english
         assert english[2] <= 2, english
