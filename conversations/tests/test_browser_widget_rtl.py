@@ -68,23 +68,9 @@ def test_arabic_questions_and_answers_read_right_to_left(
         page.keyboard.press("Enter")
         wait_widget_answer(page, 1)
         screenshot(page, "widget_rtl_phone")
-        answer = ".cb-msg--assistant:not(.cb-msg--greeting) .cb-md"
-        question, arabic, english, item = page.evaluate(
-            READING_JS,
-            [
-                ".cb-msg--user .cb-bubble",
-                f"{answer} > p:nth-of-type(1)",
-                f"{answer} > p:nth-of-type(2)",
-                f"{answer} li",
-            ],
+        english = _reads_right_to_left(
+            page, ".cb-msg--user .cb-bubble", ".cb-msg--assistant:not(.cb-msg--greeting) .cb-md"
         )
-        assert question[0] == "rtl", question
-        assert arabic[0] == "rtl", arabic
-        assert arabic[1] <= 2, (
-            f"the Arabic paragraph's last line is not against the right: {arabic}"
-        )
-        assert item[0] == "rtl", item
-        assert english[0] == "ltr", english
         assert english[2] <= 2, english
         assert problems == []
 
@@ -101,19 +87,26 @@ def test_the_playground_reads_arabic_right_to_left_too(browser, streaming_app, d
         page.fill("#pg-input", QUESTION)
         page.keyboard.press("Enter")
         page.wait_for_selector(".pg-msg-assistant:not(.pg-streaming) .pg-fb-up:not([disabled])")
-        answer = ".pg-msg-assistant .pg-md"
-        question, arabic, english, item = page.evaluate(
-            READING_JS,
-            [
-                ".pg-msg-user .pg-bubble",
-                f"{answer} > p:nth-of-type(1)",
-                f"{answer} > p:nth-of-type(2)",
-                f"{answer} li",
-            ],
-        )
-        assert question[0] == "rtl", question
-        assert arabic[0] == "rtl", arabic
-        assert arabic[1] <= 2, arabic
-        assert item[0] == "rtl", item
-        assert english[0] == "ltr", english
+        _reads_right_to_left(page, ".pg-msg-user .pg-bubble", ".pg-msg-assistant .pg-md")
         assert problems == []
+
+
+def _reads_right_to_left(page, question_sel: str, answer: str) -> list:
+    """The Arabic question, the answer's Arabic paragraph and list item read right to left (the
+    paragraph's last line against the right), its English paragraph left to right: the English
+    paragraph's READING_JS reading."""
+    question, arabic, english, item = page.evaluate(
+        READING_JS,
+        [
+            question_sel,
+            f"{answer} > p:nth-of-type(1)",
+            f"{answer} > p:nth-of-type(2)",
+            f"{answer} li",
+        ],
+    )
+    assert question[0] == "rtl", question
+    assert arabic[0] == "rtl", arabic
+    assert arabic[1] <= 2, f"the Arabic paragraph's last line is not against the right: {arabic}"
+    assert item[0] == "rtl", item
+    assert english[0] == "ltr", english
+    return english

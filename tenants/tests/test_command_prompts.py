@@ -36,16 +36,20 @@ def _pressed(key: type[BaseException]):
     return read
 
 
-@pytest.mark.parametrize(("key", "code", "sentence"), ANSWERS)
-def test_create_user_at_the_password_prompt(tenant, monkeypatch, key, code, sentence):
-    monkeypatch.setattr("sys.stdin", _Terminal())
-    monkeypatch.setattr("getpass.getpass", _pressed(key))
+def _create_alice_stops_with(sentence: str, code: int) -> None:
     with pytest.raises(CommandError) as caught:
         call_command(
             "create_user", "--tenant", "acme", "alice", stdout=io.StringIO(), stderr=io.StringIO()
         )
     assert (str(caught.value), caught.value.returncode) == (sentence, code)
     assert not get_user_model().objects.filter(username="alice").exists()
+
+
+@pytest.mark.parametrize(("key", "code", "sentence"), ANSWERS)
+def test_create_user_at_the_password_prompt(tenant, monkeypatch, key, code, sentence):
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("getpass.getpass", _pressed(key))
+    _create_alice_stops_with(sentence, code)
 
 
 @pytest.mark.parametrize(("key", "code", "sentence"), ANSWERS)
@@ -59,12 +63,7 @@ def test_create_user_at_the_second_password_prompt(tenant, monkeypatch, key, cod
 
     monkeypatch.setattr("sys.stdin", _Terminal())
     monkeypatch.setattr("getpass.getpass", read)
-    with pytest.raises(CommandError) as caught:
-        call_command(
-            "create_user", "--tenant", "acme", "alice", stdout=io.StringIO(), stderr=io.StringIO()
-        )
-    assert (str(caught.value), caught.value.returncode) == (sentence, code)
-    assert not get_user_model().objects.filter(username="alice").exists()
+    _create_alice_stops_with(sentence, code)
 
 
 @pytest.mark.parametrize(("key", "code", "sentence"), ANSWERS)
