@@ -111,12 +111,11 @@ def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
 
 
 def _locked(model: type[Bot] | type[Scope], tenant: Tenant, obj: Bot | Scope) -> Any:
-    """``obj``'s row as it is now, locked until the update commits (FOR NO KEY UPDATE: chats
+    """``obj``'s row as it is now, locked until the update commits (``locked_row``: chats
     inserting rows that reference it go on), so a PATCH applies its fields to the row as a
     concurrent PATCH left it: saving the row its request had read put the other one's fields
     back (a bot switched off was on again). NotFound when it was deleted meanwhile."""
-    rows = model.objects.for_tenant(tenant).select_for_update(no_key=True)
-    row = rows.filter(pk=obj.pk).first()
+    row = model.objects.locked_row(tenant, obj.pk)
     if row is None:
         raise NotFound()
     return row

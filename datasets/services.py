@@ -97,8 +97,7 @@ def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Datase
     # The row as it is now, locked: the fields apply to it as a concurrent PATCH left it (the
     # row as read put the other's fields back, and chunk_overlap was checked against a stale
     # chunk_size). FOR NO KEY UPDATE: documents being inserted into it go on.
-    rows = Dataset.objects.for_tenant(tenant).select_for_update(no_key=True)
-    dataset = rows.filter(pk=dataset.pk).first()
+    dataset = Dataset.objects.locked_row(tenant, dataset.pk)
     if dataset is None:
         raise NotFound()
     for key, value in fields.items():

@@ -53,6 +53,12 @@ class TenantQuerySet(models.QuerySet):
     def for_tenant(self, tenant: Tenant) -> TenantQuerySet:
         return self.filter(tenant_id=tenant.id)
 
+    def locked_row(self, tenant: Tenant, pk: object) -> models.Model | None:
+        """The row ``pk`` of ``tenant`` as it is now, locked until the transaction ends (FOR NO
+        KEY UPDATE: inserting rows that reference it goes on); None when it was deleted. For
+        an update that must apply its fields to the row as a concurrent one left it."""
+        return self.for_tenant(tenant).select_for_update(no_key=True).filter(pk=pk).first()
+
 
 class TenantOwned(models.Model):
     """Base of all tenant data: UUID key, tenant FK (indexes start with it), timestamps."""
