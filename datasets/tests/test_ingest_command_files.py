@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from chatbot_project.errors import APIError
-from datasets import services
+from datasets import document_wait, services
 from datasets.management.commands import ingest as ingest_command
 from datasets.models import Document
 
@@ -52,8 +52,8 @@ def test_wait_returns_when_a_document_is_deleted_meanwhile(tenant, tmp_path, mon
     def sleep(seconds: float) -> None:  # no worker here: someone deletes the document instead
         Document.objects.all().delete()
 
-    clock = types.SimpleNamespace(monotonic=ingest_command.time.monotonic, sleep=sleep)
-    monkeypatch.setattr(ingest_command, "time", clock)
+    clock = types.SimpleNamespace(monotonic=document_wait.time.monotonic, sleep=sleep)
+    monkeypatch.setattr(document_wait, "time", clock)
     out = io.StringIO()
     with pytest.raises(CommandError, match="0 refused, 1 failed"):
         call_command(

@@ -112,7 +112,7 @@ def test_wait_gives_up_only_when_nothing_moves(tenant, tmp_path, monkeypatch):
     ("Timed out waiting; is a worker running?")."""
     import types
 
-    from datasets.management.commands import ingest as ingest_command
+    from datasets import document_wait
 
     note = tmp_path / "note.md"
     note.write_text("# Note\n\nA long ingestion that keeps moving.")
@@ -129,8 +129,8 @@ def test_wait_gives_up_only_when_nothing_moves(tenant, tmp_path, monkeypatch):
             )
 
     clock = types.SimpleNamespace(monotonic=lambda: now[0], sleep=sleep)
-    monkeypatch.setattr(ingest_command, "time", clock)
-    monkeypatch.setattr(ingest_command, "worker_answers", lambda: True)
+    monkeypatch.setattr(document_wait, "time", clock)
+    monkeypatch.setattr(document_wait, "worker_answers", lambda: True)
     out = io.StringIO()
     with pytest.raises(CommandError, match="0 refused, 1 failed"):  # ended, not timed out
         call_command(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,12 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from chatbot_project.commands import (
-    NO_WORKER,
-    CheckedCommand,
-    check_text,
-    chunks_label,
-    validated,
-    worker_answers,
-)
+from chatbot_project.commands import CheckedCommand, check_text, chunks_label, validated
 from chatbot_project.errors import APIError
 from chatbot_project.jsonbody import problem
 from datasets import services
 from datasets.document_input import BLANK_TAG, clean_tags
+from datasets.document_wait import TERMINAL, wait_for_documents
 from datasets.ingestion import RetryableError, Skipped, fail_document, process_document
 from datasets.models import Dataset, Document
 from datasets.serializers import DatasetInputSerializer
@@ -32,7 +25,6 @@ from datasets.tasks import crash_sentence
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded
 
-TERMINAL = {Document.Status.READY, Document.Status.FAILED}
 log = logging.getLogger("chatbot.ingest")
 
 
@@ -227,35 +219,17 @@ class Command(CheckedCommand):
             fail_document(doc.pk, crash_sentence(exc))
 
     def _wait(self, ids: list, timeout: float) -> None:
-        """The progress bar until every document is ready or failed (or deleted); an error once
-        nothing moved for ``timeout`` s (it was a deadline for the whole wait: a corpus that
-        took longer failed while the workers were busy with it, asking if one ran)."""
-        moved_at, last = time.monotonic(), None
-        pending = Document.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists()
-        if pending and not worker_answers():
-            self.note(
-                f"{NO_WORKER}; --sync processes them in this command instead. Waiting while "
-                f"they move, up to {timeout:g} s without progress (--timeout)."
+        """The progress bar until every document ended; an error once nothing moved for
+        ``timeout`` s (it was a deadline for the whole wait: a corpus that took longer failed
+        while the workers were busy with it, asking if one ran)."""
+        instead = "; --sync processes them in this command instead"
+        left = wait_for_documents(ids, timeout, desc="ingest", note=self.note, instead=instead)
+        if left:
+            raise CommandError(
+                f"Nothing moved for {timeout:g} s with {left} document(s) still queued or "
+                "processing; is a worker running (`make run`)? They stay queued: a worker "
+                "ingests them when it runs."
             )
-        with tqdm(total=len(ids), desc="ingest", unit="doc") as bar:
-            while True:
-                rows = list(Document.objects.filter(pk__in=ids).values_list("status", "progress"))
-                # A document deleted meanwhile (or its dataset) will never finish: count it done.
-                done = sum(1 for status, _ in rows if status in TERMINAL) + len(ids) - len(rows)
-                partial = sum(p for status, p in rows if status not in TERMINAL)
-                bar.n = round(done + partial, 2)
-                bar.refresh()
-                if done == len(ids):
-                    return
-                if (done, partial) != last:
-                    moved_at, last = time.monotonic(), (done, partial)
-                elif time.monotonic() - moved_at > timeout:
-                    raise CommandError(
-                        f"Nothing moved for {timeout:g} s with {len(ids) - done} document(s) "
-                        "still queued or processing; is a worker running (`make run`)? They "
-                        "stay queued: a worker ingests them when it runs."
-                    )
-                time.sleep(0.5)
 
     def _label(self, doc: Document) -> str:
         """The file or URL, with the document's title when it is not the file's name."""

@@ -16,23 +16,21 @@ keeps the previous version and says so in ``error`` (``ingestion.fail_document``
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections import Counter
 from typing import Any
 
 from django.core.management.base import CommandError
 from django.db.models import Q, QuerySet
-from tqdm import tqdm
 
-from chatbot_project.commands import NO_WORKER, CheckedCommand, worker_answers
+from chatbot_project.commands import CheckedCommand
 from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_reingest import BUSY, document_reingest, reingest_refusal
+from datasets.document_wait import TERMINAL, wait_for_documents
 from datasets.ingestion import lease_is_live
 from datasets.models import Dataset, Document
 from tenants.models import Tenant
 
-TERMINAL = {Document.Status.READY, Document.Status.FAILED}
 BUSY_REASON = "already queued or being ingested"
 STILL = "still queued or processing"
 IN_FLIGHT = "It is already queued or being ingested; that run ingests it with the current code."
@@ -123,7 +121,9 @@ class Command(CheckedCommand):
                 "admin or with GET /v1/documents/{id}."
             )
             return
-        finished = self._wait(list(queued), opts["timeout"])
+        finished = not wait_for_documents(
+            list(queued), opts["timeout"], desc="reingest", note=self.note
+        )
         outcome = self._report(queued, skipped)
         if not finished:
             raise CommandError(
@@ -187,36 +187,6 @@ class Command(CheckedCommand):
         except APIError as exc:
             return _reason(doc, exc), str(exc.detail)
         return None
-
-    def _wait(self, ids: list, timeout: float) -> bool:
-        """A progress line until every document is ready or failed (or deleted); False if
-        nothing moved for ``timeout`` seconds."""
-        pending = Document.objects.filter(pk__in=ids).exclude(status__in=TERMINAL).exists()
-        if pending and not worker_answers():
-            self.note(
-                f"{NO_WORKER}. Waiting while they move, up to {timeout:g} s without progress "
-                "(--timeout)."
-            )
-        moved_at, last = time.monotonic(), None
-        with tqdm(total=len(ids), desc="reingest", unit="doc") as bar:
-            while True:
-                rows = list(
-                    Document.objects.filter(pk__in=ids).values_list("status", "progress", "error")
-                )
-                ended = [(status, error) for status, _, error in rows if status in TERMINAL]
-                done = len(ended) + len(ids) - len(rows)  # (a deleted one never finishes)
-                partial = sum(p for status, p, _ in rows if status not in TERMINAL)
-                failed = sum(1 for status, error in ended if status == "failed" or error)
-                bar.n = round(done + partial, 2)
-                bar.set_postfix_str(f"{len(ended) - failed} ready, {failed} failed", refresh=False)
-                bar.refresh()
-                if done == len(ids):
-                    return True
-                if (done, partial) != last:
-                    moved_at, last = time.monotonic(), (done, partial)
-                elif time.monotonic() - moved_at > timeout:
-                    return False
-                time.sleep(0.5)
 
     def _report(self, queued: dict[Any, int], skipped: Counter) -> Counter:
         """A line per document, then the summary; how many ended how."""
