@@ -75,11 +75,16 @@ def stored_conversation_id(page, bot: str) -> str | None:
     )
 
 
-def ask_widget(page, question: str) -> None:
-    """Open the widget's panel, send `question` with Enter and wait for the answer to finish."""
+def send_widget(page, question: str) -> None:
+    """Open the widget's panel and send `question` with Enter (not waiting for the answer)."""
     shadow(page, ".cb-launcher").click()
     shadow(page, "textarea").fill(question)
     page.keyboard.press("Enter")
+
+
+def ask_widget(page, question: str) -> None:
+    """Open the widget's panel, send `question` with Enter and wait for the answer to finish."""
+    send_widget(page, question)
     wait_widget_answer(page, 1)
 
 

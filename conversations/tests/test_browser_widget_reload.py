@@ -11,6 +11,7 @@ from chatbot_project.testing.openai_stub import Script
 from conversations.models import Conversation, Message
 from conversations.tests.browser_demo import (
     REPLY,
+    send_widget,
     shadow,
     site_page,
     stored_conversation_id,
@@ -29,9 +30,7 @@ def test_a_reload_mid_answer_keeps_the_conversation(
     url = site_page(third_party_site, streaming_app, tenant, "reloaded")
     with new_page(browser, DESKTOP) as (page, problems):
         page.goto(url)
-        shadow(page, ".cb-launcher").click()
-        shadow(page, "textarea").fill("How do answers stream?")
-        page.keyboard.press("Enter")
+        send_widget(page, "How do answers stream?")
         shadow(page, ".cb-streaming .cb-md p").first.wait_for()  # the first words are on screen
         page.reload()
 
@@ -43,9 +42,7 @@ def test_a_reload_mid_answer_keeps_the_conversation(
         )
         assert stored_conversation_id(page, "reloaded") == str(first.id)
 
-        shadow(page, ".cb-launcher").click()
-        shadow(page, "textarea").fill("And what permission do browser keys have?")
-        page.keyboard.press("Enter")
+        send_widget(page, "And what permission do browser keys have?")
         wait_widget_answer(page, 1)
         assert Conversation.objects.filter(bot__slug="reloaded").count() == 1
         wait_for_row(

@@ -17,6 +17,7 @@ from conversations.tests.browser_demo import (
     DEMO_DOCS,
     QUESTION,
     ask_widget,
+    send_widget,
     shadow,
     site_page,
     stored_conversation_id,
@@ -90,9 +91,7 @@ def test_a_conversation_whose_bot_was_deleted_continues_in_a_new_one(
         BotFactory(tenant=tenant, slug="rebuilt", datasets=[kb.dataset])
 
         page.goto(third_party_site.url("/rebuilt.html"))
-        shadow(page, ".cb-launcher").click()
-        shadow(page, "textarea").fill("And the rate limits?")
-        page.keyboard.press("Enter")
+        send_widget(page, "And the rate limits?")
         wait_widget_answer(page, 2)
         assert shadow(page, ".cb-msg--error").count() == 0
         second = stored_conversation_id(page, "rebuilt")

@@ -8,7 +8,7 @@ Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chr
 from __future__ import annotations
 
 from chatbot_project.testing.openai_stub import Script
-from conversations.tests.browser_demo import REPLY, shadow, site_page, wait_widget_answer
+from conversations.tests.browser_demo import REPLY, ask_widget, shadow, site_page
 from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page
 
 pytestmark = BROWSER_TEST_MARKS
@@ -21,10 +21,7 @@ def test_the_announced_answer_keeps_its_paragraphs_and_items_apart(
     url = site_page(third_party_site, streaming_app, tenant, "spoken-blocks")
     with new_page(browser, DESKTOP) as (page, problems):
         page.goto(url)
-        shadow(page, ".cb-launcher").click()
-        shadow(page, "textarea").fill("How do answers stream?")
-        page.keyboard.press("Enter")
-        wait_widget_answer(page, 1)
+        ask_widget(page, "How do answers stream?")
         spoken = shadow(page, ".cb-sr[role=status]").text_content()
         assert spoken.startswith("Assistant: You add the widget with one script tag 1.")
         assert "numbered chips 1. Browser keys have only the chat permission 1 Each key" in spoken
