@@ -60,7 +60,7 @@ def _variables_read(path) -> set[str]:
 def test_the_example_lists_every_setting_read():
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", EXAMPLE.read_text(), re.MULTILINE))
     read = set()
-    for name in ("settings.py", "settings_services.py", "serve.py"):
+    for name in ("settings.py", "settings_services.py", "settings_chat.py", "serve.py"):
         read |= _variables_read(BASE_DIR / "chatbot_project" / name)
     assert {"SECRET_KEY", "DATABASE_URL", "VISITOR_RATE_LIMIT", "UVICORN_LOOP"} <= read
     assert sorted(read - TEST_ONLY - listed) == []
