@@ -14,6 +14,7 @@ from chatbot_project import jsonbody
 from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from datasets import selectors, services
+from datasets.document_edit import document_update
 from datasets.document_input import PRINTABLE_ONLY, has_controls
 from datasets.models import Document
 from datasets.serializers import (
@@ -23,6 +24,7 @@ from datasets.serializers import (
     DocumentJSONInputSerializer,
     DocumentReingestInputSerializer,
     DocumentSerializer,
+    DocumentUpdateInputSerializer,
 )
 from datasets.upload_parsers import (
     TRUNCATED,
@@ -300,6 +302,30 @@ class DocumentDetailAPI(LimitedAPIView):
     @extend_schema(operation_id="documents_retrieve", responses=DocumentSerializer)
     def get(self, request: Any, document_id: Any) -> Response:
         document = self.document(document_id)
+        return Response(DocumentSerializer(document).data)
+
+    @extend_schema(
+        operation_id="documents_partial_update",
+        request=DocumentUpdateInputSerializer,
+        responses=DocumentSerializer,
+    )
+    def patch(self, request: Any, document_id: Any) -> Response:
+        document = self.document(document_id)
+        fields = self.parse(DocumentUpdateInputSerializer, partial=True)
+        ctx = self.auth
+        limited = ctx is not None and (
+            ctx.allowed_bot_ids is not None or ctx.allowed_scope_ids is not None
+        )
+        if limited and "tags" in fields:
+            # Tags decide what a scope may read: a key limited to a scope could retag a
+            # document its scope hides and then read it.
+            raise APIError(
+                "This API key is limited to certain bots or scopes, so it cannot change a "
+                "document's tags (they decide which scopes may read it); use a key without "
+                "those limits.",
+                type="permission_denied", status_code=403,
+            )  # fmt: skip
+        document = document_update(tenant=self.tenant, document=document, **fields)
         return Response(DocumentSerializer(document).data)
 
     @extend_schema(operation_id="documents_destroy", responses={204: None})

@@ -84,7 +84,7 @@ def clean_tags(tags: Iterable[str] | None) -> list[str]:
     return out
 
 
-def _clean_metadata(metadata: Any) -> dict:
+def clean_metadata(metadata: Any) -> dict:
     if metadata is None or metadata == "":
         return {}
     if isinstance(metadata, str):

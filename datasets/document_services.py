@@ -31,8 +31,8 @@ from chatbot_project.errors import APIError, NotFound
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
     MAX_JSON_DEPTH,
     MAX_TAGS,
-    _clean_metadata,
     _looks_markdown,
+    clean_metadata,
     clean_tags,
     json_depth,
     payload_too_large,
@@ -177,7 +177,7 @@ def _create_document(
         kind = sniff(path, original_filename)
     assert dataset.tenant_id == tenant.id, "cross-tenant dataset passed to a document service"
     tags = clean_tags(tags)
-    metadata = _clean_metadata(metadata)
+    metadata = clean_metadata(metadata)
     content_hash, size = _sha256(path)
     existing = _same_content(tenant=tenant, dataset=dataset, content_hash=content_hash)
     if existing is not None and not _needs_repost(existing):

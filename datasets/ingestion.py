@@ -296,11 +296,13 @@ def _process(doc: Document, lease: Lease | None) -> str:
         )
     progress(0.97, force=True)
     embedder_name = get_embedder().model_name
-    tags = list(doc.tags)
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
             raise Skipped("document deleted while processing")
+        # The tags as they are now (PATCH /v1/documents/{id} may have changed them during the
+        # run; it updates the chunks it finds under this lock, and these are written under it).
+        tags = list(locked.tags)
         Chunk.objects.filter(document_id=document_id).delete()
         rows = []
         for draft, vector in zip(drafts, vectors, strict=True):

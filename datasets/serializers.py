@@ -62,6 +62,26 @@ class DocumentSerializer(serializers.ModelSerializer):
         return obj.error or None
 
 
+def _tags_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
+        required=False,
+        max_length=50,
+    )
+
+
+def _printable(value: str) -> str:
+    if has_controls(value):
+        raise serializers.ValidationError(PRINTABLE_ONLY)
+    return value
+
+
+def _printable_tags(value: list[str]) -> list[str]:
+    if any(has_controls(tag) for tag in value):
+        raise serializers.ValidationError(PRINTABLE_ONLY)
+    return value
+
+
 class DocumentJSONInputSerializer(StrictSerializer):
     """One of ``url``, ``text`` or ``json``, plus tags/metadata and a title (optional for a
     ``url``, required for ``text`` and ``json``, as API.md says)."""
@@ -73,22 +93,11 @@ class DocumentJSONInputSerializer(StrictSerializer):
         required=False, allow_blank=True, max_length=500,
         help_text="Required with `text` and `json`; with `url`, the page's title when left out.",
     )  # fmt: skip
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
-        required=False,
-        max_length=50,
-    )
+    tags = _tags_field()
     metadata = serializers.DictField(required=False)
 
-    def validate_title(self, value: str) -> str:
-        if has_controls(value):
-            raise serializers.ValidationError(PRINTABLE_ONLY)
-        return value
-
-    def validate_tags(self, value: list[str]) -> list[str]:
-        if any(has_controls(tag) for tag in value):
-            raise serializers.ValidationError(PRINTABLE_ONLY)
-        return value
+    validate_title = staticmethod(_printable)
+    validate_tags = staticmethod(_printable_tags)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [k for k in ("url", "text", "json") if k in attrs]
@@ -103,6 +112,21 @@ class DocumentJSONInputSerializer(StrictSerializer):
                 {"title": f"A `{given[0]}` document needs a title: citations and lists name it."}
             )
         return attrs
+
+
+class DocumentUpdateInputSerializer(StrictSerializer):
+    """``PATCH /v1/documents/{id}``: any of ``title``, ``tags`` (replacing the list; scopes'
+    tag filters follow at once) and ``metadata`` (replacing the object)."""
+
+    title = serializers.CharField(
+        required=False, max_length=500,
+        help_text="Shown in citations at once; in the chunks' text after a re-ingest.",
+    )  # fmt: skip
+    tags = _tags_field()
+    metadata = serializers.DictField(required=False)
+
+    validate_title = staticmethod(_printable)
+    validate_tags = staticmethod(_printable_tags)
 
 
 class DocumentReingestInputSerializer(StrictSerializer):
