@@ -104,7 +104,11 @@ class APIKeyAuthentication(BaseAuthentication):
         raw = extract_key(request.headers)
         if raw is None:
             return None
-        context = authenticate_key(raw, origin=request.headers.get("Origin", ""))
+        context = authenticate_key(
+            raw,
+            origin=request.headers.get("Origin", ""),
+            tenant=request.headers.get("X-Tenant", "").strip(),
+        )
         attach(request, context)
         return Principal(context), context
 

@@ -274,14 +274,27 @@ def _context_for_jwt(raw: str, wanted_tenant: str) -> AuthContext:
     )
 
 
-def authenticate_key(raw: str, *, origin: str = "") -> AuthContext:
-    """Context for a raw API key (raises 401 when not live, 403 when the origin is refused)."""
+def _own_tenant(context: AuthContext, wanted: str) -> AuthContext:
+    """A key acts in its own tenant only: ``X-Tenant`` naming another (existing or not) is a
+    401 as for a staff token without a membership there (``_context_for_jwt``), not served
+    silently for the key's tenant."""
+    if wanted and wanted != context.tenant.slug:
+        raise auth_failed(
+            f"This API key does not belong to tenant {wanted!r}; a key acts in its own tenant "
+            "only: leave X-Tenant out."
+        )
+    return context
+
+
+def authenticate_key(raw: str, *, origin: str = "", tenant: str = "") -> AuthContext:
+    """Context for a raw API key (raises 401 when not live or ``tenant``, the X-Tenant header,
+    names another tenant; 403 when the origin is refused)."""
     from apikeys.cors import check_origin
 
     context = _cached_key_context(raw)
     if context is None:
         raise auth_failed(INVALID_KEY)
-    check_origin(context, origin)
+    check_origin(_own_tenant(context, tenant), origin)
     return context
 
 
@@ -290,7 +303,7 @@ def authenticate(headers: Mapping[str, Any] | None) -> AuthContext | None:
     h = _Headers(headers)
     raw_key = _key_from(h)
     if raw_key is not None:
-        return authenticate_key(raw_key, origin=h.get("origin"))
+        return authenticate_key(raw_key, origin=h.get("origin"), tenant=h.get("x-tenant").strip())
     token = _jwt_from(h)
     if token is not None:
         return _context_for_jwt(token, h.get("x-tenant").strip())
@@ -326,7 +339,7 @@ def authenticate_cached_or_aged(
         context = check.context if check is not None else None
     if context is None:
         return None
-    check_origin(context, h.get("origin"))
+    check_origin(_own_tenant(context, h.get("x-tenant").strip()), h.get("origin"))
     return context, check
 
 
