@@ -21,6 +21,7 @@ get it at their next refresh.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from typing import Any
@@ -50,18 +51,7 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)  # (the password first: a wrong one says only that)
-        from django_otp import devices_for_user
-
-        devices = list(devices_for_user(self.user, confirmed=True))
-        if devices:
-            code = str(attrs.get("otp") or "").strip()
-            if not code:
-                raise AuthenticationFailed(
-                    "This account signs in with a one-time code: send `otp` with the current "
-                    "code of your authenticator app (as the admin asks for it)."
-                )
-            if not any(device.verify_token(code) for device in devices):
-                raise AuthenticationFailed("The one-time code (`otp`) is wrong or has expired.")
+        check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
         return data
 
     @classmethod
@@ -70,6 +60,50 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         token[SID_CLAIM] = uuid.uuid4().hex
         token[PASSWORD_CLAIM] = password_stamp(user.password)
         return token
+
+
+def check_one_time_code(user: Any, code: str) -> None:
+    """Nothing when ``user`` has no confirmed device or ``code`` is a current code of one, else
+    the refusal: 401 (no code, a wrong one), or 429 with ``Retry-After`` while django-otp holds
+    the devices back after wrong codes (a right code then was "wrong or has expired").
+
+    The devices are read locked (``for_verify``, as django-otp's admin form reads them), so
+    two sign-ins racing with one code do not both pass (each read the device before the other
+    recorded the code as used: a replayed code signed in twice). The refusal is raised once
+    the transaction has committed the failed attempt that throttles the next one."""
+    from django.db import transaction
+    from django_otp import devices_for_user
+
+    with transaction.atomic():
+        devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+        if not devices:
+            return
+        if not code:
+            raise AuthenticationFailed(
+                "This account signs in with a one-time code: send `otp` with the current "
+                "code of your authenticator app (as the admin asks for it)."
+            )
+        held_until = []
+        for device in devices:
+            allowed, why = device.verify_is_allowed()
+            if not allowed:
+                held_until.append((why or {}).get("locked_until"))
+            elif device.verify_token(code):
+                return
+    if len(held_until) < len(devices) or None in held_until:
+        raise AuthenticationFailed("The one-time code (`otp`) is wrong or has expired.")
+    from django.utils import timezone
+
+    from chatbot_project.errors import APIError
+
+    wait = max(1, math.ceil((min(held_until) - timezone.now()).total_seconds()))
+    raise APIError(
+        "Too many wrong one-time codes for this account: codes are not checked for "
+        f"{wait} s; retry then with a current one.",
+        type="rate_limited",
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def password_stamp(password_hash: str) -> str:
