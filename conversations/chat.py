@@ -87,7 +87,8 @@ async def run_chat(
     try:
         if prep.refusal is None:
             upstream = get_provider().stream(
-                messages=prep.messages, model=prep.model, temperature=prep.bot.temperature,
+                messages=prep.messages, model=prep.model,
+                temperature=prep.bot.temperature if prep.temperature is None else prep.temperature,
                 max_tokens=min(prep.bot.max_tokens, prep.max_tokens or prep.bot.max_tokens),
                 sources=prep.chunks, question=prep.question,
             )  # fmt: skip

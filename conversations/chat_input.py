@@ -32,9 +32,11 @@ class ChatInput:
     user: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     # OpenAI-compatible route: the client sends the history itself, and may ask for fewer
-    # tokens than the bot's max_tokens (never more: the bot's value is the ceiling).
+    # tokens than the bot's max_tokens (never more: the bot's value is the ceiling) and for
+    # its own temperature (None: the bot's).
     history: list[dict[str, str]] | None = None
     max_tokens: int | None = None
+    temperature: float | None = None
 
     @classmethod
     def from_payload(cls, payload: Any, *, transport: tuple[str, ...] = ()) -> ChatInput:

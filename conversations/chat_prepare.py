@@ -17,6 +17,7 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
+from conversations.followup import retrieval_query
 from conversations.guardrails import blocked_match, redact_terms, without_blocked_turns
 from conversations.llm import model_for
 from conversations.prompting import build_messages, trim_history
@@ -45,6 +46,7 @@ class PreparedChat:
     new_conversation: bool = False
     user_metadata: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = None  # the request's own limit (OpenAI route), under the bot's
+    temperature: float | None = None  # the request's own (OpenAI route); None: the bot's
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -174,12 +176,16 @@ def _prepare(
 
     chunks: list[Any] = []
     if refusal is None:
+        query = retrieval_query(question, history)  # a short follow-up: with what it follows
         vector: Any = None
         if bot.retrieval_mode in ("vector", "hybrid"):  # a Future: retrieve() waits for it
-            vector = embedding or embed_query_cached(question, tenant_id=tenant.id)
+            if query is question:
+                vector = embedding or embed_query_cached(question, tenant_id=tenant.id)
+            else:
+                vector = embed_query_cached(query, tenant_id=tenant.id)
         chunks = retrieve(
             tenant=tenant,
-            query=question,
+            query=query,
             dataset_ids=selectors.bot_dataset_ids(bot),
             scope=scope,
             top_k=bot.top_k,
@@ -202,7 +208,7 @@ def _prepare(
         message_id=uuid.uuid4(), user_message_id=uuid.uuid4(), model=model_for(bot),
         started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
         new_conversation=new_conversation, user_metadata=data.metadata,
-        max_tokens=data.max_tokens,
+        max_tokens=data.max_tokens, temperature=data.temperature,
     )  # fmt: skip
     terms = scope.redact_terms if scope is not None else ()
     prep.citations = [_citation(i, c, terms) for i, c in enumerate(chunks, 1)]

@@ -30,6 +30,7 @@ from conversations.chat import (
 )
 from conversations.chat_input import MAX_USER_CHARS
 from conversations.dbthreads import db_sync
+from conversations.openai_params import sampling
 from conversations.slots import release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,
@@ -69,8 +70,8 @@ def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
     """Parameters whose request a bot cannot meet are a 400 (OpenAI's own answer to a value it
     does not take), not dropped: a client asking for two choices, a tool call, JSON output,
     token log probabilities or audio would otherwise index a choice that is not there, parse
-    prose as JSON or read a null ``logprobs`` / ``audio``. Sampling knobs
-    (temperature, top_p, stop, seed...) are the bot's settings and are ignored."""
+    prose as JSON or read a null ``logprobs`` / ``audio``. The sampling options (temperature,
+    top_p, stop, seed...) are checked by ``openai_params.sampling``."""
     stream = payload.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise APIError("`stream` must be true or false.")
@@ -149,19 +150,15 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
     scope = payload.get("scope")
     if scope is not None and not isinstance(scope, str):  # (dropped, it ran without the scope)
         raise APIError("`scope` must be a string: the scope's slug or id.")
-    limit = payload.get("max_completion_tokens")
-    limit_name = "max_completion_tokens"
-    if limit is None:
-        limit, limit_name = payload.get("max_tokens"), "max_tokens"
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise APIError(f"`{limit_name}` must be a positive integer.")
+    options = sampling(payload)
     data = ChatInput(
         bot=model,
         message=turns[-1]["content"],
         user=user,
         scope=scope,
         history=[t for t in turns[:-1] if t["content"]],
-        max_tokens=limit,
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
     )
     return data, payload.get("stream") is True, _include_usage(payload)
 
@@ -266,9 +263,10 @@ async def completions_view(request: HttpRequest) -> HttpResponse:
 
 
 def _error(exc: APIError) -> HttpResponse:
-    """API.md's error body plus OpenAI's ``code`` (the type) and ``param`` (null), which OpenAI
-    clients read (the SDK's ``e.code``; the stream's error event carries ``code`` too)."""
-    return error_json(exc, code=exc.type, param=None)
+    """API.md's error body plus OpenAI's ``code`` (the type) and ``param`` (the parameter a 400
+    names, ``openai_params.ParamError``; else null), which OpenAI clients read (the SDK's
+    ``e.code`` and ``e.param``; the stream's error event carries ``code`` too)."""
+    return error_json(exc, code=exc.type, param=getattr(exc, "param", None))
 
 
 def _models(context: Any, slug: str | None = None) -> list[dict[str, Any]]:
