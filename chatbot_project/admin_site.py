@@ -82,6 +82,20 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
     failures against the others): its login answered a right code with "Please select a
     device." and a list, and the code had to be typed again. Several devices: asked, as before."""
 
+    def clean_otp(self, user):
+        # Without a confirmed device no code can pass: django-otp asked for "your OTP token",
+        # then to "select a device" from an empty list, never saying that there is none nor
+        # how to get one. (Only after the right password of a staff account, which the form
+        # already tells apart from a wrong one.)
+        if user is not None and not any(devices_for_user(user, confirmed=True)):
+            raise ValidationError(
+                "This account has no authenticator app set up, so it cannot sign in here yet: "
+                f"an operator runs `manage.py otp_enroll {user.get_username()} --staff` and "
+                "you scan the QR code it prints.",
+                code="no_device",
+            )
+        super().clean_otp(user)
+
     def _chosen_device(self, user):
         device = super()._chosen_device(user)
         if device is None and not self.cleaned_data.get("otp_device"):

@@ -64,3 +64,26 @@ def test_with_two_devices_the_choice_is_still_asked_for(client, staffer):
     assert b"Please select a device" in res.content
     res = _sign_in(client, phone, otp_device=phone.persistent_id)
     assert res.status_code == 302, res.content[:800]
+
+
+@pytest.mark.parametrize("code", ["", "123456"])
+def test_a_user_without_a_device_is_told_how_to_get_one(client, staffer, code):
+    """django-otp answered "Please enter your OTP token." and then "Please select a device."
+    over an empty device list: no word that the account has none, nor of ``otp_enroll``."""
+    TOTPDevice.objects.create(user=staffer, name="half-done", confirmed=False)
+    res = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "staffer", "password": "correct-horse-battery", "otp_token": code},
+    )
+    assert res.status_code == 200
+    assert res.context["form"].errors["__all__"] == [
+        "This account has no authenticator app set up, so it cannot sign in here yet: an "
+        "operator runs `manage.py otp_enroll staffer --staff` and you scan the QR code it "
+        "prints."
+    ]
+    assert client.get("/admin/tenants/tenant/").status_code == 302
+    wrong = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "staffer", "password": "not-it", "otp_token": code},
+    )
+    assert b"otp_enroll" not in wrong.content  # a wrong password says only that
