@@ -93,9 +93,9 @@ def count_sign_in(request: Any) -> Any:
     ``Decision``. Shared by this route and the admin's login form (``chatbot_project.admin_site``)
     so that neither is an unlimited way to guess passwords."""
     from apikeys.ratelimit import check
+    from tenants.sign_in_address import sign_in_address
 
-    addr = request.META.get("REMOTE_ADDR", "") or "unknown"
-    return check(f"rl:login:{addr}", LOGIN_LIMIT)
+    return check(f"rl:login:{sign_in_address(request)}", LOGIN_LIMIT)
 
 
 def _login_guard(request: Any) -> None:
