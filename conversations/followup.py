@@ -1,0 +1,58 @@
+"""What a chat turn retrieves with: the question, or for a short follow-up ("And per user?",
+"What about hyperlinks?") the question after the user's previous question(s).
+
+Retrieval read only the new message, so an elliptical follow-up matched whatever its one or two
+words matched anywhere ("And JSON?" after a question about file uploads found serializers, not
+parsers). A question with at most ``FOLLOW_UP_TERMS`` content words is a follow-up when the
+conversation has an earlier user turn: the earlier questions are put before it, most recent
+first, until the query holds more than that many content words (at most ``MAX_TURNS`` of them,
+each cut to ``MAX_TURN_CHARS``). No model call: the words are counted as the extractive
+provider counts them (stemmed, stop words left out).
+
+Measured on drf-docs (hybrid, 16 two-turn conversations written for this, each follow-up's
+document known; bench/README.md "Follow-up questions"): the follow-up's document in the top 5
+for 9 of 16 alone and 16 of 16 this way, first for 5 and 14. A full question (say a change of
+subject, "How do I version my API?") is retrieved alone, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from conversations.extractive import _terms
+
+FOLLOW_UP_TERMS = 2
+MAX_TURNS = 3
+MAX_TURN_CHARS = 500
+# Words a follow-up leans on that say nothing of its subject (beyond the extractive stop words).
+_VAGUE_WORDS = (
+    "about above again also any anything else it its more none other others per same so some "
+    "than that them then there these they those too very"
+)
+_VAGUE = frozenset(_VAGUE_WORDS.split(" "))
+_WORD = re.compile(r"[a-z0-9_]+")  # as extractive's tokens
+
+
+def _subject_terms(text: str) -> set[str]:
+    return _terms(" ".join(w for w in _WORD.findall(text.lower()) if w not in _VAGUE))
+
+
+def retrieval_query(question: str, history: Iterable[dict[str, str]]) -> str:
+    """``question``, or the earlier user questions and then it (see the module docstring)."""
+    terms = _subject_terms(question)
+    if len(terms) > FOLLOW_UP_TERMS:
+        return question
+    earlier = [
+        turn.get("content") for turn in history if turn.get("role") == "user"
+    ]  # oldest first
+    parts = [question]
+    for text in reversed(earlier):
+        if len(parts) > MAX_TURNS or len(terms) > FOLLOW_UP_TERMS:
+            break
+        if not isinstance(text, str) or not text.strip():
+            continue
+        text = text.strip()[:MAX_TURN_CHARS]
+        parts.insert(0, text)
+        terms |= _subject_terms(text)
+    return " ".join(parts)
