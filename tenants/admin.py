@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 
 from chatbot_project.admin_site import ADMIN_FORMFIELD_OVERRIDES
@@ -31,7 +32,7 @@ from tenants.admin_scoping import (
 )
 from tenants.admin_users import SuperuserGroupAdmin, TenantUserAdmin
 from tenants.models import Membership, Tenant
-from tenants.services import tenant_delete
+from tenants.services import last_owner_refusal, tenant_delete
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), TenantUserAdmin)
@@ -95,6 +96,11 @@ class MembershipForm(SameTenantForm):
                 f"You are {own} of {tenant}: you can give that role or a lower one. Ask an "
                 "owner for a higher one.",
             )
+        elif not self.instance._state.adding and role != Membership.Role.OWNER:
+            in_atomic = transaction.get_connection().in_atomic_block  # (the admin's change view)
+            refusal = last_owner_refusal(memberships=[self.instance], lock=in_atomic)
+            if refusal:
+                self.add_error("role", refusal)
         return cleaned
 
 
@@ -124,4 +130,29 @@ class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not may_grant(request, obj.tenant_id, obj.role):  # the form said so; a tripwire
             raise PermissionDenied("You cannot give a role above your own.")
+        if change and obj.role != Membership.Role.OWNER:  # (idem)
+            _refuse_last_owners([obj])
         super().save_model(request, obj, form, change)
+
+    # A tenant's last owner stays (tenants.services.last_owner_refusal): the delete page and
+    # "delete selected" list the refusal as what blocks the deletion, and the deletes re-check
+    # it with the owners' rows locked.
+    def get_deleted_objects(self, objs, request):
+        deletable, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        refusal = last_owner_refusal(memberships=list(objs))
+        return deletable, counts, perms_needed, [*protected, *([refusal] if refusal else [])]
+
+    def delete_model(self, request, obj):
+        _refuse_last_owners([obj])
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        _refuse_last_owners(list(queryset))
+        super().delete_queryset(request, queryset)
+
+
+def _refuse_last_owners(memberships: list[Membership]) -> None:
+    refusal = last_owner_refusal(memberships=memberships, lock=True)
+    if refusal:
+        raise PermissionDenied(refusal)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -42,6 +43,29 @@ def user_create(
     user.save()
     Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
     return user
+
+
+def last_owner_refusal(*, memberships: Iterable[Membership], lock: bool = False) -> str | None:
+    """Why ``memberships`` may not be deleted or made other than owner: they are all the owners
+    of a tenant that has some (only an owner manages owners, and nobody grants a role above
+    their own, so an ownerless tenant would need an operator). None when they may. ``lock``
+    (in a transaction): the owners' rows stay locked until it ends, so that two owners leaving
+    at once cannot each count the other."""
+    leaving: dict[Any, set[Any]] = {}
+    for membership in memberships:
+        leaving.setdefault(membership.tenant_id, set()).add(membership.pk)
+    for tenant_id, pks in leaving.items():
+        owners = Membership.objects.filter(tenant_id=tenant_id, role=Membership.Role.OWNER)
+        if lock:
+            owners = owners.order_by("pk").select_for_update(of=("self",))
+        ids = set(owners.values_list("pk", flat=True))
+        if ids and ids <= pks:
+            slug = Tenant.objects.filter(pk=tenant_id).values_list("slug", flat=True).first()
+            return (
+                f"{slug} would be left without an owner; make another member its owner "
+                "first (an owner can), then change or remove this one."
+            )
+    return None
 
 
 TENANT_FIELDS = ("name", "default_model", "default_rate_limit", "quotas")
