@@ -124,6 +124,8 @@ async def run_chat(
                         prep.usage = piece.usage or {}
             except LLMError as exc:
                 prep.error = {"type": exc.type, "message": exc.message_for(prep.context)}
+                if exc.retry_after:  # the provider's own wait (its Retry-After), passed on
+                    prep.error["details"] = {"retry_after": exc.retry_after}
                 prep.finish_reason = "error"
             except CredentialRevoked:
                 prep.error = {"type": "authentication_failed", "message": REVOKED_MESSAGE}
@@ -189,15 +191,19 @@ async def run_chat(
 
 async def collect(prep: PreparedChat) -> dict[str, Any]:
     """Run the chat to the end and return API.md's JSON body (raises on upstream failure)."""
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = None
     async for event, data in run_chat(prep):
         if event == "error":
             error = data["error"]
     if error is not None:  # (details: the stored turn's ids, when it was stored)
         # Each type with its own status: a key revoked mid-answer is a 401, not a 502.
-        ids = chat_writes.turn_ids(prep)
         status = STATUS_BY_TYPE.get(error["type"], 502)
-        raise APIError(error["message"], type=error["type"], status_code=status, details=ids)
+        details = {**(chat_writes.turn_ids(prep) or {}), **error.get("details", {})}
+        wait = details.get("retry_after")  # the model provider's, as HTTP says it
+        raise APIError(
+            error["message"], type=error["type"], status_code=status, details=details or None,
+            headers={"Retry-After": str(wait)} if wait else None,
+        )  # fmt: skip
     return {
         "conversation_id": str(prep.conversation.id),
         "message_id": str(prep.message_id),

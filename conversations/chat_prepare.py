@@ -52,7 +52,7 @@ class PreparedChat:
     answer: str = ""
     finish_reason: str = ""
     usage: dict[str, int] = field(default_factory=dict)
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = None  # the error event's body; details when any
     latency_ms: int = 0
     streaming: bool = False  # its SSE body began (conversations.streaming.sse_stream)
     # run_chat began (it stores the chat whatever happens); else its caller stores it when the

@@ -34,6 +34,7 @@ from conversations.llm_errors import (
     LLMError,
     _usage,
     provider_url,
+    retry_after_seconds,
 )
 from conversations.llm_errors import MALFORMED_CHUNK_MESSAGE as MALFORMED_CHUNK_MESSAGE
 from conversations.llm_stream import _choices, _chunk_usage, _decode_chunk, _sse_data
@@ -151,11 +152,13 @@ def _ssl_context() -> Any:
     return httpx.create_ssl_context()
 
 
-def status_message(status: int) -> str:
+def status_message(status: int, retry_after: int | None = None) -> str:
     """The client's sentence for an upstream HTTP error: "try again" only where it can help
-    (a refused credential, model or request stays refused)."""
+    (a refused credential, model or request stays refused). ``retry_after``: the wait the
+    provider asked for (its ``Retry-After``)."""
     if status == 429:
-        return "The model provider is rate limiting this service (429); try again shortly."
+        wait = f": it asks this service to wait {retry_after} s" if retry_after else ""
+        return f"The model provider is rate limiting this service (429); try again shortly{wait}."
     if status in (401, 403):
         return (
             f"The model provider refused this service's credentials (HTTP {status}); retrying "
@@ -297,7 +300,8 @@ class OpenAIProvider:
         try:
             if response.status_code != 200:
                 await _log_status_error(response, model)
-                raise LLMError(status_message(response.status_code))
+                wait = retry_after_seconds(response.headers)  # passed on to the client
+                raise LLMError(status_message(response.status_code, wait), retry_after=wait)
             async with contextlib.aclosing(_sse_data(response)) as events:
                 async for data in events:
                     chunk = _decode_chunk(data)

@@ -5,6 +5,8 @@ name, so ``from conversations.llm import LLMError`` keeps working."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 ERROR_BODY_LOGGED = 2048  # bytes of an upstream error's body written to the log
@@ -39,10 +41,16 @@ def provider_url() -> str:
 
 
 class LLMError(Exception):
-    """The model provider failed; the message is a sentence for the API client."""
+    """The model provider failed; the message is a sentence for the API client.
+    ``retry_after``: the seconds the provider asked to wait (``retry_after_seconds``), passed
+    on to the client (``Retry-After``, ``details.retry_after``); None when it named none."""
 
     type = "upstream_error"
     status_code = 502
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
     def message_for(self, context: Any) -> str:
         """The sentence for the chat's credential: a browser key's (one with
@@ -57,3 +65,38 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+
+
+MAX_RETRY_AFTER = 86_400  # a day: a longer (or absurd) wait asked for is passed on as this
+
+
+def retry_after_seconds(headers: Any) -> int | None:
+    """The wait an upstream error answer asks for, in whole seconds (at least 1, rounded up):
+    ``retry-after-ms`` (OpenAI's, read first as its SDKs read it), else ``Retry-After`` in
+    seconds or as an HTTP date. None when it names none or cannot be read."""
+    import math
+    from datetime import UTC
+    from email.utils import parsedate_to_datetime
+
+    def header(name: str) -> str:
+        value = headers.get(name) if headers is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+    seconds: float | None = None
+    with contextlib.suppress(ValueError):
+        seconds = float(header("retry-after-ms")) / 1000
+    if seconds is None or not math.isfinite(seconds):
+        value, seconds = header("retry-after"), None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:  # "-0000": UTC
+                when = when.replace(tzinfo=UTC)
+            seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(1, math.ceil(seconds)))
