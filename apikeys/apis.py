@@ -27,7 +27,11 @@ class APIKeyListAPI(TenantAPIView):
         operation_id="api_keys_create",
         request=APIKeySerializer,
         responses={201: APIKeyCreatedSerializer},
-        description="The answer's `key` is the only time the full key is shown; store it now.",
+        description=(
+            "The answer's `key` is the only time the full key is shown; store it now. A key "
+            "never holds more than its creator: permissions it lacks, bots or scopes beyond its "
+            "own limit, or (created with a key that expires) no or a later `expires_at` are a 403."
+        ),
     )
     def post(self, request: Any) -> Response:
         pair = services.api_key_create_for(context=self.auth, data=self.parse(APIKeySerializer))

@@ -123,6 +123,7 @@ def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[A
             type="permission_denied",
             status_code=403,
         )
+    _within_expiry(context, data.get("expires_at"))
     bots = bots_by_ids(tenant=tenant, ids=data.get("bots") or [], lock=True)
     scopes = scopes_by_ids(tenant=tenant, ids=data.get("scopes") or [], lock=True)
     for field, chosen, allowed in (
@@ -151,3 +152,17 @@ def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[A
         )
     except DjangoValidationError as exc:
         raise invalid(exc) from None
+
+
+def _within_expiry(context: AuthContext, expires_at: datetime | None) -> None:
+    """A key that expires creates keys that expire by then: else a key given out for a day
+    made itself a permanent one."""
+    until = getattr(context.api_key, "expires_at", None)
+    if until is not None and (expires_at is None or expires_at > until):
+        shown = until.isoformat().replace("+00:00", "Z")
+        raise APIError(
+            f"Your key expires at {shown}; a key you create must expire by then: send "
+            "`expires_at` no later than that.",
+            type="permission_denied",
+            status_code=403,
+        )
