@@ -3,7 +3,8 @@
 Behaviour:
 - Preflight (``OPTIONS`` with ``Access-Control-Request-Method``) on any ``/v1/`` route is answered
   permissively (200, ``Access-Control-Allow-Origin: <origin>``, the allowed methods and headers from
-  ``CORS_ALLOW_HEADERS``): a preflight carries no key, so it cannot be checked against one.
+  ``CORS_ALLOW_HEADERS``, which include the openai JS SDK's ``OPENAI_SDK_HEADERS``: its
+  x-stainless-* ones and User-Agent): a preflight carries no key, so it cannot be checked.
 - The real request is checked against its key: a request with an ``Origin`` header, using a key
   that has ``allowed_origins``, is refused with 403 ``permission_denied`` unless the origin is in
   that list (exact match of scheme://host[:port]; ``*`` in the list allows any origin).

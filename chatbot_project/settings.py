@@ -309,9 +309,19 @@ if not DEBUG and not TESTING:
 
 CORS_ALLOWED_ORIGINS = CORS_ORIGINS
 CORS_URLS_REGEX = r"^/v1/.*$"
+# What the openai JS SDK sends from a browser (`dangerouslyAllowBrowser`) besides those: its
+# User-Agent, its x-stainless-* platform, retry and helper headers, and OpenAI-Organization /
+# OpenAI-Project when set. A preflight that leaves one out fails the SDK's every request.
+OPENAI_SDK_HEADERS = [
+    "user-agent", "x-stainless-lang", "x-stainless-package-version", "x-stainless-os",
+    "x-stainless-arch", "x-stainless-runtime", "x-stainless-runtime-version",
+    "x-stainless-retry-count", "x-stainless-timeout", "x-stainless-read-timeout",
+    "x-stainless-async", "x-stainless-helper-method", "x-stainless-poll-helper",
+    "x-stainless-custom-poll-interval", "openai-organization", "openai-project",
+]  # fmt: skip
 CORS_ALLOW_HEADERS = [
     "accept", "authorization", "content-type", "x-api-key", "x-tenant", "x-request-id",
-    "x-end-user",
+    "x-end-user", *OPENAI_SDK_HEADERS,
 ]  # fmt: skip
 CORS_EXPOSE_HEADERS = [
     "x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "retry-after",

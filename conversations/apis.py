@@ -328,8 +328,12 @@ class UsageView(APIView):
     @extend_schema(
         responses={200: UsageSerializer},
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD)."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD)."),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (YYYY-MM-DD, a UTC day)."
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last day, included (YYYY-MM-DD, a UTC day)."
+            ),
             OpenApiParameter("bot", str, description="A bot's slug or id."),
         ],
     )  # fmt: skip
