@@ -11,13 +11,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from chatbot_project.jsonbody import StrictJSONParser
 from tenants import services
 from tenants.auth import auth_failed
 from tenants.jwt_sessions import (
+    SessionLogoutSerializer,
     SessionTokenObtainSerializer,
     SessionTokenRefreshSerializer,
     end_session,
@@ -130,7 +130,7 @@ class TokenRefreshAPI(_TokenAPI):
 
 
 class LogoutAPI(_TokenAPI):
-    serializer_class = TokenBlacklistSerializer
+    serializer_class = SessionLogoutSerializer
 
     @extend_schema(
         operation_id="auth_logout", request=RefreshRequest, responses={204: None}, auth=[],

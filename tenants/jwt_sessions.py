@@ -22,7 +22,6 @@ get it at their next refresh.
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from typing import Any
 
@@ -31,7 +30,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -139,7 +142,11 @@ class SessionTokenRefreshSerializer(TokenRefreshSerializer):
     token_class = _SingleUseRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        refresh = self.token_class(attrs["refresh"])  # signature, expiry, blacklist
+        try:
+            refresh = self.token_class(attrs["refresh"])  # signature, expiry, blacklist
+        except TokenError:
+            end_reused_session(attrs["refresh"])
+            raise
         user_id = refresh.get(api_settings.USER_ID_CLAIM)
         user = (
             get_user_model()
@@ -161,14 +168,55 @@ class SessionTokenRefreshSerializer(TokenRefreshSerializer):
         return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+class SessionLogoutSerializer(TokenBlacklistSerializer):
+    """``POST /v1/auth/logout``: simplejwt's blacklisting, and an earlier refresh token of the
+    session (one already rotated) logs the session out too, rather than a 401 that left it
+    signed in (``end_reused_session``)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[Any, Any]:
+        try:
+            return super().validate(attrs)
+        except TokenError:
+            if end_reused_session(attrs["refresh"]):
+                return {}
+            raise
+
+
+def end_reused_session(raw: str) -> bool:
+    """End the sign-in session of ``raw`` when it is a genuine, unexpired refresh token that was
+    already used up (rotated, or logged out); whether it was one.
+
+    Rotation makes each refresh token single-use, so a second use means that two parties held
+    it: whoever refreshed first (a thief, say) went on with the session's next tokens, and the
+    other got a 401 and signed in anew, leaving that fork alive (rotation renews its lifetime,
+    so for good). As RFC 9700 (OAuth 2.0 security BCP, 4.14.2) asks, the reuse now ends the
+    session: its access and refresh tokens, both parties' (the rightful one signs in again)."""
+    from rest_framework_simplejwt.exceptions import TokenBackendError
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+    try:
+        token = RefreshToken(raw, verify=False)
+        token.get_token_backend().decode(raw, verify=True)  # signature and expiry
+    except (TokenError, TokenBackendError):
+        return False
+    if token.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        return False
+    jti = token.get(api_settings.JTI_CLAIM)
+    if not jti or not BlacklistedToken.objects.filter(token__jti=jti).exists():
+        return False
+    end_session(token)
+    return True
+
+
 def end_session(refresh: Any) -> None:
-    """Record the session of a (valid) refresh token as logged out until it would expire."""
+    """Record the session of a (valid) refresh token as logged out for as long as any of its
+    refresh tokens could live (a later one, issued by a rotation, outlives an earlier one)."""
     sid = refresh.get(SID_CLAIM)
     if not sid:
         return
     from chatbot_project.redis_client import get_redis
 
-    seconds = max(1, int(refresh["exp"] - time.time()) + 1)
+    seconds = int(api_settings.REFRESH_TOKEN_LIFETIME.total_seconds()) + 1
     get_redis().set(_KEY.format(sid), 1, ex=seconds)
 
 
