@@ -101,8 +101,8 @@ MARKDOWN_CASES = [
         "**bold** and *em* and `x < y`",
         "<p><strong>bold</strong> and <em>em</em> and <code>x &lt; y</code></p>",
     ),
-    ("- one\n- two", "<ul><li>one</li><li>two</li></ul>"),
-    ("3. three\n4. four", '<ol start="3"><li>three</li><li>four</li></ol>'),
+    ("- one\n- two", '<ul dir="auto"><li>one</li><li>two</li></ul>'),
+    ("3. three\n4. four", '<ol dir="auto" start="3"><li>three</li><li>four</li></ol>'),
     (
         "```js\n<b>alert(1)</b>\n```",
         '<pre><code data-lang="js">&lt;b&gt;alert(1)&lt;/b&gt;</code></pre>',
@@ -120,7 +120,7 @@ MARKDOWN_CASES = [
     ),
     ("## Title\ntext", '<h4 class="md-h">Title</h4><p>text</p>'),
     ("line one\nline two", "<p>line one<br>line two</p>"),
-    ("> quoted", "<blockquote><p>quoted</p></blockquote>"),
+    ("> quoted", '<blockquote dir="auto"><p>quoted</p></blockquote>'),
 ]
 
 

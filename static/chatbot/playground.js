@@ -271,6 +271,7 @@
     ui.key.focus();
   });
   ui.newConv.addEventListener("click", newConversation);
+  window.addEventListener("resize", function () { kit.markScrollers(ui.messages); });  // wide code
   ui.more.addEventListener("click", function () { loadConversations(true); });
   ui.bot.addEventListener("change", newConversation);
   ui.stop.addEventListener("click", abortStream);

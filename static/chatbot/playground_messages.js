@@ -69,6 +69,7 @@
         view.frame = 0;
         bubble.replaceChildren();
         kit.renderMarkdown(view.text, bubble, { citationRef: citeRef });
+        kit.markScrollers(bubble);  // a wide code block: a named region Tab reaches
         followAnswer(node);
       },
       schedule: function () { if (!view.frame) view.frame = window.requestAnimationFrame(view.render); },

@@ -27,6 +27,9 @@
 
   var STORAGE_PREFIX = "chatbot:v1:";
   var MAX_STORED_MESSAGES = 60;
+  // Sent on document when a widget opens its panel (the others of its corner close theirs).
+  var OPEN_EVENT = "chatbot-widget:open";
+  var INTERRUPTED = "The answer was interrupted: the page was reloaded or left before it finished.";
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   // ------------------------------------------------------------------ DOM helpers (no innerHTML)
@@ -277,7 +280,9 @@
       } else if (UL_RE.test(line) || OL_RE.test(line)) {
         var ordered = !UL_RE.test(line);
         var itemRe = ordered ? OL_RE : UL_RE;
-        var list = el(ordered ? "ol" : "ul");
+        // dir=auto: an Arabic or Hebrew list runs right to left, its bullets on the right (the
+        // stylesheets pad lists with padding-inline-start).
+        var list = el(ordered ? "ol" : "ul", { dir: "auto" });
         if (ordered) {
           var start = parseInt(OL_RE.exec(line)[1], 10);
           if (start !== 1) list.setAttribute("start", String(start));
@@ -307,7 +312,7 @@
           renderLines(quoted, flat, opts);
           container.appendChild(flat);
         } else {
-          var quote = el("blockquote");
+          var quote = el("blockquote", { dir: "auto" });  // its bar on the side the text starts
           renderMarkdown(quoted.join("\n"), quote, i < lines.length ? settled(opts) : opts, depth + 1);
           container.appendChild(quote);
         }
@@ -324,6 +329,27 @@
       }
     }
     return container;
+  }
+
+  /**
+   * Code blocks wider than their box scroll sideways: each becomes a named region that Tab reaches
+   * (the arrow keys then scroll it), as tables are; a block that fits is no extra Tab stop. It
+   * measures, so call it on a rendered answer that is laid out (again when its width changes).
+   */
+  function markScrollers(container) {
+    Array.prototype.forEach.call(container.querySelectorAll("pre"), function (pre) {
+      if (!pre.clientWidth) return;  // not laid out (a closed panel): marked when it is shown
+      if (pre.scrollWidth > pre.clientWidth + 1) {
+        var lang = pre.firstChild && pre.firstChild.getAttribute && pre.firstChild.getAttribute("data-lang");
+        pre.setAttribute("tabindex", "0");
+        pre.setAttribute("role", "region");
+        pre.setAttribute("aria-label", "Code" + (lang ? " (" + lang + ")" : "") + ", scrolls sideways");
+      } else {
+        pre.removeAttribute("tabindex");
+        pre.removeAttribute("role");
+        pre.removeAttribute("aria-label");
+      }
+    });
   }
 
   // ------------------------------------------------------------------ SSE over fetch
@@ -540,6 +566,17 @@
     });
   }
 
+  /** Error events that sending the same question again cannot get past (the key was revoked
+   * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
+  var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
+
+  /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
+   * conversation still answering (409 with Retry-After; without, its bot was deleted). */
+  function retryable(err) {
+    if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
+    return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
+  }
+
   // ------------------------------------------------------------------ storage
 
   function storage() {
@@ -656,7 +693,9 @@
       "aria-haspopup": "dialog",
     }, [icon(ICONS.chat, 26)]);
 
-    var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title });
+    // One line (widget.css ends a long title in an ellipsis): the whole of it is its tooltip, and
+    // its text stays whole for screen readers (the dialog's name).
+    var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title, title: cfg.title });
     var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
     var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
     // Not a live region: a streamed answer is re-rendered many times a second, and a screen
@@ -785,6 +824,7 @@
             // Never leave the widget stuck mid-answer: show the text as it is.
             bubble.replaceChildren(document.createTextNode(view.text));
           }
+          markScrollers(bubble);
           if (follow) scrollToEnd();
         },
         schedule: function () {
@@ -830,6 +870,18 @@
       addAssistantMessage: addAssistantMessage,
       render: render,
     };
+  }
+
+  /** An answer's bubble as read aloud (the widget's announcement, the playground's): the rendered
+   * text (Markdown marks gone), spaced and capped. */
+  function spokenText(bubble) {
+    bubble = bubble.cloneNode(true);
+    // A space after each block: "chips.</p><ul><li>Browser" is not read as "chips.Browser".
+    Array.prototype.forEach.call(bubble.querySelectorAll("p, li, pre, blockquote, .md-h, tr, th, td, br"), function (node) {
+      node.parentNode.insertBefore(document.createTextNode(" "), node.nextSibling);
+    });
+    var text = bubble.textContent.replace(/\s+/g, " ").trim();
+    return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
   }
 
   // ------------------------------------------------------------------ the widget
@@ -897,7 +949,10 @@
     if (data.accent) host.style.setProperty("--cb-accent", data.accent);
     var root = host.attachShadow({ mode: "open" });
     var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
-    stylesheet.addEventListener("load", function () { host.hidden = false; });
+    stylesheet.addEventListener("load", function () {
+      host.hidden = false;
+      if (!panel.hidden) markScrollers(ui.log);  // opened (data-open) before it was styled
+    });
     stylesheet.addEventListener("error", function () {
       // Unstyled, the panel would spill into the host page's content: stay hidden and say why
       // (usually the page's Content-Security-Policy: style-src must allow the chat server).
@@ -951,22 +1006,36 @@
     }
 
     function open() {
+      // Another widget's panel open in this corner (or anywhere on a phone, where panels fill the
+      // screen) would lie under or over this one: it closes.
+      document.dispatchEvent(new CustomEvent(OPEN_EVENT, { detail: { host: host, position: cfg.position } }));
       panel.hidden = false;
       panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
       wrapper.classList.add("cb-open");
       launcher.setAttribute("aria-expanded", "true");
       launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
+      markScrollers(ui.log);  // answers rendered while the panel was closed were not measured
       scrollToEnd();
       input.focus();
     }
 
-    function close() {
+    /** keepFocus: closed because another widget opened (the focus is that widget's). */
+    function close(keepFocus) {
       panel.hidden = true;
       wrapper.classList.remove("cb-open");
       launcher.setAttribute("aria-expanded", "false");
       launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
-      launcher.focus();
+      if (keepFocus !== true) launcher.focus();
     }
+
+    document.addEventListener(OPEN_EVENT, function (event) {
+      var other = event.detail || {};
+      if (other.host === host || panel.hidden) return;
+      if (other.position === cfg.position || phone.matches) close(true);
+    });
+    window.addEventListener("resize", function () {
+      if (!panel.hidden) markScrollers(ui.log);  // a code block may now fit, or no longer
+    });
 
     function autosize() {
       input.style.height = "auto";
@@ -988,6 +1057,9 @@
       if (!retried && !again) {
         addUserMessage(text);
         state.messages.push({ role: "user", content: text });
+      }
+      if (!retried) {
+        state.pending = true;  // until finish(): a page left mid-answer says so when it comes back
         saveState();
       }
       var view = addAssistantMessage();
@@ -1072,6 +1144,7 @@
           view.node.classList.add("cb-msg--error");
         }
         view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+        delete state.pending;
         if (view.text || view.citations.length) {
           state.messages.push(view.stored = {
             role: "assistant",
@@ -1085,20 +1158,9 @@
         saveState();
         if (kind === "error" && retry) offerRetry(view, text);
         if (transcript.following()) scrollToEnd();
-        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
+        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
         setBusy(false);
       }
-    }
-
-    /** Error events that sending the same question again cannot get past (the key was revoked
-     * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
-    var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
-
-    /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
-     * conversation still answering (409 with Retry-After; without, its bot was deleted). */
-    function retryable(err) {
-      if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
-      return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
     }
 
     /** A Retry button under the failed answer: it sends the same question again in the same
@@ -1125,22 +1187,11 @@
       retryButton = null;
     }
 
-    /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
-    function spokenText(view) {
-      var bubble = view.node.querySelector(".cb-bubble").cloneNode(true);
-      // A space after each block: "chips.</p><ul><li>Browser" is not read as "chips.Browser".
-      Array.prototype.forEach.call(bubble.querySelectorAll("p, li, pre, blockquote, .md-h, tr, th, td, br"), function (node) {
-        node.parentNode.insertBefore(document.createTextNode(" "), node.nextSibling);
-      });
-      var text = bubble.textContent.replace(/\s+/g, " ").trim();
-      return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
-    }
-
     launcher.addEventListener("click", function () {
       if (panel.hidden) open();
       else close();
     });
-    closeButton.addEventListener("click", close);
+    closeButton.addEventListener("click", function () { close(); });
     newButton.addEventListener("click", function () {
       if (busy) return;
       state = { conversationId: null, messages: [] };
@@ -1189,6 +1240,13 @@
       }
     });
 
+    if (state.pending) {
+      // The page was reloaded or left while an answer streamed: the server finished and kept it,
+      // but a browser key cannot read it back, so the question gets a note instead.
+      delete state.pending;
+      state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: INTERRUPTED, noteKind: "muted" });
+      saveState();
+    }
     renderTranscript();
     var attach = function () {
       // Other bots' widgets in the same corner: stack this launcher above theirs.
@@ -1205,6 +1263,8 @@
 
   window.ChatbotWidget = window.ChatbotWidget || {
     renderMarkdown: renderMarkdown,
+    markScrollers: markScrollers,
+    spokenText: spokenText,
     el: el,
     renderCitations: renderCitations,
     citationRef: citationRefFactory,

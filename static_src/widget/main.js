@@ -1,5 +1,7 @@
 window.ChatbotWidget = window.ChatbotWidget || {
   renderMarkdown: renderMarkdown,
+  markScrollers: markScrollers,
+  spokenText: spokenText,
   el: el,
   renderCitations: renderCitations,
   citationRef: citationRefFactory,

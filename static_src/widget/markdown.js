@@ -202,7 +202,9 @@ function renderMarkdown(source, container, opts, depth) {
     } else if (UL_RE.test(line) || OL_RE.test(line)) {
       var ordered = !UL_RE.test(line);
       var itemRe = ordered ? OL_RE : UL_RE;
-      var list = el(ordered ? "ol" : "ul");
+      // dir=auto: an Arabic or Hebrew list runs right to left, its bullets on the right (the
+      // stylesheets pad lists with padding-inline-start).
+      var list = el(ordered ? "ol" : "ul", { dir: "auto" });
       if (ordered) {
         var start = parseInt(OL_RE.exec(line)[1], 10);
         if (start !== 1) list.setAttribute("start", String(start));
@@ -232,7 +234,7 @@ function renderMarkdown(source, container, opts, depth) {
         renderLines(quoted, flat, opts);
         container.appendChild(flat);
       } else {
-        var quote = el("blockquote");
+        var quote = el("blockquote", { dir: "auto" });  // its bar on the side the text starts
         renderMarkdown(quoted.join("\n"), quote, i < lines.length ? settled(opts) : opts, depth + 1);
         container.appendChild(quote);
       }
@@ -249,4 +251,25 @@ function renderMarkdown(source, container, opts, depth) {
     }
   }
   return container;
+}
+
+/**
+ * Code blocks wider than their box scroll sideways: each becomes a named region that Tab reaches
+ * (the arrow keys then scroll it), as tables are; a block that fits is no extra Tab stop. It
+ * measures, so call it on a rendered answer that is laid out (again when its width changes).
+ */
+function markScrollers(container) {
+  Array.prototype.forEach.call(container.querySelectorAll("pre"), function (pre) {
+    if (!pre.clientWidth) return;  // not laid out (a closed panel): marked when it is shown
+    if (pre.scrollWidth > pre.clientWidth + 1) {
+      var lang = pre.firstChild && pre.firstChild.getAttribute && pre.firstChild.getAttribute("data-lang");
+      pre.setAttribute("tabindex", "0");
+      pre.setAttribute("role", "region");
+      pre.setAttribute("aria-label", "Code" + (lang ? " (" + lang + ")" : "") + ", scrolls sideways");
+    } else {
+      pre.removeAttribute("tabindex");
+      pre.removeAttribute("role");
+      pre.removeAttribute("aria-label");
+    }
+  });
 }

@@ -58,6 +58,7 @@ function createTranscript(log, greeting) {
           // Never leave the widget stuck mid-answer: show the text as it is.
           bubble.replaceChildren(document.createTextNode(view.text));
         }
+        markScrollers(bubble);
         if (follow) scrollToEnd();
       },
       schedule: function () {
@@ -103,4 +104,16 @@ function createTranscript(log, greeting) {
     addAssistantMessage: addAssistantMessage,
     render: render,
   };
+}
+
+/** An answer's bubble as read aloud (the widget's announcement, the playground's): the rendered
+ * text (Markdown marks gone), spaced and capped. */
+function spokenText(bubble) {
+  bubble = bubble.cloneNode(true);
+  // A space after each block: "chips.</p><ul><li>Browser" is not read as "chips.Browser".
+  Array.prototype.forEach.call(bubble.querySelectorAll("p, li, pre, blockquote, .md-h, tr, th, td, br"), function (node) {
+    node.parentNode.insertBefore(document.createTextNode(" "), node.nextSibling);
+  });
+  var text = bubble.textContent.replace(/\s+/g, " ").trim();
+  return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
 }

@@ -63,7 +63,10 @@ function mount(script) {
   if (data.accent) host.style.setProperty("--cb-accent", data.accent);
   var root = host.attachShadow({ mode: "open" });
   var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
-  stylesheet.addEventListener("load", function () { host.hidden = false; });
+  stylesheet.addEventListener("load", function () {
+    host.hidden = false;
+    if (!panel.hidden) markScrollers(ui.log);  // opened (data-open) before it was styled
+  });
   stylesheet.addEventListener("error", function () {
     // Unstyled, the panel would spill into the host page's content: stay hidden and say why
     // (usually the page's Content-Security-Policy: style-src must allow the chat server).
@@ -117,22 +120,36 @@ function mount(script) {
   }
 
   function open() {
+    // Another widget's panel open in this corner (or anywhere on a phone, where panels fill the
+    // screen) would lie under or over this one: it closes.
+    document.dispatchEvent(new CustomEvent(OPEN_EVENT, { detail: { host: host, position: cfg.position } }));
     panel.hidden = false;
     panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
     wrapper.classList.add("cb-open");
     launcher.setAttribute("aria-expanded", "true");
     launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
+    markScrollers(ui.log);  // answers rendered while the panel was closed were not measured
     scrollToEnd();
     input.focus();
   }
 
-  function close() {
+  /** keepFocus: closed because another widget opened (the focus is that widget's). */
+  function close(keepFocus) {
     panel.hidden = true;
     wrapper.classList.remove("cb-open");
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
-    launcher.focus();
+    if (keepFocus !== true) launcher.focus();
   }
+
+  document.addEventListener(OPEN_EVENT, function (event) {
+    var other = event.detail || {};
+    if (other.host === host || panel.hidden) return;
+    if (other.position === cfg.position || phone.matches) close(true);
+  });
+  window.addEventListener("resize", function () {
+    if (!panel.hidden) markScrollers(ui.log);  // a code block may now fit, or no longer
+  });
 
   function autosize() {
     input.style.height = "auto";
@@ -154,6 +171,9 @@ function mount(script) {
     if (!retried && !again) {
       addUserMessage(text);
       state.messages.push({ role: "user", content: text });
+    }
+    if (!retried) {
+      state.pending = true;  // until finish(): a page left mid-answer says so when it comes back
       saveState();
     }
     var view = addAssistantMessage();
@@ -238,6 +258,7 @@ function mount(script) {
         view.node.classList.add("cb-msg--error");
       }
       view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+      delete state.pending;
       if (view.text || view.citations.length) {
         state.messages.push(view.stored = {
           role: "assistant",
@@ -251,20 +272,9 @@ function mount(script) {
       saveState();
       if (kind === "error" && retry) offerRetry(view, text);
       if (transcript.following()) scrollToEnd();
-      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view), note].filter(Boolean).join(" "));
+      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
       setBusy(false);
     }
-  }
-
-  /** Error events that sending the same question again cannot get past (the key was revoked
-   * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
-  var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
-
-  /** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
-   * conversation still answering (409 with Retry-After; without, its bot was deleted). */
-  function retryable(err) {
-    if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
-    return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
   }
 
   /** A Retry button under the failed answer: it sends the same question again in the same
@@ -291,22 +301,11 @@ function mount(script) {
     retryButton = null;
   }
 
-  /** The answer as read aloud: the rendered text (Markdown marks gone), spaced and capped. */
-  function spokenText(view) {
-    var bubble = view.node.querySelector(".cb-bubble").cloneNode(true);
-    // A space after each block: "chips.</p><ul><li>Browser" is not read as "chips.Browser".
-    Array.prototype.forEach.call(bubble.querySelectorAll("p, li, pre, blockquote, .md-h, tr, th, td, br"), function (node) {
-      node.parentNode.insertBefore(document.createTextNode(" "), node.nextSibling);
-    });
-    var text = bubble.textContent.replace(/\s+/g, " ").trim();
-    return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
-  }
-
   launcher.addEventListener("click", function () {
     if (panel.hidden) open();
     else close();
   });
-  closeButton.addEventListener("click", close);
+  closeButton.addEventListener("click", function () { close(); });
   newButton.addEventListener("click", function () {
     if (busy) return;
     state = { conversationId: null, messages: [] };
@@ -355,6 +354,13 @@ function mount(script) {
     }
   });
 
+  if (state.pending) {
+    // The page was reloaded or left while an answer streamed: the server finished and kept it,
+    // but a browser key cannot read it back, so the question gets a note instead.
+    delete state.pending;
+    state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: INTERRUPTED, noteKind: "muted" });
+    saveState();
+  }
   renderTranscript();
   var attach = function () {
     // Other bots' widgets in the same corner: stack this launcher above theirs.

@@ -11,7 +11,9 @@ function buildPanel(cfg) {
     "aria-haspopup": "dialog",
   }, [icon(ICONS.chat, 26)]);
 
-  var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title });
+  // One line (widget.css ends a long title in an ellipsis): the whole of it is its tooltip, and
+  // its text stays whole for screen readers (the dialog's name).
+  var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title, title: cfg.title });
   var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
   var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
   // Not a live region: a streamed answer is re-rendered many times a second, and a screen

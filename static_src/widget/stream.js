@@ -211,3 +211,14 @@ function streamChat(options, handlers) {
     throw new ChatError("network", NETWORK_MESSAGE);
   });
 }
+
+/** Error events that sending the same question again cannot get past (the key was revoked
+ * mid-answer, the bot or scope is gone, the request itself is refused): no Retry. */
+var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 1, invalid_request: 1 };
+
+/** Worth sending again: a dropped or stalled answer, the server's or the model's failure, a
+ * conversation still answering (409 with Retry-After; without, its bot was deleted). */
+function retryable(err) {
+  if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
+  return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
+}
