@@ -47,16 +47,20 @@ from datasets import query_embeddings
 
 CLOSE_UNAUTHORIZED = 4401
 _INVALID_KEY = "The API key is no longer valid (revoked, expired or its tenant suspended)."
+_NO_KEY = "Authentication required: send the API key as ?key=<key> or the subprotocol bearer.<key>."
+_NO_CHAT = "This credential lacks the `chat` permission this route needs."
 CLOSE_FORBIDDEN = 4403
 BEARER = "bearer."
 
 log = logging.getLogger("chatbot.websocket")
 
 
-def _resolve(raw: str, origin: str) -> Any:
+def _resolve(raw: str, headers: dict[str, str]) -> Any:
+    """The key's context; an ``X-Tenant`` naming another tenant is refused as on HTTP."""
     from tenants.auth import authenticate_key
 
-    return authenticate_key(raw, origin=origin)
+    origin, tenant = headers.get("origin", ""), headers.get("x-tenant", "").strip()
+    return authenticate_key(raw, origin=origin, tenant=tenant)
 
 
 def _still_valid(context: Any) -> bool:
@@ -114,18 +118,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]
         }
         if not raw:
-            await self.close(code=CLOSE_UNAUTHORIZED)
-            return
+            return await self._refuse(APIError(_NO_KEY, type="authentication_failed"), chosen)
         try:
-            self.context = await db_sync(_resolve)(raw, headers.get("origin", ""))
+            context = await db_sync(_resolve)(raw, headers)
+            if not context.has("chat"):
+                raise APIError(_NO_CHAT, type="permission_denied", status_code=403)
         except APIError as exc:
-            await self.close(code=CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED)
-            return
-        if not self.context.has("chat"):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+            return await self._refuse(exc, chosen)
+        self.context = context
         await self.accept(subprotocol=chosen)
         self._guard = asyncio.get_running_loop().create_task(self._close_when_revoked())
+
+    async def _refuse(self, exc: APIError, subprotocol: str | None) -> None:
+        """A socket refused (no key, a bad one, no ``chat`` permission, an origin the key may
+        not serve) is accepted, told why in an ``error`` event and closed with 4401 or 4403
+        (reason: the error's type). Closed before its handshake, as it was, a real server
+        (uvicorn, daphne) answered every refusal with a bare HTTP 403: no body, no close code,
+        a bad key indistinguishable from a missing permission, and a browser sees nothing."""
+        await self.accept(subprotocol=subprotocol)
+        await self._error(exc.type, str(exc.detail))
+        code = CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED
+        await self.close(code=code, reason=exc.type)
 
     async def _close_when_revoked(self) -> None:
         """An idle socket ends within CHAT_REVALIDATE_SECONDS of its key's revocation (expiry,
@@ -150,6 +163,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
+        if self.context is None or self.closing:  # refused, or closed by us: frames unread
+            return
         # Channels' JSON consumer raises on these, which drops the socket without a close frame.
         if text_data is None:
             await self._error(

@@ -102,8 +102,10 @@ def test_bad_or_missing_key_is_rejected_and_errors_are_events(
             ("reader", f"/ws/chat/?key={reader}"),
         ]:
             comm = WebsocketCommunicator(application, path)
-            connected, code = await comm.connect()
-            out[name] = (connected, code)
+            assert (await comm.connect())[0]  # accepted to be told why (test_websocket_refusals)
+            event = await comm.receive_json_from(timeout=10)
+            closed = await comm.receive_output(timeout=10)
+            out[name] = (event["error"]["type"], closed["code"])
             await comm.disconnect()
         comm = WebsocketCommunicator(application, f"/ws/chat/?key={other_key}")
         assert (await comm.connect())[0]
@@ -115,9 +117,9 @@ def test_bad_or_missing_key_is_rejected_and_errors_are_events(
         return out
 
     out = async_to_sync(run)()
-    assert out["none"] == (False, 4401)
-    assert out["bad"] == (False, 4401)
-    assert out["reader"] == (False, 4403)
+    assert out["none"] == ("authentication_failed", 4401)
+    assert out["bad"] == ("authentication_failed", 4401)
+    assert out["reader"] == ("permission_denied", 4403)
     assert out["cross_tenant"] == {
         "type": "error",
         "error": {"type": "not_found", "message": out["cross_tenant"]["error"]["message"]},
