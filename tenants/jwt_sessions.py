@@ -202,7 +202,9 @@ def end_reused_session(raw: str) -> bool:
     if token.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
         return False
     jti = token.get(api_settings.JTI_CLAIM)
-    if not jti or not BlacklistedToken.objects.filter(token__jti=jti).exists():
+    if not token.get(SID_CLAIM) or not jti:  # (no session: a token from before sessions)
+        return False
+    if not BlacklistedToken.objects.filter(token__jti=jti).exists():
         return False
     end_session(token)
     return True

@@ -80,3 +80,13 @@ def test_tokens_that_are_not_used_up_refreshed_or_logged_out_end_nothing(owner):
         assert _post(route, {"refresh": forged_text[:-2] + "AA"}).status_code == 401
     assert _reads(tokens["access"]) == 200
     assert _refresh(tokens["refresh"]).status_code == 200
+
+
+def test_a_used_token_from_before_sessions_is_still_refused(owner):
+    """Such a token has no session to end: logging out with it after its rotation stays a 401
+    (a 204 would say that a sign-in ended which goes on)."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    older = RefreshToken.for_user(owner)  # no `sid`, as signed before sessions
+    assert _refresh(str(older)).status_code == 200
+    assert _post("/v1/auth/logout", {"refresh": str(older)}).status_code == 401
