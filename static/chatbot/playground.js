@@ -23,6 +23,7 @@
     conversations: $("pg-conversations"), more: $("pg-more"), convTitle: $("pg-conversation-title"),
     messages: $("pg-messages"), empty: $("pg-empty"), chatError: $("pg-chat-error"), form: $("pg-form"),
     input: $("pg-input"), send: $("pg-send"), stop: $("pg-stop"), timings: $("pg-timings"), chunks: $("pg-chunks"),
+    announcer: $("pg-announcer"), noChat: $("pg-no-chat"),
   };
 
   var state = {
@@ -34,6 +35,7 @@
     nextCursor: null,
     controller: null,
     selected: null,
+    canChat: true,
   };
 
   var el = kit.el;  // the widget's DOM builder (text as text, never HTML)
@@ -51,6 +53,31 @@
   function showError(node, message) {
     node.textContent = message || "";
     node.hidden = !message;
+  }
+
+  /** Said once by the page's status region (the conversation itself is no live region). */
+  function announce(message) {
+    ui.announcer.textContent = message || "";
+  }
+
+  /** Whether the credential may chat, from GET /v1/openai/models (the bots it may chat with),
+   * which refuses a credential without the chat permission (403). Any other failure: let a
+   * question say what is wrong. */
+  function chatAllowed() {
+    return request("GET", "/v1/openai/models").then(function () { return true; }, function (err) {
+      return err.status !== 403;
+    });
+  }
+
+  /** A credential that may read but not chat browses conversations, told so up front. */
+  function setCanChat(can) {
+    state.canChat = can;
+    ui.input.disabled = ui.send.disabled = !can;
+    ui.input.placeholder = can ? "Ask something\u2026" : state.session ? "You cannot chat here" : "This key cannot chat";
+    ui.noChat.textContent = can ? "" : (state.session ? "Your account cannot chat in this tenant" :
+      "This key cannot chat (it lacks the chat permission)") + ": you can browse past conversations " +
+      "but not ask questions. To chat, connect with a key that has the chat and read permissions.";
+    ui.noChat.hidden = can;
   }
 
   /** A 401 in the playground's words (the widget's sentence talks to a site's owner). */
@@ -100,9 +127,10 @@
     state.key = key;
     showError(ui.authError, "");
     ui.keyForm.setAttribute("aria-busy", "true");
-    return Promise.all([request("GET", "/v1/bots?limit=100"), request("GET", "/v1/scopes?limit=100")])
+    return Promise.all([request("GET", "/v1/bots?limit=100"), request("GET", "/v1/scopes?limit=100"), chatAllowed()])
       .then(function (results) {
         if (!viaSession) writeKey(key);
+        setCanChat(results[2]);
         state.bots = (results[0] && results[0].data) || [];
         fillSelect(ui.bot, state.bots, null);
         fillSelect(ui.scope, (results[1] && results[1].data) || [], "Bot's default scope");
@@ -243,8 +271,9 @@
   // The message views and inspector (playground_messages.js) and the chat (playground_chat.js),
   // loaded before this file, get the page's state here, once.
   var page = {
-    kit: kit, api: api, ui: ui, state: state, request: request, showError: showError,
+    kit: kit, api: api, ui: ui, state: state, request: request, showError: showError, announce: announce,
     unusableCredential: unusableCredential, currentBot: currentBot, loadConversations: loadConversations,
+    recheckChat: function () { chatAllowed().then(setCanChat); },
   };
   var views = pg.messages(page);
   var addUser = views.addUser, addAssistant = views.addAssistant, renderInspector = views.renderInspector;

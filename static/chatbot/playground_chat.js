@@ -7,7 +7,8 @@
   "use strict";
 
   // The page's, from playground.js and playground_messages.js.
-  var kit, api, ui, state, request, showError, unusableCredential, currentBot, loadConversations;
+  var kit, api, ui, state, request, showError, announce, unusableCredential, currentBot, loadConversations;
+  var recheckChat;
   var addUser, addAssistant, select, renderInspector;
 
   // ---------------------------------------------------------------- chat
@@ -92,6 +93,9 @@
       done(streamError ? "error" : null, streamError);
     }, function (err) {
       done(err.kind === "aborted" ? "aborted" : "error", err.status === 401 ? unusableCredential() : err.message);
+      // Refused: if it is the credential that may not chat (its permission taken away since it
+      // connected), the page says so and stops offering the question box.
+      if (err.status === 403) recheckChat();
     });
 
     function done(kind, message) {
@@ -103,13 +107,17 @@
       view.node.classList.remove("pg-streaming");
       // The message exists server-side once the stream started, whatever happened after.
       view.setMessageId(view.pendingId);
+      var spoken = view.text ? "Assistant: " + kit.spokenText(view.bubble) : "";
       if (kind === "error") {
         view.setStatus(message, "error");
-        if (!view.text) showError(ui.chatError, message);
+        if (!view.text) showError(ui.chatError, message);  // (an alert: said as it shows)
+        else announce(spoken + " " + message);
       } else if (kind === "aborted") {
         view.setStatus("Stopped.");
+        announce("Stopped.");
       } else {
         view.setStatus("");
+        announce(spoken);  // once, the whole answer (the conversation is no live region)
       }
       if (state.selected === view) renderInspector(view);
       setBusy(false);
@@ -124,6 +132,8 @@
     state = page.state;
     request = page.request;
     showError = page.showError;
+    announce = page.announce;
+    recheckChat = page.recheckChat;
     unusableCredential = page.unusableCredential;
     currentBot = page.currentBot;
     loadConversations = page.loadConversations;

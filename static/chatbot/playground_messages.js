@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var kit, ui, state, request, el;  // the page's, from playground.js
+  var kit, ui, state, request, el, announce;  // the page's, from playground.js
 
   function fmtMs(ms) {
     if (ms === null || ms === undefined || isNaN(ms)) return "—";
@@ -51,7 +51,7 @@
     var up = el("button", { type: "button", className: "pg-fb pg-fb-up", "aria-pressed": "false", "aria-label": "Good answer", title: "Good answer", disabled: true }, [thumb(THUMB_UP)]);
     var down = el("button", { type: "button", className: "pg-fb pg-fb-down", "aria-pressed": "false", "aria-label": "Bad answer", title: "Bad answer", disabled: true }, [thumb(THUMB_DOWN)]);
     var meta = el("span", { className: "pg-meta" });
-    var status = el("span", { className: "pg-status", role: "status" });
+    var status = el("span", { className: "pg-status" });  // (what it says is announced)
     var node = el("div", { className: "pg-msg pg-msg-assistant", tabindex: "-1" }, [
       el("div", { className: "pg-answer" }, [bubble, el("div", { className: "pg-actions" }, [up, down, meta, status])]),
       citesBox,
@@ -59,6 +59,7 @@
     ui.messages.appendChild(node);
     var view = {
       node: node,
+      bubble: bubble,
       text: "",
       citations: [],
       messageId: null,
@@ -94,7 +95,7 @@
       },
       setMessageId: function (id) {
         view.messageId = id || null;
-        up.disabled = down.disabled = !view.messageId;
+        up.disabled = down.disabled = !view.messageId || !state.canChat;  // (feedback is chat's)
       },
       setFeedback: function (rating) {
         up.setAttribute("aria-pressed", rating === "up" ? "true" : "false");
@@ -137,8 +138,12 @@
         .then(function () {
           view.setFeedback(rating);
           view.setStatus("Feedback saved.", "ok");
+          announce("Feedback saved.");
         })
-        .catch(function (err) { view.setStatus(err.message, "error"); });
+        .catch(function (err) {
+          view.setStatus(err.message, "error");
+          announce(err.message);
+        });
     }
     up.addEventListener("click", function (e) { e.stopPropagation(); rate("up"); });
     down.addEventListener("click", function (e) { e.stopPropagation(); rate("down"); });
@@ -207,6 +212,7 @@
     ui = page.ui;
     state = page.state;
     request = page.request;
+    announce = page.announce;
     el = kit.el;
     return { addUser: addUser, addAssistant: addAssistant, select: select, renderInspector: renderInspector };
   };
