@@ -210,6 +210,15 @@ def end_reused_session(raw: str) -> bool:
     return True
 
 
+def forget_token_text(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``pre_save`` of simplejwt's ``OutstandingToken``: the row keeps the token's ``jti``, user
+    and expiry (all that blacklisting, rotation and ``flushexpiredtokens`` read), not the token.
+    simplejwt stored each refresh token whole, so a database backup or dump held every staff
+    sign-in of the last days as a working credential (refresh, then act with the user's REST
+    powers, no password or one-time code asked), where API keys are kept as hashes only."""
+    instance.token = ""
+
+
 def end_session(refresh: Any) -> None:
     """Record the session of a (valid) refresh token as logged out for as long as any of its
     refresh tokens could live (a later one, issued by a rotation, outlives an earlier one)."""
