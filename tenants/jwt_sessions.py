@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import update_last_login
 from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -33,6 +34,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import (
     TokenBlacklistSerializer,
     TokenObtainPairSerializer,
+    TokenObtainSerializer,
     TokenRefreshSerializer,
 )
 from rest_framework_simplejwt.settings import api_settings
@@ -53,8 +55,15 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
     otp = serializers.CharField(required=False, allow_blank=True, max_length=16)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        data = super().validate(attrs)  # (the password first: a wrong one says only that)
+        # The password first (a wrong one says only that), then the code, and only then the
+        # pair (TokenObtainPairSerializer's steps): it minted and recorded a refresh token
+        # before the code was checked, for sign-ins that then failed it.
+        data = TokenObtainSerializer.validate(self, attrs)
         check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
+        refresh = self.get_token(self.user)
+        data["refresh"], data["access"] = str(refresh), str(refresh.access_token)
+        if api_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
         return data
 
     @classmethod

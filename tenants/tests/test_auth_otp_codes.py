@@ -90,3 +90,17 @@ def test_a_right_code_while_held_back_is_told_when_to_retry(device):
 
     device.throttle_reset()  # (the wait over)
     assert _sign_in(password=PASSWORD, otp=_code(device)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_no_token_is_made_for_a_sign_in_that_fails_its_code(device):
+    """simplejwt's pair serializer minted the refresh token (and its outstanding-token row)
+    before the code was checked: each sign-in refused for its code left one behind."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    assert _sign_in(password=PASSWORD).status_code == 401  # no code
+    assert _sign_in(password=PASSWORD, otp="abcdef").status_code == 401  # a wrong one
+    assert OutstandingToken.objects.count() == 0  # was 2
+    device.throttle_reset()
+    assert _sign_in(password=PASSWORD, otp=_code(device)).status_code == 200
+    assert OutstandingToken.objects.count() == 1
