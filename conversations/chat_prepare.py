@@ -139,8 +139,9 @@ def _prepare(
     history: list[dict[str, str]] = list(data.history or [])
     if data.conversation_id:
         conversation = selectors.conversation_to_continue(
-            tenant=tenant, conversation_id=data.conversation_id, bot=bot, context=context
-        )
+            tenant=tenant, conversation_id=data.conversation_id, bot=bot, context=context,
+            user=data.user,
+        )  # fmt: skip
         if data.history is None:
             history = selectors.history_for(tenant=tenant, conversation=conversation)
         if not data.scope and conversation.scope_id and scope is None:

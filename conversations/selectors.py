@@ -247,15 +247,23 @@ def conversation_get(
 
 
 def conversation_to_continue(
-    *, tenant: Tenant, conversation_id: Any, bot: Bot, context: AuthContext | None = None
-) -> Conversation:
-    """The conversation a chat with ``bot`` continues. 404 unless ``context`` may read it
-    (``visible_to``: a key limited to scopes must not continue, and so have the model read
-    back, a conversation held under another scope); a 400 naming its bot when it is another
-    bot's; a 409 when its bot was deleted (the conversation is kept, but no bot can answer in
-    it), for a credential that may read it (a key limited to bots or scopes never sees such a
-    conversation: 404)."""
+    *, tenant: Tenant, conversation_id: Any, bot: Bot, context: AuthContext | None = None,
+    user: str = "",
+) -> Conversation:  # fmt: skip
+    """The conversation a chat with ``bot`` by the end user ``user`` continues. 404 unless
+    ``context`` may read it (``visible_to``: a key limited to scopes must not continue, and so
+    have the model read back, a conversation held under another scope) and, when the chat names
+    a ``user`` or comes with a browser key (its visitors are not trusted to leave it out), it
+    is that user's: another end user's conversation reads as a missing one, before its bot is
+    looked at (its turns would be the model's history, and the answer appended to them). A
+    server-side caller naming no user continues any it may read, as before; a 400 naming its bot
+    when it is another bot's; a 409 when its bot was deleted (the conversation is kept, but no
+    bot can answer in it), for a credential that may read it (a key limited to bots or scopes
+    never sees such a conversation: 404)."""
     conv = conversation_get(tenant=tenant, conversation_id=conversation_id, context=context)
+    browser = bool(context is not None and context.allowed_origins)
+    if (user or browser) and conv.user != user:  # (conversation_get's words: indistinguishable)
+        raise NotFound("No such conversation, or it is not visible to this credential.")
     if conv.bot_id == bot.id:
         return conv
     if conv.bot_id is None:

@@ -51,7 +51,11 @@ class Command(CheckedCommand):
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--bot", required=True, help="bot slug or id")
         parser.add_argument("--scope", help="scope slug or id (default: the bot's)")
-        parser.add_argument("--user", default="cli", help="end-user id stored on the conversation")
+        parser.add_argument(
+            "--user",
+            help="end-user id stored on a new conversation (default: cli); with --conversation, "
+            "only that end user's conversation is continued (default: any)",
+        )
         parser.add_argument("--conversation", help="continue this conversation id")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -140,7 +144,7 @@ class Command(CheckedCommand):
 
         data = ChatInput(
             bot=opts["bot"], message=question, conversation_id=conversation,
-            scope=opts.get("scope"), user=opts.get("user") or "",
+            scope=opts.get("scope"), user=_user(opts, conversation),
         )  # fmt: skip
         citations: list[dict] = []
         state: dict[str, Any] = {}
@@ -233,6 +237,14 @@ class _Gone(CommandError):
     def __init__(self, sentence: str) -> None:
         super().__init__(sentence)
         self.reason = "it was deleted" if sentence.startswith("No such") else "its bot was deleted"
+
+
+def _user(opts: dict, conversation: str | None) -> str:
+    """``--user``; not given, ``cli`` for a new conversation, none when continuing one (an
+    operator may continue any end user's: ``conversation_to_continue`` checks a named one)."""
+    if opts.get("user") is not None:
+        return opts["user"]
+    return "" if conversation else "cli"
 
 
 def _sentence(exc: APIError, opts: dict, conversation: str | None = None) -> str:
