@@ -26,7 +26,7 @@ from conversations.serializers import (
     MessageSerializer,
     UsageSerializer,
 )
-from conversations.usage import usage_by_day
+from conversations.usage import TOTALLED, usage_by_day
 from tenants.views import StrictSerializer
 
 
@@ -346,8 +346,5 @@ class UsageView(APIView):
             tenant=request.tenant, start=start, end=end, bot=request.query_params.get("bot"),
             context=request.auth_context,
         )  # fmt: skip
-        totals = {
-            k: sum(r[k] for r in rows)
-            for k in ("messages", "prompt_tokens", "completion_tokens", "total_tokens")
-        }
+        totals = {k: sum(r[k] for r in rows) for k in TOTALLED}
         return Response({"data": rows, "totals": totals})

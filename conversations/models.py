@@ -124,6 +124,8 @@ class UsageArchive(TenantOwned):
     user_messages = models.BigIntegerField(default=0)
     assistant_messages = models.BigIntegerField(default=0)
     refused = models.BigIntegerField(default=0)
+    feedback_up = models.BigIntegerField(default=0)
+    feedback_down = models.BigIntegerField(default=0)
     prompt_tokens = models.BigIntegerField(default=0)
     completion_tokens = models.BigIntegerField(default=0)
     total_tokens = models.BigIntegerField(default=0)

@@ -113,6 +113,8 @@ class UsageRowSerializer(serializers.Serializer):
     user_messages = serializers.IntegerField()
     assistant_messages = serializers.IntegerField()
     refused = serializers.IntegerField()
+    feedback_up = serializers.IntegerField(help_text="Answers of that day rated `up`.")
+    feedback_down = serializers.IntegerField(help_text="Answers of that day rated `down`.")
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
@@ -122,6 +124,8 @@ class UsageRowSerializer(serializers.Serializer):
 
 class UsageTotalsSerializer(serializers.Serializer):
     messages = serializers.IntegerField()
+    feedback_up = serializers.IntegerField()
+    feedback_down = serializers.IntegerField()
     prompt_tokens = serializers.IntegerField()
     completion_tokens = serializers.IntegerField()
     total_tokens = serializers.IntegerField()

@@ -19,9 +19,17 @@ from tenants.context import AuthContext
 from tenants.models import Tenant
 
 _ASSISTANT = Q(role=Message.Role.ASSISTANT)
-_COUNTS = ("messages", "user_messages", "assistant_messages", "refused")
+_COUNTS = (
+    "messages",
+    "user_messages",
+    "assistant_messages",
+    "refused",
+    "feedback_up",
+    "feedback_down",
+)
 _TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens")
 _SUMMED = (*_COUNTS, *_TOKENS, "latency_ms_sum", "latency_count")
+TOTALLED = ("messages", "feedback_up", "feedback_down", *_TOKENS)  # the report's `totals`
 
 
 def _message_figures(qs: QuerySet[Message], *group: str) -> QuerySet[Message]:
@@ -37,6 +45,9 @@ def _message_figures(qs: QuerySet[Message], *group: str) -> QuerySet[Message]:
             user_messages=Count("id", filter=Q(role=Message.Role.USER)),
             assistant_messages=Count("id", filter=_ASSISTANT),
             refused=Count("id", filter=_ASSISTANT & Q(refused=True)),
+            # Ratings on the day of the answer they rate (when it was given, not when rated).
+            feedback_up=Count("id", filter=_ASSISTANT & Q(feedback_rating=Message.Rating.UP)),
+            feedback_down=Count("id", filter=_ASSISTANT & Q(feedback_rating=Message.Rating.DOWN)),
             prompt_tokens=Coalesce(Sum("prompt_tokens"), 0),
             completion_tokens=Coalesce(Sum("completion_tokens"), 0),
             total_tokens=Coalesce(Sum("total_tokens"), 0),
