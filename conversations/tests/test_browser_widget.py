@@ -24,6 +24,7 @@ from conversations.tests.browser_demo import (
     WIDGET,
     ask_widget,
     partial_states,
+    send_widget,
     shadow,
     stored_conversation_id,
     wait_for_row,
@@ -237,9 +238,10 @@ def test_widget_explains_rate_limits_and_unusable_keys(browser, live_app, third_
         assert "This chat is receiving too many messages right now." in message
         assert re.search(r"wait \d+ seconds?", message), message
 
-        page.goto(third_party_site.url("/badkey.html"))
-        ask_widget(page, QUESTION)
-        message = shadow(page, ".cb-msg--error .cb-status").text_content()
+        page.goto(third_party_site.url("/badkey.html"))  # (same site and bot: same transcript)
+        send_widget(page, QUESTION)
+        wait_widget_answer(page, 3)
+        message = shadow(page, ".cb-msg--error .cb-status").last.text_content()
         assert "key is no longer valid" in message
         assert problems == []
 

@@ -190,3 +190,41 @@ def _playground_ask(page, app, key: str, question: str) -> None:
     page.fill("#pg-input", question)
     page.keyboard.press("Enter")
     page.wait_for_selector(".pg-msg-assistant:not(.pg-streaming) .pg-fb-up:not([disabled])")
+
+
+def test_a_failed_answer_keeps_its_note_after_a_reload(
+    browser, streaming_app, third_party_site, tenant, openai_stub
+):
+    """An answer refused before it started (here the server's 503) was not kept: after a reload
+    its question stood alone, the failure's sentence gone. One that failed after its sources
+    came (the model provider's 500) was kept, but came back as a small line, not the failure's
+    box it was shown in."""
+    url = site_page(third_party_site, streaming_app, tenant, "failed-kept")
+    with new_page(browser, DESKTOP) as (page, problems):
+        page.goto(url)
+        unavailable = '{"error": {"type": "unavailable", "message": "Try again later."}}'
+        page.route(
+            "**/v1/chat",
+            lambda route: route.fulfill(
+                status=503, body=unavailable, content_type="application/json"
+            ),
+        )
+        send_widget(page, "Are you there?")
+        wait_widget_answer(page, 1)
+        page.unroute("**/v1/chat")
+        openai_stub.script = Script(reply="unused", status=500)
+        shadow(page, "textarea").fill("How do answers stream?")
+        page.keyboard.press("Enter")
+        wait_widget_answer(page, 2)
+        said = shadow(page, ".cb-msg--assistant .cb-status").all_text_contents()
+        assert "(HTTP 503)" in said[0], said
+        assert "cannot answer right now" in said[1], said
+
+        page.reload()
+        shadow(page, ".cb-launcher").click()
+        kinds = shadow(page, ".cb-msg:not(.cb-msg--greeting)").evaluate_all(
+            "nodes => nodes.map((n) => n.className)"
+        )
+        assert kinds == ["cb-msg cb-msg--user", "cb-msg cb-msg--assistant cb-msg--error"] * 2
+        assert shadow(page, ".cb-msg--assistant .cb-status").all_text_contents() == said
+        assert problems == []

@@ -858,6 +858,7 @@
           view.setCitations(m.citations || []);
           view.render();
           if (m.note) view.setStatus(m.note, m.noteKind);
+          if (!m.content && m.noteKind === "error") view.node.classList.add("cb-msg--error");  // as it was shown
         }
       });
       scrollToEnd();
@@ -1145,7 +1146,7 @@
         }
         view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
         delete state.pending;
-        if (view.text || view.citations.length) {
+        if (view.text || view.citations.length || note) {  // a failure's sentence is kept too
           state.messages.push(view.stored = {
             role: "assistant",
             content: view.text,

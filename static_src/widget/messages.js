@@ -92,6 +92,7 @@ function createTranscript(log, greeting) {
         view.setCitations(m.citations || []);
         view.render();
         if (m.note) view.setStatus(m.note, m.noteKind);
+        if (!m.content && m.noteKind === "error") view.node.classList.add("cb-msg--error");  // as it was shown
       }
     });
     scrollToEnd();

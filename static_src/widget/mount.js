@@ -259,7 +259,7 @@ function mount(script) {
       }
       view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
       delete state.pending;
-      if (view.text || view.citations.length) {
+      if (view.text || view.citations.length || note) {  // a failure's sentence is kept too
         state.messages.push(view.stored = {
           role: "assistant",
           content: view.text,
