@@ -22,6 +22,7 @@ get it at their next refresh.
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from typing import Any
 
@@ -95,13 +96,25 @@ def check_one_time_code(user: Any, code: str) -> None:
                 "This account signs in with a one-time code: send `otp` with the current "
                 "code of your authenticator app (as the admin asks for it)."
             )
-        held_until = []
+        held_until, open_ = [], []
         for device in devices:
             allowed, why = device.verify_is_allowed()
-            if not allowed:
+            if allowed:
+                open_.append(device)
+            else:
                 held_until.append((why or {}).get("locked_until"))
-            elif device.verify_token(code):
+        # Only the device whose code it is verifies it: verifying it on each device in turn
+        # recorded a failure on every device before the right one, so each sign-in with a
+        # second device (otp_enroll --name) held the first back longer (1, 2, 4 ... s, up to
+        # django-otp's 100 years). A code of none counts against each device it was tried on.
+        missed = []
+        for device in open_:
+            if not _is_code_of(device, code):
+                missed.append(device)
+            elif device.verify_token(code):  # (records the code as used, or the failure)
                 return
+        for device in missed:
+            device.throttle_increment()
     if len(held_until) < len(devices) or None in held_until:
         raise AuthenticationFailed("The one-time code (`otp`) is wrong or has expired.")
     from django.utils import timezone
@@ -116,6 +129,24 @@ def check_one_time_code(user: Any, code: str) -> None:
         status_code=429,
         headers={"Retry-After": str(wait)},
     )
+
+
+def _is_code_of(device: Any, code: str) -> bool:
+    """Whether ``code`` is a current, unused code of ``device``, with no side effect (a TOTP
+    device's own check, ``TOTPDevice.verify_token``, without its recording). Other kinds of
+    device: True, their own ``verify_token`` decides (and records)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not isinstance(device, TOTPDevice):
+        return True
+    try:
+        token = int(code)
+    except ValueError:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return totp.verify(token, device.tolerance, device.last_t + 1)
 
 
 def password_stamp(password_hash: str) -> str:

@@ -104,3 +104,25 @@ def test_no_token_is_made_for_a_sign_in_that_fails_its_code(device):
     device.throttle_reset()
     assert _sign_in(password=PASSWORD, otp=_code(device)).status_code == 200
     assert OutstandingToken.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_signing_in_with_a_second_device_does_not_hold_the_first_back(device):
+    """Each device was tried in turn, and each one before the right one recorded a failure:
+    every sign-in with a second device (``otp_enroll --name``) held the first back twice as
+    long (1, 2, 4 ... s; django-otp caps it at 100 years)."""
+    backup = TOTPDevice.objects.create(user=device.user, name="backup", confirmed=True)
+    for used in (backup, device):  # (whichever of the two is tried first)
+        for _ in range(2):
+            TOTPDevice.objects.filter(pk=used.pk).update(last_t=-1)  # (the next 30 s step)
+            res = _sign_in(password=PASSWORD, otp=_code(used))
+            assert res.status_code == 200, res.content  # was 429 for the first device
+    for each in (device, backup):
+        each.refresh_from_db()
+        assert each.throttling_failure_count == 0  # the first device's was 2: held 2 s
+    # A code of neither device still counts against both.
+    wrong = "000000" if "000000" not in (_code(device), _code(backup)) else "111111"
+    assert _sign_in(password=PASSWORD, otp=wrong).status_code == 401
+    for each in (device, backup):
+        each.refresh_from_db()
+        assert each.throttling_failure_count == 1
