@@ -249,6 +249,10 @@ class ConversationListView(APIView):
             *_PAGE,
             OpenApiParameter("bot", str, description="A bot's slug or id."),
             OpenApiParameter("user", str, description="The end-user id sent with the chats."),
+            OpenApiParameter(
+                "rating", str, enum=["up", "down"],
+                description="Only conversations with an answer rated so (feedback).",
+            ),
         ],
     )  # fmt: skip
     def get(self, request):
@@ -256,6 +260,7 @@ class ConversationListView(APIView):
             tenant=request.tenant,
             bot=request.query_params.get("bot"),
             user=request.query_params.get("user"),
+            rating=request.query_params.get("rating"),
             context=request.auth_context,
         )
         paginator = CursorPagination()

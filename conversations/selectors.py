@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bots.models import Bot, Scope
 from chatbot_project.errors import APIError, Conflict, NotFound
@@ -282,13 +282,26 @@ def conversation_to_continue(
 
 def conversation_list(
     *, tenant: Tenant, bot: str | None = None, user: str | None = None,
-    context: AuthContext | None = None,
+    rating: str | None = None, context: AuthContext | None = None,
 ) -> QuerySet[Conversation]:  # fmt: skip
+    """``rating`` (``up`` or ``down``): only conversations with an answer rated so (a 400
+    otherwise), to review what users found wrong."""
     qs = visible_to(Conversation.objects.for_tenant(tenant), context).select_related("bot", "scope")
     if bot:
         qs = qs.filter(bot_filter(tenant, bot))
     if user:
         qs = qs.filter(user=user)
+    if rating is not None:
+        if rating not in Message.Rating.values:
+            raise APIError(
+                f"`rating` must be one of {', '.join(Message.Rating.values)}; it was {rating!r}.",
+                details={"fields": {"rating": ["Use up or down."]}},
+            )
+        rated = Message.objects.filter(
+            tenant_id=tenant.id, conversation_id=OuterRef("pk"),
+            role=Message.Role.ASSISTANT, feedback_rating=rating,
+        )  # fmt: skip
+        qs = qs.filter(Exists(rated))
     return qs
 
 

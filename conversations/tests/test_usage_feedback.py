@@ -58,3 +58,27 @@ def test_a_user_message_never_counts_as_a_rating(api, tenant):
     conv = ConversationFactory(bot=BotFactory(tenant=tenant, slug="support"))
     MessageFactory(conversation=conv, role="user", feedback_rating="up")
     assert _rows(api)["totals"] == (0, 0)
+
+
+def test_conversations_can_be_listed_by_rating(api, tenant, other_tenant):
+    bot = BotFactory(tenant=tenant, slug="support")
+    liked, disliked, mixed, unrated = (ConversationFactory(bot=bot) for _ in range(4))
+    _answers(liked, DAY1, "up")
+    _answers(disliked, DAY1, "down")
+    _answers(mixed, DAY1, "up", "down")
+    _answers(unrated, DAY1, "")
+    _answers(ConversationFactory(bot=BotFactory(tenant=other_tenant)), DAY1, "down")
+    MessageFactory(conversation=unrated, role="user", feedback_rating="down")  # not an answer
+
+    def listed(query: str) -> set[str]:
+        res = api.get(f"/v1/conversations?{query}")
+        assert res.status_code == 200, res.content
+        return {c["id"] for c in res.json()["data"]}
+
+    assert listed("rating=down") == {str(disliked.id), str(mixed.id)}
+    assert listed("rating=up&bot=support") == {str(liked.id), str(mixed.id)}
+    assert listed("") == {str(c.id) for c in (liked, disliked, mixed, unrated)}
+    res = api.get("/v1/conversations?rating=bad")
+    assert res.status_code == 400
+    assert res.json()["error"]["type"] == "invalid_request"
+    assert "`rating`" in res.json()["error"]["message"]
