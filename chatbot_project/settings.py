@@ -325,6 +325,7 @@ CORS_ALLOW_HEADERS = [
 ]  # fmt: skip
 CORS_EXPOSE_HEADERS = [
     "x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "retry-after",
+    "x-should-retry",  # false: the openai JS SDK in a page does not retry that 502
     "x-sse-ping-seconds",  # the widget's stall timeout (a few keep-alive intervals)
 ]  # fmt: skip
 

@@ -124,8 +124,13 @@ async def run_chat(
                         prep.usage = piece.usage or {}
             except LLMError as exc:
                 prep.error = {"type": exc.type, "message": exc.message_for(prep.context)}
-                if exc.retry_after:  # the provider's own wait (its Retry-After), passed on
-                    prep.error["details"] = {"retry_after": exc.retry_after}
+                details: dict[str, Any] = {}  # passed on (``collect``: as HTTP headers too)
+                if exc.retry_after:  # the provider's own wait (its Retry-After)
+                    details["retry_after"] = exc.retry_after
+                if not exc.retryable:  # it refused the request itself: asking again cannot help
+                    details["retryable"] = False
+                if details:
+                    prep.error["details"] = details
                 prep.finish_reason = "error"
             except CredentialRevoked:
                 prep.error = {"type": "authentication_failed", "message": REVOKED_MESSAGE}
@@ -200,9 +205,12 @@ async def collect(prep: PreparedChat) -> dict[str, Any]:
         status = STATUS_BY_TYPE.get(error["type"], 502)
         details = {**(chat_writes.turn_ids(prep) or {}), **error.get("details", {})}
         wait = details.get("retry_after")  # the model provider's, as HTTP says it
+        headers = {"Retry-After": str(wait)} if wait else {}
+        if details.get("retryable") is False:  # the openai SDKs then do not retry the 502
+            headers["X-Should-Retry"] = "false"
         raise APIError(
             error["message"], type=error["type"], status_code=status, details=details or None,
-            headers={"Retry-After": str(wait)} if wait else None,
+            headers=headers,
         )  # fmt: skip
     return {
         "conversation_id": str(prep.conversation.id),

@@ -169,12 +169,18 @@ def status_message(status: int, retry_after: int | None = None) -> str:
             "The model provider does not know the model this bot asks for (HTTP 404); check "
             "the bot's `model` (the error has been logged)."
         )
-    if 400 <= status < 500 and status not in (408, 409, 425):
+    if not retryable_status(status):
         return (
             f"The model provider refused the request (HTTP {status}); retrying will not help "
             "(the error has been logged)."
         )
     return f"The model provider answered with HTTP {status}; try again shortly."
+
+
+def retryable_status(status: int) -> bool:
+    """Whether asking the provider again can help after this HTTP status (not after a refused
+    credential, model or request: the 4xx other than 408, 409, 425 and 429)."""
+    return not (400 <= status < 500 and status not in (408, 409, 425, 429))
 
 
 async def _log_status_error(response: Any, model: str) -> None:
@@ -300,8 +306,11 @@ class OpenAIProvider:
         try:
             if response.status_code != 200:
                 await _log_status_error(response, model)
-                wait = retry_after_seconds(response.headers)  # passed on to the client
-                raise LLMError(status_message(response.status_code, wait), retry_after=wait)
+                status, wait = response.status_code, retry_after_seconds(response.headers)
+                raise LLMError(  # the wait and whether to retry, passed on to the client
+                    status_message(status, wait), retry_after=wait,
+                    retryable=retryable_status(status),
+                )  # fmt: skip
             async with contextlib.aclosing(_sse_data(response)) as events:
                 async for data in events:
                     chunk = _decode_chunk(data)

@@ -43,14 +43,19 @@ def provider_url() -> str:
 class LLMError(Exception):
     """The model provider failed; the message is a sentence for the API client.
     ``retry_after``: the seconds the provider asked to wait (``retry_after_seconds``), passed
-    on to the client (``Retry-After``, ``details.retry_after``); None when it named none."""
+    on to the client (``Retry-After``, ``details.retry_after``); None when it named none.
+    ``retryable`` False: the provider refused the request itself (credentials, model, request),
+    so asking again cannot help (``details.retryable``, ``X-Should-Retry: false``)."""
 
     type = "upstream_error"
     status_code = 502
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.retryable = retryable
 
     def message_for(self, context: Any) -> str:
         """The sentence for the chat's credential: a browser key's (one with

@@ -33,3 +33,13 @@ def test_a_preflight_allows_every_header_the_openai_js_sdk_sends(client, path):
     assert res["Access-Control-Allow-Origin"] == "https://shop.example"
     allowed = {h.strip() for h in res["Access-Control-Allow-Headers"].lower().split(",")}
     assert set(SDK_HEADERS) <= allowed, sorted(set(SDK_HEADERS) - allowed)
+
+
+def test_the_sdk_in_a_page_may_read_whether_and_when_to_retry(tenant, make_key, client):
+    key = make_key(tenant, ("chat",), allowed_origins=["https://shop.example"])
+    res = client.get(
+        "/v1/openai/models", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ORIGIN="https://shop.example"
+    )
+    assert res.status_code == 200
+    exposed = {h.strip() for h in res["Access-Control-Expose-Headers"].lower().split(",")}
+    assert {"retry-after", "x-should-retry"} <= exposed

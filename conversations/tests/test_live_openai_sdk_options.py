@@ -62,3 +62,13 @@ def test_the_sdk_waits_as_the_rate_limiting_provider_asks(live):
         client.chat.completions.create(**ASK)
     assert time.monotonic() - started >= 0.95
     assert len(stub.chat_requests()) - before == 2
+
+
+def test_the_sdk_does_not_retry_what_the_provider_refused(live):
+    base, key, stub = live
+    stub.script = Script(status=401)  # this service's provider credentials are wrong
+    client = openai.OpenAI(base_url=f"{base}/v1/openai", api_key=key, max_retries=2)
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.chat.completions.create(**ASK)
+    assert "retrying will not help" in failed.value.message
+    assert len(stub.chat_requests()) == 1  # was 3: the SDK retried the 502 twice

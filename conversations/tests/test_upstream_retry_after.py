@@ -137,3 +137,28 @@ def test_another_upstream_error_passes_its_wait_on(client, key, provider_headers
     assert res["Retry-After"] == "5"
     assert res.json()["error"]["details"]["retry_after"] == 5
     assert "HTTP 503; try again shortly" in res.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_a_refusal_retrying_cannot_help_says_so(client, key, openai_stub, status):
+    """The provider refused the request itself (credentials, model, request): the 502 says
+    `X-Should-Retry: false`, which the openai SDKs obey instead of retrying it twice (each
+    retry a new conversation and a new upstream call), and `details.retryable` false."""
+    openai_stub.script.status = status
+    res = openai_post(client, key)
+    assert res.status_code == 502
+    assert res["X-Should-Retry"] == "false"
+    assert res.json()["error"]["details"]["retryable"] is False
+    assert "Retry-After" not in res
+    code, events = chat(client, key, bot="helper", message=Q, stream=True)
+    assert code == 200
+    assert events[-1][1]["error"]["details"] == {"retryable": False}
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 503])
+def test_a_failure_retrying_may_help_does_not_forbid_it(client, key, openai_stub, status):
+    openai_stub.script.status = status
+    res = openai_post(client, key)
+    assert res.status_code == 502
+    assert "X-Should-Retry" not in res
+    assert "retryable" not in res.json()["error"]["details"]
