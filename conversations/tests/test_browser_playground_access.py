@@ -11,7 +11,7 @@ from __future__ import annotations
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from chatbot_project.testing.openai_stub import Script
-from conversations.tests.browser_demo import QUESTION, REPLY
+from conversations.tests.browser_demo import QUESTION, REPLY, wait_for_row
 from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, DESKTOP, new_page, screenshot
 
 pytestmark = BROWSER_TEST_MARKS
@@ -113,4 +113,48 @@ def test_a_key_that_cannot_chat_is_told_so_when_it_connects(
         page.wait_for_selector("#pg-input:disabled", timeout=5_000)
         assert "cannot chat" in page.locator("#pg-no-chat").text_content()
         assert page.locator("#pg-send").is_disabled()
+        assert problems == []
+
+
+def test_a_visitors_conversation_can_be_continued_from_the_playground(
+    browser, streaming_app, demo, openai_stub
+):
+    """The playground sent user "playground" with every question; since a conversation is its
+    end user's (733b3a2), a follow-up to a widget visitor's conversation opened from the list
+    was refused as missing (404). It now continues it as that conversation's end user."""
+    from conversations.tests.factories import ConversationFactory, MessageFactory
+
+    kb, _, staff_key = demo
+    conversation = ConversationFactory(bot=kb.bot, user="anon-visitor-1", title="From the site")
+    MessageFactory(conversation=conversation, role="user", content="How do I add the widget?")
+    MessageFactory(conversation=conversation, role="assistant", content="With one script tag.")
+    openai_stub.script = Script(reply="Yes, one tag.", token_delay=0)
+    with new_page(browser, DESKTOP) as (page, problems):
+        _connect(page, streaming_app, staff_key)
+        page.click(".pg-conv")
+        page.wait_for_selector(".pg-msg-assistant")
+        page.fill("#pg-input", "Only one?")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.pg-msg-assistant').length === 2"
+            " && !document.querySelector('.pg-streaming')"
+        )
+        assert page.locator(".pg-msg-assistant .pg-bubble").last.text_content() == "Yes, one tag."
+        wait_for_row(lambda: conversation.messages.filter(content="Only one?").first())
+        conversation.refresh_from_db()
+        assert conversation.user == "anon-visitor-1"
+        assert problems == []
+
+    # A new conversation from the playground is still the playground's own.
+    with new_page(browser, DESKTOP) as (page, problems):
+        bodies: list[dict] = []
+        page.on(
+            "request",
+            lambda r: r.url.endswith("/v1/chat") and bodies.append(r.post_data_json),
+        )
+        _connect(page, streaming_app, staff_key)
+        page.fill("#pg-input", "Hello?")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(DONE)
+        assert [b.get("user") for b in bodies] == ["playground"]
         assert problems == []

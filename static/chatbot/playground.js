@@ -32,6 +32,7 @@
     tenant: null,
     bots: [],
     conversationId: null,
+    conversationUser: null,  // an opened conversation's end user ("" for none): its chats name it
     nextCursor: null,
     controller: null,
     selected: null,
@@ -228,6 +229,7 @@
     showError(ui.chatError, "");
     return request("GET", "/v1/conversations/" + encodeURIComponent(id)).then(function (conv) {
       state.conversationId = conv.id;
+      state.conversationUser = conv.user || "";
       ui.convTitle.textContent = conv.title || "Conversation";
       var slug = conv.bot ? (typeof conv.bot === "object" ? conv.bot.slug : botSlug(conv.bot)) : null;
       if (slug) ui.bot.value = slug;
@@ -259,6 +261,7 @@
   function newConversation() {
     abortStream();
     state.conversationId = null;
+    state.conversationUser = null;
     ui.convTitle.textContent = "New conversation";
     ui.messages.replaceChildren(ui.empty);
     ui.empty.hidden = false;

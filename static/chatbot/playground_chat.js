@@ -61,7 +61,9 @@
       message: text,
       conversationId: state.conversationId,
       scope: scope,
-      user: "playground",
+      // A conversation is its end user's (another's reads as missing): a follow-up to one opened
+      // from the list names that conversation's user (none for ""); a new one is "playground"'s.
+      user: state.conversationUser === null ? "playground" : state.conversationUser,
       headers: state.tenant ? { "X-Tenant": state.tenant } : null,
       signal: state.controller.signal,
     }, {
@@ -70,6 +72,7 @@
         if (name === "start") {
           var isNew = state.conversationId !== data.conversation_id;
           state.conversationId = data.conversation_id;
+          if (isNew) state.conversationUser = "playground";
           view.setMessageId(null);
           view.pendingId = data.message_id;
           if (isNew) ui.convTitle.textContent = text.length > 60 ? text.slice(0, 60) + "\u2026" : text;
