@@ -30,7 +30,7 @@ from conversations.chat import (
 )
 from conversations.chat_input import MAX_USER_CHARS
 from conversations.dbthreads import db_sync
-from conversations.openai_params import sampling
+from conversations.openai_params import ParamError, sampling
 from conversations.slots import release_stream_slot, released_after
 from conversations.streaming import (
     _with_rate_headers,
@@ -74,27 +74,32 @@ def _refuse_what_a_bot_cannot_honour(payload: dict[str, Any]) -> None:
     top_p, stop, seed...) are checked by ``openai_params.sampling``."""
     stream = payload.get("stream")
     if stream is not None and not isinstance(stream, bool):
-        raise APIError("`stream` must be true or false.")
+        raise ParamError("stream", "`stream` must be true or false.")
     n = payload.get("n")
     if n is not None and (type(n) is not int or n != 1):
-        raise APIError("`n` must be 1: a bot gives one answer per request.")
+        raise ParamError("n", "`n` must be 1: a bot gives one answer per request.")
     if payload.get("tool_choice") not in (None, "auto", "none"):
-        raise APIError(
-            '`tool_choice` can only be "auto" or "none": a bot answers in text and calls no tools.'
+        raise ParamError(
+            "tool_choice",
+            '`tool_choice` can only be "auto" or "none": a bot answers in text and calls no tools.',
         )
     fmt = payload.get("response_format")
     if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "text"):
-        raise APIError(
+        raise ParamError(
+            "response_format",
             '`response_format` can only be {"type": "text"}: a bot answers in text with '
-            "citations, not in JSON."
+            "citations, not in JSON.",
         )
     if payload.get("logprobs") not in (None, False) or payload.get("top_logprobs") not in (None, 0):
-        raise APIError(
+        raise ParamError(
+            "logprobs" if payload.get("logprobs") not in (None, False) else "top_logprobs",
             "`logprobs` and `top_logprobs` are not available: a bot returns its answer's text, "
-            "not the model's token probabilities."
+            "not the model's token probabilities.",
         )
     if payload.get("modalities") not in (None, ["text"]):
-        raise APIError('`modalities` can only be ["text"]: a bot answers in text, not audio.')
+        raise ParamError(
+            "modalities", '`modalities` can only be ["text"]: a bot answers in text, not audio.'
+        )
 
 
 def _include_usage(payload: dict[str, Any]) -> bool:
@@ -105,12 +110,18 @@ def _include_usage(payload: dict[str, Any]) -> bool:
     if options is None:
         return False
     if payload.get("stream") is not True:
-        raise APIError("`stream_options` is only allowed when `stream` is true.")
+        raise ParamError(
+            "stream_options", "`stream_options` is only allowed when `stream` is true."
+        )
     if not isinstance(options, dict):
-        raise APIError('`stream_options` must be an object, such as {"include_usage": true}.')
+        raise ParamError(
+            "stream_options", '`stream_options` must be an object, such as {"include_usage": true}.'
+        )
     include = options.get("include_usage")
     if include is not None and not isinstance(include, bool):
-        raise APIError("`stream_options.include_usage` must be true or false.")
+        raise ParamError(
+            "stream_options.include_usage", "`stream_options.include_usage` must be true or false."
+        )
     return include is True
 
 
@@ -121,14 +132,20 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
     model = payload.get("model")
     messages = payload.get("messages")
     if not isinstance(model, str) or not model:
-        raise APIError("`model` is required: the bot's slug (see GET /v1/openai/models).")
+        raise ParamError(
+            "model", "`model` is required: the bot's slug (see GET /v1/openai/models)."
+        )
     if not isinstance(messages, list) or not messages:
-        raise APIError("`messages` must be a non-empty list of chat messages.")
+        raise ParamError("messages", "`messages` must be a non-empty list of chat messages.")
     for i, m in enumerate(messages):  # skipped, a trailing one left an earlier question
         if not isinstance(m, dict):
-            raise APIError(f"`messages[{i}]` must be an object with a `role` and `content`.")
+            raise ParamError(
+                f"messages[{i}]", f"`messages[{i}]` must be an object with a `role` and `content`."
+            )
         if not isinstance(m.get("role"), str) or m["role"] not in ROLES:  # (skipped, too)
-            raise APIError(f"`messages[{i}].role` must be one of: {', '.join(ROLES)}.")
+            raise ParamError(
+                f"messages[{i}].role", f"`messages[{i}].role` must be one of: {', '.join(ROLES)}."
+            )
     turns = [
         {"role": m.get("role"), "content": _content(m.get("content"))}
         for m in messages
@@ -145,11 +162,11 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
     user = payload.get("user")
     user = "" if user is None else user  # (a falsy [] or 0 was taken as no user)
     if not isinstance(user, str) or len(user) > MAX_USER_CHARS:
-        raise APIError(f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
+        raise ParamError("user", f"`user` must be a string of at most {MAX_USER_CHARS} characters.")
     _refuse_what_a_bot_cannot_honour(payload)
     scope = payload.get("scope")
     if scope is not None and not isinstance(scope, str):  # (dropped, it ran without the scope)
-        raise APIError("`scope` must be a string: the scope's slug or id.")
+        raise ParamError("scope", "`scope` must be a string: the scope's slug or id.")
     options = sampling(payload)
     data = ChatInput(
         bot=model,

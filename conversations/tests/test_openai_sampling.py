@@ -23,6 +23,13 @@ def post(client, key, body):
     )  # fmt: skip
 
 
+NULLS = dict.fromkeys(
+    ["temperature", "top_p", "stop", "seed", "max_tokens", "max_completion_tokens",
+     "presence_penalty", "frequency_penalty", "logit_bias", "parallel_tool_calls", "store",
+     "logprobs"]
+)  # fmt: skip
+
+
 def ask(**extra):
     return {"messages": [{"role": "user", "content": Q}], **extra}
 
@@ -84,12 +91,7 @@ def test_a_sampling_option_openai_refuses_is_a_400_naming_it(
         {"temperature": 0, "top_p": 0, "presence_penalty": -2, "frequency_penalty": -2},
         {"temperature": 2, "top_p": 1, "presence_penalty": 2, "frequency_penalty": 2},
         {"temperature": 1, "top_p": 0.9, "presence_penalty": 0, "frequency_penalty": 0.5},
-        # null is absent, as OpenAI takes it (LangChain sends these)
-        {
-            "temperature": None, "top_p": None, "stop": None, "seed": None, "max_tokens": None,
-            "max_completion_tokens": None, "presence_penalty": None, "frequency_penalty": None,
-            "logit_bias": None, "parallel_tool_calls": None, "store": None, "logprobs": None,
-        },  # fmt: skip
+        NULLS,  # null is absent, as OpenAI takes it (LangChain sends these)
         {"stop": "\n\n", "seed": -1, "logit_bias": {}, "parallel_tool_calls": True},
         {"stop": [], "seed": 2**63 - 1, "store": False, "logprobs": False},
         {"stop": ["a", "b", "c", "d"], "logit_bias": {"50256": -100, "13": 100}},
@@ -168,3 +170,31 @@ def test_max_tokens_bounds_the_extractive_answer(client, kb, make_key, settings,
     assert finish == "length"
     assert text
     assert full["choices"][0]["message"]["content"].startswith(text)
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": 5}, "model"),
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "user", "content": Q}, "And per user?"]}, "messages[1]"),
+        ({"messages": [{"role": "User", "content": Q}]}, "messages[0].role"),
+        (ask(stream="yes"), "stream"),
+        (ask(n=2), "n"),
+        (ask(tool_choice="required"), "tool_choice"),
+        (ask(response_format={"type": "json_object"}), "response_format"),
+        (ask(logprobs=True), "logprobs"),
+        (ask(top_logprobs=2), "top_logprobs"),
+        (ask(modalities=["audio"]), "modalities"),
+        (ask(stream_options={"include_usage": True}), "stream_options"),
+        (ask(stream=True, stream_options={"include_usage": 1}), "stream_options.include_usage"),
+        (ask(user=5), "user"),
+        (ask(scope=5), "scope"),
+    ],
+)
+def test_every_refused_parameter_is_named_in_param(client, kb, make_key, openai_stub, body, param):
+    """OpenAI names the parameter of a 400 in `param` (the SDK's `e.param`); it was null."""
+    res = post(client, make_key(kb.tenant), body)
+    assert res.status_code == 400, res.content
+    assert res.json()["error"]["param"] == param
+    assert openai_stub.chat_requests() == []
