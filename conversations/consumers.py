@@ -16,8 +16,8 @@ rate limit, bot, conversation). Nothing more is sent on the closed socket.
 An ``error`` event for a chat that never started (refused by that cap, the key no longer valid,
 the chat's own 400/404/409/429..., or a failure before it streamed) carries the error's
 ``details`` as the HTTP routes do, and ``details.conversation_id`` when the frame named one
-(``_conversation_echo``): a chat frame has no id of its own, and several chats may be sent on
-one socket before the first ends.
+(``socket_turns.conversation_echo``): a chat frame has no id of its own, and several chats may
+be sent on one socket before the first ends.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -42,6 +40,7 @@ from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, run_chat
 from conversations.dbthreads import db_sync
 from conversations.slots import visitor_of
+from conversations.socket_turns import Turn, cancelled_end, conversation_echo
 from conversations.streaming import finish_unrun, start_chat
 from datasets import query_embeddings
 
@@ -71,26 +70,6 @@ def _still_valid(context: Any) -> bool:
     return context_still_valid(context)
 
 
-@dataclass(eq=False)
-class _Turn:
-    """One chat on the socket. A cancel is delivered to its task only while the answer streams
-    (``run_chat`` then saves what it has); before that it is only noted here, so that the chat
-    is prepared to the end and saved as cancelled (a cancellation thrown into the preparation
-    would leave nothing to save, and no event)."""
-
-    task: asyncio.Task | None = None
-    cancelled: bool = False
-    streaming: bool = False
-    ended: bool = False  # its ``end`` or ``error`` event went out: a cancel comes too late
-
-    def cancel(self) -> None:
-        if self.cancelled or self.ended:
-            return
-        self.cancelled = True
-        if self.streaming and self.task is not None:
-            self.task.cancel()
-
-
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
     closed = False  # the client went away: events are dropped, chats still stored
@@ -104,7 +83,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.turns: list[_Turn] = []  # oldest first, pruned as they finish
+        self.turns: list[Turn] = []  # oldest first, pruned as they finish
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -208,12 +187,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 f"This chat was not started: this socket already has {cap} chats running or "
                 f"queued, the most it may (WS_MAX_CHATS_PER_SOCKET). The chats already sent go "
                 "on; send this one again once one of them has ended.",
-                details=_conversation_echo(content),
+                details=conversation_echo(content),
             )
             return
         # Chats on one socket run one after another: a new one waits for the previous one.
         previous = self.turns[-1].task if self.turns else None
-        turn = _Turn()
+        turn = Turn()
         turn.task = asyncio.ensure_future(self._chat(turn, content, after=previous))
         self.turns.append(turn)
 
@@ -233,7 +212,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "error": error})
 
     async def _chat(
-        self, turn: _Turn, content: dict[str, Any], after: asyncio.Task | None = None
+        self, turn: Turn, content: dict[str, Any], after: asyncio.Task | None = None
     ) -> None:
         if after is not None:
             await asyncio.wait([after])  # its outcome is its own; this chat only waits its turn
@@ -251,17 +230,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             turn.ended = True
             _status, body, _headers = internal_error(exc)
             if not turn.streaming:  # (once streaming, `start` named the conversation)
-                details = _conversation_echo(content, body["error"].get("details"))
+                details = conversation_echo(content, body["error"].get("details"))
                 if details:
                     body["error"]["details"] = details
             with contextlib.suppress(Exception):  # (the socket may be gone)
                 await self.send_json({"type": "error", **body})
 
-    async def _run(self, turn: _Turn, content: dict[str, Any]) -> None:
+    async def _run(self, turn: Turn, content: dict[str, Any]) -> None:
         if not await db_sync(_still_valid)(self.context):
             # A socket outlives its key: each chat re-checks it (revoked, expired, suspended).
             await self._error(
-                "authentication_failed", _INVALID_KEY, details=_conversation_echo(content)
+                "authentication_failed", _INVALID_KEY, details=conversation_echo(content)
             )
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -284,7 +263,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             details = dict(exc.details or {})
             if exc.headers.get("Retry-After", "").isdigit():  # what HTTP says in the header
                 details.setdefault("retry_after", int(exc.headers["Retry-After"]))
-            await self._error(exc.type, str(exc.detail), _conversation_echo(content, details))
+            await self._error(exc.type, str(exc.detail), conversation_echo(content, details))
             return
         try:
             if turn.cancelled:
@@ -301,13 +280,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 if turn.cancelled:  # the client asked: tell it the chat stopped
                     turn.ended = True
                     with contextlib.suppress(Exception):
-                        await self.send_json(_cancelled_end(prep))
+                        await self.send_json(cancelled_end(prep))
                     return
                 raise
         finally:  # (stores the turn if the socket closed before the chat ran)
             await asyncio.shield(finish_unrun(prep, slot))
 
-    async def _cancelled_before_start(self, turn: _Turn, prep: PreparedChat) -> None:
+    async def _cancelled_before_start(self, turn: Turn, prep: PreparedChat) -> None:
         """Save the turn as ``run_chat`` saves a chat cut short before its start writes: the
         conversation (when new), the question and an empty ``cancelled`` answer, in one
         transaction; then the events, ``end`` once the answer is stored (as ``run_chat`` does)."""
@@ -323,7 +302,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if saving is not None:
             await chat_writes.settle(saving, prep)
         turn.ended = True
-        await self.send_json(_cancelled_end(prep))
+        await self.send_json(cancelled_end(prep))
 
     async def _rate_limit(self) -> None:
         try:
@@ -360,34 +339,3 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if turn.task is not None and not turn.task.done():
                 with contextlib.suppress(BaseException):
                     await turn.task
-
-
-def _conversation_echo(
-    content: dict[str, Any], details: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
-    """An error's ``details`` for a chat that did not start: what tells a client which chat it
-    was (a chat frame carries no id of its own: API.md, the fields of POST /v1/chat, unknown ones
-    refused), the frame's ``conversation_id`` echoed as sent when it is one (a UUID string),
-    under the error's own ``details`` (its keys win); None when there is neither."""
-    conversation = content.get("conversation_id")
-    echo: dict[str, Any] = {}
-    if isinstance(conversation, str) and len(conversation) <= 64:
-        try:
-            uuid.UUID(conversation)
-            echo["conversation_id"] = conversation
-        except ValueError:
-            pass
-    return {**echo, **(details or {})} or None
-
-
-def _cancelled_end(prep: PreparedChat) -> dict[str, Any]:
-    """The ``end`` event of a cancelled chat; its ``finish_reason`` is the stored one (a cancel
-    that lands once the complete answer's save has begun does not change it)."""
-    return {
-        "type": "end",
-        "finish_reason": prep.finish_reason or "cancelled",
-        "usage": prep.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        "latency_ms": prep.latency_ms,
-        "refused": prep.refusal is not None,
-        "message_id": str(prep.message_id),
-    }
