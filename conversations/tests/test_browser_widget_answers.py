@@ -32,7 +32,7 @@ ARABIC = "يضاف المساعد إلى الصفحة بوسم برمجي واح
 ARABIC_2 = "ويعرض المصادر تحت كل جواب."
 RTL_REPLY = (
     f"- {ARABIC}\n- {ARABIC_2}\n\nIn English:\n\n- One script tag.\n- Sources as chips.\n\n"
-    f"> {ARABIC_2}"
+    f"> {ARABIC_2}\n\n| المنتج | السعر |\n| --- | --- |\n| المساعد | مجاني |"
 )
 
 # For the first and second list (and the quote) of the newest answer: the item's direction, the
@@ -49,11 +49,16 @@ LISTS_JS = """([hostSel, answerSel]) => {
             Math.round(box.right - item.right)];
   });
   const quote = getComputedStyle(answer.querySelector('blockquote'));
-  return [lists, [quote.borderLeftWidth, quote.borderRightWidth]];
+  // An Arabic cell's text against the cell's right edge (less its padding), in pixels.
+  const cell = answer.querySelector('td'), range = document.createRange();
+  range.selectNodeContents(cell);
+  const gap = cell.getBoundingClientRect().right - parseFloat(getComputedStyle(cell).paddingRight)
+    - range.getBoundingClientRect().right;
+  return [lists, [quote.borderLeftWidth, quote.borderRightWidth], Math.round(gap)];
 }"""
 
 
-def _assert_bullets_follow_the_text(lists, quote_bars) -> None:
+def _assert_bullets_follow_the_text(lists, quote_bars, cell_gap) -> None:
     (arabic_dir, arabic_left, arabic_right), (english_dir, english_left, english_right) = lists
     assert arabic_dir == "rtl", lists
     assert arabic_right >= 16, f"Arabic bullets are not on the right: {lists}"
@@ -62,13 +67,15 @@ def _assert_bullets_follow_the_text(lists, quote_bars) -> None:
     assert english_left >= 16, lists
     assert english_right <= 1, lists
     assert quote_bars == ["0px", "3px"], quote_bars  # the Arabic quote's bar on its right
+    assert cell_gap <= 1, f"the Arabic cell's text is {cell_gap}px from its right edge"
 
 
 def test_right_to_left_lists_have_their_bullets_on_the_right(
     browser, streaming_app, third_party_site, tenant, openai_stub, demo
 ):
     """`padding-left` on lists (and `border-left` on quotes) kept an Arabic list's bullets on
-    the left, away from its text, in the widget and in the playground."""
+    the left, away from its text, in the widget and in the playground (and `text-align: left`
+    an Arabic table cell's text against the cell's left edge)."""
     openai_stub.script = Script(reply=RTL_REPLY, token_delay=0.002)
     url = site_page(third_party_site, streaming_app, tenant, "rtl-lists")
     with new_page(browser, PHONE) as (page, problems):
@@ -76,16 +83,18 @@ def test_right_to_left_lists_have_their_bullets_on_the_right(
         send_widget(page, "كيف أضيف المساعد؟")
         wait_widget_answer(page, 1)
         screenshot(page, "widget-rtl-lists-phone")
-        lists, quote = page.evaluate(LISTS_JS, [WIDGET, ".cb-msg--assistant .cb-md"])
-        _assert_bullets_follow_the_text(lists, quote)
+        _assert_bullets_follow_the_text(
+            *page.evaluate(LISTS_JS, [WIDGET, ".cb-msg--assistant .cb-md"])
+        )
         assert problems == []
 
     _, _, staff_key = demo
     openai_stub.script = Script(reply=RTL_REPLY, token_delay=0.002)
     with new_page(browser, DESKTOP) as (page, problems):
         _playground_ask(page, streaming_app, staff_key, "كيف أضيف المساعد؟")
-        lists, quote = page.evaluate(LISTS_JS, [None, ".pg-msg-assistant .pg-md"])
-        _assert_bullets_follow_the_text(lists, quote)
+        _assert_bullets_follow_the_text(
+            *page.evaluate(LISTS_JS, [None, ".pg-msg-assistant .pg-md"])
+        )
         assert problems == []
 
 
