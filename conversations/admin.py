@@ -55,7 +55,7 @@ class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     ``message_count``): chats write them."""
 
     list_display = ("id", "tenant", "role", "finish_reason", "feedback_rating", "created_at")
-    list_filter = ("tenant", "role", "finish_reason")
+    list_filter = ("tenant", "role", "finish_reason", "feedback_rating")
     readonly_fields = (
         "conversation", "bot", "role", "citations", "prompt_tokens", "completion_tokens",
         "total_tokens", "latency_ms", "model", "finish_reason", "refused", "error",

@@ -143,3 +143,20 @@ def test_deleted_messages_keep_their_usage_and_leave_their_conversations_count(
     counts = dict(Conversation.objects.values_list("pk", "message_count"))
     assert (counts[one.pk], counts[two.pk]) == (1, 0)
     assert api.get(f"/v1/conversations/{one.pk}").json()["message_count"] == 1
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser"])
+def test_answers_can_be_filtered_by_their_rating(request, who, acme, globex, answer):
+    """To review what users rated down (the changelist had no feedback filter)."""
+    client = request.getfixturevalue(who)
+    down = MessageFactory(
+        conversation=acme["conversation"], role="assistant", feedback_rating="down"
+    )
+    MessageFactory(conversation=globex["conversation"], role="assistant", feedback_rating="down")
+    res = client.get(admin_url(answer, "changelist") + "?feedback_rating__exact=down")
+    assert res.status_code == 200
+    shown = {m.pk for m in res.context["cl"].result_list}
+    assert down.pk in shown
+    assert answer.pk not in shown  # rated up
+    if who == "staff":  # another tenant's rows never, filter or not
+        assert shown == {down.pk}
