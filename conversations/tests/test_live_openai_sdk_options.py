@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import openai
 import pytest
 
@@ -72,3 +73,23 @@ def test_the_sdk_does_not_retry_what_the_provider_refused(live):
         client.chat.completions.create(**ASK)
     assert "retrying will not help" in failed.value.message
     assert len(stub.chat_requests()) == 1  # was 3: the SDK retried the 502 twice
+
+
+def test_chat_json_passes_the_providers_wait_on_in_both_lanes(live):
+    """POST /v1/chat without streaming: the fast lane (chat_asgi) answers its errors itself."""
+    base, key, stub = live
+    stub.script = Script(status=429)  # Retry-After: 1
+    res = httpx.post(
+        f"{base}/v1/chat", json={"bot": "helper", "message": QUESTION},
+        headers={"Authorization": f"Bearer {key}"}, timeout=10,
+    )  # fmt: skip
+    assert res.status_code == 502
+    assert res.headers["retry-after"] == "1"
+    assert res.json()["error"]["details"]["retry_after"] == 1
+    stub.script = Script(status=401)
+    res = httpx.post(
+        f"{base}/v1/chat", json={"bot": "helper", "message": QUESTION},
+        headers={"Authorization": f"Bearer {key}"}, timeout=10,
+    )  # fmt: skip
+    assert res.status_code == 502
+    assert res.headers["x-should-retry"] == "false"
