@@ -278,8 +278,10 @@ from chatbot_project.settings_chat import *  # noqa: E402, F403
 # --------------------------------------------------------------------------- ingestion (datasets)
 INGEST_MAX_PAGES = env_int("INGEST_MAX_PAGES", 2000, minimum=1)
 # A worker holds a Redis lease per document it processes, refreshed as it goes; a document left
-# `processing` with no live lease (its worker died) is re-queued when a worker starts.
+# `processing` with no live lease (its worker died), or `queued` with its task lost, is re-queued
+# by every worker when it starts and every INGEST_SWEEP_SECONDS (0: at start only).
 INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 120, minimum=2)
+INGEST_SWEEP_SECONDS = env_int("INGEST_SWEEP_SECONDS", 60, minimum=0)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", MAX_UPLOAD_BYTES, minimum=1)
 FETCH_TIMEOUT_SECONDS = env_float("FETCH_TIMEOUT_SECONDS", 20.0)
 # CIDRs that URL ingestion may fetch from although they are internal (e.g. an intranet wiki).

@@ -383,10 +383,10 @@ def document_delete(*, tenant: Tenant, document: Document) -> None:
 
 
 def _enqueue(document: Document) -> None:
-    from datasets.tasks import ingest_document
+    from datasets.recovery import queue_ingestion
 
     document_id = str(document.id)
-    transaction.on_commit(lambda: ingest_document.delay(document_id))
+    transaction.on_commit(lambda: queue_ingestion(document_id))
 
 
 def delete_stored_files(names: list[str]) -> None:

@@ -4,7 +4,7 @@ Called by the Celery task (``datasets.tasks.ingest_document``) and, in-process, 
 and tests. Guarantees:
 - Status goes ``queued -> processing -> ready | failed``; ``progress`` moves 0..1 as it goes.
 - Every failure stores a sentence in ``error`` (never a stuck ``processing``: see the lease below
-  and ``recover_stalled_documents``). A failed re-ingest leaves the previous chunks in use and the
+  and ``datasets.recovery``). A failed re-ingest leaves the previous chunks in use and the
   document ``ready`` (``fail_document``).
 - Old chunks are deleted and the new ones inserted in ONE transaction, so retrieval never sees a
   half-ingested document, and running twice yields the same chunks. Until then a re-ingested
@@ -15,8 +15,8 @@ and tests. Guarantees:
 
 A worker holds a Redis lease (``ingest:lease:<id>``) while it processes a document, refreshed on
 every batch. A second delivery of the same document while the lease is live is skipped; a
-document left ``processing`` with an expired lease (its worker was killed) is re-queued when a
-worker starts (``datasets.signals``), after which the next run replaces whatever was written.
+document left ``processing`` with an expired lease (its worker was killed) is re-queued by the
+workers' sweep (``datasets.recovery``), after which the next run replaces whatever was written.
 """
 
 from __future__ import annotations
@@ -322,6 +322,8 @@ def _process(doc: Document, lease: Lease | None) -> str:
             if len(rows) >= INSERT_BATCH:
                 Chunk.objects.bulk_create(rows)
                 rows = []
+                if lease is not None:  # a long insert is no dead worker (recovery.sweep)
+                    lease.refresh()
         if rows:
             Chunk.objects.bulk_create(rows)
         _set(

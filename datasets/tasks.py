@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, close_old_connections
+from django.db import OperationalError as DatabaseOperationalError
 from django.db.models import F
-from django.utils import timezone
+from django.db.models.functions import Greatest
 
 from datasets.ingestion import (
     RetryableError,
     Skipped,
     fail_document,
-    lease_is_live,
     process_document,
 )
 from datasets.models import Document
+from datasets.recovery import mark_queued, sweep, sweep_started, task_started
 
 log = logging.getLogger("chatbot.ingest")
 
 PROVIDER_RETRIES = 4
+UNFINISHED = (Document.Status.QUEUED, Document.Status.PROCESSING)
 
 
 class IngestTask(Task):
@@ -49,22 +51,30 @@ class IngestTask(Task):
 )
 def ingest_document(self, document_id: str) -> str:
     """Ingest one document (see datasets.ingestion). Safe to deliver twice."""
+    task_started(document_id)
     try:
         return process_document(document_id)
     except Skipped as exc:
         log.info("ingest %s skipped: %s", document_id, exc)
         return "skipped"
-    except RetryableError as exc:
-        # A provider outage is not the document's fault: give the attempt back and retry later.
-        Document.objects.filter(pk=document_id).update(
-            status=Document.Status.QUEUED, attempts=F("attempts") - 1, error=""
+    except (RetryableError, DatabaseOperationalError, InterfaceError) as exc:
+        reason = str(exc)
+        if not isinstance(exc, RetryableError):  # the database restarted or dropped us
+            log.warning("ingest %s lost the database (%s); retrying", document_id, exc)
+            close_old_connections()  # a broken connection is replaced by the next query
+            reason = "The database could not be reached."
+        # An outage is not the document's fault: give the attempt back and retry later (if the
+        # database is still down this raises; the workers' sweep re-queues it: recovery.py).
+        Document.objects.filter(pk=document_id, status__in=UNFINISHED).update(
+            status=Document.Status.QUEUED, attempts=Greatest(F("attempts") - 1, 0), error=""
         )
         if self.request.retries >= PROVIDER_RETRIES:
             return fail_document(
                 document_id,
-                f"{exc} It kept failing after {PROVIDER_RETRIES + 1} tries; re-ingest later.",
+                f"{reason} It kept failing after {PROVIDER_RETRIES + 1} tries; re-ingest later.",
             )
         countdown = min(300, 10 * 2**self.request.retries) * random.uniform(0.5, 1.5)  # noqa: S311
+        mark_queued(document_id)
         raise self.retry(countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         return fail_document(
@@ -88,24 +98,7 @@ def crash_sentence(exc: Exception) -> str:
 @shared_task(name="datasets.recover_stalled_documents")
 def recover_stalled_documents(include_queued: bool = False) -> int:
     """Re-queue documents left ``processing`` by a worker that died (its lease expired), and
-    with ``include_queued`` those ``queued`` for longer than a lease: their task may be gone
-    (Redis restarted without its data, or flushed), which left them queued for ever. A
-    duplicate task is harmless: the lease and the status make the second one a no-op."""
-    count = 0
-    for doc_id in Document.objects.filter(status=Document.Status.PROCESSING).values_list(
-        "id", flat=True
-    ):
-        if lease_is_live(str(doc_id)):
-            continue
-        log.warning("document %s was left processing by a dead worker; re-queueing it", doc_id)
-        ingest_document.delay(str(doc_id))
-        count += 1
-    if include_queued:
-        cutoff = timezone.now() - timedelta(seconds=settings.INGEST_LEASE_SECONDS)
-        waiting = Document.objects.filter(status=Document.Status.QUEUED, updated_at__lt=cutoff)
-        for doc_id in waiting.values_list("id", flat=True):
-            ingest_document.delay(str(doc_id))
-            count += 1
-        if waiting.exists():
-            log.info("re-queued the documents waiting since before this worker started")
-    return count
+    with ``include_queued`` those ``queued`` for longer than a lease whose task is gone (see
+    ``datasets.recovery``: the workers also run it every INGEST_SWEEP_SECONDS)."""
+    sweep_started()
+    return sweep(include_queued=include_queued)
