@@ -1,6 +1,8 @@
-"""reingest (--tenant SLUG | --all) [--dataset NAME_OR_ID] [--dry-run | --wait]: ingest documents
-again from their stored originals, with the code the workers run now (say, after an upgrade
-changed the chunker: documents ingested before keep their chunks until re-ingested).
+"""reingest (--tenant SLUG | --all [--include-suspended]) [--dataset NAME_OR_ID] [--dry-run |
+--wait]: ingest documents again from their stored originals, with the code the workers run now
+(say, after an upgrade changed the chunker: documents ingested before keep their chunks until
+re-ingested). ``--all`` skips suspended tenants (``is_active`` off) and names them;
+``--include-suspended`` takes them too, and ``--tenant`` takes the tenant it names either way.
 
 Each document goes through ``POST /v1/documents/{id}/reingest``'s service
 (``document_reingest``): the same refusals, each a skipped document counted by its reason, never
@@ -71,7 +73,13 @@ class Command(CheckedCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tenant", metavar="SLUG", help="only this tenant")
-        parser.add_argument("--all", action="store_true", help="every tenant")
+        parser.add_argument(
+            "--all", action="store_true", help="every active tenant (suspended ones are skipped)"
+        )
+        parser.add_argument(
+            "--include-suspended", action="store_true",
+            help="with --all: suspended tenants' documents too",
+        )  # fmt: skip
         parser.add_argument("--dataset", metavar="NAME_OR_ID", help="only this dataset")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--dry-run", action="store_true", help="only list what would be done")
@@ -86,10 +94,14 @@ class Command(CheckedCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["timeout"] > 0:  # nan waited for ever, 0 or less not at all
             raise CommandError(f"--timeout {opts['timeout']}: give a number of seconds above 0.")
+        selected = self._documents(opts)
+        if opts["all"] and not opts["include_suspended"]:
+            self._note_suspended(selected)
+            selected = selected.filter(tenant__is_active=True)
         docs = list(
-            self._documents(opts)
-            .select_related("tenant", "dataset")
-            .order_by("tenant__slug", "dataset__name", "created_at", "id")
+            selected.select_related("tenant", "dataset").order_by(
+                "tenant__slug", "dataset__name", "created_at", "id"
+            )
         )
         if not docs:
             self.stdout.write("No documents to re-ingest.")
@@ -134,6 +146,18 @@ class Command(CheckedCommand):
         if outcome["failed"]:
             raise CommandError(f"{outcome['failed']} of {len(queued)} re-ingests failed (above).")
 
+    def _note_suspended(self, selected: QuerySet) -> None:
+        """--all leaves suspended tenants out (their keys and users are refused; re-ingesting
+        spends the workers on documents nobody can read); say whose, and how to include them."""
+        slugs = sorted(
+            set(selected.filter(tenant__is_active=False).values_list("tenant__slug", flat=True))
+        )
+        if slugs:
+            self.stdout.write(
+                f"Skipped suspended tenant(s) {', '.join(slugs)}: --include-suspended "
+                "re-ingests their documents too."
+            )
+
     def _documents(self, opts: dict[str, Any]) -> QuerySet:
         """The documents the options select; a bad option is one sentence."""
         # An empty `--tenant "$T"` (an unset variable) must not read as "no filter".
@@ -143,6 +167,11 @@ class Command(CheckedCommand):
             raise CommandError("--dataset is empty; give a name, or leave --dataset out.")
         if opts["tenant"] and opts["all"]:
             raise CommandError("Give --tenant SLUG or --all, not both.")
+        if opts["include_suspended"] and not opts["all"]:
+            raise CommandError(
+                "--include-suspended goes with --all (--tenant SLUG re-ingests the tenant it "
+                "names, suspended or not)."
+            )
         if not opts["tenant"] and not opts["all"]:
             raise CommandError(
                 "Say whose documents to re-ingest: --tenant SLUG for one tenant, or --all for "
