@@ -6,11 +6,16 @@ The same local model in the other precision (int8 vs float32 chunks, DOCUMENT_EM
 ``datasets.I001``, information): the vectors stay comparable (cosine >= 0.989 to each other,
 bench/README.md "Chunk embeddings in int8"), so retrieval is not degraded and a deploy check
 (``--fail-level WARNING``) does not fail on an upgrade; ``manage.py reembed`` makes them uniform.
+
+It reads every document's ``embedding_model``, so it runs where a model change matters, not on
+every ``manage.py`` command (each ran Django's checks: ``ingest``, ``chat``, ``create_user``...):
+with the database checks (``migrate``, run at every start by ``make run`` and the compose file;
+``check --database default``) and with ``check --deploy``.
 """
 
 from __future__ import annotations
 
-from django.core.checks import CheckMessage, Info, Warning, register
+from django.core.checks import CheckMessage, Info, Tags, Warning, register
 from django.db import DatabaseError
 
 
@@ -22,8 +27,20 @@ def _same_model(configured: str) -> set[str]:
     return variants if configured in variants else {configured}
 
 
-@register("datasets", deploy=False)
-def embedding_model_matches(app_configs=None, **kwargs) -> list[CheckMessage]:
+@register("datasets", Tags.database)
+def _with_database_checks(app_configs=None, databases=None, **kwargs) -> list[CheckMessage]:
+    """With the database checks only (``migrate``, ``check --database default``), not on every
+    ``manage.py`` command: the query reads every document's ``embedding_model``."""
+    return embedding_model_matches() if databases else []
+
+
+@register("datasets", deploy=True)
+def _with_deploy_checks(app_configs=None, databases=None, **kwargs) -> list[CheckMessage]:
+    """``check --deploy`` too (once when given ``--database`` as well)."""
+    return [] if databases else embedding_model_matches()
+
+
+def embedding_model_matches() -> list[CheckMessage]:
     from datasets.embeddings import configured_model_name
     from datasets.models import Dataset, Document
     from datasets.retrieval_sql import READABLE_Q
