@@ -155,6 +155,8 @@ def test_answers_can_be_filtered_by_their_rating(request, who, acme, globex, ans
     MessageFactory(conversation=globex["conversation"], role="assistant", feedback_rating="down")
     res = client.get(admin_url(answer, "changelist") + "?feedback_rating__exact=down")
     assert res.status_code == 200
+    offered = [spec.title for spec in res.context["cl"].filter_specs]
+    assert "feedback rating" in offered, offered  # in the sidebar, not only by URL
     shown = {m.pk for m in res.context["cl"].result_list}
     assert down.pk in shown
     assert answer.pk not in shown  # rated up
