@@ -162,3 +162,29 @@ def test_a_failure_retrying_may_help_does_not_forbid_it(client, key, openai_stub
     assert res.status_code == 502
     assert "X-Should-Retry" not in res
     assert "retryable" not in res.json()["error"]["details"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_websocket_error_event_carries_the_wait(kb, make_key, openai_stub):
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from chatbot_project.asgi import application
+    from conversations.tests.test_websocket import _collect
+
+    key = make_key(kb.tenant)
+    openai_stub.script.status = 429  # the stub's Retry-After: 1
+
+    async def run():
+        comm = WebsocketCommunicator(application, f"/ws/chat/?key={key}")
+        assert (await comm.connect())[0]
+        await comm.send_json_to({"type": "chat", "bot": "helper", "message": Q})
+        events = await _collect(comm)
+        await comm.disconnect()
+        return events
+
+    error = async_to_sync(run)()[-1]
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "upstream_error"
+    assert error["error"]["details"] == {"retry_after": 1}
+    assert RATE_LIMITED in error["error"]["message"]
