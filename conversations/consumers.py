@@ -49,6 +49,8 @@ _INVALID_KEY = "The API key is no longer valid (revoked, expired or its tenant s
 _NO_KEY = "Authentication required: send the API key as ?key=<key> or the subprotocol bearer.<key>."
 _NO_CHAT = "This credential lacks the `chat` permission this route needs."
 CLOSE_FORBIDDEN = 4403
+# 4000 + the HTTP status, as the two above (daphne refuses an application's 1011 or 1013)
+CLOSE_INTERNAL_ERROR, CLOSE_UNAVAILABLE = 4500, 4503
 BEARER = "bearer."
 
 log = logging.getLogger("chatbot.websocket")
@@ -60,6 +62,10 @@ def _resolve(raw: str, headers: dict[str, str]) -> Any:
 
     origin, tenant = headers.get("origin", ""), headers.get("x-tenant", "").strip()
     return authenticate_key(raw, origin=origin, tenant=tenant)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _still_valid(context: Any) -> bool:
@@ -96,28 +102,33 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.scope["headers"]
         }
-        if not raw:
-            return await self._refuse(APIError(_NO_KEY, type="authentication_failed"), chosen)
         try:
+            if not raw:
+                raise APIError(_NO_KEY, type="authentication_failed", status_code=401)
             context = await db_sync(_resolve)(raw, headers)
             if not context.has("chat"):
                 raise APIError(_NO_CHAT, type="permission_denied", status_code=403)
         except APIError as exc:
-            return await self._refuse(exc, chosen)
+            code = CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED
+            return await self._refuse({"type": exc.type, "message": str(exc.detail)}, code, chosen)
+        except Exception as exc:  # the database or Redis down: an HTTP 500 at the handshake
+            log.exception("WebSocket authentication failed")
+            status, body, _headers = internal_error(exc)
+            code = CLOSE_UNAVAILABLE if status == 503 else CLOSE_INTERNAL_ERROR
+            return await self._refuse(body["error"], code, chosen)
         self.context = context
         await self.accept(subprotocol=chosen)
         self._guard = asyncio.get_running_loop().create_task(self._close_when_revoked())
 
-    async def _refuse(self, exc: APIError, subprotocol: str | None) -> None:
+    async def _refuse(self, error: dict[str, Any], code: int, subprotocol: str | None) -> None:
         """A socket refused (no key, a bad one, no ``chat`` permission, an origin the key may
-        not serve) is accepted, told why in an ``error`` event and closed with 4401 or 4403
-        (reason: the error's type). Closed before its handshake, as it was, a real server
-        (uvicorn, daphne) answered every refusal with a bare HTTP 403: no body, no close code,
-        a bad key indistinguishable from a missing permission, and a browser sees nothing."""
+        not serve; the database down) is accepted, told why in an ``error`` event and closed
+        with ``code`` (reason: the error's type). Closed before its handshake, as it was, a real
+        server (uvicorn, daphne) answered every refusal with a bare HTTP 403 (a failure: 500):
+        no body, no close code, and a browser sees nothing."""
         await self.accept(subprotocol=subprotocol)
-        await self._error(exc.type, str(exc.detail))
-        code = CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED
-        await self.close(code=code, reason=exc.type)
+        await self.send_json({"type": "error", "error": error})
+        await self.close(code=code, reason=error["type"])
 
     async def _close_when_revoked(self) -> None:
         """An idle socket ends within CHAT_REVALIDATE_SECONDS of its key's revocation (expiry,
@@ -143,6 +154,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         if self.context is None or self.closing:  # refused, or closed by us: frames unread
+            return
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # POST /v1/chat's JSON body limit
+        if text_data and len(text_data) * 4 > limit and _utf8_size(text_data) > limit:
+            # The server's own frame limit (uvicorn: 16 MiB) let 8 times what HTTP takes in,
+            # stored as the chat's `metadata` on its conversation and message alike.
+            message = (
+                f"The frame is larger than the {limit:,}-byte limit for a message on this socket "
+                "(POST /v1/chat's body limit); send less."
+            )
+            await self._error("payload_too_large", message, details={"max_bytes": limit})
             return
         # Channels' JSON consumer raises on these, which drops the socket without a close frame.
         if text_data is None:

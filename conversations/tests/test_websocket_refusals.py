@@ -1,9 +1,11 @@
 """A socket refused at /ws/chat/ (no key, a bad one, no `chat` permission, a refused origin,
-X-Tenant naming another tenant) or opened at a path that is not a socket: over a real server
-(uvicorn and daphne), the client gets API.md's error body as an ``error`` event and a close code
-saying why. Before, a refusal closed the socket before its handshake, which both servers answer
-with a bare HTTP 403 (no body, no close code: a bad key read like a missing permission), and an
-unknown path (``/ws/chat`` without its slash too) was an HTTP 500 with a logged traceback."""
+X-Tenant naming another tenant, the database down) or opened at a path that is not a socket:
+over a real server (uvicorn and daphne), the client gets API.md's error body as an ``error``
+event and a close code saying why. Before, a refusal closed the socket before its handshake,
+which both servers answer with a bare HTTP 403 (no body, no close code: a bad key read like a
+missing permission); the database down, or an unknown path (``/ws/chat`` without its slash too),
+was an HTTP 500 with a logged traceback. And a frame larger than POST /v1/chat takes as a body
+is refused as that body is (it was answered, its `metadata` stored twice)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from apikeys import keys
+from chatbot_project.testing import processes
 from chatbot_project.testing.processes import start_server, stop
+from conversations.models import Conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,3 +97,40 @@ def test_the_chat_socket_answers_without_its_trailing_slash(server, kb, make_key
             events.append(json.loads(socket.recv(timeout=30)))
     assert events[0]["type"] == "start"
     assert events[-1]["type"] == "end", events[-1]
+
+
+def test_a_frame_larger_than_an_http_chat_body_is_refused_and_the_socket_goes_on(
+    server, kb, make_key, settings
+):
+    server, software = server
+    if software == "daphne":
+        pytest.skip("daphne drops a message over 1 MiB itself (its websocket_max_message_size)")
+    key = make_key(kb.tenant)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # (the server's: the same default)
+    big = {"type": "chat", "bot": "helper", "message": "Hi?", "metadata": {"x": "é" * (limit // 2)}}
+    with connect(f"{server}/ws/chat/?key={key}", open_timeout=20, max_size=None) as socket:
+        socket.send(json.dumps(big, ensure_ascii=False))  # ~1 character in 2 bytes: over it
+        refused = json.loads(socket.recv(timeout=30))
+        socket.send(json.dumps({"type": "chat", "bot": "helper", "message": "What is paging?"}))
+        events = [json.loads(socket.recv(timeout=30))]
+        while events[-1]["type"] not in ("end", "error"):
+            events.append(json.loads(socket.recv(timeout=30)))
+    assert refused["error"]["type"] == "payload_too_large", refused
+    assert refused["error"]["details"] == {"max_bytes": limit}
+    assert f"{limit:,}-byte" in refused["error"]["message"]
+    assert events[-1]["type"] == "end", events[-1]
+    assert Conversation.objects.count() == 1  # the refused chat stored nothing
+
+
+@pytest.mark.parametrize("software", ["uvicorn", "daphne"])
+def test_the_database_down_is_an_unavailable_event(software):
+    url = processes.test_database_url()
+    missing = url.replace("/test_", "/missing_test_", 1)
+    assert missing != url
+    proc, base = start_server(server=software, DATABASE_URL=missing, TESTING="0", DEBUG="true")
+    try:
+        event, code, _ = _refusal(f"ws{base[4:]}/ws/chat/?key={keys.generate()}")
+    finally:
+        stop(proc)
+    assert event["error"]["type"] == "unavailable", event
+    assert code == 4503  # 4000 + the HTTP status, as 4401 and 4403
