@@ -233,6 +233,9 @@ SIMPLE_JWT = {
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+# A sign-in's whole life: refreshes renew a refresh token, never beyond this after the password
+# (and code) were given (tenants/jwt_sessions.py, the auth_time claim); 0 = no limit.
+JWT_SESSION_DAYS = env_int("JWT_SESSION_DAYS", 30, minimum=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chatbot platform API",

@@ -20,6 +20,7 @@ from tenants.jwt_sessions import (
     SessionLogoutSerializer,
     SessionTokenObtainSerializer,
     SessionTokenRefreshSerializer,
+    SignInExpired,
     end_session,
 )
 from tenants.serializers import RefreshRequest, TenantSerializer, TokenObtainRequest, TokenPair
@@ -81,6 +82,8 @@ class _TokenAPI(APIView):
             raise serializers.ValidationError(wrong)
         try:
             serializer.is_valid(raise_exception=True)
+        except SignInExpired as exc:
+            raise auth_failed(str(exc)) from None
         except (TokenError, ObjectDoesNotExist):
             # ObjectDoesNotExist: simplejwt's refresh looks up the token's user, who may have
             # been deleted since (a 500 before).

@@ -26,6 +26,7 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -43,6 +44,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 SID_CLAIM = "sid"
 PASSWORD_CLAIM = "pwd"  # noqa: S105 (a claim name)
+AUTH_TIME_CLAIM = "auth_time"  # when the password was given (OpenID Connect's name for it)
 _KEY = "jwt:logout:{}"
 _BROWSER_SID = "jwt_sid"  # the Django session's key for its tokens' sid
 
@@ -72,7 +74,33 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         token = super().get_token(user)
         token[SID_CLAIM] = uuid.uuid4().hex
         token[PASSWORD_CLAIM] = password_stamp(user.password)
+        token[AUTH_TIME_CLAIM] = int(time.time())
+        _cap_expiry(token)
         return token
+
+
+class SignInExpired(TokenError):
+    """A sign-in past ``JWT_SESSION_DAYS``: the refresh route says so (not its generic 401)."""
+
+
+def _cap_expiry(refresh: Any) -> None:
+    """Refuse (``TokenError``) a refresh token whose sign-in is older than ``JWT_SESSION_DAYS``,
+    and keep its expiry within that. Rotation renewed a refresh token's lifetime at every
+    refresh, so a sign-in (or a stolen refresh token used now and then) lasted for ever. A token
+    from before the claim counts from its first refresh since."""
+    days = settings.JWT_SESSION_DAYS
+    signed_in = refresh.get(AUTH_TIME_CLAIM)
+    if not isinstance(signed_in, int):
+        signed_in = refresh[AUTH_TIME_CLAIM] = int(time.time())
+    if not days:
+        return
+    ends = signed_in + days * 86_400
+    if time.time() >= ends:
+        raise SignInExpired(
+            f"This sign-in is over {days} days old (JWT_SESSION_DAYS); sign in again."
+        )
+    if refresh.get("exp", ends) > ends:
+        refresh["exp"] = ends
 
 
 def check_one_time_code(user: Any, code: str) -> None:
@@ -204,6 +232,7 @@ class SessionTokenRefreshSerializer(TokenRefreshSerializer):
         refresh.set_jti()
         refresh.set_exp()
         refresh.set_iat()
+        _cap_expiry(refresh)
         refresh.outstand()
         return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
