@@ -13,11 +13,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatbot_project.errors import APIError
+from chatbot_project.errors import APIError, NotFound
 from chatbot_project.jsonbody import StrictJSONParser
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
+from conversations.chat_input import MAX_USER_CHARS
 from conversations.guardrails import redact_headings, redact_terms
 from conversations.models import Message
 from conversations.serializers import (
@@ -109,6 +110,11 @@ def _plain_retrieve_input(p: Any) -> dict[str, Any] | None:
 class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
     rating = serializers.ChoiceField(choices=["up", "down"])
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    # The end user the chat named (the widget's visitor id): see MessageFeedbackView.
+    user = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
+        max_length=MAX_USER_CHARS,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- views
@@ -309,6 +315,14 @@ class MessageFeedbackView(APIView):
                 "No such message, or it is not visible to this credential.",
                 type="not_found", status_code=404,
             )  # fmt: skip
+        # As for continuing a conversation (selectors.conversation_to_continue): a rating that
+        # names a `user`, or comes with a browser key (its visitors are not trusted to leave it
+        # out), rates only that end user's answers; another's reads as missing.
+        user = params.validated_data.get("user") or ""
+        if (user or ctx.allowed_origins) and not Message.objects.filter(
+            id=msg.id, conversation__user=user
+        ).exists():
+            raise NotFound("No such message, or it is not visible to this credential.")
         msg = services.message_feedback(
             tenant=request.tenant,
             message=msg,
