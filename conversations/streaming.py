@@ -248,7 +248,7 @@ def wants_stream(accept: str, payload: Any) -> bool:
     used to win); without it the ``Accept`` header does."""
     if isinstance(payload, dict) and "stream" in payload:
         return payload["stream"] is True
-    return "text/event-stream" in accept
+    return "text/event-stream" in accept.lower()  # (media types ignore case)
 
 
 class SSEResponse(StreamingHttpResponse):
