@@ -4,7 +4,8 @@ Authenticate with ``?key=<api key>`` or the subprotocol ``bearer.<key>`` (accept
 browsers complete the handshake). Send ``{"type": "chat", ...same fields as POST /v1/chat}``;
 ``{"type": "cancel"}`` stops the running chat (its partial answer is saved as ``cancelled`` and an
 ``end`` event says so). Chats on one socket run one after another; a cancel stops the oldest one
-not yet ended, leaving those queued behind it. A cancel that arrives before the answer streams
+not yet ended, leaving those queued behind it; one naming the ``message_id`` of a chat's ``start``
+stops that chat only (nothing once it has ended). A cancel that arrives before the answer streams
 (while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
@@ -189,7 +190,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type") if isinstance(content, dict) else None
         self.turns = [t for t in self.turns if t.task is None or not t.task.done()]
         if kind == "cancel":
-            current = next((t for t in self.turns if not t.ended), None)
+            # With the ``message_id`` of a chat's ``start``: that chat only, if still running (a
+            # cancel crossing its ``end`` stopped the next queued chat instead); else the oldest.
+            target = content.get("message_id")
+            current = next(
+                (t for t in self.turns if not t.ended and target in (None, t.message_id)), None
+            )
             if current is not None:
                 current.cancel()
             return
@@ -279,6 +285,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             prep, slot = await start_chat(
                 self.context, data, embedding, time.perf_counter(), visitor=self._visitor()
             )
+            turn.message_id = str(prep.message_id)
         except APIError as exc:
             turn.ended = True
             details = dict(exc.details or {})

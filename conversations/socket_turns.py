@@ -23,6 +23,7 @@ class Turn:
     cancelled: bool = False
     streaming: bool = False
     ended: bool = False  # its ``end`` or ``error`` event went out: a cancel comes too late
+    message_id: str | None = None  # its answer's id (its ``start`` event's), once started
 
     def cancel(self) -> None:
         if self.cancelled or self.ended:
