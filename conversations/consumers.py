@@ -81,6 +81,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     context: Any = None
     closed = False  # the client went away: events are dropped, chats still stored
     closing = False  # we sent the close frame
+    told_invalid = False  # an error event said the credential no longer works
     _guard: asyncio.Task | None = None  # _close_when_revoked
     # Nothing is ever sent to a chat socket through the channel layer, so it does not listen
     # on one: subscribed, every socket of the process waited on one blocking Redis read loop,
@@ -148,8 +149,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if running:
             await asyncio.wait(running)
         if not self.closed and not self.closing:
-            await self._error("authentication_failed", _INVALID_KEY)
-            await self.close(code=CLOSE_UNAUTHORIZED)
+            if not self.told_invalid:  # (a chat cut short by it said so: one event, not two)
+                await self._error("authentication_failed", _INVALID_KEY)
+            await self.close(code=CLOSE_UNAUTHORIZED, reason="authentication_failed")
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -224,6 +226,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.turns.append(turn)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
+        if content.get("type") == "error" and content["error"]["type"] == "authentication_failed":
+            self.told_invalid = True
         if not self.closed:
             await super().send_json(content, close)
 
@@ -269,7 +273,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(
                 "authentication_failed", _INVALID_KEY, details=conversation_echo(content)
             )
-            await self.close(code=CLOSE_UNAUTHORIZED)
+            await self.close(code=CLOSE_UNAUTHORIZED, reason="authentication_failed")
             return
         try:
             # Counted before the frame is read, as HTTP counts a bad request once its

@@ -51,7 +51,7 @@ def test_an_idle_socket_is_closed_once_its_key_is_revoked(kb, make_key, settings
             "message": "The API key is no longer valid (revoked, expired or its tenant suspended).",
         },
     }
-    assert closed == {"type": "websocket.close", "code": 4401}
+    assert closed == {"type": "websocket.close", "code": 4401, "reason": "authentication_failed"}
     assert waited < 2
 
 
