@@ -45,7 +45,7 @@ def main() -> int:
 
     # Before the minute of set-up, not after it: the server is the last thing to start.
     web_port = os.environ.get("PORT", "8000")
-    host = os.environ.get("HOST", "127.0.0.1")
+    host = os.environ.get("HOST") or "127.0.0.1"
     if web_port.isdigit() and _port_taken(host, int(web_port)):
         print(
             f"make run: port {web_port} on {host} is already in use (another `make run` or "

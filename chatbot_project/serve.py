@@ -152,7 +152,8 @@ def main() -> int:
     import chatbot_project.asgi  # noqa: F401  (Django set up before start-up objects are frozen)
 
     port = str(settings.PORT)
-    host = os.environ.get("HOST", "127.0.0.1" if settings.DEBUG else "0.0.0.0")  # noqa: S104
+    # Empty is unset, as for the settings (.env.example has `HOST=`; copied, "" failed to bind).
+    host = os.environ.get("HOST") or ("127.0.0.1" if settings.DEBUG else "0.0.0.0")  # noqa: S104
     processes = settings.WEB_CONCURRENCY
     if settings.ASGI_SERVER == "daphne":
         if processes > 1:
@@ -185,8 +186,8 @@ def main() -> int:
         lifespan="off",
         server_header=False,  # no "server: uvicorn" telling every client what to probe for
         # "auto" = uvloop and httptools (in requirements.txt) when importable.
-        loop=os.environ.get("UVICORN_LOOP", "auto"),
-        http=os.environ.get("UVICORN_HTTP", "auto"),
+        loop=os.environ.get("UVICORN_LOOP") or "auto",
+        http=os.environ.get("UVICORN_HTTP") or "auto",
     )
     try:
         count = settings.LISTEN_SOCKETS if processes == 1 else max(2, settings.LISTEN_SOCKETS)
