@@ -1,5 +1,6 @@
-"""Writes of documents: create (upload, local file, text, JSON), delete. Creating from a URL and
-re-ingesting are in ``datasets/document_reingest.py`` (they use the helpers here).
+"""Writes of documents: create (upload, local file, text, JSON). Deleting is in
+``datasets/services.py``; creating from a URL and re-ingesting are in
+``datasets/document_reingest.py`` (they use the helpers here).
 
 Callers reach these through ``datasets.services``, which re-exports them. Creators return
 ``(document, created)``: identical content posted again to the same dataset returns the existing
@@ -371,15 +372,6 @@ def _same_content(*, tenant: Tenant, dataset: Dataset, content_hash: str) -> Doc
         .filter(dataset=dataset, content_hash=content_hash)
         .first()
     )
-
-
-# --------------------------------------------------------------------------- delete
-def document_delete(*, tenant: Tenant, document: Document) -> None:
-    assert document.tenant_id == tenant.id
-    name = document.file.name if document.file else ""
-    document.delete()  # chunks cascade in the same statement's transaction
-    if name:
-        transaction.on_commit(lambda: delete_stored_files([name]))
 
 
 def _enqueue(document: Document) -> None:

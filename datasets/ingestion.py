@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from datasets.chunking import ChunkDraft, chunk_blocks
@@ -97,6 +97,15 @@ def lease_is_live(document_id: str) -> bool:
     from chatbot_project.redis_client import get_redis
 
     return bool(get_redis().exists(LEASE_PREFIX + str(document_id)))
+
+
+def _dataset_key_share(dataset_id) -> bool:
+    """Lock the dataset's row FOR KEY SHARE until the transaction ends (the lock a foreign key
+    check takes; Django's select_for_update has no such mode); False if it is gone."""
+    assert Dataset._meta.db_table == "datasets_dataset"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM datasets_dataset WHERE id = %s FOR KEY SHARE", [dataset_id])
+        return cursor.fetchone() is not None
 
 
 def _set(document_id: uuid.UUID | str, **fields) -> int:
@@ -297,6 +306,11 @@ def _process(doc: Document, lease: Lease | None) -> str:
     progress(0.97, force=True)
     embedder_name = get_embedder().model_name
     with transaction.atomic():
+        # The dataset's row before the document's, as its DELETE takes them (FOR KEY SHARE:
+        # only a DELETE waits): a delete that came first has committed when this reads, one
+        # that comes later waits for this commit and then sees the chunks written here.
+        if not _dataset_key_share(doc.dataset_id):
+            raise Skipped("dataset deleted while processing")
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
             raise Skipped("document deleted while processing")

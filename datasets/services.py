@@ -1,5 +1,6 @@
-"""Every write of the datasets app: datasets here, documents in ``datasets/document_services.py``
-(creators, delete) and ``datasets/document_reingest.py`` (from a URL, re-ingest).
+"""Every write of the datasets app: datasets and deletes here, documents in
+``datasets/document_services.py`` (creators) and ``datasets/document_reingest.py`` (from a URL,
+re-ingest).
 
 The document writes (create from upload, path, text, JSON or URL; re-ingest; delete) are
 re-exported below, so callers keep using ``services.document_create_from_text`` and the like.
@@ -21,12 +22,11 @@ from datasets.document_services import (
     document_create_from_path,
     document_create_from_text,
     document_create_from_upload,
-    document_delete,
     json_depth,
     payload_too_large,
 )
 from datasets.embeddings import configured_model_name
-from datasets.models import EMBEDDING_DIMENSIONS, Dataset
+from datasets.models import EMBEDDING_DIMENSIONS, Dataset, Document
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded, enforce_quota
 
@@ -120,6 +120,19 @@ def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
     files = list(dataset.documents.exclude(file="").values_list("file", flat=True))
     dataset.delete()
     transaction.on_commit(lambda: delete_stored_files(files))
+
+
+def document_delete(*, tenant: Tenant, document: Document) -> None:
+    """Delete ``document`` with its chunks and stored file. Its row is locked first: a worker
+    writing its chunks holds it, so the delete waits for that commit and deletes those chunks
+    too (read before it, they were left referencing the deleted row: an IntegrityError, 500)."""
+    assert document.tenant_id == tenant.id
+    name = document.file.name if document.file else ""
+    with transaction.atomic():
+        Document.objects.select_for_update().filter(pk=document.pk).exists()
+        document.delete()  # its chunks cascade in the same transaction
+    if name:
+        transaction.on_commit(lambda: delete_stored_files([name]))
 
 
 def _save(dataset: Dataset) -> None:
