@@ -31,7 +31,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from datasets.ingestion import lease_is_live
+from datasets.ingestion import LEASE_PREFIX
 from datasets.models import Document
 
 log = logging.getLogger("chatbot.ingest")
@@ -82,38 +82,50 @@ def task_started(document_id: str) -> None:
         _redis().delete(QUEUED_PREFIX + str(document_id))
 
 
-def _requeue(document_id: str, why: str) -> bool:
+BATCH = 500  # documents per Redis round trip
+
+
+def _requeue(ids: list[str], why: str) -> int:
+    """Claim each document's mark (``SET NX``: not when its task is on its way, or another
+    sweep just sent one) and publish a task for those claimed; returns how many."""
     from datasets.tasks import ingest_document
 
-    key = QUEUED_PREFIX + document_id
-    if not _redis().set(key, "1", nx=True, ex=_mark_seconds()):
-        return False  # its task is on its way (or another worker's sweep just sent one)
-    try:
-        ingest_document.delay(document_id)
-    except Exception:
-        with contextlib.suppress(redis.RedisError):
-            _redis().delete(key)
-        raise
-    log.warning("document %s %s; re-queued it", document_id, why)
-    return True
+    count = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        pipe = _redis().pipeline(transaction=False)
+        for document_id in batch:
+            pipe.set(QUEUED_PREFIX + document_id, "1", nx=True, ex=_mark_seconds())
+        for document_id, claimed in zip(batch, pipe.execute(), strict=True):
+            if not claimed:
+                continue
+            try:
+                ingest_document.delay(document_id)
+            except Exception:
+                with contextlib.suppress(redis.RedisError):
+                    _redis().delete(QUEUED_PREFIX + document_id)
+                raise
+            log.warning("document %s %s; re-queued it", document_id, why)
+            count += 1
+    return count
 
 
 def sweep(*, include_queued: bool = True) -> int:
     """Re-queue the documents no task will finish (see the module); returns how many."""
-    count = 0
     processing = Document.objects.filter(status=Document.Status.PROCESSING)
-    for doc_id in processing.values_list("id", flat=True).iterator():
-        doc_id = str(doc_id)
-        if not lease_is_live(doc_id):
-            count += _requeue(doc_id, "was left processing by a worker that stopped")
+    ids = [str(pk) for pk in processing.values_list("id", flat=True)]
+    pipe = _redis().pipeline(transaction=False)
+    for document_id in ids:
+        pipe.exists(LEASE_PREFIX + document_id)
+    dead = [d for d, live in zip(ids, pipe.execute() if ids else [], strict=True) if not live]
+    count = _requeue(dead, "was left processing by a worker that stopped")
     if not include_queued:
         return count
     # Queued just now: its publish follows the commit within milliseconds; leave it that long.
     cutoff = timezone.now() - timedelta(seconds=settings.INGEST_LEASE_SECONDS)
     waiting = Document.objects.filter(status=Document.Status.QUEUED, updated_at__lt=cutoff)
-    for doc_id in waiting.values_list("id", flat=True).iterator():
-        count += _requeue(str(doc_id), "was queued but its task was lost or never sent")
-    return count
+    ids = [str(pk) for pk in waiting.values_list("id", flat=True)]
+    return count + _requeue(ids, "was queued but its task was lost or never sent")
 
 
 def publish_sweep() -> bool:
