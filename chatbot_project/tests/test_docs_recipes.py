@@ -8,6 +8,7 @@
   the section before (the demo key: `chat` and `read`, a 403 on `POST /v1/datasets`).
 - README's backups said to keep SECRET_KEY with the dump, while `make run` users never set one:
   theirs is `.data/secret_key`.
+- README showed `create_api_key` without its required `--tenant` and `--name`.
 - docs/ingestion.md and docs/widget.md ran `python manage.py`, which outside the activated
   `.venv` has no Django (or no `python` at all).
 """
@@ -68,3 +69,15 @@ def test_commands_in_docs_run_with_the_virtual_environment():
         for block in re.findall(r"```bash\n(.*?)```", (BASE_DIR / name).read_text(), re.DOTALL):
             for line in block.splitlines():
                 assert not line.startswith("python manage.py"), (name, line)
+
+
+def test_every_create_api_key_shown_names_its_required_options():
+    """README's widget paragraph showed `create_api_key --permissions chat --bots demo --origins
+    ...`, which exits 2: "the following arguments are required: --tenant, --name"."""
+    for name in ("README.md", "docs/running.md", "docs/widget.md"):
+        text = _flat(name)
+        shown = re.findall(r"create_api_key --[^`]*", text)
+        assert shown, name
+        for command in shown:
+            assert "--tenant " in command, (name, command)
+            assert "--name " in command, (name, command)
