@@ -27,6 +27,7 @@ SOURCES = [
     "citations.js",  # citation chips and [n] references
     "panel.js",  # the panel's DOM
     "messages.js",  # the transcript's message views
+    "feedback.js",  # thumbs up / down under answers, POST /v1/messages/{id}/feedback
     "mount.js",  # one widget: config, state, sending, events
     "main.js",  # window.ChatbotWidget and the auto-mount
 ]

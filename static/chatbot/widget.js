@@ -10,7 +10,8 @@
  * data-title, data-greeting, data-placeholder, data-scope, data-accent (a CSS colour),
  * data-position ("right" | "left"), data-open ("true" opens the panel on load),
  * data-theme ("light" | "dark" | "auto", the default: the visitor's prefers-color-scheme),
- * data-css (stylesheet URL; defaults to widget.css beside this script).
+ * data-css (stylesheet URL; defaults to widget.css beside this script),
+ * data-feedback ("off": no thumbs up / down buttons under answers).
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
  * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height, --cb-focus
@@ -74,6 +75,8 @@
     stop: ["M7 7h10v10H7z"],
     plus: ["M12 5v14M5 12h14"],
     retry: ["M20 11a8 8 0 1 0-2.3 5.7", "M20 4v7h-7"],
+    thumbUp: ["M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h3zm0 0l4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.3 8A2 2 0 0 1 18.2 21H7"],
+    thumbDown: ["M17 14V3h3a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1h-3zm0 0l-4 8a3 3 0 0 1-3-3v-4H4.5a2 2 0 0 1-2-2.3l1.3-8A2 2 0 0 1 5.8 3H17"],
   };
 
   // ------------------------------------------------------------------ safe Markdown
@@ -846,7 +849,8 @@
       return view;
     }
 
-    function render(messages) {
+    /** onAnswer(view, stored): called for each stored answer once it is rendered. */
+    function render(messages, onAnswer) {
       log.replaceChildren();
       addGreeting();
       messages.forEach(function (m) {
@@ -859,6 +863,8 @@
           view.render();
           if (m.note) view.setStatus(m.note, m.noteKind);
           if (!m.content && m.noteKind === "error") view.node.classList.add("cb-msg--error");  // as it was shown
+          view.messageId = m.messageId || null;
+          if (onAnswer) onAnswer(view, m);
         }
       });
       scrollToEnd();
@@ -883,6 +889,109 @@
     });
     var text = bubble.textContent.replace(/\s+/g, " ").trim();
     return text.length > 2000 ? text.slice(0, 2000) + "\u2026" : text;
+  }
+
+  // ------------------------------------------------------------------ rating answers
+
+  var RATINGS = {
+    up: { label: "Helpful", icon: "thumbUp" },
+    down: { label: "Not helpful", icon: "thumbDown" },
+  };
+
+  /** The script tag's data-feedback: "off" (or "false", any case) shows no rating buttons. */
+  function feedbackOn(value) {
+    var v = String(value || "").trim().toLowerCase();
+    return v !== "off" && v !== "false";
+  }
+
+  /**
+   * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
+   * the chat sends it: the server rates only that visitor's answers), announce(text) and
+   * save() (after `stored.rating` changed: the rating is kept with the stored transcript).
+   */
+  function createFeedback(options) {
+    /** The buttons under `view` (its messageId set), showing and saving `stored.rating`. */
+    function attach(view, stored) {
+      if (!view.messageId) return;
+      var saving = false;
+      var note = el("span", { className: "cb-feedback-note", hidden: true });
+      var buttons = {};
+      var group = el("div", { className: "cb-feedback", role: "group", "aria-label": "Rate this answer" },
+        Object.keys(RATINGS).map(function (rating) {
+          var button = buttons[rating] = el("button", {
+            type: "button",
+            className: "cb-rate cb-rate--" + rating,
+            "aria-label": RATINGS[rating].label,
+            title: RATINGS[rating].label,
+            "aria-pressed": "false",
+          }, [icon(ICONS[RATINGS[rating].icon], 16)]);
+          button.addEventListener("click", function () { rate(rating); });
+          return button;
+        }).concat([note]));
+      view.node.appendChild(group);
+      show(stored.rating);
+
+      function show(rating) {
+        Object.keys(buttons).forEach(function (name) {
+          buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
+        });
+      }
+
+      function say(text, kind) {
+        note.textContent = text;
+        note.hidden = !text;
+        note.className = "cb-feedback-note" + (kind ? " cb-feedback-note--" + kind : "");
+        if (text) options.announce(text);
+      }
+
+      function rate(rating) {
+        // One request at a time (aria-disabled rather than disabled: the focus stays on the button).
+        if (saving || rating === stored.rating) return;
+        saving = true;
+        group.setAttribute("aria-busy", "true");
+        Object.keys(buttons).forEach(function (name) { buttons[name].setAttribute("aria-disabled", "true"); });
+        say("Saving\u2026");
+        postRating(view.messageId, rating).then(function () {
+          stored.rating = rating;
+          options.save();
+          show(rating);
+          say("Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
+        }, function (err) {
+          say("Your feedback was not saved. " + err.message, "error");
+        }).then(function () {
+          saving = false;
+          group.removeAttribute("aria-busy");
+          Object.keys(buttons).forEach(function (name) { buttons[name].removeAttribute("aria-disabled"); });
+        });
+      }
+    }
+
+    /** POST /v1/messages/{id}/feedback; rejects with an Error whose message is for the visitor. */
+    function postRating(messageId, rating) {
+      var body = { rating: rating };
+      if (options.user) body.user = options.user;
+      return fetch(options.api + "/v1/messages/" + encodeURIComponent(messageId) + "/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + options.key },
+        body: JSON.stringify(body),
+        credentials: "omit",
+        mode: "cors",
+        cache: "no-store",
+      }).then(function (response) {
+        if (response.ok) return null;
+        return response.text().then(function (text) {
+          var parsed = null;
+          try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+          throw new Error(response.status === 404 && parsed && parsed.error
+            ? "This answer can no longer be rated."  // its conversation was deleted, say
+            : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api));
+        });
+      }, function () {
+        throw new Error(NETWORK_MESSAGE);
+      });
+    }
+
+    return { attach: attach };
   }
 
   // ------------------------------------------------------------------ the widget
@@ -911,6 +1020,7 @@
       position: data.position === "left" ? "left" : "right",
       theme: themeOf(data.theme),
       css: data.css || new URL("widget.css", scriptUrl).href,
+      feedback: feedbackOn(data.feedback),
     };
     var twin = (window.ChatbotWidget.instances || []).some(function (other) {
       var c = other.config;
@@ -988,8 +1098,15 @@
       notice.hidden = !message;
     }
 
+    var feedback = createFeedback({ api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState });
+
+    /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
+    function rateable(view, stored) {
+      if (cfg.feedback && stored.rateable) feedback.attach(view, stored);
+    }
+
     function renderTranscript() {
-      transcript.render(state.messages);
+      transcript.render(state.messages, rateable);
     }
 
     // ---------------------------------------------------------------- behaviour
@@ -1154,7 +1271,10 @@
             messageId: view.messageId || null,
             note: note,
             noteKind: kind === "error" ? "error" : "muted",
+            rateable: !kind && !!view.messageId,  // a whole answer (not failed, not stopped)
+            rating: null,
           });
+          rateable(view, view.stored);
         }
         saveState();
         if (kind === "error" && retry) offerRetry(view, text);

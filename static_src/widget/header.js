@@ -8,7 +8,8 @@
  * data-title, data-greeting, data-placeholder, data-scope, data-accent (a CSS colour),
  * data-position ("right" | "left"), data-open ("true" opens the panel on load),
  * data-theme ("light" | "dark" | "auto", the default: the visitor's prefers-color-scheme),
- * data-css (stylesheet URL; defaults to widget.css beside this script).
+ * data-css (stylesheet URL; defaults to widget.css beside this script),
+ * data-feedback ("off": no thumbs up / down buttons under answers).
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
  * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height, --cb-focus

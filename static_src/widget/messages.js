@@ -80,7 +80,8 @@ function createTranscript(log, greeting) {
     return view;
   }
 
-  function render(messages) {
+  /** onAnswer(view, stored): called for each stored answer once it is rendered. */
+  function render(messages, onAnswer) {
     log.replaceChildren();
     addGreeting();
     messages.forEach(function (m) {
@@ -93,6 +94,8 @@ function createTranscript(log, greeting) {
         view.render();
         if (m.note) view.setStatus(m.note, m.noteKind);
         if (!m.content && m.noteKind === "error") view.node.classList.add("cb-msg--error");  // as it was shown
+        view.messageId = m.messageId || null;
+        if (onAnswer) onAnswer(view, m);
       }
     });
     scrollToEnd();

@@ -24,6 +24,7 @@ function mount(script) {
     position: data.position === "left" ? "left" : "right",
     theme: themeOf(data.theme),
     css: data.css || new URL("widget.css", scriptUrl).href,
+    feedback: feedbackOn(data.feedback),
   };
   var twin = (window.ChatbotWidget.instances || []).some(function (other) {
     var c = other.config;
@@ -101,8 +102,15 @@ function mount(script) {
     notice.hidden = !message;
   }
 
+  var feedback = createFeedback({ api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState });
+
+  /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
+  function rateable(view, stored) {
+    if (cfg.feedback && stored.rateable) feedback.attach(view, stored);
+  }
+
   function renderTranscript() {
-    transcript.render(state.messages);
+    transcript.render(state.messages, rateable);
   }
 
   // ---------------------------------------------------------------- behaviour
@@ -267,7 +275,10 @@ function mount(script) {
           messageId: view.messageId || null,
           note: note,
           noteKind: kind === "error" ? "error" : "muted",
+          rateable: !kind && !!view.messageId,  // a whole answer (not failed, not stopped)
+          rating: null,
         });
+        rateable(view, view.stored);
       }
       saveState();
       if (kind === "error" && retry) offerRetry(view, text);

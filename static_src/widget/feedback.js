@@ -1,0 +1,102 @@
+// ------------------------------------------------------------------ rating answers
+
+var RATINGS = {
+  up: { label: "Helpful", icon: "thumbUp" },
+  down: { label: "Not helpful", icon: "thumbDown" },
+};
+
+/** The script tag's data-feedback: "off" (or "false", any case) shows no rating buttons. */
+function feedbackOn(value) {
+  var v = String(value || "").trim().toLowerCase();
+  return v !== "off" && v !== "false";
+}
+
+/**
+ * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
+ * the chat sends it: the server rates only that visitor's answers), announce(text) and
+ * save() (after `stored.rating` changed: the rating is kept with the stored transcript).
+ */
+function createFeedback(options) {
+  /** The buttons under `view` (its messageId set), showing and saving `stored.rating`. */
+  function attach(view, stored) {
+    if (!view.messageId) return;
+    var saving = false;
+    var note = el("span", { className: "cb-feedback-note", hidden: true });
+    var buttons = {};
+    var group = el("div", { className: "cb-feedback", role: "group", "aria-label": "Rate this answer" },
+      Object.keys(RATINGS).map(function (rating) {
+        var button = buttons[rating] = el("button", {
+          type: "button",
+          className: "cb-rate cb-rate--" + rating,
+          "aria-label": RATINGS[rating].label,
+          title: RATINGS[rating].label,
+          "aria-pressed": "false",
+        }, [icon(ICONS[RATINGS[rating].icon], 16)]);
+        button.addEventListener("click", function () { rate(rating); });
+        return button;
+      }).concat([note]));
+    view.node.appendChild(group);
+    show(stored.rating);
+
+    function show(rating) {
+      Object.keys(buttons).forEach(function (name) {
+        buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
+      });
+    }
+
+    function say(text, kind) {
+      note.textContent = text;
+      note.hidden = !text;
+      note.className = "cb-feedback-note" + (kind ? " cb-feedback-note--" + kind : "");
+      if (text) options.announce(text);
+    }
+
+    function rate(rating) {
+      // One request at a time (aria-disabled rather than disabled: the focus stays on the button).
+      if (saving || rating === stored.rating) return;
+      saving = true;
+      group.setAttribute("aria-busy", "true");
+      Object.keys(buttons).forEach(function (name) { buttons[name].setAttribute("aria-disabled", "true"); });
+      say("Saving\u2026");
+      postRating(view.messageId, rating).then(function () {
+        stored.rating = rating;
+        options.save();
+        show(rating);
+        say("Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
+      }, function (err) {
+        say("Your feedback was not saved. " + err.message, "error");
+      }).then(function () {
+        saving = false;
+        group.removeAttribute("aria-busy");
+        Object.keys(buttons).forEach(function (name) { buttons[name].removeAttribute("aria-disabled"); });
+      });
+    }
+  }
+
+  /** POST /v1/messages/{id}/feedback; rejects with an Error whose message is for the visitor. */
+  function postRating(messageId, rating) {
+    var body = { rating: rating };
+    if (options.user) body.user = options.user;
+    return fetch(options.api + "/v1/messages/" + encodeURIComponent(messageId) + "/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + options.key },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+      cache: "no-store",
+    }).then(function (response) {
+      if (response.ok) return null;
+      return response.text().then(function (text) {
+        var parsed = null;
+        try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+        throw new Error(response.status === 404 && parsed && parsed.error
+          ? "This answer can no longer be rated."  // its conversation was deleted, say
+          : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api));
+      });
+    }, function () {
+      throw new Error(NETWORK_MESSAGE);
+    });
+  }
+
+  return { attach: attach };
+}
