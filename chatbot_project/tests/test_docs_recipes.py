@@ -81,3 +81,24 @@ def test_every_create_api_key_shown_names_its_required_options():
         for command in shown:
             assert "--tenant " in command, (name, command)
             assert "--name " in command, (name, command)
+
+
+def test_routes_named_in_the_docs_exist_and_staff_learn_to_refresh():
+    """docs/api.md told staff to log in for a JWT that lasts 15 minutes and never named
+    `POST /v1/auth/token/refresh` (nor what the login takes): a newcomer signed in again."""
+    from django.urls import Resolver404, resolve
+
+    uuid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    named = set()
+    for name in ("README.md", "docs/api.md", "docs/ingestion.md", "docs/widget.md"):
+        named |= set(re.findall(r"(?:GET|POST|PATCH|DELETE|PUT) `?(/v1/[a-z_/{}.-]*)", _flat(name)))
+    assert "/v1/auth/token" in named
+    for route in sorted(named):
+        path = re.sub(r"\{[a-z_]+\}", uuid, route)
+        try:
+            resolve(path)
+        except Resolver404:
+            raise AssertionError(f"the docs name {route}, which is not a route") from None
+    api = _flat("docs/api.md")
+    assert '`POST /v1/auth/token/refresh` with `{"refresh": ...}`' in api
+    assert '`POST /v1/auth/logout` with `{"refresh": ...}`' in api
