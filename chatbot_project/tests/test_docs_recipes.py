@@ -102,3 +102,8 @@ def test_routes_named_in_the_docs_exist_and_staff_learn_to_refresh():
     api = _flat("docs/api.md")
     assert '`POST /v1/auth/token/refresh` with `{"refresh": ...}`' in api
     assert '`POST /v1/auth/logout` with `{"refresh": ...}`' in api
+
+
+def test_pagination_says_where_the_next_cursor_is():
+    """docs/api.md named `?cursor=` but not that it is the `next` of the page before."""
+    assert "`?cursor=` (the previous page's `next`" in _flat("docs/api.md")
