@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -77,20 +78,28 @@ class Lease:
         return None
 
     def refresh(self) -> None:
+        """Redis unreachable: go on (a blip must not throw away minutes of work; if the lease
+        expires meanwhile, the sweep may run the document again, which is harmless)."""
         from chatbot_project.redis_client import get_redis
 
-        r = get_redis()
-        if r.get(self.key) in (self.token, self.token.encode()):
-            r.expire(self.key, self.ttl)
-        else:  # lost it (expired while we were stalled): take it back if free
-            r.set(self.key, self.token, nx=True, ex=self.ttl)
+        try:
+            r = get_redis()
+            if r.get(self.key) in (self.token, self.token.encode()):
+                r.expire(self.key, self.ttl)
+            else:  # lost it (expired while we were stalled): take it back if free
+                r.set(self.key, self.token, nx=True, ex=self.ttl)
+        except redis.RedisError as exc:
+            log.warning("document %s: its lease was not refreshed (%s)", self.document_id, exc)
 
     def release(self) -> None:
         from chatbot_project.redis_client import get_redis
 
-        r = get_redis()
-        if r.get(self.key) in (self.token, self.token.encode()):
-            r.delete(self.key)
+        try:
+            r = get_redis()
+            if r.get(self.key) in (self.token, self.token.encode()):
+                r.delete(self.key)
+        except redis.RedisError as exc:  # it expires by itself
+            log.warning("document %s: its lease was not released (%s)", self.document_id, exc)
 
 
 def lease_is_live(document_id: str) -> bool:

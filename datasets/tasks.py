@@ -12,6 +12,7 @@ from django.db import InterfaceError, close_old_connections
 from django.db import OperationalError as DatabaseOperationalError
 from django.db.models import F
 from django.db.models.functions import Greatest
+from redis import RedisError
 
 from datasets.ingestion import (
     RetryableError,
@@ -57,9 +58,12 @@ def ingest_document(self, document_id: str) -> str:
     except Skipped as exc:
         log.info("ingest %s skipped: %s", document_id, exc)
         return "skipped"
-    except (RetryableError, DatabaseOperationalError, InterfaceError) as exc:
+    except (RetryableError, DatabaseOperationalError, InterfaceError, RedisError) as exc:
         reason = str(exc)
-        if not isinstance(exc, RetryableError):  # the database restarted or dropped us
+        if isinstance(exc, RedisError):  # (taking the document's lease)
+            log.warning("ingest %s could not reach Redis (%s); retrying", document_id, exc)
+            reason = "Redis could not be reached."
+        elif not isinstance(exc, RetryableError):  # the database restarted or dropped us
             log.warning("ingest %s lost the database (%s); retrying", document_id, exc)
             close_old_connections()  # a broken connection is replaced by the next query
             reason = "The database could not be reached."
