@@ -107,3 +107,12 @@ def test_routes_named_in_the_docs_exist_and_staff_learn_to_refresh():
 def test_pagination_says_where_the_next_cursor_is():
     """docs/api.md named `?cursor=` but not that it is the `next` of the page before."""
     assert "`?cursor=` (the previous page's `next`" in _flat("docs/api.md")
+
+
+def test_grounding_recipe_shows_the_bodies_it_needs():
+    """docs/api.md said "give the bot a `score_threshold` and its scope `require_grounding`";
+    `{"score_threshold": 0.25}` on the bot is a 400 (it sits under `retrieval`), and the scope
+    applies to a widget's chats only as the bot's `default_scope`."""
+    api = _flat("docs/api.md")
+    assert '`{"retrieval": {"score_threshold": 0.25}, "default_scope": "<the scope\'s id>"}`' in api
+    assert '`POST /v1/scopes` `{"name": "Grounded", "require_grounding": true,' in api
