@@ -114,6 +114,8 @@ class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
     user = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
         max_length=MAX_USER_CHARS,
+        help_text="The end user whose answer this is, as the chat named them. When set (always "
+        "with a browser key), another end user's answer is a 404.",
     )  # fmt: skip
 
 
