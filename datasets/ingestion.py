@@ -108,13 +108,19 @@ def lease_is_live(document_id: str) -> bool:
     return bool(get_redis().exists(LEASE_PREFIX + str(document_id)))
 
 
-def _dataset_key_share(dataset_id) -> bool:
-    """Lock the dataset's row FOR KEY SHARE until the transaction ends (the lock a foreign key
-    check takes; Django's select_for_update has no such mode); False if it is gone."""
-    assert Dataset._meta.db_table == "datasets_dataset"
+def _owners_key_share(doc: Document) -> bool:
+    """Lock the rows of the document's tenant, then its dataset, FOR KEY SHARE until the
+    transaction ends (the lock the chunks' foreign key checks take at commit; Django's
+    select_for_update has no such mode); False if one is gone."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM datasets_dataset WHERE id = %s FOR KEY SHARE", [dataset_id])
-        return cursor.fetchone() is not None
+        for sql, pk in (
+            ("SELECT 1 FROM tenants_tenant WHERE id = %s FOR KEY SHARE", doc.tenant_id),
+            ("SELECT 1 FROM datasets_dataset WHERE id = %s FOR KEY SHARE", doc.dataset_id),
+        ):
+            cursor.execute(sql, [pk])
+            if cursor.fetchone() is None:
+                return False
+    return True
 
 
 def _set(document_id: uuid.UUID | str, **fields) -> int:
@@ -315,11 +321,11 @@ def _process(doc: Document, lease: Lease | None) -> str:
     progress(0.97, force=True)
     embedder_name = get_embedder().model_name
     with transaction.atomic():
-        # The dataset's row before the document's, as its DELETE takes them (FOR KEY SHARE:
-        # only a DELETE waits): a delete that came first has committed when this reads, one
-        # that comes later waits for this commit and then sees the chunks written here.
-        if not _dataset_key_share(doc.dataset_id):
-            raise Skipped("dataset deleted while processing")
+        # The tenant's and dataset's rows before the document's, as their DELETEs take them
+        # (FOR KEY SHARE: only a DELETE waits): a delete that came first has committed when
+        # this reads, one that comes later waits for this commit and sees the chunks written.
+        if not _owners_key_share(doc):
+            raise Skipped("dataset or tenant deleted while processing")
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
             raise Skipped("document deleted while processing")

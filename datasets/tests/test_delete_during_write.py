@@ -8,9 +8,10 @@ it (foreign keys are checked at commit), an IntegrityError, a 500. The dataset's
 worker deadlocked instead (it held the dataset's row, the worker's commit needed it to check
 the chunks' foreign key), and PostgreSQL killed one of them.
 
-Now the worker takes the dataset's row (FOR KEY SHARE) before the document's, and the deletes
-lock the rows they delete before reading what hangs on them: whichever comes second waits for
-the first to commit and then sees its rows.
+`manage.py delete_tenant` deadlocked the same way (the tenant's row). Now the worker takes the
+tenant's and the dataset's rows (FOR KEY SHARE) before the document's, and the deletes lock the
+rows they delete before reading what hangs on them: whichever comes second waits for the first
+to commit and then sees its rows.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _thread(fn, results, key):
     return t
 
 
-def _race(api, paused_write, delete_path):
+def _race(api, paused_write, delete_path, delete=None):
     inserted, go = paused_write
     ds = api.post("/v1/datasets", {"name": "Race"}, format="json").json()
     res = api.post(
@@ -69,7 +70,7 @@ def _race(api, paused_write, delete_path):
     worker = _thread(lambda: process_document(doc_id, use_lease=False), results, "worker")
     assert inserted.wait(30)
     path = delete_path.format(doc=doc_id, ds=ds["id"])
-    deleting = _thread(lambda: api.delete(path), results, "delete")
+    deleting = _thread(delete or (lambda: api.delete(path)), results, "delete")
     deleting.join(1.5)  # it waits for the worker's transaction (or deadlocks with it)
     go.set()
     worker.join(30)
@@ -90,5 +91,17 @@ def test_a_dataset_deleted_while_a_document_s_chunks_are_written(api, paused_wri
     assert results["worker"] == "ready", results["worker"]
     assert results["delete"].status_code == 204, results["delete"].content
     assert not Dataset.objects.filter(pk=ds_id).exists()
+    assert not Document.objects.filter(pk=doc_id).exists()
+    assert not Chunk.objects.filter(dataset_id=ds_id).exists()
+
+
+def test_a_tenant_deleted_while_a_document_s_chunks_are_written(api, tenant, paused_write):
+    from tenants.models import Tenant
+    from tenants.services import tenant_delete
+
+    doc_id, ds_id, results = _race(api, paused_write, "", lambda: tenant_delete(tenant=tenant))
+    assert results["worker"] == "ready", results["worker"]
+    assert results["delete"] is None, results["delete"]
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
     assert not Document.objects.filter(pk=doc_id).exists()
     assert not Chunk.objects.filter(dataset_id=ds_id).exists()
