@@ -116,3 +116,13 @@ def test_grounding_recipe_shows_the_bodies_it_needs():
     api = _flat("docs/api.md")
     assert '`{"retrieval": {"score_threshold": 0.25}, "default_scope": "<the scope\'s id>"}`' in api
     assert '`POST /v1/scopes` `{"name": "Grounded", "require_grounding": true,' in api
+
+
+def test_restoring_over_the_database_stops_the_app_first():
+    """README's restore, run as written over the live database of a running `make run`:
+    pg_restore exited 0, then every /v1/chat and /v1/retrieve was a 500 ("cache lookup failed
+    for type ...": the processes' prepared statements named the dropped `vector` type) until
+    the server was restarted. The README did not say to stop the app."""
+    backups = " ".join(_section("README.md", "Backups, restores and upgrades").split())
+    assert "Stop the API and the workers first" in backups
+    assert "`docker compose stop api worker`" in backups
