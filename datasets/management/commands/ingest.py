@@ -20,6 +20,7 @@ from datasets.document_input import BLANK_TAG, clean_tags
 from datasets.document_wait import TERMINAL, wait_for_documents
 from datasets.ingestion import RetryableError, Skipped, fail_document, process_document
 from datasets.models import Dataset, Document
+from datasets.recovery import mark_queued, task_started
 from datasets.serializers import DatasetInputSerializer
 from datasets.tasks import crash_sentence
 from tenants.models import Tenant
@@ -169,6 +170,8 @@ class Command(CheckedCommand):
                 self._line(self.stderr, f"refused  {item}: {exc.detail}")
                 continue
             self._line(self.stdout, f"{'queued ' if new else 'exists '}  {item} -> {doc.id}")
+            if opts["sync"] and doc.status == Document.Status.QUEUED:
+                mark_queued(str(doc.pk))  # its run is this command's: the workers' sweep waits
             docs.append(doc)
             self.labels[doc.pk] = str(item)
         if created and not docs:  # everything refused: no empty dataset left behind
@@ -178,6 +181,7 @@ class Command(CheckedCommand):
             for doc in tqdm(docs, desc="ingest", unit="doc"):
                 if doc.status not in TERMINAL:
                     self._process(doc)
+                task_started(str(doc.pk))
         elif opts["wait"] and docs:
             self._wait([d.pk for d in docs], opts["timeout"])
 
