@@ -2,6 +2,7 @@
 
 Authenticate with ``?key=<api key>`` or the subprotocol ``bearer.<key>`` (accepted back so
 browsers complete the handshake). Send ``{"type": "chat", ...same fields as POST /v1/chat}``;
+``{"type": "ping"}`` is answered ``{"type": "pong"}``;
 ``{"type": "cancel"}`` stops the running chat (its partial answer is saved as ``cancelled`` and an
 ``end`` event says so). Chats on one socket run one after another; a cancel stops the oldest one
 not yet ended, leaving those queued behind it; one naming the ``message_id`` of a chat's ``start``
@@ -201,9 +202,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if current is not None:
                 current.cancel()
             return
+        if kind == "ping":  # a browser cannot send protocol pings: this is its keep-alive
+            await self.send_json({"type": "pong"})
+            return
         if kind != "chat":
             await self._error(
-                "invalid_request", 'Send {"type": "chat", ...} or {"type": "cancel"}.'
+                "invalid_request",
+                'Send {"type": "chat", ...}, {"type": "cancel"} or {"type": "ping"}.',
             )
             return
         cap = settings.WS_MAX_CHATS_PER_SOCKET
