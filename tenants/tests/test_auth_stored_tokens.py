@@ -30,7 +30,8 @@ def test_a_refresh_token_read_from_the_database_is_no_credential(owner):
     rows = list(OutstandingToken.objects.filter(user=owner))
     assert len(rows) == 2  # the sign-in's and the rotation's: jti, user and expiry kept
     for row in rows:
-        assert row.jti and row.expires_at
+        assert row.jti
+        assert row.expires_at
         assert _post("/v1/auth/token/refresh", {"refresh": row.token}).status_code in (400, 401)
     assert [row.token for row in rows] == ["", ""]  # was each refresh token, working
     # Blacklisting (rotation, logout) works on the jti as before.
