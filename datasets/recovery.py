@@ -72,12 +72,14 @@ def queue_ingestion(document_id: str) -> None:
 
 
 def mark_queued(document_id: str) -> None:
-    """A task re-publishing itself (a retry with a countdown) is on its way too."""
+    """A task re-publishing itself (a retry with a countdown) is on its way too, and so is a
+    document ``ingest --sync`` will process itself."""
     with contextlib.suppress(redis.RedisError):
         _redis().set(QUEUED_PREFIX + str(document_id), "1", ex=_mark_seconds())
 
 
 def task_started(document_id: str) -> None:
+    """Its run began (the task; ``ingest --sync`` once it processed it): the mark goes."""
     with contextlib.suppress(redis.RedisError):  # down: no task could have been delivered
         _redis().delete(QUEUED_PREFIX + str(document_id))
 
