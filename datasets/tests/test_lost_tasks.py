@@ -9,6 +9,7 @@ unexpectedly (OperationalError) ... the file may be malformed", blaming the file
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -42,6 +43,23 @@ def _wait(doc_id, statuses, timeout):
             return doc
         time.sleep(0.1)
     return Document.objects.get(pk=doc_id)
+
+
+@contextlib.contextmanager
+def _maintenance():
+    """A cursor on the server's `postgres` database (a database cannot refuse connections to
+    itself from within), with the test database's name and this test's own backend pid."""
+    import psycopg
+
+    sd = connection.settings_dict
+    with connection.cursor() as own:
+        own.execute("SELECT pg_backend_pid()")
+        keep = own.fetchone()[0]
+    params = {"host": sd["HOST"], "port": sd["PORT"] or 5432, "user": sd["USER"] or "postgres"}
+    if sd.get("PASSWORD"):
+        params["password"] = sd["PASSWORD"]
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+        yield conn.cursor(), sd["NAME"], keep
 
 
 @pytest.fixture
@@ -118,7 +136,13 @@ def test_the_sweep_task_is_published_once_for_all_workers():
 
 
 @pytest.mark.e2e
-def test_the_database_dropping_the_worker_mid_document_does_not_fail_it(api, tmp_path):
+@pytest.mark.parametrize("down_seconds", [0, 4], ids=["dropped", "down-a-while"])
+def test_the_database_dropping_the_worker_mid_document_does_not_fail_it(
+    api, tmp_path, down_seconds
+):
+    """0: the connections dropped (the retry finds the database back); 4: refused for 4 s as
+    well, as while a database restarts (the retry's own write fails too, the task ends with the
+    document `processing` and no lease, and the sweep re-queues it once it is back)."""
     ds = api.post("/v1/datasets", {"name": "DB"}, format="json").json()
     body = "\n\n".join(
         f"Paragraph {i}: returns are accepted within {i % 90} days with receipt number {i * 7}."
@@ -139,11 +163,17 @@ def test_the_database_dropping_the_worker_mid_document_does_not_fail_it(api, tmp
         while doc.status == "processing" and doc.progress < 0.3:
             doc = Document.objects.get(pk=doc_id)
         assert doc.status == "processing", doc.status
-        with connection.cursor() as cur:  # what a database restart does to the worker
+        with _maintenance() as (cur, test_db, keep):  # what a restart does to the worker
+            if down_seconds:
+                cur.execute(f'ALTER DATABASE "{test_db}" WITH ALLOW_CONNECTIONS false')
             cur.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = %s AND pid <> %s",
+                [test_db, keep],
             )
+            if down_seconds:
+                time.sleep(down_seconds)
+                cur.execute(f'ALTER DATABASE "{test_db}" WITH ALLOW_CONNECTIONS true')
         doc = _wait(doc_id, {"ready", "failed"}, 120)
     assert doc.status == "ready", (doc.status, doc.error, log.read_text()[-3000:])
     assert Chunk.objects.filter(document_id=doc_id).count() == doc.chunk_count > 0
