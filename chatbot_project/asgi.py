@@ -13,12 +13,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from chatbot_project.bodylimit import limit_body  # noqa: E402
 from chatbot_project.lean import http_application  # noqa: E402
 from chatbot_project.routing import websocket_urlpatterns  # noqa: E402
+from chatbot_project.write_timeout import write_timeout  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # /v1/... through a lean middleware chain, the rest through Django's full one.
-        # Bodies over the ceiling are refused where they are read (bodylimit.py).
-        "http": limit_body(http_application(django_asgi_app)),
+        # Bodies over the ceiling are refused where they are read (bodylimit.py); a chat
+        # client that stops reading is given up after SSE_WRITE_TIMEOUT_SECONDS (write_timeout.py).
+        "http": limit_body(write_timeout(http_application(django_asgi_app))),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

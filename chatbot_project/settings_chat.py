@@ -43,6 +43,10 @@ LLM_HTTP_CLIENT = env_str("LLM_HTTP_CLIENT", "auto")
 if LLM_HTTP_CLIENT not in ("auto", "httpx"):
     raise ImproperlyConfigured("LLM_HTTP_CLIENT must be auto or httpx.")
 SSE_PING_SECONDS = env_float("SSE_PING_SECONDS", 15.0)
+# A response body write to a chat client (SSE, OpenAI stream, JSON) that waits this long (the
+# client stopped reading) gives the client up as gone: its chat is cancelled and its slot
+# freed (chatbot_project/write_timeout.py). 0 = wait for ever.
+SSE_WRITE_TIMEOUT_SECONDS = env_float("SSE_WRITE_TIMEOUT_SECONDS", 30.0)
 # Chat (conversations app): history budget in tokens; DB work of the streaming path in shared
 # worker threads (False) or in Django's per-request thread (True: tests, so they see their
 # transaction). See conversations/chat.py:_thread_sensitive.
