@@ -31,6 +31,12 @@ literal for the server to parse.
 A group never ends with ROLLBACK when it succeeds: psycopg forgets its prepared statements on a
 ROLLBACK, and inside a pipeline that once made it reuse a statement the server had already
 deallocated ("prepared statement _pg3_65 does not exist", seen in bench/retrieval.py).
+
+Prepared statements outlive schema changes badly: after a restore over a running server, a
+migration that alters a column they read, or a type recreated, PostgreSQL refuses them for
+good on that connection ("cached plan must not change result type", "cache lookup failed for
+type"). ``chatbot_project.pgstale`` recognises those errors, discards the connection's
+prepared statements and lets ``run_pipelined`` run the group once more when that is safe.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ import psycopg
 from django.db import connection
 from psycopg.pq import ExecStatus, TransactionStatus
 
+from chatbot_project import pgstale as stale
+
 Statement = tuple[str, list[Any]]
 _SAVEPOINT = "chatbot_pipelined"
 _WITH_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE)
@@ -52,9 +60,21 @@ _WITH_ROWS = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE)
 def run_pipelined(
     raw: psycopg.Connection, statements: list[Statement], *, transaction: str | None = None
 ) -> list[list[tuple[Any, ...]]]:
-    """The rows of each statement (``[]`` for statements without a result)."""
+    """The rows of each statement (``[]`` for statements without a result). Prepared statements
+    gone stale are discarded and the group runs once more when that is safe (``stale``)."""
     if transaction not in (None, "commit", "local"):
         raise ValueError("transaction must be None, 'commit' or 'local'")
+    try:
+        return _run_once(raw, statements, transaction)
+    except psycopg.Error as exc:  # the normal case pays nothing for this (no extra round trip)
+        if not stale.recover(raw, exc, statements, atomic=bool(transaction)):
+            raise
+    return _run_once(raw, statements, transaction)
+
+
+def _run_once(
+    raw: psycopg.Connection, statements: list[Statement], transaction: str | None
+) -> list[list[tuple[Any, ...]]]:
     nested = not raw.autocommit  # psycopg begins a transaction by itself: use a savepoint
     begin = f"SAVEPOINT {_SAVEPOINT}" if nested else "BEGIN"
     end = f"RELEASE SAVEPOINT {_SAVEPOINT}" if nested else "COMMIT"
