@@ -62,27 +62,32 @@ class DocumentSerializer(serializers.ModelSerializer):
         return obj.error or None
 
 
-def _tags_field() -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
-        required=False,
-        max_length=50,
-    )
-
-
 def _printable(value: str) -> str:
     if has_controls(value):
         raise serializers.ValidationError(PRINTABLE_ONLY)
     return value
 
 
-def _printable_tags(value: list[str]) -> list[str]:
-    if any(has_controls(tag) for tag in value):
-        raise serializers.ValidationError(PRINTABLE_ONLY)
-    return value
+class _DocumentFields(StrictSerializer):
+    # A document's tags and metadata as a JSON body sends them, and the checks of its title
+    # (declared by each body: optional, or required with `text`/`json`). A comment, not a
+    # docstring: drf-spectacular would publish it for every subclass.
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100, error_messages={"blank": BLANK_TAG}),
+        required=False,
+        max_length=50,
+    )
+    metadata = serializers.DictField(required=False)
+
+    validate_title = staticmethod(_printable)
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        for tag in value:
+            _printable(tag)
+        return value
 
 
-class DocumentJSONInputSerializer(StrictSerializer):
+class DocumentJSONInputSerializer(_DocumentFields):
     """One of ``url``, ``text`` or ``json``, plus tags/metadata and a title (optional for a
     ``url``, required for ``text`` and ``json``, as API.md says)."""
 
@@ -93,11 +98,6 @@ class DocumentJSONInputSerializer(StrictSerializer):
         required=False, allow_blank=True, max_length=500,
         help_text="Required with `text` and `json`; with `url`, the page's title when left out.",
     )  # fmt: skip
-    tags = _tags_field()
-    metadata = serializers.DictField(required=False)
-
-    validate_title = staticmethod(_printable)
-    validate_tags = staticmethod(_printable_tags)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [k for k in ("url", "text", "json") if k in attrs]
@@ -114,7 +114,7 @@ class DocumentJSONInputSerializer(StrictSerializer):
         return attrs
 
 
-class DocumentUpdateInputSerializer(StrictSerializer):
+class DocumentUpdateInputSerializer(_DocumentFields):
     """``PATCH /v1/documents/{id}``: any of ``title``, ``tags`` (replacing the list; scopes'
     tag filters follow at once) and ``metadata`` (replacing the object)."""
 
@@ -122,11 +122,6 @@ class DocumentUpdateInputSerializer(StrictSerializer):
         required=False, max_length=500,
         help_text="Shown in citations at once; in the chunks' text after a re-ingest.",
     )  # fmt: skip
-    tags = _tags_field()
-    metadata = serializers.DictField(required=False)
-
-    validate_title = staticmethod(_printable)
-    validate_tags = staticmethod(_printable_tags)
 
 
 class DocumentReingestInputSerializer(StrictSerializer):
