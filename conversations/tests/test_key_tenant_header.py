@@ -7,12 +7,9 @@ the wrong one. Naming the key's own tenant, or sending the header empty, is fine
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
-from asgiref.sync import async_to_sync
 
+from conversations.tests.helpers import asgi_call
 from tenants.tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,19 +23,6 @@ ROUTES = [
 ]
 
 
-def _call(method: str, path: str, body, headers: dict[str, str]) -> httpx.Response:
-    from chatbot_project.asgi import application
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-            content = json.dumps(body).encode() if body is not None else None
-            headers_ = {"Content-Type": "application/json", **headers}
-            return await client.request(method, path, content=content, headers=headers_)
-
-    return async_to_sync(go)()
-
-
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_a_key_naming_another_tenant_is_refused_like_a_token_is(
     kb, make_key, settings, method, path, body
@@ -46,7 +30,7 @@ def test_a_key_naming_another_tenant_is_refused_like_a_token_is(
     settings.CHAT_PROVIDER = "extractive"
     TenantFactory(slug="globex")
     key = make_key(kb.tenant, rate_limit="100000/m")
-    assert _call(method, path, body, {"Authorization": f"Bearer {key}"}).status_code == 200
+    assert asgi_call(method, path, body, {"Authorization": f"Bearer {key}"}).status_code == 200
     answers = {}
     for slug in ("globex", "no-such-tenant", "ACME"):
         for headers in (
@@ -54,7 +38,7 @@ def test_a_key_naming_another_tenant_is_refused_like_a_token_is(
             {"X-API-Key": key, "X-Tenant": slug},
         ):
             for _ in range(2):  # the second one finds the key in this process's cache
-                res = _call(method, path, body, headers)
+                res = asgi_call(method, path, body, headers)
                 assert res.status_code == 401, (slug, headers, res.text)
                 assert res.headers["WWW-Authenticate"]
                 error = res.json()["error"]
@@ -71,7 +55,7 @@ def test_a_key_naming_its_own_tenant_or_none_is_served(kb, make_key, settings, m
     key = make_key(kb.tenant, rate_limit="100000/m")
     for tenant_header in ("acme", " acme ", ""):
         for _ in range(2):
-            res = _call(method, path, body, {"X-API-Key": key, "X-Tenant": tenant_header})
+            res = asgi_call(method, path, body, {"X-API-Key": key, "X-Tenant": tenant_header})
             assert res.status_code == 200, (tenant_header, res.text)
 
 
