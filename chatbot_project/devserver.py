@@ -89,7 +89,8 @@ def main() -> int:
         base = f"http://127.0.0.1:{web_port}"
         key_file = embedded.DATA_DIR / "demo_api_key"
         key = key_file.read_text().strip() if key_file.exists() else "(run `manage.py seed_demo`)"
-        print(banner(base, key, time.monotonic() - t0), flush=True)
+        enrolled = admin_enrolled(os.environ["DATABASE_URL"])
+        print(banner(base, key, time.monotonic() - t0, enrolled), flush=True)
         # honcho gives each process its own PORT (5000, 5100, ... unless told a base): the
         # web process must get the one printed above.
         proc = subprocess.Popen(
@@ -115,16 +116,37 @@ def main() -> int:
             embedded.stop_postgres()
 
 
-def banner(base: str, key: str, seconds: float) -> str:
-    """What ``make run`` prints once the demo is ready. The admin line names the command that
-    lets demo-admin in: `otp_enroll <user>` without --staff gave a device to a user the admin
-    still refused, and adding --staff then asked for --replace (a new QR code)."""
+def admin_enrolled(database_url: str) -> bool:
+    """Whether demo-admin has a confirmed TOTP device (one query, no Django set-up). Unknown (the
+    database unreachable, the tables not there) counts as not enrolled: the hint stays."""
+    try:
+        import psycopg
+
+        with psycopg.connect(database_url, connect_timeout=3) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM otp_totp_totpdevice d JOIN auth_user u ON u.id = d.user_id "
+                "WHERE u.username = 'demo-admin' AND d.confirmed LIMIT 1"
+            ).fetchone()
+    except Exception:  # a hint only: never stop `make run` for it
+        return False
+    return row is not None
+
+
+def banner(base: str, key: str, seconds: float, admin_enrolled: bool = False) -> str:
+    """What ``make run`` prints once the demo is ready. Until demo-admin has a confirmed device,
+    the admin line names the command that lets it in: `otp_enroll <user>` without --staff gave a
+    device to a user the admin still refused, and adding --staff then asked for --replace (a new
+    QR code). Once enrolled, the hint is gone (following it again asked for --replace)."""
+    hint = (
+        ""
+        if admin_enrolled
+        else "   (first: .venv/bin/python manage.py otp_enroll demo-admin --staff)"
+    )
     return (
         "\n"
         f"  API         {base}/v1/   (health: {base}/v1/health/ready)\n"
         f"  Docs        {base}/docs\n"
-        f"  Admin       {base}/admin/   (first: .venv/bin/python manage.py otp_enroll demo-admin "
-        "--staff)\n"
+        f"  Admin       {base}/admin/{hint}\n"
         f"  Playground  {base}/playground/\n"
         f"  Widget demo {base}/demo/\n"
         f"  Demo key    {key}\n"
