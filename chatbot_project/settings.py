@@ -63,7 +63,7 @@ if SECRET_KEY == _EXAMPLE_SECRET_KEY and not DEBUG:
     )
 
 # Earlier keys, while rotating SECRET_KEY: API keys hashed under one still work (and are re-hashed
-# under the new key on first use); Django's signing accepts them too. JWTs need a new sign-in.
+# under the new key on first use); Django's signing accepts them too, and so do staff JWTs.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 # (Django's test client's "testserver" only in tests: a server took it as its own name.)
@@ -225,12 +225,16 @@ REST_FRAMEWORK = {
 
 from datetime import timedelta  # noqa: E402
 
+from tenants.jwt_keys import jwt_signing_key  # noqa: E402
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    "SIGNING_KEY": SECRET_KEY,
+    # A key of its own, derived from SECRET_KEY (tenants/jwt_keys.py); tokens signed under a
+    # SECRET_KEY_FALLBACKS key's are accepted too (tenants/jwt_backend.py).
+    "SIGNING_KEY": jwt_signing_key(SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 # A sign-in's whole life: refreshes renew a refresh token, never beyond this after the password
