@@ -70,15 +70,25 @@
     });
   }
 
-  /** A credential that may read but not chat browses conversations, told so up front. */
-  function setCanChat(can) {
+  var askText = ui.empty.textContent;  // the empty conversation's invitation, for a chat key
+
+  /** A credential that may read but not chat browses conversations, told so up front.
+   * refused: the sentence when the credential stopped working altogether (a 401 mid-session). */
+  function setCanChat(can, refused) {
     state.canChat = can;
     ui.input.disabled = ui.send.disabled = !can;
-    ui.input.placeholder = can ? "Ask something\u2026" : state.session ? "You cannot chat here" : "This key cannot chat";
-    ui.noChat.textContent = can ? "" : (state.session ? "Your account cannot chat in this tenant" :
+    if (!can) {  // feedback is chat's: the answers' buttons already on screen go with the input
+      Array.prototype.forEach.call(ui.messages.querySelectorAll(".pg-fb"), function (b) { b.disabled = true; });
+    }
+    var who = state.session ? "Your account" : "This key";
+    ui.input.placeholder = can ? "Ask something\u2026" : refused ? who + " no longer works" :
+      state.session ? "You cannot chat here" : "This key cannot chat";
+    ui.noChat.textContent = can ? "" : refused || (state.session ? "Your account cannot chat in this tenant" :
       "This key cannot chat (it lacks the chat permission)") + ": you can browse past conversations " +
       "but not ask questions. To chat, connect with a key that has the chat and read permissions.";
     ui.noChat.hidden = can;
+    ui.empty.textContent = can ? askText : refused ? "" : who + " can read this tenant's conversations: " +
+      "pick one from the list to read it, then click an answer to inspect its sources and timings.";
   }
 
   /** A 401 in the playground's words (the widget's sentence talks to a site's owner). */
@@ -276,7 +286,8 @@
   var page = {
     kit: kit, api: api, ui: ui, state: state, request: request, showError: showError, announce: announce,
     unusableCredential: unusableCredential, currentBot: currentBot, loadConversations: loadConversations,
-    recheckChat: function () { chatAllowed().then(setCanChat); },
+    recheckChat: function () { chatAllowed().then(function (can) { setCanChat(can); }); },
+    credentialRefused: function () { setCanChat(false, unusableCredential()); },  // a 401
   };
   var views = pg.messages(page);
   var addUser = views.addUser, addAssistant = views.addAssistant, renderInspector = views.renderInspector;

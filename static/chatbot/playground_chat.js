@@ -8,7 +8,7 @@
 
   // The page's, from playground.js and playground_messages.js.
   var kit, api, ui, state, request, showError, announce, unusableCredential, currentBot, loadConversations;
-  var recheckChat;
+  var recheckChat, credentialRefused;
   var addUser, addAssistant, select, renderInspector;
 
   // ---------------------------------------------------------------- chat
@@ -99,6 +99,7 @@
       // Refused: if it is the credential that may not chat (its permission taken away since it
       // connected), the page says so and stops offering the question box.
       if (err.status === 403) recheckChat();
+      else if (err.status === 401) credentialRefused();  // revoked or expired: nothing works now
     });
 
     function done(kind, message) {
@@ -137,6 +138,7 @@
     showError = page.showError;
     announce = page.announce;
     recheckChat = page.recheckChat;
+    credentialRefused = page.credentialRefused;
     unusableCredential = page.unusableCredential;
     currentBot = page.currentBot;
     loadConversations = page.loadConversations;
