@@ -38,6 +38,7 @@ from conversations.slots import (
     acquire_stream_slot,
     release_stream_slot,
     release_stream_slot_sync,
+    unless_locked,
     visitor_of,
 )
 from datasets import query_embeddings
@@ -335,8 +336,9 @@ async def start_chat(
     visitor: str = "",
 ) -> tuple[PreparedChat, ChatSlot | None]:
     """The chat slot (also counted for a browser key's ``visitor``: ``slots.visitor_of``) and
-    its conversation's lock taken (Redis) while the chat is prepared in a DB thread (a slot
-    error wins over the chat's own); on any error the slot is given back.
+    its conversation's lock taken (Redis) while the chat is prepared in a DB thread (a cap's
+    429 wins over the chat's own error, which wins over the lock's 409); on any error the slot
+    is given back.
     Returns (prepared chat, slot): the caller streams it (``sse_stream`` gives the slot back) or
     collects it and gives the slot back itself. A caller cancelled meanwhile (its client left)
     does not stop the preparation: the chat is then stored as cancelled (``_cut_short``)."""
@@ -356,8 +358,8 @@ async def start_chat(
     except asyncio.CancelledError:
         chat_writes.in_background(_cut_short(context, prep_task, slot_task))
         raise
-    except BaseException:
-        slot = await slot_task  # (its error, if any, wins)
+    except BaseException:  # the slot's error wins (a cap's 429), not its lock's 409:
+        slot = await unless_locked(slot_task)  # the chat's checks come first (404...)
         await asyncio.shield(release_stream_slot(context, slot))
         raise
     try:
