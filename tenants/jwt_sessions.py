@@ -63,6 +63,7 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         # before the code was checked, for sign-ins that then failed it.
         data = TokenObtainSerializer.validate(self, attrs)
         check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
+        check_has_tenant(self.user)
         refresh = self.get_token(self.user)
         data["refresh"], data["access"] = str(refresh), str(refresh.access_token)
         if api_settings.UPDATE_LAST_LOGIN:
@@ -77,6 +78,26 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         token[AUTH_TIME_CLAIM] = int(time.time())
         _cap_expiry(token)
         return token
+
+
+def check_has_tenant(user: Any) -> None:
+    """Refuse (401) a sign-in of a user with no membership in an active tenant: every route a
+    staff token opens acts in one of the user's tenants (``tenants.auth._context_for_jwt``),
+    superusers' included, so the tokens were refused everywhere with "This user belongs to no
+    active tenant". Checked after the password and the code, so it tells a guesser nothing."""
+    from tenants.models import Membership
+
+    if Membership.objects.filter(user=user, tenant__is_active=True).exists():
+        return
+    where = (
+        " Superusers without a membership work in the admin (/admin/)."
+        if user.is_superuser
+        else " Ask an owner of your tenant (or an operator) to add you to one."
+    )
+    raise AuthenticationFailed(
+        "This account belongs to no active tenant (none, or all suspended), and staff tokens "
+        "act in a tenant, so none is issued." + where
+    )
 
 
 class SignInExpired(TokenError):
