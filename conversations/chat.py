@@ -90,7 +90,7 @@ async def run_chat(
                 messages=prep.messages, model=prep.model,
                 temperature=prep.bot.temperature if prep.temperature is None else prep.temperature,
                 max_tokens=min(prep.bot.max_tokens, prep.max_tokens or prep.bot.max_tokens),
-                sources=prep.chunks, question=prep.question,
+                sources=prep.chunks, question=prep.question, sampling=prep.sampling,
             )  # fmt: skip
             relay = Relay(upstream, prep.context, ping_seconds)  # the request goes out now
         yield (

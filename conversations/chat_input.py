@@ -33,10 +33,12 @@ class ChatInput:
     metadata: dict[str, Any] = field(default_factory=dict)
     # OpenAI-compatible route: the client sends the history itself, and may ask for fewer
     # tokens than the bot's max_tokens (never more: the bot's value is the ceiling) and for
-    # its own temperature (None: the bot's).
+    # its own temperature (None: the bot's) and OpenAI's other sampling options (top_p, the
+    # penalties, stop, seed, logit_bias: openai_params.PASSED), sent to the model as given.
     history: list[dict[str, str]] | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_payload(cls, payload: Any, *, transport: tuple[str, ...] = ()) -> ChatInput:

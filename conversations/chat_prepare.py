@@ -47,6 +47,7 @@ class PreparedChat:
     user_metadata: dict[str, Any] = field(default_factory=dict)
     max_tokens: int | None = None  # the request's own limit (OpenAI route), under the bot's
     temperature: float | None = None  # the request's own (OpenAI route); None: the bot's
+    sampling: dict[str, Any] = field(default_factory=dict)  # the request's top_p, stop... (same)
     refusal_reason: str = ""
     # Filled in by run_chat:
     answer: str = ""
@@ -209,7 +210,7 @@ def _prepare(
         message_id=uuid.uuid4(), user_message_id=uuid.uuid4(), model=model_for(bot),
         started=started, chunks=chunks, refusal=refusal, refusal_reason=reason,
         new_conversation=new_conversation, user_metadata=data.metadata,
-        max_tokens=data.max_tokens, temperature=data.temperature,
+        max_tokens=data.max_tokens, temperature=data.temperature, sampling=data.sampling,
     )  # fmt: skip
     terms = scope.redact_terms if scope is not None else ()
     prep.citations = [_citation(i, c, terms) for i, c in enumerate(chunks, 1)]

@@ -1,14 +1,15 @@
 """The offline ``extractive`` chat provider (``CHAT_PROVIDER=extractive``, the default without an
 API key): answers by quoting the passages that best match the question, with citation marks,
 streamed in small pieces, and says that it is extractive. An answer longer than ``max_tokens``
-is cut there, with ``finish_reason`` "length", as a model's would be."""
+is cut there, with ``finish_reason`` "length", as a model's would be; one holding a ``stop``
+string (the OpenAI route's) ends before it, with ``finish_reason`` "stop", as OpenAI's does."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from conversations.llm import LLMChunk, _usage
@@ -171,9 +172,11 @@ class ExtractiveProvider:
         max_tokens: int,
         sources: Sequence[Any],
         question: str,
+        sampling: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[LLMChunk]:
-        answer = extractive_answer(question, sources)
-        words = re.findall(r"\s*\S+", answer)
+        """``sampling``: of the OpenAI route's options only ``stop`` applies to a quote."""
+        answer = _before_stop(extractive_answer(question, sources), (sampling or {}).get("stop"))
+        words = re.findall(r"\s*\S+\s*$|\s*\S+", answer)  # (whitespace before a stop kept)
         completion = count_tokens(answer)
         finish = "stop"
         if completion > max_tokens:
@@ -184,6 +187,14 @@ class ExtractiveProvider:
             await asyncio.sleep(0)  # let the transport send each piece as it comes
         prompt = sum(count_tokens(m["content"]) for m in messages)
         yield LLMChunk(finish_reason=finish, usage=_usage(prompt, completion))
+
+
+def _before_stop(answer: str, stop: str | list[str] | None) -> str:
+    """The answer up to the first of the ``stop`` strings it holds (that string left out, as
+    OpenAI leaves it out); an empty string stops nothing."""
+    stops = [stop] if isinstance(stop, str) else stop or []
+    found = [i for i in (answer.find(s) for s in stops if s) if i >= 0]
+    return answer[: min(found)] if found else answer
 
 
 def _cut(words: list[str], max_tokens: int) -> tuple[list[str], int]:

@@ -17,7 +17,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -62,6 +62,7 @@ class Provider(Protocol):
         max_tokens: int,
         sources: Sequence[Any],
         question: str,
+        sampling: Mapping[str, Any] | None = None,  # the OpenAI route's top_p, stop, seed...
     ) -> AsyncIterator[LLMChunk]: ...
 
 
@@ -286,7 +287,10 @@ class OpenAIProvider:
         max_tokens: int,
         sources: Sequence[Any],
         question: str,
+        sampling: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[LLMChunk]:
+        """``sampling``: OpenAI options a client of the OpenAI-compatible route gave (top_p,
+        the penalties, stop, seed, logit_bias: ``openai_params.PASSED``), sent as given."""
         import httpx
 
         from conversations.upstream_http import UpstreamHTTPError
@@ -296,6 +300,7 @@ class OpenAIProvider:
             "messages": messages,
             "temperature": temperature,
             "max_tokens": max_tokens,
+            **(sampling or {}),
             "stream": True,
             "stream_options": {"include_usage": True},
         }

@@ -176,6 +176,7 @@ def chat_input(payload: Any) -> tuple[ChatInput, bool, bool]:
         history=[t for t in turns[:-1] if t["content"]],
         max_tokens=options.max_tokens,
         temperature=options.temperature,
+        sampling=options.passed,
     )
     return data, payload.get("stream") is True, _include_usage(payload)
 

@@ -7,12 +7,14 @@ is absent, as OpenAI takes it (clients such as LangChain send ``"stop": null``).
 Honoured: ``temperature`` (sent to the model instead of the bot's own; the offline extractive
 provider quotes its sources whatever the temperature) and ``max_completion_tokens`` /
 ``max_tokens`` (below the bot's ``max_tokens``, which stays the ceiling; the answer is cut
-there with ``finish_reason: "length"``). The others are checked and then left to the bot's own
-settings."""
+there with ``finish_reason: "length"``). ``top_p``, the penalties, ``stop``, ``seed`` and
+``logit_bias`` (``Sampling.passed``) are sent to the model as the client gave them, and only
+then (the model's defaults otherwise); the extractive provider cuts its answer at the first
+``stop`` string (``finish_reason: "stop"``) and has no use for the others."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatbot_project.errors import APIError
@@ -24,6 +26,9 @@ RANGES = (
     ("presence_penalty", -2, 2),
     ("frequency_penalty", -2, 2),
 )
+# Sent to the model as given (absent or null: not sent; an empty ``stop`` list or
+# ``logit_bias`` object asks for nothing, so is not sent either: some providers refuse them).
+PASSED = ("top_p", "presence_penalty", "frequency_penalty", "stop", "seed", "logit_bias")
 FLAGS = ("logprobs", "parallel_tool_calls", "store")  # (``stream``: openai_compat checks it)
 MAX_STOP = 4
 INT64 = 2**63
@@ -41,6 +46,7 @@ class ParamError(APIError):
 class Sampling:
     temperature: float | None = None  # None: the bot's
     max_tokens: int | None = None  # None: the bot's
+    passed: dict[str, Any] = field(default_factory=dict)  # PASSED options the client gave
 
 
 def _is_number(value: Any) -> bool:
@@ -85,4 +91,5 @@ def sampling(payload: dict[str, Any]) -> Sampling:
     return Sampling(
         temperature=payload.get("temperature"),
         max_tokens=payload.get("max_tokens") if limit is None else limit,
+        passed={n: payload[n] for n in PASSED if payload.get(n) not in (None, [], {})},
     )
