@@ -28,6 +28,7 @@ SOURCES = [
     "panel.js",  # the panel's DOM
     "messages.js",  # the transcript's message views
     "feedback.js",  # thumbs up / down under answers, POST /v1/messages/{id}/feedback
+    "retry.js",  # the Retry button under a failed (or interrupted) last answer
     "mount.js",  # one widget: config, state, sending, events
     "main.js",  # window.ChatbotWidget and the auto-mount
 ]

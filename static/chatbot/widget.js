@@ -994,6 +994,56 @@
     return { attach: attach };
   }
 
+  // ------------------------------------------------------------------ retrying a failed answer
+
+  /**
+   * The Retry button under the last answer when it failed (or was interrupted by a reload): it
+   * sends the same question again in the same conversation, in the failed answer's place (the
+   * question's bubble stays as it is). options: root (the shadow root), input, busy(), messages()
+   * (the stored transcript), announce(text) and send(text) (the question again, its bubble kept).
+   */
+  function createRetry(options) {
+    var current = null;  // on the last failed answer, while it is the last one
+
+    /** view: the failed answer's view (view.stored: its entry in the stored transcript). */
+    function offer(view, text) {
+      var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
+        icon(ICONS.retry, 16), "Retry",
+      ]);
+      button.addEventListener("click", function () {
+        if (options.busy()) return;
+        var keyboard = options.root.activeElement === button;
+        var messages = options.messages();
+        if (view.stored && messages[messages.length - 1] === view.stored) messages.pop();
+        view.node.remove();
+        options.announce("Sending your question again\u2026");
+        options.send(text);
+        if (keyboard) options.input.focus();  // the button is gone: not onto the host page's body
+      });
+      view.node.appendChild(button);
+      current = button;
+    }
+
+    function drop() {
+      if (current) current.remove();
+      current = null;
+    }
+
+    /** After the stored transcript is rendered again (a reload): the last answer's Retry, as it had
+     * when it failed. last: { view, stored } of the last answer rendered, or null. */
+    function restore(last) {
+      current = null;  // (the transcript's nodes were replaced)
+      var messages = options.messages();
+      var n = messages.length;
+      if (!last || n < 2 || messages[n - 1] !== last.stored || messages[n - 2].role !== "user") return;
+      if (!last.stored.retry && last.stored.note !== INTERRUPTED) return;  // (a refusal: none)
+      last.view.stored = last.stored;
+      offer(last.view, messages[n - 2].content);
+    }
+
+    return { offer: offer, drop: drop, restore: restore };
+  }
+
   // ------------------------------------------------------------------ the widget
 
   function findScript() {
@@ -1039,7 +1089,6 @@
     var state = loadState();
     var controller = null;
     var busy = false;
-    var retryButton = null;  // on the last failed answer, while it is the last one
 
     function loadState() {
       try {
@@ -1105,8 +1154,20 @@
       if (cfg.feedback && stored.rateable) feedback.attach(view, stored);
     }
 
+    var retry = createRetry({
+      root: root, input: input, announce: announce,
+      busy: function () { return busy; },
+      messages: function () { return state.messages; },
+      send: function (text) { send(text, null, true); },
+    });
+
     function renderTranscript() {
-      transcript.render(state.messages, rateable);
+      var last = null;
+      transcript.render(state.messages, function (view, stored) {
+        rateable(view, stored);
+        last = { view: view, stored: stored };
+      });
+      retry.restore(last);  // a failed (or interrupted) last answer keeps its Retry after a reload
     }
 
     // ---------------------------------------------------------------- behaviour
@@ -1171,7 +1232,7 @@
       }
       showNotice("");
       setBusy(true);
-      dropRetry();
+      retry.drop();
       if (!retried && !again) {
         addUserMessage(text);
         state.messages.push({ role: "user", content: text });
@@ -1246,8 +1307,8 @@
         finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
       });
 
-      /** retry: the failure is one that sending the question again may get past. */
-      function finish(kind, message, retry) {
+      /** canRetry: the failure is one that sending the question again may get past. */
+      function finish(kind, message, canRetry) {
         controller = null;
         if (view.frame) window.cancelAnimationFrame(view.frame);
         view.streaming = false;
@@ -1272,40 +1333,17 @@
             note: note,
             noteKind: kind === "error" ? "error" : "muted",
             rateable: !kind && !!view.messageId,  // a whole answer (not failed, not stopped)
+            retry: kind === "error" && !!canRetry,  // its Retry comes back with it after a reload
             rating: null,
           });
           rateable(view, view.stored);
         }
         saveState();
-        if (kind === "error" && retry) offerRetry(view, text);
+        if (kind === "error" && canRetry) retry.offer(view, text);
         if (transcript.following()) scrollToEnd();
         announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
         setBusy(false);
       }
-    }
-
-    /** A Retry button under the failed answer: it sends the same question again in the same
-     * conversation, in the failed answer's place (the question's bubble stays as it is). */
-    function offerRetry(view, text) {
-      var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
-        icon(ICONS.retry, 16), "Retry",
-      ]);
-      button.addEventListener("click", function () {
-        if (busy) return;
-        var keyboard = root.activeElement === button;
-        if (view.stored && state.messages[state.messages.length - 1] === view.stored) state.messages.pop();
-        view.node.remove();
-        announce("Sending your question again\u2026");
-        send(text, null, true);
-        if (keyboard) input.focus();  // the button is gone: not onto the host page's body
-      });
-      view.node.appendChild(button);
-      retryButton = button;
-    }
-
-    function dropRetry() {
-      if (retryButton) retryButton.remove();
-      retryButton = null;
     }
 
     launcher.addEventListener("click", function () {

@@ -43,7 +43,6 @@ function mount(script) {
   var state = loadState();
   var controller = null;
   var busy = false;
-  var retryButton = null;  // on the last failed answer, while it is the last one
 
   function loadState() {
     try {
@@ -109,8 +108,20 @@ function mount(script) {
     if (cfg.feedback && stored.rateable) feedback.attach(view, stored);
   }
 
+  var retry = createRetry({
+    root: root, input: input, announce: announce,
+    busy: function () { return busy; },
+    messages: function () { return state.messages; },
+    send: function (text) { send(text, null, true); },
+  });
+
   function renderTranscript() {
-    transcript.render(state.messages, rateable);
+    var last = null;
+    transcript.render(state.messages, function (view, stored) {
+      rateable(view, stored);
+      last = { view: view, stored: stored };
+    });
+    retry.restore(last);  // a failed (or interrupted) last answer keeps its Retry after a reload
   }
 
   // ---------------------------------------------------------------- behaviour
@@ -175,7 +186,7 @@ function mount(script) {
     }
     showNotice("");
     setBusy(true);
-    dropRetry();
+    retry.drop();
     if (!retried && !again) {
       addUserMessage(text);
       state.messages.push({ role: "user", content: text });
@@ -250,8 +261,8 @@ function mount(script) {
       finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
     });
 
-    /** retry: the failure is one that sending the question again may get past. */
-    function finish(kind, message, retry) {
+    /** canRetry: the failure is one that sending the question again may get past. */
+    function finish(kind, message, canRetry) {
       controller = null;
       if (view.frame) window.cancelAnimationFrame(view.frame);
       view.streaming = false;
@@ -276,40 +287,17 @@ function mount(script) {
           note: note,
           noteKind: kind === "error" ? "error" : "muted",
           rateable: !kind && !!view.messageId,  // a whole answer (not failed, not stopped)
+          retry: kind === "error" && !!canRetry,  // its Retry comes back with it after a reload
           rating: null,
         });
         rateable(view, view.stored);
       }
       saveState();
-      if (kind === "error" && retry) offerRetry(view, text);
+      if (kind === "error" && canRetry) retry.offer(view, text);
       if (transcript.following()) scrollToEnd();
       announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
       setBusy(false);
     }
-  }
-
-  /** A Retry button under the failed answer: it sends the same question again in the same
-   * conversation, in the failed answer's place (the question's bubble stays as it is). */
-  function offerRetry(view, text) {
-    var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
-      icon(ICONS.retry, 16), "Retry",
-    ]);
-    button.addEventListener("click", function () {
-      if (busy) return;
-      var keyboard = root.activeElement === button;
-      if (view.stored && state.messages[state.messages.length - 1] === view.stored) state.messages.pop();
-      view.node.remove();
-      announce("Sending your question again\u2026");
-      send(text, null, true);
-      if (keyboard) input.focus();  // the button is gone: not onto the host page's body
-    });
-    view.node.appendChild(button);
-    retryButton = button;
-  }
-
-  function dropRetry() {
-    if (retryButton) retryButton.remove();
-    retryButton = null;
   }
 
   launcher.addEventListener("click", function () {

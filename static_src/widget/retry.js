@@ -1,0 +1,49 @@
+// ------------------------------------------------------------------ retrying a failed answer
+
+/**
+ * The Retry button under the last answer when it failed (or was interrupted by a reload): it
+ * sends the same question again in the same conversation, in the failed answer's place (the
+ * question's bubble stays as it is). options: root (the shadow root), input, busy(), messages()
+ * (the stored transcript), announce(text) and send(text) (the question again, its bubble kept).
+ */
+function createRetry(options) {
+  var current = null;  // on the last failed answer, while it is the last one
+
+  /** view: the failed answer's view (view.stored: its entry in the stored transcript). */
+  function offer(view, text) {
+    var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
+      icon(ICONS.retry, 16), "Retry",
+    ]);
+    button.addEventListener("click", function () {
+      if (options.busy()) return;
+      var keyboard = options.root.activeElement === button;
+      var messages = options.messages();
+      if (view.stored && messages[messages.length - 1] === view.stored) messages.pop();
+      view.node.remove();
+      options.announce("Sending your question again\u2026");
+      options.send(text);
+      if (keyboard) options.input.focus();  // the button is gone: not onto the host page's body
+    });
+    view.node.appendChild(button);
+    current = button;
+  }
+
+  function drop() {
+    if (current) current.remove();
+    current = null;
+  }
+
+  /** After the stored transcript is rendered again (a reload): the last answer's Retry, as it had
+   * when it failed. last: { view, stored } of the last answer rendered, or null. */
+  function restore(last) {
+    current = null;  // (the transcript's nodes were replaced)
+    var messages = options.messages();
+    var n = messages.length;
+    if (!last || n < 2 || messages[n - 1] !== last.stored || messages[n - 2].role !== "user") return;
+    if (!last.stored.retry && last.stored.note !== INTERRUPTED) return;  // (a refusal: none)
+    last.view.stored = last.stored;
+    offer(last.view, messages[n - 2].content);
+  }
+
+  return { offer: offer, drop: drop, restore: restore };
+}
