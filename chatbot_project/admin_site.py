@@ -6,7 +6,8 @@ creates a device and prints its provisioning URI and a terminal QR code.
 Sign-in attempts (POSTs to the login form) count against the same per-address limit as
 ``POST /v1/auth/token`` (``tenants.apis.count_sign_in``): the form checks the password before
 the one-time code and says which of the two was wrong, so without a limit it was an unlimited
-password oracle, and the password alone signs in to the REST API.
+password oracle, and the password alone signs in to the REST API. Wrong passwords count per
+username too, at both doors (``tenants.sign_in_limit``).
 
 ``StrictJSONFormField`` is the form field of every JSON model field in our admins
 (``ADMIN_FORMFIELD_OVERRIDES``): values the REST API refuses (``chatbot_project.jsonbody``)
@@ -82,6 +83,14 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
     failures against the others): its login answered a right code with "Please select a
     device." and a list, and the code had to be typed again. Several devices: asked, as before."""
 
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            if self.user_cache is None and self.request is not None:  # the password was wrong
+                self.request.sign_in_failed = True  # (counted: tenants.sign_in_limit)
+            raise
+
     def clean_otp(self, user):
         # Without a confirmed device no code can pass: django-otp asked for "your OTP token",
         # then to "select a device" from an empty list, never saying that there is none nor
@@ -137,7 +146,30 @@ class ChatbotAdminSite(OTPAdminSite):
                 for name, value in headers_for(decision).items():
                     response[name] = value
                 return response
+            return self._counted_login(request, extra_context)
         return super().login(request, extra_context)
+
+    def _counted_login(self, request, extra_context=None):
+        """The form's answer, counted against the username's failed sign-ins (a wrong
+        password only: ``AdminLoginForm.clean``); refused while over their limit."""
+        from tenants import sign_in_limit
+
+        attempt = sign_in_limit.take(request.POST.get("username"))
+        if attempt.refused:
+            response = HttpResponse(
+                attempt.message(), status=429, content_type="text/plain; charset=utf-8"
+            )
+            for name, value in attempt.error().headers.items():
+                response[name] = value
+            return response
+        try:
+            response = super().login(request, extra_context)
+        except BaseException:
+            attempt.give_back()
+            raise
+        if not getattr(request, "sign_in_failed", False):
+            attempt.give_back()
+        return response
 
 
 def configure_admin() -> None:

@@ -269,6 +269,10 @@ OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "Chatbot platform")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 RATE_LIMIT_DEFAULT = env_rate_limit("RATE_LIMIT_DEFAULT", "120/m")
+# Failed sign-ins (POST /v1/auth/token and the admin's form) per username, whoever sends them,
+# beside the 20 a minute per address (tenants/sign_in_limit.py); 0 = no such limit.
+SIGN_IN_FAILURES_PER_USERNAME = env_int("SIGN_IN_FAILURES_PER_USERNAME", 10, minimum=0)
+SIGN_IN_FAILURE_WINDOW_MINUTES = env_int("SIGN_IN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
 # Per visitor (client address) on browser keys' chats, beside the key's shared limit; "" = off.
 VISITOR_RATE_LIMIT = env_rate_limit("VISITOR_RATE_LIMIT", "30/m", empty_is_off=True)
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 2.0)

@@ -12,11 +12,10 @@ class TenantsConfig(AppConfig):
 
         # OpenAPI descriptions of both credentials (drf-spectacular extensions register on import).
         from tenants import schema  # noqa: F401
+        from tenants.jwt_backend import install
         from tenants.jwt_sessions import end_browser_session, forget_token_text
 
         # Staff JWTs signed under a SECRET_KEY_FALLBACKS key stay valid while rotating.
-        from tenants.jwt_backend import install
-
         install()
         # Signing out of the admin ends the playground's token of that session.
         user_logged_out.connect(end_browser_session, dispatch_uid="tenants.end_browser_session")

@@ -61,7 +61,20 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         # The password first (a wrong one says only that), then the code, and only then the
         # pair (TokenObtainPairSerializer's steps): it minted and recorded a refresh token
         # before the code was checked, for sign-ins that then failed it.
-        data = TokenObtainSerializer.validate(self, attrs)
+        # Failed passwords count per username too (tenants.sign_in_limit), a right one not.
+        from tenants import sign_in_limit
+
+        attempt = sign_in_limit.take(attrs.get(self.username_field))
+        if attempt.refused:
+            raise attempt.error()
+        try:
+            data = TokenObtainSerializer.validate(self, attrs)
+        except AuthenticationFailed:
+            raise  # a wrong password (or no such account): counted
+        except BaseException:
+            attempt.give_back()
+            raise
+        attempt.give_back()
         check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
         check_has_tenant(self.user)
         refresh = self.get_token(self.user)

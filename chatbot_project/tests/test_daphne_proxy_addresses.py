@@ -15,12 +15,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _sign_ins(base: str, forwarded_for: str, count: int) -> list[int]:
-    body = {"username": "nobody", "password": "wrong"}
     headers = {"X-Forwarded-For": forwarded_for}
     with httpx.Client(base_url=base, timeout=10) as client:
-        return [
-            client.post("/v1/auth/token", json=body, headers=headers).status_code
-            for _ in range(count)
+        return [  # (a username each: one username has its own limit of failures)
+            client.post(
+                "/v1/auth/token", json={"username": f"nobody{i}", "password": "x"}, headers=headers
+            ).status_code
+            for i in range(count)
         ]
 
 

@@ -35,8 +35,8 @@ def _signed_with(key: str, owner) -> str:
 
 
 def test_a_token_signed_with_the_raw_secret_key_is_refused(owner):
-    assert api_settings.SIGNING_KEY == jwt_signing_key(settings.SECRET_KEY)
-    assert api_settings.SIGNING_KEY != settings.SECRET_KEY
+    assert jwt_signing_key(settings.SECRET_KEY) == api_settings.SIGNING_KEY
+    assert settings.SECRET_KEY != api_settings.SIGNING_KEY
     assert _get(_signed_with(settings.SECRET_KEY, owner)) == 401
     assert _get(_signed_with(jwt_signing_key(settings.SECRET_KEY), owner)) == 200
     res = APIClient().post(
