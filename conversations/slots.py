@@ -201,19 +201,6 @@ async def acquire_stream_slot(
     return slot
 
 
-async def unless_locked(slot_task: asyncio.Future) -> ChatSlot | None:
-    """The slot ``slot_task`` took; None when it found the conversation locked (its 409), which
-    must not win over the chat's own error: a caller naming another end user's conversation (or
-    another tenant's, a deleted one...) while it answers learnt that it exists, where an unknown
-    id gets a 404. Its other errors (the caps' 429, Redis down) are raised."""
-    try:
-        return await slot_task
-    except APIError as exc:
-        if exc.status_code == 409:
-            return None
-        raise
-
-
 def _over_limit(context: AuthContext, limit: int, *, per_visitor: bool) -> APIError:
     if per_visitor:
         message = (

@@ -33,12 +33,12 @@ from conversations.chat import (
     run_chat,
 )
 from conversations.dbthreads import db_sync
+from conversations.lock_order import unless_locked
 from conversations.slots import (
     ChatSlot,
     acquire_stream_slot,
     release_stream_slot,
     release_stream_slot_sync,
-    unless_locked,
     visitor_of,
 )
 from datasets import query_embeddings
@@ -358,8 +358,8 @@ async def start_chat(
     except asyncio.CancelledError:
         chat_writes.in_background(_cut_short(context, prep_task, slot_task))
         raise
-    except BaseException:  # the slot's error wins (a cap's 429), not its lock's 409:
-        slot = await unless_locked(slot_task)  # the chat's checks come first (404...)
+    except BaseException as failed:  # the slot's error wins (a cap's 429), its lock's 409
+        slot = await unless_locked(slot_task, context, data, failed)  # not always (lock_order)
         await asyncio.shield(release_stream_slot(context, slot))
         raise
     try:

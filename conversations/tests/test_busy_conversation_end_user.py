@@ -2,7 +2,8 @@
 it as missing (404, worded as for an unknown id), on every surface (Django's JSON and SSE, the
 fast lane's JSON and SSE, the WebSocket). Before, the conversation's lock (taken in Redis beside
 the chat's preparation) answered first: 409 `conflict` "still answering its previous message",
-which told a visitor that the id exists and is in use. Its own end user still gets the 409.
+which told a visitor that the id exists and is in use. Its own end user still gets the 409,
+as does a new conversation's client while its first answer streams (not stored yet).
 (The OpenAI-compatible route starts a new conversation each time: nothing to lock by id.)"""
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def test_another_end_users_busy_conversation_reads_as_missing(
     error = _ask(surface, key, conversation_id=alices, user="alice")
     assert error is not None and error["error"]["type"] == "conflict", error
     assert get_redis().get(lock) == b"a chat answering"
+    # A new conversation is stored some time into its first answer: a message its client sends
+    # meanwhile is told it is busy (409, as before), not that it is missing.
+    fresh = str(uuid.uuid4())
+    get_redis().set(conversation_lock_key(SimpleNamespace(tenant=kb.tenant), fresh), "1st", ex=60)
+    error = _ask(surface, site, conversation_id=fresh, user="carol")
+    assert error is not None and error["error"]["type"] == "conflict", error
     assert len(openai_stub.chat_requests()) == asked
     get_redis().delete(lock)
     assert _ask(surface, key, conversation_id=alices, user="alice") is None
