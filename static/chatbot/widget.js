@@ -910,6 +910,9 @@
    * save() (after `stored.rating` changed: the rating is kept with the stored transcript).
    */
   function createFeedback(options) {
+    var allowed = true;
+    var shown = [];  // the rating buttons attached so far
+
     /** The buttons under `view` (its messageId set), showing and saving `stored.rating`. */
     function attach(view, stored) {
       if (!view.messageId) return;
@@ -926,6 +929,8 @@
             "aria-pressed": "false",
           }, [icon(ICONS[RATINGS[rating].icon], 16)]);
           button.addEventListener("click", function () { rate(rating); });
+          button.disabled = !allowed;
+          shown.push(button);
           return button;
         }).concat([note]));
       view.node.appendChild(group);
@@ -987,11 +992,27 @@
             : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api));
         });
       }, function () {
-        throw new Error(NETWORK_MESSAGE);
+        // (as the chat's: a refused origin or revoked key reads as a network failure here)
+        return explainFetchFailure(options.api).then(function (err) { throw new Error(err.message); });
       });
     }
 
-    return { attach: attach };
+    /** can: false once a chat was refused for the key itself (revoked, its chat permission or this
+     * site's origin taken away): the buttons on screen are disabled with it, as a rating would be
+     * refused the same way; a later answer that comes brings them back. */
+    function allow(can) {
+      allowed = can;
+      shown = shown.filter(function (button) { return button.isConnected; });
+      shown.forEach(function (button) { button.disabled = !can; });
+    }
+
+    return { attach: attach, allow: allow };
+  }
+
+  /** A chat failure that refuses the key itself (streamChat's ChatError, or an error event's type). */
+  function keyRefused(err, eventType) {
+    if (eventType) return eventType === "authentication_failed" || eventType === "permission_denied";
+    return err.kind === "origin" || (err.kind === "http" && (err.status === 401 || err.status === 403));
   }
 
   // ------------------------------------------------------------------ retrying a failed answer
@@ -1286,8 +1307,10 @@
         user: userId,
         signal: controller.signal,
       }, handlers).then(function () {
+        feedback.allow(!failed || !keyRefused(null, failedType));
         finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
       }, function (err) {
+        if (keyRefused(err)) feedback.allow(false);  // (the thumbs already on screen too)
         if (err.kind === "http" && conversationBefore && !retried &&
             (err.status === 404 || (err.status === 409 && !err.retryAfter))) {
           // The stored conversation is gone (deleted or purged: 404) or cannot be continued (its

@@ -240,8 +240,10 @@ function mount(script) {
       user: userId,
       signal: controller.signal,
     }, handlers).then(function () {
+      feedback.allow(!failed || !keyRefused(null, failedType));
       finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
     }, function (err) {
+      if (keyRefused(err)) feedback.allow(false);  // (the thumbs already on screen too)
       if (err.kind === "http" && conversationBefore && !retried &&
           (err.status === 404 || (err.status === 409 && !err.retryAfter))) {
         // The stored conversation is gone (deleted or purged: 404) or cannot be continued (its
