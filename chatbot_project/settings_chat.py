@@ -71,5 +71,12 @@ MAX_CONCURRENT_STREAMS_PER_BROWSER_KEY = env_int(
 )
 MAX_CONCURRENT_STREAMS_PER_VISITOR = env_int("MAX_CONCURRENT_STREAMS_PER_VISITOR", 3, minimum=0)
 WS_MAX_CHATS_PER_SOCKET = env_int("WS_MAX_CHATS_PER_SOCKET", 4, minimum=0)  # queued too; 0: off
+# Chat sockets open at once (conversations/socket_slots.py, counted in Redis across processes;
+# one more is refused: `rate_limited`, close code 4429; 0 = no cap). An idle socket costs ~67 KB
+# of its server: one visitor held 3,000 (~200 MB). 100 per server-side key; 1,000 per browser
+# key (all of a site's visitors) and 10 per visitor (client address, as the chat caps count).
+WS_MAX_SOCKETS_PER_KEY = env_int("WS_MAX_SOCKETS_PER_KEY", 100, minimum=0)
+WS_MAX_SOCKETS_PER_BROWSER_KEY = env_int("WS_MAX_SOCKETS_PER_BROWSER_KEY", 1000, minimum=0)
+WS_MAX_SOCKETS_PER_VISITOR = env_int("WS_MAX_SOCKETS_PER_VISITOR", 10, minimum=0)
 # One answer at a time per conversation (409 `conflict`); a crashed process's lock lapses after.
 CHAT_CONVERSATION_LOCK_SECONDS = env_int("CHAT_CONVERSATION_LOCK_SECONDS", 600, minimum=1)

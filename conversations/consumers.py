@@ -10,7 +10,8 @@ stops that chat only (nothing once it has ended). A cancel that arrives before t
 (while the key, rate limit and retrieval are checked) lets that preparation finish, then saves
 the turn as ``cancelled`` without calling the model: ``start`` and ``end`` still go out.
 At most ``WS_MAX_CHATS_PER_SOCKET`` chats run or wait on one socket; a chat beyond that gets an
-``error`` event (``rate_limited``) at once and is not run.
+``error`` event (``rate_limited``) at once and is not run. Sockets open at once are capped per
+key and per browser visitor (``socket_slots``): one more is refused (``rate_limited``, 4429).
 When the socket closes, the chat that streams is cancelled (its partial answer saved) and every
 chat still queued or being prepared is prepared to the end and stored as ``cancelled`` without
 calling the model, as a cancel would (no question sent is lost; each is still checked: key,
@@ -42,6 +43,7 @@ from conversations import chat_writes
 from conversations.chat import ChatInput, PreparedChat, run_chat
 from conversations.dbthreads import db_sync
 from conversations.slots import visitor_of
+from conversations.socket_slots import SocketSlot, close_socket, open_socket
 from conversations.socket_turns import Turn, cancelled_end, conversation_echo
 from conversations.streaming import finish_unrun, start_chat
 from datasets import query_embeddings
@@ -53,6 +55,8 @@ _NO_CHAT = "This credential lacks the `chat` permission this route needs."
 CLOSE_FORBIDDEN = 4403
 # 4000 + the HTTP status, as the two above (daphne refuses an application's 1011 or 1013)
 CLOSE_INTERNAL_ERROR, CLOSE_UNAVAILABLE = 4500, 4503
+CLOSE_RATE_LIMITED = 4429  # too many sockets open (socket_slots)
+_CLOSE_CODES = {403: CLOSE_FORBIDDEN, 429: CLOSE_RATE_LIMITED, 503: CLOSE_UNAVAILABLE}
 BEARER = "bearer."
 
 log = logging.getLogger("chatbot.websocket")
@@ -84,6 +88,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     closing = False  # we sent the close frame
     told_invalid = False  # an error event said the credential no longer works
     _guard: asyncio.Task | None = None  # _close_when_revoked
+    socket_slot: SocketSlot | None = None  # its place among the open sockets (socket_slots)
     # Nothing is ever sent to a chat socket through the channel layer, so it does not listen
     # on one: subscribed, every socket of the process waited on one blocking Redis read loop,
     # and a Redis blip dropped them all without a close frame, mid-answer too. (Rate limits
@@ -111,8 +116,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             context = await db_sync(_resolve)(raw, headers)
             if not context.has("chat"):
                 raise APIError(_NO_CHAT, type="permission_denied", status_code=403)
+            visitor = visitor_of(context, *self._origin_and_address())
+            self.socket_slot = await open_socket(context, visitor)  # 429 beyond the caps
         except APIError as exc:
-            code = CLOSE_FORBIDDEN if exc.status_code == 403 else CLOSE_UNAUTHORIZED
+            code = _CLOSE_CODES.get(exc.status_code, CLOSE_UNAUTHORIZED)
             return await self._refuse({"type": exc.type, "message": str(exc.detail)}, code, chosen)
         except Exception as exc:  # the database or Redis down: an HTTP 500 at the handshake
             log.exception("WebSocket authentication failed")
@@ -120,7 +127,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             code = CLOSE_UNAVAILABLE if status == 503 else CLOSE_INTERNAL_ERROR
             return await self._refuse(body["error"], code, chosen)
         self.context = context
-        await self.accept(subprotocol=chosen)
+        try:
+            await self.accept(subprotocol=chosen)
+        except BaseException:
+            await asyncio.shield(self._give_place_back())
+            raise
         self._guard = asyncio.get_running_loop().create_task(self._close_when_revoked())
 
     async def _refuse(self, error: dict[str, Any], code: int, subprotocol: str | None) -> None:
@@ -363,11 +374,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Who this socket's chats are counted for within a browser key (``visitor_of``)."""
         return visitor_of(self.context, *self._origin_and_address())
 
+    async def _give_place_back(self) -> None:
+        slot, self.socket_slot = self.socket_slot, None
+        await close_socket(slot)
+
     async def disconnect(self, code: int) -> None:
         # A streaming chat is cancelled (``run_chat`` saves its partial answer); the chats
         # queued behind it or still being prepared are cancels noted, so each is prepared
         # and stored as cancelled in turn (they used to be dropped, their questions lost).
         self.closed = True
+        await asyncio.shield(self._give_place_back())
         if self._guard is not None:
             self._guard.cancel()
         for turn in self.turns:
