@@ -65,9 +65,7 @@ def _ask(surface: str, key: str, **body) -> dict | None:
 
 
 @pytest.mark.parametrize("surface", SURFACES)
-def test_another_end_users_busy_conversation_reads_as_missing(
-    kb, make_key, openai_stub, surface
-):
+def test_another_end_users_busy_conversation_reads_as_missing(kb, make_key, openai_stub, surface):
     key = make_key(kb.tenant, ("chat",))
     site = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
     res = _post(
@@ -77,7 +75,8 @@ def test_another_end_users_busy_conversation_reads_as_missing(
     assert res.status_code == 200, res.text
     alices = res.json()["conversation_id"]
     unknown = _ask(surface, key, conversation_id=str(uuid.uuid4()), user="bob")
-    assert unknown is not None and unknown["error"]["type"] == "not_found", unknown
+    assert unknown is not None
+    assert unknown["error"]["type"] == "not_found", unknown
     # Alice's conversation is answering (its lock held, as by a chat in another process).
     lock = conversation_lock_key(SimpleNamespace(tenant=kb.tenant), alices)
     get_redis().set(lock, "a chat answering", ex=60)
@@ -93,14 +92,16 @@ def test_another_end_users_busy_conversation_reads_as_missing(
         assert error["error"]["message"] == unknown["error"]["message"], name
     # Its own end user is told it is busy, and the lock is still the running chat's.
     error = _ask(surface, key, conversation_id=alices, user="alice")
-    assert error is not None and error["error"]["type"] == "conflict", error
+    assert error is not None
+    assert error["error"]["type"] == "conflict", error
     assert get_redis().get(lock) == b"a chat answering"
     # A new conversation is stored some time into its first answer: a message its client sends
     # meanwhile is told it is busy (409, as before), not that it is missing.
     fresh = str(uuid.uuid4())
     get_redis().set(conversation_lock_key(SimpleNamespace(tenant=kb.tenant), fresh), "1st", ex=60)
     error = _ask(surface, site, conversation_id=fresh, user="carol")
-    assert error is not None and error["error"]["type"] == "conflict", error
+    assert error is not None
+    assert error["error"]["type"] == "conflict", error
     assert len(openai_stub.chat_requests()) == asked
     get_redis().delete(lock)
     assert _ask(surface, key, conversation_id=alices, user="alice") is None

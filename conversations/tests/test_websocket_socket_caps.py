@@ -94,14 +94,16 @@ def test_browser_key_sockets_are_capped_per_visitor_and_per_site(servers, kb, ma
     a, b = servers
     site = make_key(kb.tenant, ("chat",), allowed_origins=[SHOP])
     first, second = _open(a, site), _open(b, site)  # one visitor, on two processes
-    assert _alive(first) and _alive(second)
+    assert _alive(first)
+    assert _alive(second)
     _assert_refused(_open(a, site), "One visitor of this site may have 2 chat sockets")
     other = _open(b, site, "127.0.0.2")  # another visitor is unaffected
     assert _alive(other)
     _assert_refused(_open(a, site, "127.0.0.3"), "for all of the site's visitors together")
     first.close()
     again = _reopen(b, site, "127.0.0.1")  # its place is free again, on the other process too
-    assert _alive(second) and _alive(other)
+    assert _alive(second)
+    assert _alive(other)
     _assert_refused(_open(a, site, "127.0.0.1"), "One visitor of this site")
     for ws in (again, second, other):
         ws.close()
