@@ -1,9 +1,9 @@
 """Chat sockets open at once are capped per visitor (client address) and per key, counted in
 Redis across server processes (``conversations.socket_slots``). Before, opening a socket was
 free: one browser-key visitor held 3,000 idle sockets (~67 KB each) on one server process. Over
-real servers (two uvicorn processes sharing Redis): the socket one past a cap gets an ``error``
-event (``rate_limited``, API.md's error body) and close code 4429; a closed socket frees its
-place; another visitor (and another key) is unaffected."""
+real servers (two uvicorn, or daphne, processes sharing Redis): the socket one past a cap gets an
+``error`` event (``rate_limited``, API.md's error body) and close code 4429; a closed socket
+frees its place; another visitor (and another key) is unaffected."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ CAPS = {
 }
 
 
-@pytest.fixture
-def servers():
+@pytest.fixture(params=["uvicorn", "daphne"])
+def servers(request):
     started = [
-        start_server(CHAT_PROVIDER="extractive", EMBEDDING_PROVIDER="local", **CAPS)
+        start_server(
+            server=request.param, CHAT_PROVIDER="extractive", EMBEDDING_PROVIDER="local", **CAPS
+        )
         for _ in range(2)
     ]
     try:
