@@ -59,7 +59,15 @@ def _maintenance():
     if sd.get("PASSWORD"):
         params["password"] = sd["PASSWORD"]
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        yield conn.cursor(), sd["NAME"], keep
+        try:
+            yield conn.cursor(), sd["NAME"], keep
+        finally:  # whatever happened: the database open again, and this process's pool
+            # rid of the connections terminated above (its next test found only dead ones,
+            # and on a loaded machine timed out re-opening them: a PoolTimeout at setup)
+            conn.execute(f'ALTER DATABASE "{sd["NAME"]}" WITH ALLOW_CONNECTIONS true')
+            pool = getattr(connection, "pool", None)
+            if pool is not None:
+                pool.check()
 
 
 @pytest.fixture
