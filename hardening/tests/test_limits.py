@@ -250,8 +250,12 @@ def _raw_request(base: str, head: str, body_chunks=(), read_timeout: float = 3.0
     sent = 0
     with socket.create_connection((parts.hostname, parts.port), timeout=read_timeout) as sock:
         sock.sendall(head.encode("latin-1"))
+        # poll, not select(): select() refuses a descriptor numbered 1024 or more, which this
+        # socket gets when the test process holds many files (the whole suite before it).
+        answered = select.poll()
+        answered.register(sock, select.POLLIN)
         for chunk in body_chunks:
-            if select.select([sock], [], [], 0)[0]:
+            if answered.poll(0):
                 break  # answered already
             try:
                 sock.sendall(chunk)
