@@ -40,19 +40,20 @@ def _subject_terms(text: str) -> set[str]:
 
 def retrieval_query(question: str, history: Iterable[dict[str, str]]) -> str:
     """``question``, or the earlier user questions and then it (see the module docstring)."""
-    terms = _subject_terms(question)
-    if len(terms) > FOLLOW_UP_TERMS:
-        return question
     earlier = [
-        turn.get("content") for turn in history if turn.get("role") == "user"
-    ]  # oldest first
+        text.strip()[:MAX_TURN_CHARS]
+        for turn in history
+        if turn.get("role") == "user"
+        and isinstance(text := turn.get("content"), str)
+        and text.strip()
+    ]  # oldest first; a first turn (none) costs nothing more on the chat path
+    if not earlier:
+        return question
+    terms = _subject_terms(question)
     parts = [question]
-    for text in reversed(earlier):
-        if len(parts) > MAX_TURNS or len(terms) > FOLLOW_UP_TERMS:
+    for text in reversed(earlier[-MAX_TURNS:]):
+        if len(terms) > FOLLOW_UP_TERMS:
             break
-        if not isinstance(text, str) or not text.strip():
-            continue
-        text = text.strip()[:MAX_TURN_CHARS]
         parts.insert(0, text)
         terms |= _subject_terms(text)
-    return " ".join(parts)
+    return question if len(parts) == 1 else " ".join(parts)
