@@ -1,4 +1,5 @@
-"""Thin DRF views: retrieval, conversations, feedback and usage (chat itself is in streaming.py)."""
+"""Thin DRF views: retrieval, conversations and usage (chat itself is in streaming.py, feedback
+in feedback_api.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatbot_project.errors import APIError, NotFound
-from chatbot_project.jsonbody import StrictJSONParser
+from chatbot_project.errors import APIError
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
-from conversations.chat_input import MAX_USER_CHARS
 from conversations.guardrails import redact_headings, redact_terms
-from conversations.models import Message
 from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
@@ -105,18 +103,6 @@ def _plain_retrieve_input(p: Any) -> dict[str, Any] | None:
             return None
         out["score_threshold"] = float(value)
     return out
-
-
-class FeedbackInput(StrictSerializer):  # JSON types as documented: no coercion
-    rating = serializers.ChoiceField(choices=["up", "down"])
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    # The end user the chat named (the widget's visitor id): see MessageFeedbackView.
-    user = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
-        max_length=MAX_USER_CHARS,
-        help_text="The end user whose answer this is, as the chat named them. When set (always "
-        "with a browser key), another end user's answer is a 404.",
-    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- views
@@ -294,44 +280,6 @@ class ConversationDetailView(APIView):
         )
         services.conversation_delete(tenant=request.tenant, conversation=conv)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MessageFeedbackView(APIView):
-    required_permission = "chat"
-    parser_classes = [StrictJSONParser]  # JSON bodies, as API.md says (forms were taken too)
-
-    @extend_schema(request=FeedbackInput, responses={200: MessageSerializer})
-    def post(self, request, message_id):
-        params = FeedbackInput(data=request.data)
-        params.is_valid(raise_exception=True)
-        msg = selectors.message_get(tenant=request.tenant, message_id=message_id)
-        ctx = request.auth_context
-        limited = ctx.allowed_bot_ids is not None or ctx.allowed_scope_ids is not None
-        if (
-            limited
-            and not selectors.visible_to(
-                Message.objects.filter(id=msg.id), ctx, "conversation__"
-            ).exists()
-        ):
-            raise APIError(
-                "No such message, or it is not visible to this credential.",
-                type="not_found", status_code=404,
-            )  # fmt: skip
-        # As for continuing a conversation (selectors.conversation_to_continue): a rating that
-        # names a `user`, or comes with a browser key (its visitors are not trusted to leave it
-        # out), rates only that end user's answers; another's reads as missing.
-        user = params.validated_data.get("user") or ""
-        if (user or ctx.allowed_origins) and not Message.objects.filter(
-            id=msg.id, conversation__user=user
-        ).exists():
-            raise NotFound("No such message, or it is not visible to this credential.")
-        msg = services.message_feedback(
-            tenant=request.tenant,
-            message=msg,
-            rating=params.validated_data["rating"],
-            comment=params.validated_data.get("comment", ""),
-        )
-        return Response(MessageSerializer(msg).data)
 
 
 def _date(value: str | None, name: str) -> date | None:

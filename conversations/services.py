@@ -211,6 +211,23 @@ def message_feedback(
     message.feedback_rating = rating
     message.feedback_comment = (comment or "")[:5000]
     message.feedback_at = timezone.now()
+    return _save_feedback(message)
+
+
+def message_feedback_clear(*, tenant: Tenant, message: Message) -> Message:
+    """Withdraw the end user's rating (DELETE /v1/messages/{id}/feedback): the answer is unrated
+    again, so GET /v1/usage, ?rating= and the admin no longer count it. Clearing an unrated
+    answer changes nothing."""
+    assert message.tenant_id == tenant.id
+    if message.role != Message.Role.ASSISTANT:
+        raise APIError("Feedback applies to assistant messages only.")
+    message.feedback_rating = ""
+    message.feedback_comment = ""
+    message.feedback_at = None
+    return _save_feedback(message)
+
+
+def _save_feedback(message: Message) -> Message:
     try:
         message.save(
             update_fields=["feedback_rating", "feedback_comment", "feedback_at", "updated_at"]

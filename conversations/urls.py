@@ -1,7 +1,7 @@
 from django.urls import path
 
 from chatbot_project import converters  # noqa: F401  (registers <id:...>, any-case UUIDs)
-from conversations import apis, openai_compat, streaming
+from conversations import apis, feedback_api, openai_compat, streaming
 
 urlpatterns = [
     path("chat", streaming.chat_view, name="chat"),
@@ -14,7 +14,7 @@ urlpatterns = [
     ),
     path(
         "messages/<id:message_id>/feedback",
-        apis.MessageFeedbackView.as_view(),
+        feedback_api.MessageFeedbackView.as_view(),
         name="message-feedback",
     ),
     path("usage", apis.UsageView.as_view(), name="usage"),

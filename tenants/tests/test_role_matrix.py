@@ -41,7 +41,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/v1/documents/<id:document_id>/chunks": {"get": "read"},
     "/v1/conversations": {"get": "read"},
     "/v1/conversations/<id:conversation_id>": {"get": "read", "delete": "write"},
-    "/v1/messages/<id:message_id>/feedback": {"post": "chat"},
+    "/v1/messages/<id:message_id>/feedback": {"post": "chat", "delete": "chat"},  # (+ DELETE)
     "/v1/usage": {"get": "read"},
     "/v1/chat": {"post": "chat"},
     "/v1/retrieve": {"post": "chat"},
