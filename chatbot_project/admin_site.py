@@ -6,8 +6,8 @@ creates a device and prints its provisioning URI and a terminal QR code.
 Sign-in attempts (POSTs to the login form) count against the same per-address limit as
 ``POST /v1/auth/token`` (``tenants.apis.count_sign_in``): the form checks the password before
 the one-time code and says which of the two was wrong, so without a limit it was an unlimited
-password oracle, and the password alone signs in to the REST API. Wrong passwords count per
-username too, at both doors (``tenants.sign_in_limit``).
+password oracle, and the password alone signs in to the REST API. Wrong passwords and wrong
+one-time codes count per username too, at both doors (``tenants.sign_in_limit``).
 
 ``StrictJSONFormField`` is the form field of every JSON model field in our admins
 (``ADMIN_FORMFIELD_OVERRIDES``): values the REST API refuses (``chatbot_project.jsonbody``)
@@ -86,9 +86,13 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
     def clean(self):
         try:
             return super().clean()
-        except ValidationError:
-            if self.user_cache is None and self.request is not None:  # the password was wrong
-                self.request.sign_in_failed = True  # (counted: tenants.sign_in_limit)
+        except ValidationError as exc:
+            # The password was wrong, or it was right and the code checked and wrong (as at
+            # POST /v1/auth/token): counted (tenants.sign_in_limit). No code, no device, or
+            # codes held back by django-otp (none checked) are not.
+            wrong_code = self.user_cache is not None and exc.code == "invalid_token"
+            if (self.user_cache is None or wrong_code) and self.request is not None:
+                self.request.sign_in_failed = True
             raise
 
     def clean_otp(self, user):
@@ -151,7 +155,7 @@ class ChatbotAdminSite(OTPAdminSite):
 
     def _counted_login(self, request, extra_context=None):
         """The form's answer, counted against the username's failed sign-ins (a wrong
-        password only: ``AdminLoginForm.clean``); refused while over their limit."""
+        password or code: ``AdminLoginForm.clean``); refused while over their limit."""
         from tenants import sign_in_limit
 
         attempt = sign_in_limit.take(request.POST.get("username"))

@@ -41,7 +41,7 @@ from rest_framework_simplejwt.serializers import (
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tenants.one_time_codes import check_one_time_code
+from tenants.one_time_codes import WrongCode, check_one_time_code
 
 SID_CLAIM = "sid"
 PASSWORD_CLAIM = "pwd"  # noqa: S105 (a claim name)
@@ -62,7 +62,9 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         # The password first (a wrong one says only that), then the code, and only then the
         # pair (TokenObtainPairSerializer's steps): it minted and recorded a refresh token
         # before the code was checked, for sign-ins that then failed it.
-        # Failed passwords count per username too (tenants.sign_in_limit), a right one not.
+        # Failed passwords and wrong codes count per username too (tenants.sign_in_limit): the
+        # place is held until the code is checked, so that parallel code guesses with the
+        # password are bounded as password guesses are. Anything else gives it back.
         from tenants import sign_in_limit
 
         attempt = sign_in_limit.take(attrs.get(self.username_field))
@@ -75,8 +77,14 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         except BaseException:
             attempt.give_back()
             raise
+        try:
+            check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
+        except WrongCode:
+            raise  # a code checked and wrong: counted as a wrong password is
+        except BaseException:
+            attempt.give_back()  # no code (asked for), or codes held back (none checked)
+            raise
         attempt.give_back()
-        check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
         check_has_tenant(self.user)
         refresh = self.get_token(self.user)
         data["refresh"], data["access"] = str(refresh), str(refresh.access_token)

@@ -11,10 +11,17 @@ from typing import Any
 from rest_framework.exceptions import AuthenticationFailed
 
 
+class WrongCode(AuthenticationFailed):
+    """A code was sent and checked, and is no current code of the user's devices: a failed
+    sign-in (``tenants.sign_in_limit`` counts it as it counts a wrong password)."""
+
+
 def check_one_time_code(user: Any, code: str) -> None:
     """Nothing when ``user`` has no confirmed device or ``code`` is a current code of one, else
     the refusal: 401 (no code, a wrong one), or 429 with ``Retry-After`` while django-otp holds
     the devices back after wrong codes (a right code then was "wrong or has expired").
+    A code that was checked and is wrong is a ``WrongCode`` (a failed sign-in); no code, and
+    codes not checked while held back, are not.
 
     The devices are read locked (``for_verify``, as django-otp's admin form reads them), so
     two sign-ins racing with one code do not both pass (each read the device before the other
@@ -51,7 +58,9 @@ def check_one_time_code(user: Any, code: str) -> None:
                 return
         for device in missed:
             device.throttle_increment()
-    if len(held_until) < len(devices) or None in held_until:
+    if open_:  # the code was checked: a failed sign-in
+        raise WrongCode("The one-time code (`otp`) is wrong or has expired.")
+    if None in held_until:
         raise AuthenticationFailed("The one-time code (`otp`) is wrong or has expired.")
     from django.utils import timezone
 

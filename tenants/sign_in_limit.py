@@ -10,8 +10,12 @@ username field gives it (``authenticate`` then matches it exactly).
 
 Only failures count: each attempt takes a place before the password is checked (so parallel
 guesses cannot all pass a count read before any of them failed) and gives it back unless the
-password was wrong. A right password (with or without a right one-time code) costs nothing,
-and other accounts behind the same address are not affected. Once the count is over the limit
+password was wrong or, after the right one, the one-time code was checked and wrong (else
+whoever had the password guessed codes beyond this limit). A right password costs nothing
+without a code (asked for) or with a right one, or while django-otp holds the codes back (none
+is checked), and other accounts behind the same address are not affected. A stranger without
+the password cannot reach the code, so counting codes gives no one a new way to lock an
+account: its 10 wrong passwords could already. Once the count is over the limit
 every attempt for that username is refused, right password or not (else the answer to a right
 one would tell it apart), with 429 ``rate_limited`` and ``Retry-After``, until the window that
 opened at the first failure ends.
