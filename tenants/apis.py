@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -109,12 +109,30 @@ def _login_guard(request: Any) -> None:
         raise rate_limited_error(decision, "sign-ins from this address")
 
 
+_SIGN_IN_ANSWERS = {  # (docs/api.md lists the same; the body is the Error schema)
+    400: "The body is not valid JSON or not a JSON object, has an unknown field or one that is "
+    "not a string, or lacks `username` or `password` (`invalid_request`).",
+    401: "Wrong password or no such active account; no `otp` (or a wrong, expired or used one) "
+    "for a user with a TOTP device; or, after those checks, a user with no membership in an "
+    "active tenant (`authentication_failed`).",
+    429: "Too many sign-ins from this address (20 a minute; IPv6 by /64), too many failed ones "
+    "for this username (wrong passwords, or wrong codes after a right one: "
+    "`SIGN_IN_FAILURES_PER_USERNAME` in `SIGN_IN_FAILURE_WINDOW_MINUTES`, every sign-in of it "
+    "refused till the window ends), or one-time codes held back after wrong ones "
+    "(`rate_limited`); see `Retry-After`.",
+}
+
+
 class TokenObtainAPI(_TokenAPI):
     serializer_class = SessionTokenObtainSerializer
 
     @extend_schema(
-        operation_id="auth_token", request=TokenObtainRequest, responses=TokenPair, auth=[]
-    )
+        operation_id="auth_token", request=TokenObtainRequest, auth=[],
+        responses={200: TokenPair} | {
+            code: OpenApiResponse(description=text) for code, text in _SIGN_IN_ANSWERS.items()
+        },
+        description="Signs a staff user in: an access and a refresh token.",
+    )  # fmt: skip
     def post(self, request: Any) -> Response:
         _login_guard(request)
         serializer = self._validated(request)

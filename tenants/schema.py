@@ -105,7 +105,10 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
             responses = operation.setdefault("responses", {})
             secured = bool(operation.get("security")) and operation["security"] != [{}]
             for code, text in ERRORS.items():
-                if code in responses or (not secured and code not in PUBLIC_ERRORS):
+                if code in responses:  # the view's own description: the body is the same
+                    responses[code].setdefault("content", {"application/json": {"schema": ref}})
+                    continue
+                if not secured and code not in PUBLIC_ERRORS:
                     continue
                 responses[code] = {
                     "description": text,
