@@ -13,6 +13,11 @@ def main() -> None:
         load_settings_or_exit()  # a bad environment variable: its sentence alone, exit 1
     try:
         execute_from_command_line(sys.argv)
+    except BrokenPipeError:
+        # The reader went away (`manage.py chat ... | head -3`): stop quietly, as Unix tools
+        # do, instead of a traceback. Python's own flush of stdout at exit would raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a tool killed by it
     except Exception as exc:  # Django's own commands: the database or Redis down is a sentence
         from chatbot_project.commands import unreachable_sentence
 
