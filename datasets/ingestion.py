@@ -108,19 +108,23 @@ def lease_is_live(document_id: str) -> bool:
     return bool(get_redis().exists(LEASE_PREFIX + str(document_id)))
 
 
-def _owners_key_share(doc: Document) -> bool:
+def _owners_key_share(doc: Document) -> str | None:
     """Lock the rows of the document's tenant, then its dataset, FOR KEY SHARE until the
     transaction ends (the lock the chunks' foreign key checks take at commit; Django's
-    select_for_update has no such mode); False if one is gone."""
+    select_for_update has no such mode); the dataset's language as it is under that lock (a
+    change of it waits for this commit: ``text_search.set_chunks_language``), None if one is
+    gone."""
+    row = None
     with connection.cursor() as cursor:
         for sql, pk in (
             ("SELECT 1 FROM tenants_tenant WHERE id = %s FOR KEY SHARE", doc.tenant_id),
-            ("SELECT 1 FROM datasets_dataset WHERE id = %s FOR KEY SHARE", doc.dataset_id),
+            ("SELECT language FROM datasets_dataset WHERE id = %s FOR KEY SHARE", doc.dataset_id),
         ):
             cursor.execute(sql, [pk])
-            if cursor.fetchone() is None:
-                return False
-    return True
+            row = cursor.fetchone()
+            if row is None:
+                return None
+    return row[0]
 
 
 def _set(document_id: uuid.UUID | str, **fields) -> int:
@@ -324,7 +328,8 @@ def _process(doc: Document, lease: Lease | None) -> str:
         # The tenant's and dataset's rows before the document's, as their DELETEs take them
         # (FOR KEY SHARE: only a DELETE waits): a delete that came first has committed when
         # this reads, one that comes later waits for this commit and sees the chunks written.
-        if not _owners_key_share(doc):
+        language = _owners_key_share(doc)
+        if language is None:
             raise Skipped("dataset or tenant deleted while processing")
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
@@ -345,6 +350,7 @@ def _process(doc: Document, lease: Lease | None) -> str:
                     token_count=draft.token_count,
                     metadata=draft.metadata,
                     tags=tags,
+                    language=language,
                     embedding=vector,
                 )
             )

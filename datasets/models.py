@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
+from datasets.text_search import DEFAULT_LANGUAGE, ChunkTsvector
 from tenants.models import TenantOwned
 
 EMBEDDING_DIMENSIONS = 384  # the column's fixed width; settings.EMBEDDING_DIMENSIONS must match
@@ -23,6 +24,9 @@ class Dataset(TenantOwned):
     chunk_overlap = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(0), MaxValueValidator(500)]
     )
+    # The PostgreSQL text search configuration of its chunks and of the questions' keyword
+    # lexemes (datasets/text_search.py); checked against the server's on every write.
+    language = models.CharField(max_length=63, default=DEFAULT_LANGUAGE)
 
     class Meta:
         constraints = [
@@ -98,8 +102,12 @@ class Chunk(TenantOwned):
     # Denormalised from the document so scope tag filters need no join.
     tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # Its dataset's language (written by ingestion, changed with the dataset's).
+    language = models.CharField(
+        max_length=63, default=DEFAULT_LANGUAGE, db_default=DEFAULT_LANGUAGE, editable=False
+    )
     search_vector = models.GeneratedField(
-        expression=SearchVector("text", config="english"),
+        expression=ChunkTsvector("language", "text"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

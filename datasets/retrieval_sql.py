@@ -13,7 +13,8 @@ Statements (see ../shared/design/RETRIEVAL.md for the measurements behind each c
   re-sorted in an outer query (relaxed order may return rows slightly out of order). The default
   HNSW settings return almost nothing for a small tenant behind a filter.
 - keyword: PostgreSQL full text, an OR of the question's lexemes (AND matched 2 of 20 dev
-  questions), ranked by ``ts_rank`` (beat ``ts_rank_cd`` here).
+  questions), ranked by ``ts_rank`` (beat ``ts_rank_cd`` here). The lexemes are made under each
+  text search language of the datasets searched, each set matched against its language's chunks.
 
 Every statement returns ``_COLUMNS`` then its score columns: vector rows the cosine similarity;
 keyword rows the share of the question's lexemes the chunk contains, then the similarity (or
@@ -185,23 +186,28 @@ def _keyword_statement(
     rank = "ts_rank(c.search_vector, q.tsq, 1)" if for_fusion else "ts_rank(c.search_vector, q.tsq)"
     sim = "1 - (c.embedding <=> %s::vector)" if qvec is not None else "NULL::float"
     sim_params = [qvec] if qvec is not None else []
+    # One row of ``q`` per text search language of the datasets searched (tenant first, as
+    # everywhere): the question's lexemes under that configuration, matched against the chunks
+    # of that language only (``datasets/text_search.py``), whose coverage counts them.
     sql = (
-        "WITH q AS (SELECT array_agg(lexeme) AS lexemes, "
-        "string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq "
-        "FROM unnest(to_tsvector('english', %s))), "
-        f"hits AS (SELECT c.id, {rank} AS rank "
-        "FROM datasets_chunk c, q WHERE q.tsq IS NOT NULL AND c.search_vector @@ q.tsq "
-        f"AND {where} "
+        "WITH q AS (SELECT g.language, array_agg(l.lexeme) AS lexemes, "
+        "string_agg(quote_literal(l.lexeme), ' | ')::tsquery AS tsq "
+        "FROM (SELECT DISTINCT ds.language FROM datasets_dataset ds "
+        "WHERE ds.tenant_id = %s AND ds.id = ANY(%s)) g, "
+        "unnest(to_tsvector(g.language::regconfig, %s)) l GROUP BY g.language), "
+        f"hits AS (SELECT c.id, q.language, {rank} AS rank "
+        "FROM q JOIN datasets_chunk c ON c.language = q.language "
+        f"WHERE c.search_vector @@ q.tsq AND {where} "
         "ORDER BY rank DESC LIMIT %s) "
         f"SELECT {_COLUMNS}, "
         "(SELECT count(*) FROM unnest(tsvector_to_array(c.search_vector)) l "
         " WHERE l = ANY(q.lexemes))::float / greatest(cardinality(q.lexemes), 1) AS coverage, "
         f"{sim} AS sim "
         "FROM hits h JOIN datasets_chunk c ON c.id = h.id "
-        "JOIN datasets_document d ON d.id = c.document_id CROSS JOIN q "
+        "JOIN datasets_document d ON d.id = c.document_id JOIN q ON q.language = h.language "
         "ORDER BY h.rank DESC, c.id"
     )
-    return sql, [query, *params, limit, *sim_params]
+    return sql, [*params[:2], query, *params, limit, *sim_params]
 
 
 def _similarity_statement(qvec: QueryVector, chunk_ids: list[str]) -> tuple[str, list[Any]]:

@@ -18,7 +18,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         model = Dataset
         fields = [
             "id", "name", "description", "embedding_model", "embedding_dimensions", "chunk_size",
-            "chunk_overlap", "document_count", "created_at", "updated_at",
+            "chunk_overlap", "language", "document_count", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id",
@@ -40,6 +40,13 @@ class DatasetInputSerializer(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     chunk_size = serializers.IntegerField(required=False, min_value=32, max_value=2000)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0, max_value=500)
+    language = serializers.CharField(
+        required=False, max_length=63,
+        help_text="PostgreSQL text search configuration of keyword search (stemming, stop "
+        "words): `english` (default), `german`, `french`, `simple`...; one the server has "
+        "(`SELECT cfgname FROM pg_ts_config`). A change applies to the chunks already in the "
+        "dataset at once.",
+    )  # fmt: skip
 
 
 class DocumentSerializer(serializers.ModelSerializer):

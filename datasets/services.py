@@ -27,6 +27,7 @@ from datasets.document_services import (
 )
 from datasets.embeddings import configured_model_name
 from datasets.models import EMBEDDING_DIMENSIONS, Dataset, Document
+from datasets.text_search import check_language, set_chunks_language
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded, enforce_quota
 
@@ -57,6 +58,7 @@ def dataset_create(
     description: str = "",
     chunk_size: int | None = None,
     chunk_overlap: int | None = None,
+    language: str | None = None,
 ) -> Dataset:
     dataset = Dataset(
         tenant=tenant,
@@ -69,6 +71,8 @@ def dataset_create(
         dataset.chunk_size = chunk_size
     if chunk_overlap is not None:
         dataset.chunk_overlap = chunk_overlap
+    if language is not None:
+        dataset.language = language
     with transaction.atomic():
         enforce_quota(tenant=tenant, quota="max_datasets")
         _save(dataset)
@@ -90,7 +94,7 @@ def dataset_get_or_create(*, tenant: Tenant, name: str) -> tuple[Dataset, bool]:
 @transaction.atomic
 def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Dataset:
     assert dataset.tenant_id == tenant.id
-    allowed = {"name", "description", "chunk_size", "chunk_overlap"}
+    allowed = {"name", "description", "chunk_size", "chunk_overlap", "language"}
     unknown = set(fields) - allowed
     if unknown:
         raise APIError(f"These fields cannot be changed: {sorted(unknown)}.")
@@ -100,8 +104,11 @@ def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Datase
     dataset = Dataset.objects.locked_row(tenant, dataset.pk)
     if dataset is None:
         raise NotFound()
+    old_language = dataset.language
     for key, value in fields.items():
         setattr(dataset, key, value.strip() if key == "name" and isinstance(value, str) else value)
+    if dataset.language != old_language:  # its chunks' vectors follow, in this transaction
+        set_chunks_language(dataset.pk, check_language(dataset.language))
     _save(dataset)
     return dataset
 
@@ -163,3 +170,4 @@ def _validate_dataset(dataset: Dataset) -> None:
         raise APIError(f"{field}: {messages[0]}") from None
     if dataset.chunk_overlap >= dataset.chunk_size:
         raise APIError("chunk_overlap must be smaller than chunk_size.")
+    check_language(dataset.language)

@@ -63,5 +63,6 @@ class ChunkFactory(factory.django.DjangoModelFactory):
     text = factory.Faker("paragraph")
     token_count = factory.LazyAttribute(lambda o: len(o.text.split()))
     tags = factory.LazyAttribute(lambda o: list(o.document.tags))
+    language = factory.LazyAttribute(lambda o: o.dataset.language)  # as ingestion writes it
     metadata = factory.LazyFunction(dict)
     embedding = factory.LazyAttribute(lambda o: _embed(o.text) if o.embed else None)
