@@ -29,6 +29,7 @@ SOURCES = [
     "messages.js",  # the transcript's message views
     "feedback.js",  # thumbs up / down under answers, POST /v1/messages/{id}/feedback
     "retry.js",  # the Retry button under a failed (or interrupted) last answer
+    "refusal.js",  # the input disabled (with a notice) once the key itself is refused
     "mount.js",  # one widget: config, state, sending, events
     "main.js",  # window.ChatbotWidget and the auto-mount
 ]

@@ -3,7 +3,8 @@ stub model): after a chat refused for the key itself (revoked: the browser sees 
 its chat permission taken away: 403) the thumbs already on screen stayed enabled, and a rating
 then said "Could not reach the chat service" (the refused response is hidden from the page, as
 for the chat). A rating now says the site or key was refused, and a refused chat disables the
-thumbs on screen; an answer that comes again brings them back.
+thumbs on screen (and the message box: test_browser_widget_refused_input.py); an answer that
+comes after the notice's Try again brings them back.
 
 Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chromium is missing).
 """
@@ -51,8 +52,9 @@ def test_a_refused_key_disables_the_rating_buttons_on_screen(
         assert "Refused" in shadow(page, ".cb-status").last.text_content()
         assert page.evaluate(RATES_DISABLED_JS) == [True, True]
 
-        # Given back: the next answer brings the buttons back (its own too).
+        # Given back: the next answer (after Try again) brings the buttons back (its own too).
         APIKey.objects.filter(pk=key.pk).update(permissions=["chat"])
+        shadow(page, ".cb-notice-action").click()
         _ask(page, "And now?", 3)
         assert page.evaluate(RATES_DISABLED_JS) == [False, False, False, False]
 
@@ -67,6 +69,10 @@ def test_a_refused_key_disables_the_rating_buttons_on_screen(
         )
         assert "Refused" in note.text_content(), note.text_content()
         assert "Could not reach" not in note.text_content()
+        # A refused rating disables the message box and every thumb, as a refused chat does.
+        assert shadow(page, "textarea").is_disabled()
+        assert page.evaluate(RATES_DISABLED_JS) == [True] * 4
+        shadow(page, ".cb-notice-action").click()
         _ask(page, "Hello?", 4)
         assert "Refused" in shadow(page, ".cb-status").last.text_content()
         assert page.evaluate(RATES_DISABLED_JS) == [True, True, True, True]

@@ -705,7 +705,7 @@
     // reader would read every partial state. `announcer` says each finished answer once.
     var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
     var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-    var notice = el("div", { className: "cb-notice", role: "alert", hidden: true });
+    var notice = el("div", { id: "cb-notice", className: "cb-notice", role: "alert", hidden: true });
     var input = el("textarea", {
       id: "cb-input",
       className: "cb-input",
@@ -906,8 +906,9 @@
 
   /**
    * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
-   * the chat sends it: the server rates only that visitor's answers), announce(text) and
-   * save() (after `stored.rating` changed: the rating is kept with the stored transcript).
+   * the chat sends it: the server rates only that visitor's answers), announce(text),
+   * save() (after `stored.rating` changed: the rating is kept with the stored transcript) and
+   * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal).
    */
   function createFeedback(options) {
     var allowed = true;
@@ -963,6 +964,7 @@
           say("Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
         }, function (err) {
           say("Your feedback was not saved. " + err.message, "error");
+          if (keyRefused(err)) options.refused();  // (disables these buttons too)
         }).then(function () {
           saving = false;
           group.removeAttribute("aria-busy");
@@ -971,7 +973,7 @@
       }
     }
 
-    /** POST /v1/messages/{id}/feedback; rejects with an Error whose message is for the visitor. */
+    /** POST /v1/messages/{id}/feedback; rejects with a ChatError whose message is for the visitor. */
     function postRating(messageId, rating) {
       var body = { rating: rating };
       if (options.user) body.user = options.user;
@@ -987,13 +989,14 @@
         return response.text().then(function (text) {
           var parsed = null;
           try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-          throw new Error(response.status === 404 && parsed && parsed.error
+          throw new ChatError("http", response.status === 404 && parsed && parsed.error
             ? "This answer can no longer be rated."  // its conversation was deleted, say
-            : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api));
+            : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api),
+            response.status);
         });
       }, function () {
         // (as the chat's: a refused origin or revoked key reads as a network failure here)
-        return explainFetchFailure(options.api).then(function (err) { throw new Error(err.message); });
+        return explainFetchFailure(options.api).then(function (err) { throw err; });
       });
     }
 
@@ -1063,6 +1066,61 @@
     }
 
     return { offer: offer, drop: drop, restore: restore };
+  }
+
+  // ------------------------------------------------------------------ a refused key
+
+  var REFUSED_NOTICE = "Messages cannot be sent: the chat service refused this website or its key. " +
+    "If you run this site, check the widget's data-key and its key's allowed origins.";
+  var REFUSED_PLACEHOLDER = "Chat unavailable";
+
+  /**
+   * The message box once the server refused the widget's key itself (401, 403, a CORS refusal,
+   * an error event saying so, or a rating refused the same way): another question could only be
+   * refused again, so the input, Send and the thumbs are disabled and the notice (an alert) says
+   * why, with a Try again button that enables them for one more attempt (the site's owner may
+   * have fixed the key since); an answer that then comes keeps them enabled. options: root (the
+   * shadow root), input, sendButton, notice, feedback (createFeedback's).
+   */
+  function createRefusal(options) {
+    var input = options.input, sendButton = options.sendButton, notice = options.notice;
+    var refused = false;
+    var placeholder = input.placeholder;
+    var again = el("button", { type: "button", className: "cb-notice-action", text: "Try again" });
+    again.addEventListener("click", function () {
+      lift();
+      input.focus();
+    });
+
+    function refuse() {
+      options.feedback.allow(false);
+      if (refused) return;
+      // The visitor was in the message box (sent with Enter or Send) or on a thumb: the focus
+      // goes to the notice's button, not to the host page's body as those are disabled under it.
+      var focused = options.root.activeElement;
+      var typing = focused === input || focused === sendButton ||
+        (!!focused && focused.classList.contains("cb-rate"));  // (a refused rating's, now disabled)
+      refused = true;
+      input.disabled = sendButton.disabled = true;
+      input.placeholder = REFUSED_PLACEHOLDER;
+      input.setAttribute("aria-describedby", "cb-notice");
+      notice.replaceChildren(el("span", { text: REFUSED_NOTICE }), " ", again);
+      notice.hidden = false;
+      if (typing && input.getClientRects().length) again.focus();
+    }
+
+    /** Enabled again (Try again, or an answer came after all). */
+    function lift() {
+      if (!refused) return;
+      refused = false;
+      input.disabled = sendButton.disabled = false;
+      input.placeholder = placeholder;
+      input.removeAttribute("aria-describedby");
+      notice.replaceChildren();
+      notice.hidden = true;
+    }
+
+    return { refuse: refuse, lift: lift, refused: function () { return refused; } };
   }
 
   // ------------------------------------------------------------------ the widget
@@ -1164,11 +1222,16 @@
     }
 
     function showNotice(message) {
+      if (refusal.refused()) return;  // its notice stays until Try again
       notice.textContent = message || "";
       notice.hidden = !message;
     }
 
-    var feedback = createFeedback({ api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState });
+    var feedback = createFeedback({
+      api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState,
+      refused: function () { refusal.refuse(); },
+    });
+    var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback });
 
     /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
     function rateable(view, stored) {
@@ -1307,10 +1370,11 @@
         user: userId,
         signal: controller.signal,
       }, handlers).then(function () {
-        feedback.allow(!failed || !keyRefused(null, failedType));
+        var refused = !!failed && keyRefused(null, failedType);  // (revoked mid-answer, say)
+        if (!refused) feedback.allow(true);
         finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
+        if (refused) refusal.refuse();
       }, function (err) {
-        if (keyRefused(err)) feedback.allow(false);  // (the thumbs already on screen too)
         if (err.kind === "http" && conversationBefore && !retried &&
             (err.status === 404 || (err.status === 409 && !err.retryAfter))) {
           // The stored conversation is gone (deleted or purged: 404) or cannot be continued (its
@@ -1328,6 +1392,8 @@
           state.conversationId = retried;
         }
         finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
+        // The key itself refused: the input, Send and the thumbs on screen are disabled.
+        if (keyRefused(err)) refusal.refuse();
       });
 
       /** canRetry: the failure is one that sending the question again may get past. */
@@ -1389,7 +1455,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
-      if (!text || busy) return;
+      if (!text || busy || refusal.refused()) return;
       input.value = "";
       autosize();
       send(text, false);

@@ -13,8 +13,9 @@ function feedbackOn(value) {
 
 /**
  * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
- * the chat sends it: the server rates only that visitor's answers), announce(text) and
- * save() (after `stored.rating` changed: the rating is kept with the stored transcript).
+ * the chat sends it: the server rates only that visitor's answers), announce(text),
+ * save() (after `stored.rating` changed: the rating is kept with the stored transcript) and
+ * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal).
  */
 function createFeedback(options) {
   var allowed = true;
@@ -70,6 +71,7 @@ function createFeedback(options) {
         say("Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
       }, function (err) {
         say("Your feedback was not saved. " + err.message, "error");
+        if (keyRefused(err)) options.refused();  // (disables these buttons too)
       }).then(function () {
         saving = false;
         group.removeAttribute("aria-busy");
@@ -78,7 +80,7 @@ function createFeedback(options) {
     }
   }
 
-  /** POST /v1/messages/{id}/feedback; rejects with an Error whose message is for the visitor. */
+  /** POST /v1/messages/{id}/feedback; rejects with a ChatError whose message is for the visitor. */
   function postRating(messageId, rating) {
     var body = { rating: rating };
     if (options.user) body.user = options.user;
@@ -94,13 +96,14 @@ function createFeedback(options) {
       return response.text().then(function (text) {
         var parsed = null;
         try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-        throw new Error(response.status === 404 && parsed && parsed.error
+        throw new ChatError("http", response.status === 404 && parsed && parsed.error
           ? "This answer can no longer be rated."  // its conversation was deleted, say
-          : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api));
+          : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api),
+          response.status);
       });
     }, function () {
       // (as the chat's: a refused origin or revoked key reads as a network failure here)
-      return explainFetchFailure(options.api).then(function (err) { throw new Error(err.message); });
+      return explainFetchFailure(options.api).then(function (err) { throw err; });
     });
   }
 

@@ -97,11 +97,16 @@ function mount(script) {
   }
 
   function showNotice(message) {
+    if (refusal.refused()) return;  // its notice stays until Try again
     notice.textContent = message || "";
     notice.hidden = !message;
   }
 
-  var feedback = createFeedback({ api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState });
+  var feedback = createFeedback({
+    api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState,
+    refused: function () { refusal.refuse(); },
+  });
+  var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback });
 
   /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
   function rateable(view, stored) {
@@ -240,10 +245,11 @@ function mount(script) {
       user: userId,
       signal: controller.signal,
     }, handlers).then(function () {
-      feedback.allow(!failed || !keyRefused(null, failedType));
+      var refused = !!failed && keyRefused(null, failedType);  // (revoked mid-answer, say)
+      if (!refused) feedback.allow(true);
       finish(failed ? "error" : null, failed, !FINAL_ERRORS[failedType]);
+      if (refused) refusal.refuse();
     }, function (err) {
-      if (keyRefused(err)) feedback.allow(false);  // (the thumbs already on screen too)
       if (err.kind === "http" && conversationBefore && !retried &&
           (err.status === 404 || (err.status === 409 && !err.retryAfter))) {
         // The stored conversation is gone (deleted or purged: 404) or cannot be continued (its
@@ -261,6 +267,8 @@ function mount(script) {
         state.conversationId = retried;
       }
       finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
+      // The key itself refused: the input, Send and the thumbs on screen are disabled.
+      if (keyRefused(err)) refusal.refuse();
     });
 
     /** canRetry: the failure is one that sending the question again may get past. */
@@ -322,7 +330,7 @@ function mount(script) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text || busy) return;
+    if (!text || busy || refusal.refused()) return;
     input.value = "";
     autosize();
     send(text, false);

@@ -20,7 +20,7 @@ function buildPanel(cfg) {
   // reader would read every partial state. `announcer` says each finished answer once.
   var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
   var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-  var notice = el("div", { className: "cb-notice", role: "alert", hidden: true });
+  var notice = el("div", { id: "cb-notice", className: "cb-notice", role: "alert", hidden: true });
   var input = el("textarea", {
     id: "cb-input",
     className: "cb-input",
