@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var kit, ui, state, request, el, announce;  // the page's, from playground.js
+  var kit, ui, state, request, el, announce, page;  // the page's, from playground.js
 
   function fmtMs(ms) {
     if (ms === null || ms === undefined || isNaN(ms)) return "—";
@@ -141,9 +141,21 @@
           announce("Feedback saved.");
         })
         .catch(function (err) {
-          view.setStatus(err.message, "error");
-          announce(err.message);
+          var message = "Feedback not saved: " + err.message;
+          view.setStatus(message, "error");
+          announce(message);
+          if (err.status === 401 || err.status === 403) refused(err.status);
         });
+    }
+    /** A rating refused for the credential itself, as a chat is (playground_chat.js): the
+     * thumbs on screen are disabled (feedback is chat's), the page says why (a 401: nothing
+     * works any more; a 403: whether the credential may still chat is checked again). */
+    function refused(status) {
+      var focused = document.activeElement === up || document.activeElement === down;
+      Array.prototype.forEach.call(ui.messages.querySelectorAll(".pg-fb"), function (b) { b.disabled = true; });
+      if (focused) node.focus();  // (its button is disabled: not onto the page's body)
+      if (status === 401) page.credentialRefused();
+      else page.recheckChat();
     }
     up.addEventListener("click", function (e) { e.stopPropagation(); rate("up"); });
     down.addEventListener("click", function (e) { e.stopPropagation(); rate("down"); });
@@ -207,7 +219,8 @@
     });
   }
 
-  (window.ChatbotPlayground = window.ChatbotPlayground || {}).messages = function (page) {
+  (window.ChatbotPlayground = window.ChatbotPlayground || {}).messages = function (pageOf) {
+    page = pageOf;
     kit = page.kit;
     ui = page.ui;
     state = page.state;
