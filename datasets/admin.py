@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
@@ -7,6 +8,7 @@ from django.utils import timezone
 from datasets import services
 from datasets.embeddings import configured_model_name
 from datasets.models import Chunk, Dataset, Document
+from datasets.text_search import available_languages, set_chunks_language
 from tenants.admin_scoping import TenantScopedAdminMixin
 
 
@@ -38,9 +40,21 @@ class DatasetAdmin(_ServiceDeleteAdmin):
     list_filter = ("tenant",)
     readonly_fields = ("embedding_model", "embedding_dimensions")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":  # the server's text search configurations
+            names = sorted(available_languages())
+            return forms.ChoiceField(
+                choices=[(n, n) for n in names], initial=db_field.default,
+                help_text="Text search configuration of keyword search (stemming, stop words). "
+                "A change re-derives the chunks already in the dataset on save.",
+            )  # fmt: skip
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.embedding_model = configured_model_name()
+        elif "language" in form.changed_data:  # its chunks follow, in the admin's transaction
+            set_chunks_language(obj.pk, obj.language)
         super().save_model(request, obj, form, change)
 
     def delete_one(self, obj):

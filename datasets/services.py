@@ -79,12 +79,15 @@ def dataset_create(
     return dataset
 
 
-def dataset_get_or_create(*, tenant: Tenant, name: str) -> tuple[Dataset, bool]:
+def dataset_get_or_create(
+    *, tenant: Tenant, name: str, language: str | None = None
+) -> tuple[Dataset, bool]:
+    """``language`` applies to a dataset created here; an existing one keeps its own."""
     existing = Dataset.objects.for_tenant(tenant).filter(name=name.strip()).first()
     if existing is not None:
         return existing, False
     try:
-        return dataset_create(tenant=tenant, name=name), True
+        return dataset_create(tenant=tenant, name=name, language=language), True
     except QuotaExceeded:
         raise
     except Conflict:  # the name was taken meanwhile

@@ -6,7 +6,11 @@ found "Fläche"."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from conversations.tests.conftest import embed_cached
@@ -97,7 +101,8 @@ def test_a_search_across_datasets_of_two_languages_uses_each_ones_lexemes(api, t
     assert {r["chunk_id"] for r in found} == {str(de.id), str(en.id)}
     # Each chunk's coverage counts its own language's lexemes of the question.
     scores = {r["chunk_id"]: r["score"] for r in found}
-    assert 0 < scores[str(de.id)] < 1 and 0 < scores[str(en.id)] < 1
+    assert 0 < scores[str(de.id)] < 1
+    assert 0 < scores[str(en.id)] < 1
     hybrid = api.post(
         "/v1/retrieve",
         {"datasets": [str(german.id), str(english.id)], "query": "Flächen", "mode": "hybrid"},
@@ -131,7 +136,8 @@ def test_ingestion_writes_the_datasets_language_on_its_chunks(api, tenant):
     doc = api.post(f"/v1/datasets/{ds['id']}/documents", body, format="json").json()
     process_document(doc["id"], use_lease=False)
     chunks = list(Chunk.objects.filter(document_id=doc["id"]))
-    assert chunks and {c.language for c in chunks} == {"german"}
+    assert chunks
+    assert {c.language for c in chunks} == {"german"}
     with connection.cursor() as cur:
         cur.execute(
             "SELECT bool_and(search_vector = to_tsvector('german', text)) FROM datasets_chunk "
@@ -140,4 +146,32 @@ def test_ingestion_writes_the_datasets_language_on_its_chunks(api, tenant):
         )
         assert cur.fetchone()[0] is True
     found = _keyword(api, [Dataset.objects.get(pk=ds["id"])], "Fläche")
-    assert found and found[0]["document_id"] == doc["id"]
+    assert found
+    assert found[0]["document_id"] == doc["id"]
+
+
+def test_manage_py_ingest_creates_the_dataset_with_its_language(tenant, tmp_path):
+    note = tmp_path / "geo.md"
+    note.write_text("# Flächen\n\nDie Flächen der Dreiecke werden berechnet.")
+    out = io.StringIO()
+    call_command(
+        "ingest", str(note), tenant="acme", dataset="Thesis", language="german", sync=True,
+        stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    dataset = Dataset.objects.get(tenant=tenant, name="Thesis")
+    assert dataset.language == "german"
+    assert set(Chunk.objects.filter(dataset=dataset).values_list("language", flat=True)) == {
+        "german"
+    }
+    # An existing dataset keeps its language: naming another is refused before any upload.
+    with pytest.raises(CommandError, match="has language 'german', not 'french'"):
+        call_command(
+            "ingest", str(note), tenant="acme", dataset="Thesis", language="french",
+            stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+    with pytest.raises(CommandError, match=r"^--language: language: 'klingon' is not"):
+        call_command(
+            "ingest", str(note), tenant="acme", dataset="Other", language="klingon",
+            stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+    assert not Dataset.objects.filter(name="Other").exists()

@@ -23,6 +23,7 @@ from datasets.models import Dataset, Document
 from datasets.recovery import mark_queued, task_started
 from datasets.serializers import DatasetInputSerializer
 from datasets.tasks import crash_sentence
+from datasets.text_search import check_language
 from tenants.models import Tenant
 from tenants.quotas import QuotaExceeded
 
@@ -112,6 +113,11 @@ class Command(CheckedCommand):
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--dataset", required=True)
         parser.add_argument("--tags", default="", help="comma-separated tags for every document")
+        parser.add_argument(
+            "--language", default=None,
+            help="text search language of a dataset created here (a PostgreSQL configuration: "
+            "english (default), german, french, simple...); an existing dataset must have it",
+        )  # fmt: skip
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--wait", action="store_true", help="wait for the worker to finish")
         mode.add_argument("--sync", action="store_true", help="process here, without a worker")
@@ -132,10 +138,24 @@ class Command(CheckedCommand):
             raise CommandError(f"--timeout {opts['timeout']}: give a number of seconds above 0.")
         # The API's rules for a dataset name (POST /v1/datasets).
         validated(DatasetInputSerializer, {"name": opts["dataset"]}, {"name": "--dataset"})
+        language = opts["language"]
+        if language is not None:
+            try:
+                check_language(language)
+            except APIError as exc:
+                raise CommandError(f"--language: {exc.detail}") from None
         items = expand(opts["targets"])
-        dataset, created = services.dataset_get_or_create(tenant=tenant, name=opts["dataset"])
+        dataset, created = services.dataset_get_or_create(
+            tenant=tenant, name=opts["dataset"], language=language
+        )
         if created:
             self.note(f"Created dataset {dataset.name!r}.")
+        elif language is not None and dataset.language != language:
+            raise CommandError(
+                f"Dataset {dataset.name!r} has language {dataset.language!r}, not {language!r}; "
+                "change it with PATCH /v1/datasets/{id} (its chunks follow) or leave out "
+                "--language."
+            )
         tags = _tags(opts["tags"])
         docs: list[Document] = []
         refused = 0
