@@ -115,6 +115,9 @@ CONTENT_PART = {
     "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
     "description": "Only `text` parts carry text; other parts (images...) are left out.",
 }
+AS_GIVEN = {"description": "Sent to the model as given (its own default when absent)."}
+UNAVAILABLE = {"description": "Not available: a bot returns text, not token probabilities."}
+PENALTY = {"type": "number", "minimum": -2, "maximum": 2, "nullable": True, **AS_GIVEN}
 OPENAI_REQUEST = {
     "type": "object",
     "required": ["model", "messages"],
@@ -161,18 +164,47 @@ OPENAI_REQUEST = {
             "nullable": True,
             "description": "Sent to the model in place of the bot's (the bot's when absent).",
         },
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True},
-        "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2, "nullable": True},
-        "frequency_penalty": {"type": "number", "minimum": -2, "maximum": 2, "nullable": True},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True, **AS_GIVEN},
+        "presence_penalty": PENALTY,
+        "frequency_penalty": PENALTY,
         "stop": {
             "nullable": True,
             "oneOf": [
                 {"type": "string"},
                 {"type": "array", "items": {"type": "string"}, "maxItems": 4},
             ],
+            "description": "Sent to the model as given; the offline provider cuts its answer "
+            "at the first one (finish_reason stop).",
         },
-        "seed": {"type": "integer", "nullable": True},
-        "n": {"type": "integer", "enum": [1]},
+        "seed": {"type": "integer", "nullable": True, **AS_GIVEN},
+        "logit_bias": {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": {"type": "number", "minimum": -100, "maximum": 100},
+            "description": "Token ids to biases from -100 to 100. " + AS_GIVEN["description"],
+        },
+        "n": {"type": "integer", "enum": [1], "nullable": True},
+        # Checked as OpenAI checks them, but a bot calls no tools and stores nothing elsewhere.
+        "parallel_tool_calls": {"type": "boolean", "nullable": True},
+        "store": {"type": "boolean", "nullable": True},
+        # Only the values a bot can honour (any other is a 400 naming the parameter; null is
+        # absent, as for every option here).
+        "logprobs": {"type": "boolean", "enum": [False], "nullable": True, **UNAVAILABLE},
+        "top_logprobs": {"type": "integer", "enum": [0], "nullable": True, **UNAVAILABLE},
+        "tool_choice": {"type": "string", "enum": ["auto", "none"], "nullable": True},
+        "response_format": {
+            "type": "object",
+            "nullable": True,
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": ["text"]}},
+        },
+        "modalities": {
+            "type": "array",
+            "nullable": True,
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {"type": "string", "enum": ["text"]},
+        },
         "scope": {"type": "string", "description": "Scope slug or id (an extension)."},
     },
 }
