@@ -14,13 +14,13 @@ of chats grows the loop's pool by hundreds of connections."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import weakref
 
 import redis
 from django.conf import settings
 from redis.driver_info import DriverInfo
+
+from chatbot_project import loop_resources
 
 POOL_WAIT_SECONDS = 5.0
 _OPTIONS = {
@@ -38,29 +38,28 @@ def get_redis() -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-_loop_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def loop_redis():
     """The running event loop's async client: redis.asyncio connections belong to the loop
-    that made them (tests and management commands run several loops in one process)."""
+    that made them (tests and management commands run several loops in one process; a closed
+    loop's connections are closed by ``loop_resources``)."""
+    return loop_resources.for_loop(
+        _loop_redis_key, _new_loop_redis, loop_resources.close_redis_pool
+    )
+
+
+_loop_redis_key = object()
+
+
+def _new_loop_redis():
     import redis.asyncio as aredis
 
-    loop = asyncio.get_running_loop()
-    client = _loop_clients.get(loop)
-    if client is None:
-        pool = aredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=settings.REDIS_MAX_CONNECTIONS, **_OPTIONS
-        )
-        client = aredis.Redis(connection_pool=pool)
-        _loop_clients[loop] = client
-    return client
+    pool = aredis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL, max_connections=settings.REDIS_MAX_CONNECTIONS, **_OPTIONS
+    )
+    return aredis.Redis(connection_pool=pool)
 
 
-_loop_scripts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-_lane_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_scripts_key = object()
 
 
 def loop_script(source: str):
@@ -68,16 +67,17 @@ def loop_script(source: str):
     multiplexed connection (``chatbot_project.redis_lane``) for ``redis://`` and ``unix://``
     URLs unless ``REDIS_LANE`` is off, else registered on redis-py's client. Either way
     ``await script(keys=[...], args=[...])`` with redis-py's exception classes."""
-    loop = asyncio.get_running_loop()
-    scripts = _loop_scripts.setdefault(loop, {})
+    scripts = loop_resources.for_loop(_scripts_key, dict)
     script = scripts.get(source)
     if script is None:
         from chatbot_project import redis_lane
 
         if getattr(settings, "REDIS_LANE", True) and redis_lane.supported(settings.REDIS_URL):
-            client = _lane_clients.get(loop)
-            if client is None:
-                client = _lane_clients[loop] = redis_lane.LoopClient(settings.REDIS_URL)
+            client = loop_resources.for_loop(
+                redis_lane.LoopClient,
+                lambda: redis_lane.LoopClient(settings.REDIS_URL),
+                redis_lane.LoopClient.close_dead,
+            )
             script = redis_lane.Script(client, source)
         else:
             script = loop_redis().register_script(source)

@@ -174,6 +174,13 @@ class LoopClient:
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Future | None = None
 
+    def close_dead(self) -> None:
+        """Its loop has closed: close the connection's socket (``loop_resources``)."""
+        from chatbot_project.loop_resources import close_transport
+
+        if self._protocol is not None:
+            close_transport(self._protocol.transport)
+
     async def call(self, *args: Any) -> Any:
         protocol = self._protocol
         if protocol is None or protocol.closed:

@@ -137,6 +137,13 @@ class Pool:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(reader, writer)
 
+    def close_dead(self) -> None:
+        """Its loop has closed: close the idle connections' sockets."""
+        from chatbot_project.loop_resources import close_transport
+
+        while self.idle:
+            close_transport(self.idle.pop().writer.transport)
+
     def _give_back(self, conn: _Conn) -> None:
         now = time.monotonic()
         idle = self.idle
@@ -357,16 +364,13 @@ class Response:
             _close(self._conn)
 
 
-_pools: dict[tuple[Any, ...], Pool] = {}
-
-
 def loop_pool(base_url: str, timeout: float, ssl_context: Any) -> Pool:
-    """This event loop's pool for ``base_url`` (made on first use)."""
-    loop = asyncio.get_running_loop()
-    key = (base_url, timeout, id(loop))
-    pool = _pools.get(key)
-    if pool is None or pool.loop is not loop:  # a new loop may reuse a dead one's id
-        if len(_pools) > 32:  # loops come and go in tests and management commands
-            _pools.clear()
-        pool = _pools[key] = Pool(Origin.parse(base_url), timeout, ssl_context, loop=loop)
-    return pool
+    """This event loop's pool for ``base_url`` (made on first use; its idle connections are
+    closed when the loop is: ``chatbot_project.loop_resources``)."""
+    from chatbot_project.loop_resources import for_loop
+
+    return for_loop(
+        (Pool, base_url, timeout),
+        lambda: Pool(Origin.parse(base_url), timeout, ssl_context, loop=asyncio.get_running_loop()),
+        Pool.close_dead,
+    )
