@@ -19,9 +19,9 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a tool killed by it
     except Exception as exc:  # Django's own commands: the database or Redis down is a sentence
-        from chatbot_project.commands import unreachable_sentence
+        from chatbot_project.commands import schema_sentence, unreachable_sentence
 
-        sentence = unreachable_sentence(exc)
+        sentence = unreachable_sentence(exc) or schema_sentence(exc)
         if sentence is None or "--traceback" in sys.argv:
             raise
         sys.stderr.write(f"CommandError: {sentence}\n")

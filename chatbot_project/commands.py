@@ -96,6 +96,26 @@ def unreachable_sentence(exc: BaseException) -> str | None:
     )
 
 
+# PostgreSQL's codes for a table or column that is not there: the code is newer than the
+# database's schema (an upgrade without `migrate`, or a database restored from an older dump).
+_SCHEMA_BEHIND = ("42P01", "42703")
+
+
+def schema_sentence(exc: BaseException) -> str | None:
+    """The operator's sentence when ``exc`` says the database lacks a table or column this
+    code reads (migrations not applied), else None: every command showed a traceback."""
+    from django.db import ProgrammingError
+
+    if not isinstance(exc, ProgrammingError):
+        return None
+    if getattr(exc.__cause__, "sqlstate", None) not in _SCHEMA_BEHIND:
+        return None
+    return (
+        f"The database schema is older than this code ({_first_line(exc)}); run "
+        "`manage.py migrate`, then the command again."
+    )
+
+
 def chunks_label(count: int) -> str:
     """'1 chunk', '16 chunks': the commands' report lines."""
     return f"{count} chunk" if count == 1 else f"{count} chunks"
@@ -163,8 +183,8 @@ class CheckedCommand(BaseCommand):
                 f"The database refused a value ({_first_line(exc)}); check the arguments."
             ) from None
         except Exception as exc:
-            sentence = unreachable_sentence(exc)
-            if sentence is None:
+            sentence = unreachable_sentence(exc) or schema_sentence(exc)
+            if sentence is None or options.get("traceback"):
                 raise
             raise CommandError(sentence) from None
 

@@ -115,3 +115,15 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err, err.decode()
     assert proc.returncode == 141
+
+
+def test_a_schema_older_than_the_code_is_a_sentence_naming_migrate(tenant):
+    """An upgrade without `migrate` (here: a column renamed away, rolled back with the test's
+    transaction) made every command end in a ProgrammingError traceback."""
+    from django.db import connection
+
+    DatasetFactory(tenant=tenant, name="Handbook")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE datasets_dataset RENAME COLUMN chunk_size TO chunk_size_old")
+    with pytest.raises(CommandError, match=r"The database schema is older than this code \(col"):
+        _create("--tenant", "acme", "--name", "Bot", "--datasets", "Handbook")

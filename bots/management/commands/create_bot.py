@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from bots.cli import datasets_named, one, refs, tenant_named
 from bots.models import Bot, Scope
 from bots.serializers import BotSerializer, RetrievalSerializer
 from bots.services import bot_create
@@ -28,45 +28,6 @@ OPTIONS = {
     "temperature": "--temperature", "max_tokens": "--max-tokens", "default_scope": "--scope",
     "top_k": "--top-k", "score_threshold": "--score-threshold", "mode": "--mode",
 }  # fmt: skip
-
-
-def _refs(value: str | None, option: str) -> list[str]:
-    """The option's comma-separated names; given empty (an unset "$VAR") is an error, since
-    it must not silently mean "none"."""
-    if value is None:
-        return []
-    refs = [part.strip() for part in value.split(",") if part.strip()]
-    if not refs:
-        raise CommandError(f"{option} is empty; name at least one, or leave {option} out.")
-    return refs
-
-
-def _one(qs: Any, ref: str, by: str) -> Any:
-    """The row whose ``by`` field (or, failing that, id) is ``ref``, else None."""
-    obj = qs.filter(**{by: ref}).first()
-    if obj is None:
-        try:
-            obj = qs.filter(id=ref).first()
-        except ValidationError:  # not a UUID
-            obj = None
-    return obj
-
-
-def _datasets(tenant: Tenant, refs: list[str]) -> list[Dataset]:
-    out = []
-    for ref in refs:
-        dataset = _one(Dataset.objects.for_tenant(tenant), ref, "name")
-        if dataset is None:
-            names = list(
-                Dataset.objects.for_tenant(tenant).order_by("name").values_list("name", flat=True)
-            )
-            known = f"its datasets: {', '.join(names)}" if names else "it has no datasets yet"
-            raise CommandError(
-                f"No dataset {ref!r} in tenant {tenant.slug!r} ({known}); `manage.py ingest "
-                f"--tenant {tenant.slug} --dataset <name> <files>` makes one."
-            )
-        out.append(dataset)
-    return out
 
 
 class Command(CheckedCommand):
@@ -100,11 +61,7 @@ class Command(CheckedCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        tenant = Tenant.objects.filter(slug=opts["tenant"]).first()
-        if tenant is None:
-            raise CommandError(
-                f"No tenant {opts['tenant']!r}; create it with `manage.py create_tenant`."
-            )
+        tenant = tenant_named(opts["tenant"])
         check_text(opts["name"], "--name", controls=True)
         data: dict[str, Any] = {"name": opts["name"]}
         if opts["system_prompt_file"]:
@@ -123,10 +80,10 @@ class Command(CheckedCommand):
             data["retrieval"] = retrieval
         if opts["inactive"]:
             data["is_active"] = False
-        datasets = _datasets(tenant, _refs(opts["datasets"], "--datasets"))
+        datasets = datasets_named(tenant, refs(opts["datasets"], "--datasets"))
         data["datasets"] = [str(d.id) for d in datasets]
         if opts["scope"] is not None:
-            scope = _one(Scope.objects.for_tenant(tenant), opts["scope"].strip(), "slug")
+            scope = one(Scope.objects.for_tenant(tenant), opts["scope"].strip(), "slug")
             if scope is None:
                 raise CommandError(f"No scope {opts['scope']!r} in tenant {tenant.slug!r}.")
             data["default_scope"] = str(scope.id)
