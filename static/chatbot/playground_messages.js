@@ -97,9 +97,13 @@
         view.messageId = id || null;
         up.disabled = down.disabled = !view.messageId || !state.canChat;  // (feedback is chat's)
       },
+      rating: null,
       setFeedback: function (rating) {
+        view.rating = rating || null;
         up.setAttribute("aria-pressed", rating === "up" ? "true" : "false");
         down.setAttribute("aria-pressed", rating === "down" ? "true" : "false");
+        up.title = "Good answer" + (rating === "up" ? " (click again to remove)" : "");
+        down.title = "Bad answer" + (rating === "down" ? " (click again to remove)" : "");
       },
       setMeta: function (m) {
         var parts = [];
@@ -131,21 +135,27 @@
       parent.appendChild(el("sup", null, [ref]));
       return true;
     }
+    /** The other thumb rates; the pressed one again withdraws the rating (DELETE, a toggle). */
     function rate(rating) {
-      if (!view.messageId) return;
-      view.setStatus("Saving feedback\u2026");
-      request("POST", "/v1/messages/" + encodeURIComponent(view.messageId) + "/feedback", { rating: rating })
+      if (!view.messageId || view.saving) return;
+      var clear = rating === view.rating;
+      var path = "/v1/messages/" + encodeURIComponent(view.messageId) + "/feedback";
+      view.saving = true;
+      view.setStatus(clear ? "Removing feedback\u2026" : "Saving feedback\u2026");
+      request(clear ? "DELETE" : "POST", path, clear ? undefined : { rating: rating })
         .then(function () {
-          view.setFeedback(rating);
-          view.setStatus("Feedback saved.", "ok");
-          announce("Feedback saved.");
+          var said = clear ? "Feedback removed." : "Feedback saved.";
+          view.setFeedback(clear ? null : rating);
+          view.setStatus(said, "ok");
+          announce(said);
         })
         .catch(function (err) {
           var message = "Feedback not saved: " + err.message;
           view.setStatus(message, "error");
           announce(message);
           if (err.status === 401 || err.status === 403) refused(err.status);
-        });
+        })
+        .then(function () { view.saving = false; });
     }
     /** A rating refused for the credential itself, as a chat is (playground_chat.js): the
      * thumbs on screen are disabled (feedback is chat's), the page says why (a 401: nothing

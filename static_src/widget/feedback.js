@@ -47,6 +47,7 @@ function createFeedback(options) {
     function show(rating) {
       Object.keys(buttons).forEach(function (name) {
         buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
+        buttons[name].title = RATINGS[name].label + (name === rating ? " (click again to remove)" : "");
       });
     }
 
@@ -57,18 +58,20 @@ function createFeedback(options) {
       if (text) options.announce(text);
     }
 
+    /** The other thumb rates; the pressed one again withdraws the rating (a toggle). */
     function rate(rating) {
       // One request at a time (aria-disabled rather than disabled: the focus stays on the button).
-      if (saving || rating === stored.rating) return;
+      if (saving) return;
+      var clear = rating === stored.rating;
       saving = true;
       group.setAttribute("aria-busy", "true");
       Object.keys(buttons).forEach(function (name) { buttons[name].setAttribute("aria-disabled", "true"); });
-      say("Saving\u2026");
-      postRating(view.messageId, rating).then(function () {
-        stored.rating = rating;
+      say(clear ? "Removing your feedback\u2026" : "Saving\u2026");
+      sendRating(view.messageId, clear ? null : rating).then(function () {
+        stored.rating = clear ? null : rating;
         options.save();
-        show(rating);
-        say("Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
+        show(stored.rating);
+        say(clear ? "Feedback removed." : "Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
       }, function (err) {
         say("Your feedback was not saved. " + err.message, "error");
         if (keyRefused(err)) options.refused();  // (disables these buttons too)
@@ -80,14 +83,23 @@ function createFeedback(options) {
     }
   }
 
-  /** POST /v1/messages/{id}/feedback; rejects with a ChatError whose message is for the visitor. */
-  function postRating(messageId, rating) {
-    var body = { rating: rating };
-    if (options.user) body.user = options.user;
-    return fetch(options.api + "/v1/messages/" + encodeURIComponent(messageId) + "/feedback", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + options.key },
-      body: JSON.stringify(body),
+  /** POST /v1/messages/{id}/feedback, or DELETE it (rating null: the visitor withdrew it; the
+   * visitor's id then goes in the query string); rejects with a ChatError whose message is for
+   * the visitor. */
+  function sendRating(messageId, rating) {
+    var url = options.api + "/v1/messages/" + encodeURIComponent(messageId) + "/feedback";
+    var headers = { Authorization: "Bearer " + options.key };
+    var body = undefined;
+    if (rating) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.user ? { rating: rating, user: options.user } : { rating: rating });
+    } else if (options.user) {
+      url += "?user=" + encodeURIComponent(options.user);
+    }
+    return fetch(url, {
+      method: rating ? "POST" : "DELETE",
+      headers: headers,
+      body: body,
       credentials: "omit",
       mode: "cors",
       cache: "no-store",
