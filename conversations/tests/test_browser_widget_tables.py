@@ -29,7 +29,7 @@ RENDER_JS = """(src) => {
   return out.innerHTML;
 }"""
 
-WRAP = '<div class="cb-table" role="region" aria-label="Table" tabindex="0"><table>'
+WRAP = '<div class="cb-table" role="region" aria-label="Table" tabindex="0" dir="auto"><table>'
 TABLE_CASES = [
     # Header, alignment row, body; the paragraph before it ends where the table starts.
     (

@@ -231,8 +231,10 @@
       i++;
     }
     if (body.firstChild) table.appendChild(body);
-    // Its own scroller: a wide table scrolls sideways instead of widening the panel.
-    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0" }, [table]));
+    // Its own scroller: a wide table scrolls sideways instead of widening the panel. dir=auto: an
+    // Arabic or Hebrew table (its first letter's direction) runs right to left, its first column
+    // on the right and the scroller starting there, as its cells' text does (unicode-bidi).
+    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0", dir: "auto" }, [table]));
     return i;
   }
 
