@@ -84,7 +84,7 @@ class MessageFeedbackView(APIView):
         parameters=[
             OpenApiParameter(
                 "user",
-                str,
+                {"type": "string", "maxLength": MAX_USER_CHARS},
                 required=False,
                 description="The end user whose answer this is, as the chat named them (the "
                 "widget's visitor id). When set (always with a browser key), another end user's "

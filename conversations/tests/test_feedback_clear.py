@@ -110,7 +110,7 @@ def test_clearing_needs_the_chat_permission_and_takes_no_body(client, site, kb, 
     res = _clear(client, key, alices, data='{"user": "anon-bob"}', content_type="application/json")
     assert res.status_code == 400, res.content
     assert "query parameter" in res.json()["error"]["message"]
-    assert _clear(client, key, alices, user="x" * 201).status_code == 400
+    assert _clear(client, key, alices, user="x" * 201).status_code == 400  # (maxLength: 200)
     assert _clear(client, key, alices, user="anon-bob").status_code == 404  # server key naming one
     assert Message.objects.get(id=alices).feedback_rating == "up"
     # A server-side key naming no user clears any answer it may read (as it rates them).
@@ -130,5 +130,14 @@ def test_the_schema_documents_the_clear(client, key):
     assert schema.status_code == 200
     operation = schema.json()["paths"]["/v1/messages/{message_id}/feedback"]["delete"]
     assert "204" in operation["responses"]
-    assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["user"]
+    (user,) = [p for p in operation["parameters"] if p["in"] == "query"]
+    assert (user["name"], user["schema"]) == ("user", {"type": "string", "maxLength": 200})
     assert "requestBody" not in operation
+
+
+def test_a_user_postgresql_cannot_store_is_a_400(client, site):
+    """A NUL in ?user= is a 400 (the query string's own check), never a database error."""
+    alices = _answer(client, site, user="anon-alice")
+    res = _clear(client, site, alices, user="anon%00alice")
+    assert res.status_code == 400, res.content
+    assert "NUL" in res.json()["error"]["message"]
