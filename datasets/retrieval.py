@@ -11,7 +11,8 @@ function the SQL uses (``EXACT_SCAN_MAX_ROWS``, ``candidate_count``) must patch 
 Modes (see ../shared/design/RETRIEVAL.md for the measurements behind each choice):
 - ``vector``: cosine distance over the 384-d embeddings, an exact scan or the HNSW index
   depending on how many rows the filter leaves.
-- ``keyword``: PostgreSQL full text, an OR of the question's lexemes ranked by ``ts_rank``.
+- ``keyword``: PostgreSQL full text, an OR of the question's lexemes ranked by ``ts_rank``; the
+  lexemes are made under each searched dataset's ``language`` (``datasets/text_search.py``).
 - ``hybrid``: reciprocal rank fusion (k = 60) of both lists (the keyword list length-normalised).
 
 Scores, all in 0..1, are what ``score_threshold`` applies to:
