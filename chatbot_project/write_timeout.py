@@ -22,7 +22,10 @@ per request, once the body is read) so that it can be interrupted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import struct
 from typing import Any
 
 from django.conf import settings
@@ -110,6 +113,33 @@ class _Watch:
             self.receiving.cancel()
 
 
+def _abort_connection(send: Any) -> bool:
+    """Reset the connection of a client given up on, where the server's ``send`` shows it.
+
+    ASGI has no message for "drop this connection", and neither ending the response (the final
+    send waits on the same flow control) nor raising helps: Uvicorn then closes its transport
+    gracefully, which waits for the client to read the buffered answer, so the socket stayed
+    open until the client read or closed (and the return logged "ASGI callable returned without
+    completing response"). Uvicorn's ``send`` is its request cycle's bound method (the proxy
+    headers middleware hands it on unwrapped): once the application has returned (its chat
+    cancelled by the disconnect while its send still waited, as before: aborting sooner let the
+    sends return and the chat run to its end, stored as ``stop``), aborting that cycle's
+    transport discards the buffer and closes the socket with a reset (SO_LINGER 0: no orphan
+    keeps retrying the unread bytes), and Uvicorn sees a disconnect (nothing is logged). A
+    request body sent chunked reaches this through ``bodylimit``'s wrapper: left alone.
+    Other servers' connections are left alone (Daphne's send has no flow control: it never
+    waits, so the timeout does not fire there)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "abort") or transport.is_closing():
+        return False
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(Exception):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    return True
+
+
 def write_timeout(app: Any) -> Any:
     """``app`` with the write timeout on the chat routes (``PATHS``); other requests untouched."""
 
@@ -122,5 +152,7 @@ def write_timeout(app: Any) -> Any:
             await app(scope, watch.receive, watch.send)
         finally:
             watch.close()
+            if watch.gone and _abort_connection(send):
+                await asyncio.sleep(0)  # the server sees the disconnect before it looks
 
     return wrapped
