@@ -42,6 +42,37 @@ def tune_gc(seconds: float) -> None:
     threading.Thread(target=collect, name="gc-full", daemon=True).start()
 
 
+# The largest WebSocket message either server takes in: uvicorn's default (ws_max_size), set for
+# daphne too (its own is 1 MiB). Anything between POST /v1/chat's body limit and this reaches the
+# chat consumer, which refuses it with a payload_too_large event and goes on; above it the
+# server closes the socket with 1009 (message too big).
+WS_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+def _daphne_server():
+    """Daphne's server, whose WebSocket connections fail with a close frame, not a drop.
+
+    Autobahn (under daphne) fails a connection by dropping TCP unless told otherwise
+    (``failByDrop``, on by default, and daphne has no option for it): a message over the size
+    limit, or a protocol error, cut the socket without a close frame, and the client never
+    learned why (1006). Off, autobahn sends the close code first (1009 for a message too big,
+    1002 for a protocol error), as uvicorn does. Daphne makes its factory in ``run()``; the
+    option is set as the factory is stored, before its first connection."""
+    from daphne.server import Server
+
+    class ClosingServer(Server):
+        @property
+        def ws_factory(self):
+            return self.__dict__["ws_factory"]
+
+        @ws_factory.setter
+        def ws_factory(self, factory) -> None:
+            factory.setProtocolOptions(failByDrop=False)
+            self.__dict__["ws_factory"] = factory
+
+    return ClosingServer
+
+
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket] | None:
     """``count`` listening sockets per address of ``host`` on ``port``, sharing the port
     (``SO_REUSEPORT``; the kernel spreads new connections over them), for uvicorn to serve all
@@ -168,8 +199,12 @@ def main() -> int:
         # --verbosity 0: no access log of daphne's own (uvicorn runs without one too). It wrote
         # every request's client address and full query string to stdout, beside the app's
         # JSON access line (chatbot.access), which leaves both out.
-        CommandLineInterface().run(
+        cli = CommandLineInterface()
+        cli.server_class = _daphne_server()
+        size = str(WS_MAX_MESSAGE_BYTES)
+        cli.run(
             ["-b", host, "-p", port, "--no-server-name", "--verbosity", "0",
+             "--websocket-max-message-size", size, "--websocket-max-frame-size", size,
              "chatbot_project.asgi:daphne_application"]
         )  # fmt: skip
         return 0
@@ -185,6 +220,7 @@ def main() -> int:
         timeout_keep_alive=30,
         lifespan="off",
         server_header=False,  # no "server: uvicorn" telling every client what to probe for
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
         # "auto" = uvloop and httptools (in requirements.txt) when importable.
         loop=os.environ.get("UVICORN_LOOP") or "auto",
         http=os.environ.get("UVICORN_HTTP") or "auto",
