@@ -175,3 +175,22 @@ def test_manage_py_ingest_creates_the_dataset_with_its_language(tenant, tmp_path
             stdout=io.StringIO(), stderr=io.StringIO(),
         )  # fmt: skip
     assert not Dataset.objects.filter(name="Other").exists()
+
+
+def test_a_configuration_made_on_the_server_is_taken_by_its_qualified_name(api, tenant):
+    """Not only the built-in ones; by ``schema.name``, which a restore resolves (pg_dump empties
+    the search path, and the chunks' vectors are recomputed from the name), and found at once
+    though the list of names is cached."""
+    api.post("/v1/datasets", {"name": "Warm", "language": "german"}, format="json")  # cached
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEXT SEARCH CONFIGURATION public.geo_de (COPY = pg_catalog.german)")
+    res = api.post("/v1/datasets", {"name": "Geo", "language": "geo_de"}, format="json")
+    assert res.status_code == 400
+    assert "public.geo_de" in res.json()["error"]["details"]["available"]
+    res = api.post("/v1/datasets", {"name": "Geo", "language": "public.geo_de"}, format="json")
+    assert res.status_code == 201, res.json()
+    dataset = Dataset.objects.get(pk=res.json()["id"])
+    chunk = _chunk(dataset, GERMAN)
+    assert chunk.language == "public.geo_de"
+    found = _keyword(api, [dataset], "Flächen")
+    assert [r["chunk_id"] for r in found] == [str(chunk.id)]
