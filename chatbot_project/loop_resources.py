@@ -1,7 +1,8 @@
 """Objects kept per event loop (connections, pools), and their sockets closed when the loop dies.
 
 Why: the lean Redis connection (``redis_lane``), redis-py's asyncio pool (``redis_client``) and
-the upstream keep-alive connections (``conversations.upstream_http``) belong to the event loop
+the upstream keep-alive connections (``conversations.upstream_http``, and ``conversations.llm``'s
+httpx pools behind a proxy) belong to the event loop
 that made them. A server runs one loop for its life, but tests and management commands run many:
 every ``async_to_sync`` without a running loop makes a loop, uses it once and closes it. Nothing
 closed those loops' connections: the registries kept them (a ``WeakKeyDictionary`` keyed by the
@@ -70,6 +71,18 @@ def close_transport(transport: Any) -> None:
         transport = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
         if transport is None:
             return
+
+
+def close_httpx_client(client: Any) -> None:
+    """``close_dead`` for an httpx.AsyncClient: the socket of each connection of its pool (httpx
+    and httpcore keep them several layers down; anyio's asyncio stream gives out the
+    transport's socket wrapper, whose own socket is closed)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    for conn in list(getattr(pool, "connections", ())):
+        stream = getattr(getattr(conn, "_connection", None), "_network_stream", None)
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            getattr(sock, "_sock", sock).close()
 
 
 def close_redis_pool(client: Any) -> None:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -106,23 +105,21 @@ class _Pools:
     def release(self, shard: int) -> None:
         self.active[shard] -= 1
 
+    def close_dead(self) -> None:
+        """Its loop has closed: close its clients' connections."""
+        from chatbot_project.loop_resources import close_httpx_client
 
-_pools: dict[tuple[Any, ...], _Pools] = {}
+        for client in self.clients:
+            if client is not None:
+                close_httpx_client(client)
 
 
 def _loop_pools() -> _Pools:
-    key = (
-        settings.OPENAI_BASE_URL,
-        settings.OPENAI_API_KEY,
-        settings.LLM_TIMEOUT_SECONDS,
-        id(asyncio.get_running_loop()),
-    )
-    pools = _pools.get(key)
-    if pools is None:
-        if len(_pools) > 32:  # loops come and go in tests and management commands
-            _pools.clear()
-        pools = _pools[key] = _Pools()
-    return pools
+    """The running loop's pools (closed with the loop: ``chatbot_project.loop_resources``)."""
+    from chatbot_project.loop_resources import for_loop
+
+    key = (_Pools, settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.LLM_TIMEOUT_SECONDS)
+    return for_loop(key, _Pools, _Pools.close_dead)
 
 
 def _new_client() -> Any:

@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from chatbot_project import loop_resources, redis_client
-from conversations import upstream_http
+from conversations import llm, upstream_http
 
 # A keep-alive HTTP/1.1 upstream in its own process (its sockets are not counted here).
 SERVER = """
@@ -74,6 +74,24 @@ def test_fresh_loops_do_not_leave_their_sockets_open(upstream):
     # Each new loop closed the ones before it: only the last loop's connections are open.
     assert _sockets() <= before
     assert len(loop_resources._state) <= 1
+
+
+def test_fresh_loops_do_not_leave_their_httpx_pools_open(upstream, settings):
+    """The chat model's httpx pools (used behind a proxy or with LLM_HTTP_CLIENT=httpx)."""
+    settings.OPENAI_BASE_URL = upstream
+
+    async def use_httpx() -> None:
+        pools = llm._loop_pools()
+        shard, client = pools.acquire()
+        response = await client.post("chat", content=b"{}")
+        assert response.content == b"ok"  # read: the connection kept for reuse
+        pools.release(shard)
+
+    async_to_sync(use_httpx)()
+    before = _sockets()
+    for _ in range(20):
+        async_to_sync(use_httpx)()
+    assert _sockets() <= before
 
 
 def test_a_closed_loops_transport_is_closed_without_the_loop():
