@@ -68,3 +68,21 @@ def test_shows_one_tenant_and_nothing_of_another(tenant, other_tenant, make_key)
 def test_unknown_tenant_names_the_known_ones(tenant):
     with pytest.raises(CommandError, match=r"No tenant 'nope' \(tenants: acme\)"):
         _show("nope")
+
+
+def test_queries_do_not_grow_with_the_datasets(tenant):
+    """Documents are counted per (dataset, status) in one query, not three per dataset."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            _show("acme")
+        return len(seen)
+
+    first = DatasetFactory(tenant=tenant, name="A")
+    DocumentFactory(tenant=tenant, dataset=first, status="ready", chunk_count=3)
+    one = queries()
+    for name in ("B", "C", "D"):
+        DocumentFactory(tenant=tenant, dataset=DatasetFactory(tenant=tenant, name=name))
+    assert queries() == one

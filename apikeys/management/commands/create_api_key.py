@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from apikeys.models import PERMISSIONS
 from apikeys.serializers import APIKeySerializer
 from apikeys.services import api_key_create
+from bots.cli import one, tenant_named
 from bots.models import Bot, Scope
 from chatbot_project.commands import CheckedCommand, check_text, validated
 from tenants.models import Tenant
@@ -42,13 +42,7 @@ def _lookup(model: Any, tenant: Tenant, refs: list[str], kind: str) -> list:
     """Objects of this tenant by slug or id."""
     out = []
     for ref in refs:
-        qs = model.objects.for_tenant(tenant)
-        obj = qs.filter(slug=ref).first()
-        if obj is None:
-            try:
-                obj = qs.filter(id=ref).first()
-            except ValidationError:
-                obj = None
+        obj = one(model.objects.for_tenant(tenant), ref, "slug")
         if obj is None:
             raise CommandError(f"No {kind} {ref!r} in tenant {tenant.slug!r}.")
         out.append(obj)
@@ -74,12 +68,7 @@ class Command(CheckedCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            tenant = Tenant.objects.get(slug=opts["tenant"])
-        except Tenant.DoesNotExist:
-            raise CommandError(
-                f"No tenant {opts['tenant']!r}; create it with `manage.py create_tenant`."
-            ) from None
+        tenant = tenant_named(opts["tenant"])
         permissions = _given(opts, "permissions") or ["chat", "read"]  # None: the default
         bots, scopes, origins = (_given(opts, o) for o in ("bots", "scopes", "origins"))
         unknown = set(permissions) - set(PERMISSIONS)

@@ -94,21 +94,30 @@ class Command(CheckedCommand):
 
     def _datasets(self, tenant: Tenant) -> None:
         out = self.stdout.write
-        datasets = Dataset.objects.for_tenant(tenant).order_by("name")
-        out(f"Datasets ({datasets.count()}):")
+        datasets = list(Dataset.objects.for_tenant(tenant).order_by("name"))
+        docs = Document.objects.for_tenant(tenant)
+        # Documents by (dataset, status) and the ready ones' chunks in one query, not per dataset.
+        by_status: dict[Any, dict[str, int]] = {}
+        chunks: dict[Any, int] = {}
+        for row in docs.values("dataset_id", "status").annotate(
+            n=Count("id"), c=Sum("chunk_count")
+        ):
+            by_status.setdefault(row["dataset_id"], {})[row["status"]] = row["n"]
+            if row["status"] == Document.Status.READY:
+                chunks[row["dataset_id"]] = row["c"] or 0
+        out(f"Datasets ({len(datasets)}):")
         for ds in datasets:
-            docs = Document.objects.for_tenant(tenant).filter(dataset=ds)
-            by_status = dict(
-                docs.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-            )
-            chunks = docs.filter(status=Document.Status.READY).aggregate(n=Sum("chunk_count"))
-            states = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no documents"
-            out(f"  {ds.name} ({states}; {chunks['n'] or 0} chunks) id {ds.id}")
-            failed = docs.filter(status=Document.Status.FAILED).order_by("-updated_at")
-            for doc in failed[:FAILED_SHOWN]:
+            counts = by_status.get(ds.id, {})
+            states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no documents"
+            out(f"  {ds.name} ({states}; {chunks.get(ds.id, 0)} chunks) id {ds.id}")
+            failed = counts.get(Document.Status.FAILED, 0)
+            if not failed:
+                continue
+            recent = docs.filter(dataset=ds, status=Document.Status.FAILED).order_by("-updated_at")
+            for doc in recent[:FAILED_SHOWN]:
                 out(f"    failed: {doc.title or doc.id}: {doc.error or 'no reason stored'}")
-            if by_status.get(Document.Status.FAILED, 0) > FAILED_SHOWN:
-                out(f"    ... and {by_status[Document.Status.FAILED] - FAILED_SHOWN} more failed")
+            if failed > FAILED_SHOWN:
+                out(f"    ... and {failed - FAILED_SHOWN} more failed")
 
     def _bots(self, tenant: Tenant) -> None:
         out = self.stdout.write
