@@ -15,8 +15,14 @@ from typing import Any
 from conversations.llm import LLMChunk, _usage
 from conversations.prompting import count_tokens
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\[(])|\n{2,}")
-_TOKEN = re.compile(r"[a-z0-9_]+")
+# A sentence ends at . ! ? (or Arabic ؟, CJK 。！？) before a space and what may open a sentence:
+# a letter that is not lower case (upper case, or a script without case: Arabic, Hebrew, CJK...),
+# a backtick or a bracket ("e.g. the" stays one sentence); or at a blank line (``_split``).
+_BREAK = re.compile(r"(?<=[.!?\u061f\u3002\uff01\uff1f])\s+(?=[^\s\W\d_]|[`\[(])|(?P<para>\n{2,})")
+# Words of any script ("Fläche", "الأسعار", "MAX_UPLOAD_BYTES"): the stop words and the light
+# stemmer below are English; other languages' words are matched as they are written (cut to
+# the same 7 letters), which is what keeps Arabic or German questions from matching nothing.
+_TOKEN = re.compile(r"\w+")
 _STOP_WORDS = (
     "a an and are as at be by can do does for from how i if in is it my of on or so that the "
     "this to was what when where which who why will with you your me we use using"
@@ -91,12 +97,15 @@ def _prose(lines: list[str]) -> list[str]:
     """Prose sentences of some of a chunk's lines (no code blocks or headings)."""
     kept: list[str] = []
     in_code = False
-    for line in lines:
+    for i, line in enumerate(lines):
         s = line.strip()
         if s.startswith("```"):
             in_code = not in_code
             continue
         if in_code or s.startswith("#"):
+            continue
+        if s.startswith("|"):  # a Markdown table's row: its cells as a sentence of their own
+            kept.extend(("", _table_row(s, lines[i + 1] if i + 1 < len(lines) else "")))
             continue
         item = _ITEM.match(s)
         if item:  # a list item is a sentence of its own, without its marker
@@ -104,11 +113,39 @@ def _prose(lines: list[str]) -> list[str]:
             s = s[item.end() :]
         kept.append(s.lstrip(">").strip())
     out = []
-    for part in _SENTENCE.split("\n".join(kept)):
+    for part in _split("\n".join(kept)):
         part = " ".join(part.split())
         if 20 <= len(part) <= 400 and not _CODE.search(part):
             out.append(part)
     return out
+
+
+def _split(text: str) -> list[str]:
+    """Sentences (see ``_BREAK``): "... ready. Die Datei ..." and "... صفحة. ثم ..." split,
+    "... e.g. the ..." does not."""
+    out: list[str] = []
+    start = 0
+    for m in _BREAK.finditer(text):
+        after = text[m.end() : m.end() + 1]
+        if m.group("para") is None and "\n\n" not in m.group() and after.islower():
+            continue  # not a sentence start
+        out.append(text[start : m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return out
+
+
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-[\s:|-]*\|?$")
+
+
+def _table_row(row: str, following: str) -> str:
+    """A table row as a sentence: its non-empty cells joined by " - "; "" for the rule under
+    the header and for the header itself (column names say nothing without their cells)."""
+    if _TABLE_RULE.match(row) or _TABLE_RULE.match(following.strip()):
+        return ""
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    text = " - ".join(c for c in cells if c)
+    return text if text.endswith((".", "!", "?", ":")) else f"{text}."
 
 
 def _title(chunk: Any) -> str:

@@ -17,10 +17,9 @@ subject, "How do I version my API?") is retrieved alone, as before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from conversations.extractive import _terms
+from conversations.extractive import _TOKEN, _terms
 
 FOLLOW_UP_TERMS = 2
 MAX_TURNS = 3
@@ -31,7 +30,7 @@ _VAGUE_WORDS = (
     "than that them then there these they those too very"
 )
 _VAGUE = frozenset(_VAGUE_WORDS.split(" "))
-_WORD = re.compile(r"[a-z0-9_]+")  # as extractive's tokens
+_WORD = _TOKEN  # as extractive's tokens: words of any script
 
 
 def _subject_terms(text: str) -> set[str]:
