@@ -7,7 +7,8 @@ Sign-in attempts (POSTs to the login form) count against the same per-address li
 ``POST /v1/auth/token`` (``tenants.apis.count_sign_in``): the form checks the password before
 the one-time code and says which of the two was wrong, so without a limit it was an unlimited
 password oracle, and the password alone signs in to the REST API. Wrong passwords and wrong
-one-time codes count per username too, at both doors (``tenants.sign_in_limit``).
+one-time codes count per username too, at both doors, and a sign-in at either clears that
+count (``tenants.sign_in_limit``).
 
 ``StrictJSONFormField`` is the form field of every JSON model field in our admins
 (``ADMIN_FORMFIELD_OVERRIDES``): values the REST API refuses (``chatbot_project.jsonbody``)
@@ -21,9 +22,11 @@ write style attributes.
 """
 
 import functools
+from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
@@ -155,7 +158,8 @@ class ChatbotAdminSite(OTPAdminSite):
 
     def _counted_login(self, request, extra_context=None):
         """The form's answer, counted against the username's failed sign-ins (a wrong
-        password or code: ``AdminLoginForm.clean``); refused while over their limit."""
+        password or code: ``AdminLoginForm.clean``); refused while over their limit, cleared
+        by a session issued (``_mark_signed_in``)."""
         from tenants import sign_in_limit
 
         attempt = sign_in_limit.take(request.POST.get("username"))
@@ -171,12 +175,24 @@ class ChatbotAdminSite(OTPAdminSite):
         except BaseException:
             attempt.give_back()
             raise
-        if not getattr(request, "sign_in_failed", False):
+        if getattr(request, "sign_in_failed", False):
+            attempt.failed()
+        elif getattr(request, "signed_in", False):  # a session issued: the count is cleared
+            attempt.succeeded()
+        else:
             attempt.give_back()
         return response
 
 
+def _mark_signed_in(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: the login form's request issued a session (the form was
+    valid: the password and the code right), for ``_counted_login``."""
+    if request is not None:
+        request.signed_in = True
+
+
 def configure_admin() -> None:
+    user_logged_in.connect(_mark_signed_in, dispatch_uid="chatbot_project.admin_signed_in")
     admin.site.__class__ = ChatbotAdminSite
     admin.site.site_header = "Chatbot platform admin"
     admin.site.site_title = "Chatbot admin"

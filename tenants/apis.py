@@ -117,9 +117,9 @@ _SIGN_IN_ANSWERS = {  # (docs/api.md lists the same; the body is the Error schem
     "active tenant (`authentication_failed`).",
     429: "Too many sign-ins from this address (20 a minute; IPv6 by /64), too many failed ones "
     "for this username (wrong passwords, or wrong codes after a right one: "
-    "`SIGN_IN_FAILURES_PER_USERNAME` in `SIGN_IN_FAILURE_WINDOW_MINUTES`, every sign-in of it "
-    "refused till the window ends), or one-time codes held back after wrong ones "
-    "(`rate_limited`); see `Retry-After`.",
+    "`SIGN_IN_FAILURES_PER_USERNAME` in `SIGN_IN_FAILURE_WINDOW_MINUTES`, counted since its "
+    "last complete sign-in; every sign-in of it refused till the window ends), or one-time "
+    "codes held back after wrong ones (`rate_limited`); see `Retry-After`.",
 }
 
 

@@ -64,7 +64,8 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         # before the code was checked, for sign-ins that then failed it.
         # Failed passwords and wrong codes count per username too (tenants.sign_in_limit): the
         # place is held until the code is checked, so that parallel code guesses with the
-        # password are bounded as password guesses are. Anything else gives it back.
+        # password are bounded as password guesses are. A token issued clears the count;
+        # anything else gives the place back.
         from tenants import sign_in_limit
 
         attempt = sign_in_limit.take(attrs.get(self.username_field))
@@ -73,21 +74,27 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
         try:
             data = TokenObtainSerializer.validate(self, attrs)
         except AuthenticationFailed:
-            raise  # a wrong password (or no such account): counted
+            attempt.failed()  # a wrong password (or no such account): counted
+            raise
         except BaseException:
             attempt.give_back()
             raise
         try:
             check_one_time_code(self.user, str(attrs.get("otp") or "").strip())
         except WrongCode:
-            raise  # a code checked and wrong: counted as a wrong password is
+            attempt.failed()  # a code checked and wrong: counted as a wrong password is
+            raise
         except BaseException:
             attempt.give_back()  # no code (asked for), or codes held back (none checked)
             raise
-        attempt.give_back()
-        check_has_tenant(self.user)
-        refresh = self.get_token(self.user)
+        try:
+            check_has_tenant(self.user)
+            refresh = self.get_token(self.user)
+        except BaseException:
+            attempt.give_back()
+            raise
         data["refresh"], data["access"] = str(refresh), str(refresh.access_token)
+        attempt.succeeded()
         if api_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
         return data
