@@ -65,6 +65,30 @@ def test_schema_describes_our_resources(schema_and_log):
     assert {"retrieval", "datasets", "default_scope"} <= set(bot["properties"])
 
 
+def test_component_names_do_not_double_their_suffix(schema_and_log):
+    """drf-spectacular adds "Request" to a request body's name: the sign-in's body was
+    TokenObtainRequestRequest (and refresh/logout's RefreshRequestRequest) in /docs and in
+    clients generated from the schema."""
+    import re
+
+    schema, _ = schema_and_log
+    names = schema["components"]["schemas"]
+    doubled = [name for name in names if re.search(r"([A-Z][a-z]+)\1$", name)]
+    assert not doubled, doubled
+    paths = schema["paths"]
+    bodies = {
+        path: paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for path in ("/v1/auth/token", "/v1/auth/token/refresh", "/v1/auth/logout")
+    }
+    assert bodies == {
+        "/v1/auth/token": "#/components/schemas/TokenObtainRequest",
+        "/v1/auth/token/refresh": "#/components/schemas/RefreshRequest",
+        "/v1/auth/logout": "#/components/schemas/RefreshRequest",
+    }
+    assert set(names["TokenObtainRequest"]["properties"]) == {"username", "password", "otp"}
+    assert set(names["TokenObtainRequest"]["required"]) == {"username", "password"}
+
+
 def test_our_views_generate_without_spectacular_warnings(schema_and_log):
     _, log = schema_and_log
     ours = [line for line in log.splitlines() if any(app in line for app in OUR_APPS)]
