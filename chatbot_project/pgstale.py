@@ -37,11 +37,13 @@ from psycopg.pq import TransactionStatus
 
 log = logging.getLogger("chatbot.db")
 
-# SQLSTATE -> the start of the primary message (None: any message). Messages are matched as
-# well as codes: 0A000 and XX000 also stand for unrelated errors.
-STALE = {
-    "0A000": "cached plan must not change result type",
-    "XX000": "cache lookup failed for type",
+# SQLSTATE -> (the start of the primary message, the server function raising it); None: any.
+# Both are checked as well as codes, 0A000 and XX000 standing for unrelated errors too; either
+# one matching is enough: a server whose lc_messages is not English translates 0A000's message
+# (XX000's is an internal message, never translated), the function's name never changes.
+STALE: dict[str, tuple[str, str] | None] = {
+    "0A000": ("cached plan must not change result type", "RevalidateCachedQuery"),
+    "XX000": ("cache lookup failed for type", ""),
     "26000": None,
 }
 _READS = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
@@ -53,8 +55,14 @@ def is_stale(exc: BaseException) -> bool:
     """Whether ``exc`` says a prepared statement of the connection went stale."""
     if not isinstance(exc, psycopg.Error) or exc.sqlstate not in STALE:
         return False
-    start = STALE[exc.sqlstate]
-    return start is None or (exc.diag.message_primary or "").startswith(start)
+    known = STALE[exc.sqlstate]
+    if known is None:
+        return True
+    start, function = known
+    diag = exc.diag
+    return (diag.message_primary or "").startswith(start) or bool(
+        function and diag.source_function == function
+    )
 
 
 def reads_only(sql: str) -> bool:
