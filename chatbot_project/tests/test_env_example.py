@@ -22,9 +22,11 @@ TEST_ONLY = {"TESTING", "TEST_KEEP_REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
 
 def _settings(**env: str) -> subprocess.CompletedProcess:
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    environ = child_env(**env)
+    environ.pop("SECRET_KEY_FILE", None)  # a developer's shell may set it; it wins over SECRET_KEY
     return subprocess.run(
         [sys.executable, "-c", code],
-        cwd=BASE_DIR, env=child_env(**env), capture_output=True, text=True, timeout=60,
+        cwd=BASE_DIR, env=environ, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
 
