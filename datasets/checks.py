@@ -1,5 +1,7 @@
-"""System check: datasets embedded with another model than the one configured now, or holding
-documents embedded otherwise.
+"""System checks: datasets embedded with another model than the one configured now, or holding
+documents embedded otherwise; datasets whose text search language was dropped on the server
+(``datasets.W002``: their keyword and hybrid searches and their ingestion fail with a sentence
+saying so, ``text_search.LanguageMissing``).
 
 Another model (``datasets.W001``, a warning): its vectors are not comparable with new questions.
 The same local model in the other precision (int8 vs float32 chunks, DOCUMENT_EMBEDDING_PRECISION;
@@ -31,13 +33,13 @@ def _same_model(configured: str) -> set[str]:
 def _with_database_checks(app_configs=None, databases=None, **kwargs) -> list[CheckMessage]:
     """With the database checks only (``migrate``, ``check --database default``), not on every
     ``manage.py`` command: the query reads every document's ``embedding_model``."""
-    return embedding_model_matches() if databases else []
+    return [*embedding_model_matches(), *languages_exist()] if databases else []
 
 
 @register("datasets", deploy=True)
 def _with_deploy_checks(app_configs=None, databases=None, **kwargs) -> list[CheckMessage]:
     """``check --deploy`` too (once when given ``--database`` as well)."""
-    return [] if databases else embedding_model_matches()
+    return [] if databases else [*embedding_model_matches(), *languages_exist()]
 
 
 def embedding_model_matches() -> list[CheckMessage]:
@@ -91,3 +93,28 @@ def embedding_model_matches() -> list[CheckMessage]:
             )
         )
     return out
+
+
+def languages_exist() -> list[CheckMessage]:
+    """``datasets.W002``: datasets whose ``language`` is no text search configuration of the
+    server any more (dropped after they were made)."""
+    from datasets.text_search import missing_languages
+
+    try:
+        rows = missing_languages()
+    except DatabaseError:
+        return []  # no database yet (first migrate)
+    if not rows:
+        return []
+    shown = ", ".join(f"{slug}/{name} ({language})" for _, name, language, slug in rows[:20])
+    more = f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+    return [
+        Warning(
+            f"Datasets whose text search language no longer exists on the database server: "
+            f"{shown}{more}. Their keyword and hybrid searches and their ingestion fail (409 / "
+            "a failed document saying so).",
+            hint="Re-create the configuration and run `manage.py reindex_text --language NAME`, "
+            "or set each dataset's language to an existing one (PATCH /v1/datasets/{id}).",
+            id="datasets.W002",
+        )
+    ]

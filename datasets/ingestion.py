@@ -39,6 +39,7 @@ from datasets.embeddings import EmbeddingError, get_embedder
 from datasets.extraction import ExtractionError, extract
 from datasets.filetypes import KIND_BY_MIME
 from datasets.models import Chunk, Dataset, Document
+from datasets.text_search import language_gone
 
 log = logging.getLogger("chatbot.ingest")
 
@@ -331,6 +332,8 @@ def _process(doc: Document, lease: Lease | None) -> str:
         language = _owners_key_share(doc)
         if language is None:
             raise Skipped("dataset or tenant deleted while processing")
+        if gone := language_gone(language, dataset.name):  # dropped on the server: say so
+            return fail_document(document_id, gone)
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
         if locked is None:
             raise Skipped("document deleted while processing")
@@ -371,10 +374,6 @@ def _process(doc: Document, lease: Lease | None) -> str:
             embedding_model=embedder_name,
             processed_at=timezone.now(),
         )
-    log.info(
-        "document %s ready: %d chunks in %.1fs",
-        document_id,
-        len(drafts),
-        time.monotonic() - started,
-    )
+    elapsed = time.monotonic() - started
+    log.info("document %s ready: %d chunks in %.1fs", document_id, len(drafts), elapsed)
     return Document.Status.READY

@@ -28,12 +28,13 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import ProgrammingError
 
 from datasets import retrieval_sql as _sql
 from datasets.query_embeddings import embed_query_cached
@@ -56,6 +57,7 @@ from datasets.retrieval_sql import (
     run_statements,
 )
 from datasets.shown_url import shown_url
+from datasets.text_search import raise_if_missing
 
 __all__ = [
     "COUNT_CACHE_SECONDS",
@@ -230,10 +232,10 @@ def retrieve(
         rows = vector_search(flt, vec, top_k)  # type: ignore[arg-type]
         out = [_chunk(r, r[9], {"vector": float(r[9]), "keyword": None, "rrf": None}) for r in rows]
     elif mode == "keyword":
-        rows = keyword_search(flt, query, top_k, None)
+        rows = _with_languages(flt, lambda: keyword_search(flt, query, top_k, None))
         out = [_chunk(r, r[9], {"vector": None, "keyword": float(r[9]), "rrf": None}) for r in rows]
     else:
-        vrows, krows = hybrid_search(flt, query, vec, pool)  # type: ignore[arg-type]
+        vrows, krows = _with_languages(flt, lambda: hybrid_search(flt, query, vec, pool))  # type: ignore[arg-type]
         fused: dict[str, dict[str, Any]] = {}
         for rank, r in enumerate(vrows, 1):
             fused[r[0]] = {"row": r, "rrf": 1 / (RRF_K + rank), "vector": float(r[9]), "kw": None}
@@ -253,6 +255,21 @@ def retrieve(
     if score_threshold > 0:
         out = [c for c in out if c.score >= score_threshold]
     return out[:top_k]
+
+
+def _with_languages(flt: _Filter, search: Callable[[], Any]) -> Any:
+    """``search()``; a 409 naming the configuration if it failed because a searched dataset's
+    ``language`` was dropped on the server (``text_search.LanguageMissing``), not a 500. Only
+    the failure pays for finding out."""
+    try:
+        return search()
+    except ProgrammingError:
+        raise_if_missing(
+            tenant_id=flt.tenant_id,
+            dataset_ids=flt.dataset_ids,
+            what="keyword and hybrid search cannot run over it (vector mode still can)",
+        )
+        raise
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -173,4 +173,5 @@ def _validate_dataset(dataset: Dataset) -> None:
         raise APIError(f"{field}: {messages[0]}") from None
     if dataset.chunk_overlap >= dataset.chunk_size:
         raise APIError("chunk_overlap must be smaller than chunk_size.")
-    check_language(dataset.language)
+    if dataset._state.adding:  # (a change is checked by dataset_update: a PATCH of the name
+        check_language(dataset.language)  # works while a dropped language is being replaced)

@@ -16,14 +16,27 @@ both for the same result). Its dataset row is locked FOR UPDATE first, which wai
 ingestion workers writing chunks into it (they hold it FOR KEY SHARE and read ``language``
 under that lock, ``ingestion._owners_key_share``), and makes those starting later wait for the
 commit: no chunk is written with the language being replaced.
+
+A configuration dropped on the server after chunks were indexed (``DROP TEXT SEARCH
+CONFIGURATION``; nothing in PostgreSQL ties the stored name to it) leaves the stored vectors as
+they are, but anything that computes one under that name fails: a keyword or hybrid search
+(the question's lexemes), a chunk written or updated (ingestion, a document's PATCH). Each says
+so in a sentence naming it (``LanguageMissing``, a 409; ``missing_sentence`` on a failed
+document) instead of a 500 or "ingestion failed unexpectedly". A configuration changed in place
+(``ALTER TEXT SEARCH CONFIGURATION``, a dictionary replaced) leaves the stored vectors stale
+without an error: ``manage.py reindex_text`` re-derives them (``reindex_chunks``), under the
+same lock as a language change.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.postgres.search import SearchVectorField
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Func
 
 from chatbot_project.errors import APIError
@@ -85,6 +98,82 @@ def check_language(value: str) -> str:
     return value
 
 
+def missing_languages(
+    *, tenant_id: object = None, dataset_ids: Sequence[object] | None = None
+) -> list[tuple[Any, str, str, str]]:
+    """(id, name, language, tenant slug) of the datasets (of ``tenant_id``, among
+    ``dataset_ids``) whose language is no configuration of the server any more."""
+    sql = (  # (constant fragments; the values are parameters)
+        "SELECT ds.id, ds.name, ds.language, t.slug FROM datasets_dataset ds "  # noqa: S608
+        f"JOIN tenants_tenant t ON t.id = ds.tenant_id WHERE ds.language NOT IN ({_NAMES})"
+    )
+    params: list[Any] = []
+    if tenant_id is not None:
+        sql += " AND ds.tenant_id = %s"
+        params.append(tenant_id)
+    if dataset_ids is not None:
+        sql += " AND ds.id = ANY(%s)"
+        params.append([uuid.UUID(str(d)) for d in dataset_ids])
+    with connection.cursor() as cur:
+        cur.execute(sql + " ORDER BY t.slug, ds.name", params)
+        return cur.fetchall()
+
+
+def missing_sentence(language: str, names: Sequence[str], *, what: str, then: str = "") -> str:
+    """Why ``what`` cannot be done, and what to do about it."""
+    which = ("dataset " if len(names) == 1 else "datasets ") + ", ".join(repr(n) for n in names)
+    return (
+        f"The text search configuration {language!r} of {which} (its `language`) no "
+        f"longer exists on the database server, so {what}. Set the dataset's language to one "
+        "the server has (PATCH /v1/datasets/{id} with `language`: its chunks are re-indexed at "
+        "once), or have the operator re-create the configuration and run "
+        f"`manage.py reindex_text`{then}."
+    )
+
+
+def language_gone(language: str, dataset_name: str) -> str | None:
+    """The failed document's sentence if ``language`` is no configuration of the server (its
+    chunks cannot be written), else None."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT %s NOT IN ({_NAMES})", [language])
+        if not cur.fetchone()[0]:
+            return None
+    return missing_sentence(
+        language, [dataset_name], what="the document's chunks cannot be indexed",
+        then="; then re-ingest the document",
+    )  # fmt: skip
+
+
+class LanguageMissing(APIError):
+    """A 409: a dataset's configuration was dropped on the server."""
+
+    def __init__(self, rows: Sequence[tuple[Any, str, str, str]], *, what: str) -> None:
+        language = rows[0][2]
+        names = [r[1] for r in rows if r[2] == language]
+        super().__init__(
+            missing_sentence(language, names, what=what),
+            type="conflict",
+            status_code=409,
+            details={
+                "field": "language",
+                "missing": sorted({r[2] for r in rows}),
+                "datasets": [str(r[0]) for r in rows],
+            },
+        )
+
+
+def raise_if_missing(*, tenant_id: object, dataset_ids: Sequence[object], what: str) -> None:
+    """After a statement failed: a ``LanguageMissing`` if that was why (else the caller
+    re-raises its error). A query that fails itself (a transaction the error aborted) is no
+    answer either way."""
+    try:
+        rows = missing_languages(tenant_id=tenant_id, dataset_ids=dataset_ids)
+    except DatabaseError:
+        return
+    if rows:
+        raise LanguageMissing(rows, what=what)
+
+
 def set_chunks_language(dataset_id: object, language: str) -> int:
     """Give the dataset's chunks ``language`` (their ``search_vector`` follows); call inside
     the transaction that changes the dataset's language. Returns the chunks changed."""
@@ -99,3 +188,33 @@ def set_chunks_language(dataset_id: object, language: str) -> int:
             [language, row[0], dataset_id, language],
         )
         return cur.rowcount
+
+
+REINDEX_BATCH = 2000
+
+
+def reindex_chunks(dataset_id: object, after: object = None) -> tuple[int, object]:
+    """Recompute the ``search_vector`` of the dataset's next chunks (by id, after ``after``)
+    under its configuration as the server defines it now; (chunks done, the last id or None
+    when none was left). One transaction per batch, holding the dataset's row FOR UPDATE as a
+    language change does (``set_chunks_language``): ingestion workers writing into the dataset
+    commit first, and those starting meanwhile wait. The chunks take the dataset's language
+    read under that lock (one left behind by anything gets it back)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT tenant_id, language FROM datasets_dataset WHERE id = %s FOR UPDATE",
+            [dataset_id],
+        )
+        row = cur.fetchone()
+        if row is None:
+            return 0, None
+        tenant_id, language = row
+        cur.execute(
+            "WITH batch AS (SELECT id FROM datasets_chunk WHERE tenant_id = %s "
+            "AND dataset_id = %s AND (%s::uuid IS NULL OR id > %s::uuid) ORDER BY id LIMIT %s) "
+            "UPDATE datasets_chunk c SET language = %s FROM batch WHERE c.id = batch.id "
+            "RETURNING c.id",
+            [tenant_id, dataset_id, after, after, REINDEX_BATCH, language],
+        )
+        ids = [r[0] for r in cur.fetchall()]
+    return len(ids), (max(ids) if ids else None)

@@ -18,6 +18,7 @@ from apikeys.models import APIKey
 from bots.models import Bot, Scope
 from chatbot_project.commands import CheckedCommand
 from datasets.models import Dataset, Document
+from datasets.text_search import missing_languages
 from tenants.models import Membership, Tenant
 from tenants.quotas import usage
 
@@ -105,11 +106,18 @@ class Command(CheckedCommand):
             by_status.setdefault(row["dataset_id"], {})[row["status"]] = row["n"]
             if row["status"] == Document.Status.READY:
                 chunks[row["dataset_id"]] = row["c"] or 0
+        gone = {row[0] for row in missing_languages(tenant_id=tenant.id)}
         out(f"Datasets ({len(datasets)}):")
         for ds in datasets:
             counts = by_status.get(ds.id, {})
             states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no documents"
             out(f"  {ds.name} ({states}; {chunks.get(ds.id, 0)} chunks) id {ds.id}")
+            if ds.id in gone:
+                out(
+                    f"    WARNING: its language {ds.language!r} no longer exists on the database "
+                    "server: keyword/hybrid search and ingestion fail. Re-create it and run "
+                    "`manage.py reindex_text`, or PATCH the dataset's language."
+                )
             failed = counts.get(Document.Status.FAILED, 0)
             if not failed:
                 continue
