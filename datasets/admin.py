@@ -50,6 +50,21 @@ class DatasetAdmin(_ServiceDeleteAdmin):
             )  # fmt: skip
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """A dataset whose configuration was dropped on the server keeps it as a choice, said
+        missing, so its other fields can be saved (as PATCH allows); picking it anew is not
+        offered to other datasets (``formfield_for_dbfield`` lists the server's)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("language")
+        missing = obj is not None and field is not None and obj.language
+        if missing and obj.language not in {value for value, _ in field.choices}:
+            field.choices = [
+                (obj.language, f"{obj.language} (missing on the server: pick another, or "
+                 "re-create it and run manage.py reindex_text)"),
+                *field.choices,
+            ]  # fmt: skip
+        return form
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.embedding_model = configured_model_name()
