@@ -4,6 +4,9 @@ first column on the right, the column rules between the columns, and a wide one'
 starting at its right edge, on the first column. Before, each cell's text read right to left
 (unicode-bidi: plaintext) but the columns still ran left to right, so an Arabic table read
 backwards, first column last. An English table of the same answer stays left to right.
+A table runs the way most of its cells read: an Arabic table whose first cell is a Latin name
+(an API route) ran left to right, its direction taken from that first letter (dir=auto); an
+English table with one Arabic cell still runs left to right.
 
 Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chromium is missing).
 """
@@ -25,7 +28,14 @@ WIDE_ARABIC = (
     + " | ".join(f"القيمة الطويلة {i}" for i in range(10)) + " |"
 )  # fmt: skip
 ENGLISH_TABLE = "| Plan | Price | Seats |\n| --- | --- | --- |\n| Free | 0 | 1 |"
-REPLY = f"مرحبا. هذه هي الخطط:\n\n{ARABIC_TABLE}\n\nIn English:\n\n{ENGLISH_TABLE}\n\n{WIDE_ARABIC}"
+LATIN_FIRST_ARABIC = (
+    "| API | الوصف | الحد |\n| --- | --- | --- |\n| chat | سؤال | ستون |\n| search | بحث | مئة |"
+)
+ENGLISH_WITH_ARABIC_CELL = "| Plan | الخطة |\n| --- | --- |\n| Free | Team |"
+REPLY = (
+    f"مرحبا. هذه هي الخطط:\n\n{ARABIC_TABLE}\n\nIn English:\n\n{ENGLISH_TABLE}\n\n{WIDE_ARABIC}"
+    f"\n\nالواجهات:\n\n{LATIN_FIRST_ARABIC}\n\nNames:\n\n{ENGLISH_WITH_ARABIC_CELL}"
+)
 
 # Per table of `root` (a widget's shadow root, else the document): the direction it runs in
 # (the first header cell right of the second: 'rtl'), which side of the second cell carries the
@@ -50,6 +60,8 @@ EXPECTED = [
     {"runs": "rtl", "rule": "right", "firstVisible": True, "scrolls": False},
     {"runs": "ltr", "rule": "left", "firstVisible": True, "scrolls": False},
     {"runs": "rtl", "rule": "right", "firstVisible": True, "scrolls": True},
+    {"runs": "rtl", "rule": "right", "firstVisible": True, "scrolls": False},  # 6 of 9 cells
+    {"runs": "ltr", "rule": "left", "firstVisible": True, "scrolls": False},  # 3 of 4 cells
 ]
 
 RENDER_JS = """(src) => {
@@ -69,7 +81,7 @@ def test_arabic_tables_run_right_to_left_in_the_widget(
     with new_page(browser, PHONE) as (page, problems):
         page.goto(url)
         ask_widget(page, "ما هي الخطط؟")
-        assert shadow(page, ".cb-table").count() == 3
+        assert shadow(page, ".cb-table").count() == 5
         assert page.evaluate(TABLES_JS, "chatbot-widget") == EXPECTED
         screenshot(page, "widget-rtl-tables")
         assert problems == []

@@ -29,7 +29,8 @@ RENDER_JS = """(src) => {
   return out.innerHTML;
 }"""
 
-WRAP = '<div class="cb-table" role="region" aria-label="Table" tabindex="0" dir="auto"><table>'
+# (dir: most cells' direction, here left to right; test_browser_rtl_tables.py has the others)
+WRAP = '<div class="cb-table" role="region" aria-label="Table" tabindex="0" dir="ltr"><table>'
 TABLE_CASES = [
     # Header, alignment row, body; the paragraph before it ends where the table starts.
     (
@@ -66,6 +67,17 @@ TABLE_CASES = [
     ("| a | b |\n| 1 | 2 |", "<p>| a | b |<br>| 1 | 2 |</p>"),
     # Header and delimiter only: a table without a body.
     ("| a |\n| - |", WRAP + '<thead><tr><th scope="col">a</th></tr></thead></table></div>'),
+    # No letter in any cell: the browser's dir=auto; as many cells each way: the first's.
+    (
+        "| 1 |\n| - |",
+        WRAP.replace('"ltr"', '"auto"')
+        + '<thead><tr><th scope="col">1</th></tr></thead></table></div>',
+    ),
+    (
+        "| ب | a |\n| - | - |",
+        WRAP.replace('"ltr"', '"rtl"') + '<thead><tr><th scope="col">ب</th><th scope="col">a</th>'
+        "</tr></thead></table></div>",
+    ),
 ]
 
 

@@ -231,11 +231,45 @@
       i++;
     }
     if (body.firstChild) table.appendChild(body);
-    // Its own scroller: a wide table scrolls sideways instead of widening the panel. dir=auto: an
-    // Arabic or Hebrew table (its first letter's direction) runs right to left, its first column
-    // on the right and the scroller starting there, as its cells' text does (unicode-bidi).
-    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0", dir: "auto" }, [table]));
+    // Its own scroller: a wide table scrolls sideways instead of widening the panel. An Arabic or
+    // Hebrew table runs right to left (its first column on the right, the scroller starting there)
+    // by tableDirection: most of its cells' directions, not its first letter's.
+    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0", dir: tableDirection(table) }, [table]));
     return i;
+  }
+
+  // A letter (bidi class L, R or AL; digits, marks and punctuation are weak or neutral), and the
+  // ranges of the right-to-left scripts' letters (Hebrew to Arabic Extended-A, their presentation
+  // forms, and the astral right-to-left blocks, U+10800-10FFF and U+1E800-1EFFF).
+  var LETTER_RE = (function () {
+    try { return new RegExp("\\p{L}", "u"); } catch (e) { return /[A-Za-z\u00C0-\u024F\u0370-\u052F\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/; }
+  })();
+  var RTL_LETTER_RE = /^(?:[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]|[\uD802\uD803\uD83A\uD83B])/;
+
+  /** "rtl" or "ltr" from the first letter of `text` (as dir=auto and unicode-bidi: plaintext
+   * read it), or null when it has none. */
+  function textDirection(text) {
+    var letter = LETTER_RE.exec(text);
+    return letter ? (RTL_LETTER_RE.test(letter[0]) ? "rtl" : "ltr") : null;
+  }
+
+  /**
+   * A table's direction: each cell reads in its own text's direction (unicode-bidi: plaintext, as
+   * paragraphs do), and the table runs the way most of its cells read; a tie goes to the first
+   * cell with a letter (what dir=auto would choose). By cells, not letters: one long Latin URL or
+   * code cell does not outvote a row of Arabic cells, and an Arabic table whose first cell is a
+   * Latin name (an API, a product) still runs right to left. No letter at all: "auto".
+   */
+  function tableDirection(table) {
+    var votes = { rtl: 0, ltr: 0 }, first = null;
+    Array.prototype.forEach.call(table.querySelectorAll("th, td"), function (cell) {
+      var dir = textDirection(cell.textContent);
+      if (!dir) return;
+      votes[dir] += 1;
+      first = first || dir;
+    });
+    if (!first) return "auto";
+    return votes.rtl === votes.ltr ? first : votes.rtl > votes.ltr ? "rtl" : "ltr";
   }
 
   /** opts for a part of the answer that has been received whole (no longer streaming). */
