@@ -29,7 +29,12 @@ class CheckFailed(RuntimeError):
 # GET (and HEAD) only, as API.md says: a POST or DELETE answered 200 as if it did something.
 @require_safe
 def health(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
+    response = JsonResponse({"status": "ok"})
+    # Any page may read it (it says nothing but "up"): the widget, its chat request failing
+    # without a readable answer, tells the chat server refusing its key or site (this reads
+    # 200) from a gateway's error page while the server is down (no CORS header: unreadable).
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _timed(check: Callable[[], Any]) -> dict[str, Any]:

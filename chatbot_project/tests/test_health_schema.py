@@ -40,3 +40,12 @@ def test_schema_lists_the_health_probes(schema, client):
     }
     assert not _errors(schema, "/v1/health/ready", "get", "503", body)
     assert _errors(schema, "/v1/health/ready", "get", "503", {"status": "unavailable"})
+
+
+def test_liveness_is_readable_from_any_page(client):
+    """The widget reads /v1/health from its host page to tell its key refused (the chat server
+    answers) from a gateway's error page while the server is down (static_src/widget/stream.js,
+    explainFetchFailure)."""
+    live = client.get("/v1/health", HTTP_ORIGIN="https://shop.example")
+    assert live.status_code == 200
+    assert live["Access-Control-Allow-Origin"] == "*"

@@ -95,6 +95,15 @@
     }).then(function () {
       done(streamError ? "error" : null, streamError);
     }, function (err) {
+      if (kit.transientError(err)) {
+        // The service briefly down (a 502/503/504, or the way there failing while the
+        // credential is fine): no refusal. The question goes back into the (still enabled)
+        // box, unless something else was typed meanwhile, to be sent again with Enter.
+        var kept = !ui.input.value.trim();
+        if (kept) ui.input.value = text;
+        done("error", err.message + (kept ? " Your question is back in the message box." : ""));
+        return;
+      }
       done(err.kind === "aborted" ? "aborted" : "error", err.status === 401 ? unusableCredential() : err.message);
       // Refused: if it is the credential that may not chat (its permission taken away since it
       // connected), the page says so and stops offering the question box.

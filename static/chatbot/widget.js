@@ -459,6 +459,7 @@
       return "This chat is receiving too many messages right now. " +
         (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
     }
+    if (TRANSIENT_STATUSES[status]) return UNAVAILABLE_MESSAGE;  // (the server's own words are for its staff)
     if (status >= 500) {
       return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
     }
@@ -466,6 +467,10 @@
   }
 
   var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
+  // A gateway's or the server's "briefly down" (502, a 503 `unavailable` with Retry-After, 504):
+  // a transient failure, not a refusal.
+  var TRANSIENT_STATUSES = { 502: 1, 503: 1, 504: 1 };
+  var UNAVAILABLE_MESSAGE = "The chat service is briefly unavailable. Please try again in a moment.";
 
   function originRefusedMessage() {
     // The browser hides the refused response, so an invalid key looks the same from here.
@@ -481,23 +486,61 @@
   });
 
   /**
-   * A failed fetch is the page's CSP, the network or a CORS refusal (the server refuses a key
-   * used from an origin it does not allow, and the browser hides that response from us). An
-   * opaque no-cors request to the health route tells the last two apart: if the server answers,
-   * the origin was refused. (The CSP's violation event comes a task after the failure.)
+   * A failed fetch is the page's CSP, the network, a CORS refusal (the server refuses a key it
+   * does not know or one used from an origin it does not allow, and the browser hides that
+   * response from us) or a gateway's error page (a proxy's 502/503/504 carries no CORS header:
+   * the chat server is briefly down). Up to three probes tell them apart, so that an outage does
+   * not read as the site being refused (which disables the widget's input):
+   * 1. POST /v1/chat with the same key (`headers`) and an empty body: the server's 400, readable
+   *    (CORS headers: the key and site are allowed), says the failure was the way there (a blip,
+   *    a restart): "unavailable". It stores nothing (one rate-limit hit). A readable 401, 403 or
+   *    other refusal is the answer itself.
+   * 2. GET /v1/health, which any origin may read: the chat server answers yet refused 1, so it
+   *    refuses this key or site: "origin". Another status (a gateway's, readable): "unavailable".
+   * 3. The same, opaque (no-cors): something answers but not the chat server (a gateway's error
+   *    page, or a server from before 2 was readable): "unavailable". Nothing: the network, or the
+   *    page's CSP (its violation event comes a task after the failure).
    */
-  function explainFetchFailure(api) {
-    return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
-      function () { return new ChatError("origin", originRefusedMessage(), 403); },
-      function () {
-        return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
-          var origin = new URL(api).origin;
-          if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
-          if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
-            "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
-          return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+  function explainFetchFailure(api, headers) {
+    function unavailable(status, retryAfter) {
+      return new ChatError("unavailable", UNAVAILABLE_MESSAGE, status, retryAfter);
+    }
+    function opaque() {
+      return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
+        function () { return unavailable(0, null); },
+        function () {
+          return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
+            var origin = new URL(api).origin;
+            if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+            if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
+              "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
+            return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+          });
+        }
+      );
+    }
+    function health() {
+      return fetch(api + "/v1/health", { mode: "cors", credentials: "omit", cache: "no-store" }).then(
+        function (response) {
+          if (response.ok) return new ChatError("origin", originRefusedMessage(), 403);
+          return unavailable(response.status, response.headers.get("Retry-After"));
+        },
+        opaque
+      );
+    }
+    return fetch(api + "/v1/chat", {
+      method: "POST", headers: headers, body: "{}", mode: "cors", credentials: "omit", cache: "no-store",
+    }).then(
+      function (response) {
+        var retryAfter = response.headers.get("Retry-After");
+        if (response.status !== 401 && response.status !== 403) return unavailable(response.status, retryAfter);
+        return response.text().then(function (text) {
+          var parsed = null;
+          try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+          return new ChatError("http", describeError(response.status, parsed, retryAfter, api), response.status, retryAfter);
         });
-      }
+      },
+      health
     );
   }
 
@@ -507,8 +550,8 @@
 
   /**
    * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
-   * Resolves when the stream ends; rejects with a ChatError (kind: http, network, origin, csp,
-   * aborted, stalled, stream).
+   * Resolves when the stream ends; rejects with a ChatError (kind: http, network, unavailable,
+   * origin, csp, aborted, stalled, stream).
    */
   function streamChat(options, handlers) {
     var headers = {
@@ -595,7 +638,7 @@
       },
       function (err) {
         if (err && err.name === "AbortError") throw aborted();
-        return explainFetchFailure(options.api).then(function (chatError) { throw chatError; });
+        return explainFetchFailure(options.api, headers).then(function (chatError) { throw chatError; });
       }
     ).then(function () { alive(0); }, function (err) {
       alive(0);
@@ -613,7 +656,29 @@
    * conversation still answering (409 with Retry-After; without, its bot was deleted). */
   function retryable(err) {
     if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
-    return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
+    return err.kind === "stream" || err.kind === "stalled" || err.kind === "network" || err.kind === "unavailable";
+  }
+
+  /** The chat service briefly out of reach (a gateway's or the server's 502/503/504, or the way
+   * there failing while the key and site are fine): sent again by itself, AUTO_RETRIES times. */
+  function transient(err) {
+    return err.kind === "network" || err.kind === "unavailable" || (err.kind === "http" && !!TRANSIENT_STATUSES[err.status]);
+  }
+
+  var AUTO_RETRIES = 2;  // then the Retry button alone: never a loop
+  var AUTO_RETRY_SECONDS = { fallback: 3, min: 1, max: 30 };  // Retry-After, within these bounds
+
+  /** Seconds before sending again after `err`: its Retry-After (seconds) within the bounds. */
+  function retryDelay(err) {
+    var seconds = parseInt(err.retryAfter, 10);
+    if (!(seconds >= 0)) seconds = AUTO_RETRY_SECONDS.fallback;
+    return Math.min(AUTO_RETRY_SECONDS.max, Math.max(AUTO_RETRY_SECONDS.min, seconds));
+  }
+
+  /** A transient failure's sentence while its automatic retry waits. */
+  function autoRetryNote(err, seconds) {
+    return (err.kind === "network" ? "Could not reach the chat service." : "The chat service is briefly unavailable.") +
+      " Your question will be sent again in " + plural(seconds, "second") + ".";
   }
 
   // ------------------------------------------------------------------ storage
@@ -1044,7 +1109,8 @@
         });
       }, function () {
         // (as the chat's: a refused origin or revoked key reads as a network failure here)
-        return explainFetchFailure(options.api).then(function (err) { throw err; });
+        var probe = { Authorization: headers.Authorization, "Content-Type": "application/json" };
+        return explainFetchFailure(options.api, probe).then(function (err) { throw err; });
       });
     }
 
@@ -1072,31 +1138,47 @@
    * The Retry button under the last answer when it failed (or was interrupted by a reload): it
    * sends the same question again in the same conversation, in the failed answer's place (the
    * question's bubble stays as it is). options: root (the shadow root), input, busy(), messages()
-   * (the stored transcript), announce(text) and send(text) (the question again, its bubble kept).
+   * (the stored transcript), announce(text) and send(text, attempt) (the question again, its
+   * bubble kept; attempt: the automatic retries made so far).
    */
   function createRetry(options) {
     var current = null;  // on the last failed answer, while it is the last one
+    var timer = 0;  // an automatic retry waiting
 
-    /** view: the failed answer's view (view.stored: its entry in the stored transcript). */
-    function offer(view, text) {
+    /**
+     * view: the failed answer's view (view.stored: its entry in the stored transcript).
+     * auto: { seconds, attempt } to press Retry by itself after that many seconds (a transient
+     * failure, a bounded number of times: see AUTO_RETRIES), or null. The visitor may press it
+     * sooner; a question of their own meanwhile (drop) cancels it.
+     */
+    function offer(view, text, auto) {
       var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
         icon(ICONS.retry, 16), "Retry",
       ]);
-      button.addEventListener("click", function () {
+      function again(attempt) {
         if (options.busy()) return;
         var keyboard = options.root.activeElement === button;
         var messages = options.messages();
         if (view.stored && messages[messages.length - 1] === view.stored) messages.pop();
         view.node.remove();
         options.announce("Sending your question again\u2026");
-        options.send(text);
+        options.send(text, attempt);
         if (keyboard) options.input.focus();  // the button is gone: not onto the host page's body
-      });
+      }
+      button.addEventListener("click", function () { again(auto ? auto.attempt : 0); });
       view.node.appendChild(button);
       current = button;
+      if (auto) {
+        timer = window.setTimeout(function () {
+          timer = 0;
+          if (current === button) again(auto.attempt);
+        }, auto.seconds * 1000);
+      }
     }
 
     function drop() {
+      window.clearTimeout(timer);
+      timer = 0;
       if (current) current.remove();
       current = null;
     }
@@ -1290,7 +1372,7 @@
       root: root, input: input, announce: announce,
       busy: function () { return busy; },
       messages: function () { return state.messages; },
-      send: function (text) { send(text, null, true); },
+      send: function (text, attempt) { send(text, null, true, attempt); },
     });
 
     function renderTranscript() {
@@ -1355,9 +1437,11 @@
 
     /**
      * retried: the conversation id the first attempt used, when this is its retry without it;
-     * again: the visitor's Retry of a failed answer (their question is on screen already).
+     * again: the visitor's Retry of a failed answer (their question is on screen already);
+     * attempt: how many times it was sent again by itself (a transient failure: AUTO_RETRIES).
      */
-    function send(text, retried, again) {
+    function send(text, retried, again, attempt) {
+      attempt = attempt || 0;
       if (!cfg.key) {
         showNotice("This chat is not configured: the widget has no data-key.");
         return;
@@ -1431,7 +1515,7 @@
           state.conversationId = null;
           view.node.remove();
           setBusy(false);
-          send(text, conversationBefore);
+          send(text, conversationBefore, false, attempt);
           return;
         }
         if (err.kind === "http" && err.status === 404 && retried && !state.conversationId) {
@@ -1439,13 +1523,18 @@
           // was not about the stored conversation, so keep it for when the page is fixed.
           state.conversationId = retried;
         }
-        finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
+        // The service briefly down (not a refusal: the input stays enabled): the question is sent
+        // again by itself after the server's Retry-After, at most AUTO_RETRIES times.
+        var wait = transient(err) && attempt < AUTO_RETRIES ? retryDelay(err) : 0;
+        var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait) } : null;
+        finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err), auto);
         // The key itself refused: the input, Send and the thumbs on screen are disabled.
         if (keyRefused(err)) refusal.refuse();
       });
 
-      /** canRetry: the failure is one that sending the question again may get past. */
-      function finish(kind, message, canRetry) {
+      /** canRetry: the failure is one that sending the question again may get past; auto: its
+       * automatic retry ({ seconds, attempt, note: the sentence shown meanwhile }), or null. */
+      function finish(kind, message, canRetry, auto) {
         controller = null;
         if (view.frame) window.cancelAnimationFrame(view.frame);
         view.streaming = false;
@@ -1459,7 +1548,8 @@
         if (kind === "error" && !view.text) {
           view.node.classList.add("cb-msg--error");
         }
-        view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+        var shown = auto ? auto.note : note;  // (stored: the sentence without the countdown)
+        view.setStatus(shown, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
         delete state.pending;
         if (view.text || view.citations.length || note) {  // a failure's sentence is kept too
           state.messages.push(view.stored = {
@@ -1476,9 +1566,9 @@
           rateable(view, view.stored);
         }
         saveState();
-        if (kind === "error" && canRetry) retry.offer(view, text);
+        if (kind === "error" && canRetry) retry.offer(view, text, auto);
         if (transcript.following()) scrollToEnd();
-        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
+        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
         setBusy(false);
       }
     }
@@ -1567,6 +1657,7 @@
     safeHref: safeHref,
     streamChat: streamChat,
     describeError: describeError,
+    transientError: transient,  // (the playground's: a brief outage, not a refusal)
     createSSEParser: createSSEParser,
     endUserId: function () { return endUserId(storage()); },
     mount: mount,

@@ -115,7 +115,8 @@ function createFeedback(options) {
       });
     }, function () {
       // (as the chat's: a refused origin or revoked key reads as a network failure here)
-      return explainFetchFailure(options.api).then(function (err) { throw err; });
+      var probe = { Authorization: headers.Authorization, "Content-Type": "application/json" };
+      return explainFetchFailure(options.api, probe).then(function (err) { throw err; });
     });
   }
 

@@ -8,6 +8,7 @@ window.ChatbotWidget = window.ChatbotWidget || {
   safeHref: safeHref,
   streamChat: streamChat,
   describeError: describeError,
+  transientError: transient,  // (the playground's: a brief outage, not a refusal)
   createSSEParser: createSSEParser,
   endUserId: function () { return endUserId(storage()); },
   mount: mount,

@@ -117,7 +117,7 @@ function mount(script) {
     root: root, input: input, announce: announce,
     busy: function () { return busy; },
     messages: function () { return state.messages; },
-    send: function (text) { send(text, null, true); },
+    send: function (text, attempt) { send(text, null, true, attempt); },
   });
 
   function renderTranscript() {
@@ -182,9 +182,11 @@ function mount(script) {
 
   /**
    * retried: the conversation id the first attempt used, when this is its retry without it;
-   * again: the visitor's Retry of a failed answer (their question is on screen already).
+   * again: the visitor's Retry of a failed answer (their question is on screen already);
+   * attempt: how many times it was sent again by itself (a transient failure: AUTO_RETRIES).
    */
-  function send(text, retried, again) {
+  function send(text, retried, again, attempt) {
+    attempt = attempt || 0;
     if (!cfg.key) {
       showNotice("This chat is not configured: the widget has no data-key.");
       return;
@@ -258,7 +260,7 @@ function mount(script) {
         state.conversationId = null;
         view.node.remove();
         setBusy(false);
-        send(text, conversationBefore);
+        send(text, conversationBefore, false, attempt);
         return;
       }
       if (err.kind === "http" && err.status === 404 && retried && !state.conversationId) {
@@ -266,13 +268,18 @@ function mount(script) {
         // was not about the stored conversation, so keep it for when the page is fixed.
         state.conversationId = retried;
       }
-      finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err));
+      // The service briefly down (not a refusal: the input stays enabled): the question is sent
+      // again by itself after the server's Retry-After, at most AUTO_RETRIES times.
+      var wait = transient(err) && attempt < AUTO_RETRIES ? retryDelay(err) : 0;
+      var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait) } : null;
+      finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err), auto);
       // The key itself refused: the input, Send and the thumbs on screen are disabled.
       if (keyRefused(err)) refusal.refuse();
     });
 
-    /** canRetry: the failure is one that sending the question again may get past. */
-    function finish(kind, message, canRetry) {
+    /** canRetry: the failure is one that sending the question again may get past; auto: its
+     * automatic retry ({ seconds, attempt, note: the sentence shown meanwhile }), or null. */
+    function finish(kind, message, canRetry, auto) {
       controller = null;
       if (view.frame) window.cancelAnimationFrame(view.frame);
       view.streaming = false;
@@ -286,7 +293,8 @@ function mount(script) {
       if (kind === "error" && !view.text) {
         view.node.classList.add("cb-msg--error");
       }
-      view.setStatus(note, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
+      var shown = auto ? auto.note : note;  // (stored: the sentence without the countdown)
+      view.setStatus(shown, kind === "error" ? "error" : kind === "aborted" ? "muted" : "muted");
       delete state.pending;
       if (view.text || view.citations.length || note) {  // a failure's sentence is kept too
         state.messages.push(view.stored = {
@@ -303,9 +311,9 @@ function mount(script) {
         rateable(view, view.stored);
       }
       saveState();
-      if (kind === "error" && canRetry) retry.offer(view, text);
+      if (kind === "error" && canRetry) retry.offer(view, text, auto);
       if (transcript.following()) scrollToEnd();
-      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), note].filter(Boolean).join(" "));
+      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
       setBusy(false);
     }
   }

@@ -66,6 +66,7 @@ function describeError(status, body, retryAfter, api) {
     return "This chat is receiving too many messages right now. " +
       (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
   }
+  if (TRANSIENT_STATUSES[status]) return UNAVAILABLE_MESSAGE;  // (the server's own words are for its staff)
   if (status >= 500) {
     return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
   }
@@ -73,6 +74,10 @@ function describeError(status, body, retryAfter, api) {
 }
 
 var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
+// A gateway's or the server's "briefly down" (502, a 503 `unavailable` with Retry-After, 504):
+// a transient failure, not a refusal.
+var TRANSIENT_STATUSES = { 502: 1, 503: 1, 504: 1 };
+var UNAVAILABLE_MESSAGE = "The chat service is briefly unavailable. Please try again in a moment.";
 
 function originRefusedMessage() {
   // The browser hides the refused response, so an invalid key looks the same from here.
@@ -88,23 +93,61 @@ document.addEventListener("securitypolicyviolation", function (event) {
 });
 
 /**
- * A failed fetch is the page's CSP, the network or a CORS refusal (the server refuses a key
- * used from an origin it does not allow, and the browser hides that response from us). An
- * opaque no-cors request to the health route tells the last two apart: if the server answers,
- * the origin was refused. (The CSP's violation event comes a task after the failure.)
+ * A failed fetch is the page's CSP, the network, a CORS refusal (the server refuses a key it
+ * does not know or one used from an origin it does not allow, and the browser hides that
+ * response from us) or a gateway's error page (a proxy's 502/503/504 carries no CORS header:
+ * the chat server is briefly down). Up to three probes tell them apart, so that an outage does
+ * not read as the site being refused (which disables the widget's input):
+ * 1. POST /v1/chat with the same key (`headers`) and an empty body: the server's 400, readable
+ *    (CORS headers: the key and site are allowed), says the failure was the way there (a blip,
+ *    a restart): "unavailable". It stores nothing (one rate-limit hit). A readable 401, 403 or
+ *    other refusal is the answer itself.
+ * 2. GET /v1/health, which any origin may read: the chat server answers yet refused 1, so it
+ *    refuses this key or site: "origin". Another status (a gateway's, readable): "unavailable".
+ * 3. The same, opaque (no-cors): something answers but not the chat server (a gateway's error
+ *    page, or a server from before 2 was readable): "unavailable". Nothing: the network, or the
+ *    page's CSP (its violation event comes a task after the failure).
  */
-function explainFetchFailure(api) {
-  return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
-    function () { return new ChatError("origin", originRefusedMessage(), 403); },
-    function () {
-      return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
-        var origin = new URL(api).origin;
-        if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
-        if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
-          "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
-        return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+function explainFetchFailure(api, headers) {
+  function unavailable(status, retryAfter) {
+    return new ChatError("unavailable", UNAVAILABLE_MESSAGE, status, retryAfter);
+  }
+  function opaque() {
+    return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
+      function () { return unavailable(0, null); },
+      function () {
+        return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
+          var origin = new URL(api).origin;
+          if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+          if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
+            "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
+          return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+        });
+      }
+    );
+  }
+  function health() {
+    return fetch(api + "/v1/health", { mode: "cors", credentials: "omit", cache: "no-store" }).then(
+      function (response) {
+        if (response.ok) return new ChatError("origin", originRefusedMessage(), 403);
+        return unavailable(response.status, response.headers.get("Retry-After"));
+      },
+      opaque
+    );
+  }
+  return fetch(api + "/v1/chat", {
+    method: "POST", headers: headers, body: "{}", mode: "cors", credentials: "omit", cache: "no-store",
+  }).then(
+    function (response) {
+      var retryAfter = response.headers.get("Retry-After");
+      if (response.status !== 401 && response.status !== 403) return unavailable(response.status, retryAfter);
+      return response.text().then(function (text) {
+        var parsed = null;
+        try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
+        return new ChatError("http", describeError(response.status, parsed, retryAfter, api), response.status, retryAfter);
       });
-    }
+    },
+    health
   );
 }
 
@@ -114,8 +157,8 @@ var STALL_PINGS = 3, DEFAULT_PING_SECONDS = 15;
 
 /**
  * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
- * Resolves when the stream ends; rejects with a ChatError (kind: http, network, origin, csp,
- * aborted, stalled, stream).
+ * Resolves when the stream ends; rejects with a ChatError (kind: http, network, unavailable,
+ * origin, csp, aborted, stalled, stream).
  */
 function streamChat(options, handlers) {
   var headers = {
@@ -202,7 +245,7 @@ function streamChat(options, handlers) {
     },
     function (err) {
       if (err && err.name === "AbortError") throw aborted();
-      return explainFetchFailure(options.api).then(function (chatError) { throw chatError; });
+      return explainFetchFailure(options.api, headers).then(function (chatError) { throw chatError; });
     }
   ).then(function () { alive(0); }, function (err) {
     alive(0);
@@ -220,5 +263,27 @@ var FINAL_ERRORS = { authentication_failed: 1, permission_denied: 1, not_found: 
  * conversation still answering (409 with Retry-After; without, its bot was deleted). */
 function retryable(err) {
   if (err.kind === "http") return err.status >= 500 || err.status === 429 || (err.status === 409 && !!err.retryAfter);
-  return err.kind === "stream" || err.kind === "stalled" || err.kind === "network";
+  return err.kind === "stream" || err.kind === "stalled" || err.kind === "network" || err.kind === "unavailable";
+}
+
+/** The chat service briefly out of reach (a gateway's or the server's 502/503/504, or the way
+ * there failing while the key and site are fine): sent again by itself, AUTO_RETRIES times. */
+function transient(err) {
+  return err.kind === "network" || err.kind === "unavailable" || (err.kind === "http" && !!TRANSIENT_STATUSES[err.status]);
+}
+
+var AUTO_RETRIES = 2;  // then the Retry button alone: never a loop
+var AUTO_RETRY_SECONDS = { fallback: 3, min: 1, max: 30 };  // Retry-After, within these bounds
+
+/** Seconds before sending again after `err`: its Retry-After (seconds) within the bounds. */
+function retryDelay(err) {
+  var seconds = parseInt(err.retryAfter, 10);
+  if (!(seconds >= 0)) seconds = AUTO_RETRY_SECONDS.fallback;
+  return Math.min(AUTO_RETRY_SECONDS.max, Math.max(AUTO_RETRY_SECONDS.min, seconds));
+}
+
+/** A transient failure's sentence while its automatic retry waits. */
+function autoRetryNote(err, seconds) {
+  return (err.kind === "network" ? "Could not reach the chat service." : "The chat service is briefly unavailable.") +
+    " Your question will be sent again in " + plural(seconds, "second") + ".";
 }
