@@ -18,10 +18,12 @@ from chatbot_project.errors import APIError
 from chatbot_project.lean import lean_async
 from chatbot_project.pagination import CursorPagination
 from conversations import selectors, services
+from conversations.chat_input import MAX_USER_CHARS
 from conversations.guardrails import redact_headings, redact_terms
 from conversations.serializers import (
     ConversationDetailSerializer,
     ConversationSerializer,
+    ErasedSerializer,
     MessageSerializer,
     UsageSerializer,
 )
@@ -260,6 +262,37 @@ class ConversationListView(APIView):
         paginator = CursorPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="conversations_erase_user", responses={200: ErasedSerializer},
+        description=(
+            "Beyond API.md: deletes every conversation of one end user (GDPR erasure) that this "
+            "credential may read, with their messages; GET /v1/usage keeps their figures."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "user", str, required=True,
+                description="The end-user id sent with the chats (exactly; not empty).",
+            ),
+        ],
+    )  # fmt: skip
+    def delete(self, request):
+        """One end user's conversations, erased in one call: the tenant's only, and for a key
+        limited to certain bots or scopes only those it may read (as the single DELETE). A
+        conversation being answered is deleted too, as the single DELETE does: its chat ends with
+        an ``error`` event (``conflict``) and its answer is not stored."""
+        user = request.query_params.get("user")
+        if not user or len(user) > MAX_USER_CHARS:
+            raise APIError(
+                "`user` is required: the end-user id whose conversations to delete, as sent with "
+                f"the chats (1 to {MAX_USER_CHARS} characters).",
+                details={"fields": {"user": ["Name one end user."]}},
+            )
+        qs = selectors.conversations_of_end_user(
+            tenant=request.tenant, user=user, context=request.auth_context
+        )
+        conversations, messages = services.conversations_delete_batched(qs)
+        return Response({"deleted": {"conversations": conversations, "messages": messages}})
 
 
 class ConversationDetailView(APIView):

@@ -305,6 +305,15 @@ def conversation_list(
     return qs
 
 
+def conversations_of_end_user(
+    *, tenant: Tenant, user: str, context: AuthContext | None = None
+) -> QuerySet[Conversation]:
+    """The end user ``user``'s conversations (matched exactly as sent with the chats) that
+    ``context`` may read (``visible_to``), for erasing them: no joins, so the rows can be
+    locked (``conversations_delete``)."""
+    return visible_to(Conversation.objects.for_tenant(tenant), context).filter(user=user)
+
+
 def conversation_messages(*, tenant: Tenant, conversation: Conversation) -> QuerySet[Message]:
     return (
         Message.objects.for_tenant(tenant)

@@ -136,3 +136,14 @@ class UsageSerializer(serializers.Serializer):
 
     data = UsageRowSerializer(many=True)
     totals = UsageTotalsSerializer()
+
+
+class ErasedCountsSerializer(serializers.Serializer):
+    conversations = serializers.IntegerField()
+    messages = serializers.IntegerField()
+
+
+class ErasedSerializer(serializers.Serializer):
+    """What ``DELETE /v1/conversations?user=`` deleted (zero when the end user had none)."""
+
+    deleted = ErasedCountsSerializer()

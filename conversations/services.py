@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -254,6 +255,26 @@ def conversations_delete(conversations: QuerySet[Conversation]) -> dict[str, int
         ids = list(conversations.select_for_update().values_list("pk", flat=True))
         archive_usage(Message.objects.filter(conversation_id__in=ids))
         return Conversation.objects.filter(pk__in=ids).delete()[1]
+
+
+def conversations_delete_batched(
+    conversations: QuerySet[Conversation],
+    *,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Delete ``conversations`` ``batch`` at a time, each batch its own transaction through
+    ``conversations_delete`` (usage kept, rows re-checked under their locks): one delete of every
+    match loaded them all into memory and held their locks until the end. ``progress(n)`` after
+    each batch. Returns how many conversations and messages went."""
+    deleted = [0, 0]
+    while ids := list(conversations.values_list("pk", flat=True)[:batch]):
+        counts = conversations_delete(conversations.filter(pk__in=ids))
+        deleted[0] += counts.get(Conversation._meta.label, 0)
+        deleted[1] += counts.get(Message._meta.label, 0)
+        if progress is not None:
+            progress(len(ids))
+    return deleted[0], deleted[1]
 
 
 def conversation_detach_bot(*, tenant: Tenant, bot: Bot) -> None:

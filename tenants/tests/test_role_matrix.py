@@ -39,7 +39,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/v1/documents/<id:document_id>": {"get": "read", "patch": "write", "delete": "write"},
     "/v1/documents/<id:document_id>/reingest": {"post": "write"},
     "/v1/documents/<id:document_id>/chunks": {"get": "read"},
-    "/v1/conversations": {"get": "read"},
+    "/v1/conversations": {"get": "read", "delete": "write"},  # (DELETE ?user=: beyond API.md)
     "/v1/conversations/<id:conversation_id>": {"get": "read", "delete": "write"},
     "/v1/messages/<id:message_id>/feedback": {"post": "chat", "delete": "chat"},  # (+ DELETE)
     "/v1/usage": {"get": "read"},
