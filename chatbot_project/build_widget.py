@@ -20,6 +20,9 @@ SOURCE_DIR = BASE_DIR / "static_src" / "widget"
 OUTPUT = BASE_DIR / "static" / "chatbot" / "widget.js"
 HEADER = "header.js"
 SOURCES = [
+    "i18n.js",  # the widget's own texts (English), the language choice, data-texts
+    "i18n_de_fr.js",  # built-in German and French texts
+    "i18n_es_ar.js",  # built-in Spanish and Arabic texts
     "dom.js",  # constants, el(), icon(), ICONS
     "markdown.js",  # safeHref, link, the safe Markdown renderer
     "stream.js",  # SSE parser, error messages, streamChat

@@ -11,7 +11,9 @@
  * data-position ("right" | "left"), data-open ("true" opens the panel on load),
  * data-theme ("light" | "dark" | "auto", the default: the visitor's prefers-color-scheme),
  * data-css (stylesheet URL; defaults to widget.css beside this script),
- * data-feedback ("off": no thumbs up / down buttons under answers).
+ * data-feedback ("off": no thumbs up / down buttons under answers),
+ * data-lang (the widget's language: en, de, fr, es, ar built in; else <html lang> when built in),
+ * data-texts (a JSON object overriding any of its texts: i18n.js, docs/widget.md "Languages").
  * Theme from the host page with CSS variables on :root or on the <chatbot-widget> element:
  * --cb-accent, --cb-accent-contrast, --cb-bg, --cb-fg, --cb-muted, --cb-border, --cb-user-bg,
  * --cb-bot-bg, --cb-radius, --cb-font, --cb-z, --cb-panel-width, --cb-panel-height, --cb-focus
@@ -21,16 +23,552 @@
  * below builds DOM nodes with createElement/textContent only; links are limited to http(s).
  *
  * Without data-bot the script only exposes window.ChatbotWidget (renderMarkdown, streamChat,
- * describeError, mount) for the playground; it mounts nothing.
+ * describeError, mount(tag, { lang, texts })) for the playground and for pages that mount it
+ * themselves; it mounts nothing.
  */
 (function () {
   "use strict";
+
+  // ------------------------------------------------------------------ the widget's own texts
+
+  /*
+   * Every text of the widget's chrome a visitor sees or a screen reader says, by language: English
+   * (the default) and the built-in de, fr, es and ar. A value is a string whose {name} parts are
+   * filled in (a site's data-texts overrides are such strings too: {seconds} is then the number),
+   * or a function of those arguments (a count's plural forms). docs/widget.md lists the keys.
+   */
+  function seconds(n, one, many) {
+    return n === 1 ? one : n + " " + many;
+  }
+
+  var TEXTS = {
+    en: {
+      title: "Ask our assistant",
+      greeting: "Hi! Ask me a question and I will answer from our documentation, with sources.",
+      placeholder: "Type your question\u2026",
+      openChat: "Open chat: {title}",
+      closeChatTitled: "Close chat: {title}",
+      closeChat: "Close chat",
+      close: "Close",
+      newConversation: "New conversation",
+      startNewConversation: "Start a new conversation",
+      conversation: "Conversation",
+      yourMessage: "Your message",
+      send: "Send message",
+      sendTitle: "Send (Enter)",
+      stop: "Stop generating",
+      stopTitle: "Stop",
+      footnote: "Answers come from our documents and may contain mistakes.",
+      youSaid: "You said: ",
+      assistant: "Assistant: ",
+      thinking: "Thinking\u2026",
+      stopped: "Stopped.",
+      lengthLimit: "The answer reached its length limit.",
+      answerFailed: "The answer failed. Please try again.",
+      noKey: "This chat is not configured: the widget has no data-key.",
+      interrupted: "The answer was interrupted: the page was reloaded or left before it finished.",
+      sources: "Sources",
+      source: "Source {n}",
+      openSource: "Open source",
+      table: "Table",
+      code: "Code, scrolls sideways",
+      codeLanguage: "Code ({language}), scrolls sideways",
+      rateAnswer: "Rate this answer",
+      helpful: "Helpful",
+      notHelpful: "Not helpful",
+      pressedTitle: "{label} (click again to remove)",
+      saving: "Saving\u2026",
+      removing: "Removing your feedback\u2026",
+      savedHelpful: "Feedback saved: helpful.",
+      savedNotHelpful: "Feedback saved: not helpful.",
+      removed: "Feedback removed.",
+      notSaved: "Your feedback was not saved. {reason}",
+      cannotRate: "This answer can no longer be rated.",
+      retry: "Retry",
+      retryTitle: "Send your question again",
+      retrying: "Sending your question again\u2026",
+      refusedNotice: "Messages cannot be sent: the chat service refused this website or its key. " +
+        "If you run this site, check the widget's data-key and its key's allowed origins.",
+      refusedPlaceholder: "Chat unavailable",
+      tryAgain: "Try again",
+      notFound: "The chat server was not found (HTTP {status}). " +
+        "If you run this site, set the widget's data-api to the chat server's address.",
+      notFoundAt: "The chat server was not found at {api} (HTTP {status}). " +
+        "If you run this site, set the widget's data-api to the chat server's address.",
+      keyInvalid: "This chat is unavailable: its access key is invalid, revoked or expired. " +
+        "If you run this site, check the widget's data-key.",
+      refused: "Refused: {reason}",
+      refusedSite: "Refused: this website is not allowed to use this chatbot.",
+      tooMany: function (a) {
+        return "This chat is receiving too many messages right now. Please wait " +
+          seconds(a.seconds, "1 second", "seconds") + " and try again.";
+      },
+      tooManyMoment: "This chat is receiving too many messages right now. Please wait a moment and try again.",
+      serverProblem: "The chat service had a problem (HTTP {status}). Please try again in a moment.",
+      requestFailed: "The request failed (HTTP {status}).",
+      network: "Could not reach the chat service. Check your connection and try again.",
+      unavailable: "The chat service is briefly unavailable. Please try again in a moment.",
+      originRefused: "Refused: this website ({origin}) is not allowed to use this chatbot, or its key " +
+        "is no longer valid. If you run this site, add its address to the browser key's allowed " +
+        "origins and check the widget's data-key.",
+      csp: "The chat is unavailable on this page. If you run this site, see the browser console.",
+      stalled: "The connection stalled before the answer finished. Please try again.",
+      cutOff: "The answer was cut off before it finished. Please try again.",
+      lost: "The connection was lost before the answer finished. Please try again.",
+      noStream: "This browser cannot read streamed answers.",
+      autoRetryNetwork: function (a) {
+        return "Could not reach the chat service. Your question will be sent again in " +
+          seconds(a.seconds, "1 second", "seconds") + ".";
+      },
+      autoRetryUnavailable: function (a) {
+        return "The chat service is briefly unavailable. Your question will be sent again in " +
+          seconds(a.seconds, "1 second", "seconds") + ".";
+      },
+    },
+  };
+
+  // Written in <html lang> or data-lang, these languages' panels run right to left.
+  var RTL_LANGUAGES = { ar: 1, he: 1, fa: 1, ur: 1 };
+
+  function own(object, key) {
+    return !!object && Object.prototype.hasOwnProperty.call(object, key);
+  }
+
+  function fillText(text, args) {
+    return String(text).replace(/\{(\w+)\}/g, function (whole, name) {
+      return own(args, name) && args[name] !== null && args[name] !== undefined ? String(args[name]) : whole;
+    });
+  }
+
+  /** t(key, args): the text `key` from `overrides`, else `table`, else English. */
+  function createTexts(table, overrides) {
+    return function t(key, args) {
+      var value = own(overrides, key) ? overrides[key] : own(table, key) ? table[key] : TEXTS.en[key];
+      if (value === undefined) return key;
+      return typeof value === "function" ? value(args || {}) : fillText(value, args);
+    };
+  }
+
+  var ENGLISH = createTexts(TEXTS.en);
+
+  /** "de-AT" -> "de" (lower case; "" for none). */
+  function primaryLanguage(tag) {
+    return String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+  }
+
+  /** Overrides from data-texts (a JSON object, as a string) or the JS API (an object): known keys
+   * with string values; anything else is left out, with one console warning for the lot. */
+  function textOverrides(raw, source) {
+    if (raw === undefined || raw === null || raw === "") return {};
+    var problems = [];
+    var parsed = raw;
+    if (typeof raw === "string") {
+      try {
+        parsed = JSON.parse(raw);
+      } catch (e) {
+        parsed = null;
+      }
+    }
+    var out = {};
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+      problems.push("not a JSON object of texts");
+    } else {
+      Object.keys(parsed).forEach(function (key) {
+        if (!own(TEXTS.en, key)) problems.push('"' + key + '" is not one of its texts');
+        else if (typeof parsed[key] !== "string") problems.push('"' + key + '" is not a string');
+        else out[key] = parsed[key];
+      });
+    }
+    if (problems.length && window.console) {
+      window.console.warn("Chatbot widget: " + source + " ignored in part: " + problems.join("; ") +
+        " (docs/widget.md, Languages).");
+    }
+    return out;
+  }
+
+  /**
+   * The widget's language: `data-lang` (its script tag's; "de-AT" reads as de), else the page's
+   * <html lang> when it is a built-in language, else English. options (the JS API's mount):
+   * lang and texts, over the tag's. Returns { lang: the language asked for ("" when none was),
+   * dir: "rtl" | "ltr" | "" (none: the page's), t: the texts, data-texts over the table }.
+   */
+  function widgetLanguage(data, options) {
+    options = options || {};
+    var asked = primaryLanguage(options.lang || data.lang);
+    var page = primaryLanguage(document.documentElement && document.documentElement.lang);
+    var lang = asked || (own(TEXTS, page) ? page : "");
+    var overrides = textOverrides(data.texts, "data-texts");
+    var extra = textOverrides(options.texts, "mount()'s texts");
+    Object.keys(extra).forEach(function (key) { overrides[key] = extra[key]; });
+    return {
+      lang: lang,
+      dir: RTL_LANGUAGES[lang] ? "rtl" : asked ? "ltr" : "",
+      t: createTexts(TEXTS[lang] || TEXTS.en, overrides),
+    };
+  }
+
+  // ------------------------------------------------------------------ built-in languages: de, fr
+
+  // The keys of TEXTS.en (i18n.js), translated. A missing key reads in English.
+
+  TEXTS.de = {
+    title: "Fragen Sie unseren Assistenten",
+    greeting: "Hallo! Stellen Sie mir eine Frage \u2013 ich antworte anhand unserer Dokumentation, mit Quellen.",
+    placeholder: "Ihre Frage eingeben\u2026",
+    openChat: "Chat öffnen: {title}",
+    closeChatTitled: "Chat schließen: {title}",
+    closeChat: "Chat schließen",
+    close: "Schließen",
+    newConversation: "Neues Gespräch",
+    startNewConversation: "Ein neues Gespräch beginnen",
+    conversation: "Gespräch",
+    yourMessage: "Ihre Nachricht",
+    send: "Nachricht senden",
+    sendTitle: "Senden (Eingabetaste)",
+    stop: "Antwort anhalten",
+    stopTitle: "Anhalten",
+    footnote: "Die Antworten stammen aus unseren Dokumenten und können Fehler enthalten.",
+    youSaid: "Sie haben geschrieben: ",
+    assistant: "Assistent: ",
+    thinking: "Denkt nach\u2026",
+    stopped: "Angehalten.",
+    lengthLimit: "Die Antwort hat ihre maximale Länge erreicht.",
+    answerFailed: "Die Antwort ist fehlgeschlagen. Bitte versuchen Sie es erneut.",
+    noKey: "Dieser Chat ist nicht eingerichtet: Dem Widget fehlt data-key.",
+    interrupted: "Die Antwort wurde unterbrochen: Die Seite wurde neu geladen oder verlassen, bevor sie fertig war.",
+    sources: "Quellen",
+    source: "Quelle {n}",
+    openSource: "Quelle öffnen",
+    table: "Tabelle",
+    code: "Code, seitlich scrollbar",
+    codeLanguage: "Code ({language}), seitlich scrollbar",
+    rateAnswer: "Diese Antwort bewerten",
+    helpful: "Hilfreich",
+    notHelpful: "Nicht hilfreich",
+    pressedTitle: "{label} (zum Entfernen erneut klicken)",
+    saving: "Wird gespeichert\u2026",
+    removing: "Ihre Bewertung wird entfernt\u2026",
+    savedHelpful: "Bewertung gespeichert: hilfreich.",
+    savedNotHelpful: "Bewertung gespeichert: nicht hilfreich.",
+    removed: "Bewertung entfernt.",
+    notSaved: "Ihre Bewertung wurde nicht gespeichert. {reason}",
+    cannotRate: "Diese Antwort kann nicht mehr bewertet werden.",
+    retry: "Wiederholen",
+    retryTitle: "Ihre Frage erneut senden",
+    retrying: "Ihre Frage wird erneut gesendet\u2026",
+    refusedNotice: "Nachrichten können nicht gesendet werden: Der Chat-Dienst hat diese Website oder ihren " +
+      "Schlüssel abgelehnt. Wenn Sie diese Website betreiben, prüfen Sie data-key des Widgets und die " +
+      "erlaubten Origins seines Schlüssels.",
+    refusedPlaceholder: "Chat nicht verfügbar",
+    tryAgain: "Erneut versuchen",
+    notFound: "Der Chat-Server wurde nicht gefunden (HTTP {status}). Wenn Sie diese Website betreiben, " +
+      "setzen Sie data-api des Widgets auf die Adresse des Chat-Servers.",
+    notFoundAt: "Der Chat-Server wurde unter {api} nicht gefunden (HTTP {status}). Wenn Sie diese Website " +
+      "betreiben, setzen Sie data-api des Widgets auf die Adresse des Chat-Servers.",
+    keyInvalid: "Dieser Chat ist nicht verfügbar: Sein Zugangsschlüssel ist ungültig, widerrufen oder " +
+      "abgelaufen. Wenn Sie diese Website betreiben, prüfen Sie data-key des Widgets.",
+    refused: "Abgelehnt: {reason}",
+    refusedSite: "Abgelehnt: Diese Website darf diesen Chatbot nicht verwenden.",
+    tooMany: function (a) {
+      return "Dieser Chat erhält gerade zu viele Nachrichten. Bitte warten Sie " +
+        seconds(a.seconds, "1 Sekunde", "Sekunden") + " und versuchen Sie es dann erneut.";
+    },
+    tooManyMoment: "Dieser Chat erhält gerade zu viele Nachrichten. Bitte warten Sie einen Moment und " +
+      "versuchen Sie es dann erneut.",
+    serverProblem: "Beim Chat-Dienst ist ein Fehler aufgetreten (HTTP {status}). Bitte versuchen Sie es gleich noch einmal.",
+    requestFailed: "Die Anfrage ist fehlgeschlagen (HTTP {status}).",
+    network: "Der Chat-Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
+    unavailable: "Der Chat-Dienst ist kurzzeitig nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.",
+    originRefused: "Abgelehnt: Diese Website ({origin}) darf diesen Chatbot nicht verwenden, oder ihr " +
+      "Schlüssel ist nicht mehr gültig. Wenn Sie diese Website betreiben, fügen Sie ihre Adresse den " +
+      "erlaubten Origins des Browser-Schlüssels hinzu und prüfen Sie data-key des Widgets.",
+    csp: "Der Chat ist auf dieser Seite nicht verfügbar. Wenn Sie diese Website betreiben, sehen Sie in der Browserkonsole nach.",
+    stalled: "Die Verbindung ist ins Stocken geraten, bevor die Antwort fertig war. Bitte versuchen Sie es erneut.",
+    cutOff: "Die Antwort wurde abgeschnitten, bevor sie fertig war. Bitte versuchen Sie es erneut.",
+    lost: "Die Verbindung ist abgebrochen, bevor die Antwort fertig war. Bitte versuchen Sie es erneut.",
+    noStream: "Dieser Browser kann gestreamte Antworten nicht lesen.",
+    autoRetryNetwork: function (a) {
+      return "Der Chat-Dienst ist nicht erreichbar. Ihre Frage wird in " +
+        seconds(a.seconds, "1 Sekunde", "Sekunden") + " erneut gesendet.";
+    },
+    autoRetryUnavailable: function (a) {
+      return "Der Chat-Dienst ist kurzzeitig nicht verfügbar. Ihre Frage wird in " +
+        seconds(a.seconds, "1 Sekunde", "Sekunden") + " erneut gesendet.";
+    },
+  };
+
+  // French: 0 and 1 take the singular ("0 seconde", "1 seconde").
+  function frenchSeconds(n) {
+    return n + (n <= 1 ? "\u00a0seconde" : "\u00a0secondes");
+  }
+
+  TEXTS.fr = {
+    title: "Interrogez notre assistant",
+    greeting: "Bonjour\u00a0! Posez-moi une question\u00a0: je réponds à partir de notre documentation, sources à l'appui.",
+    placeholder: "Saisissez votre question\u2026",
+    openChat: "Ouvrir le chat\u00a0: {title}",
+    closeChatTitled: "Fermer le chat\u00a0: {title}",
+    closeChat: "Fermer le chat",
+    close: "Fermer",
+    newConversation: "Nouvelle conversation",
+    startNewConversation: "Commencer une nouvelle conversation",
+    conversation: "Conversation",
+    yourMessage: "Votre message",
+    send: "Envoyer le message",
+    sendTitle: "Envoyer (Entrée)",
+    stop: "Arrêter la génération",
+    stopTitle: "Arrêter",
+    footnote: "Les réponses proviennent de nos documents et peuvent contenir des erreurs.",
+    youSaid: "Vous avez écrit\u00a0: ",
+    assistant: "Assistant\u00a0: ",
+    thinking: "Réflexion en cours\u2026",
+    stopped: "Arrêté.",
+    lengthLimit: "La réponse a atteint sa longueur maximale.",
+    answerFailed: "La réponse a échoué. Veuillez réessayer.",
+    noKey: "Ce chat n'est pas configuré\u00a0: le widget n'a pas de data-key.",
+    interrupted: "La réponse a été interrompue\u00a0: la page a été rechargée ou quittée avant la fin.",
+    sources: "Sources",
+    source: "Source {n}",
+    openSource: "Ouvrir la source",
+    table: "Tableau",
+    code: "Code, défilement horizontal",
+    codeLanguage: "Code ({language}), défilement horizontal",
+    rateAnswer: "Évaluer cette réponse",
+    helpful: "Utile",
+    notHelpful: "Pas utile",
+    pressedTitle: "{label} (cliquez à nouveau pour retirer votre avis)",
+    saving: "Enregistrement\u2026",
+    removing: "Suppression de votre avis\u2026",
+    savedHelpful: "Avis enregistré\u00a0: utile.",
+    savedNotHelpful: "Avis enregistré\u00a0: pas utile.",
+    removed: "Avis retiré.",
+    notSaved: "Votre avis n'a pas été enregistré. {reason}",
+    cannotRate: "Cette réponse ne peut plus être évaluée.",
+    retry: "Réessayer",
+    retryTitle: "Renvoyer votre question",
+    retrying: "Nouvel envoi de votre question\u2026",
+    refusedNotice: "Impossible d'envoyer des messages\u00a0: le service de chat a refusé ce site ou sa clé. " +
+      "Si vous gérez ce site, vérifiez le data-key du widget et les origines autorisées de sa clé.",
+    refusedPlaceholder: "Chat indisponible",
+    tryAgain: "Réessayer",
+    notFound: "Le serveur de chat est introuvable (HTTP {status}). Si vous gérez ce site, indiquez " +
+      "l'adresse du serveur de chat dans le data-api du widget.",
+    notFoundAt: "Le serveur de chat est introuvable à l'adresse {api} (HTTP {status}). Si vous gérez ce " +
+      "site, indiquez l'adresse du serveur de chat dans le data-api du widget.",
+    keyInvalid: "Ce chat est indisponible\u00a0: sa clé d'accès est invalide, révoquée ou expirée. " +
+      "Si vous gérez ce site, vérifiez le data-key du widget.",
+    refused: "Refusé\u00a0: {reason}",
+    refusedSite: "Refusé\u00a0: ce site n'est pas autorisé à utiliser ce chatbot.",
+    tooMany: function (a) {
+      return "Ce chat reçoit trop de messages en ce moment. Veuillez patienter " + frenchSeconds(a.seconds) +
+        " puis réessayer.";
+    },
+    tooManyMoment: "Ce chat reçoit trop de messages en ce moment. Veuillez patienter un instant puis réessayer.",
+    serverProblem: "Le service de chat a rencontré un problème (HTTP {status}). Veuillez réessayer dans un instant.",
+    requestFailed: "La requête a échoué (HTTP {status}).",
+    network: "Impossible de joindre le service de chat. Vérifiez votre connexion et réessayez.",
+    unavailable: "Le service de chat est momentanément indisponible. Veuillez réessayer dans un instant.",
+    originRefused: "Refusé\u00a0: ce site ({origin}) n'est pas autorisé à utiliser ce chatbot, ou sa clé " +
+      "n'est plus valide. Si vous gérez ce site, ajoutez son adresse aux origines autorisées de la clé " +
+      "de navigateur et vérifiez le data-key du widget.",
+    csp: "Le chat est indisponible sur cette page. Si vous gérez ce site, consultez la console du navigateur.",
+    stalled: "La connexion s'est figée avant la fin de la réponse. Veuillez réessayer.",
+    cutOff: "La réponse a été coupée avant la fin. Veuillez réessayer.",
+    lost: "La connexion a été perdue avant la fin de la réponse. Veuillez réessayer.",
+    noStream: "Ce navigateur ne sait pas lire les réponses diffusées au fil de l'eau.",
+    autoRetryNetwork: function (a) {
+      return "Impossible de joindre le service de chat. Votre question sera renvoyée dans " +
+        frenchSeconds(a.seconds) + ".";
+    },
+    autoRetryUnavailable: function (a) {
+      return "Le service de chat est momentanément indisponible. Votre question sera renvoyée dans " +
+        frenchSeconds(a.seconds) + ".";
+    },
+  };
+
+  // ------------------------------------------------------------------ built-in languages: es, ar
+
+  // The keys of TEXTS.en (i18n.js), translated. A missing key reads in English.
+
+  TEXTS.es = {
+    title: "Pregunte a nuestro asistente",
+    greeting: "¡Hola! Hágame una pregunta y le responderé a partir de nuestra documentación, con fuentes.",
+    placeholder: "Escriba su pregunta\u2026",
+    openChat: "Abrir el chat: {title}",
+    closeChatTitled: "Cerrar el chat: {title}",
+    closeChat: "Cerrar el chat",
+    close: "Cerrar",
+    newConversation: "Nueva conversación",
+    startNewConversation: "Empezar una nueva conversación",
+    conversation: "Conversación",
+    yourMessage: "Su mensaje",
+    send: "Enviar mensaje",
+    sendTitle: "Enviar (Intro)",
+    stop: "Detener la respuesta",
+    stopTitle: "Detener",
+    footnote: "Las respuestas provienen de nuestros documentos y pueden contener errores.",
+    youSaid: "Usted escribió: ",
+    assistant: "Asistente: ",
+    thinking: "Pensando\u2026",
+    stopped: "Detenida.",
+    lengthLimit: "La respuesta alcanzó su longitud máxima.",
+    answerFailed: "La respuesta falló. Inténtelo de nuevo.",
+    noKey: "Este chat no está configurado: al widget le falta data-key.",
+    interrupted: "La respuesta se interrumpió: la página se recargó o se abandonó antes de que terminara.",
+    sources: "Fuentes",
+    source: "Fuente {n}",
+    openSource: "Abrir la fuente",
+    table: "Tabla",
+    code: "Código, se desplaza horizontalmente",
+    codeLanguage: "Código ({language}), se desplaza horizontalmente",
+    rateAnswer: "Valorar esta respuesta",
+    helpful: "Útil",
+    notHelpful: "No útil",
+    pressedTitle: "{label} (vuelva a hacer clic para quitar la valoración)",
+    saving: "Guardando\u2026",
+    removing: "Quitando su valoración\u2026",
+    savedHelpful: "Valoración guardada: útil.",
+    savedNotHelpful: "Valoración guardada: no útil.",
+    removed: "Valoración eliminada.",
+    notSaved: "No se guardó su valoración. {reason}",
+    cannotRate: "Esta respuesta ya no se puede valorar.",
+    retry: "Reintentar",
+    retryTitle: "Enviar su pregunta de nuevo",
+    retrying: "Enviando su pregunta de nuevo\u2026",
+    refusedNotice: "No se pueden enviar mensajes: el servicio de chat rechazó este sitio web o su clave. " +
+      "Si administra este sitio, revise el data-key del widget y los orígenes permitidos de su clave.",
+    refusedPlaceholder: "Chat no disponible",
+    tryAgain: "Intentar de nuevo",
+    notFound: "No se encontró el servidor del chat (HTTP {status}). Si administra este sitio, ponga en " +
+      "el data-api del widget la dirección del servidor del chat.",
+    notFoundAt: "No se encontró el servidor del chat en {api} (HTTP {status}). Si administra este sitio, " +
+      "ponga en el data-api del widget la dirección del servidor del chat.",
+    keyInvalid: "Este chat no está disponible: su clave de acceso no es válida, fue revocada o caducó. " +
+      "Si administra este sitio, revise el data-key del widget.",
+    refused: "Rechazado: {reason}",
+    refusedSite: "Rechazado: este sitio web no tiene permiso para usar este chatbot.",
+    tooMany: function (a) {
+      return "Este chat está recibiendo demasiados mensajes en este momento. Espere " +
+        seconds(a.seconds, "1 segundo", "segundos") + " y vuelva a intentarlo.";
+    },
+    tooManyMoment: "Este chat está recibiendo demasiados mensajes en este momento. Espere un momento y " +
+      "vuelva a intentarlo.",
+    serverProblem: "El servicio de chat tuvo un problema (HTTP {status}). Vuelva a intentarlo en un momento.",
+    requestFailed: "La solicitud falló (HTTP {status}).",
+    network: "No se pudo conectar con el servicio de chat. Compruebe su conexión y vuelva a intentarlo.",
+    unavailable: "El servicio de chat no está disponible por unos momentos. Vuelva a intentarlo en un momento.",
+    originRefused: "Rechazado: este sitio web ({origin}) no tiene permiso para usar este chatbot, o su " +
+      "clave ya no es válida. Si administra este sitio, añada su dirección a los orígenes permitidos de " +
+      "la clave de navegador y revise el data-key del widget.",
+    csp: "El chat no está disponible en esta página. Si administra este sitio, consulte la consola del navegador.",
+    stalled: "La conexión se quedó detenida antes de que terminara la respuesta. Vuelva a intentarlo.",
+    cutOff: "La respuesta se cortó antes de terminar. Vuelva a intentarlo.",
+    lost: "Se perdió la conexión antes de que terminara la respuesta. Vuelva a intentarlo.",
+    noStream: "Este navegador no puede leer respuestas transmitidas en directo.",
+    autoRetryNetwork: function (a) {
+      return "No se pudo conectar con el servicio de chat. Su pregunta se enviará de nuevo dentro de " +
+        seconds(a.seconds, "1 segundo", "segundos") + ".";
+    },
+    autoRetryUnavailable: function (a) {
+      return "El servicio de chat no está disponible por unos momentos. Su pregunta se enviará de nuevo " +
+        "dentro de " + seconds(a.seconds, "1 segundo", "segundos") + ".";
+    },
+  };
+
+  /** Arabic: 1 ثانية واحدة, 2 ثانيتين, then by the last two digits 3-10 ثوانٍ, else ثانية. */
+  function arabicSeconds(n) {
+    if (n === 1) return "ثانية واحدة";
+    if (n === 2) return "ثانيتين";
+    var tail = n % 100;
+    return n + (tail >= 3 && tail <= 10 ? " ثوانٍ" : " ثانية");
+  }
+
+  TEXTS.ar = {
+    title: "اسأل مساعدنا",
+    greeting: "مرحبًا! اطرح سؤالك وسأجيبك من وثائقنا مع ذكر المصادر.",
+    placeholder: "اكتب سؤالك\u2026",
+    openChat: "فتح المحادثة: {title}",
+    closeChatTitled: "إغلاق المحادثة: {title}",
+    closeChat: "إغلاق المحادثة",
+    close: "إغلاق",
+    newConversation: "محادثة جديدة",
+    startNewConversation: "بدء محادثة جديدة",
+    conversation: "المحادثة",
+    yourMessage: "رسالتك",
+    send: "إرسال الرسالة",
+    sendTitle: "إرسال (Enter)",
+    stop: "إيقاف الإجابة",
+    stopTitle: "إيقاف",
+    footnote: "تستند الإجابات إلى وثائقنا وقد تحتوي على أخطاء.",
+    youSaid: "سؤالك: ",
+    assistant: "المساعد: ",
+    thinking: "جارٍ التفكير\u2026",
+    stopped: "تم الإيقاف.",
+    lengthLimit: "بلغت الإجابة الحد الأقصى لطولها.",
+    answerFailed: "تعذّرت الإجابة. يُرجى المحاولة مرة أخرى.",
+    noKey: "هذه المحادثة غير مُعدّة: لا تحتوي الأداة على data-key.",
+    interrupted: "انقطعت الإجابة: أُعيد تحميل الصفحة أو غادرتَها قبل اكتمال الإجابة.",
+    sources: "المصادر",
+    source: "المصدر {n}",
+    openSource: "فتح المصدر",
+    table: "جدول",
+    code: "شيفرة، تُمرَّر أفقيًا",
+    codeLanguage: "شيفرة ({language})، تُمرَّر أفقيًا",
+    rateAnswer: "قيّم هذه الإجابة",
+    helpful: "مفيدة",
+    notHelpful: "غير مفيدة",
+    pressedTitle: "{label} (انقر مرة أخرى لإزالة التقييم)",
+    saving: "جارٍ الحفظ\u2026",
+    removing: "جارٍ إزالة تقييمك\u2026",
+    savedHelpful: "تم حفظ التقييم: مفيدة.",
+    savedNotHelpful: "تم حفظ التقييم: غير مفيدة.",
+    removed: "تمت إزالة التقييم.",
+    notSaved: "لم يُحفظ تقييمك. {reason}",
+    cannotRate: "لم يعد بالإمكان تقييم هذه الإجابة.",
+    retry: "إعادة المحاولة",
+    retryTitle: "إرسال سؤالك مرة أخرى",
+    retrying: "جارٍ إرسال سؤالك مرة أخرى\u2026",
+    refusedNotice: "تعذّر إرسال الرسائل: رفضت خدمة المحادثة هذا الموقع أو مفتاحه. إذا كنت تدير هذا " +
+      "الموقع، فتحقّق من data-key في الأداة ومن النطاقات المسموح بها لمفتاحها.",
+    refusedPlaceholder: "المحادثة غير متاحة",
+    tryAgain: "حاول مرة أخرى",
+    notFound: "لم يُعثر على خادم المحادثة (HTTP {status}). إذا كنت تدير هذا الموقع، فاضبط data-api في " +
+      "الأداة على عنوان خادم المحادثة.",
+    notFoundAt: "لم يُعثر على خادم المحادثة في {api} (HTTP {status}). إذا كنت تدير هذا الموقع، فاضبط " +
+      "data-api في الأداة على عنوان خادم المحادثة.",
+    keyInvalid: "هذه المحادثة غير متاحة: مفتاح الوصول الخاص بها غير صالح أو مُلغى أو منتهي الصلاحية. " +
+      "إذا كنت تدير هذا الموقع، فتحقّق من data-key في الأداة.",
+    refused: "مرفوض: {reason}",
+    refusedSite: "مرفوض: لا يُسمح لهذا الموقع باستخدام روبوت المحادثة هذا.",
+    tooMany: function (a) {
+      return "تتلقى هذه المحادثة رسائل كثيرة جدًا الآن. يُرجى الانتظار " + arabicSeconds(a.seconds) +
+        " ثم المحاولة مرة أخرى.";
+    },
+    tooManyMoment: "تتلقى هذه المحادثة رسائل كثيرة جدًا الآن. يُرجى الانتظار لحظة ثم المحاولة مرة أخرى.",
+    serverProblem: "واجهت خدمة المحادثة مشكلة (HTTP {status}). يُرجى المحاولة مرة أخرى بعد قليل.",
+    requestFailed: "فشل الطلب (HTTP {status}).",
+    network: "تعذّر الوصول إلى خدمة المحادثة. تحقّق من اتصالك وحاول مرة أخرى.",
+    unavailable: "خدمة المحادثة غير متاحة مؤقتًا. يُرجى المحاولة مرة أخرى بعد قليل.",
+    originRefused: "مرفوض: لا يُسمح لهذا الموقع ({origin}) باستخدام روبوت المحادثة هذا، أو لم يعد مفتاحه " +
+      "صالحًا. إذا كنت تدير هذا الموقع، فأضف عنوانه إلى النطاقات المسموح بها لمفتاح المتصفح وتحقّق من " +
+      "data-key في الأداة.",
+    csp: "المحادثة غير متاحة في هذه الصفحة. إذا كنت تدير هذا الموقع، فراجع وحدة تحكم المتصفح.",
+    stalled: "توقف الاتصال قبل اكتمال الإجابة. يُرجى المحاولة مرة أخرى.",
+    cutOff: "انقطعت الإجابة قبل اكتمالها. يُرجى المحاولة مرة أخرى.",
+    lost: "انقطع الاتصال قبل اكتمال الإجابة. يُرجى المحاولة مرة أخرى.",
+    noStream: "لا يستطيع هذا المتصفح قراءة الإجابات المتدفقة.",
+    autoRetryNetwork: function (a) {
+      return "تعذّر الوصول إلى خدمة المحادثة. سيُرسل سؤالك مرة أخرى بعد " + arabicSeconds(a.seconds) + ".";
+    },
+    autoRetryUnavailable: function (a) {
+      return "خدمة المحادثة غير متاحة مؤقتًا. سيُرسل سؤالك مرة أخرى بعد " + arabicSeconds(a.seconds) + ".";
+    },
+  };
 
   var STORAGE_PREFIX = "chatbot:v1:";
   var MAX_STORED_MESSAGES = 60;
   // Sent on document when a widget opens its panel (the others of its corner close theirs).
   var OPEN_EVENT = "chatbot-widget:open";
-  var INTERRUPTED = "The answer was interrupted: the page was reloaded or left before it finished.";
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   // ------------------------------------------------------------------ DOM helpers (no innerHTML)
@@ -234,7 +772,7 @@
     // Its own scroller: a wide table scrolls sideways instead of widening the panel. An Arabic or
     // Hebrew table runs right to left (its first column on the right, the scroller starting there)
     // by tableDirection: most of its cells' directions, not its first letter's.
-    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0", dir: tableDirection(table) }, [table]));
+    container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": ((opts && opts.texts) || ENGLISH)("table"), tabindex: "0", dir: tableDirection(table) }, [table]));
     return i;
   }
 
@@ -374,15 +912,17 @@
    * Code blocks wider than their box scroll sideways: each becomes a named region that Tab reaches
    * (the arrow keys then scroll it), as tables are; a block that fits is no extra Tab stop. It
    * measures, so call it on a rendered answer that is laid out (again when its width changes).
+   * t: the widget's texts (i18n.js; English by default), for the region's name.
    */
-  function markScrollers(container) {
+  function markScrollers(container, t) {
+    t = t || ENGLISH;
     Array.prototype.forEach.call(container.querySelectorAll("pre"), function (pre) {
       if (!pre.clientWidth) return;  // not laid out (a closed panel): marked when it is shown
       if (pre.scrollWidth > pre.clientWidth + 1) {
         var lang = pre.firstChild && pre.firstChild.getAttribute && pre.firstChild.getAttribute("data-lang");
         pre.setAttribute("tabindex", "0");
         pre.setAttribute("role", "region");
-        pre.setAttribute("aria-label", "Code" + (lang ? " (" + lang + ")" : "") + ", scrolls sideways");
+        pre.setAttribute("aria-label", lang ? t("codeLanguage", { language: lang }) : t("code"));
       } else {
         pre.removeAttribute("tabindex");
         pre.removeAttribute("role");
@@ -432,52 +972,38 @@
   }
   ChatError.prototype = Object.create(Error.prototype);
 
-  function plural(n, word) {
-    return n + " " + word + (n === 1 ? "" : "s");
-  }
-
-  /** A sentence for the person in front of the widget, from an HTTP status and error body. */
-  function describeError(status, body, retryAfter, api) {
+  /** A sentence for the person in front of the widget, from an HTTP status and error body; t: the
+   * widget's texts (i18n.js; English by default). */
+  function describeError(status, body, retryAfter, api, t) {
+    t = t || ENGLISH;
     var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
     if ((status === 404 || status === 405) && !serverMessage) {
       // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
-      return "The chat server was not found" + (api ? " at " + api : "") + " (HTTP " + status + "). " +
-        "If you run this site, set the widget's data-api to the chat server's address.";
+      return t(api ? "notFoundAt" : "notFound", { api: api, status: status });
     }
     if (status === 401) {
-      return "This chat is unavailable: its access key is invalid, revoked or expired. " +
-        "If you run this site, check the widget's data-key.";
+      return t("keyInvalid");
     }
     if (status === 403) {
-      return "Refused: " + (serverMessage || "this website is not allowed to use this chatbot.");
+      return serverMessage ? t("refused", { reason: serverMessage }) : t("refusedSite");
     }
     if (status === 404) return serverMessage;
     if (status === 429) {
       var seconds = parseInt(retryAfter, 10);
       // The key's limits (messages per minute, answers at once) are shared by all of the
       // site's visitors, so this is rarely the visitor's own doing.
-      return "This chat is receiving too many messages right now. " +
-        (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
+      return seconds > 0 ? t("tooMany", { seconds: seconds }) : t("tooManyMoment");
     }
-    if (TRANSIENT_STATUSES[status]) return UNAVAILABLE_MESSAGE;  // (the server's own words are for its staff)
+    if (TRANSIENT_STATUSES[status]) return t("unavailable");  // (the server's own words are for its staff)
     if (status >= 500) {
-      return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
+      return t("serverProblem", { status: status });
     }
-    return serverMessage || "The request failed (HTTP " + status + ").";
+    return serverMessage || t("requestFailed", { status: status });
   }
 
-  var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
   // A gateway's or the server's "briefly down" (502, a 503 `unavailable` with Retry-After, 504):
   // a transient failure, not a refusal.
   var TRANSIENT_STATUSES = { 502: 1, 503: 1, 504: 1 };
-  var UNAVAILABLE_MESSAGE = "The chat service is briefly unavailable. Please try again in a moment.";
-
-  function originRefusedMessage() {
-    // The browser hides the refused response, so an invalid key looks the same from here.
-    return "Refused: this website (" + window.location.origin + ") is not allowed to use this " +
-      "chatbot, or its key is no longer valid. If you run this site, add its address to the " +
-      "browser key's allowed origins and check the widget's data-key.";
-  }
 
   var cspBlocked = {};  // origins the page's CSP refused (its fetch fails as when offline)
   document.addEventListener("securitypolicyviolation", function (event) {
@@ -500,10 +1026,12 @@
    * 3. The same, opaque (no-cors): something answers but not the chat server (a gateway's error
    *    page, or a server from before 2 was readable): "unavailable". Nothing: the network, or the
    *    page's CSP (its violation event comes a task after the failure).
+   * t: the widget's texts (i18n.js; English by default).
    */
-  function explainFetchFailure(api, headers) {
+  function explainFetchFailure(api, headers, t) {
+    t = t || ENGLISH;
     function unavailable(status, retryAfter) {
-      return new ChatError("unavailable", UNAVAILABLE_MESSAGE, status, retryAfter);
+      return new ChatError("unavailable", t("unavailable"), status, retryAfter);
     }
     function opaque() {
       return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
@@ -511,10 +1039,10 @@
         function () {
           return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
             var origin = new URL(api).origin;
-            if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+            if (!cspBlocked[origin]) return new ChatError("network", t("network"));
             if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
               "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
-            return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+            return new ChatError("csp", t("csp"));
           });
         }
       );
@@ -522,7 +1050,8 @@
     function health() {
       return fetch(api + "/v1/health", { mode: "cors", credentials: "omit", cache: "no-store" }).then(
         function (response) {
-          if (response.ok) return new ChatError("origin", originRefusedMessage(), 403);
+          // The browser hides the refused response, so an invalid key looks the same from here.
+          if (response.ok) return new ChatError("origin", t("originRefused", { origin: window.location.origin }), 403);
           return unavailable(response.status, response.headers.get("Retry-After"));
         },
         opaque
@@ -537,7 +1066,7 @@
         return response.text().then(function (text) {
           var parsed = null;
           try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-          return new ChatError("http", describeError(response.status, parsed, retryAfter, api), response.status, retryAfter);
+          return new ChatError("http", describeError(response.status, parsed, retryAfter, api, t), response.status, retryAfter);
         });
       },
       health
@@ -551,9 +1080,10 @@
   /**
    * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
    * Resolves when the stream ends; rejects with a ChatError (kind: http, network, unavailable,
-   * origin, csp, aborted, stalled, stream).
+   * origin, csp, aborted, stalled, stream). options.texts: the widget's texts (i18n.js), for them.
    */
   function streamChat(options, handlers) {
+    var t = options.texts || ENGLISH;
     var headers = {
       "Content-Type": "application/json",
       Accept: "text/event-stream",
@@ -576,8 +1106,7 @@
       if (seconds > 0) timer = window.setTimeout(function () { stalled = true; controller.abort(); }, seconds * STALL_PINGS * 1000);
     }
     function aborted() {
-      if (!stalled) return new ChatError("aborted", "Stopped.");
-      return new ChatError("stalled", "The connection stalled before the answer finished. Please try again.");
+      return stalled ? new ChatError("stalled", t("stalled")) : new ChatError("aborted", t("stopped"));
     }
     if (options.signal) {
       if (options.signal.aborted) controller.abort();
@@ -599,11 +1128,11 @@
           return response.text().then(function (text) {
             var parsed = null;
             try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-            throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api), response.status, retryAfter);
+            throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api, t), response.status, retryAfter);
           });
         }
         if (!response.body || !response.body.getReader) {
-          throw new ChatError("stream", "This browser cannot read streamed answers.");
+          throw new ChatError("stream", t("noStream"));
         }
         var ping = parseFloat(response.headers.get("X-SSE-Ping-Seconds"));
         if (!(ping >= 0)) ping = DEFAULT_PING_SECONDS;
@@ -621,7 +1150,7 @@
             if (step.done) {
               feed(decoder.decode() + "\n\n");
               if (!sawEnd && !handlers.failed) {
-                throw new ChatError("stream", "The answer was cut off before it finished. Please try again.");
+                throw new ChatError("stream", t("cutOff"));
               }
               return;
             }
@@ -633,18 +1162,18 @@
         return pump().catch(function (err) {
           if (err instanceof ChatError) throw err;
           if (err && err.name === "AbortError") throw aborted();
-          throw new ChatError("stream", "The connection was lost before the answer finished. Please try again.");
+          throw new ChatError("stream", t("lost"));
         });
       },
       function (err) {
         if (err && err.name === "AbortError") throw aborted();
-        return explainFetchFailure(options.api, headers).then(function (chatError) { throw chatError; });
+        return explainFetchFailure(options.api, headers, t).then(function (chatError) { throw chatError; });
       }
     ).then(function () { alive(0); }, function (err) {
       alive(0);
       if (err instanceof ChatError) throw err;
       if (err && err.name === "AbortError") throw aborted();
-      throw new ChatError("network", NETWORK_MESSAGE);
+      throw new ChatError("network", t("network"));
     });
   }
 
@@ -675,10 +1204,9 @@
     return Math.min(AUTO_RETRY_SECONDS.max, Math.max(AUTO_RETRY_SECONDS.min, seconds));
   }
 
-  /** A transient failure's sentence while its automatic retry waits. */
-  function autoRetryNote(err, seconds) {
-    return (err.kind === "network" ? "Could not reach the chat service." : "The chat service is briefly unavailable.") +
-      " Your question will be sent again in " + plural(seconds, "second") + ".";
+  /** A transient failure's sentence while its automatic retry waits (t: the widget's texts). */
+  function autoRetryNote(err, seconds, t) {
+    return (t || ENGLISH)(err.kind === "network" ? "autoRetryNetwork" : "autoRetryUnavailable", { seconds: seconds });
   }
 
   // ------------------------------------------------------------------ storage
@@ -718,8 +1246,10 @@
 
   // ------------------------------------------------------------------ citations
 
-  /** Numbered chips under an answer; clicking one shows its title, snippet and source. */
-  function renderCitations(citations, container, idPrefix) {
+  /** Numbered chips under an answer; clicking one shows its title, snippet and source (t: the
+   * widget's texts, i18n.js; English by default). */
+  function renderCitations(citations, container, idPrefix, t) {
+    t = t || ENGLISH;
     container.replaceChildren();
     if (!citations || !citations.length) {
       container.hidden = true;
@@ -727,10 +1257,10 @@
     }
     container.hidden = false;
     var detail = el("div", { className: "cb-cite-detail", role: "note", hidden: true, id: idPrefix + "-detail" });
-    var chips = el("div", { className: "cb-chips" }, [el("span", { className: "cb-chips-label", text: "Sources" })]);
+    var chips = el("div", { className: "cb-chips" }, [el("span", { className: "cb-chips-label", text: t("sources") })]);
     citations.forEach(function (c, i) {
       var n = c.index || i + 1;
-      var title = c.document_title || c.title || "Source " + n;
+      var title = c.document_title || c.title || t("source", { n: n });
       var chip = el("button", {
         type: "button",
         className: "cb-chip",
@@ -757,7 +1287,7 @@
         if (href) {
           var a = link(href, detail);
           a.className = "cb-cite-source";
-          a.textContent = "Open source";
+          a.textContent = t("openSource");
         } else if (c.source) {
           detail.appendChild(el("div", { className: "cb-cite-source", text: String(c.source) }));
         }
@@ -770,11 +1300,11 @@
     container.appendChild(detail);
   }
 
-  function citationRefFactory(getCitations, rootContainer) {
+  function citationRefFactory(getCitations, rootContainer, t) {
     return function (n, parent) {
       var list = getCitations();
       if (!list || !list.some(function (c, i) { return (c.index || i + 1) === n; })) return false;
-      var ref = el("button", { type: "button", className: "cb-ref", "aria-label": "Source " + n, text: String(n) });
+      var ref = el("button", { type: "button", className: "cb-ref", "aria-label": (t || ENGLISH)("source", { n: n }), text: String(n) });
       ref.addEventListener("click", function () {
         var chip = rootContainer && rootContainer.querySelector('.cb-chip[data-index="' + n + '"]');
         if (chip) { chip.click(); chip.focus(); }
@@ -786,12 +1316,14 @@
 
   // ------------------------------------------------------------------ the panel's DOM
 
-  /** The panel and its launcher, built for one widget; mount() wires their behaviour. */
+  /** The panel and its launcher, built for one widget; mount() wires their behaviour. Its texts are
+   * cfg.texts (i18n.js); cfg.dir, when set, the panel's direction (rtl for Arabic, say). */
   function buildPanel(cfg) {
+    var t = cfg.texts;
     var launcher = el("button", {
       type: "button",
       className: "cb-launcher",
-      "aria-label": "Open chat: " + cfg.title,
+      "aria-label": t("openChat", { title: cfg.title }),
       "aria-expanded": "false",
       "aria-controls": "cb-panel",
       "aria-haspopup": "dialog",
@@ -800,11 +1332,11 @@
     // One line (widget.css ends a long title in an ellipsis): the whole of it is its tooltip, and
     // its text stays whole for screen readers (the dialog's name).
     var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title, title: cfg.title });
-    var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
-    var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
+    var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": t("startNewConversation"), title: t("newConversation") }, [icon(ICONS.plus, 20)]);
+    var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": t("closeChat"), title: t("close") }, [icon(ICONS.close, 20)]);
     // Not a live region: a streamed answer is re-rendered many times a second, and a screen
     // reader would read every partial state. `announcer` says each finished answer once.
-    var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
+    var log = el("div", { className: "cb-messages", role: "region", "aria-label": t("conversation"), tabindex: "0" });
     var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     var notice = el("div", { id: "cb-notice", className: "cb-notice", role: "alert", hidden: true });
     var input = el("textarea", {
@@ -812,13 +1344,13 @@
       className: "cb-input",
       rows: "1",
       placeholder: cfg.placeholder,
-      "aria-label": "Your message",
+      "aria-label": t("yourMessage"),
       maxlength: "4000",
       enterkeyhint: "send",
       dir: "auto",  // an Arabic or Hebrew question is typed right to left
     });
-    var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": "Send message", title: "Send (Enter)" }, [icon(ICONS.send, 20)]);
-    var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true }, [icon(ICONS.stop, 18)]);
+    var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": t("send"), title: t("sendTitle") }, [icon(ICONS.send, 20)]);
+    var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": t("stop"), title: t("stopTitle"), hidden: true }, [icon(ICONS.stop, 18)]);
     var form = el("form", { className: "cb-form" }, [input, stopButton, sendButton]);
     var panel = el("div", {
       id: "cb-panel",
@@ -826,6 +1358,7 @@
       role: "dialog",
       "aria-modal": "false",
       "aria-labelledby": "cb-title",
+      dir: cfg.dir || null,  // the page's when no language was asked for
       hidden: true,
     }, [
       el("header", { className: "cb-header" }, [
@@ -838,9 +1371,9 @@
       announcer,
       notice,
       form,
-      el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
+      el("p", { className: "cb-footnote", text: t("footnote") }),
     ]);
-    var wrapper = el("div", { className: "cb-root", "data-position": cfg.position }, [panel, launcher]);
+    var wrapper = el("div", { className: "cb-root", "data-position": cfg.position, lang: cfg.lang || null }, [panel, launcher]);
     return {
       launcher: launcher, titleEl: titleEl, newButton: newButton, closeButton: closeButton, log: log,
       announcer: announcer, notice: notice, input: input, sendButton: sendButton, stopButton: stopButton,
@@ -870,8 +1403,9 @@
 
   // ------------------------------------------------------------------ the transcript's messages
 
-  /** The messages in `log`: the greeting, the visitor's questions and the answers' views. */
-  function createTranscript(log, greeting) {
+  /** The messages in `log`: the greeting, the visitor's questions and the answers' views (t: the
+   * widget's texts, i18n.js). */
+  function createTranscript(log, greeting, t) {
     var counter = 0;
 
     // A visitor who scrolls up to read keeps their place while the answer streams on below.
@@ -893,7 +1427,7 @@
 
     function addUserMessage(text) {
       var node = el("div", { className: "cb-msg cb-msg--user" }, [
-        el("span", { className: "cb-sr", text: "You said: " }),
+        el("span", { className: "cb-sr", text: t("youSaid") }),
         el("div", { className: "cb-bubble", text: text }),
       ]);
       log.appendChild(node);
@@ -907,7 +1441,7 @@
       var cites = el("div", { className: "cb-citations", hidden: true });
       var status = el("div", { className: "cb-status", hidden: true });
       var node = el("div", { className: "cb-msg cb-msg--assistant" }, [
-        el("span", { className: "cb-sr", text: "Assistant: " }), bubble, cites, status,
+        el("span", { className: "cb-sr", text: t("assistant") }), bubble, cites, status,
       ]);
       log.appendChild(node);
       var view = {
@@ -921,14 +1455,15 @@
           bubble.replaceChildren();
           try {
             renderMarkdown(view.text, bubble, {
-              citationRef: citationRefFactory(function () { return view.citations; }, cites),
+              citationRef: citationRefFactory(function () { return view.citations; }, cites, t),
               streaming: view.streaming,
+              texts: t,
             });
           } catch (e) {
             // Never leave the widget stuck mid-answer: show the text as it is.
             bubble.replaceChildren(document.createTextNode(view.text));
           }
-          markScrollers(bubble);
+          markScrollers(bubble, t);
           if (follow) scrollToEnd();
         },
         schedule: function () {
@@ -936,7 +1471,7 @@
         },
         setCitations: function (list) {
           view.citations = Array.isArray(list) ? list : [];
-          renderCitations(view.citations, cites, "cb-cite-" + counter);
+          renderCitations(view.citations, cites, "cb-cite-" + counter, t);
           view.schedule();
         },
         setStatus: function (message, kind) {
@@ -994,9 +1529,10 @@
 
   // ------------------------------------------------------------------ rating answers
 
+  // label and saved: keys of the widget's texts (i18n.js).
   var RATINGS = {
-    up: { label: "Helpful", icon: "thumbUp" },
-    down: { label: "Not helpful", icon: "thumbDown" },
+    up: { label: "helpful", saved: "savedHelpful", icon: "thumbUp" },
+    down: { label: "notHelpful", saved: "savedNotHelpful", icon: "thumbDown" },
   };
 
   /** The script tag's data-feedback: "off" (or "false", any case) shows no rating buttons. */
@@ -1009,9 +1545,11 @@
    * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
    * the chat sends it: the server rates only that visitor's answers), announce(text),
    * save() (after `stored.rating` changed: the rating is kept with the stored transcript) and
-   * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal).
+   * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal)
+   * and texts (i18n.js).
    */
   function createFeedback(options) {
+    var t = options.texts || ENGLISH;
     var allowed = true;
     var shown = [];  // the rating buttons attached so far
 
@@ -1021,13 +1559,13 @@
       var saving = false;
       var note = el("span", { className: "cb-feedback-note", hidden: true });
       var buttons = {};
-      var group = el("div", { className: "cb-feedback", role: "group", "aria-label": "Rate this answer" },
+      var group = el("div", { className: "cb-feedback", role: "group", "aria-label": t("rateAnswer") },
         Object.keys(RATINGS).map(function (rating) {
           var button = buttons[rating] = el("button", {
             type: "button",
             className: "cb-rate cb-rate--" + rating,
-            "aria-label": RATINGS[rating].label,
-            title: RATINGS[rating].label,
+            "aria-label": t(RATINGS[rating].label),
+            title: t(RATINGS[rating].label),
             "aria-pressed": "false",
           }, [icon(ICONS[RATINGS[rating].icon], 16)]);
           button.addEventListener("click", function () { rate(rating); });
@@ -1041,7 +1579,8 @@
       function show(rating) {
         Object.keys(buttons).forEach(function (name) {
           buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
-          buttons[name].title = RATINGS[name].label + (name === rating ? " (click again to remove)" : "");
+          var label = t(RATINGS[name].label);
+          buttons[name].title = name === rating ? t("pressedTitle", { label: label }) : label;
         });
       }
 
@@ -1060,14 +1599,14 @@
         saving = true;
         group.setAttribute("aria-busy", "true");
         Object.keys(buttons).forEach(function (name) { buttons[name].setAttribute("aria-disabled", "true"); });
-        say(clear ? "Removing your feedback\u2026" : "Saving\u2026");
+        say(clear ? t("removing") : t("saving"));
         sendRating(view.messageId, clear ? null : rating).then(function () {
           stored.rating = clear ? null : rating;
           options.save();
           show(stored.rating);
-          say(clear ? "Feedback removed." : "Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
+          say(clear ? t("removed") : t(RATINGS[rating].saved), "ok");
         }, function (err) {
-          say("Your feedback was not saved. " + err.message, "error");
+          say(t("notSaved", { reason: err.message }), "error");
           if (keyRefused(err)) options.refused();  // (disables these buttons too)
         }).then(function () {
           saving = false;
@@ -1103,14 +1642,14 @@
           var parsed = null;
           try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
           throw new ChatError("http", response.status === 404 && parsed && parsed.error
-            ? "This answer can no longer be rated."  // its conversation was deleted, say
-            : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api),
+            ? t("cannotRate")  // its conversation was deleted, say
+            : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api, t),
             response.status);
         });
       }, function () {
         // (as the chat's: a refused origin or revoked key reads as a network failure here)
         var probe = { Authorization: headers.Authorization, "Content-Type": "application/json" };
-        return explainFetchFailure(options.api, probe).then(function (err) { throw err; });
+        return explainFetchFailure(options.api, probe, t).then(function (err) { throw err; });
       });
     }
 
@@ -1139,9 +1678,10 @@
    * sends the same question again in the same conversation, in the failed answer's place (the
    * question's bubble stays as it is). options: root (the shadow root), input, busy(), messages()
    * (the stored transcript), announce(text) and send(text, attempt) (the question again, its
-   * bubble kept; attempt: the automatic retries made so far).
+   * bubble kept; attempt: the automatic retries made so far) and texts (i18n.js).
    */
   function createRetry(options) {
+    var t = options.texts || ENGLISH;
     var current = null;  // on the last failed answer, while it is the last one
     var timer = 0;  // an automatic retry waiting
 
@@ -1152,8 +1692,8 @@
      * sooner; a question of their own meanwhile (drop) cancels it.
      */
     function offer(view, text, auto) {
-      var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
-        icon(ICONS.retry, 16), "Retry",
+      var button = el("button", { type: "button", className: "cb-retry", title: t("retryTitle") }, [
+        icon(ICONS.retry, 16), t("retry"),
       ]);
       function again(attempt) {
         if (options.busy()) return;
@@ -1161,7 +1701,7 @@
         var messages = options.messages();
         if (view.stored && messages[messages.length - 1] === view.stored) messages.pop();
         view.node.remove();
-        options.announce("Sending your question again\u2026");
+        options.announce(t("retrying"));
         options.send(text, attempt);
         if (keyboard) options.input.focus();  // the button is gone: not onto the host page's body
       }
@@ -1190,7 +1730,8 @@
       var messages = options.messages();
       var n = messages.length;
       if (!last || n < 2 || messages[n - 1] !== last.stored || messages[n - 2].role !== "user") return;
-      if (!last.stored.retry && last.stored.note !== INTERRUPTED) return;  // (a refusal: none)
+      // (a refusal: none; an interruption stored before it was flagged reads as its English note)
+      if (!last.stored.retry && !last.stored.interrupted && last.stored.note !== TEXTS.en.interrupted) return;
       last.view.stored = last.stored;
       offer(last.view, messages[n - 2].content);
     }
@@ -1200,23 +1741,20 @@
 
   // ------------------------------------------------------------------ a refused key
 
-  var REFUSED_NOTICE = "Messages cannot be sent: the chat service refused this website or its key. " +
-    "If you run this site, check the widget's data-key and its key's allowed origins.";
-  var REFUSED_PLACEHOLDER = "Chat unavailable";
-
   /**
    * The message box once the server refused the widget's key itself (401, 403, a CORS refusal,
    * an error event saying so, or a rating refused the same way): another question could only be
    * refused again, so the input, Send and the thumbs are disabled and the notice (an alert) says
    * why, with a Try again button that enables them for one more attempt (the site's owner may
    * have fixed the key since); an answer that then comes keeps them enabled. options: root (the
-   * shadow root), input, sendButton, notice, feedback (createFeedback's).
+   * shadow root), input, sendButton, notice, feedback (createFeedback's) and texts (i18n.js).
    */
   function createRefusal(options) {
+    var t = options.texts || ENGLISH;
     var input = options.input, sendButton = options.sendButton, notice = options.notice;
     var refused = false;
     var placeholder = input.placeholder;
-    var again = el("button", { type: "button", className: "cb-notice-action", text: "Try again" });
+    var again = el("button", { type: "button", className: "cb-notice-action", text: t("tryAgain") });
     again.addEventListener("click", function () {
       lift();
       input.focus();
@@ -1232,9 +1770,9 @@
         (!!focused && focused.classList.contains("cb-rate"));  // (a refused rating's, now disabled)
       refused = true;
       input.disabled = sendButton.disabled = true;
-      input.placeholder = REFUSED_PLACEHOLDER;
+      input.placeholder = t("refusedPlaceholder");
       input.setAttribute("aria-describedby", "cb-notice");
-      notice.replaceChildren(el("span", { text: REFUSED_NOTICE }), " ", again);
+      notice.replaceChildren(el("span", { text: t("refusedNotice") }), " ", again);
       notice.hidden = false;
       if (typing && input.getClientRects().length) again.focus();
     }
@@ -1255,31 +1793,28 @@
 
   // ------------------------------------------------------------------ the widget
 
-  function findScript() {
-    if (document.currentScript) return document.currentScript;
-    var scripts = document.querySelectorAll('script[src*="widget.js"]');
-    return scripts.length ? scripts[scripts.length - 1] : null;
-  }
-
-  function mount(script) {
+  /** One widget for `script` (its data-* attributes); options (the JS API's): lang, texts (i18n.js). */
+  function mount(script, options) {
     if (!script || script.getAttribute("data-cb-mounted")) return null;
     var data = script.dataset;
     if (!data.bot) return null;
     script.setAttribute("data-cb-mounted", "true");
 
     var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
+    var language = widgetLanguage(data, options), t = language.t;
     var cfg = {
       bot: data.bot,
       key: data.key || "",
       api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
       scope: data.scope || "",
-      title: data.title || "Ask our assistant",
-      greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
-      placeholder: data.placeholder || "Type your question\u2026",
+      title: data.title || t("title"),
+      greeting: data.greeting || t("greeting"),
+      placeholder: data.placeholder || t("placeholder"),
       position: data.position === "left" ? "left" : "right",
       theme: themeOf(data.theme),
       css: data.css || new URL("widget.css", scriptUrl).href,
       feedback: feedbackOn(data.feedback),
+      lang: language.lang, dir: language.dir, texts: t,
     };
     var twin = (window.ChatbotWidget.instances || []).some(function (other) {
       var c = other.config;
@@ -1320,7 +1855,7 @@
     var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
     stylesheet.addEventListener("load", function () {
       host.hidden = false;
-      if (!panel.hidden) markScrollers(ui.log);  // opened (data-open) before it was styled
+      if (!panel.hidden) markScrollers(ui.log, t);  // opened (data-open) before it was styled
     });
     stylesheet.addEventListener("error", function () {
       // Unstyled, the panel would spill into the host page's content: stay hidden and say why
@@ -1342,7 +1877,7 @@
 
     // ---------------------------------------------------------------- rendering
 
-    var transcript = createTranscript(ui.log, cfg.greeting);
+    var transcript = createTranscript(ui.log, cfg.greeting, t);
     var scrollToEnd = transcript.scrollToEnd;
     var addUserMessage = transcript.addUserMessage;
     var addAssistantMessage = transcript.addAssistantMessage;
@@ -1358,10 +1893,10 @@
     }
 
     var feedback = createFeedback({
-      api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState,
+      api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState, texts: t,
       refused: function () { refusal.refuse(); },
     });
-    var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback });
+    var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback, texts: t });
 
     /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
     function rateable(view, stored) {
@@ -1369,7 +1904,7 @@
     }
 
     var retry = createRetry({
-      root: root, input: input, announce: announce,
+      root: root, input: input, announce: announce, texts: t,
       busy: function () { return busy; },
       messages: function () { return state.messages; },
       send: function (text, attempt) { send(text, null, true, attempt); },
@@ -1406,8 +1941,8 @@
       panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
       wrapper.classList.add("cb-open");
       launcher.setAttribute("aria-expanded", "true");
-      launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
-      markScrollers(ui.log);  // answers rendered while the panel was closed were not measured
+      launcher.setAttribute("aria-label", t("closeChatTitled", { title: cfg.title }));
+      markScrollers(ui.log, t);  // answers rendered while the panel was closed were not measured
       scrollToEnd();
       input.focus();
     }
@@ -1417,7 +1952,7 @@
       panel.hidden = true;
       wrapper.classList.remove("cb-open");
       launcher.setAttribute("aria-expanded", "false");
-      launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
+      launcher.setAttribute("aria-label", t("openChat", { title: cfg.title }));
       if (keepFocus !== true) launcher.focus();
     }
 
@@ -1427,7 +1962,7 @@
       if (other.position === cfg.position || phone.matches) close(true);
     });
     window.addEventListener("resize", function () {
-      if (!panel.hidden) markScrollers(ui.log);  // a code block may now fit, or no longer
+      if (!panel.hidden) markScrollers(ui.log, t);  // a code block may now fit, or no longer
     });
 
     function autosize() {
@@ -1443,7 +1978,7 @@
     function send(text, retried, again, attempt) {
       attempt = attempt || 0;
       if (!cfg.key) {
-        showNotice("This chat is not configured: the widget has no data-key.");
+        showNotice(t("noKey"));
         return;
       }
       showNotice("");
@@ -1461,7 +1996,7 @@
       view.node.setAttribute("aria-busy", "true");
       view.node.classList.add("cb-streaming");
       view.streaming = true;
-      view.setStatus("Thinking\u2026", "pending");
+      view.setStatus(t("thinking"), "pending");
       controller = new AbortController();
       var failed = null;
       var failedType = null;  // the error event's type: some can never succeed when sent again
@@ -1486,7 +2021,7 @@
             view.finishReason = payload.finish_reason;
           } else if (name === "error") {
             handlers.failed = true;
-            failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+            failed = (payload.error && payload.error.message) || t("answerFailed");
             failedType = payload.error && payload.error.type;
           }
         },
@@ -1501,6 +2036,7 @@
         scope: cfg.scope,
         user: userId,
         signal: controller.signal,
+        texts: t,
       }, handlers).then(function () {
         var refused = !!failed && keyRefused(null, failedType);  // (revoked mid-answer, say)
         if (!refused) feedback.allow(true);
@@ -1526,7 +2062,7 @@
         // The service briefly down (not a refusal: the input stays enabled): the question is sent
         // again by itself after the server's Retry-After, at most AUTO_RETRIES times.
         var wait = transient(err) && attempt < AUTO_RETRIES ? retryDelay(err) : 0;
-        var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait) } : null;
+        var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait, t) } : null;
         finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err), auto);
         // The key itself refused: the input, Send and the thumbs on screen are disabled.
         if (keyRefused(err)) refusal.refuse();
@@ -1542,9 +2078,9 @@
         view.node.removeAttribute("aria-busy");
         view.node.classList.remove("cb-streaming");
         var note = null;
-        if (kind === "aborted") note = "Stopped.";
+        if (kind === "aborted") note = t("stopped");
         else if (kind === "error") note = message;
-        else if (view.finishReason === "length") note = "The answer reached its length limit.";
+        else if (view.finishReason === "length") note = t("lengthLimit");
         if (kind === "error" && !view.text) {
           view.node.classList.add("cb-msg--error");
         }
@@ -1568,7 +2104,7 @@
         saveState();
         if (kind === "error" && canRetry) retry.offer(view, text, auto);
         if (transcript.following()) scrollToEnd();
-        announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
+        announce(kind === "aborted" ? note : [view.text && t("assistant") + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
         setBusy(false);
       }
     }
@@ -1630,7 +2166,7 @@
       // The page was reloaded or left while an answer streamed: the server finished and kept it,
       // but a browser key cannot read it back, so the question gets a note instead.
       delete state.pending;
-      state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: INTERRUPTED, noteKind: "muted" });
+      state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: t("interrupted"), noteKind: "muted", interrupted: true });
       saveState();
     }
     renderTranscript();
@@ -1660,9 +2196,20 @@
     transientError: transient,  // (the playground's: a brief outage, not a refusal)
     createSSEParser: createSSEParser,
     endUserId: function () { return endUserId(storage()); },
-    mount: mount,
+    // A page's own mount(tag, { lang, texts }) counts as the tag's (one widget per bot and scope).
+    mount: function (tag, options) {
+      var instance = mount(tag, options);
+      if (instance) window.ChatbotWidget.instances.push(instance);
+      return instance;
+    },
     instances: [],
   };
+
+  function findScript() {
+    if (document.currentScript) return document.currentScript;
+    var scripts = document.querySelectorAll('script[src*="widget.js"]');
+    return scripts.length ? scripts[scripts.length - 1] : null;
+  }
 
   var script = findScript();
   if (script && script.dataset && script.dataset.bot) {

@@ -1,7 +1,9 @@
 // ------------------------------------------------------------------ citations
 
-/** Numbered chips under an answer; clicking one shows its title, snippet and source. */
-function renderCitations(citations, container, idPrefix) {
+/** Numbered chips under an answer; clicking one shows its title, snippet and source (t: the
+ * widget's texts, i18n.js; English by default). */
+function renderCitations(citations, container, idPrefix, t) {
+  t = t || ENGLISH;
   container.replaceChildren();
   if (!citations || !citations.length) {
     container.hidden = true;
@@ -9,10 +11,10 @@ function renderCitations(citations, container, idPrefix) {
   }
   container.hidden = false;
   var detail = el("div", { className: "cb-cite-detail", role: "note", hidden: true, id: idPrefix + "-detail" });
-  var chips = el("div", { className: "cb-chips" }, [el("span", { className: "cb-chips-label", text: "Sources" })]);
+  var chips = el("div", { className: "cb-chips" }, [el("span", { className: "cb-chips-label", text: t("sources") })]);
   citations.forEach(function (c, i) {
     var n = c.index || i + 1;
-    var title = c.document_title || c.title || "Source " + n;
+    var title = c.document_title || c.title || t("source", { n: n });
     var chip = el("button", {
       type: "button",
       className: "cb-chip",
@@ -39,7 +41,7 @@ function renderCitations(citations, container, idPrefix) {
       if (href) {
         var a = link(href, detail);
         a.className = "cb-cite-source";
-        a.textContent = "Open source";
+        a.textContent = t("openSource");
       } else if (c.source) {
         detail.appendChild(el("div", { className: "cb-cite-source", text: String(c.source) }));
       }
@@ -52,11 +54,11 @@ function renderCitations(citations, container, idPrefix) {
   container.appendChild(detail);
 }
 
-function citationRefFactory(getCitations, rootContainer) {
+function citationRefFactory(getCitations, rootContainer, t) {
   return function (n, parent) {
     var list = getCitations();
     if (!list || !list.some(function (c, i) { return (c.index || i + 1) === n; })) return false;
-    var ref = el("button", { type: "button", className: "cb-ref", "aria-label": "Source " + n, text: String(n) });
+    var ref = el("button", { type: "button", className: "cb-ref", "aria-label": (t || ENGLISH)("source", { n: n }), text: String(n) });
     ref.addEventListener("click", function () {
       var chip = rootContainer && rootContainer.querySelector('.cb-chip[data-index="' + n + '"]');
       if (chip) { chip.click(); chip.focus(); }

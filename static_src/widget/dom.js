@@ -2,7 +2,6 @@ var STORAGE_PREFIX = "chatbot:v1:";
 var MAX_STORED_MESSAGES = 60;
 // Sent on document when a widget opens its panel (the others of its corner close theirs).
 var OPEN_EVENT = "chatbot-widget:open";
-var INTERRUPTED = "The answer was interrupted: the page was reloaded or left before it finished.";
 var SVG_NS = "http://www.w3.org/2000/svg";
 
 // ------------------------------------------------------------------ DOM helpers (no innerHTML)

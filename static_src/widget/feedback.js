@@ -1,8 +1,9 @@
 // ------------------------------------------------------------------ rating answers
 
+// label and saved: keys of the widget's texts (i18n.js).
 var RATINGS = {
-  up: { label: "Helpful", icon: "thumbUp" },
-  down: { label: "Not helpful", icon: "thumbDown" },
+  up: { label: "helpful", saved: "savedHelpful", icon: "thumbUp" },
+  down: { label: "notHelpful", saved: "savedNotHelpful", icon: "thumbDown" },
 };
 
 /** The script tag's data-feedback: "off" (or "false", any case) shows no rating buttons. */
@@ -15,9 +16,11 @@ function feedbackOn(value) {
  * Thumbs up and down under finished answers. options: api, key, user (the visitor's id, as
  * the chat sends it: the server rates only that visitor's answers), announce(text),
  * save() (after `stored.rating` changed: the rating is kept with the stored transcript) and
- * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal).
+ * refused() (a rating was refused for the key itself: 401, 403 or the browser's CORS refusal)
+ * and texts (i18n.js).
  */
 function createFeedback(options) {
+  var t = options.texts || ENGLISH;
   var allowed = true;
   var shown = [];  // the rating buttons attached so far
 
@@ -27,13 +30,13 @@ function createFeedback(options) {
     var saving = false;
     var note = el("span", { className: "cb-feedback-note", hidden: true });
     var buttons = {};
-    var group = el("div", { className: "cb-feedback", role: "group", "aria-label": "Rate this answer" },
+    var group = el("div", { className: "cb-feedback", role: "group", "aria-label": t("rateAnswer") },
       Object.keys(RATINGS).map(function (rating) {
         var button = buttons[rating] = el("button", {
           type: "button",
           className: "cb-rate cb-rate--" + rating,
-          "aria-label": RATINGS[rating].label,
-          title: RATINGS[rating].label,
+          "aria-label": t(RATINGS[rating].label),
+          title: t(RATINGS[rating].label),
           "aria-pressed": "false",
         }, [icon(ICONS[RATINGS[rating].icon], 16)]);
         button.addEventListener("click", function () { rate(rating); });
@@ -47,7 +50,8 @@ function createFeedback(options) {
     function show(rating) {
       Object.keys(buttons).forEach(function (name) {
         buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
-        buttons[name].title = RATINGS[name].label + (name === rating ? " (click again to remove)" : "");
+        var label = t(RATINGS[name].label);
+        buttons[name].title = name === rating ? t("pressedTitle", { label: label }) : label;
       });
     }
 
@@ -66,14 +70,14 @@ function createFeedback(options) {
       saving = true;
       group.setAttribute("aria-busy", "true");
       Object.keys(buttons).forEach(function (name) { buttons[name].setAttribute("aria-disabled", "true"); });
-      say(clear ? "Removing your feedback\u2026" : "Saving\u2026");
+      say(clear ? t("removing") : t("saving"));
       sendRating(view.messageId, clear ? null : rating).then(function () {
         stored.rating = clear ? null : rating;
         options.save();
         show(stored.rating);
-        say(clear ? "Feedback removed." : "Feedback saved: " + RATINGS[rating].label.toLowerCase() + ".", "ok");
+        say(clear ? t("removed") : t(RATINGS[rating].saved), "ok");
       }, function (err) {
-        say("Your feedback was not saved. " + err.message, "error");
+        say(t("notSaved", { reason: err.message }), "error");
         if (keyRefused(err)) options.refused();  // (disables these buttons too)
       }).then(function () {
         saving = false;
@@ -109,14 +113,14 @@ function createFeedback(options) {
         var parsed = null;
         try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
         throw new ChatError("http", response.status === 404 && parsed && parsed.error
-          ? "This answer can no longer be rated."  // its conversation was deleted, say
-          : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api),
+          ? t("cannotRate")  // its conversation was deleted, say
+          : describeError(response.status, parsed, response.headers.get("Retry-After"), options.api, t),
           response.status);
       });
     }, function () {
       // (as the chat's: a refused origin or revoked key reads as a network failure here)
       var probe = { Authorization: headers.Authorization, "Content-Type": "application/json" };
-      return explainFetchFailure(options.api, probe).then(function (err) { throw err; });
+      return explainFetchFailure(options.api, probe, t).then(function (err) { throw err; });
     });
   }
 

@@ -153,7 +153,7 @@ function renderTable(lines, i, aligns, container, opts) {
   // Its own scroller: a wide table scrolls sideways instead of widening the panel. An Arabic or
   // Hebrew table runs right to left (its first column on the right, the scroller starting there)
   // by tableDirection: most of its cells' directions, not its first letter's.
-  container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": "Table", tabindex: "0", dir: tableDirection(table) }, [table]));
+  container.appendChild(el("div", { className: "cb-table", role: "region", "aria-label": ((opts && opts.texts) || ENGLISH)("table"), tabindex: "0", dir: tableDirection(table) }, [table]));
   return i;
 }
 
@@ -293,15 +293,17 @@ function renderMarkdown(source, container, opts, depth) {
  * Code blocks wider than their box scroll sideways: each becomes a named region that Tab reaches
  * (the arrow keys then scroll it), as tables are; a block that fits is no extra Tab stop. It
  * measures, so call it on a rendered answer that is laid out (again when its width changes).
+ * t: the widget's texts (i18n.js; English by default), for the region's name.
  */
-function markScrollers(container) {
+function markScrollers(container, t) {
+  t = t || ENGLISH;
   Array.prototype.forEach.call(container.querySelectorAll("pre"), function (pre) {
     if (!pre.clientWidth) return;  // not laid out (a closed panel): marked when it is shown
     if (pre.scrollWidth > pre.clientWidth + 1) {
       var lang = pre.firstChild && pre.firstChild.getAttribute && pre.firstChild.getAttribute("data-lang");
       pre.setAttribute("tabindex", "0");
       pre.setAttribute("role", "region");
-      pre.setAttribute("aria-label", "Code" + (lang ? " (" + lang + ")" : "") + ", scrolls sideways");
+      pre.setAttribute("aria-label", lang ? t("codeLanguage", { language: lang }) : t("code"));
     } else {
       pre.removeAttribute("tabindex");
       pre.removeAttribute("role");

@@ -1,7 +1,8 @@
 // ------------------------------------------------------------------ the transcript's messages
 
-/** The messages in `log`: the greeting, the visitor's questions and the answers' views. */
-function createTranscript(log, greeting) {
+/** The messages in `log`: the greeting, the visitor's questions and the answers' views (t: the
+ * widget's texts, i18n.js). */
+function createTranscript(log, greeting, t) {
   var counter = 0;
 
   // A visitor who scrolls up to read keeps their place while the answer streams on below.
@@ -23,7 +24,7 @@ function createTranscript(log, greeting) {
 
   function addUserMessage(text) {
     var node = el("div", { className: "cb-msg cb-msg--user" }, [
-      el("span", { className: "cb-sr", text: "You said: " }),
+      el("span", { className: "cb-sr", text: t("youSaid") }),
       el("div", { className: "cb-bubble", text: text }),
     ]);
     log.appendChild(node);
@@ -37,7 +38,7 @@ function createTranscript(log, greeting) {
     var cites = el("div", { className: "cb-citations", hidden: true });
     var status = el("div", { className: "cb-status", hidden: true });
     var node = el("div", { className: "cb-msg cb-msg--assistant" }, [
-      el("span", { className: "cb-sr", text: "Assistant: " }), bubble, cites, status,
+      el("span", { className: "cb-sr", text: t("assistant") }), bubble, cites, status,
     ]);
     log.appendChild(node);
     var view = {
@@ -51,14 +52,15 @@ function createTranscript(log, greeting) {
         bubble.replaceChildren();
         try {
           renderMarkdown(view.text, bubble, {
-            citationRef: citationRefFactory(function () { return view.citations; }, cites),
+            citationRef: citationRefFactory(function () { return view.citations; }, cites, t),
             streaming: view.streaming,
+            texts: t,
           });
         } catch (e) {
           // Never leave the widget stuck mid-answer: show the text as it is.
           bubble.replaceChildren(document.createTextNode(view.text));
         }
-        markScrollers(bubble);
+        markScrollers(bubble, t);
         if (follow) scrollToEnd();
       },
       schedule: function () {
@@ -66,7 +68,7 @@ function createTranscript(log, greeting) {
       },
       setCitations: function (list) {
         view.citations = Array.isArray(list) ? list : [];
-        renderCitations(view.citations, cites, "cb-cite-" + counter);
+        renderCitations(view.citations, cites, "cb-cite-" + counter, t);
         view.schedule();
       },
       setStatus: function (message, kind) {

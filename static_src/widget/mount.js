@@ -1,30 +1,27 @@
 // ------------------------------------------------------------------ the widget
 
-function findScript() {
-  if (document.currentScript) return document.currentScript;
-  var scripts = document.querySelectorAll('script[src*="widget.js"]');
-  return scripts.length ? scripts[scripts.length - 1] : null;
-}
-
-function mount(script) {
+/** One widget for `script` (its data-* attributes); options (the JS API's): lang, texts (i18n.js). */
+function mount(script, options) {
   if (!script || script.getAttribute("data-cb-mounted")) return null;
   var data = script.dataset;
   if (!data.bot) return null;
   script.setAttribute("data-cb-mounted", "true");
 
   var scriptUrl = new URL(script.getAttribute("src") || "widget.js", document.baseURI);
+  var language = widgetLanguage(data, options), t = language.t;
   var cfg = {
     bot: data.bot,
     key: data.key || "",
     api: (data.api || scriptUrl.origin).replace(/\/+$/, ""),
     scope: data.scope || "",
-    title: data.title || "Ask our assistant",
-    greeting: data.greeting || "Hi! Ask me a question and I will answer from our documentation, with sources.",
-    placeholder: data.placeholder || "Type your question\u2026",
+    title: data.title || t("title"),
+    greeting: data.greeting || t("greeting"),
+    placeholder: data.placeholder || t("placeholder"),
     position: data.position === "left" ? "left" : "right",
     theme: themeOf(data.theme),
     css: data.css || new URL("widget.css", scriptUrl).href,
     feedback: feedbackOn(data.feedback),
+    lang: language.lang, dir: language.dir, texts: t,
   };
   var twin = (window.ChatbotWidget.instances || []).some(function (other) {
     var c = other.config;
@@ -65,7 +62,7 @@ function mount(script) {
   var stylesheet = el("link", { rel: "stylesheet", href: cfg.css });
   stylesheet.addEventListener("load", function () {
     host.hidden = false;
-    if (!panel.hidden) markScrollers(ui.log);  // opened (data-open) before it was styled
+    if (!panel.hidden) markScrollers(ui.log, t);  // opened (data-open) before it was styled
   });
   stylesheet.addEventListener("error", function () {
     // Unstyled, the panel would spill into the host page's content: stay hidden and say why
@@ -87,7 +84,7 @@ function mount(script) {
 
   // ---------------------------------------------------------------- rendering
 
-  var transcript = createTranscript(ui.log, cfg.greeting);
+  var transcript = createTranscript(ui.log, cfg.greeting, t);
   var scrollToEnd = transcript.scrollToEnd;
   var addUserMessage = transcript.addUserMessage;
   var addAssistantMessage = transcript.addAssistantMessage;
@@ -103,10 +100,10 @@ function mount(script) {
   }
 
   var feedback = createFeedback({
-    api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState,
+    api: cfg.api, key: cfg.key, user: userId, announce: announce, save: saveState, texts: t,
     refused: function () { refusal.refuse(); },
   });
-  var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback });
+  var refusal = createRefusal({ root: root, input: input, sendButton: sendButton, notice: notice, feedback: feedback, texts: t });
 
   /** Rating buttons under a finished answer (stored: its entry in the stored transcript). */
   function rateable(view, stored) {
@@ -114,7 +111,7 @@ function mount(script) {
   }
 
   var retry = createRetry({
-    root: root, input: input, announce: announce,
+    root: root, input: input, announce: announce, texts: t,
     busy: function () { return busy; },
     messages: function () { return state.messages; },
     send: function (text, attempt) { send(text, null, true, attempt); },
@@ -151,8 +148,8 @@ function mount(script) {
     panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // full screen there
     wrapper.classList.add("cb-open");
     launcher.setAttribute("aria-expanded", "true");
-    launcher.setAttribute("aria-label", "Close chat: " + cfg.title);
-    markScrollers(ui.log);  // answers rendered while the panel was closed were not measured
+    launcher.setAttribute("aria-label", t("closeChatTitled", { title: cfg.title }));
+    markScrollers(ui.log, t);  // answers rendered while the panel was closed were not measured
     scrollToEnd();
     input.focus();
   }
@@ -162,7 +159,7 @@ function mount(script) {
     panel.hidden = true;
     wrapper.classList.remove("cb-open");
     launcher.setAttribute("aria-expanded", "false");
-    launcher.setAttribute("aria-label", "Open chat: " + cfg.title);
+    launcher.setAttribute("aria-label", t("openChat", { title: cfg.title }));
     if (keepFocus !== true) launcher.focus();
   }
 
@@ -172,7 +169,7 @@ function mount(script) {
     if (other.position === cfg.position || phone.matches) close(true);
   });
   window.addEventListener("resize", function () {
-    if (!panel.hidden) markScrollers(ui.log);  // a code block may now fit, or no longer
+    if (!panel.hidden) markScrollers(ui.log, t);  // a code block may now fit, or no longer
   });
 
   function autosize() {
@@ -188,7 +185,7 @@ function mount(script) {
   function send(text, retried, again, attempt) {
     attempt = attempt || 0;
     if (!cfg.key) {
-      showNotice("This chat is not configured: the widget has no data-key.");
+      showNotice(t("noKey"));
       return;
     }
     showNotice("");
@@ -206,7 +203,7 @@ function mount(script) {
     view.node.setAttribute("aria-busy", "true");
     view.node.classList.add("cb-streaming");
     view.streaming = true;
-    view.setStatus("Thinking\u2026", "pending");
+    view.setStatus(t("thinking"), "pending");
     controller = new AbortController();
     var failed = null;
     var failedType = null;  // the error event's type: some can never succeed when sent again
@@ -231,7 +228,7 @@ function mount(script) {
           view.finishReason = payload.finish_reason;
         } else if (name === "error") {
           handlers.failed = true;
-          failed = (payload.error && payload.error.message) || "The answer failed. Please try again.";
+          failed = (payload.error && payload.error.message) || t("answerFailed");
           failedType = payload.error && payload.error.type;
         }
       },
@@ -246,6 +243,7 @@ function mount(script) {
       scope: cfg.scope,
       user: userId,
       signal: controller.signal,
+      texts: t,
     }, handlers).then(function () {
       var refused = !!failed && keyRefused(null, failedType);  // (revoked mid-answer, say)
       if (!refused) feedback.allow(true);
@@ -271,7 +269,7 @@ function mount(script) {
       // The service briefly down (not a refusal: the input stays enabled): the question is sent
       // again by itself after the server's Retry-After, at most AUTO_RETRIES times.
       var wait = transient(err) && attempt < AUTO_RETRIES ? retryDelay(err) : 0;
-      var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait) } : null;
+      var auto = wait ? { seconds: wait, attempt: attempt + 1, note: autoRetryNote(err, wait, t) } : null;
       finish(err.kind === "aborted" ? "aborted" : "error", err.message, retryable(err), auto);
       // The key itself refused: the input, Send and the thumbs on screen are disabled.
       if (keyRefused(err)) refusal.refuse();
@@ -287,9 +285,9 @@ function mount(script) {
       view.node.removeAttribute("aria-busy");
       view.node.classList.remove("cb-streaming");
       var note = null;
-      if (kind === "aborted") note = "Stopped.";
+      if (kind === "aborted") note = t("stopped");
       else if (kind === "error") note = message;
-      else if (view.finishReason === "length") note = "The answer reached its length limit.";
+      else if (view.finishReason === "length") note = t("lengthLimit");
       if (kind === "error" && !view.text) {
         view.node.classList.add("cb-msg--error");
       }
@@ -313,7 +311,7 @@ function mount(script) {
       saveState();
       if (kind === "error" && canRetry) retry.offer(view, text, auto);
       if (transcript.following()) scrollToEnd();
-      announce(kind === "aborted" ? note : [view.text && "Assistant: " + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
+      announce(kind === "aborted" ? note : [view.text && t("assistant") + spokenText(view.node.querySelector(".cb-bubble")), shown].filter(Boolean).join(" "));
       setBusy(false);
     }
   }
@@ -375,7 +373,7 @@ function mount(script) {
     // The page was reloaded or left while an answer streamed: the server finished and kept it,
     // but a browser key cannot read it back, so the question gets a note instead.
     delete state.pending;
-    state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: INTERRUPTED, noteKind: "muted" });
+    state.messages.push({ role: "assistant", content: "", citations: [], messageId: null, note: t("interrupted"), noteKind: "muted", interrupted: true });
     saveState();
   }
   renderTranscript();

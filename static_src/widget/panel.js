@@ -1,11 +1,13 @@
 // ------------------------------------------------------------------ the panel's DOM
 
-/** The panel and its launcher, built for one widget; mount() wires their behaviour. */
+/** The panel and its launcher, built for one widget; mount() wires their behaviour. Its texts are
+ * cfg.texts (i18n.js); cfg.dir, when set, the panel's direction (rtl for Arabic, say). */
 function buildPanel(cfg) {
+  var t = cfg.texts;
   var launcher = el("button", {
     type: "button",
     className: "cb-launcher",
-    "aria-label": "Open chat: " + cfg.title,
+    "aria-label": t("openChat", { title: cfg.title }),
     "aria-expanded": "false",
     "aria-controls": "cb-panel",
     "aria-haspopup": "dialog",
@@ -14,11 +16,11 @@ function buildPanel(cfg) {
   // One line (widget.css ends a long title in an ellipsis): the whole of it is its tooltip, and
   // its text stays whole for screen readers (the dialog's name).
   var titleEl = el("h2", { id: "cb-title", className: "cb-title", text: cfg.title, title: cfg.title });
-  var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": "Start a new conversation", title: "New conversation" }, [icon(ICONS.plus, 20)]);
-  var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": "Close chat", title: "Close" }, [icon(ICONS.close, 20)]);
+  var newButton = el("button", { type: "button", className: "cb-icon-btn cb-new", "aria-label": t("startNewConversation"), title: t("newConversation") }, [icon(ICONS.plus, 20)]);
+  var closeButton = el("button", { type: "button", className: "cb-icon-btn cb-close", "aria-label": t("closeChat"), title: t("close") }, [icon(ICONS.close, 20)]);
   // Not a live region: a streamed answer is re-rendered many times a second, and a screen
   // reader would read every partial state. `announcer` says each finished answer once.
-  var log = el("div", { className: "cb-messages", role: "region", "aria-label": "Conversation", tabindex: "0" });
+  var log = el("div", { className: "cb-messages", role: "region", "aria-label": t("conversation"), tabindex: "0" });
   var announcer = el("div", { className: "cb-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
   var notice = el("div", { id: "cb-notice", className: "cb-notice", role: "alert", hidden: true });
   var input = el("textarea", {
@@ -26,13 +28,13 @@ function buildPanel(cfg) {
     className: "cb-input",
     rows: "1",
     placeholder: cfg.placeholder,
-    "aria-label": "Your message",
+    "aria-label": t("yourMessage"),
     maxlength: "4000",
     enterkeyhint: "send",
     dir: "auto",  // an Arabic or Hebrew question is typed right to left
   });
-  var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": "Send message", title: "Send (Enter)" }, [icon(ICONS.send, 20)]);
-  var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": "Stop generating", title: "Stop", hidden: true }, [icon(ICONS.stop, 18)]);
+  var sendButton = el("button", { type: "submit", className: "cb-send", "aria-label": t("send"), title: t("sendTitle") }, [icon(ICONS.send, 20)]);
+  var stopButton = el("button", { type: "button", className: "cb-stop", "aria-label": t("stop"), title: t("stopTitle"), hidden: true }, [icon(ICONS.stop, 18)]);
   var form = el("form", { className: "cb-form" }, [input, stopButton, sendButton]);
   var panel = el("div", {
     id: "cb-panel",
@@ -40,6 +42,7 @@ function buildPanel(cfg) {
     role: "dialog",
     "aria-modal": "false",
     "aria-labelledby": "cb-title",
+    dir: cfg.dir || null,  // the page's when no language was asked for
     hidden: true,
   }, [
     el("header", { className: "cb-header" }, [
@@ -52,9 +55,9 @@ function buildPanel(cfg) {
     announcer,
     notice,
     form,
-    el("p", { className: "cb-footnote", text: "Answers come from our documents and may contain mistakes." }),
+    el("p", { className: "cb-footnote", text: t("footnote") }),
   ]);
-  var wrapper = el("div", { className: "cb-root", "data-position": cfg.position }, [panel, launcher]);
+  var wrapper = el("div", { className: "cb-root", "data-position": cfg.position, lang: cfg.lang || null }, [panel, launcher]);
   return {
     launcher: launcher, titleEl: titleEl, newButton: newButton, closeButton: closeButton, log: log,
     announcer: announcer, notice: notice, input: input, sendButton: sendButton, stopButton: stopButton,

@@ -1,22 +1,19 @@
 // ------------------------------------------------------------------ a refused key
 
-var REFUSED_NOTICE = "Messages cannot be sent: the chat service refused this website or its key. " +
-  "If you run this site, check the widget's data-key and its key's allowed origins.";
-var REFUSED_PLACEHOLDER = "Chat unavailable";
-
 /**
  * The message box once the server refused the widget's key itself (401, 403, a CORS refusal,
  * an error event saying so, or a rating refused the same way): another question could only be
  * refused again, so the input, Send and the thumbs are disabled and the notice (an alert) says
  * why, with a Try again button that enables them for one more attempt (the site's owner may
  * have fixed the key since); an answer that then comes keeps them enabled. options: root (the
- * shadow root), input, sendButton, notice, feedback (createFeedback's).
+ * shadow root), input, sendButton, notice, feedback (createFeedback's) and texts (i18n.js).
  */
 function createRefusal(options) {
+  var t = options.texts || ENGLISH;
   var input = options.input, sendButton = options.sendButton, notice = options.notice;
   var refused = false;
   var placeholder = input.placeholder;
-  var again = el("button", { type: "button", className: "cb-notice-action", text: "Try again" });
+  var again = el("button", { type: "button", className: "cb-notice-action", text: t("tryAgain") });
   again.addEventListener("click", function () {
     lift();
     input.focus();
@@ -32,9 +29,9 @@ function createRefusal(options) {
       (!!focused && focused.classList.contains("cb-rate"));  // (a refused rating's, now disabled)
     refused = true;
     input.disabled = sendButton.disabled = true;
-    input.placeholder = REFUSED_PLACEHOLDER;
+    input.placeholder = t("refusedPlaceholder");
     input.setAttribute("aria-describedby", "cb-notice");
-    notice.replaceChildren(el("span", { text: REFUSED_NOTICE }), " ", again);
+    notice.replaceChildren(el("span", { text: t("refusedNotice") }), " ", again);
     notice.hidden = false;
     if (typing && input.getClientRects().length) again.focus();
   }

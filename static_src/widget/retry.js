@@ -5,9 +5,10 @@
  * sends the same question again in the same conversation, in the failed answer's place (the
  * question's bubble stays as it is). options: root (the shadow root), input, busy(), messages()
  * (the stored transcript), announce(text) and send(text, attempt) (the question again, its
- * bubble kept; attempt: the automatic retries made so far).
+ * bubble kept; attempt: the automatic retries made so far) and texts (i18n.js).
  */
 function createRetry(options) {
+  var t = options.texts || ENGLISH;
   var current = null;  // on the last failed answer, while it is the last one
   var timer = 0;  // an automatic retry waiting
 
@@ -18,8 +19,8 @@ function createRetry(options) {
    * sooner; a question of their own meanwhile (drop) cancels it.
    */
   function offer(view, text, auto) {
-    var button = el("button", { type: "button", className: "cb-retry", title: "Send your question again" }, [
-      icon(ICONS.retry, 16), "Retry",
+    var button = el("button", { type: "button", className: "cb-retry", title: t("retryTitle") }, [
+      icon(ICONS.retry, 16), t("retry"),
     ]);
     function again(attempt) {
       if (options.busy()) return;
@@ -27,7 +28,7 @@ function createRetry(options) {
       var messages = options.messages();
       if (view.stored && messages[messages.length - 1] === view.stored) messages.pop();
       view.node.remove();
-      options.announce("Sending your question again\u2026");
+      options.announce(t("retrying"));
       options.send(text, attempt);
       if (keyboard) options.input.focus();  // the button is gone: not onto the host page's body
     }
@@ -56,7 +57,8 @@ function createRetry(options) {
     var messages = options.messages();
     var n = messages.length;
     if (!last || n < 2 || messages[n - 1] !== last.stored || messages[n - 2].role !== "user") return;
-    if (!last.stored.retry && last.stored.note !== INTERRUPTED) return;  // (a refusal: none)
+    // (a refusal: none; an interruption stored before it was flagged reads as its English note)
+    if (!last.stored.retry && !last.stored.interrupted && last.stored.note !== TEXTS.en.interrupted) return;
     last.view.stored = last.stored;
     offer(last.view, messages[n - 2].content);
   }

@@ -39,52 +39,38 @@ function ChatError(kind, message, status, retryAfter) {
 }
 ChatError.prototype = Object.create(Error.prototype);
 
-function plural(n, word) {
-  return n + " " + word + (n === 1 ? "" : "s");
-}
-
-/** A sentence for the person in front of the widget, from an HTTP status and error body. */
-function describeError(status, body, retryAfter, api) {
+/** A sentence for the person in front of the widget, from an HTTP status and error body; t: the
+ * widget's texts (i18n.js; English by default). */
+function describeError(status, body, retryAfter, api, t) {
+  t = t || ENGLISH;
   var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
   if ((status === 404 || status === 405) && !serverMessage) {
     // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
-    return "The chat server was not found" + (api ? " at " + api : "") + " (HTTP " + status + "). " +
-      "If you run this site, set the widget's data-api to the chat server's address.";
+    return t(api ? "notFoundAt" : "notFound", { api: api, status: status });
   }
   if (status === 401) {
-    return "This chat is unavailable: its access key is invalid, revoked or expired. " +
-      "If you run this site, check the widget's data-key.";
+    return t("keyInvalid");
   }
   if (status === 403) {
-    return "Refused: " + (serverMessage || "this website is not allowed to use this chatbot.");
+    return serverMessage ? t("refused", { reason: serverMessage }) : t("refusedSite");
   }
   if (status === 404) return serverMessage;
   if (status === 429) {
     var seconds = parseInt(retryAfter, 10);
     // The key's limits (messages per minute, answers at once) are shared by all of the
     // site's visitors, so this is rarely the visitor's own doing.
-    return "This chat is receiving too many messages right now. " +
-      (seconds > 0 ? "Please wait " + plural(seconds, "second") + " and try again." : "Please wait a moment and try again.");
+    return seconds > 0 ? t("tooMany", { seconds: seconds }) : t("tooManyMoment");
   }
-  if (TRANSIENT_STATUSES[status]) return UNAVAILABLE_MESSAGE;  // (the server's own words are for its staff)
+  if (TRANSIENT_STATUSES[status]) return t("unavailable");  // (the server's own words are for its staff)
   if (status >= 500) {
-    return "The chat service had a problem (HTTP " + status + "). Please try again in a moment.";
+    return t("serverProblem", { status: status });
   }
-  return serverMessage || "The request failed (HTTP " + status + ").";
+  return serverMessage || t("requestFailed", { status: status });
 }
 
-var NETWORK_MESSAGE = "Could not reach the chat service. Check your connection and try again.";
 // A gateway's or the server's "briefly down" (502, a 503 `unavailable` with Retry-After, 504):
 // a transient failure, not a refusal.
 var TRANSIENT_STATUSES = { 502: 1, 503: 1, 504: 1 };
-var UNAVAILABLE_MESSAGE = "The chat service is briefly unavailable. Please try again in a moment.";
-
-function originRefusedMessage() {
-  // The browser hides the refused response, so an invalid key looks the same from here.
-  return "Refused: this website (" + window.location.origin + ") is not allowed to use this " +
-    "chatbot, or its key is no longer valid. If you run this site, add its address to the " +
-    "browser key's allowed origins and check the widget's data-key.";
-}
 
 var cspBlocked = {};  // origins the page's CSP refused (its fetch fails as when offline)
 document.addEventListener("securitypolicyviolation", function (event) {
@@ -107,10 +93,12 @@ document.addEventListener("securitypolicyviolation", function (event) {
  * 3. The same, opaque (no-cors): something answers but not the chat server (a gateway's error
  *    page, or a server from before 2 was readable): "unavailable". Nothing: the network, or the
  *    page's CSP (its violation event comes a task after the failure).
+ * t: the widget's texts (i18n.js; English by default).
  */
-function explainFetchFailure(api, headers) {
+function explainFetchFailure(api, headers, t) {
+  t = t || ENGLISH;
   function unavailable(status, retryAfter) {
-    return new ChatError("unavailable", UNAVAILABLE_MESSAGE, status, retryAfter);
+    return new ChatError("unavailable", t("unavailable"), status, retryAfter);
   }
   function opaque() {
     return fetch(api + "/v1/health", { mode: "no-cors", credentials: "omit", cache: "no-store" }).then(
@@ -118,10 +106,10 @@ function explainFetchFailure(api, headers) {
       function () {
         return new Promise(function (resolve) { window.setTimeout(resolve, 0); }).then(function () {
           var origin = new URL(api).origin;
-          if (!cspBlocked[origin]) return new ChatError("network", NETWORK_MESSAGE);
+          if (!cspBlocked[origin]) return new ChatError("network", t("network"));
           if (window.console) window.console.warn("Chatbot widget: this page's Content-Security-Policy " +
             "blocks the chat server " + origin + ". If you run this site, allow it in connect-src.");
-          return new ChatError("csp", "The chat is unavailable on this page. If you run this site, see the browser console.");
+          return new ChatError("csp", t("csp"));
         });
       }
     );
@@ -129,7 +117,8 @@ function explainFetchFailure(api, headers) {
   function health() {
     return fetch(api + "/v1/health", { mode: "cors", credentials: "omit", cache: "no-store" }).then(
       function (response) {
-        if (response.ok) return new ChatError("origin", originRefusedMessage(), 403);
+        // The browser hides the refused response, so an invalid key looks the same from here.
+        if (response.ok) return new ChatError("origin", t("originRefused", { origin: window.location.origin }), 403);
         return unavailable(response.status, response.headers.get("Retry-After"));
       },
       opaque
@@ -144,7 +133,7 @@ function explainFetchFailure(api, headers) {
       return response.text().then(function (text) {
         var parsed = null;
         try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-        return new ChatError("http", describeError(response.status, parsed, retryAfter, api), response.status, retryAfter);
+        return new ChatError("http", describeError(response.status, parsed, retryAfter, api, t), response.status, retryAfter);
       });
     },
     health
@@ -158,9 +147,10 @@ var STALL_PINGS = 3, DEFAULT_PING_SECONDS = 15;
 /**
  * POST /v1/chat with stream: true and call handlers.onEvent(name, data) per SSE event.
  * Resolves when the stream ends; rejects with a ChatError (kind: http, network, unavailable,
- * origin, csp, aborted, stalled, stream).
+ * origin, csp, aborted, stalled, stream). options.texts: the widget's texts (i18n.js), for them.
  */
 function streamChat(options, handlers) {
+  var t = options.texts || ENGLISH;
   var headers = {
     "Content-Type": "application/json",
     Accept: "text/event-stream",
@@ -183,8 +173,7 @@ function streamChat(options, handlers) {
     if (seconds > 0) timer = window.setTimeout(function () { stalled = true; controller.abort(); }, seconds * STALL_PINGS * 1000);
   }
   function aborted() {
-    if (!stalled) return new ChatError("aborted", "Stopped.");
-    return new ChatError("stalled", "The connection stalled before the answer finished. Please try again.");
+    return stalled ? new ChatError("stalled", t("stalled")) : new ChatError("aborted", t("stopped"));
   }
   if (options.signal) {
     if (options.signal.aborted) controller.abort();
@@ -206,11 +195,11 @@ function streamChat(options, handlers) {
         return response.text().then(function (text) {
           var parsed = null;
           try { parsed = JSON.parse(text); } catch (e) { /* not JSON */ }
-          throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api), response.status, retryAfter);
+          throw new ChatError("http", describeError(response.status, parsed, retryAfter, options.api, t), response.status, retryAfter);
         });
       }
       if (!response.body || !response.body.getReader) {
-        throw new ChatError("stream", "This browser cannot read streamed answers.");
+        throw new ChatError("stream", t("noStream"));
       }
       var ping = parseFloat(response.headers.get("X-SSE-Ping-Seconds"));
       if (!(ping >= 0)) ping = DEFAULT_PING_SECONDS;
@@ -228,7 +217,7 @@ function streamChat(options, handlers) {
           if (step.done) {
             feed(decoder.decode() + "\n\n");
             if (!sawEnd && !handlers.failed) {
-              throw new ChatError("stream", "The answer was cut off before it finished. Please try again.");
+              throw new ChatError("stream", t("cutOff"));
             }
             return;
           }
@@ -240,18 +229,18 @@ function streamChat(options, handlers) {
       return pump().catch(function (err) {
         if (err instanceof ChatError) throw err;
         if (err && err.name === "AbortError") throw aborted();
-        throw new ChatError("stream", "The connection was lost before the answer finished. Please try again.");
+        throw new ChatError("stream", t("lost"));
       });
     },
     function (err) {
       if (err && err.name === "AbortError") throw aborted();
-      return explainFetchFailure(options.api, headers).then(function (chatError) { throw chatError; });
+      return explainFetchFailure(options.api, headers, t).then(function (chatError) { throw chatError; });
     }
   ).then(function () { alive(0); }, function (err) {
     alive(0);
     if (err instanceof ChatError) throw err;
     if (err && err.name === "AbortError") throw aborted();
-    throw new ChatError("network", NETWORK_MESSAGE);
+    throw new ChatError("network", t("network"));
   });
 }
 
@@ -282,8 +271,7 @@ function retryDelay(err) {
   return Math.min(AUTO_RETRY_SECONDS.max, Math.max(AUTO_RETRY_SECONDS.min, seconds));
 }
 
-/** A transient failure's sentence while its automatic retry waits. */
-function autoRetryNote(err, seconds) {
-  return (err.kind === "network" ? "Could not reach the chat service." : "The chat service is briefly unavailable.") +
-    " Your question will be sent again in " + plural(seconds, "second") + ".";
+/** A transient failure's sentence while its automatic retry waits (t: the widget's texts). */
+function autoRetryNote(err, seconds, t) {
+  return (t || ENGLISH)(err.kind === "network" ? "autoRetryNetwork" : "autoRetryUnavailable", { seconds: seconds });
 }
