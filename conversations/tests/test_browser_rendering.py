@@ -101,8 +101,10 @@ MARKDOWN_CASES = [
         "**bold** and *em* and `x < y`",
         "<p><strong>bold</strong> and <em>em</em> and <code>x &lt; y</code></p>",
     ),
-    ("- one\n- two", '<ul dir="auto"><li>one</li><li>two</li></ul>'),
-    ("3. three\n4. four", '<ol dir="auto" start="3"><li>three</li><li>four</li></ol>'),
+    # A list or quote runs the way most of its items read (markdown.js majorityDirection).
+    ("- one\n- two", '<ul dir="ltr"><li>one</li><li>two</li></ul>'),
+    ("3. three\n4. four", '<ol start="3" dir="ltr"><li>three</li><li>four</li></ol>'),
+    ("- 1\n- 2", '<ul dir="auto"><li>1</li><li>2</li></ul>'),  # no letter: the first's way
     (
         "```js\n<b>alert(1)</b>\n```",
         '<pre><code data-lang="js">&lt;b&gt;alert(1)&lt;/b&gt;</code></pre>',
@@ -120,7 +122,7 @@ MARKDOWN_CASES = [
     ),
     ("## Title\ntext", '<h4 class="md-h">Title</h4><p>text</p>'),
     ("line one\nline two", "<p>line one<br>line two</p>"),
-    ("> quoted", '<blockquote dir="auto"><p>quoted</p></blockquote>'),
+    ("> quoted", '<blockquote dir="ltr"><p>quoted</p></blockquote>'),
 ]
 
 

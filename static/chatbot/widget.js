@@ -41,6 +41,11 @@
     return n === 1 ? one : n + " " + many;
   }
 
+  /** English's server sentences: the server's own words (its error `message`). */
+  function serverMessage(a) {
+    return a.message;
+  }
+
   var TEXTS = {
     en: {
       title: "Ask our assistant",
@@ -124,6 +129,17 @@
         return "The chat service is briefly unavailable. Your question will be sent again in " +
           seconds(a.seconds, "1 second", "seconds") + ".";
       },
+      // The server's sentences (API.md's error `message`), by its error type (stream.js
+      // serverSentence): English shows the server's own; the other languages translate them.
+      errorNotFound: serverMessage,
+      errorPermission: serverMessage,
+      errorBusy: serverMessage,
+      errorTooLong: serverMessage,
+      errorTooLarge: serverMessage,
+      errorUpstream: serverMessage,
+      errorRevoked: serverMessage,
+      errorNotStored: serverMessage,
+      errorInternal: serverMessage,
     },
   };
 
@@ -295,6 +311,21 @@
       return "Der Chat-Dienst ist kurzzeitig nicht verfügbar. Ihre Frage wird in " +
         seconds(a.seconds, "1 Sekunde", "Sekunden") + " erneut gesendet.";
     },
+    errorNotFound: "Dieser Chat ist nicht verfügbar: Sein Bot oder Bereich wurde nicht gefunden. Wenn Sie " +
+      "diese Website betreiben, prüfen Sie data-bot und data-scope des Widgets.",
+    errorPermission: "Der Schlüssel dieser Website darf diesen Chat nicht verwenden. Wenn Sie diese " +
+      "Website betreiben, prüfen Sie die Berechtigungen des Schlüssels.",
+    errorBusy: "Dieses Gespräch beantwortet noch Ihre vorige Nachricht. Bitte warten Sie, bis die Antwort " +
+      "fertig ist, und senden Sie dann erneut.",
+    errorTooLong: "Ihre Nachricht ist zu lang: Erlaubt sind höchstens {max} Zeichen. Bitte kürzen Sie sie " +
+      "und versuchen Sie es erneut.",
+    errorTooLarge: "Ihre Nachricht ist zu groß, um gesendet zu werden. Bitte kürzen Sie sie und versuchen " +
+      "Sie es erneut.",
+    errorUpstream: "Der Assistent kann gerade nicht antworten. Bitte versuchen Sie es gleich noch einmal.",
+    errorRevoked: "Die Antwort wurde abgebrochen: Der Zugangsschlüssel dieses Chats ist nicht mehr gültig. " +
+      "Wenn Sie diese Website betreiben, prüfen Sie data-key des Widgets.",
+    errorNotStored: "Das Gespräch wurde gelöscht, während diese Antwort geschrieben wurde; sie wurde nicht gespeichert.",
+    errorInternal: "Die Antwort konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
   };
 
   // French: 0 and 1 take the singular ("0 seconde", "1 seconde").
@@ -384,6 +415,21 @@
       return "Le service de chat est momentanément indisponible. Votre question sera renvoyée dans " +
         frenchSeconds(a.seconds) + ".";
     },
+    errorNotFound: "Ce chat est indisponible\u00a0: son bot ou son périmètre est introuvable. Si vous gérez " +
+      "ce site, vérifiez le data-bot et le data-scope du widget.",
+    errorPermission: "la clé de ce site n'est pas autorisée à utiliser ce chat. Si vous gérez ce site, " +
+      "vérifiez les autorisations de sa clé.",
+    errorBusy: "Cette conversation répond encore à votre message précédent. Attendez la fin de la réponse, " +
+      "puis renvoyez votre message.",
+    errorTooLong: "Votre message est trop long\u00a0: {max}\u00a0caractères au maximum. Raccourcissez-le " +
+      "et réessayez.",
+    errorTooLarge: "Votre message est trop volumineux pour être envoyé. Raccourcissez-le et réessayez.",
+    errorUpstream: "L'assistant ne peut pas répondre pour le moment. Veuillez réessayer dans un instant.",
+    errorRevoked: "La réponse a été interrompue\u00a0: la clé d'accès de ce chat n'est plus valide. Si vous " +
+      "gérez ce site, vérifiez le data-key du widget.",
+    errorNotStored: "La conversation a été supprimée pendant l'écriture de cette réponse\u00a0; la réponse " +
+      "n'a pas été enregistrée.",
+    errorInternal: "La réponse n'a pas pu être enregistrée. Veuillez réessayer.",
   };
 
   // ------------------------------------------------------------------ built-in languages: es, ar
@@ -473,6 +519,20 @@
       return "El servicio de chat no está disponible por unos momentos. Su pregunta se enviará de nuevo " +
         "dentro de " + seconds(a.seconds, "1 segundo", "segundos") + ".";
     },
+    errorNotFound: "Este chat no está disponible: no se encontró su bot o su ámbito. Si administra este " +
+      "sitio, revise el data-bot y el data-scope del widget.",
+    errorPermission: "la clave de este sitio no puede usar este chat. Si administra este sitio, revise " +
+      "los permisos de su clave.",
+    errorBusy: "Esta conversación aún está respondiendo a su mensaje anterior. Espere a que termine la " +
+      "respuesta y vuelva a enviarlo.",
+    errorTooLong: "Su mensaje es demasiado largo: se admiten como máximo {max} caracteres. Acórtelo e " +
+      "inténtelo de nuevo.",
+    errorTooLarge: "Su mensaje es demasiado grande para enviarlo. Acórtelo e inténtelo de nuevo.",
+    errorUpstream: "El asistente no puede responder en este momento. Inténtelo de nuevo en un momento.",
+    errorRevoked: "La respuesta se interrumpió: la clave de acceso de este chat ya no es válida. Si " +
+      "administra este sitio, revise el data-key del widget.",
+    errorNotStored: "La conversación se eliminó mientras se escribía esta respuesta, por lo que no se guardó.",
+    errorInternal: "No se pudo guardar la respuesta. Inténtelo de nuevo.",
   };
 
   /** Arabic: 1 ثانية واحدة, 2 ثانيتين, then by the last two digits 3-10 ثوانٍ, else ثانية. */
@@ -563,6 +623,18 @@
     autoRetryUnavailable: function (a) {
       return "خدمة المحادثة غير متاحة مؤقتًا. سيُرسل سؤالك مرة أخرى بعد " + arabicSeconds(a.seconds) + ".";
     },
+    errorNotFound: "هذه المحادثة غير متاحة: لم يُعثر على الروبوت أو النطاق الخاص بها. إذا كنت تدير هذا " +
+      "الموقع، فتحقّق من data-bot وdata-scope في الأداة.",
+    errorPermission: "مفتاح هذا الموقع غير مسموح له باستخدام هذه المحادثة. إذا كنت تدير هذا الموقع، " +
+      "فتحقّق من صلاحيات المفتاح.",
+    errorBusy: "لا تزال هذه المحادثة تجيب عن رسالتك السابقة. يُرجى الانتظار حتى تكتمل الإجابة ثم الإرسال مرة أخرى.",
+    errorTooLong: "رسالتك طويلة جدًا (الحد الأقصى لعدد الأحرف: {max}). يُرجى اختصارها والمحاولة مرة أخرى.",
+    errorTooLarge: "رسالتك أكبر من أن تُرسل. يُرجى اختصارها والمحاولة مرة أخرى.",
+    errorUpstream: "لا يستطيع المساعد الإجابة الآن. يُرجى المحاولة مرة أخرى بعد قليل.",
+    errorRevoked: "انقطعت الإجابة: مفتاح الوصول لهذه المحادثة لم يعد صالحًا. إذا كنت تدير هذا الموقع، " +
+      "فتحقّق من data-key في الأداة.",
+    errorNotStored: "حُذفت المحادثة أثناء كتابة هذه الإجابة، لذا لم تُحفظ.",
+    errorInternal: "تعذّر حفظ الإجابة. يُرجى المحاولة مرة أخرى.",
   };
 
   var STORAGE_PREFIX = "chatbot:v1:";
@@ -792,22 +864,33 @@
   }
 
   /**
-   * A table's direction: each cell reads in its own text's direction (unicode-bidi: plaintext, as
-   * paragraphs do), and the table runs the way most of its cells read; a tie goes to the first
-   * cell with a letter (what dir=auto would choose). By cells, not letters: one long Latin URL or
-   * code cell does not outvote a row of Arabic cells, and an Arabic table whose first cell is a
-   * Latin name (an API, a product) still runs right to left. No letter at all: "auto".
+   * The direction of a block of parts that each read their own way (unicode-bidi: plaintext):
+   * a table's cells, a list's items, a quote's paragraphs. It runs the way most of its parts read
+   * (each by its first letter); a tie goes to the first part with a letter (what dir=auto would
+   * choose). By parts, not letters: one long Latin URL or code cell does not outvote a row of
+   * Arabic cells, and an Arabic table, list or quote whose first part starts with a Latin name (an
+   * API, a product) still runs right to left. No letter at all: "auto".
    */
-  function tableDirection(table) {
+  function majorityDirection(parts) {
     var votes = { rtl: 0, ltr: 0 }, first = null;
-    Array.prototype.forEach.call(table.querySelectorAll("th, td"), function (cell) {
-      var dir = textDirection(cell.textContent);
+    Array.prototype.forEach.call(parts, function (part) {
+      var dir = textDirection(part.textContent);
       if (!dir) return;
       votes[dir] += 1;
       first = first || dir;
     });
     if (!first) return "auto";
     return votes.rtl === votes.ltr ? first : votes.rtl > votes.ltr ? "rtl" : "ltr";
+  }
+
+  function tableDirection(table) {
+    return majorityDirection(table.querySelectorAll("th, td"));
+  }
+
+  /** A quote's parts for its direction: its paragraphs, headings, list items and table cells
+   * (a nested quote's, as parts of its own). */
+  function quoteParts(quote) {
+    return quote.querySelectorAll("p, .md-h, li, th, td");
   }
 
   /** opts for a part of the answer that has been received whole (no longer streaming). */
@@ -857,9 +940,10 @@
       } else if (UL_RE.test(line) || OL_RE.test(line)) {
         var ordered = !UL_RE.test(line);
         var itemRe = ordered ? OL_RE : UL_RE;
-        // dir=auto: an Arabic or Hebrew list runs right to left, its bullets on the right (the
-        // stylesheets pad lists with padding-inline-start).
-        var list = el(ordered ? "ol" : "ul", { dir: "auto" });
+        // An Arabic or Hebrew list runs right to left, its bullets on the right (the stylesheets
+        // pad lists with padding-inline-start): the way most of its items read (majorityDirection;
+        // each item's text still reads its own way, unicode-bidi: plaintext).
+        var list = el(ordered ? "ol" : "ul");
         if (ordered) {
           var start = parseInt(OL_RE.exec(line)[1], 10);
           if (start !== 1) list.setAttribute("start", String(start));
@@ -876,6 +960,7 @@
           renderLines(itemLines, li, opts);
           list.appendChild(li);
         }
+        list.setAttribute("dir", majorityDirection(list.children));
         container.appendChild(list);
       } else if (QUOTE_RE.test(line)) {
         var quoted = [];
@@ -889,8 +974,9 @@
           renderLines(quoted, flat, opts);
           container.appendChild(flat);
         } else {
-          var quote = el("blockquote", { dir: "auto" });  // its bar on the side the text starts
+          var quote = el("blockquote");  // its bar on the side most of its paragraphs start
           renderMarkdown(quoted.join("\n"), quote, i < lines.length ? settled(opts) : opts, depth + 1);
+          quote.setAttribute("dir", majorityDirection(quoteParts(quote)));
           container.appendChild(quote);
         }
       } else {
@@ -972,11 +1058,37 @@
   }
   ChatError.prototype = Object.create(Error.prototype);
 
+  /**
+   * The server's sentence (an error body's or error event's `error`) for the person in front of
+   * the widget: by its type, the texts' translation (English: the server's own words, i18n.js),
+   * with the numbers it needs from `details`; a type the widget does not know (or an
+   * invalid_request other than a too long message: the site's code, not the visitor) keeps the
+   * server's words. streamed: an error event (a conflict there is a conversation deleted while
+   * the answer was written, not one still answering). "" when the server gave no sentence.
+   */
+  function serverSentence(error, t, streamed) {
+    var message = error && typeof error.message === "string" ? error.message : "";
+    if (!message) return "";
+    var details = error.details || {};
+    var key = {
+      not_found: "errorNotFound",
+      permission_denied: "errorPermission",
+      conflict: streamed ? "errorNotStored" : "errorBusy",
+      payload_too_large: "errorTooLarge",
+      upstream_error: "errorUpstream",
+      authentication_failed: "errorRevoked",
+      internal_error: "errorInternal",
+      invalid_request: details.max_input_chars > 0 ? "errorTooLong" : null,
+    }[error.type];
+    return key ? t(key, { message: message, max: details.max_input_chars }) : message;
+  }
+
   /** A sentence for the person in front of the widget, from an HTTP status and error body; t: the
    * widget's texts (i18n.js; English by default). */
   function describeError(status, body, retryAfter, api, t) {
     t = t || ENGLISH;
-    var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+    var error = body && body.error;
+    var serverMessage = serverSentence(error, t, false);
     if ((status === 404 || status === 405) && !serverMessage) {
       // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
       return t(api ? "notFoundAt" : "notFound", { api: api, status: status });
@@ -2021,7 +2133,7 @@
             view.finishReason = payload.finish_reason;
           } else if (name === "error") {
             handlers.failed = true;
-            failed = (payload.error && payload.error.message) || t("answerFailed");
+            failed = serverSentence(payload.error, t, true) || t("answerFailed");
             failedType = payload.error && payload.error.type;
           }
         },

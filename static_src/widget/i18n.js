@@ -10,6 +10,11 @@ function seconds(n, one, many) {
   return n === 1 ? one : n + " " + many;
 }
 
+/** English's server sentences: the server's own words (its error `message`). */
+function serverMessage(a) {
+  return a.message;
+}
+
 var TEXTS = {
   en: {
     title: "Ask our assistant",
@@ -93,6 +98,17 @@ var TEXTS = {
       return "The chat service is briefly unavailable. Your question will be sent again in " +
         seconds(a.seconds, "1 second", "seconds") + ".";
     },
+    // The server's sentences (API.md's error `message`), by its error type (stream.js
+    // serverSentence): English shows the server's own; the other languages translate them.
+    errorNotFound: serverMessage,
+    errorPermission: serverMessage,
+    errorBusy: serverMessage,
+    errorTooLong: serverMessage,
+    errorTooLarge: serverMessage,
+    errorUpstream: serverMessage,
+    errorRevoked: serverMessage,
+    errorNotStored: serverMessage,
+    errorInternal: serverMessage,
   },
 };
 

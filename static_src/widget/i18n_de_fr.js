@@ -86,6 +86,21 @@ TEXTS.de = {
     return "Der Chat-Dienst ist kurzzeitig nicht verfügbar. Ihre Frage wird in " +
       seconds(a.seconds, "1 Sekunde", "Sekunden") + " erneut gesendet.";
   },
+  errorNotFound: "Dieser Chat ist nicht verfügbar: Sein Bot oder Bereich wurde nicht gefunden. Wenn Sie " +
+    "diese Website betreiben, prüfen Sie data-bot und data-scope des Widgets.",
+  errorPermission: "Der Schlüssel dieser Website darf diesen Chat nicht verwenden. Wenn Sie diese " +
+    "Website betreiben, prüfen Sie die Berechtigungen des Schlüssels.",
+  errorBusy: "Dieses Gespräch beantwortet noch Ihre vorige Nachricht. Bitte warten Sie, bis die Antwort " +
+    "fertig ist, und senden Sie dann erneut.",
+  errorTooLong: "Ihre Nachricht ist zu lang: Erlaubt sind höchstens {max} Zeichen. Bitte kürzen Sie sie " +
+    "und versuchen Sie es erneut.",
+  errorTooLarge: "Ihre Nachricht ist zu groß, um gesendet zu werden. Bitte kürzen Sie sie und versuchen " +
+    "Sie es erneut.",
+  errorUpstream: "Der Assistent kann gerade nicht antworten. Bitte versuchen Sie es gleich noch einmal.",
+  errorRevoked: "Die Antwort wurde abgebrochen: Der Zugangsschlüssel dieses Chats ist nicht mehr gültig. " +
+    "Wenn Sie diese Website betreiben, prüfen Sie data-key des Widgets.",
+  errorNotStored: "Das Gespräch wurde gelöscht, während diese Antwort geschrieben wurde; sie wurde nicht gespeichert.",
+  errorInternal: "Die Antwort konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
 };
 
 // French: 0 and 1 take the singular ("0 seconde", "1 seconde").
@@ -175,4 +190,19 @@ TEXTS.fr = {
     return "Le service de chat est momentanément indisponible. Votre question sera renvoyée dans " +
       frenchSeconds(a.seconds) + ".";
   },
+  errorNotFound: "Ce chat est indisponible\u00a0: son bot ou son périmètre est introuvable. Si vous gérez " +
+    "ce site, vérifiez le data-bot et le data-scope du widget.",
+  errorPermission: "la clé de ce site n'est pas autorisée à utiliser ce chat. Si vous gérez ce site, " +
+    "vérifiez les autorisations de sa clé.",
+  errorBusy: "Cette conversation répond encore à votre message précédent. Attendez la fin de la réponse, " +
+    "puis renvoyez votre message.",
+  errorTooLong: "Votre message est trop long\u00a0: {max}\u00a0caractères au maximum. Raccourcissez-le " +
+    "et réessayez.",
+  errorTooLarge: "Votre message est trop volumineux pour être envoyé. Raccourcissez-le et réessayez.",
+  errorUpstream: "L'assistant ne peut pas répondre pour le moment. Veuillez réessayer dans un instant.",
+  errorRevoked: "La réponse a été interrompue\u00a0: la clé d'accès de ce chat n'est plus valide. Si vous " +
+    "gérez ce site, vérifiez le data-key du widget.",
+  errorNotStored: "La conversation a été supprimée pendant l'écriture de cette réponse\u00a0; la réponse " +
+    "n'a pas été enregistrée.",
+  errorInternal: "La réponse n'a pas pu être enregistrée. Veuillez réessayer.",
 };

@@ -85,6 +85,20 @@ TEXTS.es = {
     return "El servicio de chat no está disponible por unos momentos. Su pregunta se enviará de nuevo " +
       "dentro de " + seconds(a.seconds, "1 segundo", "segundos") + ".";
   },
+  errorNotFound: "Este chat no está disponible: no se encontró su bot o su ámbito. Si administra este " +
+    "sitio, revise el data-bot y el data-scope del widget.",
+  errorPermission: "la clave de este sitio no puede usar este chat. Si administra este sitio, revise " +
+    "los permisos de su clave.",
+  errorBusy: "Esta conversación aún está respondiendo a su mensaje anterior. Espere a que termine la " +
+    "respuesta y vuelva a enviarlo.",
+  errorTooLong: "Su mensaje es demasiado largo: se admiten como máximo {max} caracteres. Acórtelo e " +
+    "inténtelo de nuevo.",
+  errorTooLarge: "Su mensaje es demasiado grande para enviarlo. Acórtelo e inténtelo de nuevo.",
+  errorUpstream: "El asistente no puede responder en este momento. Inténtelo de nuevo en un momento.",
+  errorRevoked: "La respuesta se interrumpió: la clave de acceso de este chat ya no es válida. Si " +
+    "administra este sitio, revise el data-key del widget.",
+  errorNotStored: "La conversación se eliminó mientras se escribía esta respuesta, por lo que no se guardó.",
+  errorInternal: "No se pudo guardar la respuesta. Inténtelo de nuevo.",
 };
 
 /** Arabic: 1 ثانية واحدة, 2 ثانيتين, then by the last two digits 3-10 ثوانٍ, else ثانية. */
@@ -175,4 +189,16 @@ TEXTS.ar = {
   autoRetryUnavailable: function (a) {
     return "خدمة المحادثة غير متاحة مؤقتًا. سيُرسل سؤالك مرة أخرى بعد " + arabicSeconds(a.seconds) + ".";
   },
+  errorNotFound: "هذه المحادثة غير متاحة: لم يُعثر على الروبوت أو النطاق الخاص بها. إذا كنت تدير هذا " +
+    "الموقع، فتحقّق من data-bot وdata-scope في الأداة.",
+  errorPermission: "مفتاح هذا الموقع غير مسموح له باستخدام هذه المحادثة. إذا كنت تدير هذا الموقع، " +
+    "فتحقّق من صلاحيات المفتاح.",
+  errorBusy: "لا تزال هذه المحادثة تجيب عن رسالتك السابقة. يُرجى الانتظار حتى تكتمل الإجابة ثم الإرسال مرة أخرى.",
+  errorTooLong: "رسالتك طويلة جدًا (الحد الأقصى لعدد الأحرف: {max}). يُرجى اختصارها والمحاولة مرة أخرى.",
+  errorTooLarge: "رسالتك أكبر من أن تُرسل. يُرجى اختصارها والمحاولة مرة أخرى.",
+  errorUpstream: "لا يستطيع المساعد الإجابة الآن. يُرجى المحاولة مرة أخرى بعد قليل.",
+  errorRevoked: "انقطعت الإجابة: مفتاح الوصول لهذه المحادثة لم يعد صالحًا. إذا كنت تدير هذا الموقع، " +
+    "فتحقّق من data-key في الأداة.",
+  errorNotStored: "حُذفت المحادثة أثناء كتابة هذه الإجابة، لذا لم تُحفظ.",
+  errorInternal: "تعذّر حفظ الإجابة. يُرجى المحاولة مرة أخرى.",
 };

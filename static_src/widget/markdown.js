@@ -173,22 +173,33 @@ function textDirection(text) {
 }
 
 /**
- * A table's direction: each cell reads in its own text's direction (unicode-bidi: plaintext, as
- * paragraphs do), and the table runs the way most of its cells read; a tie goes to the first
- * cell with a letter (what dir=auto would choose). By cells, not letters: one long Latin URL or
- * code cell does not outvote a row of Arabic cells, and an Arabic table whose first cell is a
- * Latin name (an API, a product) still runs right to left. No letter at all: "auto".
+ * The direction of a block of parts that each read their own way (unicode-bidi: plaintext):
+ * a table's cells, a list's items, a quote's paragraphs. It runs the way most of its parts read
+ * (each by its first letter); a tie goes to the first part with a letter (what dir=auto would
+ * choose). By parts, not letters: one long Latin URL or code cell does not outvote a row of
+ * Arabic cells, and an Arabic table, list or quote whose first part starts with a Latin name (an
+ * API, a product) still runs right to left. No letter at all: "auto".
  */
-function tableDirection(table) {
+function majorityDirection(parts) {
   var votes = { rtl: 0, ltr: 0 }, first = null;
-  Array.prototype.forEach.call(table.querySelectorAll("th, td"), function (cell) {
-    var dir = textDirection(cell.textContent);
+  Array.prototype.forEach.call(parts, function (part) {
+    var dir = textDirection(part.textContent);
     if (!dir) return;
     votes[dir] += 1;
     first = first || dir;
   });
   if (!first) return "auto";
   return votes.rtl === votes.ltr ? first : votes.rtl > votes.ltr ? "rtl" : "ltr";
+}
+
+function tableDirection(table) {
+  return majorityDirection(table.querySelectorAll("th, td"));
+}
+
+/** A quote's parts for its direction: its paragraphs, headings, list items and table cells
+ * (a nested quote's, as parts of its own). */
+function quoteParts(quote) {
+  return quote.querySelectorAll("p, .md-h, li, th, td");
 }
 
 /** opts for a part of the answer that has been received whole (no longer streaming). */
@@ -238,9 +249,10 @@ function renderMarkdown(source, container, opts, depth) {
     } else if (UL_RE.test(line) || OL_RE.test(line)) {
       var ordered = !UL_RE.test(line);
       var itemRe = ordered ? OL_RE : UL_RE;
-      // dir=auto: an Arabic or Hebrew list runs right to left, its bullets on the right (the
-      // stylesheets pad lists with padding-inline-start).
-      var list = el(ordered ? "ol" : "ul", { dir: "auto" });
+      // An Arabic or Hebrew list runs right to left, its bullets on the right (the stylesheets
+      // pad lists with padding-inline-start): the way most of its items read (majorityDirection;
+      // each item's text still reads its own way, unicode-bidi: plaintext).
+      var list = el(ordered ? "ol" : "ul");
       if (ordered) {
         var start = parseInt(OL_RE.exec(line)[1], 10);
         if (start !== 1) list.setAttribute("start", String(start));
@@ -257,6 +269,7 @@ function renderMarkdown(source, container, opts, depth) {
         renderLines(itemLines, li, opts);
         list.appendChild(li);
       }
+      list.setAttribute("dir", majorityDirection(list.children));
       container.appendChild(list);
     } else if (QUOTE_RE.test(line)) {
       var quoted = [];
@@ -270,8 +283,9 @@ function renderMarkdown(source, container, opts, depth) {
         renderLines(quoted, flat, opts);
         container.appendChild(flat);
       } else {
-        var quote = el("blockquote", { dir: "auto" });  // its bar on the side the text starts
+        var quote = el("blockquote");  // its bar on the side most of its paragraphs start
         renderMarkdown(quoted.join("\n"), quote, i < lines.length ? settled(opts) : opts, depth + 1);
+        quote.setAttribute("dir", majorityDirection(quoteParts(quote)));
         container.appendChild(quote);
       }
     } else {

@@ -228,7 +228,7 @@ function mount(script, options) {
           view.finishReason = payload.finish_reason;
         } else if (name === "error") {
           handlers.failed = true;
-          failed = (payload.error && payload.error.message) || t("answerFailed");
+          failed = serverSentence(payload.error, t, true) || t("answerFailed");
           failedType = payload.error && payload.error.type;
         }
       },

@@ -39,11 +39,37 @@ function ChatError(kind, message, status, retryAfter) {
 }
 ChatError.prototype = Object.create(Error.prototype);
 
+/**
+ * The server's sentence (an error body's or error event's `error`) for the person in front of
+ * the widget: by its type, the texts' translation (English: the server's own words, i18n.js),
+ * with the numbers it needs from `details`; a type the widget does not know (or an
+ * invalid_request other than a too long message: the site's code, not the visitor) keeps the
+ * server's words. streamed: an error event (a conflict there is a conversation deleted while
+ * the answer was written, not one still answering). "" when the server gave no sentence.
+ */
+function serverSentence(error, t, streamed) {
+  var message = error && typeof error.message === "string" ? error.message : "";
+  if (!message) return "";
+  var details = error.details || {};
+  var key = {
+    not_found: "errorNotFound",
+    permission_denied: "errorPermission",
+    conflict: streamed ? "errorNotStored" : "errorBusy",
+    payload_too_large: "errorTooLarge",
+    upstream_error: "errorUpstream",
+    authentication_failed: "errorRevoked",
+    internal_error: "errorInternal",
+    invalid_request: details.max_input_chars > 0 ? "errorTooLong" : null,
+  }[error.type];
+  return key ? t(key, { message: message, max: details.max_input_chars }) : message;
+}
+
 /** A sentence for the person in front of the widget, from an HTTP status and error body; t: the
  * widget's texts (i18n.js; English by default). */
 function describeError(status, body, retryAfter, api, t) {
   t = t || ENGLISH;
-  var serverMessage = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+  var error = body && body.error;
+  var serverMessage = serverSentence(error, t, false);
   if ((status === 404 || status === 405) && !serverMessage) {
     // Not the chat server's (its errors are JSON): widget.js hosted without data-api, say.
     return t(api ? "notFoundAt" : "notFound", { api: api, status: status });
