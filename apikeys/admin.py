@@ -48,6 +48,7 @@ class APIKeyForm(SameTenantForm):
 @admin.register(APIKey)
 class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     write_permission = "admin"  # as for /v1/api-keys
+    audit_type = "api_key"
     form = APIKeyForm
     list_display = ("name", "prefix", "tenant", "permissions", "revoked_at", "last_used_at")
     list_filter = ("tenant",)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apikeys import keys
 from apikeys.models import PERMISSIONS, APIKey
+from audit.services import audit_record
 from chatbot_project.errors import APIError
 from tenants.auth import invalidate_key_cache
 from tenants.context import AuthContext
@@ -67,14 +68,25 @@ def api_key_create(
         key.bots.set(bots)
     if scopes:
         key.scopes.set(scopes)
+    audit_record(
+        tenant=tenant, action="api_key.create", obj=key,
+        changes={
+            "name": name, "prefix": key.prefix, "permissions": perms,
+            "bots": [str(b.pk) for b in bots], "scopes": [str(s.pk) for s in scopes],
+            "rate_limit": rate_limit, "allowed_origins": key.allowed_origins,
+            "expires_at": expires_at,
+        },
+    )  # fmt: skip
     return key, raw
 
 
+@transaction.atomic
 def api_key_revoke(*, tenant: Tenant, key: APIKey) -> APIKey:
     assert key.tenant_id == tenant.id
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(tenant=tenant, action="api_key.revoke", obj=key)
     # This process forgets it now (and again at commit, in case a request re-cached it in
     # between); other processes within API_KEY_CACHE_SECONDS (tenants.auth).
     invalidate_key_cache(key_id=key.id)

@@ -12,6 +12,7 @@ class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     kept and remember its last slug), for one bot and for the "delete selected" action alike."""
 
     creation_quota = "max_bots"
+    audit_type = "bot"
     list_display = ("slug", "name", "tenant", "retrieval_mode", "is_active")
     list_filter = ("tenant", "is_active")
     search_fields = ("slug", "name")
@@ -28,6 +29,7 @@ class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Scope)
 class ScopeAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    audit_type = "scope"
     list_display = ("slug", "name", "tenant", "require_grounding")
     list_filter = ("tenant",)
 

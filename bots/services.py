@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import slugify
 
+from audit.services import audit_record, diff, snapshot
 from bots.models import Bot, Scope
 from bots.selectors import datasets_by_ids, scopes_by_ids
 from chatbot_project.errors import APIError, Conflict, NotFound
@@ -30,6 +31,11 @@ SCOPE_FIELDS = (
     "name", "slug", "document_tags", "blocked_topics", "blocked_terms", "redact_terms",
     "refusal_message", "require_grounding", "max_input_chars",
 )  # fmt: skip
+# What the audit log compares before and after a write (audit.services.diff).
+AUDITED = {
+    Bot: (*BOT_FIELDS, "top_k", "score_threshold", "retrieval_mode", "default_scope"),
+    Scope: (*SCOPE_FIELDS, "limited_to_datasets"),
+}
 
 
 @transaction.atomic
@@ -40,6 +46,7 @@ def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
     bot = Bot(tenant=tenant)
     _apply_bot(bot, tenant, data)
     _save(bot, tenant, data)
+    _record(tenant, "bot.create", {}, bot, data)
     return bot
 
 
@@ -47,8 +54,10 @@ def bot_create(*, tenant: Tenant, data: dict[str, Any]) -> Bot:
 def bot_update(*, tenant: Tenant, bot: Bot, data: dict[str, Any]) -> Bot:
     assert bot.tenant_id == tenant.id
     bot = _locked(Bot, tenant, bot)
+    before = _audited(bot, data)
     _apply_bot(bot, tenant, data)
     _save(bot, tenant, data)
+    _record(tenant, "bot.update", before, bot, data)
     return bot
 
 
@@ -65,6 +74,7 @@ def bot_delete(*, tenant: Tenant, bot: Bot) -> None:
     if locked is None:  # deleted meanwhile
         return
     conversation_detach_bot(tenant=tenant, bot=locked)
+    audit_record(tenant=tenant, action="bot.delete", obj=locked)
     locked.delete()
 
 
@@ -74,6 +84,7 @@ def scope_create(*, tenant: Tenant, data: dict[str, Any]) -> Scope:
     scope = Scope(tenant=tenant)
     _apply_scope(scope, data)
     _save(scope, tenant, data)
+    _record(tenant, "scope.create", {}, scope, data)
     return scope
 
 
@@ -81,8 +92,10 @@ def scope_create(*, tenant: Tenant, data: dict[str, Any]) -> Scope:
 def scope_update(*, tenant: Tenant, scope: Scope, data: dict[str, Any]) -> Scope:
     assert scope.tenant_id == tenant.id
     scope = _locked(Scope, tenant, scope)
+    before = _audited(scope, data)
     _apply_scope(scope, data)
     _save(scope, tenant, data)
+    _record(tenant, "scope.update", before, scope, data)
     return scope
 
 
@@ -107,6 +120,7 @@ def scope_delete(*, tenant: Tenant, scope: Scope) -> None:
             'scope (or none, PATCH /v1/bots/{id} with "default_scope") first.',
             details={"bots": users},
         )
+    audit_record(tenant=tenant, action="scope.delete", obj=scope)
     scope.delete()
 
 
@@ -192,3 +206,22 @@ def _save(obj: Bot | Scope, tenant: Tenant, data: dict[str, Any]) -> None:
         raise NotFound() from None  # deleted meanwhile: the forced update matched no row
     if datasets is not None:
         obj.datasets.set(datasets)
+
+
+def _audited(obj: Bot | Scope, data: dict[str, Any]) -> dict[str, Any]:
+    values = snapshot(obj, AUDITED[type(obj)])
+    if "datasets" in data and not obj._state.adding:
+        values["datasets"] = sorted(str(pk) for pk in obj.datasets.values_list("pk", flat=True))
+    return values
+
+
+def _record(
+    tenant: Tenant, action: str, before: dict[str, Any], obj: Bot | Scope, data: dict[str, Any]
+) -> None:
+    """One audit event for the write, with the fields it changed (none: a no-op PATCH, none)."""
+    after = snapshot(obj, AUDITED[type(obj)])
+    if "datasets" in data:
+        after["datasets"] = sorted(str(pk) for pk in data["datasets"] or ())
+    changes = diff(before, after)
+    if changes or action.endswith(".create"):
+        audit_record(tenant=tenant, action=action, obj=obj, label=obj.slug, changes=changes)

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DataError
 from rest_framework.exceptions import APIException
 
+from audit.context import acting_as, cli_actor
 from chatbot_project.errors import _flatten
 from chatbot_project.jsonbody import problem
 from chatbot_project.logging import command_logging
@@ -167,7 +168,8 @@ class CheckedCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         self._check_arguments(args, options)
         try:
-            with command_logging(options.get("verbosity", 1)):  # its report, not INFO records
+            # Its changes are audit events by "cli:<os user>" (audit.context).
+            with command_logging(options.get("verbosity", 1)), acting_as(cli_actor()):
                 return super().execute(*args, **options)
         except KeyboardInterrupt:  # a traceback otherwise; 130 is the shell's code for it
             self.stderr.write("", style_func=_plain)

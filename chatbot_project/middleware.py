@@ -11,6 +11,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
+from audit.context import bind_request, unbind_request
 from chatbot_project.csp import PERMISSIONS_POLICY
 from chatbot_project.errors import TYPES_BY_STATUS, error_response, unavailable_message
 
@@ -101,7 +102,11 @@ class RequestContextMiddleware:
         probe = _probe_view(request)
         if probe is not None:
             return self._after(request, _with_security_headers(probe(request)), started)
-        response = _bad_query(request) or self.get_response(request)
+        bound = bind_request(request)  # the actor of audit events (a context variable, no I/O)
+        try:
+            response = _bad_query(request) or self.get_response(request)
+        finally:
+            unbind_request(bound)
         return self._after(request, response, started)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -113,7 +118,11 @@ class RequestContextMiddleware:
             else:  # readiness and metrics do I/O: in Django's thread, as a sync view runs
                 response = await sync_to_async(probe)(request)
             return self._after(request, _with_security_headers(response), started)
-        response = _bad_query(request) or await self.get_response(request)
+        bound = bind_request(request)
+        try:
+            response = _bad_query(request) or await self.get_response(request)
+        finally:
+            unbind_request(bound)
         return self._after(request, response, started)
 
     def process_exception(self, request: HttpRequest, exception: Exception):

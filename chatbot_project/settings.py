@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "bots",
     "datasets",
     "conversations",
+    "audit",
 ]
 
 MIDDLEWARE = [

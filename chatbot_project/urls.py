@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("bots.urls")),
     path("", include("datasets.urls")),
     path("", include("conversations.urls")),
+    path("", include("audit.urls")),
 ]
 
 urlpatterns = [

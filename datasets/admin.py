@@ -36,6 +36,7 @@ class DatasetAdmin(_ServiceDeleteAdmin):
     admin-added dataset recorded none, and an edited one hid stale vectors from both."""
 
     creation_quota = "max_datasets"
+    audit_type = "dataset"
     list_display = ("name", "tenant", "embedding_model", "created_at")
     list_filter = ("tenant",)
     readonly_fields = ("embedding_model", "embedding_dimensions")
@@ -84,6 +85,7 @@ class DocumentAdmin(_ServiceDeleteAdmin):
     ``tags`` and ``metadata`` change; what ingestion wrote, and the stored file, stay as they
     are. Changed tags reach the chunks, which scopes' tag filters read."""
 
+    audit_type = "document"
     list_display = ("title", "tenant", "dataset", "status", "chunk_count", "created_at")
     list_filter = ("status", "tenant")
     search_fields = ("title",)

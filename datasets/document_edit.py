@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.services import audit_record, diff, snapshot
 from chatbot_project.errors import NotFound
 from datasets.document_input import clean_metadata, clean_tags
 from datasets.models import Chunk, Document
@@ -36,6 +37,7 @@ def document_update(*, tenant: Tenant, document: Document, **fields: Any) -> Doc
     locked = Document.objects.locked_row(tenant, document.pk)
     if locked is None:
         raise NotFound()
+    before = snapshot(locked, EDITABLE)
     changed = []
     if "title" in fields:
         locked.title = fields["title"].strip()[:500]
@@ -51,4 +53,9 @@ def document_update(*, tenant: Tenant, document: Document, **fields: Any) -> Doc
         changed.append("tags")
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    changes = diff(before, snapshot(locked, EDITABLE))
+    if changes:
+        audit_record(
+            tenant=tenant, action="document.update", obj=locked, label=locked.title, changes=changes
+        )
     return locked

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_services import (
     _create_document,
@@ -229,6 +230,10 @@ def _queue_again(
             )
             if not updated:  # deleted meanwhile (say during a refetch's download): a 404, not
                 raise NotFound()  # refresh_from_db's DoesNotExist (a 500)
+            audit_record(
+                tenant=document.tenant, action="document.reingest", obj=document,
+                label=document.title, changes={"refetch": bool(fields)},
+            )  # fmt: skip
     finally:
         lease.release()
     document.refresh_from_db()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
+from audit.services import audit_record, diff, snapshot
 from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_reingest import TEXT_KINDS, document_create_from_url, document_reingest
 from datasets.document_services import (
@@ -50,6 +51,8 @@ __all__ = [
     "payload_too_large",
 ]
 
+DATASET_AUDITED = ("name", "description", "chunk_size", "chunk_overlap", "language")
+
 
 def dataset_create(
     *,
@@ -76,6 +79,10 @@ def dataset_create(
     with transaction.atomic():
         enforce_quota(tenant=tenant, quota="max_datasets")
         _save(dataset)
+        audit_record(
+            tenant=tenant, action="dataset.create", obj=dataset,
+            changes=diff({}, snapshot(dataset, DATASET_AUDITED)),
+        )  # fmt: skip
     return dataset
 
 
@@ -108,11 +115,15 @@ def dataset_update(*, tenant: Tenant, dataset: Dataset, **fields: Any) -> Datase
     if dataset is None:
         raise NotFound()
     old_language = dataset.language
+    before = snapshot(dataset, DATASET_AUDITED)
     for key, value in fields.items():
         setattr(dataset, key, value.strip() if key == "name" and isinstance(value, str) else value)
     if dataset.language != old_language:  # its chunks' vectors follow, in this transaction
         set_chunks_language(dataset.pk, check_language(dataset.language))
     _save(dataset)
+    changes = diff(before, snapshot(dataset, DATASET_AUDITED))
+    if changes:
+        audit_record(tenant=tenant, action="dataset.update", obj=dataset, changes=changes)
     return dataset
 
 
@@ -128,6 +139,9 @@ def dataset_delete(*, tenant: Tenant, dataset: Dataset) -> None:
     # values_list, not .only("file"): a deferred row re-read per document raised DoesNotExist
     # (500) when a concurrent request deleted one of them (found by Schemathesis).
     files = list(dataset.documents.exclude(file="").values_list("file", flat=True))
+    audit_record(
+        tenant=tenant, action="dataset.delete", obj=dataset, changes={"documents": len(files)}
+    )
     dataset.delete()
     transaction.on_commit(lambda: delete_stored_files(files))
 
@@ -139,7 +153,11 @@ def document_delete(*, tenant: Tenant, document: Document) -> None:
     assert document.tenant_id == tenant.id
     name = document.file.name if document.file else ""
     with transaction.atomic():
-        Document.objects.select_for_update().filter(pk=document.pk).exists()
+        if Document.objects.select_for_update().filter(pk=document.pk).exists():
+            audit_record(
+                tenant=tenant, action="document.delete", obj=document, label=document.title,
+                changes={"dataset": str(document.dataset_id)},
+            )  # fmt: skip
         document.delete()  # its chunks cascade in the same transaction
     if name:
         transaction.on_commit(lambda: delete_stored_files([name]))

@@ -68,6 +68,12 @@ class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        from audit.admin_hooks import admin_saved
+
+        save = super().save_model
+        admin_saved("tenant", obj, form, change, lambda: save(request, obj, form, change))
+
     # Through the service: a bare cascade left the tenant's uploaded files on disk.
     def delete_model(self, request, obj):
         tenant_delete(tenant=obj)
@@ -107,6 +113,7 @@ class MembershipForm(SameTenantForm):
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     write_permission = "admin"  # who is in a tenant, and as what, is a tenant setting
+    audit_type = "member"
     form = MembershipForm
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role",)

@@ -191,6 +191,9 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
     # The tenant quota a new object counts against (tenants.quotas), checked as the services
     # check it: the form shows the refusal, save_model re-checks under the tenant's lock.
     creation_quota: str | None = None
+    # The object type its saves and deletes are recorded as in the audit log (audit.admin_hooks);
+    # None: not recorded.
+    audit_type: str | None = None
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -252,11 +255,25 @@ class TenantScopedAdminMixin(RoleRequiredAdminMixin):
             from tenants.quotas import enforce_quota
 
             enforce_quota(tenant=obj.tenant, quota=self.creation_quota)  # (the admin's atomic)
-        super().save_model(request, obj, form, change)
+        from audit.admin_hooks import admin_saved
+
+        save = super().save_model
+        admin_saved(self.audit_type, obj, form, change, lambda: save(request, obj, form, change))
 
     def delete_model(self, request: HttpRequest, obj) -> None:
+        from audit.admin_hooks import admin_deleted
+
         self.check_tenant(request, obj)
+        admin_deleted(self.audit_type, [obj])  # (the admin's transaction: rolled back together)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        super().delete_queryset(request, self.writable(request, queryset))
+        from audit.admin_hooks import admin_deleted
+
+        queryset = self.writable(request, queryset)
+        if self.audit_type is None:
+            return super().delete_queryset(request, queryset)
+        with transaction.atomic():  # ("delete selected" runs outside the admin's transaction)
+            admin_deleted(self.audit_type, queryset.select_related("tenant"))
+            super().delete_queryset(request, queryset)
+        return None

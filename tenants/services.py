@@ -41,7 +41,17 @@ def user_create(
     if is_staff:
         user.is_staff = True
     user.save()
-    Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
+    from audit.services import audit_record
+
+    old = Membership.objects.filter(tenant=tenant, user=user).values_list("role", flat=True).first()
+    membership, _ = Membership.objects.update_or_create(
+        tenant=tenant, user=user, defaults={"role": role}
+    )
+    if old != role:
+        audit_record(
+            tenant=tenant, action="member.create" if old is None else "member.update",
+            obj=membership, label=user.get_username(), changes={"role": {"old": old, "new": role}},
+        )  # fmt: skip
     return user
 
 
@@ -71,17 +81,20 @@ def last_owner_refusal(*, memberships: Iterable[Membership], lock: bool = False)
 TENANT_FIELDS = ("name", "default_model", "default_rate_limit", "quotas")
 
 
+@transaction.atomic
 def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
     """Update the tenant's settings (name, default model, default rate limit, quotas)."""
     from django.core.exceptions import ValidationError
     from django.db import DatabaseError
 
+    from audit.services import audit_record, diff, snapshot
     from chatbot_project.errors import NotFound
     from tenants.auth import invalidate_key_cache
     from tenants.views import invalid
 
     tenant = Tenant.objects.get(pk=tenant.pk)  # a fresh row, never the cached auth copy
     changed = [field for field in TENANT_FIELDS if field in data]
+    before = snapshot(tenant, changed)
     for field in changed:
         setattr(tenant, field, data[field])
     try:
@@ -97,6 +110,9 @@ def tenant_update(*, tenant: Tenant, data: dict) -> Tenant:
         if type(exc) is not DatabaseError:  # (OperationalError & co: a 503)
             raise
         raise NotFound() from None  # deleted meanwhile (a plain save() inserted it again)
+    changes = diff(before, snapshot(tenant, changed))
+    if changes:
+        audit_record(tenant=tenant, action="tenant.update", obj=tenant, changes=changes)
     invalidate_key_cache(tenant_id=tenant.id)  # the new default rate limit applies at once here
     return tenant
 
