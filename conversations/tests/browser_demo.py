@@ -155,3 +155,20 @@ def assert_partial_kept_then_recovers(page, openai_stub, failure: str, *, answer
     page.keyboard.press("Enter")
     wait_widget_answer(page, answers)
     assert shadow(page, ".cb-bubble").last.text_content() == "Back again."
+
+
+_PLAYGROUND_RENDER_JS = """(src) => {
+  const bubble = document.createElement('div');
+  bubble.className = 'pg-md';
+  bubble.style.width = '320px';
+  document.body.appendChild(bubble);
+  window.ChatbotWidget.renderMarkdown(src, bubble);
+}"""
+
+
+def render_in_playground(page, app_url: str, source: str) -> None:
+    """``source`` rendered as the playground renders an answer (its Markdown renderer is the
+    widget's), in a 320 px wide bubble appended to the playground's page."""
+    page.goto(app_url + "/playground/")
+    page.wait_for_selector("#pg-connect")  # the page's scripts (widget.js first) have run
+    page.evaluate(_PLAYGROUND_RENDER_JS, source)

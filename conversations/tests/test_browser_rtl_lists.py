@@ -11,7 +11,7 @@ Browser tests: see browser_fixtures.py (skipped with a message when /usr/bin/chr
 from __future__ import annotations
 
 from chatbot_project.testing.openai_stub import Script
-from conversations.tests.browser_demo import ask_widget, site_page
+from conversations.tests.browser_demo import ask_widget, render_in_playground, site_page
 from conversations.tests.browser_fixtures import BROWSER_TEST_MARKS, PHONE, new_page
 
 pytestmark = BROWSER_TEST_MARKS
@@ -53,14 +53,6 @@ EXPECTED = [
      "items": ["starts left", "starts right", "starts right"]},
 ]  # fmt: skip
 
-RENDER_JS = """(src) => {
-  const bubble = document.createElement('div');
-  bubble.className = 'pg-md';
-  bubble.style.width = '320px';
-  document.body.appendChild(bubble);
-  window.ChatbotWidget.renderMarkdown(src, bubble);
-}"""
-
 
 def test_arabic_lists_and_quotes_run_right_to_left_in_the_widget(
     browser, streaming_app, third_party_site, tenant, openai_stub
@@ -76,8 +68,6 @@ def test_arabic_lists_and_quotes_run_right_to_left_in_the_widget(
 
 def test_arabic_lists_and_quotes_run_right_to_left_in_the_playground(browser, streaming_app):
     with new_page(browser, PHONE) as (page, problems):
-        page.goto(streaming_app.base_url + "/playground/")
-        page.wait_for_selector("#pg-connect")  # the page's scripts (widget.js first) have run
-        page.evaluate(RENDER_JS, REPLY)
+        render_in_playground(page, streaming_app.base_url, REPLY)
         assert page.evaluate(BLOCKS_JS, None) == EXPECTED
         assert problems == []
