@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from datasets.ingestion import process_document
 from datasets.models import Chunk, Dataset
 from datasets.services import dataset_update
+from datasets.tests.threads import in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,22 +25,6 @@ def _document(api):
     ds = api.post("/v1/datasets", {"name": "Thesis"}, format="json").json()
     doc = api.post(f"/v1/datasets/{ds['id']}/documents", BODY, format="json").json()
     return Dataset.objects.get(pk=ds["id"]), doc["id"]
-
-
-def _thread(target):
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            target()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, errors
 
 
 def _all_german(document_id):
@@ -67,9 +52,9 @@ def test_a_change_during_the_chunk_writes_waits_and_relanguages_them(api, tenant
         return result
 
     monkeypatch.setattr(Chunk.objects, "bulk_create", paused)
-    worker, worker_errors = _thread(lambda: process_document(document_id, use_lease=False))
+    worker, worker_errors = in_thread(lambda: process_document(document_id, use_lease=False))
     assert written.wait(30)
-    change, change_errors = _thread(
+    change, change_errors = in_thread(
         lambda: dataset_update(tenant=tenant, dataset=dataset, language="german")
     )
     change.join(0.5)
@@ -92,9 +77,9 @@ def test_a_worker_starting_its_writes_during_a_change_writes_the_new_language(ap
             changed.set()
             commit.wait(10)
 
-    changer, change_errors = _thread(change)
+    changer, change_errors = in_thread(change)
     assert changed.wait(10)
-    worker, worker_errors = _thread(lambda: process_document(document_id, use_lease=False))
+    worker, worker_errors = in_thread(lambda: process_document(document_id, use_lease=False))
     worker.join(3)  # extraction and embedding run; the chunk writes wait for the change
     commit.set()
     changer.join(30)

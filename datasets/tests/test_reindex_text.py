@@ -20,6 +20,7 @@ from datasets.checks import languages_exist
 from datasets.ingestion import process_document
 from datasets.models import Chunk, Dataset
 from datasets.tests.factories import ChunkFactory, DatasetFactory, DocumentFactory
+from datasets.tests.threads import in_thread
 from datasets.text_search import available_languages
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.filterwarnings("ignore")]
@@ -167,32 +168,20 @@ def test_reindexing_waits_for_a_worker_writing_chunks(api, tenant, config, monke
         return result
 
     monkeypatch.setattr(Chunk.objects, "bulk_create", paused)
-    errors: list[BaseException] = []
-
-    def in_thread(target):
-        def run():
-            try:
-                target()
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        return thread
-
-    worker = in_thread(lambda: process_document(doc["id"], use_lease=False))
+    worker, worker_errors = in_thread(lambda: process_document(doc["id"], use_lease=False))
     assert written.wait(30)
     _stem()  # (another connection: the worker's uncommitted vectors are the old definition's)
     out = io.StringIO()
-    reindex = in_thread(lambda: call_command("reindex_text", dataset="Guide", stdout=out))
+    reindex, reindex_errors = in_thread(
+        lambda: call_command("reindex_text", dataset="Guide", stdout=out)
+    )
     reindex.join(0.5)
     assert reindex.is_alive()  # waits for the worker's commit
     go.set()
     worker.join(30)
     reindex.join(30)
-    assert not errors
+    assert not worker_errors
+    assert not reindex_errors
     assert Chunk.objects.filter(document_id=doc["id"]).exists()
     assert _fresh(dataset)
     assert "acme/Guide: 1 chunk re-indexed" in out.getvalue()
