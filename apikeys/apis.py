@@ -1,4 +1,5 @@
-"""REST for /v1/api-keys (admin): list, create (the key is in the answer once), read, revoke."""
+"""REST for /v1/api-keys (admin): list, create (the key is in the answer once), read, revoke,
+rotate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from apikeys import selectors, services
-from apikeys.serializers import APIKeyCreatedSerializer, APIKeySerializer
+from apikeys.serializers import (
+    APIKeyCreatedSerializer,
+    APIKeyRotatedSerializer,
+    APIKeyRotateSerializer,
+    APIKeySerializer,
+)
 from tenants.views import TenantAPIView
 
 
@@ -59,3 +65,30 @@ class APIKeyDetailAPI(TenantAPIView):
         key = selectors.api_key_get(tenant=self.tenant, key_id=key_id, context=self.auth)
         key = services.api_key_revoke_for(context=self.auth, key=key)
         return Response(APIKeySerializer(key).data)
+
+
+class APIKeyRotateAPI(TenantAPIView):
+    serializer_class = APIKeyRotateSerializer
+    required_permission = "admin"
+
+    @extend_schema(
+        operation_id="api_keys_rotate",
+        request=APIKeyRotateSerializer,
+        responses={201: APIKeyRotatedSerializer},
+        description=(
+            "Replaces the key with a new one of the same name and settings (permissions, bots, "
+            "scopes, rate limit, origins, expiry); the answer is a creation's, with the new "
+            "`key` shown this once, its `rotated_from` and the old key's `previous_expires_at`. "
+            "The old key keeps working `previous_valid_for` seconds (default 3600: time to roll "
+            "the new one out; 0 revokes it now, for a leaked key; at most 7 days; an expiry "
+            "already sooner is kept). A revoked or expired key is a 409 `conflict`; a key beyond "
+            "the caller's own permissions, bots, scopes or expiry a 403."
+        ),
+    )
+    def post(self, request: Any, key_id: Any) -> Response:
+        data = self.parse(APIKeyRotateSerializer)
+        key = selectors.api_key_get(tenant=self.tenant, key_id=key_id, context=self.auth)
+        triple = services.api_key_rotate_for(
+            context=self.auth, key=key, previous_valid_for=data["previous_valid_for"]
+        )
+        return Response(APIKeyRotatedSerializer(triple).data, status=status.HTTP_201_CREATED)

@@ -52,6 +52,9 @@ class APIKeySerializer(StrictSerializer):
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
+    rotated_from = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The key this one replaced, if rotated."
+    )
 
     def validate_expires_at(self, value: Any) -> Any:
         if value is not None and value <= timezone.now():
@@ -90,6 +93,7 @@ class APIKeySerializer(StrictSerializer):
             "revoked_at": _dt(key.revoked_at),
             "last_used_at": _dt(key.last_used_at),
             "created_at": _dt(key.created_at),
+            "rotated_from": str(key.rotated_from_id) if key.rotated_from_id else None,
         }
 
 
@@ -99,3 +103,21 @@ class APIKeyCreatedSerializer(APIKeySerializer):
     def to_representation(self, pair: Any) -> dict[str, Any]:
         row, raw = pair
         return {**super().to_representation(row), "key": raw}
+
+
+class APIKeyRotateSerializer(StrictSerializer):
+    previous_valid_for = serializers.IntegerField(
+        required=False, min_value=0, max_value=7 * 24 * 3600, default=3600,
+        help_text="Seconds the old key keeps working (0: revoked now; default 3600, at most "
+        "7 days). An expiry already sooner is kept.",
+    )  # fmt: skip
+
+
+class APIKeyRotatedSerializer(APIKeyCreatedSerializer):
+    previous_expires_at = serializers.DateTimeField(
+        read_only=True, help_text="When the old key (`rotated_from`) stops working."
+    )
+
+    def to_representation(self, triple: Any) -> dict[str, Any]:
+        new, raw, old = triple
+        return {**super().to_representation((new, raw)), "previous_expires_at": _dt(old.expires_at)}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,7 +11,7 @@ from django.utils import timezone
 from apikeys import keys
 from apikeys.models import PERMISSIONS, APIKey
 from audit.services import audit_record
-from chatbot_project.errors import APIError
+from chatbot_project.errors import APIError, Conflict
 from tenants.auth import invalidate_key_cache
 from tenants.context import AuthContext
 from tenants.models import Tenant
@@ -31,8 +31,12 @@ def api_key_create(
     allowed_origins: Iterable[str] = (),
     expires_at: datetime | None = None,
     created_by: Any = None,
+    rotated_from: APIKey | None = None,
 ) -> tuple[APIKey, str]:
-    """Create a key; returns (row, raw key). The raw key is never stored or logged."""
+    """Create a key; returns (row, raw key). The raw key is never stored or logged. A key
+    replacing ``rotated_from`` is not held to ``max_api_keys``: it takes the old one's place
+    (which stops working within ``MAX_PREVIOUS_VALID_FOR``), and a leaked key must be rotatable
+    at the quota."""
     perms = sorted(set(permissions))
     unknown = set(perms) - set(PERMISSIONS)
     if unknown:
@@ -47,7 +51,8 @@ def api_key_create(
     bots, scopes = list(bots), list(scopes)
     for obj in [*bots, *scopes]:
         assert obj.tenant_id == tenant.id, "cross-tenant object passed to api_key_create"
-    enforce_quota(tenant=tenant, quota="max_api_keys")
+    if rotated_from is None:
+        enforce_quota(tenant=tenant, quota="max_api_keys")
     raw = keys.generate()
     key = APIKey(
         tenant=tenant,
@@ -59,6 +64,7 @@ def api_key_create(
         allowed_origins=list(allowed_origins),
         expires_at=expires_at,
         created_by=created_by,
+        rotated_from=rotated_from,
         limited_to_bots=bool(bots),
         limited_to_scopes=bool(scopes),
     )
@@ -98,6 +104,11 @@ def api_key_revoke_for(*, context: AuthContext, key: APIKey) -> APIKey:
     """Revoke ``key`` on behalf of ``context``. A credential restricted to some bots (or scopes)
     revokes only keys restricted within them, and never one with permissions it lacks: else a
     key limited to one bot could revoke the tenant's unrestricted keys."""
+    _within_credential(context, key, "revoke")
+    return api_key_revoke(tenant=context.tenant, key=key)
+
+
+def _within_credential(context: AuthContext, key: APIKey, verb: str) -> None:
     beyond = sorted(set(key.permissions or ()) - set(context.permissions))
     for field, limited, allowed in (
         ("bots", key.limited_to_bots, context.allowed_bot_ids),
@@ -111,11 +122,10 @@ def api_key_revoke_for(*, context: AuthContext, key: APIKey) -> APIKey:
     if beyond:
         raise APIError(
             "Your credential is more restricted than that key (" + ", ".join(beyond) + "); "
-            "revoke it with an unrestricted admin key or as a signed-in admin.",
+            f"{verb} it with an unrestricted admin key or as a signed-in admin.",
             type="permission_denied",
             status_code=403,
         )
-    return api_key_revoke(tenant=context.tenant, key=key)
 
 
 @transaction.atomic
@@ -178,3 +188,95 @@ def _within_expiry(context: AuthContext, expires_at: datetime | None) -> None:
             type="permission_denied",
             status_code=403,
         )
+
+
+# Long enough to roll the new key out everywhere the old one is configured; a leaked key is
+# rotated with 0 (revoked at once).
+DEFAULT_PREVIOUS_VALID_FOR = timedelta(hours=1)
+MAX_PREVIOUS_VALID_FOR = timedelta(days=7)
+
+
+@transaction.atomic
+def api_key_rotate(
+    *,
+    tenant: Tenant,
+    key: APIKey,
+    previous_valid_for: timedelta | int = DEFAULT_PREVIOUS_VALID_FOR,
+    created_by: Any = None,
+) -> tuple[APIKey, str, APIKey]:
+    """Replace ``key`` with a new key of the same name and settings (permissions, bots, scopes,
+    rate limit, origins, expiry), and let the old one work ``previous_valid_for`` more (0: it
+    is revoked now; an expiry already sooner is kept). Returns (new row, raw key, old row)."""
+    assert key.tenant_id == tenant.id
+    if not isinstance(previous_valid_for, timedelta):
+        previous_valid_for = timedelta(seconds=previous_valid_for)
+    if not timedelta(0) <= previous_valid_for <= MAX_PREVIOUS_VALID_FOR:
+        raise APIError(
+            "previous_valid_for must be between 0 (the old key stops at once) and "
+            f"{int(MAX_PREVIOUS_VALID_FOR.total_seconds())} seconds (7 days)."
+        )
+    old = APIKey.objects.select_for_update().get(pk=key.pk)  # one rotation at a time
+    if not old.is_active:
+        state = "revoked" if old.revoked_at is not None else "expired"
+        raise Conflict(
+            f"That key is {state}; only a working key can be rotated (create a new key instead)."
+        )
+    own_expiry = old.expires_at
+    now = timezone.now()
+    until = now + previous_valid_for
+    if old.expires_at is None or old.expires_at > until:
+        old.expires_at = until
+    fields = ["expires_at", "updated_at"]
+    if not previous_valid_for:
+        old.revoked_at = now
+        fields.append("revoked_at")
+    new, raw = api_key_create(
+        tenant=tenant,
+        name=old.name,
+        permissions=old.permissions,
+        bots=list(old.bots.all()),
+        scopes=list(old.scopes.all()),
+        rate_limit=old.rate_limit,
+        allowed_origins=old.allowed_origins,
+        expires_at=own_expiry,  # the old key's own expiry, not its grace period's end
+        created_by=created_by,
+        rotated_from=old,
+    )
+    if old.limited_to_bots or old.limited_to_scopes:  # kept when their last one was deleted
+        new.limited_to_bots, new.limited_to_scopes = old.limited_to_bots, old.limited_to_scopes
+        new.save(update_fields=["limited_to_bots", "limited_to_scopes"])
+    old.save(update_fields=fields)
+    audit_record(
+        tenant=tenant, action="api_key.rotate", obj=old,
+        changes={
+            "new_key_id": str(new.id), "new_prefix": new.prefix,
+            "old_expires_at": old.expires_at, "old_revoked_at": old.revoked_at,
+        },
+    )  # fmt: skip
+    # The old key's cached contexts hold its former expiry: forget them here now and at
+    # commit; other processes re-read its row within API_KEY_CACHE_SECONDS (tenants.auth), as
+    # for a revocation, and from then on refuse it at its new expiry to the second.
+    invalidate_key_cache(key_id=old.id)
+    transaction.on_commit(lambda: invalidate_key_cache(key_id=old.id))
+    return new, raw, old
+
+
+@transaction.atomic
+def api_key_rotate_for(
+    *, context: AuthContext, key: APIKey, previous_valid_for: timedelta | int
+) -> tuple[APIKey, str, APIKey]:
+    """Rotate ``key`` on behalf of ``context``: only a key it could revoke and create (its
+    permissions, bots and scopes within the caller's; its expiry by the caller's)."""
+    _within_credential(context, key, "rotate")
+    until = getattr(context.api_key, "expires_at", None)
+    if until is not None and (key.expires_at is None or key.expires_at > until):
+        raise APIError(
+            "Your key expires before that key (whose successor would keep its expiry); rotate "
+            "it with a key that does not expire or as a signed-in admin.",
+            type="permission_denied",
+            status_code=403,
+        )
+    user = context.user if getattr(context.user, "pk", None) else None
+    return api_key_rotate(
+        tenant=context.tenant, key=key, previous_valid_for=previous_valid_for, created_by=user
+    )

@@ -28,6 +28,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/v1/tenant": {"get": "read", "patch": "admin"},
     "/v1/api-keys": {"get": "admin", "post": "admin"},
     "/v1/api-keys/<id:key_id>": {"get": "admin", "delete": "admin"},
+    "/v1/api-keys/<id:key_id>/rotate": {"post": "admin"},
     "/v1/bots": {"get": "read", "post": "write"},
     "/v1/bots/<id:bot_id>": {"get": "read", "patch": "write", "delete": "write"},
     "/v1/scopes": {"get": "read", "post": "write"},
@@ -65,7 +66,10 @@ BODIES = {
 
 # Refused on purpose although the permission is held: a credential never revokes a key holding
 # permissions it lacks (apikeys.services.api_key_revoke_for), and World's key has chat + read.
-BEYOND_ITS_OWN = {("key:admin", "/v1/api-keys/<id:key_id>", "delete")}
+BEYOND_ITS_OWN = {
+    ("key:admin", "/v1/api-keys/<id:key_id>", "delete"),
+    ("key:admin", "/v1/api-keys/<id:key_id>/rotate", "post"),
+}
 
 CREDENTIALS = [
     *(f"role:{role}" for role in ROLE_PERMISSIONS),
