@@ -4,7 +4,7 @@ from django.db import transaction
 
 from apikeys.models import PERMISSIONS, APIKey
 from apikeys.ratelimit import parse_limit
-from apikeys.services import api_key_create, api_key_revoke
+from apikeys.services import api_key_create, api_key_revoke, api_key_rotate
 from tenants.admin_roles import tenants_allowing
 from tenants.admin_scoping import SameTenantForm, TenantScopedAdminMixin
 from tenants.auth import invalidate_key_cache
@@ -54,9 +54,11 @@ class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("tenant",)
     # revoked_at: revoking is final, as DELETE /v1/api-keys/{id} (the "Revoke" action); an
     # editable field let a revoked key be brought back by clearing it.
-    readonly_fields = ("prefix", "key_hash", "last_used_at", "created_by", "revoked_at")
+    readonly_fields = (
+        "prefix", "key_hash", "last_used_at", "created_by", "revoked_at", "rotated_from",
+    )  # fmt: skip
     search_fields = ("name", "prefix")
-    actions = ["revoke_selected"]
+    actions = ["revoke_selected", "rotate_selected"]
 
     def get_queryset(self, request):
         # Keys are seen only where the role is admin (owner, admin), as GET /v1/api-keys: a
@@ -78,6 +80,27 @@ class APIKeyAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 api_key_revoke(tenant=key.tenant, key=key)
                 revoked += 1
         self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Rotate the selected API keys (the old ones work one more hour)",
+        permissions=["change"],
+    )
+    def rotate_selected(self, request, queryset):
+        """A successor with the same settings for each working key the user may write, as
+        POST /v1/api-keys/{id}/rotate with its default; the new keys are shown this once."""
+        shown = []
+        for key in queryset.select_related("tenant").filter(revoked_at__isnull=True):
+            if self.may_write(request, key) and key.is_active:
+                new, raw, _old = api_key_rotate(tenant=key.tenant, key=key, created_by=request.user)
+                shown.append(f"{new.name} ({key.tenant.slug}): {raw}")
+        if not shown:
+            self.message_user(request, "No working API key was selected.", messages.WARNING)
+            return
+        messages.success(
+            request,
+            "Copy the new API keys now: they are shown only this once; the old ones work one "
+            "more hour. " + "; ".join(shown),
+        )
 
     def get_fields(self, request, obj=None):
         # Adding: only what api_key_create takes; the key, its prefix and hash are generated.

@@ -223,3 +223,26 @@ def test_rotation_at_the_key_quota_still_works(tenant, api):
     Tenant.objects.filter(id=tenant.id).update(quotas={"max_api_keys": count})
     assert api.post("/v1/api-keys", {"name": "more"}, format="json").status_code == 409
     assert _rotate(api, old.id).status_code == 201
+
+
+def test_the_admin_rotate_action(client, tenant, other_tenant):
+    from django.contrib.messages import get_messages
+
+    from tenants.tests.admin_support import admin_url, staff_client
+
+    key, raw = _key(tenant)
+    other, _ = _key(other_tenant)
+    admin = staff_client(client, {tenant: "owner"})
+    res = admin.post(
+        admin_url(key, "changelist"),
+        {"action": "rotate_selected", "_selected_action": [str(key.pk), str(other.pk)]},
+    )
+    assert res.status_code == 302, res.content[:2000]
+    new = APIKey.objects.get(rotated_from=key)
+    shown = " ".join(str(m) for m in get_messages(res.wsgi_request))
+    new_raw = shown.split(f"{new.name} ({tenant.slug}): ")[1].split(";")[0].split()[0]
+    assert keys.public_prefix(new_raw) == new.prefix
+    assert _status(new_raw) == 200
+    assert _status(raw) == 200  # for one more hour
+    assert APIKey.objects.get(id=key.id).expires_at is not None
+    assert not APIKey.objects.filter(rotated_from=other).exists()  # not this user's tenant
