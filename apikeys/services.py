@@ -221,7 +221,17 @@ def api_key_rotate(
         raise Conflict(
             f"That key is {state}; only a working key can be rotated (create a new key instead)."
         )
-    own_expiry = old.expires_at
+    successor = APIKey.objects.filter(rotated_from=old).order_by("-created_at").first()
+    if successor is not None and successor.is_active:
+        # A retried or double-clicked rotation: a second successor would inherit the grace
+        # period's end as its own expiry and leave two new keys for one old one.
+        raise Conflict(
+            f"That key was already rotated to {successor.prefix}... (id {successor.id}) and stops "
+            "working at the end of its grace period: rotate the new key instead, or revoke this "
+            "one to stop it now."
+        )
+    # A successor revoked before the old key's grace ended holds the old key's own expiry.
+    own_expiry = successor.expires_at if successor is not None else old.expires_at
     now = timezone.now()
     until = now + previous_valid_for
     if old.expires_at is None or old.expires_at > until:

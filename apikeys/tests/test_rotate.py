@@ -246,3 +246,19 @@ def test_the_admin_rotate_action(client, tenant, other_tenant):
     assert _status(raw) == 200  # for one more hour
     assert APIKey.objects.get(id=key.id).expires_at is not None
     assert not APIKey.objects.filter(rotated_from=other).exists()  # not this user's tenant
+
+
+def test_a_key_already_rotated_is_a_409_naming_its_successor(tenant, api):
+    """A retried rotation must not mint a second successor (which would inherit the grace
+    period's end as its own expiry); once the successor is revoked, rotating again works."""
+    old, _ = _key(tenant)
+    first = _rotate(api, old.id).json()
+    again = _rotate(api, old.id)
+    assert again.status_code == 409, again.content
+    assert again.json()["error"]["type"] == "conflict"
+    assert first["prefix"] in again.json()["error"]["message"]
+    assert APIKey.objects.filter(rotated_from_id=old.id).count() == 1
+    api_key_revoke(tenant=tenant, key=APIKey.objects.get(id=first["id"]))
+    retry = _rotate(api, old.id)
+    assert retry.status_code == 201, retry.content
+    assert APIKey.objects.get(id=retry.json()["id"]).expires_at is None
