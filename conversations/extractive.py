@@ -14,11 +14,25 @@ from typing import Any
 
 from conversations.llm import LLMChunk, _usage
 from conversations.prompting import count_tokens
+from conversations.unspaced import (
+    CJK_END,
+    RUN,
+    THAI_END,
+    THAI_MIN,
+    split_runs,
+    unwrap,
+    width,
+)
 
 # A sentence ends at . ! ? (or Arabic ؟, CJK 。！？) before a space and what may open a sentence:
 # a letter that is not lower case (upper case, or a script without case: Arabic, Hebrew, CJK...),
 # a backtick or a bracket ("e.g. the" stays one sentence); or at a blank line (``_split``).
 _BREAK = re.compile(r"(?<=[.!?\u061f\u3002\uff01\uff1f])\s+(?=[^\s\W\d_]|[`\[(])|(?P<para>\n{2,})")
+# Text with Chinese, Japanese or Thai in it (``unspaced``): also at CJK 。！？．, with or without
+# a space after, and at a space between Thai letters. (Three times slower: only for such text.)
+_BREAK_UNSPACED = re.compile(
+    rf"(?<=[.!?\u061f])\s+(?=[^\s\W\d_]|[`\[(])|{CJK_END}|{THAI_END}|(?P<para>\n{{2,}})"
+)
 # Words of any script ("Fläche", "الأسعار", "MAX_UPLOAD_BYTES"): the stop words and the light
 # stemmer below are English; other languages' words are matched as they are written (cut to
 # the same 7 letters), which is what keeps Arabic or German questions from matching nothing.
@@ -53,10 +67,15 @@ def _stem(word: str) -> str:
 
 
 def _terms(text: str) -> set[str]:
-    """Stemmed content words; an identifier's parts count too (MAX_UPLOAD_BYTES: upload)."""
-    words = _TOKEN.findall(text.lower())
+    """Stemmed content words; an identifier's parts count too (MAX_UPLOAD_BYTES: upload).
+    Chinese, Japanese and Thai runs give their character bigrams (``unspaced``)."""
+    text = text.lower()
+    grams: set[str] = set()
+    if not text.isascii():
+        text, grams = split_runs(text)
+    words = _TOKEN.findall(text)
     words += [p for w in words if "_" in w for p in w.split("_")]
-    return {_stem(w) for w in words if w not in _STOP and len(w) > 1}
+    return {_stem(w) for w in words if w not in _STOP and len(w) > 1} | grams
 
 
 def _heading(text: str) -> str:
@@ -113,23 +132,29 @@ def _prose(lines: list[str]) -> list[str]:
             s = s[item.end() :]
         kept.append(s.lstrip(">").strip())
     out = []
-    for part in _split("\n".join(kept)):
+    for part in _split(unwrap("\n".join(kept))):
         part = " ".join(part.split())
-        if 20 <= len(part) <= 400 and not _CODE.search(part):
+        if 20 <= width(part) <= 400 and not _CODE.search(part):
             out.append(part)
     return out
 
 
 def _split(text: str) -> list[str]:
     """Sentences (see ``_BREAK``): "... ready. Die Datei ..." and "... صفحة. ثم ..." split,
-    "... e.g. the ..." does not."""
+    "... e.g. the ..." does not; "...器。它..." does, its 。 (and a closing 」) kept."""
     out: list[str] = []
     start = 0
-    for m in _BREAK.finditer(text):
-        after = text[m.end() : m.end() + 1]
-        if m.group("para") is None and "\n\n" not in m.group() and after.islower():
+    unspaced = not text.isascii() and RUN.search(text)
+    for m in (_BREAK_UNSPACED if unspaced else _BREAK).finditer(text):
+        end, kind = m.start(), m.lastgroup  # the named group that matched, if any
+        if kind == "cjk":
+            end = m.end("cjk")
+        elif kind == "thai":
+            if m.start() - start < THAI_MIN:
+                continue  # a short Thai clause goes on into the next one
+        elif kind is None and "\n\n" not in m.group() and text[m.end()].islower():
             continue  # not a sentence start
-        out.append(text[start : m.start()])
+        out.append(text[start:end])
         start = m.end()
     out.append(text[start:])
     return out
@@ -145,7 +170,9 @@ def _table_row(row: str, following: str) -> str:
         return ""
     cells = [c.strip() for c in row.strip().strip("|").split("|")]
     text = " - ".join(c for c in cells if c)
-    return text if text.endswith((".", "!", "?", ":")) else f"{text}."
+    if text.endswith((".", "!", "?", ":", "\u3002", "\uff01", "\uff1f", "\uff1a")):
+        return text
+    return f"{text}\u3002" if width(text[-1:]) > 1 else f"{text}."  # 。 after Han or Kana
 
 
 def _title(chunk: Any) -> str:
