@@ -31,7 +31,7 @@ _WRAP = re.compile(f"(?<=[{_HAN_KANA}])[ \\t]*\\n[ \\t]*(?=[{_HAN_KANA}])")
 _CLOSE = "\u300d\u300f\uff09\u3011\u3015\u3009\u300b\u201d\u2019\"')\\]"
 CJK_END = (
     f"(?P<cjk>[\u3002\uff01\uff1f\uff61]+[{_CLOSE}]*|\uff0e(?![\uff10-\uff19\\d])[{_CLOSE}]*"
-    f"|[.!?](?=[{_HAN_KANA}]))[ \\t]*(?=\\S)"
+    f"|[.!?](?=[{_HAN_KANA}]))\\s*(?=\\S)"
 )
 THAI_END = "(?P<thai>(?<=[\u0e01-\u0e4e])[ \\t]+(?=[\u0e01-\u0e4e]))"
 THAI_MIN = 40

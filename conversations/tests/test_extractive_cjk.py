@@ -70,11 +70,16 @@ def test_japanese_sentences_keep_their_closing_brackets_and_full_width_stop():
 
 
 def test_a_wrapped_cjk_paragraph_is_joined_without_a_space_and_ascii_marks_end_too():
-    text = "指南 > 安装\n先运行迁移命令创建数据\n库表结构。然后启动网页服务?之后就可以上传文档了。"
+    text = (
+        "指南 > 安装\n先运行迁移命令创建数据\n库表结构。然后启动网页服务?之后就可以上传文档了。\n"
+    )
+    text += "每个文档都会被切分成片段。\n片段会被嵌入并建立索引。"
     assert _sentences(text) == [
         "先运行迁移命令创建数据库表结构。",
         "然后启动网页服务?",
         "之后就可以上传文档了。",
+        "每个文档都会被切分成片段。",  # a line break after 。 ends a sentence too
+        "片段会被嵌入并建立索引。",
     ]
 
 
