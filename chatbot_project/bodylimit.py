@@ -26,11 +26,13 @@ from chatbot_project.middleware import _REQUEST_ID_RE
 
 def _message(limit: int) -> bytes:
     mb = limit / (1024 * 1024)
+    upload_mb = settings.MAX_UPLOAD_BYTES / (1024 * 1024)
     body = {
         "error": {
             "type": "payload_too_large",
+            # It said "upload files of at most the documented size": name the size.
             "message": f"The request body is larger than {mb:.0f} MB, the most this server "
-            "accepts; upload files of at most the documented size.",
+            f"accepts; a document file may be at most {upload_mb:g} MB.",
             "details": {"max_bytes": limit},
         }
     }

@@ -160,6 +160,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         elif isinstance(exc, exceptions.NotAuthenticated):
             code = 401
             message = "Authentication required: send an API key (Authorization: Bearer <key>)."
+        elif isinstance(exc, exceptions.UnsupportedMediaType):
+            message = _media_type_message(context.get("request"))
+        elif isinstance(exc, exceptions.MethodNotAllowed):
+            message = _method_message(context.get("request"), context.get("view"))
         else:
             detail = exc.detail
             if isinstance(detail, dict) and "detail" in detail:  # simplejwt: {"detail", "code"}
@@ -177,6 +181,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error_body("internal_error", "Something went wrong on our side; it has been logged."),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def _media_type_message(request: Any) -> str:
+    """DRF said 'Unsupported media type "text/plain" in request.': which ones are taken here."""
+    sent = (getattr(request, "content_type", "") or "").split(";")[0].strip()
+    taken = list(dict.fromkeys(p.media_type for p in getattr(request, "parsers", None) or ()))
+    given = (
+        f'Content-Type "{sent}" is not accepted here' if sent else "The body has no Content-Type"
+    )
+    if taken == ["application/json"] or not taken:
+        return f"{given}; send the body as JSON (Content-Type: application/json)."
+    return f"{given}; send the body as one of: {', '.join(taken)}."
+
+
+_IMPLIED = ("HEAD", "OPTIONS")  # in every Allow header beside GET; not worth a word
+
+
+def _method_message(request: Any, view: Any) -> str:
+    """DRF said 'Method "PUT" not allowed.': and which ones are."""
+    method = getattr(request, "method", "") or "This method"
+    path = getattr(request, "path", "") or "this route"
+    allowed = [m for m in getattr(view, "allowed_methods", None) or () if m not in _IMPLIED]
+    if not allowed:
+        return f"{method} is not allowed on {path}."
+    listed = (
+        " or ".join(allowed) if len(allowed) < 3 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+    )
+    return f"{method} is not allowed on {path}; use {listed}."
 
 
 def handler404(request, exception=None):
