@@ -29,8 +29,8 @@ def test_an_unknown_bot_is_named_with_its_tenant(kb, monkeypatch, question):
     with pytest.raises(CommandError) as caught:
         _chat("--bot", "support", *question)
     assert str(caught.value) == (
-        "No such bot 'support' in tenant 'acme'; bots are made through the API (POST /v1/bots) "
-        "or the admin."
+        "No such bot 'support' in tenant 'acme'; make one with `manage.py create_bot` (or "
+        "POST /v1/bots, or the admin)."
     )
     assert not Conversation.objects.exists()
 
@@ -41,20 +41,22 @@ def test_an_unknown_scope_is_named_with_its_tenant(kb, monkeypatch, question):
     with pytest.raises(CommandError) as caught:
         _chat("--bot", "helper", "--scope", "staff", *question)
     assert str(caught.value) == (
-        "No such scope 'staff' in tenant 'acme'; scopes are made through the API "
-        "(POST /v1/scopes) or the admin."
+        "No such scope 'staff' in tenant 'acme'; make one with `manage.py create_scope` (or "
+        "POST /v1/scopes, or the admin)."
     )
 
 
-def test_an_unknown_conversation_is_named_with_its_tenant(kb, settings):
+@pytest.mark.parametrize("missing", [str(uuid.uuid4()), "abc"])  # unknown; not an id at all
+def test_an_unknown_conversation_is_named_with_its_tenant(kb, settings, missing):
     settings.CHAT_PROVIDER = "extractive"
-    missing = str(uuid.uuid4())
     with pytest.raises(CommandError) as caught:
         _chat("--bot", "helper", "--conversation", missing, "How do I limit anonymous clients?")
     assert str(caught.value) == (
         f"No such conversation '{missing}' in tenant 'acme'; leave --conversation out to start "
         "a new one."
     )
+    # Django prints "<class name>: <sentence>": it said "_Gone: No such conversation ...".
+    assert type(caught.value) is CommandError
 
 
 def _repl_deleting_between(monkeypatch, delete) -> tuple[list[Conversation], str]:

@@ -40,8 +40,8 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--tenant", required=True)
-        parser.add_argument("--name", required=True)
+        parser.add_argument("--tenant", required=True, help="the tenant (slug)")
+        parser.add_argument("--name", required=True, help="display name")
         parser.add_argument("--slug", help="unique in the tenant (default: made from the name)")
         parser.add_argument(
             "--datasets", help="dataset names or ids, comma-separated (default: none yet)"
@@ -50,8 +50,10 @@ class Command(CheckedCommand):
         prompt.add_argument("--system-prompt", help="the bot's system prompt")
         prompt.add_argument("--system-prompt-file", help="read the system prompt from this file")
         parser.add_argument("--model", help="chat model (default: the tenant's or instance's)")
-        parser.add_argument("--temperature", type=float)
-        parser.add_argument("--max-tokens", type=int)
+        parser.add_argument("--temperature", type=float, help="0..2 (default 0.2)")
+        parser.add_argument(
+            "--max-tokens", type=int, help="longest answer in tokens, 1..16384 (default 512)"
+        )
         parser.add_argument("--top-k", type=int, help="chunks retrieved per question (default 5)")
         parser.add_argument("--mode", help="retrieval: hybrid (default), vector or keyword")
         parser.add_argument("--score-threshold", type=float, help="0..1 (default 0: none)")

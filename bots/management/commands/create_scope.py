@@ -36,8 +36,8 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--tenant", required=True)
-        parser.add_argument("--name", required=True)
+        parser.add_argument("--tenant", required=True, help="the tenant (slug)")
+        parser.add_argument("--name", required=True, help="display name")
         parser.add_argument("--slug", help="unique in the tenant (default: made from the name)")
         parser.add_argument(
             "--datasets",

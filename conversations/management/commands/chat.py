@@ -35,8 +35,8 @@ STOPPED = object()  # _ask's answer when Ctrl-C stopped the chat
 # The API's 404s are worded for a credential; the operator has none and named the tenant.
 _NOT_VISIBLE = ", or it is not visible to this credential."
 _HINTS = {
-    "bot": "bots are made through the API (POST /v1/bots) or the admin",
-    "scope": "scopes are made through the API (POST /v1/scopes) or the admin",
+    "bot": "make one with `manage.py create_bot` (or POST /v1/bots, or the admin)",
+    "scope": "make one with `manage.py create_scope` (or POST /v1/scopes, or the admin)",
     "conversation": "leave --conversation out to start a new one",
 }
 
@@ -77,7 +77,11 @@ class Command(CheckedCommand):
             # then hung at a terminal, or exited 0 with no answer).
             raise CommandError("The question is empty; give one, or leave it out for a REPL.")
         if question:
-            if self._ask(context, opts, question, conversation) is STOPPED:
+            try:
+                asked = self._ask(context, opts, question, conversation)
+            except _Gone as exc:  # a plain CommandError: Django prints a subclass's own name
+                raise CommandError(str(exc)) from None
+            if asked is STOPPED:
                 raise SystemExit(130)  # the shell's code for an interrupted command
             if self.failed:  # the answer failed (its error is printed; the turn is stored)
                 raise SystemExit(1)

@@ -109,9 +109,14 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
-        parser.add_argument("--tenant", required=True)
-        parser.add_argument("--dataset", required=True)
+        parser.add_argument(
+            "targets", nargs="+", metavar="PATH_OR_URL",
+            help="files, folders (read recursively) and http(s) URLs",
+        )  # fmt: skip
+        parser.add_argument("--tenant", required=True, help="the tenant (slug)")
+        parser.add_argument(
+            "--dataset", required=True, help="the dataset's name (created if missing)"
+        )
         parser.add_argument("--tags", default="", help="comma-separated tags for every document")
         parser.add_argument(
             "--language", default=None,

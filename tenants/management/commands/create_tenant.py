@@ -19,8 +19,11 @@ class Command(CheckedCommand):
     help = "Create a tenant: create_tenant <slug> [--name N] [--rate-limit 60/m]."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("slug")
-        parser.add_argument("--name", default="")
+        parser.add_argument(
+            "slug",
+            help="the tenant's id in commands and X-Tenant: lowercase letters, digits, hyphens",
+        )
+        parser.add_argument("--name", default="", help="display name (default: made from the slug)")
         parser.add_argument("--rate-limit", default="", help='default rate limit, e.g. "60/m"')
 
     def handle(self, *args: Any, slug: str, name: str, rate_limit: str, **opts: Any) -> None:

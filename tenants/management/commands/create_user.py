@@ -43,8 +43,8 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("username")
-        parser.add_argument("--tenant", required=True)
+        parser.add_argument("username", help="the sign-in name (new, or an existing user)")
+        parser.add_argument("--tenant", required=True, help="the tenant (slug) to add them to")
         parser.add_argument(
             "--role",
             choices=Membership.Role.values,
@@ -62,7 +62,7 @@ class Command(CheckedCommand):
             help="read the password from the first line of standard input (for scripts: "
             "printf '%%s\\n' \"$PW\" | manage.py create_user ...)",
         )  # fmt: skip
-        parser.add_argument("--email", default="")
+        parser.add_argument("--email", default="", help="their e-mail address (optional)")
         parser.add_argument("--no-input", action="store_true", help="never prompt for a password")
 
     def handle(self, *args: Any, **opts: Any) -> None:

@@ -26,7 +26,7 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("slug")
+        parser.add_argument("slug", help="the tenant to delete")
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         parser.add_argument(
             "--with-users", action="store_true",

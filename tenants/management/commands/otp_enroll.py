@@ -21,7 +21,7 @@ class Command(CheckedCommand):
     help = "Enroll a TOTP authenticator for a user (needed to use /admin/)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("username")
+        parser.add_argument("username", help="an existing user (see create_user)")
         parser.add_argument("--name", default="authenticator", help="device name")
         parser.add_argument("--staff", action="store_true", help="also mark the user as staff")
         parser.add_argument(
