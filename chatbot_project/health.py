@@ -51,9 +51,38 @@ def _timed(check: Callable[[], Any]) -> dict[str, Any]:
     return out
 
 
+_leaves: list[tuple[str, str]] | None = None  # this code's newest migration per app
+
+
+def _latest_migrations() -> list[tuple[str, str]]:
+    """The leaf migrations of this code, read from the migration files once per process."""
+    global _leaves
+    if _leaves is None:
+        from django.db.migrations.loader import MigrationLoader
+
+        _leaves = sorted(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+    return _leaves
+
+
 def _database() -> None:
+    """The database answers, and holds this code's schema: without `manage.py migrate` (a new
+    database, a deploy whose migrations have not run) it answered "ok" while every API request
+    failed with a 500. Are this code's newest migrations (one per app) recorded as applied?"""
+    wanted = [f"{app}.{name}" for app, name in _latest_migrations()]
     with connection.cursor() as cur:
-        cur.execute("SELECT 1")
+        cur.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+        applied: set[str] = set()
+        if cur.fetchone()[0] and wanted:
+            cur.execute(
+                "SELECT app || '.' || name FROM django_migrations "
+                "WHERE app || '.' || name = ANY(%s)",
+                [wanted],
+            )
+            applied = {row[0] for row in cur.fetchall()}
+    missing = [name for name in wanted if name not in applied]
+    if missing:
+        log.warning("readiness: migrations not applied: %s", ", ".join(missing))
+        raise CheckFailed("the database schema is older than this code; run `manage.py migrate`")
 
 
 def _vector() -> None:
