@@ -240,7 +240,7 @@ class ExtractiveProvider:
     ) -> AsyncIterator[LLMChunk]:
         """``sampling``: of the OpenAI route's options only ``stop`` applies to a quote."""
         answer = _before_stop(extractive_answer(question, sources), (sampling or {}).get("stop"))
-        words = re.findall(r"\s*\S+\s*$|\s*\S+", answer)  # (whitespace before a stop kept)
+        words = _pieces(answer)
         completion = count_tokens(answer)
         finish = "stop"
         if completion > max_tokens:
@@ -251,6 +251,19 @@ class ExtractiveProvider:
             await asyncio.sleep(0)  # let the transport send each piece as it comes
         prompt = sum(count_tokens(m["content"]) for m in messages)
         yield LLMChunk(finish_reason=finish, usage=_usage(prompt, completion))
+
+
+# The answer's words; each Han character its own word (BERT's tokenizer counts them one by one,
+# so counts still add up exactly): a Chinese sentence streams in pieces and ``max_tokens`` cuts
+# inside it, not before it. Whitespace before the end is kept on the last word (``stop``).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ceaf\U0002f800-\U0002fa1f"
+_WORDS = re.compile(rf"\s*[^\s{_HAN}]+\s*$|\s*[{_HAN}]\s*$|\s*[{_HAN}]|\s*[^\s{_HAN}]+")
+
+
+def _pieces(answer: str) -> list[str]:
+    return (
+        _WORDS.findall(answer) if not answer.isascii() else re.findall(r"\s*\S+\s*$|\s*\S+", answer)
+    )
 
 
 def _before_stop(answer: str, stop: str | list[str] | None) -> str:

@@ -187,3 +187,45 @@ def test_an_extractive_chat_over_chinese_documents_quotes_and_cites_the_right_se
     assert quote == "序列化器把模型实例转换为 JSON。"
     n = int(rest.split("]", 1)[0])
     assert body["citations"][n - 1]["document_title"] == "序列化器"
+
+
+def _stream_cjk(max_tokens: int) -> tuple[list[str], str | None]:
+    import asyncio
+
+    from conversations.extractive import ExtractiveProvider
+
+    async def run() -> list:
+        stream = ExtractiveProvider().stream(
+            messages=[{"role": "user", "content": "什么是序列化器？"}], model="extractive",
+            temperature=0.0, max_tokens=max_tokens, sources=[_src(CHINESE)],
+            question="什么是序列化器？",
+        )  # fmt: skip
+        return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(run())
+    return [c.text for c in chunks[:-1]], chunks[-1].finish_reason
+
+
+def test_a_chinese_answer_streams_in_pieces_and_max_tokens_cuts_inside_a_sentence():
+    """Each Han character is a word of the stream (BERT counts them one by one): a Chinese
+    sentence is not one piece, and ``max_tokens`` cuts inside it instead of dropping it."""
+    from conversations.extractive import _pieces
+    from conversations.prompting import count_tokens
+
+    full = extractive_answer("什么是序列化器？", [_src(CHINESE)])
+    words = _pieces(full + " ")
+    assert "".join(words) == full + " "
+    assert sum(count_tokens(w) for w in words) == count_tokens(full)
+    assert {"序", "列", "JSON，"} <= {w.strip() for w in words}
+    pieces, finish = _stream_cjk(1000)
+    assert "".join(pieces) == full
+    assert finish == "stop"
+    assert max(len(p) for p in pieces) < 30  # not one sentence per piece
+    quote_starts = len(full.split(": ", 1)[0]) + 2
+    cut_at = count_tokens(full[: quote_starts + 4])
+    pieces, finish = _stream_cjk(cut_at)
+    text = "".join(pieces)
+    assert finish == "length"
+    assert full.startswith(text)
+    assert text.endswith("序列化器")
+    assert count_tokens(text) == cut_at
