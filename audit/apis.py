@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from audit import selectors
 from audit.serializers import AuditEventSerializer
 from chatbot_project.errors import APIError
+from conversations.chat_input import MAX_USER_CHARS
 from tenants.views import TenantAPIView
 
 _ACTION = re.compile(r"[a-z_]{1,32}(\.[a-z_]{0,31})?", re.ASCII)
@@ -60,8 +61,9 @@ class AuditListAPI(TenantAPIView):
         operation_id="audit_list",
         responses=AuditEventSerializer(many=True),
         description=(
-            "Beyond API.md: who changed what in this tenant (API keys, bots, scopes, datasets, "
-            "documents, tenant settings and quotas, members), through the API, the admin or a "
+            "Beyond API.md: who changed what in this tenant (the tenant's creation, API keys, "
+            "bots, scopes, datasets, documents and their chunks, tenant settings and quotas, "
+            "members, conversations deleted or erased), through the API, the admin or a "
             "management command, newest first. Append-only; kept until `manage.py purge_audit`."
         ),
         parameters=[
@@ -76,6 +78,11 @@ class AuditListAPI(TenantAPIView):
             OpenApiParameter(
                 "actor", str,
                 description="A user id or username, an API key's id or prefix, `cli:<os user>`.",
+            ),
+            OpenApiParameter(
+                "end_user", str,
+                description="An end-user id as sent with the chats: the deletions and erasures "
+                "of their conversations (matched through a keyed hash; the id is not stored).",
             ),
             OpenApiParameter(
                 "from", OpenApiTypes.DATETIME,
@@ -101,5 +108,6 @@ class AuditListAPI(TenantAPIView):
             actor=_text(params, "actor", None, 200),
             start=start,
             end=end,
+            end_user=_text(params, "end_user", None, MAX_USER_CHARS),
         )
         return self.list_response(qs, AuditEventSerializer)

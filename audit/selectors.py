@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
+from audit.end_users import end_user_refs
 from audit.models import AuditEvent
 from tenants.models import Tenant
 
@@ -19,10 +20,16 @@ def audit_event_list(
     actor: str | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    end_user: str | None = None,
 ) -> QuerySet[AuditEvent]:
     """``actor`` matches the actor's id (a user id, a key id) or label (a username, a key
-    prefix, ``cli:<os user>``); ``action`` a whole action or, ending in ``.``, its type's."""
+    prefix, ``cli:<os user>``); ``action`` a whole action or, ending in ``.``, its type's;
+    ``end_user`` an end-user id (as sent with the chats), through its keyed hash in the
+    conversation events' ``changes`` (``audit.end_users``), never stored itself."""
     qs = AuditEvent.objects.for_tenant(tenant)
+    if end_user:
+        refs = end_user_refs(tenant_id=tenant.pk, user=end_user)
+        qs = qs.filter(object_type="conversation", changes__end_user__in=refs)
     if action:
         qs = (
             qs.filter(action__startswith=action)

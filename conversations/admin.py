@@ -3,8 +3,8 @@ from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 
+from conversations.erasure import conversations_delete_recorded
 from conversations.models import Conversation, Message
-from conversations.services import conversations_delete
 from conversations.usage import archive_usage
 from tenants.admin_scoping import TenantScopedAdminMixin
 
@@ -34,13 +34,14 @@ class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             obj.bot_slug = obj.bot.slug
         super().save_model(request, obj, form, change)
 
-    # Deleting conversations keeps their usage in GET /v1/usage (services.conversations_delete).
+    # Deleting conversations keeps their usage in GET /v1/usage (services.conversations_delete)
+    # and records a conversation.delete each (audit log), as DELETE /v1/conversations/{id} does.
     def delete_model(self, request, obj):
         self.check_tenant(request, obj)
-        conversations_delete(Conversation.objects.filter(pk=obj.pk))
+        conversations_delete_recorded(Conversation.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        conversations_delete(self.writable(request, queryset))
+        conversations_delete_recorded(self.writable(request, queryset))
 
 
 @admin.register(Message)

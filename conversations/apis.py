@@ -288,10 +288,16 @@ class ConversationListView(APIView):
                 f"the chats (1 to {MAX_USER_CHARS} characters).",
                 details={"fields": {"user": ["Name one end user."]}},
             )
-        qs = selectors.conversations_of_end_user(
-            tenant=request.tenant, user=user, context=request.auth_context
+        from conversations.erasure import end_user_erase  # (the chat paths need none of it)
+
+        context = request.auth_context
+        qs = selectors.conversations_of_end_user(tenant=request.tenant, user=user, context=context)
+        restricted = context is not None and (
+            context.allowed_bot_ids is not None or context.allowed_scope_ids is not None
         )
-        conversations, messages = services.conversations_delete_batched(qs)
+        conversations, messages = end_user_erase(
+            tenant=request.tenant, user=user, conversations=qs, restricted=restricted
+        )
         return Response({"deleted": {"conversations": conversations, "messages": messages}})
 
 

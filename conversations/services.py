@@ -242,8 +242,13 @@ def _save_feedback(message: Message) -> Message:
 
 
 def conversation_delete(*, tenant: Tenant, conversation: Conversation) -> None:
+    """Delete one conversation, recorded as ``conversation.delete`` (``conversations.erasure``)."""
+    from conversations.erasure import conversations_delete_recorded
+
     assert conversation.tenant_id == tenant.id
-    conversations_delete(Conversation.objects.for_tenant(tenant).filter(pk=conversation.pk))
+    conversations_delete_recorded(
+        Conversation.objects.for_tenant(tenant).filter(pk=conversation.pk)
+    )
 
 
 def conversations_delete(conversations: QuerySet[Conversation]) -> dict[str, int]:
@@ -262,12 +267,14 @@ def conversations_delete_batched(
     *,
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
+    deleted: list[int] | None = None,
 ) -> tuple[int, int]:
     """Delete ``conversations`` ``batch`` at a time, each batch its own transaction through
     ``conversations_delete`` (usage kept, rows re-checked under their locks): one delete of every
     match loaded them all into memory and held their locks until the end. ``progress(n)`` after
-    each batch. Returns how many conversations and messages went."""
-    deleted = [0, 0]
+    each batch. Returns how many conversations and messages went; ``deleted`` (``[0, 0]``) is
+    kept up to date after each batch, for a caller to know what went when a later one fails."""
+    deleted = [0, 0] if deleted is None else deleted
     while ids := list(conversations.values_list("pk", flat=True)[:batch]):
         counts = conversations_delete(conversations.filter(pk__in=ids))
         deleted[0] += counts.get(Conversation._meta.label, 0)

@@ -110,7 +110,9 @@ class DocumentAdmin(_ServiceDeleteAdmin):
 @admin.register(Chunk)
 class ChunkAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     """View only: a chunk's text edited here kept the vector of its old text (answers ranked
-    it by what it no longer said), and an added one had none. Ingestion writes chunks."""
+    it by what it no longer said), and an added one had none. Ingestion writes chunks. Deletes
+    stay (a wrong or sensitive passage out of answers at once, before a re-ingest), recorded
+    in the audit log as ``chunk.delete``, one event per document (``delete_chunks``)."""
 
     list_display = ("document", "index", "token_count", "tenant")
     list_filter = ("tenant",)
@@ -134,18 +136,24 @@ class ChunkAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 
 def delete_chunks(chunks) -> None:
-    """Delete ``chunks`` and set each of their documents' ``chunk_count`` to what is left.
+    """Delete ``chunks`` and set each of their documents' ``chunk_count`` to what is left;
+    one ``chunk.delete`` audit event per document that lost chunks (its id and title, how many,
+    which indexes, the count before and after), in the same transaction.
 
     The documents are locked first, as ingestion locks one before it replaces its chunks, so
     a re-ingest finishing meanwhile does not have its count overwritten (or overwrite ours).
     One UPDATE recounts them all."""
     with transaction.atomic():
-        doc_ids = list(
-            Document.objects.select_for_update()
+        docs = {
+            row[0]: row
+            for row in Document.objects.select_for_update()
             .filter(pk__in=chunks.values("document_id"))
             .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+            .values_list("pk", "tenant_id", "title", "dataset_id", "chunk_count")
+        }
+        gone: dict = {}
+        for document_id, index in chunks.order_by("index").values_list("document_id", "index"):
+            gone.setdefault(document_id, []).append(index)
         chunks.delete()
         left = (
             Chunk.objects.filter(document_id=OuterRef("pk"))
@@ -154,7 +162,28 @@ def delete_chunks(chunks) -> None:
             .annotate(n=Count("pk"))
             .values("n")
         )
-        Document.objects.filter(pk__in=doc_ids).update(
+        Document.objects.filter(pk__in=list(docs)).update(
             chunk_count=Coalesce(Subquery(left, output_field=IntegerField()), Value(0)),
             updated_at=timezone.now(),
         )
+        _record_chunk_deletes(docs, gone)
+
+
+def _record_chunk_deletes(docs: dict, gone: dict) -> None:
+    from audit.services import MAX_ITEMS, audit_record
+    from tenants.models import Tenant
+
+    counts = dict(Document.objects.filter(pk__in=list(gone)).values_list("pk", "chunk_count"))
+    tenants = Tenant.objects.in_bulk({docs[pk][1] for pk in gone if pk in docs})
+    for pk, indexes in gone.items():
+        if pk not in docs:  # (its row was deleted before ours locked it: no chunks of it left)
+            continue
+        _, tenant_id, title, dataset_id, before = docs[pk]
+        audit_record(
+            tenant=tenants[tenant_id], action="chunk.delete", object_id=pk, label=title,
+            changes={
+                "document": str(pk), "dataset": str(dataset_id), "chunks": len(indexes),
+                "indexes": indexes[:MAX_ITEMS],  # the first 20, in order
+                "chunk_count": {"old": before, "new": counts.get(pk, 0)},
+            },
+        )  # fmt: skip

@@ -59,3 +59,15 @@ def document_update(*, tenant: Tenant, document: Document, **fields: Any) -> Doc
             tenant=tenant, action="document.update", obj=locked, label=locked.title, changes=changes
         )
     return locked
+
+
+def document_retry_record(*, document: Document, before: dict[str, Any]) -> None:
+    """Record ``document.retry``: a failed ``document`` queued again by posting its content
+    again (``document_services``), in the caller's transaction. ``before``: its values when it
+    had failed (the fields the post replaces, ``status``, ``error``); the error is kept to its
+    first 200 characters, a new stored file as changed only."""
+    before = {**before, "error": (before.get("error") or "")[:200]}
+    audit_record(
+        tenant=document.tenant, action="document.retry", obj=document, label=document.title,
+        changes=diff(before, snapshot(document, before)),
+    )  # fmt: skip

@@ -232,7 +232,9 @@ def _queue_again(
                 raise NotFound()  # refresh_from_db's DoesNotExist (a 500)
             audit_record(
                 tenant=document.tenant, action="document.reingest", obj=document,
-                label=document.title, changes={"refetch": bool(fields)},
+                label=document.title, changes={
+                    "refetch": bool(fields), "status": {"old": document.status, "new": "queued"},
+                },
             )  # fmt: skip
     finally:
         lease.release()

@@ -28,7 +28,9 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from audit.services import snapshot
 from chatbot_project.errors import APIError, NotFound
+from datasets.document_edit import document_retry_record
 from datasets.document_input import (  # noqa: F401 - re-exported via datasets.services
     MAX_JSON_DEPTH,
     MAX_TAGS,
@@ -276,6 +278,7 @@ def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
         if document is None:
             return None
         replaced = document.file.name if document.file else ""
+        before = snapshot(document, (*_REPOSTED_FIELDS, "status", "error"))
         for name in _REPOSTED_FIELDS:
             setattr(document, name, getattr(upload, name))
         document.status = Document.Status.QUEUED
@@ -284,6 +287,7 @@ def _requeue_failed(*, failed: Document, upload: Document) -> Document | None:
         document.attempts = 0
         fields = [*_REPOSTED_FIELDS, "status", "progress", "error", "attempts", "updated_at"]
         document.save(update_fields=fields)
+        document_retry_record(document=document, before=before)
         # A document that kept its previous version is read while queued (retrieval.READABLE):
         # its chunks take the new tags now, so scopes' tag filters follow the post at once.
         Chunk.objects.filter(document_id=document.pk).update(tags=document.tags)

@@ -32,7 +32,7 @@ from tenants.admin_scoping import (
 )
 from tenants.admin_users import SuperuserGroupAdmin, TenantUserAdmin
 from tenants.models import Membership, Tenant
-from tenants.services import last_owner_refusal, tenant_delete
+from tenants.services import last_owner_refusal, tenant_delete, tenant_record_created
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), TenantUserAdmin)
@@ -71,8 +71,12 @@ class TenantAdmin(RoleRequiredAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         from audit.admin_hooks import admin_saved
 
-        save = super().save_model
-        admin_saved("tenant", obj, form, change, lambda: save(request, obj, form, change))
+        def save() -> None:
+            super(TenantAdmin, self).save_model(request, obj, form, change)
+            if not change:  # its first event, as tenant_create records it (the admin's atomic)
+                tenant_record_created(tenant=obj)
+
+        admin_saved("tenant", obj, form, change, save)
 
     # Through the service: a bare cascade left the tenant's uploaded files on disk.
     def delete_model(self, request, obj):

@@ -10,14 +10,38 @@ from tenants.models import Membership, Tenant
 
 
 def tenant_create(*, slug: str, name: str = "", default_rate_limit: str = "") -> Tenant:
+    """Create a tenant; its first audit event, ``tenant.create``, in the same transaction."""
     tenant = Tenant(
         slug=slug,
         name=name or slug.replace("-", " ").title(),
         default_rate_limit=default_rate_limit,
     )
     tenant.full_clean()
-    tenant.save()
+    with transaction.atomic():
+        tenant.save()
+        tenant_record_created(tenant=tenant)
     return tenant
+
+
+TENANT_CREATED_FIELDS = (
+    "slug",
+    "name",
+    "is_active",
+    "default_model",
+    "default_rate_limit",
+    "quotas",
+)
+
+
+def tenant_record_created(*, tenant: Tenant) -> None:
+    """Record ``tenant.create`` for ``tenant``, just inserted (by ``tenant_create``, or the
+    admin's add form): its settings as they start, quotas included."""
+    from audit.services import audit_record, diff, snapshot
+
+    audit_record(
+        tenant=tenant, action="tenant.create", obj=tenant,
+        changes=diff({}, snapshot(tenant, TENANT_CREATED_FIELDS)),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -191,7 +215,10 @@ def tenant_delete(*, tenant: Tenant, with_users: bool = False) -> None:
     this tenant only. Keys stop working at once in this process, within the key cache time
     (API_KEY_CACHE_SECONDS) elsewhere; a worker ingesting one of its documents stops at its
     next progress write. Its questions' cached embeddings (Redis, ``qemb:<tenant id>:...``)
-    go too: they were kept up to a week after the tenant."""
+    go too: they were kept up to a week after the tenant.
+
+    Its audit events go with it (they are its rows), so the deletion itself is a WARNING line of
+    the ``audit`` logger, once it committed (``_log_deleted``)."""
     from datasets.document_services import delete_stored_files
     from datasets.models import Document
     from datasets.query_embeddings import forget_cached_questions
@@ -205,9 +232,47 @@ def tenant_delete(*, tenant: Tenant, with_users: bool = False) -> None:
             Document.objects.filter(tenant=tenant).exclude(file="").values_list("file", flat=True)
         )
         users = list(_sole_members(tenant).values_list("pk", flat=True)) if with_users else []
+        counts = tenant_footprint(tenant=locked)
+        counts["audit_events"] = _audit_events(locked)
         locked.delete()
         if users:
             get_user_model().objects.filter(pk__in=users).delete()
         transaction.on_commit(lambda: delete_stored_files(files))
         transaction.on_commit(lambda: forget_cached_questions(tenant.id))
+        logged = _log_deleted(tenant.pk, locked.slug, counts, users_deleted=len(users))
+        transaction.on_commit(logged)
     invalidate_key_cache(tenant_id=tenant.id)
+
+
+def _audit_events(tenant: Tenant) -> int:
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.for_tenant(tenant).count()
+
+
+def _log_deleted(tenant_id: Any, slug: str, counts: dict[str, int], *, users_deleted: int) -> Any:
+    """The application log's record of a tenant deletion (its audit log went with it): slug,
+    id, who (as an audit event's actor), from where, and what went, as a sentence and, in the
+    JSON log, as fields. Made before the commit (the actor is the command's or request's)."""
+    import logging
+
+    from audit.context import current_actor
+
+    actor = current_actor()
+    counts = {k: v for k, v in counts.items() if k != "users_left_without_tenant"}
+    counts["users"] = users_deleted
+    fields = {
+        "event": "tenant.delete", "tenant_id": str(tenant_id), "tenant_slug": slug,
+        "actor_type": actor.type, "actor_id": actor.id, "actor_label": actor.label,
+        "via": actor.via, "request_id": actor.request_id, "client_address": actor.client_address,
+        "deleted": counts,
+    }  # fmt: skip
+    what = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+    def log() -> None:
+        logging.getLogger("audit").warning(
+            "tenant %s (%s) deleted by %s via %s: %s",
+            slug, tenant_id, actor.label or actor.type, actor.via or "-", what, extra=fields,
+        )  # fmt: skip
+
+    return log

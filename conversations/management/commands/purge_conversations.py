@@ -11,8 +11,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
+from conversations.erasure import end_user_erase, retention_purge
 from conversations.models import Conversation
-from conversations.services import conversations_delete_batched
 from tenants.models import Tenant
 
 _UNITS = {"d": "days", "h": "hours", "min": "minutes", "w": "weeks"}
@@ -92,15 +92,16 @@ class Command(CheckedCommand):
                 "user's conversations), or both."
             )
         qs = Conversation.objects.all()
-        cutoff = None
+        cutoff = chosen = None
         if older_than is not None:
             cutoff = cutoff_for(parse_age(older_than), older_than)
             qs = qs.filter(updated_at__lt=cutoff)
         if tenant:
             try:
-                qs = qs.filter(tenant=Tenant.objects.get(slug=tenant))
+                chosen = Tenant.objects.get(slug=tenant)
             except Tenant.DoesNotExist:
                 raise CommandError(f"No tenant {tenant!r}.") from None
+            qs = qs.filter(tenant=chosen)
         if user is not None:
             qs = qs.filter(user=user)
         if dry_run:
@@ -119,8 +120,18 @@ class Command(CheckedCommand):
         # A batch at a time, each its own transaction (conversations_delete_batched). Still idle
         # (updated_at): one continued meanwhile is kept. Text goes, the usage history stays
         # (GET /v1/usage reads UsageArchive too); each batch's rows are re-checked under their
-        # locks.
-        conversations, messages = conversations_delete_batched(qs, batch=BATCH, progress=bar.update)
+        # locks. Recorded in the audit log (conversations.erasure): an erasure as one
+        # conversation.erase, a retention purge as one conversation.purge per tenant.
+        if user is not None:
+            conversations, messages = end_user_erase(
+                tenant=chosen, user=user, conversations=qs, cutoff=cutoff, batch=BATCH,
+                progress=bar.update,
+            )  # fmt: skip
+        else:
+            conversations, messages = retention_purge(
+                conversations=qs, cutoff=cutoff, older_than=older_than, batch=BATCH,
+                progress=bar.update,
+            )  # fmt: skip
         bar.close()
         said = f"Deleted {conversations} conversation(s) ({messages} messages)"
         if user is not None:
