@@ -212,7 +212,24 @@ def _method_message(request: Any, view: Any) -> str:
 
 
 def handler404(request, exception=None):
+    path = getattr(request, "path_info", "") or ""
+    if len(path) > 1 and path.endswith("/") and _routes(path.rstrip("/")):
+        # `/v1/bots/` (a client that adds slashes): the route is there without it.
+        return error_response(
+            404, f"No route matches this path; the route is {path.rstrip('/')}, without the "
+            "trailing slash.",
+        )  # fmt: skip
     return error_response(404, "No route matches this path. See /docs for the API.")
+
+
+def _routes(path: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def handler500(request):

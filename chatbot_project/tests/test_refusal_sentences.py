@@ -66,3 +66,17 @@ def test_the_body_ceilings_413_names_the_file_size_limit(settings):
         "The request body is larger than 11 MB, the most this server accepts; a document file "
         "may be at most 10 MB."
     )
+
+
+def test_a_trailing_slash_is_named(api):
+    res = api.get("/v1/bots/")
+    assert _error(res, 404, "not_found") == (
+        "No route matches this path; the route is /v1/bots, without the trailing slash."
+    )
+    res = api.post("/v1/chat/", {"bot": "x", "message": "y"}, format="json")
+    assert _error(res, 404, "not_found") == (
+        "No route matches this path; the route is /v1/chat, without the trailing slash."
+    )
+    # A path that is no route either way keeps the plain sentence.
+    res = api.get("/v1/nothing-here/")
+    assert _error(res, 404, "not_found") == "No route matches this path. See /docs for the API."
