@@ -21,6 +21,17 @@ if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
 
 DATABASE_URL = env_str("DATABASE_URL", required=True)
 REDIS_URL = env_str("REDIS_URL", required=True)
+try:
+    from redis.connection import parse_url as _parse_redis_url
+
+    _parse_redis_url(REDIS_URL)
+except ValueError:  # else every request that touched Redis was a 500 (rate limits: all of them)
+    # Without the URL itself, which may hold a password.
+    raise ImproperlyConfigured(
+        "REDIS_URL is not a valid Redis URL: use redis://[:<password>@]<host>:<port>/<db> "
+        "(rediss:// with TLS, or unix:///path/to/redis.sock), with special characters of the "
+        "password percent-encoded."
+    ) from None
 if running_tests() and not env_bool("TEST_KEEP_REDIS_URL", False):
     # Tests get their own Redis db (flushed per test) so a running `make run` keeps its data.
     from urllib.parse import urlsplit, urlunsplit
