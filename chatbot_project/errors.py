@@ -219,7 +219,30 @@ def handler404(request, exception=None):
             404, f"No route matches this path; the route is {path.rstrip('/')}, without the "
             "trailing slash.",
         )  # fmt: skip
+    not_id = _not_an_id(path.rstrip("/"))
+    if not_id:
+        return error_response(404, not_id)
     return error_response(404, "No route matches this path. See /docs for the API.")
+
+
+_SOME_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _not_an_id(path: str) -> str | None:
+    """`/v1/bots/support` (a slug where the route takes an id): say so, and where ids are
+    listed, instead of "No route matches this path"."""
+    parts = path.split("/")
+    if parts[1:2] != ["v1"]:
+        return None
+    for i, part in enumerate(parts):
+        if i < 3 or not part:  # "", "v1", the collection's name
+            continue
+        if _routes("/".join([*parts[:i], _SOME_ID, *parts[i + 1 :]])):
+            listing = "/".join(parts[:i])
+            where = f"; GET {listing} lists them" if _routes(listing) else ""
+            shown = part if len(part) <= 64 else part[:64] + "..."
+            return f"No route matches this path: {shown!r} is not an id (routes take UUIDs{where})."
+    return None
 
 
 def _routes(path: str) -> bool:

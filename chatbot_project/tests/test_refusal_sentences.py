@@ -80,3 +80,22 @@ def test_a_trailing_slash_is_named(api):
     # A path that is no route either way keeps the plain sentence.
     res = api.get("/v1/nothing-here/")
     assert _error(res, 404, "not_found") == "No route matches this path. See /docs for the API."
+
+
+def test_a_slug_where_an_id_goes_is_named(api):
+    res = api.get("/v1/bots/support")
+    assert _error(res, 404, "not_found") == (
+        "No route matches this path: 'support' is not an id (routes take UUIDs; GET /v1/bots "
+        "lists them)."
+    )
+    assert api.get("/v1/bots/support/").json() == res.json()  # a trailing slash too
+    res = api.post("/v1/datasets/Handbook/documents", {"text": "x"}, format="json")
+    assert _error(res, 404, "not_found") == (
+        "No route matches this path: 'Handbook' is not an id (routes take UUIDs; GET "
+        "/v1/datasets lists them)."
+    )
+    # No listing route for messages: the sentence says what it can.
+    res = api.post("/v1/messages/12/feedback", {"rating": "up"}, format="json")
+    assert _error(res, 404, "not_found") == (
+        "No route matches this path: '12' is not an id (routes take UUIDs)."
+    )
