@@ -57,6 +57,11 @@ class SessionTokenObtainSerializer(TokenObtainPairSerializer):
     keys, tenant settings) to whoever had guessed or phished it."""
 
     otp = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    # simplejwt's "No active account found with the given credentials" (no full stop, and
+    # "account" where the user typed a user name); which of the two was wrong stays unsaid.
+    default_error_messages = {
+        "no_active_account": "Wrong username or password, or the account is deactivated."
+    }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # The password first (a wrong one says only that), then the code, and only then the
