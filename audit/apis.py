@@ -63,7 +63,8 @@ class AuditListAPI(TenantAPIView):
         description=(
             "Beyond API.md: who changed what in this tenant (the tenant's creation, API keys, "
             "bots, scopes, datasets, documents and their chunks, tenant settings and quotas, "
-            "members, conversations deleted or erased), through the API, the admin or a "
+            "members, conversations deleted or erased, messages redacted, edited or deleted in "
+            "the admin), through the API, the admin or a "
             "management command, newest first. Append-only; kept until `manage.py purge_audit`."
         ),
         parameters=[

@@ -1,11 +1,13 @@
 from django.contrib import admin
-from django.db import transaction
-from django.db.models import Case, Count, F, IntegerField, Value, When
-from django.db.models.functions import Greatest
+from django.contrib.admin.models import CHANGE, DELETION
 
 from conversations.erasure import conversations_delete_recorded
+from conversations.message_edits import (
+    admin_log_entries,
+    message_save_recorded,
+    messages_delete_recorded,
+)
 from conversations.models import Conversation, Message
-from conversations.usage import archive_usage
 from tenants.admin_scoping import TenantScopedAdminMixin
 
 
@@ -53,7 +55,9 @@ class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     another conversation or bot took its usage with it. Only ``content`` (to redact personal
     data from a transcript) and ``metadata`` change. Messages are not added here either (an
     added one counted in /v1/usage as tokens never spent, outside its conversation's
-    ``message_count``): chats write them."""
+    ``message_count``): chats write them. Redactions, other edits and deletes are audit events
+    (``message.redact``, ``message.update``, ``message.delete``: ``conversations.message_edits``),
+    without the text."""
 
     list_display = ("id", "tenant", "role", "finish_reason", "feedback_rating", "created_at")
     list_filter = ("tenant", "role", "finish_reason", "feedback_rating")
@@ -72,32 +76,23 @@ class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    # Each through conversations.message_edits, recorded in the audit log there (message.redact,
+    # message.update, message.delete), once: audit_type stays None, so admin_hooks adds none.
+    def save_model(self, request, obj, form, change):
+        self.check_tenant(request, obj)
+        message_save_recorded(obj)
+
     # Deleting messages keeps their usage in GET /v1/usage, as deleting conversations does.
     def delete_model(self, request, obj):
         self.check_tenant(request, obj)
-        delete_messages(Message.objects.filter(pk=obj.pk))
+        messages_delete_recorded(Message.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        delete_messages(self.writable(request, queryset))
+        messages_delete_recorded(self.writable(request, queryset))
 
+    # The admin's history names a message by role and id, not by its first words.
+    def log_change(self, request, obj, message):
+        admin_log_entries(request.user.pk, [obj], CHANGE, message)
 
-def delete_messages(messages) -> None:
-    """Delete ``messages``: their figures go to ``UsageArchive`` first (``archive_usage``), and
-    each conversation's ``message_count`` goes down by the messages it lost, in one UPDATE.
-
-    Down by, not recounted: a chat inserts the question when it starts and counts both turns
-    when the answer is stored, so a recount meanwhile would be one too many afterwards."""
-    with transaction.atomic():
-        archive_usage(messages)
-        lost = messages.order_by().values("conversation_id").annotate(n=Count("pk"))
-        per_conversation = {row["conversation_id"]: row["n"] for row in lost}
-        messages.delete()
-        if not per_conversation:
-            return
-        minus = Case(
-            *(When(pk=pk, then=Value(n)) for pk, n in per_conversation.items()),
-            output_field=IntegerField(),
-        )
-        Conversation.objects.filter(pk__in=per_conversation).update(
-            message_count=Greatest(F("message_count") - minus, Value(0))
-        )
+    def log_deletions(self, request, queryset):
+        admin_log_entries(request.user.pk, queryset, DELETION)
