@@ -45,6 +45,13 @@ class ConversationAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         conversations_delete_recorded(self.writable(request, queryset))
 
+    # The admin's history names a conversation by its id, not by its title (the first question).
+    def log_change(self, request, obj, message):
+        admin_log_entries(request.user.pk, [obj], CHANGE, message)
+
+    def log_deletions(self, request, queryset):
+        admin_log_entries(request.user.pk, queryset, DELETION)
+
 
 @admin.register(Message)
 class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):

@@ -143,21 +143,25 @@ def _same_json(stored: Any, posted: Any) -> bool:
     return json.dumps(stored, sort_keys=True) == json.dumps(posted, sort_keys=True)
 
 
-def admin_log_entries(
-    user_id: Any, messages: Iterable[Message], flag: int, change: Any = ""
-) -> None:
-    """The admin's own history (``LogEntry``) of ``messages``, named by role and id: Django names
-    an object by ``str()``, which for a message starts with its text, so a deleted or redacted
+def _text_free_name(obj: Any) -> str:
+    if isinstance(obj, Message):
+        return f"{obj.role} message {obj.pk}"
+    return f"{obj._meta.verbose_name} {obj.pk}"
+
+
+def admin_log_entries(user_id: Any, objects: Iterable[Any], flag: int, change: Any = "") -> None:
+    """The admin's own history (``LogEntry``) of messages or conversations, named by type (and
+    role) and id: Django names an object by ``str()``, which for a message starts with its text
+    and for a conversation is its title (the first question), so a deleted or redacted
     message's words stayed in ``django_admin_log`` (the admin's "Recent actions")."""
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    content_type = ContentType.objects.get_for_model(Message)
     LogEntry.objects.bulk_create(
         LogEntry(
-            user_id=user_id, content_type_id=content_type.pk, object_id=str(m.pk),
-            object_repr=f"{m.role} message {m.pk}", action_flag=flag,
+            user_id=user_id, content_type_id=ContentType.objects.get_for_model(o).pk,
+            object_id=str(o.pk), object_repr=_text_free_name(o), action_flag=flag,
             change_message=json.dumps(change) if isinstance(change, list) else change,
         )
-        for m in messages
+        for o in objects
     )  # fmt: skip

@@ -200,3 +200,14 @@ def test_a_delete_whose_event_fails_is_rolled_back_with_its_usage(tenant, monkey
     assert Message.objects.filter(pk=answer.pk).exists()
     assert not UsageArchive.objects.exists()
     assert Conversation.objects.get(pk=answer.conversation_id).message_count == 2
+
+
+def test_a_conversation_deleted_in_the_admin_leaves_no_title_in_its_history(client, tenant):
+    """A conversation's title is its first question: the admin's history names it by id."""
+    conv, _, _ = _turns(BotFactory(tenant=tenant))
+    staff = staff_client(client, {tenant: "owner"})
+    assert staff.post(admin_url(conv, "delete"), {"post": "yes"}).status_code == 302
+    assert not Conversation.objects.filter(pk=conv.pk).exists()
+    [entry] = LogEntry.objects.all()
+    assert entry.object_repr == f"conversation {conv.pk}"
+    _no_text_kept()
