@@ -1,8 +1,10 @@
 """The offline ``extractive`` chat provider (``CHAT_PROVIDER=extractive``, the default without an
 API key): answers by quoting the passages that best match the question, with citation marks,
-streamed in small pieces, and says that it is extractive. An answer longer than ``max_tokens``
-is cut there, with ``finish_reason`` "length", as a model's would be; one holding a ``stop``
-string (the OpenAI route's) ends before it, with ``finish_reason`` "stop", as OpenAI's does."""
+streamed in small pieces, and says that it is extractive: in the question's language when it has
+phrases for it, else in the quotes', else in English (``answer_language``). An answer longer
+than ``max_tokens`` is cut there, with ``finish_reason`` "length", as a model's would be; one
+holding a ``stop`` string (the OpenAI route's) ends before it, with ``finish_reason`` "stop", as
+OpenAI's does."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from conversations.answer_language import phrases
 from conversations.llm import LLMChunk, _usage
 from conversations.prompting import count_tokens
 from conversations.unspaced import (
@@ -209,19 +212,17 @@ def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int
 
 def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: int = 3) -> str:
     if not sources:
-        return (
-            "I could not find anything about that in the knowledge base "
-            "(extractive mode: I only quote the documents)."
-        )
+        return phrases(question).nothing
     scored = _ranked(question, sources)
     picked = scored[:max_sentences]  # best first: the answer opens with its best sentence
     if not picked:  # no prose: the first source's lines, without its heading lines
         parts = _sections(sources[0].text, _title(sources[0]))
         first = [line for _, lines in parts for line in lines if line.strip()]
         first = first or sources[0].text.strip().splitlines()
-        return f"From the documentation (extractive answer): {' '.join(first)[:400]} [1]"
+        excerpt = " ".join(first)[:400]
+        return f"{phrases(question, excerpt).excerpt}{excerpt} [1]"
     body = " ".join(f"{s[3]} [{s[1]}]" for s in picked)
-    return f"From the documentation (an extractive answer quoting the best passages): {body}"
+    return phrases(question, " ".join(s[3] for s in picked)).answer + body
 
 
 class ExtractiveProvider:

@@ -9,6 +9,7 @@ word either way, and a whole Chinese question too (a full question was glued to 
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -23,8 +24,14 @@ def _src(text: str) -> SimpleNamespace:
     return SimpleNamespace(text=text, document_title=text.split(" > ", 1)[0])
 
 
+def _quotes(answer: str) -> str:
+    """The answer after its opening phrase (``answer_language``: Chinese and Japanese end
+    theirs with "：", with no space after it)."""
+    return re.split("[:：] ?", answer, maxsplit=1)[1]
+
+
 def _first_quote(answer: str) -> str:
-    return answer.split(": ", 1)[1].split(" [")[0]
+    return _quotes(answer).split(" [")[0]
 
 
 CHINESE = (
@@ -183,7 +190,8 @@ def test_an_extractive_chat_over_chinese_documents_quotes_and_cites_the_right_se
     build_kb(tenant, slug="zh", docs=docs)
     status, body = chat(client, make_key(tenant), bot="zh", message="什么是序列化器？")
     assert status == 200, body
-    quote, rest = body["answer"].split(": ", 1)[1].split(" [", 1)
+    assert body["answer"].startswith("根据文档（抽取式回答，引用最相关的段落）：序列化器")
+    quote, rest = _quotes(body["answer"]).split(" [", 1)
     assert quote == "序列化器把模型实例转换为 JSON。"
     n = int(rest.split("]", 1)[0])
     assert body["citations"][n - 1]["document_title"] == "序列化器"
@@ -221,7 +229,7 @@ def test_a_chinese_answer_streams_in_pieces_and_max_tokens_cuts_inside_a_sentenc
     assert "".join(pieces) == full
     assert finish == "stop"
     assert max(len(p) for p in pieces) < 30  # not one sentence per piece
-    quote_starts = len(full.split(": ", 1)[0]) + 2
+    quote_starts = len(full) - len(_quotes(full))
     cut_at = count_tokens(full[: quote_starts + 4])
     pieces, finish = _stream_cjk(cut_at)
     text = "".join(pieces)
