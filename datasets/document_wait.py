@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tqdm import tqdm
-
 from chatbot_project.commands import NO_WORKER, worker_answers
+from chatbot_project.progress import progress
 from datasets.models import Document
 
 TERMINAL = {Document.Status.READY, Document.Status.FAILED}
@@ -29,7 +28,7 @@ def wait_for_documents(
             "progress (--timeout)."
         )
     moved_at, last = time.monotonic(), None
-    with tqdm(total=len(ids), desc=desc, unit="doc") as bar:
+    with progress(total=len(ids), desc=desc, unit="doc") as bar:
         while True:
             rows = list(
                 Document.objects.filter(pk__in=ids).values_list("status", "progress", "error")

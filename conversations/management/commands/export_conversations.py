@@ -20,10 +20,10 @@ from typing import IO, Any
 
 from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from tqdm import tqdm
 
 from bots.cli import tenant_named
 from chatbot_project.commands import CheckedCommand
+from chatbot_project.progress import progress
 from conversations.export import conversations_to_export, export_rows
 from conversations.management.commands.purge_conversations import cutoff_for, parse_age
 
@@ -75,7 +75,7 @@ class Command(CheckedCommand):
             raise CommandError(f"Cannot write {output!r}: {exc.strerror}.") from None
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                bar = tqdm(total=qs.count(), desc="export", unit="conversation",
+                bar = progress(total=qs.count(), desc="export", unit="conversation",
                            file=self.stderr._out)  # fmt: skip
                 conversations, messages = self._write(qs, stream, bar)
                 bar.close()

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from django.core.management.base import CommandError
 from django.utils import timezone
-from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
+from chatbot_project.progress import progress
 from conversations.erasure import end_user_erase, retention_purge
 from conversations.models import Conversation
 from tenants.models import Tenant
@@ -113,7 +113,7 @@ class Command(CheckedCommand):
         # A progress bar (stderr) when it takes more than one batch: the first purge of a large
         # install ran for minutes without a word.
         total = qs.count()
-        bar = tqdm(
+        bar = progress(
             total=total, desc="purge", unit="conversation", file=self.stderr._out,
             disable=total <= BATCH,
         )  # fmt: skip

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from chatbot_project.commands import CheckedCommand, check_text, chunks_label, validated
 from chatbot_project.errors import APIError
 from chatbot_project.jsonbody import problem
+from chatbot_project.progress import progress
 from datasets import services
 from datasets.document_input import BLANK_TAG, clean_tags
 from datasets.document_wait import TERMINAL, wait_for_documents
@@ -165,7 +166,7 @@ class Command(CheckedCommand):
         docs: list[Document] = []
         refused = 0
         quota = ""  # the first quota sentence, repeated in the final error
-        for item in tqdm(items, desc="upload", unit="file", disable=len(items) < 2):
+        for item in progress(items, desc="upload", unit="file", disable=len(items) < 2):
             if problem(str(item)):  # a file in a folder whose name's bytes are not UTF-8
                 refused += 1
                 self._line(self.stderr, f"refused  {item}: its name is not UTF-8; rename it.")
@@ -203,7 +204,7 @@ class Command(CheckedCommand):
             self._drop_new(tenant, dataset)
 
         if opts["sync"]:
-            for doc in tqdm(docs, desc="ingest", unit="doc"):
+            for doc in progress(docs, desc="ingest", unit="doc"):
                 if doc.status not in TERMINAL:
                     self._process(doc)
                 task_started(str(doc.pk))

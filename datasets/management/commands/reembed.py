@@ -25,6 +25,7 @@ from django.db.models import Q
 from tqdm import tqdm
 
 from chatbot_project.commands import CheckedCommand
+from chatbot_project.progress import progress
 from datasets.embeddings import EmbeddingError, get_embedder
 from datasets.models import Chunk, Dataset, Document
 from datasets.retrieval_sql import READABLE_Q
@@ -85,7 +86,7 @@ class Command(CheckedCommand):
             return
         for dataset in todo:
             total = Chunk.objects.filter(dataset=dataset).count()
-            bar = tqdm(total=total, desc=f"{dataset.tenant.slug}/{dataset.name}", unit="chunk")
+            bar = progress(total=total, desc=f"{dataset.tenant.slug}/{dataset.name}", unit="chunk")
             done, replaced = 0, 0
             for doc in Document.objects.filter(READABLE_Q, dataset=dataset).order_by("created_at"):
                 try:

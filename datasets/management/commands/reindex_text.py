@@ -21,10 +21,10 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db.models import Q
-from tqdm import tqdm
 
 from bots.cli import tenant_named
 from chatbot_project.commands import CheckedCommand, chunks_label
+from chatbot_project.progress import progress
 from datasets.models import Chunk, Dataset
 from datasets.text_search import missing_languages, missing_sentence, reindex_chunks
 
@@ -64,7 +64,7 @@ class Command(CheckedCommand):
                 self.stdout.write(f"skipped  {label}: {sentence}")
                 continue
             total = Chunk.objects.filter(tenant_id=dataset.tenant_id, dataset=dataset).count()
-            bar = tqdm(total=total, desc=label, unit="chunk", disable=not total)
+            bar = progress(total=total, desc=label, unit="chunk", disable=not total)
             done, after = 0, None
             while True:
                 count, after = reindex_chunks(dataset.pk, after)
