@@ -14,7 +14,8 @@ Statements (see ../shared/design/RETRIEVAL.md for the measurements behind each c
   HNSW settings return almost nothing for a small tenant behind a filter.
 - keyword: PostgreSQL full text, an OR of the question's lexemes (AND matched 2 of 20 dev
   questions), ranked by ``ts_rank`` (beat ``ts_rank_cd`` here). The lexemes are made under each
-  text search language of the datasets searched, each set matched against its language's chunks.
+  text search language of the datasets searched, each set matched against its language's chunks,
+  by the function that makes the chunks' vectors (Han and Kana runs also as character bigrams).
 
 Every statement returns ``_COLUMNS`` then its score columns: vector rows the cosine similarity;
 keyword rows the share of the question's lexemes the chunk contains, then the similarity (or
@@ -35,6 +36,7 @@ from django.db.models import Q
 
 from chatbot_project.pgpipe import run_on_django_connection, run_pipelined
 from datasets.query_vector import QueryVector, with_query_vectors
+from datasets.text_search import FUNCTION
 
 EXACT_SCAN_MAX_ROWS = 4000
 
@@ -188,13 +190,14 @@ def _keyword_statement(
     sim_params = [qvec] if qvec is not None else []
     # One row of ``q`` per text search language of the datasets searched (tenant first, as
     # everywhere): the question's lexemes under that configuration, matched against the chunks
-    # of that language only (``datasets/text_search.py``), whose coverage counts them.
+    # of that language only (``datasets/text_search.py``), whose coverage counts them. Made by
+    # the chunks' own function, so a Chinese or Japanese question's bigrams meet theirs.
     sql = (
         "WITH q AS (SELECT g.language, array_agg(l.lexeme) AS lexemes, "
         "string_agg(quote_literal(l.lexeme), ' | ')::tsquery AS tsq "
         "FROM (SELECT DISTINCT ds.language FROM datasets_dataset ds "
         "WHERE ds.tenant_id = %s AND ds.id = ANY(%s)) g, "
-        "unnest(to_tsvector(g.language::regconfig, %s)) l GROUP BY g.language), "
+        f"unnest({FUNCTION}(g.language, %s)) l GROUP BY g.language), "
         f"hits AS (SELECT c.id, q.language, {rank} AS rank "
         "FROM q JOIN datasets_chunk c ON c.language = q.language "
         f"WHERE c.search_vector @@ q.tsq AND {where} "

@@ -44,7 +44,65 @@ from chatbot_project.errors import APIError
 DEFAULT_LANGUAGE = "english"
 FUNCTION = "chatbot_chunk_tsvector"
 
+# Han (with 々, the compatibility and extension-B ideographs), Hiragana, Katakana (with ー, the
+# phonetic extensions and the half-width forms): the ranges of ``conversations/unspaced.py``,
+# as a PostgreSQL regular expression class inside an E'' literal (read the same whatever
+# ``standard_conforming_strings`` is).
+HAN_KANA_CLASS = (
+    r"[\\u3005\\u3040-\\u30ff\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff"
+    r"\\uff66-\\uff9f\\U00020000-\\U0002a6df]"
+)
+# Question words, left out of the bigrams (``unspaced._STOP_BIGRAM_LIST``): "什么是序列化器？"
+# is about 序列化器, not about every chunk that asks 什么.
+STOP_BIGRAMS = (
+    "什么 什麼 怎么 怎麼 怎样 怎樣 如何 哪些 哪个 哪個 为什 為什 多少 是否 "
+    "とは 何で なん どう です すか ます"
+)
+
+
+def has_unspaced_sql(column: str) -> str:
+    """The SQL test "``column`` holds Han or Kana" (the function's guard, and the migration's
+    choice of chunks to re-derive). ASCII text is told by its length alone."""
+    return f"(octet_length({column}) <> length({column}) AND {column} ~ E'{HAN_KANA_CLASS}')"
+
+
+# Text without Han or Kana gets ``to_tsvector(config, body)`` as before: the guard costs ~3%
+# of an English chunk's insert (bench/README.md, "Chinese and Japanese keyword search"). Text
+# with them: its runs set apart by spaces ("DRF的序列化器" was one token, losing "drf"; a
+# segmenting configuration still sees each run whole) plus, under ``simple``, the overlapping
+# character bigrams of each run (``BIGRAMS_FUNCTION``). PostgreSQL's parser makes a whole
+# Han/Kana run one word, so a question matched only a chunk holding its exact run; bigrams are
+# the usual dictionary-free matching for these scripts (as the extractive answerer's,
+# ``conversations/unspaced.py``). The question's lexemes are made by this same function
+# (``retrieval_sql._keyword_statement``), so its bigrams meet the chunks'.
+#
+# Both are SQL-standard bodies (``RETURN``): parsed once, at creation, their references bound
+# there, so a restore (pg_dump empties the search path) still finds the helper. The bigrams are
+# a helper of their own because a sub-select in this function's body is set up on every call,
+# Han or not (+12% on English inserts when it was inline).
+BIGRAMS_FUNCTION = "chatbot_unspaced_bigrams"
+CREATE_BIGRAMS_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {BIGRAMS_FUNCTION}(body text) RETURNS text "  # noqa: S608
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN ("
+    "SELECT coalesce(pg_catalog.string_agg(b.gram, ' '), '') FROM ("
+    "SELECT CASE WHEN pg_catalog.length(m.run[1]) = 1 THEN m.run[1] "
+    "ELSE pg_catalog.substr(m.run[1], i, 2) END AS gram "
+    f"FROM pg_catalog.regexp_matches(body, E'{HAN_KANA_CLASS}+', 'g') AS m(run), "
+    "pg_catalog.generate_series(1, greatest(pg_catalog.length(m.run[1]) - 1, 1)) AS i) b "
+    f"WHERE b.gram <> ALL ('{{{STOP_BIGRAMS.replace(' ', ',')}}}'::text[]))"
+)
+DROP_BIGRAMS_FUNCTION = f"DROP FUNCTION IF EXISTS {BIGRAMS_FUNCTION}(text)"
 CREATE_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {FUNCTION}(config text, body text) RETURNS tsvector "
+    f"LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN CASE WHEN {has_unspaced_sql('body')} "
+    "THEN pg_catalog.to_tsvector(config::pg_catalog.regconfig, pg_catalog.regexp_replace("
+    f"body, E'{HAN_KANA_CLASS}+', E' \\\\& ', 'g')) "
+    "|| pg_catalog.to_tsvector('pg_catalog.simple'::pg_catalog.regconfig, "
+    f"{BIGRAMS_FUNCTION}(body)) "
+    "ELSE pg_catalog.to_tsvector(config::pg_catalog.regconfig, body) END"
+)
+# The function of migration 0003 (what 0004 reverts to).
+CREATE_FUNCTION_0003 = (
     f"CREATE OR REPLACE FUNCTION {FUNCTION}(config text, body text) RETURNS tsvector "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE "
     "AS $$ SELECT pg_catalog.to_tsvector(config::pg_catalog.regconfig, body) $$"
@@ -218,3 +276,26 @@ def reindex_chunks(dataset_id: object, after: object = None) -> tuple[int, objec
         )
         ids = [r[0] for r in cur.fetchall()]
     return len(ids), (max(ids) if ids else None)
+
+
+def rederive_unspaced_chunks(batch: int = REINDEX_BATCH, after: object = None) -> int:
+    """Recompute ``search_vector`` of the chunks holding Han or Kana (migration 0004, after
+    the function changed): an UPDATE of their ``language`` to itself, which recomputes the
+    stored column, in batches by id, each its own transaction (short row locks; run it outside
+    one). Chunks without those characters are only read: an English-only table is scanned,
+    not rewritten. Returns the chunks done."""
+    sql = (
+        "WITH batch AS (SELECT id FROM datasets_chunk WHERE (%s::uuid IS NULL OR "  # noqa: S608
+        f"id > %s::uuid) AND {has_unspaced_sql('text')} ORDER BY id LIMIT %s) "
+        "UPDATE datasets_chunk c SET language = c.language FROM batch "
+        "WHERE c.id = batch.id RETURNING c.id"
+    )
+    done = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, [after, after, batch])
+            ids = [r[0] for r in cur.fetchall()]
+        if not ids:
+            return done
+        done += len(ids)
+        after = max(ids)

@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
                 db_default="english", default="english", editable=False, max_length=63
             ),
         ),
-        migrations.RunSQL(datasets.text_search.CREATE_FUNCTION, datasets.text_search.DROP_FUNCTION),
+        migrations.RunSQL(
+            datasets.text_search.CREATE_FUNCTION_0003, datasets.text_search.DROP_FUNCTION
+        ),
         migrations.RemoveIndex(model_name="chunk", name="chunk_search_gin"),
         migrations.RemoveField(model_name="chunk", name="search_vector"),
         migrations.AddField(
