@@ -108,7 +108,7 @@ def test_reingest_wait_rechunks_old_layouts_and_reports_failures(api, other_api,
     assert f"queued   acme/Guides: {title}" in lines
     assert f"skipped  acme/Guides: Pasted long ago ({no_file.pk}): This document has no " \
         "stored content to re-ingest; post it again." in lines  # fmt: skip
-    assert f"ready    acme/Guides: {title} (1 chunks, were 3)" in lines
+    assert f"ready    acme/Guides: {title} (1 chunk, were 3)" in lines
     assert f"failed   acme/Guides: {failed.title} ({broken}): {failed.error}" in lines
     assert lines[-1] == (
         "Re-ingested 2 document(s): 1 ready, 1 failed; 1 skipped (1 no stored original)."

@@ -25,7 +25,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.db.models import Q, QuerySet
 
-from chatbot_project.commands import CheckedCommand
+from chatbot_project.commands import CheckedCommand, chunks_label
 from chatbot_project.errors import APIError, Conflict, NotFound
 from datasets.document_reingest import BUSY, document_reingest, reingest_refusal
 from datasets.document_wait import TERMINAL, wait_for_documents
@@ -231,9 +231,8 @@ class Command(CheckedCommand):
                 self.stdout.write(f"failed   {_label(doc)} ({doc.id}): {doc.error}")
             elif doc.status == Document.Status.READY:
                 outcome["ready"] += 1
-                self.stdout.write(
-                    f"ready    {_label(doc)} ({doc.chunk_count} chunks, were {queued[doc.pk]})"
-                )
+                chunks = chunks_label(doc.chunk_count)
+                self.stdout.write(f"ready    {_label(doc)} ({chunks}, were {queued[doc.pk]})")
             else:
                 outcome[STILL] += 1
         outcome["deleted meanwhile"] = len(queued) - len(docs)
