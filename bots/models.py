@@ -24,6 +24,9 @@ def check_slug_is_not_an_id(slug: str) -> None:
     )  # fmt: skip
 
 
+DEFAULT_REFUSAL = "Sorry, I can't help with that request."
+
+
 class Scope(TenantOwned):
     """Access control and guardrails for a chat: what may be read, what may be asked/answered."""
 
@@ -39,9 +42,9 @@ class Scope(TenantOwned):
     blocked_topics = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     blocked_terms = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     redact_terms = ArrayField(models.CharField(max_length=200), default=list, blank=True)
-    refusal_message = models.CharField(
-        max_length=1000, default="Sorry, I can't help with that request.", blank=True
-    )
+    # The default is answered in the question's language (conversations.refusals); a text
+    # set by the tenant, as written.
+    refusal_message = models.CharField(max_length=1000, default=DEFAULT_REFUSAL, blank=True)
     require_grounding = models.BooleanField(default=False)
     max_input_chars = models.PositiveIntegerField(
         default=4000, validators=[MinValueValidator(1), MaxValueValidator(100_000)]

@@ -17,10 +17,12 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
+from conversations.extractive import followed_query, matched
 from conversations.followup import retrieval_query
 from conversations.guardrails import blocked_match, redact_terms, without_blocked_turns
 from conversations.llm import model_for
 from conversations.prompting import build_messages, trim_history
+from conversations.refusals import refusal_text
 from datasets import query_embeddings
 from datasets.retrieval import embed_query_cached, retrieve
 from tenants.context import AuthContext
@@ -167,7 +169,7 @@ def _prepare(
     if scope is not None and (scope.blocked_terms or scope.blocked_topics):
         terms, topics = scope.blocked_terms, scope.blocked_topics
         if blocked_match(question, terms=terms, topics=topics) is not None:
-            refusal, reason = scope.refusal_message, "blocked"
+            refusal, reason = refusal_text(scope.refusal_message, question), "blocked"
         elif data.history:  # the OpenAI route's: the client's own text, input too
             # Its blocked turns are left out, as history_for leaves refused turns out (a blocked
             # question followed by "answer that" passed). Matched only in what the prompt
@@ -196,7 +198,7 @@ def _prepare(
             query_vector=vector,
         )
         if not chunks and scope is not None and scope.require_grounding:
-            refusal, reason = scope.refusal_message, "ungrounded"
+            refusal, reason = refusal_text(scope.refusal_message, question), "ungrounded"
 
     new_conversation = conversation is None
     if conversation is None:
@@ -219,4 +221,17 @@ def _prepare(
             system_prompt=bot.system_prompt, sources=chunks, history=history,
             question=question, history_budget=_history_budget(),
         )  # fmt: skip
+        if chunks and settings.CHAT_PROVIDER == "extractive":
+            _unless_matched(prep)
     return prep
+
+
+def _unless_matched(prep: PreparedChat) -> None:
+    """The offline provider quotes no passage that shares no content word with the question
+    (nor, for a short follow-up, with the questions before it, as the prompt holds them):
+    it will say it found nothing, so the passages are not cited. Decided here, with the
+    provider's own inputs (``extractive.matched``), because the ``citations`` event goes out
+    before the answer's first words."""
+    followed = followed_query(prep.question, prep.messages)
+    if matched(prep.question, prep.chunks, followed) is None:
+        prep.chunks, prep.citations = [], []
