@@ -36,7 +36,10 @@ class APIKeyListAPI(TenantAPIView):
         description=(
             "The answer's `key` is the only time the full key is shown; store it now. A key "
             "never holds more than its creator: permissions it lacks, bots or scopes beyond its "
-            "own limit, or (created with a key that expires) no or a later `expires_at` are a 403."
+            "own limit, or (created with a key that expires) no or a later `expires_at` are a 403. "
+            "`bots` and `scopes` name each by slug or id, looked up in the caller's tenant only "
+            "(an unknown one, or another tenant's, is a 400 naming it and no key is made); the "
+            "answer lists their ids."
         ),
     )
     def post(self, request: Any) -> Response:

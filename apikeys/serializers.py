@@ -25,13 +25,17 @@ class APIKeySerializer(StrictSerializer):
         allow_empty=False,
         help_text="One or more of chat, read, write, admin (default chat + read).",
     )  # fmt: skip
+    # Named by slug or id, as chats name them (and as create_api_key --bots takes them);
+    # resolved in the caller's tenant (bots.selectors.bots_by_refs). Answers list ids.
     bots = serializers.ListField(
-        child=serializers.UUIDField(), required=False, max_length=1000,
-        help_text="If set, the key may only use these bots.",
+        child=serializers.CharField(max_length=64), required=False, max_length=1000,
+        help_text="If set, the key may only use these bots. Each by slug or id, in the caller's "
+        "tenant (another tenant's is unknown: a 400); answers list their ids.",
     )  # fmt: skip
     scopes = serializers.ListField(
-        child=serializers.UUIDField(), required=False, max_length=1000,
-        help_text="If set, the key may only chat under these scopes.",
+        child=serializers.CharField(max_length=64), required=False, max_length=1000,
+        help_text="If set, the key may only chat under these scopes. Each by slug or id, in the "
+        "caller's tenant (another tenant's is unknown: a 400); answers list their ids.",
     )  # fmt: skip
     rate_limit = serializers.CharField(
         max_length=20, required=False, allow_blank=True, validators=[validate_rate_limit],

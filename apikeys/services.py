@@ -130,11 +130,12 @@ def _within_credential(context: AuthContext, key: APIKey, verb: str) -> None:
 
 @transaction.atomic
 def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[APIKey, str]:
-    """Create a key from API input on behalf of ``context``: ids resolved through its tenant,
-    and never more power than the caller holds (permissions, bot and scope restrictions).
-    The bots and scopes named stay locked until the key is stored, so one being deleted
-    meanwhile is a 400 (unknown id), not a foreign-key violation (500) at commit."""
-    from bots.selectors import bots_by_ids, scopes_by_ids
+    """Create a key from API input on behalf of ``context``: bots and scopes (slugs or ids)
+    resolved in its tenant only, and never more power than the caller holds (permissions, bot
+    and scope restrictions). The bots and scopes named stay locked until the key is stored,
+    so one being deleted meanwhile is a 400 (unknown), not a foreign-key violation (500) at
+    commit."""
+    from bots.selectors import bots_by_refs, scopes_by_refs
 
     tenant = context.tenant
     permissions = data.get("permissions", ["chat", "read"])
@@ -146,8 +147,8 @@ def api_key_create_for(*, context: AuthContext, data: dict[str, Any]) -> tuple[A
             status_code=403,
         )
     _within_expiry(context, data.get("expires_at"))
-    bots = bots_by_ids(tenant=tenant, ids=data.get("bots") or [], lock=True)
-    scopes = scopes_by_ids(tenant=tenant, ids=data.get("scopes") or [], lock=True)
+    bots = bots_by_refs(tenant=tenant, refs=data.get("bots") or [], lock=True)
+    scopes = scopes_by_refs(tenant=tenant, refs=data.get("scopes") or [], lock=True)
     for field, chosen, allowed in (
         ("bots", bots, context.allowed_bot_ids),
         ("scopes", scopes, context.allowed_scope_ids),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bots.models import Bot, Scope
 from chatbot_project.errors import APIError, NotFound
@@ -85,6 +86,54 @@ def _by_ids(model: Any, tenant: Tenant, ids: Iterable, field: str, lock: bool = 
             details={"fields": {field: [f"Unknown id {m}." for m in missing]}},
         )
     return [found[i] for i in wanted]
+
+
+def _by_refs(model: Any, tenant: Tenant, refs: Iterable, field: str, lock: bool = False) -> list:
+    """As ``_by_ids``, each ref a slug or an id (a slug never has an id's form: models
+    ``check_slug_is_not_an_id``); the rows in the order named, once each. Another tenant's slug
+    or id is unknown, in the same 400 as an unknown id."""
+    wanted = list(dict.fromkeys(str(r).strip() for r in refs))
+    ids: dict[str, uuid.UUID] = {}
+    for ref in wanted:
+        with contextlib.suppress(ValueError):  # a slug
+            ids[ref] = uuid.UUID(ref)
+    slugs = [r for r in wanted if r not in ids]
+    rows = model.objects.for_tenant(tenant).filter(Q(id__in=list(ids.values())) | Q(slug__in=slugs))
+    if lock:
+        rows = rows.select_for_update(no_key=True)
+    rows = list(rows)
+    by_id, by_slug = {o.id: o for o in rows}, {o.slug: o for o in rows}
+    found = {r: (by_id.get(ids[r]) if r in ids else by_slug.get(r)) for r in wanted}
+    missing = [str(ids.get(r, r)) for r, obj in found.items() if obj is None]
+    if missing:  # unknown ids alone read exactly as from ``_by_ids``
+        slugs_missing = {r for r, obj in found.items() if obj is None and r not in ids}
+        what = "slug(s) or id(s)" if slugs_missing else "id(s)"
+        raise APIError(
+            f"{field}: no such {what} in this tenant: {', '.join(missing)}.",
+            details={
+                "fields": {
+                    field: [
+                        f"Unknown slug {m!r}." if m in slugs_missing else f"Unknown id {m}."
+                        for m in missing
+                    ]
+                }
+            },
+        )
+    return list({obj.id: obj for obj in found.values()}.values())
+
+
+def bots_by_refs(
+    *, tenant: Tenant, refs: Iterable, field: str = "bots", lock: bool = False
+) -> list:
+    """The tenant's bots named by slug or id (``bots_by_ids`` otherwise)."""
+    return _by_refs(Bot, tenant, refs, field, lock)
+
+
+def scopes_by_refs(
+    *, tenant: Tenant, refs: Iterable, field: str = "scopes", lock: bool = False
+) -> list:
+    """The tenant's scopes named by slug or id (``scopes_by_ids`` otherwise)."""
+    return _by_refs(Scope, tenant, refs, field, lock)
 
 
 def datasets_by_ids(

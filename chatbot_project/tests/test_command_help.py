@@ -24,6 +24,9 @@ COMMANDS = [
     ("bots", "create_scope"),
     ("datasets", "ingest"),
     ("conversations", "chat"),
+    ("apikeys", "create_api_key"),
+    ("apikeys", "revoke_api_key"),
+    ("apikeys", "rotate_api_key"),
 ]
 
 

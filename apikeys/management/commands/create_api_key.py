@@ -57,12 +57,30 @@ class Command(CheckedCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--tenant", required=True)
-        parser.add_argument("--name", required=True)
-        parser.add_argument("--permissions", help="comma-separated (default: chat,read)")
-        parser.add_argument("--bots", help="bot slugs or ids, comma-separated (default: every bot)")
-        parser.add_argument("--scopes", help="scope slugs or ids, comma-separated")
-        parser.add_argument("--rate-limit", default="", help='e.g. "60/m"')
+        parser.add_argument("--tenant", required=True, help="the tenant (slug) the key belongs to")
+        parser.add_argument(
+            "--name", required=True,
+            help="what the key is for, e.g. website (listings show it; rotate_api_key and "
+            "revoke_api_key take it when one working key has it)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--permissions",
+            help="what the key may do, comma-separated: chat, read, write, admin "
+            "(default: chat,read)",
+        )
+        parser.add_argument(
+            "--bots",
+            help="the only bots it may use: slugs or ids, comma-separated (default: every bot)",
+        )
+        parser.add_argument(
+            "--scopes",
+            help="the only scopes it may chat under: slugs or ids, comma-separated (default: "
+            "not limited to scopes)",
+        )
+        parser.add_argument(
+            "--rate-limit", default="",
+            help='requests per second, minute, hour or day, e.g. "60/m" (default: the tenant\'s)',
+        )  # fmt: skip
         parser.add_argument(
             "--origins", help="browser origins allowed to use the key, comma-separated"
         )

@@ -1,9 +1,11 @@
-"""rotate_api_key --tenant <slug> KEY_OR_PREFIX_OR_ID [--previous-valid-for 1h]
+"""rotate_api_key --tenant <slug> KEY [--previous-valid-for 1h]
 
 Replace a key with a new one of the same name and settings (as ``POST
 /v1/api-keys/{id}/rotate``): the new key is printed once, alone on the last line; the old one
 keeps working ``--previous-valid-for`` (default 1h; 0 revokes it now, for a leaked key; at most
-7d). The key is named as for ``revoke_api_key``: the whole key, its prefix or its id.
+7d). The key is named as for ``revoke_api_key``: the whole key, its prefix, its id, or its name
+when one working key of the tenant has it (``apikeys.cli``; a key already being rotated shares
+its name with its successor, so a name matching both is refused with their prefixes).
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from apikeys import keys
-from apikeys.management.commands.revoke_api_key import _find
+from apikeys.cli import find_key
 from apikeys.services import MAX_PREVIOUS_VALID_FOR, api_key_rotate
 from bots.cli import tenant_named
 from chatbot_project.commands import CheckedCommand
@@ -38,11 +39,15 @@ class Command(CheckedCommand):
     help = (
         "Replace an API key with a new one of the same settings; the old one works "
         "--previous-valid-for more (0: revoked now): "
-        "rotate_api_key --tenant <slug> KEY_OR_PREFIX_OR_ID [--previous-valid-for 1h]"
+        "rotate_api_key --tenant <slug> KEY [--previous-valid-for 1h]"
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("ref", metavar="KEY_OR_PREFIX_OR_ID")
+        parser.add_argument(
+            "ref", metavar="KEY",
+            help="the key to rotate: the whole key, its prefix (cb_AbCdEfGhI, as listed), its "
+            "id, or its name (when one working key of the tenant has it)",
+        )  # fmt: skip
         parser.add_argument("--tenant", required=True, help="the key's tenant (slug)")
         parser.add_argument(
             "--previous-valid-for", default="1h",
@@ -54,13 +59,7 @@ class Command(CheckedCommand):
         grace = duration(previous_valid_for)
         if grace > MAX_PREVIOUS_VALID_FOR:
             raise CommandError("--previous-valid-for is at most 7d; nothing was rotated.")
-        key = _find(ref)
-        if key is None or key.tenant_id != owner.id:
-            shown = ref if len(ref) <= keys.PREFIX_LEN + 2 else ref[: keys.PREFIX_LEN] + "…"
-            raise CommandError(
-                f"No API key {shown!r} in tenant {owner.slug!r} (name a key by the whole key, "
-                "its prefix or its id; nothing was rotated)."
-            )
+        key = find_key(ref, tenant=owner, verb="rotated")
         try:
             new, raw, old = api_key_rotate(tenant=owner, key=key, previous_valid_for=grace)
         except APIError as exc:
