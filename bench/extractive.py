@@ -11,7 +11,13 @@ ranks, so the sources can differ from a live chat's), top-k chunks as the answer
   document (and, for reference, whether any relevant document was among the sources at all);
 - ``demo``: DEMO below, questions about docs/*.md + README.md (titles = the H1, as
   ``seed_demo``) with the sentence(s) a good answer should start with; scored: the first
-  sentence is one of them, and one of them is among the answer's sentences.
+  sentence is one of them, and one of them is among the answer's sentences;
+- ``off-topic``: OFF_TOPIC below, questions neither corpus answers, over each corpus; counted:
+  the answers that say nothing was found (no quote, no citation mark) - higher is better;
+- ``follow-ups``: bench/followup_pairs.jsonl's second turns over drf-docs, retrieved with
+  ``followup.retrieval_query`` (the first question, then the follow-up) as the chat path
+  does; counted: answered (not "nothing found"), and answers whose first sentence comes from
+  the follow-up's document.
 
 ``--rev`` scores ``conversations/extractive.py`` as it was at that revision too (the
 "before"); the CPU time per answer is measured on the demo set (median of the answers).
@@ -20,6 +26,7 @@ ranks, so the sources can differ from a live chat's), top-k chunks as the answer
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import pickle
@@ -73,6 +80,21 @@ DEMO: list[tuple[str, tuple[str, ...]]] = [
     ("How do I get the answer streamed?", ("Add `\"stream\": true`",)),
     ("What is the default rate limit?", ("`RATE_LIMIT_DEFAULT` (default `120/m`)",)),
 ]  # fmt: skip
+
+
+# Questions nobody's documentation here answers (asked over each corpus).
+OFF_TOPIC = [
+    "How do I reset my password?",
+    "What is the capital of France?",
+    "Who won the 2018 World Cup?",
+    "How do I bake sourdough bread?",
+    "What's the weather like tomorrow?",
+    "Can you recommend a good movie?",
+    "How tall is Mount Everest?",
+    "What is the boiling point of water?",
+    "How do I cancel my subscription?",
+    "Tell me a joke about cats.",
+]
 
 
 def corpus(files: list[Path], root: Path, title_of) -> tuple[list[RetrievedChunk], np.ndarray]:
@@ -130,8 +152,34 @@ def load_module(rev: str | None) -> types.ModuleType:
     return mod
 
 
-def answer(mod, question: str, srcs) -> str:
-    return mod.extractive_answer(question, srcs)
+def answer(mod, question: str, srcs, followed: str = "") -> str:
+    if followed and "followed" in inspect.signature(mod.extractive_answer).parameters:
+        return mod.extractive_answer(question, srcs, followed=followed)
+    return mod.extractive_answer(question, srcs)  # (a revision before ``followed``)
+
+
+def nothing_found(text: str) -> bool:
+    return not _MARK.search(text)
+
+
+def side_sets(mod, off, follow, show: bool) -> dict[str, int]:
+    """Off-topic answers that found nothing; follow-ups answered, and from their document."""
+    found_nothing = answered = on_doc = 0
+    for q, label, srcs in off:
+        text = answer(mod, q, srcs)
+        found_nothing += nothing_found(text)
+        if show:
+            print(f"off-{label} {'+' if nothing_found(text) else '-'} {q}\n    {text[:150]}")
+    for pair, query, srcs in follow:
+        text = answer(mod, pair["follow_up"], srcs, followed=query)
+        parts = cited(text)
+        answered += bool(parts)
+        first_doc = srcs[parts[0][1] - 1].document_id if parts else ""
+        on_doc += first_doc in pair["relevant"]
+        if show:
+            print(f"follow {'+' if first_doc in pair['relevant'] else '-'} {pair['follow_up']}"
+                  f"\n    {parts[0][0][:150] if parts else text[:150]} ({first_doc})")  # fmt: skip
+    return {"off_nothing": found_nothing, "follow_answered": answered, "follow_doc": on_doc}
 
 
 def evaluate(mod, drf, demo, show: bool) -> dict[str, float]:
@@ -177,12 +225,13 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print each question's first sentence")
     parser.add_argument("--cache", type=Path, help="keep the retrieved sources in this file")
     args = parser.parse_args()
-    if args.cache and args.cache.exists():
-        drf, demo = pickle.loads(args.cache.read_bytes())
-    else:
-        drf, demo = retrieved(args.top_k)
+    cached = pickle.loads(args.cache.read_bytes()) if args.cache and args.cache.exists() else ()
+    if len(cached) == 4:
+        drf, demo, off, follow = cached
+    else:  # (none, or one written before the off-topic and follow-up sets)
+        drf, demo, off, follow = retrieved(args.top_k)
         if args.cache:
-            args.cache.write_bytes(pickle.dumps((drf, demo)))
+            args.cache.write_bytes(pickle.dumps((drf, demo, off, follow)))
     print(
         f"# bench/extractive.py ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
         f"{os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}, top_k {args.top_k})\n"
@@ -191,22 +240,40 @@ def main() -> None:
           "sources | demo: 1st sentence the expected | demo: expected among the sentences "
           "| CPU ms per answer (median) |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- |")
+    side = []
     for label, rev in ((args.rev, args.rev), ("working tree", None)):
         if label is None:
             continue
-        r = evaluate(load_module(rev), drf, demo, args.show)
+        mod = load_module(rev)
+        r = evaluate(mod, drf, demo, args.show)
         print(f"| {label} | {r['drf_first']:.2f} ({round(r['drf_first'] * len(drf))}/{len(drf)}) "
               f"| {r['drf_reachable']:.2f} | {r['demo_first']:.2f} "
               f"({round(r['demo_first'] * len(DEMO))}/{len(DEMO)}) | {r['demo_any']:.2f} "
               f"| {r['cpu_ms']:.2f} |")  # fmt: skip
+        side.append((label, side_sets(mod, off, follow, args.show)))
+    print(
+        '\n| code | off-topic: "nothing found" | follow-ups: answered '
+        "| follow-ups: 1st sentence from their document |\n| --- | --- | --- | --- |"
+    )
+    for label, r in side:
+        print(f"| {label} | {r['off_nothing']}/{len(off)} | {r['follow_answered']}/{len(follow)} "
+              f"| {r['follow_doc']}/{len(follow)} |")  # fmt: skip
 
 
-def retrieved(top_k: int) -> tuple[list, list]:
+def retrieved(top_k: int) -> tuple[list, list, list, list]:
+    from conversations.followup import retrieval_query
+
     root = CORPUS / "drf-docs"
     files = [p for p in sorted(root.rglob("*.md")) if p.name != "LICENSE.md"]
     chunks, matrix = corpus(files, root, lambda p: p.stem)
     questions = [json.loads(x) for x in (CORPUS / "drf-qa-dev.jsonl").read_text().splitlines() if x]
     drf = [(q, sources(q["question"], chunks, matrix, top_k)) for q in questions]
+    off = [(q, "drf", sources(q, chunks, matrix, top_k)) for q in OFF_TOPIC]
+    pairs = (BASE / "bench" / "followup_pairs.jsonl").read_text().splitlines()
+    follow = []
+    for pair in (json.loads(x) for x in pairs if x.strip()):
+        query = retrieval_query(pair["follow_up"], [{"role": "user", "content": pair["first"]}])
+        follow.append((pair, query, sources(query, chunks, matrix, top_k)))
     demo_files = [*sorted((BASE / "docs").glob("*.md")), BASE / "README.md"]
 
     def h1(path: Path) -> str:
@@ -215,7 +282,8 @@ def retrieved(top_k: int) -> tuple[list, list]:
 
     chunks, matrix = corpus(demo_files, BASE, h1)
     demo = [sources(q, chunks, matrix, top_k) for q, _ in DEMO]
-    return drf, demo
+    off += [(q, "demo", sources(q, chunks, matrix, top_k)) for q in OFF_TOPIC]
+    return drf, demo, off, follow
 
 
 if __name__ == "__main__":

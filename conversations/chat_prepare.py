@@ -17,6 +17,7 @@ from django.conf import settings
 from chatbot_project.errors import APIError
 from conversations import selectors, services
 from conversations.chat_input import MAX_MESSAGE_CHARS, ChatInput
+from conversations.extractive import followed_query, matched
 from conversations.followup import retrieval_query
 from conversations.guardrails import blocked_match, redact_terms, without_blocked_turns
 from conversations.llm import model_for
@@ -220,4 +221,17 @@ def _prepare(
             system_prompt=bot.system_prompt, sources=chunks, history=history,
             question=question, history_budget=_history_budget(),
         )  # fmt: skip
+        if chunks and settings.CHAT_PROVIDER == "extractive":
+            _unless_matched(prep)
     return prep
+
+
+def _unless_matched(prep: PreparedChat) -> None:
+    """The offline provider quotes no passage that shares no content word with the question
+    (nor, for a short follow-up, with the questions before it, as the prompt holds them):
+    it will say it found nothing, so the passages are not cited. Decided here, with the
+    provider's own inputs (``extractive.matched``), because the ``citations`` event goes out
+    before the answer's first words."""
+    followed = followed_query(prep.question, prep.messages)
+    if matched(prep.question, prep.chunks, followed) is None:
+        prep.chunks, prep.citations = [], []

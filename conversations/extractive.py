@@ -1,7 +1,10 @@
 """The offline ``extractive`` chat provider (``CHAT_PROVIDER=extractive``, the default without an
 API key): answers by quoting the passages that best match the question, with citation marks,
 streamed in small pieces, and says that it is extractive: in the question's language when it has
-phrases for it, else in the quotes', else in English (``answer_language``). An answer longer
+phrases for it, else in the quotes', else in English (``answer_language``). When no sentence of
+the passages (nor a heading over one) shares a content word with the question, or with a short
+follow-up's earlier questions, it quotes nothing and says it found nothing (``matched``): with
+a bot's ``score_threshold`` of 0 retrieval returns passages, related or not. An answer longer
 than ``max_tokens`` is cut there, with ``finish_reason`` "length", as a model's would be; one
 holding a ``stop`` string (the OpenAI route's) ends before it, with ``finish_reason`` "stop", as
 OpenAI's does."""
@@ -182,12 +185,13 @@ def _title(chunk: Any) -> str:
     return getattr(chunk, "document_title", "") or ""
 
 
-def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int, str]]:
-    """(score, source number, position, sentence), best first.
+def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int, str, float]]:
+    """(score, source number, position, sentence, score before the tie-breaks), best first.
 
     A sentence scores the IDF-weighted question terms it holds (IDF over all the candidate
     sentences, so a term every passage repeats counts little), plus half for those only its
-    chunk's heading holds; better-ranked sources weigh more."""
+    chunk's heading holds; better-ranked sources weigh more. The last item is 0 for a sentence
+    that shares no term with the question (nor does its heading), above 0.27 for any other."""
     wanted = _terms(question)
     candidates = []
     for n, chunk in enumerate(sources, 1):
@@ -205,16 +209,22 @@ def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int
         score = sum(idf[t] for t in own) + HEADING_WEIGHT * sum(idf[t] for t in context - own)
         score *= 1 - RANK_PENALTY * min(n - 1, 4)
         # Earlier (better-ranked) sources and earlier sentences win ties.
-        scored.append((score - 0.001 * n - 0.0001 * pos, n, pos, sentence))
+        scored.append((score - 0.001 * n - 0.0001 * pos, n, pos, sentence, score))
     scored.sort(reverse=True)
     return scored
 
 
-def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: int = 3) -> str:
-    if not sources:
+def extractive_answer(
+    question: str, sources: Sequence[Any], *, max_sentences: int = 3, followed: str = ""
+) -> str:
+    """``followed``: a short follow-up's retrieval query (``followup.retrieval_query``: the
+    earlier questions, then this one), matched when the question's own words match nothing."""
+    scored = matched(question, sources, followed)
+    if scored is None:  # no source, or none about the question
         return phrases(question).nothing
-    scored = _ranked(question, sources)
-    picked = scored[:max_sentences]  # best first: the answer opens with its best sentence
+    # Best first: the answer opens with its best sentence; one that shares no term with the
+    # question (nor its heading) is not quoted beside it, whatever else was retrieved.
+    picked = [s for s in scored if s[4] > 0][:max_sentences]
     if not picked:  # no prose: the first source's lines, without its heading lines
         parts = _sections(sources[0].text, _title(sources[0]))
         first = [line for _, lines in parts for line in lines if line.strip()]
@@ -223,6 +233,39 @@ def extractive_answer(question: str, sources: Sequence[Any], *, max_sentences: i
         return f"{phrases(question, excerpt).excerpt}{excerpt} [1]"
     body = " ".join(f"{s[3]} [{s[1]}]" for s in picked)
     return phrases(question, " ".join(s[3] for s in picked)).answer + body
+
+
+def matched(
+    question: str, sources: Sequence[Any], followed: str = ""
+) -> list[tuple[float, int, int, str, float]] | None:
+    """The sentences ranked by the question (``_ranked``); when none shares a content term
+    with it (stop words left out, stems and CJK bigrams as ``_terms`` makes them; a term of
+    the heading over a sentence counts), ranked by ``followed`` instead ("and how do I set
+    its size?" after a question about pagination); None when neither matches any, or there
+    are no sources: nothing to quote. A source without prose (code, a table header: ``[]``)
+    counts when its text shares a term with either."""
+    if not sources:
+        return None
+    scored = _ranked(question, sources)
+    if any(s[4] > 0 for s in scored):
+        return scored
+    if followed and followed != question:
+        again = _ranked(followed, sources)
+        if any(s[4] > 0 for s in again):
+            return again
+    if scored:
+        return None
+    wanted = _terms(question) | (_terms(followed) if followed else set())
+    return [] if _terms(sources[0].text) & wanted else None
+
+
+def followed_query(question: str, messages: Sequence[Mapping[str, Any]]) -> str:
+    """What retrieval searched with for ``question`` (``followup.retrieval_query``), read from
+    the prompt's turns (the system prompt first, the question with the sources last): the
+    earlier questions the chat path kept are the provider's only view of them."""
+    from conversations.followup import retrieval_query  # (it imports this module)
+
+    return retrieval_query(question, [dict(m) for m in messages[1:-1]])
 
 
 class ExtractiveProvider:
@@ -240,7 +283,9 @@ class ExtractiveProvider:
         sampling: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[LLMChunk]:
         """``sampling``: of the OpenAI route's options only ``stop`` applies to a quote."""
-        answer = _before_stop(extractive_answer(question, sources), (sampling or {}).get("stop"))
+        followed = followed_query(question, messages)
+        answer = extractive_answer(question, sources, followed=followed)
+        answer = _before_stop(answer, (sampling or {}).get("stop"))
         words = _pieces(answer)
         completion = count_tokens(answer)
         finish = "stop"

@@ -100,7 +100,11 @@ GERMAN_DOC = "Handbuch > Ansichten\nDie Klasse APIView nimmt Anfragen an und gib
 def test_a_short_or_ambiguous_question_stays_english(question):
     assert detect(question) is None
     assert extractive_answer(question, []) == EN.nothing
-    assert extractive_answer(question, [_src(ENGLISH_DOC)]).startswith(EN.answer)
+    answer = extractive_answer(question, [_src(ENGLISH_DOC)])
+    if question == "APIView?":
+        assert answer.startswith(EN.answer)
+    else:  # none of its words is in the passage: nothing quoted (test_extractive_unrelated.py)
+        assert answer == EN.nothing
 
 
 @pytest.mark.parametrize(

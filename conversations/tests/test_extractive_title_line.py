@@ -31,7 +31,7 @@ def test_a_first_line_that_is_not_the_title_is_still_quoted():
 
 def test_without_prose_the_quoted_text_leaves_the_heading_lines_out():
     text = "Guide\n\n```\npip install x\n```\n\nGuide > Setup\n\n```\nmake run\n```"
-    answer = extractive_answer("How do I set it up?", [_src(text, "Guide")])
+    answer = extractive_answer("How do I install and run it?", [_src(text, "Guide")])
     assert "Guide" not in answer.split(": ", 1)[1], answer
     assert "pip install x" in answer
     assert "make run" in answer
