@@ -25,11 +25,11 @@ def audit_event_list(
     """``actor`` matches the actor's id (a user id, a key id) or label (a username, a key
     prefix, ``cli:<os user>``); ``action`` a whole action or, ending in ``.``, its type's;
     ``end_user`` an end-user id (as sent with the chats), through its keyed hash in the
-    conversation events' ``changes`` (``audit.end_users``), never stored itself."""
+    conversation and message events' ``changes`` (``audit.end_users``), never stored itself."""
     qs = AuditEvent.objects.for_tenant(tenant)
     if end_user:
         refs = end_user_refs(tenant_id=tenant.pk, user=end_user)
-        qs = qs.filter(object_type="conversation", changes__end_user__in=refs)
+        qs = qs.filter(object_type__in=("conversation", "message"), changes__end_user__in=refs)
     if action:
         qs = (
             qs.filter(action__startswith=action)

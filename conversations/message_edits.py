@@ -22,12 +22,19 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Greatest
 
+from audit.end_users import end_user_ref
 from audit.services import MAX_ITEMS, audit_record
 from conversations.models import Conversation, Message
 from conversations.usage import archive_usage
 from tenants.models import Tenant
 
 EDITABLE = ("content", "metadata")  # what MessageAdmin's change form may write
+
+
+def _end_user(tenant_id: Any, user: str | None) -> str | None:
+    """The conversation's end user as the audit log keeps one: a keyed hash (``GET
+    /v1/audit?end_user=`` finds these events too), null for a chat sent without a user."""
+    return end_user_ref(tenant_id=tenant_id, user=user) if user else None
 
 
 def _plural(n: int) -> str:
@@ -48,11 +55,11 @@ def messages_delete_recorded(messages: QuerySet[Message]) -> int:
     chosen = Message.objects.filter(pk__in=messages.order_by().values("pk"))
     with transaction.atomic():
         conversations = {
-            pk: (count, slug)
-            for pk, count, slug in Conversation.objects.select_for_update()
+            pk: (count, slug, user)
+            for pk, count, slug, user in Conversation.objects.select_for_update()
             .filter(pk__in=chosen.values("conversation_id"))
             .order_by("pk")
-            .values_list("pk", "message_count", "bot_slug")
+            .values_list("pk", "message_count", "bot_slug", "user")
         }
         rows = list(
             chosen.select_for_update()
@@ -84,7 +91,7 @@ def _record_deletes(per_conversation: dict[Any, list[tuple]], conversations: dic
     )
     tenants = Tenant.objects.in_bulk({lost[0][1] for lost in per_conversation.values()})
     for pk, lost in per_conversation.items():
-        before, bot_slug = conversations.get(pk, (None, ""))
+        before, bot_slug, user = conversations.get(pk, (None, "", ""))
         audit_record(
             tenant=tenants[lost[0][1]], action="message.delete", object_id=pk,
             label=_plural(len(lost)),
@@ -93,6 +100,7 @@ def _record_deletes(per_conversation: dict[Any, list[tuple]], conversations: dic
                 "roles": dict(Counter(row[3] for row in lost)),
                 "message_ids": [str(row[0]) for row in lost[:MAX_ITEMS]],  # the first 20
                 "message_count": {"old": before, "new": after.get(pk)},
+                "end_user": _end_user(lost[0][1], user),
             },
         )  # fmt: skip
 
@@ -133,6 +141,12 @@ def message_save_recorded(message: Message) -> list[str]:
             changes={
                 "conversation": str(message.conversation_id),
                 "role": message.role,
+                "end_user": _end_user(
+                    message.tenant_id,
+                    Conversation.objects.filter(pk=message.conversation_id)
+                    .values_list("user", flat=True)
+                    .first(),
+                ),
                 **{name: {"changed": True} for name in changed},
             },
         )

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
+from audit.end_users import end_user_ref
 from audit.models import AuditEvent
 from conversations.models import Conversation, Message, UsageArchive
 from conversations.tests.factories import BotFactory, ConversationFactory, MessageFactory
@@ -75,7 +76,12 @@ def test_an_admin_delete_is_recorded_once_without_text_and_keeps_the_usage(clien
         "conversation": str(conv.pk), "bot": "helper", "messages": 1,
         "roles": {"assistant": 1}, "message_ids": [str(answer.pk)],
         "message_count": {"old": 2, "new": 1},
+        "end_user": end_user_ref(tenant_id=tenant.pk, user="alice@example.com"),
     }  # fmt: skip
+    # The end user's id finds it (GET /v1/audit?end_user=), as it finds conversation events.
+    found = api.get("/v1/audit", {"end_user": "alice@example.com"}).json()["data"]
+    assert [e["action"] for e in found] == ["message.delete"]
+    assert api.get("/v1/audit", {"end_user": "bob@example.com"}).json()["data"] == []
     assert (event.actor_type, event.actor_label, event.via) == ("user", "acme-staff", "admin")
     assert Conversation.objects.get(pk=conv.pk).message_count == 1
     _no_text_kept()
@@ -124,6 +130,7 @@ def test_a_redaction_is_recorded_once_without_the_old_or_new_text(client, tenant
     )  # fmt: skip
     assert event.changes == {
         "conversation": str(conv.pk), "role": "user", "content": {"changed": True},
+        "end_user": end_user_ref(tenant_id=tenant.pk, user="alice@example.com"),
     }  # fmt: skip
     assert (event.actor_label, event.via) == ("acme-staff", "admin")
     assert _totals(api) == before
