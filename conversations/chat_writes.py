@@ -75,6 +75,7 @@ def _save(prep: PreparedChat, with_start: bool) -> None:
         model=prep.model if prep.refusal is None else "",
         finish_reason=prep.finish_reason,
         refused=prep.refused,
+        refusal_reason=prep.refusal_reason if prep.refusal is not None else "",
         error=(prep.error or {}).get("type", ""),
         before=before,
     )

@@ -73,6 +73,12 @@ class Message(TenantOwned):
         max_length=10, choices=FinishReason.choices, blank=True, default=""
     )
     refused = models.BooleanField(default=False)
+    # Why the scope refused (assistant, ``refused``, the model not asked): ``blocked`` by its
+    # guardrails, ``ungrounded`` (require_grounding, nothing retrieved). Empty otherwise: also
+    # for the provider's content filter (finish_reason ``refused``) and refusals stored before
+    # it was recorded. ``GET /v1/unanswered`` lists the ungrounded ones (conversations.gaps).
+    # db_default: rows inserted by code that predates the column (a deploy's old processes).
+    refusal_reason = models.CharField(max_length=16, blank=True, default="", db_default="")
     error = models.TextField(blank=True, default="")
     feedback_rating = models.CharField(max_length=4, choices=Rating.choices, blank=True, default="")
     feedback_comment = models.TextField(blank=True, default="")

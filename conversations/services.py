@@ -163,6 +163,7 @@ def message_save_assistant(
     model: str,
     finish_reason: str,
     refused: bool = False,
+    refusal_reason: str = "",
     error: str = "",
     messages_added: int = 2,
     before: list[tuple[str, list[Any]]] | None = None,
@@ -186,6 +187,7 @@ def message_save_assistant(
         model=model[:100],
         finish_reason=finish_reason,
         refused=refused,
+        refusal_reason=refusal_reason,
         error=error,
     )
     bump = (
