@@ -188,7 +188,13 @@ def test_filters_bot_and_dates(api, tenant):
     assert [q for q, _ in questions(gaps(api, "?to=2026-11-01"))] == ["early?"]
     since = "?from=2026-11-02T00:00:00Z"
     assert [q for q, _ in questions(gaps(api, since))] == ["late?", "middle?"]
-    for bad in ("?from=yesterday", "?from=2026-11-03&to=2026-11-02", "?to=2026-11-02T10:00"):
+    for bad in (
+        "?from=yesterday",
+        "?from=2026-11-03&to=2026-11-02",
+        "?to=2026-11-02T10:00",
+        "?bot=a%00b",
+        "?include=%00",
+    ):
         res = api.get(f"/v1/unanswered{bad}")
         assert res.status_code == 400, bad
 

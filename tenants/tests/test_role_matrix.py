@@ -44,6 +44,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "/v1/conversations/<id:conversation_id>": {"get": "read", "delete": "write"},
     "/v1/messages/<id:message_id>/feedback": {"post": "chat", "delete": "chat"},  # (+ DELETE)
     "/v1/usage": {"get": "read"},
+    "/v1/unanswered": {"get": "read"},  # (beyond API.md: content gaps)
     "/v1/audit": {"get": "admin"},  # (beyond API.md: the audit log)
     "/v1/chat": {"post": "chat"},
     "/v1/retrieve": {"post": "chat"},
