@@ -156,13 +156,15 @@ def main() -> None:
             transaction.set_rollback(True)
     connection.close()
     if not args.keep:
+        import os
+        from urllib.parse import urlsplit, urlunsplit
+
         import psycopg
 
-        from chatbot_project import embedded
-
-        with psycopg.connect(embedded.configure_environment()["DATABASE_URL"]) as conn:
-            conn.autocommit = True
-            conn.execute(f'DROP DATABASE "{name}"')
+        # The server's own database, to drop the bench one from (configure pointed at it).
+        admin = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # (the pool's connections)
 
 
 def _explain(connection, tenant) -> None:
