@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from datasets.tests.migration_support import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,12 +18,6 @@ TEXTS = [
     "Guide > Throttling limits anonymous clients per day.",
     "GeoTopo > Die Fläche eines Dreiecks ist die halbe Grundseite mal der Höhe.",
 ]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _vectors(dataset_id):
@@ -37,7 +32,7 @@ def _vectors(dataset_id):
 
 def test_existing_chunks_keep_their_english_vectors_and_can_change_language():
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         tenant = old.get_model("tenants", "Tenant").objects.create(slug="acme", name="Acme")
         dataset = old.get_model("datasets", "Dataset").objects.create(tenant=tenant, name="D")
         doc = old.get_model("datasets", "Document").objects.create(
@@ -50,7 +45,7 @@ def test_existing_chunks_keep_their_english_vectors_and_can_change_language():
             )
         before = _vectors(dataset.id)
 
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
         assert new.get_model("datasets", "Dataset").objects.get(pk=dataset.id).language == "english"
         chunks = new.get_model("datasets", "Chunk").objects.filter(dataset_id=dataset.id)
         assert set(chunks.values_list("language", flat=True)) == {"english"}
@@ -73,4 +68,4 @@ def test_existing_chunks_keep_their_english_vectors_and_can_change_language():
             )
             assert cur.fetchone()[0] == 1
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from datasets.tests.migration_support import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,12 +19,6 @@ TEXTS = [
     "序列化器把模型实例转换为JSON数据。",
     "スロットリングはリクエスト数を制限します。",
 ]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _rows(dataset_id):
@@ -40,7 +35,7 @@ def _rows(dataset_id):
 
 def test_only_chunks_with_han_or_kana_are_rederived_and_back():
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         tenant = old.get_model("tenants", "Tenant").objects.create(slug="acme", name="Acme")
         dataset = old.get_model("datasets", "Dataset").objects.create(tenant=tenant, name="D")
         doc = old.get_model("datasets", "Document").objects.create(
@@ -54,7 +49,7 @@ def test_only_chunks_with_han_or_kana_are_rederived_and_back():
         before = _rows(dataset.id)
         assert not any(bigrams for _version, bigrams in before.values())
 
-        _migrate(AFTER)
+        migrate_to(AFTER)
         after = _rows(dataset.id)
         for text in TEXTS[:2]:  # English: the same row version, not rewritten
             assert after[text] == before[text]
@@ -69,7 +64,7 @@ def test_only_chunks_with_han_or_kana_are_rederived_and_back():
             )
             assert cur.fetchone()[0] is True
 
-        _migrate(BEFORE)
+        migrate_to(BEFORE)
         back = _rows(dataset.id)
         assert not any(bigrams for _version, bigrams in back.values())
         for text in TEXTS[:2]:
@@ -78,4 +73,4 @@ def test_only_chunks_with_han_or_kana_are_rederived_and_back():
             cur.execute("SELECT count(*) FROM pg_proc WHERE proname = 'chatbot_unspaced_bigrams'")
             assert cur.fetchone()[0] == 0
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
