@@ -22,6 +22,7 @@ write style attributes.
 """
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -31,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpResponse
+from django.urls import path
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
@@ -121,8 +123,39 @@ class AdminLoginForm(OTPAdminAuthenticationForm):
         return device
 
 
+# Admin pages that are no model's changelist (``add_app_page``), listed with an app's models.
+_APP_PAGES: dict[str, list[Callable[[Any], dict | None]]] = {}
+_PAGE_URLS: list[tuple[str, Callable, str]] = []
+
+
+def add_app_page(
+    app_label: str, entry: Callable[[Any], dict | None], *, route: str, view: Callable, name: str
+) -> None:
+    """An admin page at ``/admin/<app_label>/<route>`` (URL name ``admin:<name>``; ``view``
+    wrapped as the admin's own: staff signed in with TOTP, under its policy), listed in that
+    app's section of the admin index, app index and sidebar: ``entry(request)`` gives its row
+    (``name``, ``object_name``, ``admin_url``, as Django's model rows), or None where the user
+    may not see it. Call it before the admin's URLs are read (an app's admin module)."""
+    _APP_PAGES.setdefault(app_label, []).append(entry)
+    _PAGE_URLS.append((f"{app_label}/{route}", view, name))
+
+
 class ChatbotAdminSite(OTPAdminSite):
     login_form = AdminLoginForm
+
+    def get_urls(self):
+        pages = [path(route, self.admin_view(view), name=name) for route, view, name in _PAGE_URLS]
+        return [*pages, *super().get_urls()]
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            rows = [entry(request) for entry in _APP_PAGES.get(app["app_label"], ())]
+            if any(rows):
+                app["models"] = sorted(
+                    app["models"] + [row for row in rows if row], key=lambda x: x["name"]
+                )
+        return app_list
 
     def admin_view(self, view, cacheable=False):
         """Every view the admin wraps (all but ``login``) answers under the admin's policy."""

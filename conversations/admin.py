@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, DELETION
 
+from conversations import gaps_admin  # noqa: F401 - lists the content gaps page
 from conversations.erasure import conversations_delete_recorded
 from conversations.message_edits import (
     admin_log_entries,
@@ -70,8 +71,8 @@ class MessageAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("tenant", "role", "finish_reason", "feedback_rating")
     readonly_fields = (
         "conversation", "bot", "role", "citations", "prompt_tokens", "completion_tokens",
-        "total_tokens", "latency_ms", "model", "finish_reason", "refused", "error",
-        "feedback_rating", "feedback_comment", "feedback_at",
+        "total_tokens", "latency_ms", "model", "finish_reason", "refused", "refusal_reason",
+        "error", "feedback_rating", "feedback_comment", "feedback_at",
     )  # fmt: skip
     # The busiest table: each page read in the order of an index (msg_tenant_conv_idx: a
     # conversation's turns in time order), not sorted whole (Meta's created_at has only a BRIN

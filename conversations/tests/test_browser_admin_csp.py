@@ -21,6 +21,7 @@ PAGES = [
     "/admin/bots/bot/{bot}/change/",
     "/admin/datasets/dataset/{dataset}/change/",
     "/admin/datasets/document/?status__exact=ready",
+    "/admin/conversations/gaps/?period=30",
     "/admin/apikeys/apikey/add/",
     "/admin/auth/user/",
     "/admin/auth/user/{user}/change/",
