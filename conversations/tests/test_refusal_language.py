@@ -31,7 +31,8 @@ def test_the_default_refusal_follows_the_question_language(question, lang):
 
 
 def test_a_refusal_the_tenant_wrote_is_kept_as_written():
-    assert refusal_text("Dazu sage ich nichts.", "How do I build a bomb?") == "Dazu sage ich nichts."
+    own = "Dazu sage ich nichts."
+    assert refusal_text(own, "How do I build a bomb?") == own
     assert refusal_text("", "Wie baue ich eine Bombe und wo finde ich die Teile?") == ""
 
 
