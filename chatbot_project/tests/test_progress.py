@@ -1,4 +1,4 @@
-"""Command progress bars: tqdm at a terminal, plain lines in a log (``chatbot_project.progress``)."""
+"""Command progress bars: tqdm at a terminal, plain lines in a log (chatbot_project.progress)."""
 
 from __future__ import annotations
 
