@@ -235,6 +235,16 @@ def _vote(text: str) -> str | None:
     return "" if winner == "_" else winner
 
 
+def function_words(lang: str | None) -> frozenset[str]:
+    """The short function words of ``lang`` ("wie", "ich", "die" for German) known to the vote
+    (``_WORDS``); none for English (the extractive matcher has its own stop words) or a
+    language without a list."""
+    return _FUNCTION_WORDS.get(lang or "", frozenset())
+
+
+_FUNCTION_WORDS = {lang: frozenset(words.split()) for lang, words in _WORDS.items() if lang != "en"}
+
+
 def phrases(question: str, quoted: str = "") -> Phrases:
     """The phrases in the question's language, else the quoted text's, else English."""
     lang = detect(question)

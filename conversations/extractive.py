@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from conversations.answer_language import phrases
+from conversations.answer_language import detect, function_words, phrases
 from conversations.llm import LLMChunk, _usage
 from conversations.prompting import count_tokens
 from conversations.unspaced import (
@@ -82,6 +82,15 @@ def _terms(text: str) -> set[str]:
     words = _TOKEN.findall(text)
     words += [p for w in words if "_" in w for p in w.split("_")]
     return {_stem(w) for w in words if w not in _STOP and len(w) > 1} | grams
+
+
+def _question_terms(question: str) -> set[str]:
+    """``_terms`` of a question, without the function words of its language when that is not
+    English ("Wie füge ich Dokumente hinzu?": not "wie", "ich"), which would otherwise match
+    any sentence of that language, or an English one quoting them."""
+    terms = _terms(question)
+    drop = function_words(detect(question))
+    return terms - {_stem(w) for w in drop} if drop else terms
 
 
 def _heading(text: str) -> str:
@@ -192,7 +201,7 @@ def _ranked(question: str, sources: Sequence[Any]) -> list[tuple[float, int, int
     sentences, so a term every passage repeats counts little), plus half for those only its
     chunk's heading holds; better-ranked sources weigh more. The last item is 0 for a sentence
     that shares no term with the question (nor does its heading), above 0.27 for any other."""
-    wanted = _terms(question)
+    wanted = _question_terms(question)
     candidates = []
     for n, chunk in enumerate(sources, 1):
         pos = 0
@@ -255,7 +264,7 @@ def matched(
             return again
     if scored:
         return None
-    wanted = _terms(question) | (_terms(followed) if followed else set())
+    wanted = _question_terms(question) | (_question_terms(followed) if followed else set())
     return [] if _terms(sources[0].text) & wanted else None
 
 

@@ -203,3 +203,23 @@ def test_an_extractive_chat_in_german_answers_and_refuses_in_german(
     assert body["answer"] == PHRASES["de"].nothing
     status, body = chat(client, key, bot="leer", message="How do I cache the output?")
     assert body["answer"] == EN.nothing
+
+
+def test_a_questions_function_words_do_not_match_in_its_language():
+    """ "Wie füge ich Dokumente hinzu?" shares "wie" with an English sentence quoting it, and
+    "die"/"ich" with any German one: a language's function words are not matched (English
+    questions keep the matcher's own stop words, unchanged)."""
+    english = SimpleNamespace(
+        text='Language > Words\nIts short words ("wie", "ich", "est") tell the language.',
+        document_title="Language",
+    )
+    question = "Wie füge ich Dokumente hinzu?"
+    assert extractive_answer(question, [english]) == PHRASES["de"].nothing
+    german = SimpleNamespace(
+        text="Handbuch > Start\nDie Anmeldung ist für alle Nutzer offen. "
+        "Dokumente fügt man im Bereich Datensätze hinzu.",
+        document_title="Handbuch",
+    )
+    answer = extractive_answer(question, [german])
+    assert answer.startswith(PHRASES["de"].answer + "Dokumente fügt man")
+    assert "Anmeldung" not in answer
