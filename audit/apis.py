@@ -42,6 +42,16 @@ def _moment(value: str | None, name: str, *, end: bool) -> dt.datetime | None:
     return moment
 
 
+def period(params: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The ``from`` and ``to`` query parameters (``_moment``), ``from`` before ``to``: what
+    GET /v1/audit and GET /v1/unanswered take, read alike."""
+    start = _moment(params.get("from"), "from", end=False)
+    end = _moment(params.get("to"), "to", end=True)
+    if start and end and start >= end:
+        raise APIError(f"`from` ({params['from']}) is not before `to` ({params['to']}).")
+    return start, end
+
+
 def _text(params: Any, name: str, pattern: re.Pattern | None, most: int) -> str | None:
     value = params.get(name)
     if value is None:
@@ -97,10 +107,7 @@ class AuditListAPI(TenantAPIView):
     )  # fmt: skip
     def get(self, request: Any) -> Response:
         params = request.query_params
-        start = _moment(params.get("from"), "from", end=False)
-        end = _moment(params.get("to"), "to", end=True)
-        if start and end and start >= end:
-            raise APIError(f"`from` ({params['from']}) is not before `to` ({params['to']}).")
+        start, end = period(params)
         qs = selectors.audit_event_list(
             tenant=self.tenant,
             action=_text(params, "action", _ACTION, 64),

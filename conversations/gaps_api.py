@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.apis import _moment  # the dates and times GET /v1/audit takes, read alike
+from audit.apis import period  # the dates and times GET /v1/audit takes, read alike
 from chatbot_project.errors import APIError
 from chatbot_project.pagination import CursorPagination
 from conversations.gaps import INCLUDABLE, REASONS, Position, unanswered
@@ -79,10 +79,7 @@ class UnansweredView(APIView):
     )  # fmt: skip
     def get(self, request: Any) -> Response:
         params = request.query_params
-        start = _moment(params.get("from"), "from", end=False)
-        end = _moment(params.get("to"), "to", end=True)
-        if start and end and start >= end:
-            raise APIError(f"`from` ({params['from']}) is not before `to` ({params['to']}).")
+        start, end = period(params)
         limit = CursorPagination().get_page_size(request)
         cursor = params.get("cursor")
         rows, following = unanswered(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from datasets.tests.migration_support import migrate_to, migrate_to_latest
+from datasets.tests.migration_support import migrate_to, migrate_to_latest, seed_chunks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,16 +33,7 @@ def _vectors(dataset_id):
 def test_existing_chunks_keep_their_english_vectors_and_can_change_language():
     try:
         old = migrate_to(BEFORE)
-        tenant = old.get_model("tenants", "Tenant").objects.create(slug="acme", name="Acme")
-        dataset = old.get_model("datasets", "Dataset").objects.create(tenant=tenant, name="D")
-        doc = old.get_model("datasets", "Document").objects.create(
-            tenant=tenant, dataset=dataset, title="T", source_type="text", status="ready",
-            content_hash="0" * 64, chunk_count=len(TEXTS),
-        )  # fmt: skip
-        for i, text in enumerate(TEXTS):
-            old.get_model("datasets", "Chunk").objects.create(
-                tenant=tenant, document=doc, dataset=dataset, index=i, text=text
-            )
+        dataset = seed_chunks(old, TEXTS)
         before = _vectors(dataset.id)
 
         new = migrate_to(AFTER)
